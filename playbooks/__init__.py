@@ -1,0 +1,1 @@
+"""Playbooks: the YAML process definitions, their schema, loader and desired-state model."""

@@ -1,0 +1,1 @@
+"""Approved phrasing: Jinja templates per phrase and locale, approval lock, rendering."""

@@ -1,0 +1,1 @@
+"""Scheduled sync jobs: renewal reminders, periodic callbacks, new-customer follow-ups."""

@@ -1,0 +1,25 @@
+"""Shared fixtures: where ../shared is (skip cleanly when it is absent)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def shared_dir() -> Path | None:
+    """The read-only reference folder beside the checkout, or $DESKBOOK_SHARED; None when absent."""
+    candidate = Path(os.environ.get("DESKBOOK_SHARED", REPO.parent / "shared"))
+    return candidate if candidate.is_dir() else None
+
+
+@pytest.fixture(scope="session")
+def shared() -> Path:
+    """Path of ../shared; the test is skipped when it is not there."""
+    path = shared_dir()
+    if path is None:
+        pytest.skip("../shared is absent (vendor specs, recordings and seeds live there)")
+    return path
