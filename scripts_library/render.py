@@ -1,0 +1,87 @@
+"""Rendering phrases: desk placeholders for macros, or real values for sync jobs.
+
+Both modes render the sandboxed template with plain strings for its variables. Jinja inserts
+a string as text and never evaluates it again, so a desk placeholder such as
+`{{ticket.requester.name}}` comes out literally, and so does a customer called `{{ 7*7 }}`.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from collections.abc import Mapping
+from typing import Any
+
+import jinja2
+from markupsafe import escape
+
+from deskbook.errors import DeskbookError
+from deskbook.scripts_library.library import Library, Phrase
+from deskbook.scripts_library.placeholders import placeholders_for
+
+
+def _render(library: Library, phrase: Phrase, variables: Mapping[str, str]) -> str:
+    """Render `phrase` with string `variables` (all declared ones present)."""
+    template = library.template(phrase)
+    try:
+        return template.render(**variables).strip()
+    except jinja2.UndefinedError as exc:
+        raise DeskbookError(
+            f"template uses a variable it does not declare ({exc.message})",
+            where=phrase.path,
+            hint="run `deskbook validate` and declare the variable",
+        ) from None
+    except jinja2.TemplateError as exc:  # SecurityError and friends from the sandbox
+        raise DeskbookError(f"template cannot be rendered: {exc}", where=phrase.path) from None
+
+
+def render_for_desk(
+    library: Library,
+    phrase_id: str,
+    locale: str,
+    desk: str,
+    extra_placeholders: Mapping[str, str] | None = None,
+) -> str:
+    """The phrase with every variable replaced by `desk`'s own placeholder ("zendesk" or "jsm").
+
+    `extra_placeholders` maps a variable to the placeholder a connector wants for it (e.g. a
+    custom field's placeholder for `eta`); variables without any placeholder become a visible
+    localized fill-in marker such as `[ETA]`.
+    """
+    phrase = library.phrase(phrase_id, locale)
+    return _render(library, phrase, placeholders_for(desk, phrase.variable_names, locale, extra_placeholders))
+
+
+def _as_text(value: Any) -> str:
+    """A supplied value as display text (dates in ISO form)."""
+    if isinstance(value, (_dt.date, _dt.datetime)):
+        return value.isoformat()
+    return "" if value is None else str(value)
+
+
+def text_to_html(text: str) -> str:
+    """Plain text as HTML: everything escaped, blank-line paragraphs as <p>, line breaks as <br>."""
+    paragraphs = [p for p in text.split("\n\n") if p.strip()]
+    return "".join("<p>" + "<br>\n".join(str(escape(line)) for line in p.split("\n")) + "</p>" for p in paragraphs)
+
+
+def render_values(
+    library: Library,
+    phrase_id: str,
+    locale: str,
+    values: Mapping[str, Any],
+    html: bool = False,
+) -> str:
+    """The phrase filled with real `values` (never evaluated as templates); HTML-escaped when `html`.
+
+    Every declared variable needs a value (DeskbookError naming the missing ones); values
+    for variables the phrase does not use are ignored, so one context can serve many phrases.
+    """
+    phrase = library.phrase(phrase_id, locale)
+    missing = [name for name in phrase.variable_names if name not in values]
+    if missing:
+        raise DeskbookError(
+            f"phrase {phrase_id!r} ({locale}) needs a value for {', '.join(missing)}",
+            hint="variables of this phrase: " + ", ".join(phrase.variable_names),
+        )
+    text = _render(library, phrase, {name: _as_text(values[name]) for name in phrase.variable_names})
+    return text_to_html(text) if html else text
