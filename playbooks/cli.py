@@ -1,5 +1,81 @@
-"""Commands of deskbook.playbooks (registered into the main parser by deskbook.cli)."""
+"""Commands of deskbook.playbooks: `validate` and `schema` (registered into the main parser by deskbook.cli)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+
+from deskbook.errors import ExitCode, ValidationError
+
+log = logging.getLogger("deskbook.playbooks")
 
 
 def register(subparsers) -> None:
-    """Add this package's sub-commands to the `deskbook` parser."""
+    """Add `validate` and `schema` to the `deskbook` parser."""
+    validate = subparsers.add_parser(
+        "validate",
+        help="check a playbook and the approved phrases it uses",
+        description=(
+            "Load a playbook (default: the shipped standard-service) and check it against its schema and "
+            "references, then check the phrase library: approval lock, declared variables, the playbook's "
+            "forbidden phrases, and that every phrase the playbook uses exists in each of its locales."
+        ),
+    )
+    validate.add_argument("playbook", metavar="PLAYBOOK", nargs="?",
+                          help="a playbook .yaml file or a shipped playbook name (default: standard-service)")
+    validate.add_argument("--scripts", metavar="DIR",
+                          help="a phrase library folder (holding templates/ and approvals.yaml); default: the shipped one")
+    validate.add_argument("--json", action="store_true", help="print {playbook, ok, problems} on stdout")
+    validate.set_defaults(func=cmd_validate)
+
+    schema = subparsers.add_parser(
+        "schema",
+        help="print the playbook JSON Schema (for editors)",
+        description="Print the JSON Schema (draft 2020-12) that playbook YAML files follow.",
+    )
+    schema.set_defaults(func=cmd_schema)
+
+
+def validation_problems(playbook_arg: str | None, scripts_dir: str | None) -> tuple[str, list[str]]:
+    """(playbook shown name, every problem) of a playbook plus the phrase library it uses."""
+    from deskbook.playbooks.loader import load_playbook
+    from deskbook.scripts_library import load_library
+
+    library = load_library(scripts_dir)
+    try:
+        playbook = load_playbook(playbook_arg, phrase_ids=set(library.ids()))
+    except ValidationError as exc:
+        return str(playbook_arg or "standard-service"), list(exc.problems)
+    problems = library.validate(
+        forbidden=playbook.forbidden_phrases,
+        required=playbook.phrases_used(),
+        locales=playbook.metadata.locales,
+    )
+    return playbook.path, problems
+
+
+def cmd_validate(args: argparse.Namespace) -> ExitCode:
+    """`deskbook validate`: problems on stderr (or JSON on stdout), exit 0 when there are none."""
+    shown, problems = validation_problems(args.playbook, args.scripts)
+    if args.json:
+        json.dump({"playbook": shown, "ok": not problems, "problems": problems}, sys.stdout, ensure_ascii=False, indent=2)
+        sys.stdout.write("\n")
+    else:
+        for problem in problems:
+            print(problem, file=sys.stderr)
+    if problems:
+        print(f"deskbook: {shown}: {len(problems)} problem(s)", file=sys.stderr)
+        return ExitCode.ERROR
+    log.info("%s: playbook and phrases are valid", shown)
+    return ExitCode.OK
+
+
+def cmd_schema(args: argparse.Namespace) -> ExitCode:
+    """`deskbook schema`: the playbook JSON Schema on stdout."""
+    from deskbook.playbooks.schema import playbook_schema
+
+    json.dump(playbook_schema(), sys.stdout, ensure_ascii=False, indent=2)
+    sys.stdout.write("\n")
+    return ExitCode.OK
