@@ -1,0 +1,364 @@
+"""JSM client: servicedeskapi, Jira platform search/properties, automation rules, internal SLA.
+
+Transport choice: every call goes through `deskbook.http.DeskSession` (the project's one retry
+policy: 429 honours `Retry-After`, 5xx/timeouts back off with jitter inside a wait budget; call
+counters per endpoint; plain http only to loopback). python-jira's `JIRA` brings its own
+`ResilientSession` with a second, different retry loop and no call counters, and it covers
+none of the servicedeskapi/automation endpoints deskbook needs, so it is not the transport;
+`JsmClient.jira()` still hands out a `jira.JIRA` bound to the same site and credentials
+(REST v3, no server-info round trip, its retries off) for callers that want its resources.
+
+Connection from the environment (`JsmConnection.from_env`): `JIRA_URL`, `JIRA_EMAIL`,
+`JIRA_API_TOKEN`, `JSM_PROJECT` (service project key), `JIRA_CLOUD_ID` (optional: read from
+`/_edge/tenant_info` when absent; the automation API is addressed by it).
+
+Pagination objects: servicedeskapi pages with `deskbook.http.StartLimitPaginator`
+(`isLastPage`; the server caps `limit`); JQL search with `NextPageTokenPaginator`
+(`nextPageToken`/`isLast`); automation rule summaries with `AutomationCursorPaginator`
+(`links.next` carries `?cursor=...`).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Any, Iterator, Mapping
+from urllib.parse import parse_qs, urlsplit
+
+from deskbook.errors import DeskbookError
+from deskbook.http import DeskHTTPError, DeskSession, RetryPolicy, StartLimitPaginator
+from deskbook.log import register_secret
+
+SD = "/rest/servicedeskapi"
+API = "/rest/api/3"
+EXPERIMENTAL = {"X-ExperimentalApi": "opt-in"}
+#: Organization property under which deskbook keeps contract data (`contract_end`, `tier`, ...).
+CONTRACT_PROPERTY = "deskbook.contract"
+
+
+@dataclass(frozen=True)
+class JsmConnection:
+    """Where the JSM site is and how to log in."""
+
+    url: str
+    email: str
+    token: str
+    project_key: str = "SUP"
+    cloud_id: str | None = None
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None, **overrides: str | None) -> "JsmConnection":
+        """Read `JIRA_URL`, `JIRA_EMAIL`, `JIRA_API_TOKEN`, `JSM_PROJECT`, `JIRA_CLOUD_ID`; flags win."""
+        env = os.environ if env is None else env
+        values = {
+            "url": overrides.get("url") or env.get("JIRA_URL"),
+            "email": overrides.get("email") or env.get("JIRA_EMAIL"),
+            "token": overrides.get("token") or env.get("JIRA_API_TOKEN"),
+            "project_key": overrides.get("project_key") or env.get("JSM_PROJECT") or "SUP",
+            "cloud_id": overrides.get("cloud_id") or env.get("JIRA_CLOUD_ID") or None,
+        }
+        names = {"url": "JIRA_URL", "email": "JIRA_EMAIL", "token": "JIRA_API_TOKEN"}
+        missing = [names[k] for k in names if not values[k]]
+        if missing:
+            raise DeskbookError(f"missing JSM connection settings: {', '.join(missing)}",
+                                hint="export them (JIRA_URL=https://<site>.atlassian.net, JIRA_EMAIL, "
+                                     "JIRA_API_TOKEN) or pass --url/--email/--token")
+        register_secret(values["token"])
+        return cls(url=values["url"].rstrip("/"), email=values["email"], token=values["token"],
+                   project_key=values["project_key"], cloud_id=values["cloud_id"])
+
+
+class NextPageTokenPaginator:
+    """Jira platform `/search/jql` paging: follow `nextPageToken` until `isLast` (or no token)."""
+
+    def __init__(self, max_results: int = 100):
+        self.max_results = max_results
+
+    def iter_items(self, session: DeskSession, path: str, key: str = "issues",
+                   body: dict[str, Any] | None = None) -> Iterator[dict[str, Any]]:
+        """Every item of `key` across the pages of a POST search."""
+        request = {**(body or {}), "maxResults": self.max_results}
+        seen: set[str] = set()
+        while True:
+            data = session.json_request("POST", path, json=request)
+            yield from data.get(key) or []
+            token = data.get("nextPageToken")
+            if data.get("isLast", True) or not token:
+                return
+            if token in seen:
+                raise DeskHTTPError(f"POST {path}: search paging repeated a nextPageToken", method="POST", path=path)
+            seen.add(token)
+            request = {**request, "nextPageToken": token}
+
+
+class AutomationCursorPaginator:
+    """Automation API paging: `data` items, `links.next` holds `?cursor=...` (relative or absolute)."""
+
+    def __init__(self, limit: int = 100):
+        self.limit = limit
+
+    def iter_items(self, session: DeskSession, path: str, body: dict[str, Any] | None = None) -> Iterator[dict]:
+        """Every rule summary; POST with filters when `body` is given, else GET."""
+        cursor: str | None = None
+        seen: set[str] = set()
+        while True:
+            if body is not None:
+                request = {**body, "limit": self.limit, **({"cursor": cursor} if cursor else {})}
+                data = session.json_request("POST", path, json=request)
+            else:
+                params = {"limit": self.limit, **({"cursor": cursor} if cursor else {})}
+                data = session.get_json(path, params=params)
+            yield from data.get("data") or []
+            following = (data.get("links") or {}).get("next")
+            if not following:
+                return
+            cursor = (parse_qs(urlsplit(following).query).get("cursor") or [None])[0]
+            if not cursor or cursor in seen:
+                return
+            seen.add(cursor)
+
+
+class JsmClient:
+    """The JSM calls deskbook makes, over one `DeskSession`."""
+
+    def __init__(self, connection: JsmConnection, *, session: DeskSession | None = None,
+                 policy: RetryPolicy | None = None, page_limit: int = 50):
+        self.connection = connection
+        self.session = session or DeskSession(connection.url, auth=(connection.email, connection.token),
+                                              policy=policy)
+        self.pages = StartLimitPaginator(limit=page_limit)
+        self._desk: dict | None = None
+        self._cloud_id = connection.cloud_id
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> "JsmClient":
+        """A client for the site named by the environment (see `JsmConnection.from_env`)."""
+        return cls(JsmConnection.from_env(env, **overrides))
+
+    @property
+    def calls(self):
+        """Requests sent, per endpoint (`"METHOD /path"`)."""
+        return self.session.calls
+
+    def jira(self):
+        """A python-jira `JIRA` for the same site (REST v3, no server-info call, retries off)."""
+        import jira
+
+        return jira.JIRA(server=self.connection.url, basic_auth=(self.connection.email, self.connection.token),
+                         options={"rest_api_version": "3"}, get_server_info=False, max_retries=0)
+
+    # ---------------------------------------------------------------- service desk
+    def service_desk(self) -> dict:
+        """The service desk of `JSM_PROJECT` (cached); a clear error when it is not there."""
+        if self._desk is None:
+            for desk in self.pages.iter_items(self.session, f"{SD}/servicedesk"):
+                if desk.get("projectKey") == self.connection.project_key:
+                    self._desk = desk
+                    break
+            else:
+                raise DeskbookError(f"no service project with key {self.connection.project_key}",
+                                    where=self.connection.url, hint="set JSM_PROJECT to the key of a JSM service project")
+        return self._desk
+
+    @property
+    def desk_id(self) -> str:
+        """Id of the service desk of `JSM_PROJECT`."""
+        return str(self.service_desk()["id"])
+
+    def request_types(self) -> list[dict]:
+        """Every request type of the service desk."""
+        return list(self.pages.iter_items(self.session, f"{SD}/servicedesk/{self.desk_id}/requesttype"))
+
+    def create_request_type(self, name: str, description: str = "", help_text: str = "",
+                            issue_type_id: str | None = None, *, label: str | None = None) -> dict:
+        """Create a request type (experimental API: sends `X-ExperimentalApi: opt-in`)."""
+        body = {"name": name, "description": description, "helpText": help_text}
+        if issue_type_id:
+            body["issueTypeId"] = issue_type_id
+        return self.session.json_request("POST", f"{SD}/servicedesk/{self.desk_id}/requesttype", json=body,
+                                         headers=EXPERIMENTAL, label=label or f"request type {name!r}")
+
+    def delete_request_type(self, type_id: str, *, label: str | None = None) -> None:
+        """Delete a request type (experimental API)."""
+        self.session.request("DELETE", f"{SD}/servicedesk/{self.desk_id}/requesttype/{type_id}",
+                             headers=EXPERIMENTAL, label=label)
+
+    def request_type_fields(self, type_id: str) -> list[dict]:
+        """The fields of a request type."""
+        data = self.session.get_json(f"{SD}/servicedesk/{self.desk_id}/requesttype/{type_id}/field")
+        return list(data.get("requestTypeFields") or [])
+
+    # ---------------------------------------------------------------- organizations
+    def organizations(self) -> list[dict]:
+        """Every organization of the site."""
+        return list(self.pages.iter_items(self.session, f"{SD}/organization"))
+
+    def create_organization(self, name: str) -> dict:
+        """Create an organization."""
+        return self.session.json_request("POST", f"{SD}/organization", json={"name": name},
+                                         label=f"organization {name!r}")
+
+    def delete_organization(self, org_id: str) -> None:
+        """Delete an organization."""
+        self.session.request("DELETE", f"{SD}/organization/{org_id}", label=f"organization {org_id}")
+
+    def organization_property_keys(self, org_id: str) -> list[str]:
+        """Keys of an organization's properties."""
+        data = self.session.get_json(f"{SD}/organization/{org_id}/property")
+        return [entry["key"] for entry in data.get("keys") or []]
+
+    def organization_property(self, org_id: str, key: str) -> Any | None:
+        """An organization property's value, or None when unset."""
+        response = self.session.request("GET", f"{SD}/organization/{org_id}/property/{key}", raise_for_status=False)
+        if response.status_code == 404:
+            return None
+        if response.status_code >= 400:
+            raise self.session.error_for(response, "GET", f"{SD}/organization/{org_id}/property/{key}", None)
+        return response.json().get("value")
+
+    def set_organization_property(self, org_id: str, key: str, value: Any) -> bool:
+        """Set an organization property; True when it was created (201), False when replaced (200)."""
+        response = self.session.request("PUT", f"{SD}/organization/{org_id}/property/{key}", json=value,
+                                        label=f"organization {org_id} property {key}")
+        return response.status_code == 201
+
+    def delete_organization_property(self, org_id: str, key: str) -> None:
+        """Remove an organization property."""
+        self.session.request("DELETE", f"{SD}/organization/{org_id}/property/{key}",
+                             label=f"organization {org_id} property {key}")
+
+    def organization_users(self, org_id: str) -> list[dict]:
+        """The customers of an organization."""
+        return list(self.pages.iter_items(self.session, f"{SD}/organization/{org_id}/user"))
+
+    def add_organization_users(self, org_id: str, account_ids: list[str]) -> None:
+        """Add customers to an organization."""
+        self.session.request("POST", f"{SD}/organization/{org_id}/user", json={"accountIds": list(account_ids)},
+                             label=f"organization {org_id}")
+
+    def create_customer(self, email: str, display_name: str) -> dict:
+        """Create a portal customer account."""
+        return self.session.json_request("POST", f"{SD}/customer", json={"email": email, "displayName": display_name},
+                                         label=f"customer {email}")
+
+    # ---------------------------------------------------------------- requests
+    def create_request(self, request_type_id: str, summary: str, description: str = "", *,
+                       raise_on_behalf_of: str | None = None, label: str | None = None) -> dict:
+        """Raise a customer request (optionally on behalf of a customer account id or email)."""
+        body: dict[str, Any] = {"serviceDeskId": self.desk_id, "requestTypeId": str(request_type_id),
+                                "requestFieldValues": {"summary": summary, "description": description}}
+        if raise_on_behalf_of:
+            body["raiseOnBehalfOf"] = raise_on_behalf_of
+        return self.session.json_request("POST", f"{SD}/request", json=body, label=label or f"request {summary!r}")
+
+    def request(self, key: str) -> dict:
+        """A customer request by key."""
+        return self.session.get_json(f"{SD}/request/{key}")
+
+    def add_comment(self, key: str, body: str, *, public: bool) -> dict:
+        """Comment on a request; `public=False` is an internal note for agents."""
+        return self.session.json_request("POST", f"{SD}/request/{key}/comment",
+                                         json={"body": body, "public": public}, label=f"request {key}")
+
+    def comments(self, key: str) -> list[dict]:
+        """Every comment of a request."""
+        return list(self.pages.iter_items(self.session, f"{SD}/request/{key}/comment"))
+
+    def request_sla(self, key: str) -> list[dict]:
+        """SLA information of a request (what `verify --desk jsm` reads)."""
+        return list(self.pages.iter_items(self.session, f"{SD}/request/{key}/sla"))
+
+    # ---------------------------------------------------------------- platform
+    def search(self, jql: str, *, fields: list[str] | None = None, properties: list[str] | None = None,
+               max_results: int = 100) -> Iterator[dict]:
+        """Issues matching `jql` (POST `/search/jql`, `nextPageToken` paging)."""
+        body: dict[str, Any] = {"jql": jql, "fields": fields or ["summary", "labels"]}
+        if properties:
+            body["properties"] = properties
+        return NextPageTokenPaginator(max_results).iter_items(self.session, f"{API}/search/jql", "issues", body)
+
+    def issue_property(self, key: str, prop: str) -> Any | None:
+        """An issue property's value, or None when unset."""
+        response = self.session.request("GET", f"{API}/issue/{key}/properties/{prop}", raise_for_status=False)
+        if response.status_code == 404:
+            return None
+        if response.status_code >= 400:
+            raise self.session.error_for(response, "GET", f"{API}/issue/{key}/properties/{prop}", None)
+        return response.json().get("value")
+
+    def set_issue_property(self, key: str, prop: str, value: Any) -> None:
+        """Set an issue property (e.g. the sync job's exactly-once key)."""
+        self.session.request("PUT", f"{API}/issue/{key}/properties/{prop}", json=value, label=f"issue {key}")
+
+    def add_labels(self, key: str, labels: list[str]) -> None:
+        """Add labels to an issue."""
+        self.session.request("PUT", f"{API}/issue/{key}", json={"update": {"labels": [{"add": x} for x in labels]}},
+                             label=f"issue {key}")
+
+    # ---------------------------------------------------------------- automation
+    @property
+    def cloud_id(self) -> str:
+        """The site's cloud id (`JIRA_CLOUD_ID`, else `/_edge/tenant_info`)."""
+        if not self._cloud_id:
+            data = self.session.get_json("/_edge/tenant_info")
+            self._cloud_id = data.get("cloudId")
+            if not self._cloud_id:
+                raise DeskbookError("cannot find the site's cloud id", where=self.connection.url,
+                                    hint="set JIRA_CLOUD_ID (Jira admin > System > cloud id)")
+        return self._cloud_id
+
+    @property
+    def automation_base(self) -> str:
+        """Site-relative base of the automation rule-management API."""
+        return f"/gateway/api/automation/public/jira/{self.cloud_id}/rest/v1"
+
+    @property
+    def project_ari(self) -> str:
+        """The ARI that scopes rules to the service project."""
+        return f"ari:cloud:jira:{self.cloud_id}:project/{self.service_desk()['projectId']}"
+
+    def rule_summaries(self, *, scope: str | None = None, state: str | None = None) -> list[dict]:
+        """Summaries of automation rules (filtered by scope ARI / state when given)."""
+        body = {k: v for k, v in (("scope", scope), ("state", state)) if v} or None
+        return list(AutomationCursorPaginator().iter_items(self.session, f"{self.automation_base}/rule/summary", body))
+
+    def rule(self, rule_uuid: str) -> dict:
+        """One automation rule (the `rule` object of the response)."""
+        return self.session.get_json(f"{self.automation_base}/rule/{rule_uuid}").get("rule", {})
+
+    def create_rule(self, rule: dict, *, label: str | None = None) -> str:
+        """Create an automation rule; returns its UUID."""
+        data = self.session.json_request("POST", f"{self.automation_base}/rule", json={"rule": rule},
+                                         label=label or f"automation rule {rule.get('name')!r}")
+        return data["ruleUuid"]
+
+    def update_rule(self, rule_uuid: str, rule: dict, *, label: str | None = None) -> None:
+        """Replace an automation rule's definition."""
+        self.session.request("PUT", f"{self.automation_base}/rule/{rule_uuid}", json={"rule": rule},
+                             label=label or f"automation rule {rule.get('name')!r}")
+
+    def set_rule_state(self, rule_uuid: str, enabled: bool) -> None:
+        """Enable or disable an automation rule."""
+        self.session.request("PUT", f"{self.automation_base}/rule/{rule_uuid}/state",
+                             json={"value": "ENABLED" if enabled else "DISABLED"}, label=f"automation rule {rule_uuid}")
+
+    # ---------------------------------------------------------------- internal SLA (opt-in)
+    def _sla_path(self) -> str:
+        return f"/rest/servicedesk/1/servicedesk/agent/{self.connection.project_key}/sla/metrics"
+
+    def sla_metrics(self) -> list[dict]:
+        """SLA metrics of the project (internal API: not a public contract)."""
+        return list(self.session.get_json(self._sla_path()).get("timeMetrics") or [])
+
+    def create_sla_metric(self, metric: dict) -> dict:
+        """Create an SLA metric with goals (internal API)."""
+        return self.session.json_request("POST", self._sla_path(), json=metric, label=f"SLA {metric.get('name')!r}")
+
+    def update_sla_metric(self, metric_id: int, metric: dict) -> dict:
+        """Replace an SLA metric (internal API)."""
+        return self.session.json_request("PUT", f"{self._sla_path()}/{metric_id}", json=metric,
+                                         label=f"SLA {metric.get('name')!r}")
+
+    def delete_sla_metric(self, metric_id: int) -> None:
+        """Delete an SLA metric (internal API)."""
+        self.session.request("DELETE", f"{self._sla_path()}/{metric_id}", label=f"SLA {metric_id}")

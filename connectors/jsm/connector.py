@@ -1,0 +1,188 @@
+"""The JSM connector: populate → plan → apply through the shared engine (`connectors/base.py`).
+
+Kinds (`translate.KIND_ORDER`): request types, automation rules and — only with
+`allow_internal_api` — SLA metrics. What JSM's API cannot do and how the connector copes:
+
+* Request types have no update endpoint: an update is delete + create (experimental API, the
+  id changes; JQL and rules refer to request types by name, so nothing else breaks).
+* Automation rules have no delete in the rule-management API: "delete" disables the rule and
+  removes the ownership marker (description) and prefixes the name with `[removed] `, so the
+  rule is no longer managed, cannot run, and frees its name; an admin may delete it in the UI.
+* SLA goals have no public API: without `allow_internal_api` the plan carries notes with the
+  exact goals (`translate.sla_notes`), and `deskbook verify --desk jsm` can read
+  `GET /rest/servicedeskapi/request/{key}/sla` of a test request to confirm them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from deskbook.connectors.base import DeskConnector, Snapshot
+from deskbook.connectors.jsm import translate as tr
+from deskbook.connectors.jsm.client import JsmClient, JsmConnection
+from deskbook.plan import DesiredObject, ExistingObject, Plan
+
+REMOVED_PREFIX = "[removed] "
+
+
+class JsmConnector(DeskConnector):
+    """Jira Service Management behind the desk-independent plan/apply engine."""
+
+    desk = "jsm"
+
+    def __init__(self, client: JsmClient, *, allow_internal_api: bool = False):
+        self.client = client
+        self.allow_internal_api = allow_internal_api
+        self.kind_order = tr.KIND_ORDER if allow_internal_api else tuple(k for k in tr.KIND_ORDER if k != "sla_metric")
+
+    @classmethod
+    def connect(cls, url: str | None = None, email: str | None = None, token: str | None = None,
+                **options: Any) -> "JsmConnector":
+        """A connector for the site named by arguments or the JIRA_* / JSM_PROJECT environment."""
+        allow_internal = bool(options.pop("allow_internal_api", False))
+        connection = JsmConnection.from_env(url=url, email=email, token=token,
+                                            project_key=options.pop("project_key", None),
+                                            cloud_id=options.pop("cloud_id", None))
+        return cls(JsmClient(connection, **options), allow_internal_api=allow_internal)
+
+    @property
+    def session(self):
+        """The client's DeskSession (call counters)."""
+        return self.client.session
+
+    # ------------------------------------------------------------ desk I/O
+
+    def list_kind(self, kind: str) -> list[dict[str, Any]]:
+        """Every object of `kind` in the service project (full rules only for marked ones)."""
+        if kind == "request_type":
+            return self.client.request_types()
+        if kind == "automation_rule":
+            rules = []
+            for summary in self.client.rule_summaries(scope=self.client.project_ari):
+                if tr.parse_marker(summary.get("description")):
+                    rules.append({**self.client.rule(summary["uuid"]), "id": summary["uuid"]})
+                else:
+                    rules.append({**summary, "id": summary["uuid"]})
+            return rules
+        if kind == "sla_metric":
+            return self.client.sla_metrics()
+        raise ValueError(kind)
+
+    def create_object(self, kind: str, payload: dict[str, Any], label: str) -> dict[str, Any]:
+        """Create one object and return it with its `id`."""
+        if kind == "request_type":
+            return self.client.create_request_type(payload["name"], payload.get("description", ""),
+                                                   payload.get("helpText", ""), label=label)
+        if kind == "automation_rule":
+            return {"id": self.client.create_rule(payload, label=label)}
+        return self.client.create_sla_metric(payload)
+
+    def update_object(self, kind: str, object_id: Any, payload: dict[str, Any], existing: dict[str, Any] | None,
+                      label: str) -> None:
+        """Update one object (request types: delete + create, JSM has no update)."""
+        if kind == "request_type":
+            self.client.delete_request_type(str(object_id), label=label)
+            self.client.create_request_type(payload["name"], payload.get("description", ""),
+                                            payload.get("helpText", ""), label=label)
+        elif kind == "automation_rule":
+            self.client.update_rule(str(object_id), payload, label=label)
+        else:
+            self.client.update_sla_metric(int(object_id), payload)
+
+    def delete_object(self, kind: str, object_id: Any, label: str) -> None:
+        """Delete one object (rules: disable, unmark and rename — the API has no delete)."""
+        if kind == "request_type":
+            self.client.delete_request_type(str(object_id), label=label)
+        elif kind == "automation_rule":
+            rule = self.client.rule(str(object_id))
+            description = tr.MARKER_RE.sub("", rule.get("description") or "").strip()
+            name = rule.get("name") or ""
+            retired = {**rule, "state": "DISABLED", "description": description,
+                       "name": name if name.startswith(REMOVED_PREFIX) else REMOVED_PREFIX + name}
+            retired.pop("id", None)
+            self.client.update_rule(str(object_id), retired, label=label)
+        else:
+            self.client.delete_sla_metric(int(object_id))
+
+    def ownership(self, kind: str, payload: dict[str, Any], playbook: str) -> tuple[str, str] | None:
+        """(playbook, key) from the marker in the description."""
+        return tr.parse_marker(payload.get("description"))
+
+    def display_name(self, kind: str, payload: dict[str, Any]) -> str:
+        """The object's name."""
+        return str(payload.get("name") or "")
+
+    def desired_objects(self, playbook: Any, library: Any) -> list[DesiredObject]:
+        """The playbook as JSM objects for this project."""
+        return tr.desired_objects(playbook, library, project_ari=self.client.project_ari,
+                                  project_key=self.client.connection.project_key,
+                                  allow_internal_api=self.allow_internal_api)
+
+    def compare(self, desired: DesiredObject, existing: ExistingObject, ids: dict) -> list[str]:
+        """Differences by meaning."""
+        return tr.compare_payloads(desired.kind, desired.payload, existing.payload)
+
+    def plan(self, playbook: str, desired: list[DesiredObject], snapshot: Snapshot, *, adopt: bool = False) -> Plan:
+        """The shared plan plus notes on what JSM cannot take through its public API."""
+        plan = super().plan(playbook, desired, snapshot, adopt=adopt)
+        if self.allow_internal_api:
+            plan.notes.append("SLA goals use JSM's internal SLA endpoints (--allow-internal-api): "
+                              "not a public contract, may change without notice")
+        elif self._playbook is not None:
+            plan.notes += tr.sla_notes(self._playbook, self.client.connection.project_key)
+        return plan
+
+    _playbook = None
+
+    def plan_playbook(self, playbook: Any, library: Any, *, adopt: bool = False) -> tuple[Plan, Snapshot]:
+        """populate + desired + plan for a loaded playbook (with the SLA notes)."""
+        self._playbook = playbook
+        snapshot = self.populate(playbook.name)
+        return self.plan(playbook.name, self.desired_objects(playbook, library), snapshot, adopt=adopt), snapshot
+
+    # ------------------------------------------------------------ export and verify
+
+    def export(self) -> dict[str, Any]:
+        """Every request type, automation rule of the project (full definitions), organization
+        (with its properties) and, with the internal API allowed, SLA metric, as JSON."""
+        rules = [{**self.client.rule(s["uuid"]), "uuid": s["uuid"]}
+                 for s in self.client.rule_summaries(scope=self.client.project_ari)]
+        organizations = []
+        for org in self.client.organizations():
+            props = {key: self.client.organization_property(org["id"], key)
+                     for key in self.client.organization_property_keys(org["id"])}
+            organizations.append({**org, "properties": props})
+        return {
+            "desk": self.desk,
+            "url": self.client.connection.url,
+            "project": self.client.connection.project_key,
+            "request_types": self.client.request_types(),
+            "automation_rules": rules,
+            "organizations": organizations,
+            "sla_metrics": self.client.sla_metrics() if self.allow_internal_api else None,
+        }
+
+    def verify_sla(self, playbook: Any, request_key: str) -> list[str]:
+        """Problems with the SLA goals JSM applies to `request_key` versus the playbook (empty = all there).
+
+        Reads `GET /rest/servicedeskapi/request/{key}/sla` (public API) and checks that each SLA the
+        playbook needs is present by name; a goal duration is checked against the playbook goals of
+        that SLA (JSM reports the goal that applies to this request's priority).
+        """
+        wanted = {m["payload"]["name"]: {g["duration"] * 60_000 for g in m["payload"]["goals"]}
+                  for m in tr.sla_metrics(playbook, self.client.connection.project_key)}
+        found = {s["name"]: s for s in self.client.request_sla(request_key)}
+        problems = []
+        for name, durations in wanted.items():
+            sla = found.get(name)
+            if sla is None:
+                problems.append(f'SLA "{name}" is missing on {request_key}: add it in Project settings > SLAs '
+                                f"(see the goals in `deskbook plan --desk jsm`)")
+                continue
+            cycle = sla.get("ongoingCycle") or (sla.get("completedCycles") or [{}])[-1]
+            goal = (cycle.get("goalDuration") or {}).get("millis")
+            if goal is not None and goal not in durations:
+                problems.append(f'SLA "{name}" on {request_key} has goal {goal // 60_000} min; '
+                                f"the playbook expects one of {sorted(d // 60_000 for d in durations)} min")
+        return problems
+

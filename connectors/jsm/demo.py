@@ -1,0 +1,58 @@
+"""The JSM story end to end on a local sandbox, for `deskbook demo --desk jsm`.
+
+`run_demo(playbook, library, settings, seed_orgs=8)` starts a sandbox on a free loopback port,
+seeds sample customers (organizations with a contact and a contract property), plans, applies,
+re-plans (expecting no changes), runs the sync jobs once and returns a summary dict; the caller
+prints it. Nothing here reads the environment or touches a real site.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from deskbook.connectors.jsm.client import JsmClient, JsmConnection
+from deskbook.connectors.jsm.connector import JsmConnector
+from deskbook.connectors.jsm.sandbox import running_sandbox
+from deskbook.connectors.jsm.sync_desk import JsmSyncDesk
+from deskbook.errors import DeskbookError
+
+
+def run_demo(playbook: Any, library: Any, settings: Any = None, *, seed_orgs: int = 8,
+             as_of: date | None = None) -> dict[str, Any]:
+    """Install `playbook` into a fresh JSM sandbox, check it converged, run the sync jobs once."""
+    with running_sandbox(seed_orgs=seed_orgs, seed=1) as sandbox:
+        connection = JsmConnection(url=sandbox.url, email=sandbox.email, token=sandbox.token,
+                                   project_key=sandbox.project_key, cloud_id=sandbox.cloud_id)
+        connector = JsmConnector(JsmClient(connection))
+        plan, snapshot = connector.plan_playbook(playbook, library)
+        connector.guard(plan, snapshot)
+        report = connector.apply(plan, snapshot)
+        again, _ = connector.plan_playbook(playbook, library)
+        if again.has_changes:
+            raise DeskbookError("the JSM sandbox did not converge: the second plan still has changes",
+                                hint="this is a deskbook bug; run `deskbook plan --desk jsm` against the sandbox")
+        summary: dict[str, Any] = {
+            "desk": "jsm", "url": sandbox.url, "first_plan": plan.summary(), "applied": report.summary(),
+            "second_plan_has_changes": again.has_changes, "notes": list(plan.notes),
+            "request_types": [t["name"] for t in connector.client.request_types()],
+            "agent_rules": [r["name"] for r in connector.client.rule_summaries()],
+        }
+        if settings is not None:
+            from deskbook.sync.ledger import Ledger
+            from deskbook.sync.runner import run_jobs
+
+            with tempfile.TemporaryDirectory() as folder:
+                ledger = Ledger(Path(folder) / "ledger.sqlite")
+                try:
+                    sync = run_jobs(JsmSyncDesk(connector.client, contract_end_field=settings.contract_end_field,
+                                                tier_field=settings.tier_field, playbook_name=playbook.name),
+                                    ledger, settings, library, as_of=as_of,
+                                    jobs=[job.name for job in playbook.sync.jobs])
+                finally:
+                    ledger.close()
+            summary["sync"] = {name: job.created for name, job in sync.jobs.items()}
+        summary["requests_served"] = len(sandbox.requests())
+        return summary

@@ -1,0 +1,1045 @@
+"""The JSM sandbox as a Werkzeug WSGI application.
+
+Answers the part of Jira Service Management Cloud that deskbook uses, with Atlassian's URLs,
+JSON shapes and behaviour:
+
+- servicedeskapi (`/rest/servicedeskapi/...`, shapes from `../shared/jsm/servicedesk-openapi.json`):
+  servicedesk, requesttype (+fields; create/delete are experimental and answer 412 without
+  `X-ExperimentalApi: opt-in`), request (+comment, +sla), organization (+property, +user),
+  customer. Pages are `start`/`limit` (limit capped, default cap 50) with `size`, `isLastPage`,
+  `values`, `_links`; errors are `{"errorMessage", "i18nErrorMessage": {"i18nKey", "parameters"}}`.
+- Jira platform v3 (`/rest/api/3/...`, `../shared/jsm/jira-platform-openapi.json`): JQL search
+  `/search/jql` (GET/POST, `nextPageToken`/`isLast`; the removed `/search` answers 410 as
+  Jira Cloud now does), issue get/edit (labels), issue properties, labels, myself.
+  Errors are `{"errorMessages": [...], "errors": {...}}`.
+- Automation rule management, following developer.atlassian.com/cloud/automation/rest/
+  api-group-rule-management: base `/automation/public/jira/{cloudId}/rest/v1` (as on
+  api.atlassian.com) and `/gateway/api/automation/public/jira/{cloudId}/rest/v1` (as on the site):
+  `GET|POST /rule/summary` (cursor pages: `links.next` is `?cursor=...&limit=...`, `data`),
+  `POST /rule` (`{"rule": {...}}` -> `{"ruleUuid"}`), `GET|PUT /rule/{uuid}`, `PUT /rule/{uuid}/state`
+  (`{"value": "ENABLED"|"DISABLED"}`). Errors `{"errors": [{"title", "detail"}]}`.
+- Internal SLA endpoints (no public API exists; modelled on the endpoints JSM's own SLA admin
+  page calls, `/rest/servicedesk/1/servicedesk/agent/{projectKey}/sla/metrics[/{id}]`): list,
+  create, update, delete SLA metrics with `goals`. `GET /rest/servicedeskapi/request/{key}/sla`
+  reports one ongoing cycle per metric.
+
+Cross-cutting: basic auth `email:token` (401 otherwise), 429 with `Retry-After` past the rate
+limit, random 500/503 at `fault_rate` (before any change), lost answers at `write_fault_rate`
+(the write happens, the answer is a 500), scheduled faults (`Sandbox.inject`), latency, a request
+log at `/sandbox/requests`, optional request checking (OpenAPI specs and a callable).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import random
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import Any, Callable
+
+from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
+from werkzeug.routing import Map, Rule
+from werkzeug.wrappers import Request, Response
+
+from deskbook.connectors.jsm.sandbox.jql import JqlError, compile_jql
+from deskbook.connectors.jsm.sandbox.store import Store, date_dto, now_iso
+
+SD = "/rest/servicedeskapi"
+API = "/rest/api/3"
+AUTOMATION_BASES = ("/automation/public/jira/<cloud_id>/rest/v1", "/gateway/api/automation/public/jira/<cloud_id>/rest/v1")
+INTERNAL_SLA = "/rest/servicedesk/1/servicedesk/agent/<project_key>/sla/metrics"
+DEFAULT_CLOUD_ID = "5f1c2b7e-0000-4000-8000-00000000d35c"
+ADMIN_ACCOUNT_ID = "557058:sandbox-admin"
+RULE_STATES = ("ENABLED", "DISABLED")
+#: The Organizations field of JSM requests (its id on JSM Cloud sites).
+ORGANIZATIONS_FIELD = "customfield_10002"
+
+#: Endpoints Atlassian marks `x-experimental` (need `X-ExperimentalApi: opt-in`).
+EXPERIMENTAL_ENDPOINTS = {("POST", "requesttype_create"), ("DELETE", "requesttype_delete"), ("GET", "requesttype_all")}
+
+RequestChecker = Callable[[str, str, dict, Any], list]
+
+
+@dataclass
+class SandboxConfig:
+    """Behaviour knobs of one sandbox instance."""
+
+    email: str = "admin@example.com"
+    token: str = "sandbox"
+    project_key: str = "SUP"
+    project_name: str = "Support"
+    cloud_id: str = DEFAULT_CLOUD_ID
+    max_limit: int = 50
+    rule_page_limit: int = 100
+    fault_rate: float = 0.0
+    #: share of successful writes (POST/PUT/DELETE) answered 500 *after* the change was made
+    #: (a lost answer: the client cannot tell whether the write happened)
+    write_fault_rate: float = 0.0
+    latency_ms: int = 0
+    rate_limit_per_minute: int | None = None
+    retry_after_seconds: int = 1
+    seed: int | None = None
+    request_checkers: list[RequestChecker] = field(default_factory=list)
+
+
+class ApiError(Exception):
+    """An error response in the family of the API it happens in."""
+
+    def __init__(self, status: int, message: str, *, i18n_key: str = "sd.error", errors: dict | None = None):
+        super().__init__(message)
+        self.status, self.message, self.i18n_key, self.errors = status, message, i18n_key, errors or {}
+
+
+def family(path: str) -> str:
+    """Which API a path belongs to: "sd", "platform", "automation" or "sandbox"."""
+    if path.startswith(SD):
+        return "sd"
+    if "/automation/public/" in path:
+        return "automation"
+    if path.startswith("/sandbox/"):
+        return "sandbox"
+    return "platform"
+
+
+def error_body(kind: str, status: int, message: str, i18n_key: str = "sd.error", errors: dict | None = None) -> dict:
+    """The error JSON Atlassian returns for this API family."""
+    if kind == "sd":
+        return {"errorMessage": message, "i18nErrorMessage": {"i18nKey": i18n_key, "parameters": []}}
+    if kind == "automation":
+        return {"errors": [{"title": message, "detail": message, "status": status}]}
+    return {"errorMessages": [message] if message else [], "errors": errors or {}}
+
+
+def _encode_cursor(offset: int) -> str:
+    return base64.urlsafe_b64encode(json.dumps({"offset": offset}).encode()).decode()
+
+
+def _decode_cursor(cursor: str | None, kind: str) -> int:
+    if not cursor:
+        return 0
+    try:
+        return int(json.loads(base64.urlsafe_b64decode(cursor.encode()))["offset"])
+    except (ValueError, KeyError, TypeError):
+        raise ApiError(400, "The pagination cursor is not valid.", i18n_key="invalid.cursor") from None
+
+
+def _int_arg(request: Request, name: str, default: int) -> int:
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise ApiError(400, f"The value '{raw}' of parameter '{name}' is not a number.",
+                       i18n_key="sd.error.invalid.parameter") from None
+
+
+class JsmSandboxApp:
+    """WSGI app: routing, auth, faults, logging around the endpoint handlers."""
+
+    def __init__(self, store: Store, config: SandboxConfig):
+        self.store, self.config = store, config
+        self.random = random.Random(config.seed)
+        self.log: list[dict] = []
+        self.violations: list[str] = []
+        self.faults: list[dict] = []
+        self.window: list[float] = []
+        self.lock = threading.Lock()
+        self.base_url = ""
+        self.url_map = Map(self._rules(), strict_slashes=False, merge_slashes=False)
+        ensure_defaults(store, config)
+
+    # ----------------------------------------------------------------- routing
+    def _rules(self) -> list[Rule]:
+        r = []
+
+        def add(path, endpoint, methods):
+            r.append(Rule(path, endpoint=endpoint, methods=methods))
+
+        add("/sandbox/requests", "sandbox_requests", ["GET", "DELETE"])
+        add("/_edge/tenant_info", "tenant_info", ["GET"])
+        add(f"{SD}/info", "info", ["GET"])
+        add(f"{SD}/servicedesk", "servicedesk_list", ["GET"])
+        add(f"{SD}/servicedesk/<desk_id>", "servicedesk_get", ["GET"])
+        add(f"{SD}/servicedesk/<desk_id>/requesttype", "requesttype_list", ["GET"])
+        add(f"{SD}/servicedesk/<desk_id>/requesttype", "requesttype_create", ["POST"])
+        add(f"{SD}/servicedesk/<desk_id>/requesttype/<type_id>", "requesttype_get", ["GET"])
+        add(f"{SD}/servicedesk/<desk_id>/requesttype/<type_id>", "requesttype_delete", ["DELETE"])
+        add(f"{SD}/servicedesk/<desk_id>/requesttype/<type_id>/field", "requesttype_fields", ["GET"])
+        add(f"{SD}/requesttype", "requesttype_all", ["GET"])
+        add(f"{SD}/servicedesk/<desk_id>/organization", "desk_orgs", ["GET", "POST", "DELETE"])
+        add(f"{SD}/servicedesk/<desk_id>/customer", "desk_customers_add", ["POST"])
+        add(f"{SD}/request", "request_create", ["POST"])
+        add(f"{SD}/request", "request_list", ["GET"])
+        add(f"{SD}/request/<key>", "request_get", ["GET"])
+        add(f"{SD}/request/<key>/comment", "request_comments", ["GET", "POST"])
+        add(f"{SD}/request/<key>/sla", "request_sla", ["GET"])
+        add(f"{SD}/organization", "org_list", ["GET"])
+        add(f"{SD}/organization", "org_create", ["POST"])
+        add(f"{SD}/organization/<org_id>", "org_get", ["GET"])
+        add(f"{SD}/organization/<org_id>", "org_delete", ["DELETE"])
+        add(f"{SD}/organization/<org_id>/property", "org_property_keys", ["GET"])
+        add(f"{SD}/organization/<org_id>/property/<prop_key>", "org_property", ["GET", "PUT", "DELETE"])
+        add(f"{SD}/organization/<org_id>/user", "org_users", ["GET", "POST", "DELETE"])
+        add(f"{SD}/customer", "customer_create", ["POST"])
+        add(f"{API}/myself", "myself", ["GET"])
+        add(f"{API}/search", "search_removed", ["GET", "POST"])
+        add(f"{API}/search/jql", "search_jql", ["GET", "POST"])
+        add(f"{API}/issue/<key>", "issue", ["GET", "PUT"])
+        add(f"{API}/issue/<key>/properties", "issue_property_keys", ["GET"])
+        add(f"{API}/issue/<key>/properties/<prop_key>", "issue_property", ["GET", "PUT", "DELETE"])
+        add(f"{API}/label", "labels", ["GET"])
+        for base in AUTOMATION_BASES:
+            add(f"{base}/rule/summary", "rule_summary", ["GET", "POST"])
+            add(f"{base}/rule", "rule_create", ["POST"])
+            add(f"{base}/rule/<rule_uuid>", "rule", ["GET", "PUT"])
+            add(f"{base}/rule/<rule_uuid>/state", "rule_state", ["PUT"])
+        add(INTERNAL_SLA, "sla_metrics", ["GET", "POST"])
+        add(f"{INTERNAL_SLA}/<int:metric_id>", "sla_metric", ["GET", "PUT", "DELETE"])
+        return r
+
+    # ----------------------------------------------------------------- WSGI
+    def __call__(self, environ, start_response):
+        request = Request(environ)
+        response = self.dispatch(request)
+        return response(environ, start_response)
+
+    def json(self, body: Any, status: int = 200, headers: dict | None = None) -> Response:
+        """A JSON response."""
+        return Response(json.dumps(body), status=status, headers=headers, mimetype="application/json")
+
+    def dispatch(self, request: Request) -> Response:
+        """Handle one request: log it, check it, authenticate, inject faults, route."""
+        if not self.base_url:
+            self.base_url = request.host_url.rstrip("/")
+        path = request.path
+        kind = family(path)
+        body = self._json_body(request)
+        entry = {
+            "method": request.method,
+            "path": path,
+            "query": {k: request.args.getlist(k) if len(request.args.getlist(k)) > 1 else request.args[k] for k in request.args},
+            "json": body if body is not _INVALID else None,
+            "time": time.time(),
+        }
+        if path.startswith("/sandbox/"):
+            return self._route(request, body)
+        if self.config.latency_ms:
+            time.sleep(self.config.latency_ms / 1000)
+        for checker in self.config.request_checkers:
+            for problem in checker(request.method, path, dict(entry["query"]), entry["json"]) or []:
+                with self.lock:
+                    self.violations.append(f"{request.method} {path}: {problem}")
+        response = self._respond(request, kind, body)
+        entry["status"] = response.status_code
+        with self.lock:
+            self.log.append(entry)
+        return response
+
+    def _respond(self, request: Request, kind: str, body: Any) -> Response:
+        if not self._authenticated(request):
+            message = "Client must be authenticated to access this resource."
+            return self.json(error_body(kind, 401, message, "sd.error.authentication.required"), 401,
+                             {"WWW-Authenticate": 'Basic realm="protected-by-api-token"'})
+        forced = self._take_fault(request.path)
+        if forced:
+            return forced
+        limited = self._rate_limited(kind)
+        if limited:
+            return limited
+        if self.config.fault_rate and self.random.random() < self.config.fault_rate:
+            status = self.random.choice((500, 503))
+            headers = {"Retry-After": "1"} if status == 503 else None
+            return self.json(error_body(kind, status, "Injected sandbox fault.", "sd.error.internal"), status, headers)
+        if body is _INVALID:
+            return self.json(error_body(kind, 400, "Unexpected character in the request body: it is not valid JSON.",
+                                        "sd.error.invalid.json"), 400)
+        response = self._route(request, body)
+        if (self.config.write_fault_rate and request.method in ("POST", "PUT", "DELETE")
+                and response.status_code < 400 and self.random.random() < self.config.write_fault_rate):
+            return self.json(error_body(kind, 500, "Injected sandbox fault after the write.", "sd.error.internal"), 500)
+        return response
+
+    def _route(self, request: Request, body: Any) -> Response:
+        kind = family(request.path)
+        adapter = self.url_map.bind_to_environ(request.environ)
+        try:
+            endpoint, values = adapter.match()
+            if (request.method, endpoint) in EXPERIMENTAL_ENDPOINTS and \
+                    request.headers.get("X-ExperimentalApi", "").lower() != "opt-in":
+                raise ApiError(412, "This is an experimental API. To use it, send the header "
+                                    "'X-ExperimentalApi: opt-in'.", i18n_key="sd.experimental.api.opt.in.required")
+            handler = getattr(self, "on_" + endpoint)
+            with self.store.lock:  # read-modify-write of one request is atomic across worker threads
+                return handler(request, body, **values)
+        except ApiError as exc:
+            return self.json(error_body(kind, exc.status, exc.message, exc.i18n_key, exc.errors), exc.status)
+        except MethodNotAllowed as exc:
+            return self.json(error_body(kind, 405, f"Method {request.method} is not allowed here."), 405,
+                             {"Allow": ", ".join(exc.valid_methods or [])})
+        except NotFound:
+            return self.json(error_body(kind, 404, f"No resource at {request.path}.", "sd.error.not.found"), 404)
+        except HTTPException as exc:  # pragma: no cover - other Werkzeug errors
+            return self.json(error_body(kind, exc.code or 500, exc.description or "error"), exc.code or 500)
+
+    @staticmethod
+    def _json_body(request: Request) -> Any:
+        data = request.get_data(cache=True)
+        if not data:
+            return None
+        try:
+            return json.loads(data)
+        except ValueError:
+            return _INVALID
+
+    def _authenticated(self, request: Request) -> bool:
+        auth = request.authorization
+        return bool(auth and auth.type == "basic" and auth.username == self.config.email
+                    and auth.password == self.config.token)
+
+    def _take_fault(self, path: str) -> Response | None:
+        with self.lock:
+            for fault in self.faults:
+                if fault["path_prefix"] and not path.startswith(fault["path_prefix"]):
+                    continue
+                fault["count"] -= 1
+                if fault["count"] <= 0:
+                    self.faults.remove(fault)
+                status = fault["status"]
+                headers = {"Retry-After": str(fault["retry_after"])} if fault["retry_after"] is not None else None
+                message = "Rate limit exceeded." if status == 429 else "Injected sandbox fault."
+                return self.json(error_body(family(path), status, message, "sd.error.injected"), status, headers)
+        return None
+
+    def _rate_limited(self, kind: str) -> Response | None:
+        limit = self.config.rate_limit_per_minute
+        if not limit:
+            return None
+        now = time.monotonic()
+        with self.lock:
+            self.window = [t for t in self.window if now - t < 60]
+            if len(self.window) >= limit:
+                retry = max(1, int(60 - (now - self.window[0])) + 1)
+                return self.json(error_body(kind, 429, "Rate limit exceeded.", "sd.error.rate.limit"), 429,
+                                 {"Retry-After": str(retry), "X-RateLimit-Limit": str(limit),
+                                  "X-RateLimit-Remaining": "0"})
+            self.window.append(now)
+        return None
+
+    # ----------------------------------------------------------------- helpers
+    def link(self, path: str) -> str:
+        """Absolute URL of a sandbox path."""
+        return f"{self.base_url}{path}"
+
+    def page(self, request: Request, items: list[dict], path: str) -> dict:
+        """A servicedeskapi page of `items` (start/limit; limit capped at `max_limit`)."""
+        start = max(0, _int_arg(request, "start", 0))
+        limit = _int_arg(request, "limit", self.config.max_limit)
+        limit = max(1, min(limit, self.config.max_limit))
+        values = items[start:start + limit]
+        is_last = start + len(values) >= len(items)
+        links = {"base": self.base_url, "context": "", "self": self.link(f"{path}?start={start}&limit={limit}")}
+        if not is_last:
+            links["next"] = self.link(f"{path}?start={start + limit}&limit={limit}")
+        if start > 0:
+            links["prev"] = self.link(f"{path}?start={max(0, start - limit)}&limit={limit}")
+        return {"_expands": [], "size": len(values), "start": start, "limit": limit,
+                "isLastPage": is_last, "_links": links, "values": values}
+
+    def desk(self, desk_id: str) -> dict:
+        """The stored service desk `desk_id` (id or project key), or 404."""
+        for desk in self.store.all("servicedesk"):
+            if desk_id in (desk["id"], desk["projectKey"]):
+                return desk
+        raise ApiError(404, f"Service desk '{desk_id}' does not exist.", i18n_key="sd.servicedesk.error.not.found")
+
+    def desk_dto(self, desk: dict) -> dict:
+        """`ServiceDeskDTO` for a stored desk."""
+        return {**desk, "_links": {"self": self.link(f"{SD}/servicedesk/{desk['id']}")}}
+
+    def request_type(self, desk: dict, type_id: str) -> dict:
+        """A stored request type of `desk`, or 404."""
+        found = self.store.get("requesttype", type_id)
+        if not found or found["serviceDeskId"] != desk["id"]:
+            raise ApiError(404, f"Request type '{type_id}' does not exist in service desk {desk['id']}.",
+                           i18n_key="sd.request.type.error.not.found")
+        return found
+
+    def request_type_dto(self, rtype: dict) -> dict:
+        """`RequestTypeDTO` for a stored request type."""
+        return {**rtype, "_links": {"self": self.link(f"{SD}/servicedesk/{rtype['serviceDeskId']}/requesttype/{rtype['id']}")}}
+
+    def issue(self, key: str) -> dict:
+        """A stored request/issue by key or id, or 404 (platform or servicedeskapi flavour)."""
+        found = self.store.get("request", key)
+        if not found:
+            for issue in self.store.all("request"):
+                if issue["id"] == key:
+                    return issue
+            raise ApiError(404, "Issue does not exist or you do not have permission to see it.",
+                           i18n_key="sd.request.error.not.found")
+        return found
+
+    def user_dto(self, user: dict) -> dict:
+        """`UserDTO` for a stored customer or the admin."""
+        return {"accountId": user["accountId"], "emailAddress": user.get("emailAddress", ""),
+                "displayName": user.get("displayName", ""), "active": True, "timeZone": "Etc/UTC",
+                "_links": {"self": self.link(f"{API}/user?accountId={user['accountId']}")}}
+
+    def admin(self) -> dict:
+        """The admin user the credentials belong to."""
+        return {"accountId": ADMIN_ACCOUNT_ID, "emailAddress": self.config.email, "displayName": "Sandbox Admin"}
+
+    def find_user(self, ref: str) -> dict | None:
+        """A customer by account id or email (or the admin)."""
+        if ref in (ADMIN_ACCOUNT_ID, self.config.email):
+            return self.admin()
+        for user in self.store.all("customer"):
+            if ref in (user["accountId"], user["emailAddress"]):
+                return user
+        return None
+
+    def organization(self, org_id: str) -> dict:
+        """A stored organization, or 404."""
+        found = self.store.get("organization", org_id)
+        if not found:
+            raise ApiError(404, f"Organization '{org_id}' does not exist.", i18n_key="sd.organization.error.not.found")
+        return found
+
+    def org_dto(self, org: dict) -> dict:
+        """`OrganizationDTO` for a stored organization."""
+        return {"id": org["id"], "name": org["name"], "uuid": org["uuid"], "scimManaged": False,
+                "created": date_dto(org["created"]), "_links": {"self": self.link(f"{SD}/organization/{org['id']}")}}
+
+    # ----------------------------------------------------------------- sandbox
+    def on_sandbox_requests(self, request: Request, body: Any) -> Response:
+        """The request log (`DELETE` clears it)."""
+        with self.lock:
+            if request.method == "DELETE":
+                self.log.clear()
+                return Response(status=204)
+            return self.json({"requests": list(self.log), "violations": list(self.violations)})
+
+    # ----------------------------------------------------------------- servicedeskapi
+    def on_tenant_info(self, request, body):
+        """`GET /_edge/tenant_info`: the site's cloud id (what the automation API is addressed by)."""
+        return self.json({"cloudId": self.config.cloud_id})
+
+    def on_info(self, request, body):
+        """`GET /info`."""
+        return self.json({"version": "5.0.0", "platformVersion": "1001.0.0", "isLicensedForUse": True,
+                          "_links": {"self": self.link(f"{SD}/info")}})
+
+    def on_servicedesk_list(self, request, body):
+        """`GET /servicedesk`."""
+        desks = [self.desk_dto(d) for d in self.store.all("servicedesk")]
+        return self.json(self.page(request, desks, f"{SD}/servicedesk"))
+
+    def on_servicedesk_get(self, request, body, desk_id):
+        """`GET /servicedesk/{id}`."""
+        return self.json(self.desk_dto(self.desk(desk_id)))
+
+    def on_requesttype_list(self, request, body, desk_id):
+        """`GET /servicedesk/{id}/requesttype` (optional `searchQuery` on the name)."""
+        desk = self.desk(desk_id)
+        query = (request.args.get("searchQuery") or "").lower()
+        types = [self.request_type_dto(t) for t in self.store.all("requesttype")
+                 if t["serviceDeskId"] == desk["id"] and query in t["name"].lower()]
+        return self.json(self.page(request, types, f"{SD}/servicedesk/{desk['id']}/requesttype"))
+
+    def on_requesttype_all(self, request, body):
+        """`GET /requesttype` (experimental): request types across desks."""
+        types = [self.request_type_dto(t) for t in self.store.all("requesttype")]
+        return self.json(self.page(request, types, f"{SD}/requesttype"))
+
+    def on_requesttype_create(self, request, body, desk_id):
+        """`POST /servicedesk/{id}/requesttype` (experimental): answers 200 with the new type."""
+        desk = self.desk(desk_id)
+        if not isinstance(body, dict) or not str(body.get("name") or "").strip():
+            raise ApiError(400, "The request type name is required.", i18n_key="sd.request.type.name.required")
+        name = body["name"].strip()
+        if any(t["name"].lower() == name.lower() for t in self.store.all("requesttype") if t["serviceDeskId"] == desk["id"]):
+            raise ApiError(400, f"A request type named '{name}' already exists in this service desk.",
+                           i18n_key="sd.request.type.name.duplicate")
+        if len(name) > 60:
+            raise ApiError(400, "The request type name must be 60 characters or fewer.", i18n_key="sd.request.type.name.too.long")
+        type_id = str(self.store.next_id("requesttype"))
+        rtype = {"id": type_id, "name": name, "description": str(body.get("description") or ""),
+                 "helpText": str(body.get("helpText") or ""), "issueTypeId": str(body.get("issueTypeId") or "10004"),
+                 "serviceDeskId": desk["id"], "portalId": desk["id"], "groupIds": [], "canCreateRequest": True,
+                 "restrictionStatus": "OPEN", "_expands": []}
+        self.store.put("requesttype", type_id, rtype)
+        return self.json(self.request_type_dto(rtype))
+
+    def on_requesttype_get(self, request, body, desk_id, type_id):
+        """`GET /servicedesk/{id}/requesttype/{typeId}`."""
+        return self.json(self.request_type_dto(self.request_type(self.desk(desk_id), type_id)))
+
+    def on_requesttype_delete(self, request, body, desk_id, type_id):
+        """`DELETE /servicedesk/{id}/requesttype/{typeId}` (experimental)."""
+        self.request_type(self.desk(desk_id), type_id)
+        self.store.delete("requesttype", type_id)
+        return Response(status=204)
+
+    def on_requesttype_fields(self, request, body, desk_id, type_id):
+        """`GET .../requesttype/{typeId}/field`: summary (required) and description."""
+        self.request_type(self.desk(desk_id), type_id)
+        fields = [
+            {"fieldId": "summary", "name": "Summary", "description": "", "required": True, "visible": True,
+             "validValues": [], "defaultValues": [], "presetValues": [], "jiraSchema": {"type": "string", "system": "summary"}},
+            {"fieldId": "description", "name": "Description", "description": "", "required": False, "visible": True,
+             "validValues": [], "defaultValues": [], "presetValues": [], "jiraSchema": {"type": "string", "system": "description"}},
+        ]
+        return self.json({"canAddRequestParticipants": True, "canRaiseOnBehalfOf": True, "requestTypeFields": fields})
+
+    def on_desk_orgs(self, request, body, desk_id):
+        """`GET|POST|DELETE /servicedesk/{id}/organization`."""
+        desk = self.desk(desk_id)
+        members = desk.setdefault("organizationIds", [])
+        if request.method == "GET":
+            orgs = [self.org_dto(self.organization(o)) for o in members if self.store.get("organization", o)]
+            return self.json(self.page(request, orgs, f"{SD}/servicedesk/{desk['id']}/organization"))
+        org_id = str((body or {}).get("organizationId", ""))
+        self.organization(org_id)
+        if request.method == "POST" and org_id not in members:
+            members.append(org_id)
+        if request.method == "DELETE" and org_id in members:
+            members.remove(org_id)
+        self.store.put("servicedesk", desk["id"], desk)
+        return Response(status=204)
+
+    def on_desk_customers_add(self, request, body, desk_id):
+        """`POST /servicedesk/{id}/customer`: customers are known desk-wide already."""
+        self.desk(desk_id)
+        for account in (body or {}).get("accountIds", []):
+            if not self.find_user(account):
+                raise ApiError(400, f"The user '{account}' does not exist.", i18n_key="sd.customer.error.not.found")
+        return Response(status=204)
+
+    def request_dto(self, issue: dict) -> dict:
+        """`CustomerRequestDTO` for a stored request."""
+        desk = self.desk(issue["serviceDeskId"])
+        rtype = self.store.get("requesttype", issue["requestTypeId"]) or {}
+        reporter = self.find_user(issue["reporter"]) or self.admin()
+        dto = {
+            "_expands": ["participant", "status", "sla", "requestType", "serviceDesk", "attachment", "action", "comment"],
+            "issueId": issue["id"], "issueKey": issue["key"], "summary": issue["summary"],
+            "requestTypeId": issue["requestTypeId"], "serviceDeskId": issue["serviceDeskId"],
+            "createdDate": date_dto(issue["created"]), "reporter": self.user_dto(reporter),
+            "currentStatus": {"status": issue["status"], "statusCategory": "NEW", "statusDate": date_dto(issue["created"])},
+            "requestFieldValues": [
+                {"fieldId": "summary", "label": "Summary", "value": issue["summary"]},
+                {"fieldId": "description", "label": "Description", "value": issue.get("description", "")},
+            ],
+            "serviceDesk": self.desk_dto(desk),
+            "_links": {"self": self.link(f"{SD}/request/{issue['id']}"), "web": self.link(f"/servicedesk/customer/portal/{desk['id']}/{issue['key']}"),
+                       "agent": self.link(f"/browse/{issue['key']}"), "jiraRest": self.link(f"/rest/api/2/issue/{issue['id']}")},
+        }
+        if rtype:
+            dto["requestType"] = self.request_type_dto(rtype)
+        return dto
+
+    def on_request_create(self, request, body):
+        """`POST /request`: a customer request, optionally `raiseOnBehalfOf` a customer."""
+        if not isinstance(body, dict):
+            raise ApiError(400, "The request body must be a JSON object.", i18n_key="sd.request.error.body")
+        desk = self.desk(str(body.get("serviceDeskId") or ""))
+        rtype = self.request_type(desk, str(body.get("requestTypeId") or ""))
+        values = body.get("requestFieldValues") or {}
+        summary = str(values.get("summary") or "").strip()
+        if not summary:
+            raise ApiError(400, "Your request could not be created. Please check the fields have been correctly filled in. "
+                                "Summary is required.", i18n_key="sd.request.create.error.field.required")
+        reporter = self.admin()
+        if body.get("raiseOnBehalfOf"):
+            reporter = self.find_user(str(body["raiseOnBehalfOf"]))
+            if not reporter:
+                raise ApiError(400, f"The user '{body['raiseOnBehalfOf']}' does not exist or is not a customer "
+                                    "of this service desk.", i18n_key="sd.request.create.error.raise.on.behalf.of")
+        number = self.store.next_id("issue_number")
+        key = f"{desk['projectKey']}-{number}"
+        issue = {"id": str(self.store.next_id("request")), "key": key, "summary": summary,
+                 "description": str(values.get("description") or ""), "labels": list(values.get("labels") or []),
+                 "requestTypeId": rtype["id"], "serviceDeskId": desk["id"], "projectKey": desk["projectKey"],
+                 "projectId": desk["projectId"], "reporter": reporter["accountId"], "status": "Waiting for support",
+                 "priority": str((values.get("priority") or {}).get("name") or "Medium")
+                 if isinstance(values.get("priority") or {}, dict) else "Medium",
+                 "created": now_iso(), "properties": {}, "comments": [],
+                 "participants": list(body.get("requestParticipants") or []),
+                 "organizations": self._organization_ids(values.get(ORGANIZATIONS_FIELD))}
+        self.store.put("request", key, issue)
+        return self.json(self.request_dto(issue), 201)
+
+    def _organization_ids(self, value: Any) -> list[str]:
+        """Organization ids from the Organizations field value (ids or `{"id": ...}` objects)."""
+        ids = []
+        for entry in value or []:
+            org_id = str(entry.get("id") if isinstance(entry, dict) else entry)
+            self.organization(org_id)
+            ids.append(org_id)
+        return ids
+
+    def on_request_list(self, request, body):
+        """`GET /request`: requests the user can see."""
+        items = [self.request_dto(i) for i in self.store.all("request")]
+        return self.json(self.page(request, items, f"{SD}/request"))
+
+    def on_request_get(self, request, body, key):
+        """`GET /request/{key}`."""
+        return self.json(self.request_dto(self.issue(key)))
+
+    def on_request_comments(self, request, body, key):
+        """`GET|POST /request/{key}/comment` (`public` false = internal note)."""
+        issue = self.issue(key)
+        if request.method == "GET":
+            wanted_public = request.args.get("public", "true").lower() != "false"
+            wanted_internal = request.args.get("internal", "true").lower() != "false"
+            comments = [self._comment_dto(issue, c) for c in issue["comments"]
+                        if (c["public"] and wanted_public) or (not c["public"] and wanted_internal)]
+            return self.json(self.page(request, comments, f"{SD}/request/{issue['id']}/comment"))
+        if not isinstance(body, dict) or not str(body.get("body") or "").strip():
+            raise ApiError(400, "The comment body is required.", i18n_key="sd.comment.error.body.required")
+        comment = {"id": str(self.store.next_id("comment")), "body": body["body"], "public": bool(body.get("public", True)),
+                   "created": now_iso(), "author": ADMIN_ACCOUNT_ID}
+        issue["comments"].append(comment)
+        self.store.put("request", issue["key"], issue)
+        return self.json(self._comment_dto(issue, comment), 201)
+
+    def _comment_dto(self, issue: dict, comment: dict) -> dict:
+        return {"id": comment["id"], "body": comment["body"], "public": comment["public"],
+                "author": self.user_dto(self.find_user(comment["author"]) or self.admin()),
+                "created": date_dto(comment["created"]), "_expands": ["attachment", "renderedBody"],
+                "_links": {"self": self.link(f"{SD}/request/{issue['id']}/comment/{comment['id']}")}}
+
+    def on_request_sla(self, request, body, key):
+        """`GET /request/{key}/sla`: one ongoing cycle per SLA metric of the project."""
+        issue = self.issue(key)
+        created = datetime.strptime(issue["created"], "%Y-%m-%dT%H:%M:%S.%f%z")
+        elapsed_ms = int((datetime.now(timezone.utc) - created).total_seconds() * 1000)
+        values = []
+        for metric in self.store.all("slametric"):
+            if metric["projectKey"] != issue["projectKey"]:
+                continue
+            goal = self._matching_goal(metric, issue)
+            if goal is None:
+                continue
+            goal_ms = int(goal["duration"]) * 60_000
+            breach = created + timedelta(milliseconds=goal_ms)
+            values.append({
+                "id": str(metric["id"]), "name": metric["name"],
+                "_links": {"self": self.link(f"{SD}/request/{issue['id']}/sla/{metric['id']}")},
+                "completedCycles": [],
+                "ongoingCycle": {
+                    "startTime": date_dto(issue["created"]),
+                    "breachTime": date_dto(breach.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "+0000"),
+                    "breached": elapsed_ms > goal_ms, "paused": False, "withinCalendarHours": True,
+                    "goalDuration": _duration(goal_ms), "elapsedTime": _duration(elapsed_ms),
+                    "remainingTime": _duration(goal_ms - elapsed_ms),
+                },
+                "slaDisplayFormat": "NEW_SLA_FORMAT",
+            })
+        return self.json(self.page(request, values, f"{SD}/request/{issue['id']}/sla"))
+
+    @staticmethod
+    def _matching_goal(metric: dict, issue: dict) -> dict | None:
+        """The first goal whose JQL matches the issue (empty JQL matches everything)."""
+        for goal in metric.get("goals", []):
+            try:
+                if compile_jql(goal.get("jql") or "")(issue):
+                    return goal
+            except JqlError:
+                continue
+        return None
+
+    def on_org_list(self, request, body):
+        """`GET /organization`."""
+        orgs = [self.org_dto(o) for o in self.store.all("organization")]
+        return self.json(self.page(request, orgs, f"{SD}/organization"))
+
+    def on_org_create(self, request, body):
+        """`POST /organization` (name unique, as JSM enforces)."""
+        name = str((body or {}).get("name") or "").strip() if isinstance(body, dict) else ""
+        if not name:
+            raise ApiError(400, "An organization name is required.", i18n_key="sd.admin.organization.name.required")
+        if any(o["name"].lower() == name.lower() for o in self.store.all("organization")):
+            raise ApiError(400, f"An organization with the name '{name}' already exists.",
+                           i18n_key="sd.admin.organization.name.duplicate")
+        org_id = str(self.store.next_id("organization"))
+        org = {"id": org_id, "name": name, "uuid": self.store.new_uuid(), "created": now_iso(), "properties": {}, "users": []}
+        self.store.put("organization", org_id, org)
+        return self.json(self.org_dto(org), 201)
+
+    def on_org_get(self, request, body, org_id):
+        """`GET /organization/{id}`."""
+        return self.json(self.org_dto(self.organization(org_id)))
+
+    def on_org_delete(self, request, body, org_id):
+        """`DELETE /organization/{id}`."""
+        self.organization(org_id)
+        self.store.delete("organization", org_id)
+        return Response(status=204)
+
+    def on_org_property_keys(self, request, body, org_id):
+        """`GET /organization/{id}/property`: `PropertyKeys`."""
+        org = self.organization(org_id)
+        keys = [{"key": k, "self": self.link(f"{SD}/organization/{org_id}/property/{k}")} for k in org["properties"]]
+        return self.json({"keys": keys})
+
+    def on_org_property(self, request, body, org_id, prop_key):
+        """`GET|PUT|DELETE /organization/{id}/property/{key}` (PUT: 201 new, 200 replaced)."""
+        org = self.organization(org_id)
+        return self._property(request, body, org, "organization", org_id, prop_key)
+
+    def _property(self, request, body, owner: dict, kind: str, ident: str, prop_key: str) -> Response:
+        """GET/PUT/DELETE of one entity property stored in `owner["properties"]`."""
+        props = owner.setdefault("properties", {})
+        if len(prop_key) > 255:
+            raise ApiError(400, "The property key cannot be longer than 255 characters.", i18n_key="sd.property.key.too.long")
+        if request.method == "GET":
+            if prop_key not in props:
+                raise ApiError(404, f"The property '{prop_key}' does not exist.", i18n_key="sd.property.not.found")
+            return self.json({"key": prop_key, "value": props[prop_key]})
+        if request.method == "DELETE":
+            if prop_key not in props:
+                raise ApiError(404, f"The property '{prop_key}' does not exist.", i18n_key="sd.property.not.found")
+            del props[prop_key]
+            self.store.put(kind, ident, owner)
+            return Response(status=204)
+        if body is None:
+            raise ApiError(400, "The property value must be valid JSON.", i18n_key="sd.property.value.invalid")
+        if len(json.dumps(body)) > 32768:
+            raise ApiError(400, "The property value cannot be longer than 32768 characters.", i18n_key="sd.property.value.too.long")
+        existed = prop_key in props
+        props[prop_key] = body
+        self.store.put(kind, ident, owner)
+        return Response(status=200 if existed else 201)
+
+    def on_org_users(self, request, body, org_id):
+        """`GET|POST|DELETE /organization/{id}/user`."""
+        org = self.organization(org_id)
+        if request.method == "GET":
+            users = [self.user_dto(u) for u in map(self.find_user, org["users"]) if u]
+            return self.json(self.page(request, users, f"{SD}/organization/{org_id}/user"))
+        accounts = list((body or {}).get("accountIds") or []) + list((body or {}).get("usernames") or [])
+        for account in accounts:
+            user = self.find_user(account)
+            if not user:
+                raise ApiError(400, f"The user '{account}' does not exist.", i18n_key="sd.customer.error.not.found")
+            if request.method == "POST" and user["accountId"] not in org["users"]:
+                org["users"].append(user["accountId"])
+            if request.method == "DELETE" and user["accountId"] in org["users"]:
+                org["users"].remove(user["accountId"])
+        self.store.put("organization", org_id, org)
+        return Response(status=204)
+
+    def on_customer_create(self, request, body):
+        """`POST /customer`: a portal-only customer account (`email`, `displayName`)."""
+        email = str((body or {}).get("email") or "").strip() if isinstance(body, dict) else ""
+        if "@" not in email:
+            raise ApiError(400, "A valid email address is required.", i18n_key="sd.customer.email.invalid")
+        if any(u["emailAddress"].lower() == email.lower() for u in self.store.all("customer")):
+            raise ApiError(409, f"An account already exists for the email '{email}'.", i18n_key="sd.customer.email.exists")
+        number = self.store.next_id("customer")
+        user = {"accountId": f"qm:sandbox:{number:06d}", "emailAddress": email,
+                "displayName": str(body.get("displayName") or body.get("fullName") or email)}
+        self.store.put("customer", user["accountId"], user)
+        return self.json(self.user_dto(user), 201)
+
+    # ----------------------------------------------------------------- platform
+    def on_myself(self, request, body):
+        """`GET /rest/api/3/myself`."""
+        admin = self.admin()
+        return self.json({**self.user_dto(admin), "accountType": "atlassian", "self": self.link(f"{API}/myself")})
+
+    def on_search_removed(self, request, body):
+        """`/rest/api/3/search` was removed from Jira Cloud: 410 pointing at `/search/jql`."""
+        raise ApiError(410, "The requested API has been removed. Please migrate to the /rest/api/3/search/jql API.")
+
+    def issue_bean(self, issue: dict, fields: list[str] | None, properties: list[str] | None) -> dict:
+        """`IssueBean` for a stored issue with the requested fields and properties."""
+        all_fields = {
+            "summary": issue["summary"], "labels": issue.get("labels", []),
+            "status": {"name": issue["status"]}, "priority": {"name": issue.get("priority", "Medium")}, "project": {"id": issue["projectId"], "key": issue["projectKey"]},
+            "created": issue["created"], "description": issue.get("description", ""),
+            "reporter": {"accountId": issue["reporter"]},
+            "resolutiondate": issue.get("resolutiondate"),
+            ORGANIZATIONS_FIELD: [{"id": int(o), "name": (self.store.get("organization", o) or {}).get("name", "")}
+                                  for o in issue.get("organizations", [])],
+        }
+        if fields is None or "*all" in fields or "*navigable" in fields:
+            chosen = all_fields
+        else:
+            chosen = {k: v for k, v in all_fields.items() if k in fields}
+        bean = {"id": issue["id"], "key": issue["key"], "self": self.link(f"{API}/issue/{issue['id']}"), "fields": chosen}
+        if properties:
+            bean["properties"] = {k: v for k, v in issue.get("properties", {}).items() if k in properties or "*all" in properties}
+        return bean
+
+    def on_search_jql(self, request, body):
+        """`GET|POST /rest/api/3/search/jql`: token pages (`nextPageToken`, `isLast`)."""
+        params = body if request.method == "POST" and isinstance(body, dict) else {
+            "jql": request.args.get("jql"), "nextPageToken": request.args.get("nextPageToken"),
+            "maxResults": request.args.get("maxResults"),
+            "fields": request.args.get("fields", "").split(",") if request.args.get("fields") else None,
+            "properties": request.args.get("properties", "").split(",") if request.args.get("properties") else None,
+        }
+        try:
+            matches = compile_jql(params.get("jql") or "")
+        except JqlError as exc:
+            raise ApiError(400, str(exc), errors={}) from None
+        try:
+            max_results = int(params.get("maxResults") or 50)
+        except (TypeError, ValueError):
+            raise ApiError(400, "maxResults must be a number.") from None
+        max_results = max(1, min(max_results, 100))
+        offset = _decode_cursor(params.get("nextPageToken"), "platform")
+        fields = params.get("fields")
+        if isinstance(fields, str):
+            fields = fields.split(",")
+        found = [i for i in self.store.all("request") if matches(i)]
+        page = found[offset:offset + max_results]
+        result = {"issues": [self.issue_bean(i, fields or ["id"], params.get("properties")) for i in page],
+                  "isLast": offset + len(page) >= len(found)}
+        if not result["isLast"]:
+            result["nextPageToken"] = _encode_cursor(offset + len(page))
+        return self.json(result)
+
+    def on_issue(self, request, body, key):
+        """`GET /rest/api/3/issue/{key}` and `PUT` for `fields.labels` / `update.labels`."""
+        issue = self.issue(key)
+        if request.method == "GET":
+            fields = request.args.get("fields")
+            props = request.args.get("properties")
+            return self.json(self.issue_bean(issue, fields.split(",") if fields else None, props.split(",") if props else None))
+        if not isinstance(body, dict):
+            raise ApiError(400, "The request body must be a JSON object.")
+        labels = list(issue.get("labels", []))
+        if "labels" in (body.get("fields") or {}):
+            labels = list(body["fields"]["labels"] or [])
+        for op in (body.get("update") or {}).get("labels", []):
+            if "set" in op:
+                labels = list(op["set"] or [])
+            if "add" in op and op["add"] not in labels:
+                labels.append(op["add"])
+            if "remove" in op and op["remove"] in labels:
+                labels.remove(op["remove"])
+        bad = [label for label in labels if not isinstance(label, str) or " " in label or len(label) > 255]
+        if bad:
+            raise ApiError(400, "", errors={"labels": f"The label '{bad[0]}' contains spaces or is too long."})
+        if isinstance((body.get("fields") or {}).get("priority"), dict):
+            issue["priority"] = str(body["fields"]["priority"].get("name") or issue.get("priority", "Medium"))
+        if "summary" in (body.get("fields") or {}):
+            issue["summary"] = str(body["fields"]["summary"])
+        issue["labels"] = labels
+        self.store.put("request", issue["key"], issue)
+        return Response(status=204)
+
+    def on_issue_property_keys(self, request, body, key):
+        """`GET /rest/api/3/issue/{key}/properties`."""
+        issue = self.issue(key)
+        return self.json({"keys": [{"key": k, "self": self.link(f"{API}/issue/{issue['id']}/properties/{k}")}
+                                   for k in issue.get("properties", {})]})
+
+    def on_issue_property(self, request, body, key, prop_key):
+        """`GET|PUT|DELETE /rest/api/3/issue/{key}/properties/{propertyKey}`."""
+        issue = self.issue(key)
+        return self._property(request, body, issue, "request", issue["key"], prop_key)
+
+    def on_labels(self, request, body):
+        """`GET /rest/api/3/label`: `PageBeanString` of every label in use."""
+        labels = sorted({label for issue in self.store.all("request") for label in issue.get("labels", [])})
+        start = max(0, _int_arg(request, "startAt", 0))
+        limit = max(1, min(_int_arg(request, "maxResults", 1000), 1000))
+        values = labels[start:start + limit]
+        return self.json({"isLast": start + len(values) >= len(labels), "maxResults": limit, "startAt": start,
+                          "total": len(labels), "values": values})
+
+    # ----------------------------------------------------------------- automation
+    def _check_cloud(self, cloud_id: str) -> None:
+        if cloud_id != self.config.cloud_id:
+            raise ApiError(404, f"No Jira site with cloud id '{cloud_id}'.")
+
+    def _rule(self, rule_uuid: str) -> dict:
+        rule = self.store.get("rule", rule_uuid)
+        if not rule:
+            raise ApiError(404, f"Rule '{rule_uuid}' was not found.")
+        return rule
+
+    @staticmethod
+    def _rule_summary(rule: dict) -> dict:
+        keys = ("uuid", "name", "description", "state", "labels", "ruleScopeARIs", "authorAccountId",
+                "actorAccountId", "created", "updated")
+        return {k: rule[k] for k in keys if k in rule}
+
+    def _validate_rule(self, rule: Any) -> dict:
+        if not isinstance(rule, dict):
+            raise ApiError(400, "The body must be {\"rule\": {...}}.")
+        problems = []
+        if not str(rule.get("name") or "").strip():
+            problems.append("rule.name is required")
+        if not isinstance(rule.get("trigger"), dict) or not rule["trigger"].get("type"):
+            problems.append("rule.trigger with a type is required")
+        if not isinstance(rule.get("components", []), list):
+            problems.append("rule.components must be a list")
+        if rule.get("state", "ENABLED") not in RULE_STATES:
+            problems.append("rule.state must be ENABLED or DISABLED")
+        if not rule.get("ruleScopeARIs"):
+            problems.append("rule.ruleScopeARIs must name at least one scope")
+        if problems:
+            raise ApiError(400, "; ".join(problems))
+        return rule
+
+    def on_rule_summary(self, request, body, cloud_id):
+        """`GET|POST /rule/summary`: cursor pages of rule summaries (POST filters trigger/state/scope)."""
+        self._check_cloud(cloud_id)
+        params = body if request.method == "POST" and isinstance(body, dict) else dict(request.args)
+        if request.method == "POST" and not any(k in params for k in ("trigger", "state", "scope", "limit", "cursor")):
+            raise ApiError(400, "At least one of trigger, state, scope, or limit must be present.")
+        rules = self.store.all("rule")
+        if params.get("state"):
+            rules = [r for r in rules if r["state"] == params["state"]]
+        if params.get("trigger"):
+            rules = [r for r in rules if r["trigger"].get("type") == params["trigger"]]
+        if params.get("scope"):
+            rules = [r for r in rules if params["scope"] in r.get("ruleScopeARIs", [])]
+        try:
+            limit = max(1, min(int(params.get("limit") or self.config.rule_page_limit), self.config.rule_page_limit))
+        except (TypeError, ValueError):
+            raise ApiError(400, "limit must be a number.") from None
+        offset = _decode_cursor(params.get("cursor"), "automation")
+        page = rules[offset:offset + limit]
+        links = {"self": f"?cursor={_encode_cursor(offset)}&limit={limit}"}
+        if offset + len(page) < len(rules):
+            links["next"] = f"?cursor={_encode_cursor(offset + len(page))}&limit={limit}"
+        if offset:
+            links["prev"] = f"?cursor={_encode_cursor(max(0, offset - limit))}&limit={limit}"
+        return self.json({"links": links, "data": [self._rule_summary(r) for r in page]})
+
+    def on_rule_create(self, request, body, cloud_id):
+        """`POST /rule`: `{"rule": {...}}` -> `{"ruleUuid": ...}` (a free caller-chosen `uuid` is kept)."""
+        self._check_cloud(cloud_id)
+        rule = self._validate_rule((body or {}).get("rule") if isinstance(body, dict) else None)
+        rule_uuid = str(rule.get("uuid") or self.store.new_uuid())
+        if self.store.get("rule", rule_uuid):
+            rule_uuid = self.store.new_uuid()
+        stamp = time.time()
+        stored = {**rule, "uuid": rule_uuid, "state": rule.get("state", "ENABLED"), "labels": list(rule.get("labels", [])),
+                  "description": str(rule.get("description") or ""), "components": list(rule.get("components", [])),
+                  "authorAccountId": ADMIN_ACCOUNT_ID, "actorAccountId": rule.get("actorAccountId", ADMIN_ACCOUNT_ID),
+                  "created": stamp, "updated": stamp}
+        self.store.put("rule", rule_uuid, stored)
+        return self.json({"ruleUuid": rule_uuid})
+
+    def on_rule(self, request, body, cloud_id, rule_uuid):
+        """`GET /rule/{uuid}` -> `{"rule": ..., "connections": []}`; `PUT` replaces the rule."""
+        self._check_cloud(cloud_id)
+        existing = self._rule(rule_uuid)
+        if request.method == "GET":
+            return self.json({"rule": existing, "connections": []})
+        rule = self._validate_rule((body or {}).get("rule") if isinstance(body, dict) else None)
+        updated = {**rule, "uuid": rule_uuid, "state": rule.get("state", existing["state"]),
+                   "labels": list(rule.get("labels", [])), "description": str(rule.get("description") or ""),
+                   "components": list(rule.get("components", [])), "authorAccountId": existing["authorAccountId"],
+                   "actorAccountId": rule.get("actorAccountId", existing.get("actorAccountId")),
+                   "created": existing["created"], "updated": time.time()}
+        self.store.put("rule", rule_uuid, updated)
+        return self.json({"ruleUuid": rule_uuid})
+
+    def on_rule_state(self, request, body, cloud_id, rule_uuid):
+        """`PUT /rule/{uuid}/state` with `{"value": "ENABLED"|"DISABLED"}`."""
+        self._check_cloud(cloud_id)
+        rule = self._rule(rule_uuid)
+        value = (body or {}).get("value") if isinstance(body, dict) else None
+        if value not in RULE_STATES:
+            raise ApiError(400, "value must be ENABLED or DISABLED.")
+        rule.update(state=value, updated=time.time())
+        self.store.put("rule", rule_uuid, rule)
+        return self.json({"ruleUuid": rule_uuid, "state": value})
+
+    # ----------------------------------------------------------------- internal SLA
+    def _validate_metric(self, body: Any) -> dict:
+        if not isinstance(body, dict) or not str(body.get("name") or "").strip():
+            raise ApiError(400, "", errors={"name": "An SLA name is required."})
+        goals = body.get("goals")
+        if not isinstance(goals, list) or not goals:
+            raise ApiError(400, "", errors={"goals": "At least one goal is required."})
+        for goal in goals:
+            if not isinstance(goal, dict) or not isinstance(goal.get("duration"), int) or goal["duration"] <= 0:
+                raise ApiError(400, "", errors={"goals": "Each goal needs a positive integer duration in minutes."})
+            if not isinstance(goal.get("jql", ""), str):
+                raise ApiError(400, "", errors={"goals": "A goal's jql must be a string."})
+        return body
+
+    def on_sla_metrics(self, request, body, project_key):
+        """Internal `GET|POST .../agent/{projectKey}/sla/metrics` (name, goals[{jql, duration, calendarId}], startOn, stopOn)."""
+        desk = self.desk(project_key)
+        if request.method == "GET":
+            return self.json({"timeMetrics": [m for m in self.store.all("slametric") if m["projectKey"] == desk["projectKey"]]})
+        metric = self._validate_metric(body)
+        if any(m["name"].lower() == metric["name"].lower() for m in self.store.all("slametric") if m["projectKey"] == desk["projectKey"]):
+            raise ApiError(400, "", errors={"name": f"An SLA named '{metric['name']}' already exists."})
+        metric_id = self.store.next_id("slametric")
+        stored = {**metric, "id": metric_id, "projectKey": desk["projectKey"]}
+        self.store.put("slametric", str(metric_id), stored)
+        return self.json(stored, 201)
+
+    def on_sla_metric(self, request, body, project_key, metric_id):
+        """Internal `GET|PUT|DELETE .../sla/metrics/{id}`."""
+        desk = self.desk(project_key)
+        metric = self.store.get("slametric", str(metric_id))
+        if not metric or metric["projectKey"] != desk["projectKey"]:
+            raise ApiError(404, f"SLA metric {metric_id} does not exist.")
+        if request.method == "GET":
+            return self.json(metric)
+        if request.method == "DELETE":
+            self.store.delete("slametric", str(metric_id))
+            return Response(status=204)
+        updated = {**self._validate_metric(body), "id": metric_id, "projectKey": desk["projectKey"]}
+        self.store.put("slametric", str(metric_id), updated)
+        return self.json(updated)
+
+
+_INVALID = object()
+
+
+def _duration(millis: int) -> dict:
+    """`DurationDTO`: millis and a friendly `h m` text."""
+    sign = "-" if millis < 0 else ""
+    minutes = abs(millis) // 60000
+    return {"millis": millis, "friendly": f"{sign}{minutes // 60}h {minutes % 60}m"}
+
+
+def ensure_defaults(store: Store, config: SandboxConfig) -> None:
+    """The one service project (`SUP` by default) every sandbox starts with."""
+    if store.count("servicedesk"):
+        return
+    desk_id = str(store.next_id("servicedesk"))
+    store.put("servicedesk", desk_id, {"id": desk_id, "projectId": "10000", "projectKey": config.project_key,
+                                       "projectName": config.project_name, "projectTypeKey": "service_desk"})
+
+
+def seed_organizations(store: Store, count: int, rng: random.Random | None = None) -> list[str]:
+    """Create `count` sample organizations with a contact customer and contract property."""
+    rng = rng or random.Random(7)
+    ids = []
+    tiers = ("key", "regular", "new")
+    today = datetime.now(timezone.utc).date()
+    for n in range(1, count + 1):
+        org_id = str(store.next_id("organization"))
+        number = store.next_id("customer")
+        contact = {"accountId": f"qm:sandbox:{number:06d}", "emailAddress": f"contact{n}@customer{n}.example",
+                   "displayName": f"Contact {n}"}
+        store.put("customer", contact["accountId"], contact)
+        end = today + timedelta(days=rng.randint(-30, 365))
+        store.put("organization", org_id, {
+            "id": org_id, "name": f"Sample Customer {n:03d}", "uuid": store.new_uuid(), "created": now_iso(),
+            "users": [contact["accountId"]],
+            "properties": {"deskbook.contract": {"contract_end_date": end.isoformat(), "customer_tier": rng.choice(tiers),
+                                                 "locale": rng.choice(("zh-CN", "en")),
+                                                 "contact_email": contact["emailAddress"]}},
+        })
+        ids.append(org_id)
+    return ids

@@ -1,0 +1,150 @@
+"""SQLite state of the JSM sandbox: JSON documents per kind, thread-safe.
+
+Every object the sandbox knows (service desks, request types, requests, organizations,
+customers, automation rules, SLA metrics) is one JSON document in `documents`, keyed by
+(kind, id). Ids come from per-kind sequences so they look like Atlassian's (numeric strings,
+issue keys `SUP-1`, rule UUIDs). One lock serialises access; the connection is shared
+across the server's worker threads.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+import uuid
+from datetime import datetime, timezone
+from typing import Any, Iterator
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS documents (
+    kind TEXT NOT NULL,
+    id TEXT NOT NULL,
+    position INTEGER NOT NULL,
+    body TEXT NOT NULL,
+    PRIMARY KEY (kind, id)
+);
+CREATE TABLE IF NOT EXISTS sequences (kind TEXT PRIMARY KEY, next INTEGER NOT NULL);
+"""
+
+#: First id handed out per kind (Atlassian ids are numeric strings of this order).
+SEQUENCE_START = {
+    "servicedesk": 1,
+    "requesttype": 1,
+    "request": 10000,
+    "issue_number": 1,
+    "organization": 1,
+    "customer": 1,
+    "comment": 10000,
+    "slametric": 1,
+}
+
+
+def now_iso() -> str:
+    """The current UTC time in Jira's ISO 8601 form (milliseconds, numeric offset)."""
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "+0000"
+
+
+def date_dto(iso: str) -> dict:
+    """A servicedeskapi `DateDTO` for an ISO timestamp made by `now_iso`."""
+    moment = datetime.strptime(iso, "%Y-%m-%dT%H:%M:%S.%f%z")
+    return {
+        "iso8601": iso,
+        "jira": iso,
+        "friendly": moment.strftime("%d/%b/%y %I:%M %p"),
+        "epochMillis": int(moment.timestamp() * 1000),
+    }
+
+
+class Store:
+    """JSON documents in SQLite behind one re-entrant lock."""
+
+    def __init__(self, path: str = ":memory:"):
+        self.path = path
+        self.lock = threading.RLock()
+        self.db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        self.db.executescript(SCHEMA)
+
+    def next_id(self, kind: str) -> int:
+        """Take the next number of `kind`'s sequence."""
+        with self.lock:
+            row = self.db.execute("SELECT next FROM sequences WHERE kind = ?", (kind,)).fetchone()
+            value = row[0] if row else SEQUENCE_START.get(kind, 1)
+            self.db.execute(
+                "INSERT INTO sequences (kind, next) VALUES (?, ?) "
+                "ON CONFLICT(kind) DO UPDATE SET next = excluded.next",
+                (kind, value + 1),
+            )
+            return value
+
+    def new_uuid(self) -> str:
+        """A fresh UUID string (automation rules are addressed by UUID)."""
+        return str(uuid.uuid4())
+
+    def put(self, kind: str, ident: str, body: dict) -> dict:
+        """Insert or replace a document; keeps the original position on replace."""
+        with self.lock:
+            row = self.db.execute(
+                "SELECT position FROM documents WHERE kind = ? AND id = ?", (kind, ident)
+            ).fetchone()
+            if row:
+                self.db.execute(
+                    "UPDATE documents SET body = ? WHERE kind = ? AND id = ?",
+                    (json.dumps(body), kind, ident),
+                )
+            else:
+                position = self.db.execute(
+                    "SELECT COALESCE(MAX(position), 0) + 1 FROM documents WHERE kind = ?", (kind,)
+                ).fetchone()[0]
+                self.db.execute(
+                    "INSERT INTO documents (kind, id, position, body) VALUES (?, ?, ?, ?)",
+                    (kind, ident, position, json.dumps(body)),
+                )
+            return body
+
+    def get(self, kind: str, ident: str) -> dict | None:
+        """The document of `kind` with id `ident`, or None."""
+        with self.lock:
+            row = self.db.execute(
+                "SELECT body FROM documents WHERE kind = ? AND id = ?", (kind, str(ident))
+            ).fetchone()
+        return json.loads(row[0]) if row else None
+
+    def delete(self, kind: str, ident: str) -> bool:
+        """Remove a document; True when it existed."""
+        with self.lock:
+            cursor = self.db.execute("DELETE FROM documents WHERE kind = ? AND id = ?", (kind, str(ident)))
+            return cursor.rowcount > 0
+
+    def all(self, kind: str) -> list[dict]:
+        """Every document of `kind`, in creation order."""
+        with self.lock:
+            rows = self.db.execute(
+                "SELECT body FROM documents WHERE kind = ? ORDER BY position", (kind,)
+            ).fetchall()
+        return [json.loads(row[0]) for row in rows]
+
+    def count(self, kind: str) -> int:
+        """How many documents of `kind` exist."""
+        with self.lock:
+            return self.db.execute("SELECT COUNT(*) FROM documents WHERE kind = ?", (kind,)).fetchone()[0]
+
+    def update(self, kind: str, ident: str, changes: dict[str, Any]) -> dict | None:
+        """Merge `changes` into a document and store it; None when it does not exist."""
+        with self.lock:
+            body = self.get(kind, ident)
+            if body is None:
+                return None
+            body.update(changes)
+            return self.put(kind, ident, body)
+
+    def iter_kinds(self) -> Iterator[str]:
+        """The kinds that have at least one document."""
+        with self.lock:
+            rows = self.db.execute("SELECT DISTINCT kind FROM documents ORDER BY kind").fetchall()
+        yield from (row[0] for row in rows)
+
+    def close(self) -> None:
+        """Close the database."""
+        with self.lock:
+            self.db.close()

@@ -1,0 +1,309 @@
+"""The playbook as Jira Service Management objects.
+
+`desired_objects(playbook, library, project_ari=..., project_key=..., allow_internal_api=False)`
+returns one `DesiredObject` per JSM object, in dependency order (`KIND_ORDER`):
+
+* `request_type` — every category and sub-category (S-5) becomes a request type
+  (`RequestTypeCreateDTO`: name, description, helpText). JSM request types are flat, so a
+  sub-category is named `Parent: Child`; names are cut to JSM's 60 characters. The other
+  locales' names go into `helpText`.
+  Each sync job also gets a dedicated request type (`SYNC_REQUEST_TYPES`, key `sync.<job>`).
+* `automation_rule` — macros become **manual** rules (trigger `jira.manual.trigger.issue`)
+  an agent runs from the issue view; triggers become event rules
+  (`jira.issue.event.trigger:created|updated`) and automations scheduled rules
+  (`jira.jql.scheduled`, hourly like Zendesk automations). Conditions become one JQL
+  condition component; the approved phrase is a comment action rendered with JSM smart values
+  (`render_for_desk(..., "jsm")`), public or internal as the playbook says; status becomes a
+  transition, priority/labels an edit. Rules are scoped to the service project
+  (`ruleScopeARIs`) and labelled `deskbook`. Payload shapes follow Atlassian's rule-management
+  API (developer.atlassian.com/cloud/automation/rest/api-group-rule-management).
+* `sla_metric` — only with `allow_internal_api`: one metric per SLA policy metric with one goal
+  per priority (`{"jql", "duration"}` in minutes) for the internal SLA endpoints. Without it,
+  `sla_notes` gives the exact goals for an admin to enter (the plan prints them).
+
+Ownership marker `[deskbook:<playbook>:<key>]` ends every description. Keys are prefixed by
+their source (`macro.greeting`, `trigger.route_billing`, `automation.x`, `category.billing`,
+`sla.standard.first_reply_time`) so one kind never mixes two playbook namespaces.
+
+Groups have no JSM equivalent on an issue: a group becomes the label `group-<key>` (queues can
+filter on it). Conditions JSM's JQL cannot express are listed by `unsupported_conditions`.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from deskbook.plan import DesiredObject
+from deskbook.playbooks import model as m
+from deskbook.scripts_library import render_for_desk
+
+KIND_ORDER = ("request_type", "automation_rule", "sla_metric")
+NAME_LIMIT = 60
+RULE_LABEL = "deskbook"
+MARKER_RE = re.compile(r"\[deskbook:(?P<playbook>[^:\]\s]+):(?P<key>[^\]\s]+)\]")
+
+#: Request types the sync jobs raise their requests in (one per job), by locale.
+SYNC_REQUEST_TYPES = {
+    "renewals": {"zh-CN": "续约提醒", "en": "Renewal reminder"},
+    "callbacks": {"zh-CN": "定期回访", "en": "Periodic callback"},
+    "followups": {"zh-CN": "新客户回访", "en": "New customer follow-up"},
+}
+SYNC_DESCRIPTION = "Raised by deskbook's scheduled jobs"
+
+#: Playbook priorities -> Jira priority names.
+PRIORITY_NAMES = {"low": "Low", "normal": "Medium", "high": "High", "urgent": "Highest"}
+#: Playbook statuses -> JSM service-project workflow statuses.
+STATUS_NAMES = {"new": "Open", "open": "Work in progress", "pending": "Waiting for customer",
+                "hold": "Pending", "solved": "Resolved", "closed": "Closed"}
+#: SLA metrics -> JSM's SLA names.
+SLA_NAMES = {"first_reply_time": "Time to first response", "next_reply_time": "Time to next response",
+             "periodic_update_time": "Time to periodic update", "requester_wait_time": "Time to resolution",
+             "agent_work_time": "Agent work time", "pausable_update_time": "Time to update"}
+#: hours_* conditions -> the JQL date field they measure from.
+HOURS_FIELDS = {"hours_since_created": "created", "hours_since_updated": "updated",
+                "hours_since_solved": "resolutiondate", "hours_since_agent_update": "updated",
+                "hours_since_requester_update": "updated", "hours_since_open": "updated",
+                "hours_since_pending": "updated", "hours_since_assigned": "updated"}
+
+
+def marker(playbook: m.Playbook | str, key: str) -> str:
+    """The ownership marker `[deskbook:<playbook>:<key>]`."""
+    name = playbook if isinstance(playbook, str) else playbook.name
+    return f"[deskbook:{name}:{key}]"
+
+
+def parse_marker(text: str | None) -> tuple[str, str] | None:
+    """(playbook, key) of the last marker in `text`, or None."""
+    found = list(MARKER_RE.finditer(text or ""))
+    return (found[-1]["playbook"], found[-1]["key"]) if found else None
+
+
+def with_marker(text: str, playbook: m.Playbook, key: str) -> str:
+    """`text` followed by the marker."""
+    return f"{text.strip()} {marker(playbook, key)}".strip()
+
+
+def _quote(value: Any) -> str:
+    return '"' + str(value).replace('"', '\\"') + '"'
+
+
+def category_names(playbook: m.Playbook) -> dict[str, str]:
+    """Category key -> request type name (sub-categories as `Parent: Child`, max 60 chars)."""
+    locale = playbook.metadata.default_locale
+    names: dict[str, str] = {}
+    for top in playbook.categories:
+        names[top.key] = top.name.get(locale)[:NAME_LIMIT]
+        for sub in top.subcategories:
+            for leaf in sub.walk():
+                names[leaf.key] = f"{top.name.get(locale)}: {leaf.name.get(locale)}"[:NAME_LIMIT]
+    return names
+
+
+def _leaf_keys(playbook: m.Playbook, key: str) -> list[str]:
+    for category in playbook.all_categories():
+        if category.key == key:
+            return [c.key for c in category.walk()]
+    return [key]
+
+
+def condition_jql(playbook: m.Playbook, condition: m.Condition) -> str | None:
+    """One neutral condition as JQL, or None when JQL cannot express it."""
+    field, op, value = condition.field, condition.operator, condition.value
+    negate = op in ("is_not", "not_includes")
+    if field == "status" and op in ("is", "is_not"):
+        return f"status {'!=' if negate else '='} {_quote(STATUS_NAMES.get(value, value))}"
+    if field == "status" and op == "less_than":
+        order = list(m.STATUSES)
+        allowed = [STATUS_NAMES[s] for s in order[: order.index(value)]] if value in order else []
+        return f"status in ({', '.join(map(_quote, allowed))})" if allowed else None
+    if field == "priority" and op in ("is", "is_not"):
+        return f"priority {'!=' if negate else '='} {_quote(PRIORITY_NAMES.get(value, value))}"
+    if field == "tags" and op in ("includes", "not_includes"):
+        labels = value if isinstance(value, (list, tuple)) else [value]
+        return f"labels {'not in' if negate else 'in'} ({', '.join(map(_quote, labels))})"
+    if field == "group" and op in ("is", "is_not"):
+        return f"labels {'!=' if negate else '='} {_quote('group-' + str(value))}"
+    if field == "category" and op in ("is", "is_not"):
+        names = category_names(playbook)
+        types = [names.get(k, k) for k in _leaf_keys(playbook, value)]
+        return f'"Request Type" {"not in" if negate else "in"} ({", ".join(map(_quote, types))})'
+    if field in HOURS_FIELDS and op in ("greater_than", "is"):
+        return f"{HOURS_FIELDS[field]} <= -{int(value)}h"
+    if field in HOURS_FIELDS and op == "less_than":
+        return f"{HOURS_FIELDS[field]} > -{int(value)}h"
+    return None
+
+
+def unsupported_conditions(playbook: m.Playbook, conditions: m.Conditions) -> list[str]:
+    """Conditions (as text) that JQL cannot express and the rule therefore leaves out."""
+    skipped = [c for c in (*conditions.all, *conditions.any)
+               if c.field != "via_update" and condition_jql(playbook, c) is None]
+    return [f"{c.field} {c.operator} {c.value}" for c in skipped]
+
+
+def conditions_jql(playbook: m.Playbook, conditions: m.Conditions, project_key: str) -> str:
+    """The conditions as one JQL query within the project."""
+    parts = [f"project = {project_key}"]
+    parts += [q for q in (condition_jql(playbook, c) for c in conditions.all if c.field != "via_update") if q]
+    any_parts = [q for q in (condition_jql(playbook, c) for c in conditions.any) if q]
+    if any_parts:
+        parts.append("(" + " OR ".join(any_parts) + ")")
+    return " AND ".join(parts)
+
+
+def action_components(playbook: m.Playbook, actions: tuple[m.Action, ...]) -> list[dict]:
+    """Neutral actions as automation components (transition, edit priority/labels)."""
+    components: list[dict] = []
+    add_labels: list[str] = []
+    remove_labels: list[str] = []
+    for action in actions:
+        if action.field == "status":
+            components.append({"component": "ACTION", "type": "jira.issue.transition",
+                               "value": {"destinationStatus": STATUS_NAMES.get(action.value, action.value)}})
+        elif action.field == "priority":
+            components.append({"component": "ACTION", "type": "jira.issue.edit",
+                               "value": {"fields": {"priority": {"name": PRIORITY_NAMES.get(action.value, action.value)}}}})
+        elif action.field in ("add_tags", "set_tags"):
+            add_labels += list(action.value if isinstance(action.value, (list, tuple)) else [action.value])
+        elif action.field == "remove_tags":
+            remove_labels += list(action.value if isinstance(action.value, (list, tuple)) else [action.value])
+        elif action.field == "group":
+            add_labels.append(f"group-{action.value}")
+        elif action.field == "category":
+            add_labels.append(f"category-{action.value}")
+        elif action.field.startswith("field."):
+            add_labels.append(f"{action.field[len('field.'):]}-{action.value}")
+    if add_labels or remove_labels:
+        ops = [{"add": x} for x in add_labels] + [{"remove": x} for x in remove_labels]
+        components.append({"component": "ACTION", "type": "jira.issue.edit", "value": {"update": {"labels": ops}}})
+    return components
+
+
+def comment_component(playbook: m.Playbook, library: Any, comment: m.Comment) -> dict:
+    """The approved phrase as a comment action with JSM smart values."""
+    body = render_for_desk(library, comment.phrase, playbook.metadata.default_locale, "jsm")
+    return {"component": "ACTION", "type": "jira.issue.comment",
+            "value": {"comment": body, "publicComment": bool(comment.public)}}
+
+
+def _rule(playbook: m.Playbook, key: str, name: str, description: str, trigger: dict, components: list[dict],
+          project_ari: str) -> dict:
+    return {"name": name[:255], "description": with_marker(description, playbook, key), "state": "ENABLED",
+            "trigger": trigger, "components": components, "labels": [RULE_LABEL],
+            "ruleScopeARIs": [project_ari]}
+
+
+def desired_objects(playbook: m.Playbook, library: Any, *, project_ari: str, project_key: str = "SUP",
+                    allow_internal_api: bool = False) -> list[DesiredObject]:
+    """The playbook as JSM request types, automation rules (and SLA metrics when allowed)."""
+    locale = playbook.metadata.default_locale
+    out: list[DesiredObject] = []
+    names = category_names(playbook)
+    for category in playbook.all_categories():
+        key = f"category.{category.key}"
+        others = "; ".join(f"{loc}: {category.name.values[loc]}" for loc in playbook.metadata.locales
+                           if loc != locale and loc in category.name.values)
+        out.append(DesiredObject("request_type", key, names[category.key], {
+            "name": names[category.key],
+            "description": with_marker(category.description.get(locale), playbook, key),
+            "helpText": others,
+        }))
+    for job in playbook.sync.jobs:
+        key = f"sync.{job.name}"
+        titles = SYNC_REQUEST_TYPES.get(job.name, {})
+        name = titles.get(locale) or titles.get("en") or job.name
+        others = "; ".join(f"{loc}: {titles[loc]}" for loc in playbook.metadata.locales if loc != locale and loc in titles)
+        out.append(DesiredObject("request_type", key, name, {
+            "name": name, "description": with_marker(SYNC_DESCRIPTION, playbook, key), "helpText": others}))
+    stages = dict(playbook.stages)
+    for macro in playbook.macros:
+        key = f"macro.{macro.key}"
+        stage = stages.get(macro.stage)
+        name = f"{macro.stage} {stage.get(locale)} / {macro.title.get(locale)}" if stage else \
+            f"{macro.stage} / {macro.title.get(locale)}"
+        components = [comment_component(playbook, library, macro.comment)] if macro.comment else []
+        components += action_components(playbook, macro.actions)
+        trigger = {"component": "TRIGGER", "type": "jira.manual.trigger.issue", "value": {"groups": []}}
+        out.append(DesiredObject("automation_rule", key, name,
+                                 _rule(playbook, key, name, macro.description.get(locale), trigger, components,
+                                       project_ari)))
+    for rule in playbook.triggers:
+        key = f"trigger.{rule.key}"
+        created = any(c.field == "via_update" and c.value == "created" for c in rule.conditions.all)
+        trigger = {"component": "TRIGGER", "type": f"jira.issue.event.trigger:{'created' if created else 'updated'}",
+                   "value": {}}
+        components = [{"component": "CONDITION", "type": "jira.jql.condition",
+                       "value": conditions_jql(playbook, rule.conditions, project_key)}]
+        components += action_components(playbook, rule.actions)
+        if rule.comment:
+            components.append(comment_component(playbook, library, rule.comment))
+        name = rule.title.get(locale)
+        out.append(DesiredObject("automation_rule", key, name,
+                                 _rule(playbook, key, name, rule.description.get(locale), trigger, components,
+                                       project_ari)))
+    for rule in playbook.automations:
+        key = f"automation.{rule.key}"
+        trigger = {"component": "TRIGGER", "type": "jira.jql.scheduled",
+                   "value": {"jql": conditions_jql(playbook, rule.conditions, project_key),
+                             "schedule": {"rate": 60, "timeUnit": "MINUTES"}}}
+        components = action_components(playbook, rule.actions)
+        if rule.comment:
+            components.append(comment_component(playbook, library, rule.comment))
+        name = rule.title.get(locale)
+        out.append(DesiredObject("automation_rule", key, name,
+                                 _rule(playbook, key, name, rule.description.get(locale), trigger, components,
+                                       project_ari)))
+    if allow_internal_api:
+        for metric in sla_metrics(playbook, project_key):
+            out.append(DesiredObject("sla_metric", metric["key"], metric["payload"]["name"], metric["payload"]))
+    return out
+
+
+def sla_metrics(playbook: m.Playbook, project_key: str) -> list[dict]:
+    """One JSM SLA metric per (policy, metric): goals per priority in minutes, policy filter as JQL."""
+    locale = playbook.metadata.default_locale
+    out = []
+    for policy in playbook.sla_policies:
+        scope = conditions_jql(playbook, policy.filter, project_key)
+        by_metric: dict[str, list[m.SLATarget]] = {}
+        for target in policy.targets:
+            by_metric.setdefault(target.metric, []).append(target)
+        for metric, targets in by_metric.items():
+            key = f"sla.{policy.key}.{metric}"
+            goals = [{"jql": f"{scope} AND priority = {_quote(PRIORITY_NAMES[t.priority])}", "duration": t.minutes,
+                      "calendar": "business hours" if t.business_hours else "24/7"} for t in targets]
+            name = f"{SLA_NAMES.get(metric, metric)} ({policy.title.get(locale)})"[:NAME_LIMIT]
+            out.append({"key": key, "payload": {"name": name,
+                                                "description": with_marker(policy.description.get(locale), playbook, key),
+                                                "goals": goals}})
+    return out
+
+
+def sla_notes(playbook: m.Playbook, project_key: str) -> list[str]:
+    """Plan notes with the exact SLA goals an admin enters by hand (no public SLA API)."""
+    notes = []
+    for metric in sla_metrics(playbook, project_key):
+        goals = "; ".join(f"{g['jql']} -> {g['duration']} min ({g['calendar']})" for g in metric["payload"]["goals"])
+        notes.append(f"SLA \"{metric['payload']['name']}\" is not installed (JSM has no public SLA API; "
+                     f"use --allow-internal-api or enter it in Project settings > SLAs): {goals}")
+    return notes
+
+
+def rule_view(rule: dict) -> dict:
+    """The parts of a rule deskbook manages (what comparisons look at)."""
+    return {k: rule.get(k) for k in ("name", "description", "state", "trigger", "components", "ruleScopeARIs")} | {
+        "labels": sorted(rule.get("labels") or [])}
+
+
+def compare_payloads(kind: str, desired: dict, existing: dict) -> list[str]:
+    """Differences by meaning between a desired and an existing JSM object (empty = same)."""
+    if kind == "automation_rule":
+        want, have = rule_view(desired), rule_view(existing)
+    elif kind == "request_type":
+        want = {k: (desired.get(k) or "") for k in ("name", "description", "helpText")}
+        have = {k: (existing.get(k) or "") for k in ("name", "description", "helpText")}
+    else:
+        want = {"name": desired.get("name"), "goals": desired.get("goals")}
+        have = {"name": existing.get("name"), "goals": existing.get("goals")}
+    return [f"{k}: {have.get(k)!r} -> {want.get(k)!r}" for k in want if want.get(k) != have.get(k)]

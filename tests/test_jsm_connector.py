@@ -1,0 +1,205 @@
+"""The JSM connector against the sandbox: plan → apply → plan is empty; uninstall; SLA notes."""
+
+from __future__ import annotations
+
+import pytest
+
+from deskbook.connectors.base import uninstall_plan
+from deskbook.connectors.jsm import translate as tr
+from deskbook.connectors.jsm.client import JsmClient, JsmConnection
+from deskbook.connectors.jsm.connector import REMOVED_PREFIX, JsmConnector
+from deskbook.connectors.jsm.sandbox import running_sandbox
+from deskbook.http import DeskSession
+from deskbook.playbooks import model as m
+from deskbook.scripts_library import load_library, render_for_desk
+
+
+def L(zh: str, en: str) -> m.Localized:
+    return m.Localized({"zh-CN": zh, "en": en}, "zh-CN")
+
+
+def C(field, operator, value=None):
+    return m.Condition(field, operator, value)
+
+
+def playbook() -> m.Playbook:
+    meta = m.Metadata("jsm-sample", "1", L("样例", "Sample"), L("样例", "Sample"), ("zh-CN", "en"), "zh-CN",
+                      "Asia/Shanghai", (m.BusinessHours(("mon", "tue"), "09:00", "18:00"),))
+    categories = (
+        m.Category("billing", L("账务", "Billing"), L("账务问题", "Billing questions"), subcategories=(
+            m.Category("refund", L("退款", "Refund"), L("退款", "Refund")),)),
+        m.Category("technical", L("技术", "Technical"), L("技术问题", "Technical")),
+    )
+    macros = (
+        m.Macro("greeting", "S-2", L("问候", "Greeting"), L("问候客户", "Greet"), m.Comment("greeting"),
+                actions=(m.Action("status", "open"),)),
+        m.Macro("escalate", "S-7", L("升级", "Escalate"), L("升级处理", "Escalate"),
+                m.Comment("escalation_notice", public=False),
+                actions=(m.Action("priority", "urgent"), m.Action("add_tags", ["escalated"]),
+                         m.Action("group", "complaints"))),
+    )
+    triggers = (
+        m.Trigger("route_billing", L("账务分派", "Route billing"), L("账务请求", "Billing"), "routing",
+                  m.Conditions(all=(C("via_update", "is", "created"), C("category", "is", "billing"))),
+                  (m.Action("group", "complaints"),), comment=m.Comment("greeting")),
+    )
+    automations = (
+        m.Automation("progress", L("进度提醒", "Progress"), L("24小时未更新", "No update 24h"),
+                     m.Conditions(all=(C("status", "is", "open"), C("hours_since_agent_update", "greater_than", 24))),
+                     (m.Action("add_tags", ["progress_reminded"]),), comment=m.Comment("progress_update")),
+    )
+    slas = (m.SLAPolicy("standard", L("标准", "Standard"), L("标准时限", "Standard"), m.Conditions(),
+                        (m.SLATarget("first_reply_time", "urgent", 30), m.SLATarget("first_reply_time", "normal", 240))),)
+    sync = m.SyncSchedule("09:00", 30, 7, "contract_end_date", "tier", (m.SyncJob("renewals", "support", "renewal_reminder"),))
+    return m.Playbook(path="jsm-sample.yaml", metadata=meta, groups=(), fields=(), categories=categories, tiers=(),
+                      trigger_categories=(("routing", L("分派", "Routing")),), macros=macros, triggers=triggers,
+                      automations=automations, sla_policies=slas, views=(), sync=sync, forbidden_phrases={},
+                      stages=(("S-2", L("受理", "Intake")), ("S-7", L("升级", "Escalation"))))
+
+
+@pytest.fixture(scope="module")
+def library():
+    return load_library()
+
+
+def connector_for(sandbox, **options) -> JsmConnector:
+    connection = JsmConnection(url=sandbox.url, email=sandbox.email, token=sandbox.token, cloud_id=sandbox.cloud_id)
+    session = DeskSession(sandbox.url, auth=(sandbox.email, sandbox.token), sleep=lambda s: None)
+    return JsmConnector(JsmClient(connection, session=session), **options)
+
+
+def test_translation_request_types_rules_markers_and_smart_values(library):
+    desired = tr.desired_objects(playbook(), library, project_ari="ari:cloud:jira:c:project/10000")
+    by_key = {d.key: d for d in desired}
+    assert by_key["category.refund"].payload["name"] == "账务: 退款"
+    assert by_key["category.billing"].payload["helpText"] == "en: Billing"
+    escalate = by_key["macro.escalate"].payload
+    assert escalate["trigger"]["type"] == "jira.manual.trigger.issue"
+    comment = escalate["components"][0]["value"]
+    assert comment["publicComment"] is False
+    assert comment["comment"] == render_for_desk(library, "escalation_notice", "zh-CN", "jsm")
+    labels = [op for c in escalate["components"] if c["type"] == "jira.issue.edit"
+              for op in c["value"].get("update", {}).get("labels", [])]
+    assert {"add": "escalated"} in labels and {"add": "group-complaints"} in labels
+    route = by_key["trigger.route_billing"].payload
+    assert route["trigger"]["type"] == "jira.issue.event.trigger:created"
+    assert route["components"][0]["value"] == 'project = SUP AND "Request Type" in ("账务", "账务: 退款")'
+    progress = by_key["automation.progress"].payload
+    assert progress["trigger"]["value"]["jql"] == 'project = SUP AND status = "Work in progress" AND updated <= -24h'
+    for d in desired:
+        assert tr.parse_marker(d.payload["description"]) == ("jsm-sample", d.key)
+    assert not any(d.kind == "sla_metric" for d in desired)
+    with_sla = tr.desired_objects(playbook(), library, project_ari="a", allow_internal_api=True)
+    goals = next(d for d in with_sla if d.kind == "sla_metric").payload["goals"]
+    assert [g["duration"] for g in goals] == [30, 240]
+
+
+def test_plan_apply_plan_is_empty_and_uninstall_leaves_unmanaged_objects(shared, library):
+    with running_sandbox(spec=shared / "jsm") as sandbox:
+        connector = connector_for(sandbox)
+        client = connector.client
+        unmanaged_type = client.create_request_type("Walk-in", "made by hand")
+        unmanaged_rule = client.create_rule({"name": "Hand-made rule", "trigger": {"type": "jira.manual.trigger.issue"},
+                                             "ruleScopeARIs": [client.project_ari]})
+        pb = playbook()
+        plan, snapshot = connector.plan_playbook(pb, library)
+        assert plan.has_changes
+        assert plan.summary()["create"] == 3 + 1 + 2 + 1 + 1  # categories, sync type, macros, trigger, automation
+        assert any("Time to first response" in note and "30 min" in note for note in plan.notes)
+        connector.guard(plan, snapshot)
+        connector.apply(plan, snapshot)
+        again, _ = connector.plan_playbook(pb, library)
+        assert not again.has_changes, [c.to_json() for c in again.changes]
+        rules = {r["name"]: r for r in client.rule_summaries()}
+        assert rules["S-7 升级 / 升级"]["state"] == "ENABLED"
+        # drift: someone edits a managed rule by hand -> the plan updates it back
+        uuid = rules["S-2 受理 / 问候"]["uuid"]
+        edited = client.rule(uuid)
+        client.update_rule(uuid, {**edited, "components": []})
+        drift, snap = connector.plan_playbook(pb, library)
+        assert [(c.action, c.key) for c in drift.changes] == [("update", "macro.greeting")]
+        connector.apply(drift, snap)
+        removal, snap = connector.plan_playbook(pb, library)
+        gone = uninstall_plan(connector, pb.name, snap)
+        assert {c.action for c in gone.changes} == {"delete"} and len(gone.changes) == 8
+        connector.apply(gone, snap)
+        assert [t["name"] for t in client.request_types()] == ["Walk-in"]
+        assert client.request_types()[0]["id"] == unmanaged_type["id"]
+        after = client.rule_summaries()
+        assert client.rule(unmanaged_rule)["name"] == "Hand-made rule"
+        retired = [r for r in after if r["uuid"] != unmanaged_rule]
+        assert retired and all(r["state"] == "DISABLED" and r["name"].startswith(REMOVED_PREFIX) for r in retired)
+        assert not any(tr.parse_marker(r.get("description")) for r in after)
+        assert sandbox.violations() == []
+
+
+def test_internal_sla_api_installs_goals_only_when_allowed(library):
+    with running_sandbox() as sandbox:
+        connector = connector_for(sandbox, allow_internal_api=True)
+        plan, snapshot = connector.plan_playbook(playbook(), library)
+        assert any(c.kind == "sla_metric" for c in plan.changes)
+        assert any("internal SLA endpoints" in note for note in plan.notes)
+        connector.apply(plan, snapshot)
+        metrics = connector.client.sla_metrics()
+        assert [m_["name"] for m_ in metrics] == ["Time to first response (标准)"]
+        again, _ = connector.plan_playbook(playbook(), library)
+        assert not again.has_changes
+    with running_sandbox() as sandbox:
+        connector = connector_for(sandbox)
+        plan, snapshot = connector.plan_playbook(playbook(), library)
+        connector.apply(plan, snapshot)
+        assert not any(r["path"].startswith("/rest/servicedesk/1/") for r in sandbox.requests())
+        assert connector.client.sla_metrics() == []
+
+
+def test_apply_converges_under_faults(library):
+    with running_sandbox(fault_rate=0.2, seed=11) as sandbox:
+        connector = connector_for(sandbox)
+        plan, snapshot = connector.plan_playbook(playbook(), library)
+        connector.apply(plan, snapshot)
+        again, _ = connector.plan_playbook(playbook(), library)
+        assert not again.has_changes
+        names = [t["name"] for t in connector.client.request_types()]
+        assert len(names) == len(set(names)) == 4  # 3 categories + 1 sync job type
+
+
+def test_export_and_verify_sla(library):
+    with running_sandbox() as sandbox:
+        connector = connector_for(sandbox, allow_internal_api=True)
+        pb = playbook()
+        plan, snapshot = connector.plan_playbook(pb, library)
+        connector.apply(plan, snapshot)
+        client = connector.client
+        org = client.create_organization("Acme")
+        client.set_organization_property(org["id"], "deskbook.contract", {"customer_tier": "key"})
+        exported = connector.export()
+        assert len(exported["request_types"]) == 4 and len(exported["automation_rules"]) == 4
+        assert exported["automation_rules"][0]["components"]
+        assert exported["organizations"][0]["properties"] == {"deskbook.contract": {"customer_tier": "key"}}
+        assert [s_["name"] for s_ in exported["sla_metrics"]] == ["Time to first response (标准)"]
+        types = {t["name"]: t["id"] for t in client.request_types()}
+        request = client.create_request(types["技术"], "SLA probe")
+        # the sandbox applies the first goal whose JQL it can evaluate; both are playbook goals
+        assert connector.verify_sla(pb, request["issueKey"]) == []
+        metric = client.sla_metrics()[0]
+        client.update_sla_metric(metric["id"], {"name": metric["name"], "goals": [{"jql": "", "duration": 999}]})
+        problems = connector.verify_sla(pb, request["issueKey"])
+        assert len(problems) == 1 and "999 min" in problems[0]
+        client.delete_sla_metric(metric["id"])
+        assert "is missing" in connector.verify_sla(pb, request["issueKey"])[0]
+
+
+def test_demo_installs_converges_and_runs_the_sync_jobs(library):
+    from datetime import date
+
+    from deskbook.connectors.jsm.demo import run_demo
+    from deskbook.sync.jobs import JobSettings, SyncSettings
+
+    settings = SyncSettings(playbook_name="jsm-sample", default_locale="en", jobs={
+        "renewals": JobSettings("renewals", "support", {"en": "Support"}, "renewal_reminder", ("renewal",), "high")})
+    summary = run_demo(playbook(), library, settings, seed_orgs=6, as_of=date.today())
+    assert summary["second_plan_has_changes"] is False
+    assert summary["first_plan"]["create"] == 8
+    assert "续约提醒" in summary["request_types"] and len(summary["agent_rules"]) == 4
+    assert set(summary["sync"]) == {"renewals"}  # the jobs the playbook lists
+    assert summary["sync"]["renewals"] >= 1 and summary["requests_served"] > 0

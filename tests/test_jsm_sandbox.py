@@ -1,0 +1,364 @@
+"""The JSM sandbox answers like JSM Cloud: auth, paging, errors, experimental header, 429, shapes."""
+
+from __future__ import annotations
+
+import pytest
+import requests
+
+from deskbook.connectors.jsm.sandbox import running_sandbox
+from deskbook.connectors.jsm.sandbox.spec import SpecChecker, response_problems
+
+SD = "/rest/servicedeskapi"
+OPT_IN = {"X-ExperimentalApi": "opt-in"}
+
+
+@pytest.fixture()
+def sandbox():
+    with running_sandbox(seed=1) as running:
+        yield running
+
+
+@pytest.fixture()
+def checked_sandbox(shared):
+    """A sandbox that checks every request against ../shared/jsm; asserts no violations at the end."""
+    with running_sandbox(spec=shared / "jsm", seed=1) as running:
+        yield running
+        assert running.violations() == []
+
+
+def session_for(sandbox) -> requests.Session:
+    http = requests.Session()
+    http.auth = (sandbox.email, sandbox.token)
+    return http
+
+
+def create_type(http, sandbox, name: str) -> requests.Response:
+    return http.post(f"{sandbox.url}{SD}/servicedesk/1/requesttype", json={"name": name, "description": "d"},
+                     headers=OPT_IN)
+
+
+# ---------------------------------------------------------------- auth
+
+
+def test_wrong_or_missing_credentials_get_401_with_atlassian_bodies(sandbox):
+    no_auth = requests.get(f"{sandbox.url}{SD}/servicedesk")
+    assert no_auth.status_code == 401
+    assert "errorMessage" in no_auth.json() and "i18nErrorMessage" in no_auth.json()
+    wrong = requests.get(f"{sandbox.url}/rest/api/3/myself", auth=(sandbox.email, "not-the-token"))
+    assert wrong.status_code == 401
+    assert wrong.json()["errorMessages"]
+    good = session_for(sandbox).get(f"{sandbox.url}/rest/api/3/myself")
+    assert good.status_code == 200 and good.json()["emailAddress"] == "admin@example.com"
+
+
+def test_custom_credentials_are_the_only_ones_accepted():
+    with running_sandbox(email="ops@example.org", token="t0k3n") as sandbox:
+        assert requests.get(f"{sandbox.url}{SD}/servicedesk", auth=("admin@example.com", "sandbox")).status_code == 401
+        assert requests.get(f"{sandbox.url}{SD}/servicedesk", auth=("ops@example.org", "t0k3n")).status_code == 200
+
+
+# ---------------------------------------------------------------- project, paging
+
+
+def test_one_service_project_sup_by_default(sandbox):
+    page = session_for(sandbox).get(f"{sandbox.url}{SD}/servicedesk").json()
+    assert [d["projectKey"] for d in page["values"]] == ["SUP"]
+    assert page["isLastPage"] is True and page["size"] == 1
+
+
+def test_pages_follow_is_last_page_and_the_server_caps_limit():
+    with running_sandbox(max_limit=5, seed_orgs=12) as sandbox:
+        http = session_for(sandbox)
+        first = http.get(f"{sandbox.url}{SD}/organization", params={"limit": 500}).json()
+        assert first["limit"] == 5 and first["size"] == 5 and first["isLastPage"] is False
+        assert "next" in first["_links"]
+        names, start = [], 0
+        while True:
+            page = http.get(f"{sandbox.url}{SD}/organization", params={"start": start, "limit": 500}).json()
+            names += [o["name"] for o in page["values"]]
+            if page["isLastPage"]:
+                break
+            start += page["size"]
+        assert len(names) == len(set(names)) == 12
+        assert page["size"] == 2 and "next" not in page["_links"]
+
+
+# ---------------------------------------------------------------- errors, experimental header
+
+
+def test_request_type_create_needs_the_experimental_opt_in(sandbox):
+    http = session_for(sandbox)
+    refused = http.post(f"{sandbox.url}{SD}/servicedesk/1/requesttype", json={"name": "Renewal"})
+    assert refused.status_code == 412
+    assert "X-ExperimentalApi" in refused.json()["errorMessage"]
+    assert http.get(f"{sandbox.url}{SD}/servicedesk/1/requesttype").json()["values"] == []
+    created = create_type(http, sandbox, "Renewal")
+    assert created.status_code == 200  # Atlassian documents 200 for this create
+    listed = http.get(f"{sandbox.url}{SD}/servicedesk/1/requesttype").json()["values"]
+    assert [(t["id"], t["name"]) for t in listed] == [(created.json()["id"], "Renewal")]
+
+
+def test_servicedeskapi_and_platform_error_bodies(sandbox):
+    http = session_for(sandbox)
+    missing = http.get(f"{sandbox.url}{SD}/organization/999")
+    assert missing.status_code == 404
+    assert set(missing.json()) == {"errorMessage", "i18nErrorMessage"}
+    assert set(missing.json()["i18nErrorMessage"]) == {"i18nKey", "parameters"}
+    assert create_type(http, sandbox, "Same").status_code == 200
+    duplicate = create_type(http, sandbox, "same")
+    assert duplicate.status_code == 400 and "already exists" in duplicate.json()["errorMessage"]
+    bad_jql = http.post(f"{sandbox.url}/rest/api/3/search/jql", json={"jql": "nosuchfield = 1"})
+    assert bad_jql.status_code == 400
+    assert bad_jql.json()["errorMessages"] and isinstance(bad_jql.json()["errors"], dict)
+    not_json = http.post(f"{sandbox.url}{SD}/organization", data="{nope", headers={"Content-Type": "application/json"})
+    assert not_json.status_code == 400
+    assert http.get(f"{sandbox.url}/rest/api/3/search", params={"jql": "project = SUP"}).status_code == 410
+
+
+# ---------------------------------------------------------------- 429 and faults
+
+
+def test_rate_limit_answers_429_with_retry_after():
+    with running_sandbox(rate_limit_per_minute=3) as sandbox:
+        http = session_for(sandbox)
+        statuses = [http.get(f"{sandbox.url}{SD}/servicedesk").status_code for _ in range(4)]
+        assert statuses == [200, 200, 200, 429]
+        limited = http.get(f"{sandbox.url}{SD}/servicedesk")
+        assert int(limited.headers["Retry-After"]) >= 1
+        assert limited.json()["errorMessage"]
+
+
+def test_injected_faults_and_fault_rate(sandbox):
+    http = session_for(sandbox)
+    sandbox.inject(429, count=2, retry_after=7)
+    first, second, third = (http.get(f"{sandbox.url}{SD}/servicedesk") for _ in range(3))
+    assert (first.status_code, second.status_code, third.status_code) == (429, 429, 200)
+    assert first.headers["Retry-After"] == "7"
+    with running_sandbox(fault_rate=0.5, seed=3) as faulty:
+        codes = [session_for(faulty).get(f"{faulty.url}{SD}/servicedesk").status_code for _ in range(40)]
+        assert set(codes) <= {200, 500, 503} and 5 < codes.count(200) < 35
+
+
+def test_request_log_and_checker_see_every_request():
+    seen = []
+
+    def checker(method, path, query, body):
+        seen.append((method, path))
+        return ["flagged"] if path.endswith("/organization") and method == "POST" else []
+
+    with running_sandbox(request_checker=checker) as sandbox:
+        http = session_for(sandbox)
+        http.post(f"{sandbox.url}{SD}/organization", json={"name": "Acme"})
+        http.get(f"{sandbox.url}{SD}/organization", params={"limit": 2})
+        log = sandbox.requests()
+        assert [(r["method"], r["path"], r["status"]) for r in log] == [
+            ("POST", f"{SD}/organization", 201), ("GET", f"{SD}/organization", 200)]
+        assert log[0]["json"] == {"name": "Acme"} and log[1]["query"] == {"limit": "2"}
+        assert seen == [("POST", f"{SD}/organization"), ("GET", f"{SD}/organization")]
+        assert sandbox.violations() == [f"POST {SD}/organization: flagged"]
+        served = requests.get(f"{sandbox.url}/sandbox/requests").json()
+        assert len(served["requests"]) == 2
+
+
+# ---------------------------------------------------------------- organization properties, requests, search
+
+
+def test_organization_property_round_trip(sandbox):
+    http = session_for(sandbox)
+    org = http.post(f"{sandbox.url}{SD}/organization", json={"name": "Acme"}).json()
+    url = f"{sandbox.url}{SD}/organization/{org['id']}/property/deskbook.contract"
+    assert http.get(url).status_code == 404
+    value = {"contract_end": "2027-03-31", "tier": "gold", "seats": 40}
+    assert http.put(url, json=value).status_code == 201
+    assert http.put(url, json={**value, "tier": "silver"}).status_code == 200
+    assert http.get(url).json() == {"key": "deskbook.contract", "value": {**value, "tier": "silver"}}
+    keys = http.get(f"{sandbox.url}{SD}/organization/{org['id']}/property").json()["keys"]
+    assert [k["key"] for k in keys] == ["deskbook.contract"]
+    assert http.delete(url).status_code == 204
+    assert http.get(url).status_code == 404
+
+
+def test_request_on_behalf_comments_properties_and_jql(sandbox):
+    http = session_for(sandbox)
+    rtype = create_type(http, sandbox, "Renewal").json()
+    customer = http.post(f"{sandbox.url}{SD}/customer", json={"email": "c@x.example", "displayName": "C"}).json()
+    unknown = http.post(f"{sandbox.url}{SD}/request", json={
+        "serviceDeskId": "1", "requestTypeId": rtype["id"], "requestFieldValues": {"summary": "s"},
+        "raiseOnBehalfOf": "nobody@x.example"})
+    assert unknown.status_code == 400
+    created = http.post(f"{sandbox.url}{SD}/request", json={
+        "serviceDeskId": "1", "requestTypeId": rtype["id"], "raiseOnBehalfOf": customer["accountId"],
+        "requestFieldValues": {"summary": "Renew Acme", "description": "due"}})
+    assert created.status_code == 201
+    key = created.json()["issueKey"]
+    assert key.startswith("SUP-") and created.json()["reporter"]["accountId"] == customer["accountId"]
+    http.post(f"{sandbox.url}{SD}/request/{key}/comment", json={"body": "internal", "public": False})
+    http.post(f"{sandbox.url}{SD}/request/{key}/comment", json={"body": "hello", "public": True})
+    public_only = http.get(f"{sandbox.url}{SD}/request/{key}/comment", params={"internal": "false"}).json()
+    assert [c["body"] for c in public_only["values"]] == ["hello"]
+    assert http.put(f"{sandbox.url}/rest/api/3/issue/{key}/properties/deskbook.sync",
+                    json={"key": "renewal:1:2027-Q1"}).status_code == 201
+    http.put(f"{sandbox.url}/rest/api/3/issue/{key}", json={"update": {"labels": [{"add": "deskbook-renewal"}]}})
+    found = http.post(f"{sandbox.url}/rest/api/3/search/jql", json={
+        "jql": 'project = SUP AND issue.property[deskbook.sync].key = "renewal:1:2027-Q1" AND labels = deskbook-renewal',
+        "fields": ["labels"]}).json()
+    assert [i["key"] for i in found["issues"]] == [key] and found["isLast"] is True
+    assert found["issues"][0]["fields"] == {"labels": ["deskbook-renewal"]}
+    none = http.post(f"{sandbox.url}/rest/api/3/search/jql", json={"jql": 'labels = "other"'}).json()
+    assert none["issues"] == []
+
+
+def test_jql_pages_with_next_page_token(sandbox):
+    http = session_for(sandbox)
+    rtype = create_type(http, sandbox, "Task").json()
+    for n in range(7):
+        http.post(f"{sandbox.url}{SD}/request", json={"serviceDeskId": "1", "requestTypeId": rtype["id"],
+                                                       "requestFieldValues": {"summary": f"r{n}"}})
+    keys, token = [], None
+    while True:
+        body = {"jql": "project = SUP", "maxResults": 3, **({"nextPageToken": token} if token else {})}
+        page = http.post(f"{sandbox.url}/rest/api/3/search/jql", json=body).json()
+        keys += [i["key"] for i in page["issues"]]
+        if page["isLast"]:
+            assert "nextPageToken" not in page
+            break
+        token = page["nextPageToken"]
+    assert len(keys) == len(set(keys)) == 7
+
+
+# ---------------------------------------------------------------- automation and internal SLA
+
+
+def rule_body(sandbox, name: str, trigger: str = "jira.manual.trigger.issue") -> dict:
+    return {"rule": {"name": name, "description": "[deskbook:standard-service:x]", "state": "ENABLED",
+                     "trigger": {"type": trigger, "component": "TRIGGER", "value": {}},
+                     "components": [{"type": "jira.issue.comment", "component": "ACTION",
+                                     "value": {"comment": "Hello {{reporter.displayName}}", "publicComment": True}}],
+                     "labels": ["deskbook"],
+                     "ruleScopeARIs": [f"ari:cloud:jira:{sandbox.cloud_id}:project/10000"]}}
+
+
+def test_automation_rules_create_get_update_state_and_cursor_pages():
+    with running_sandbox() as sandbox:
+        http = session_for(sandbox)
+        base = sandbox.automation_url
+        uuids = [http.post(f"{base}/rule", json=rule_body(sandbox, f"Rule {n}")).json()["ruleUuid"] for n in range(5)]
+        assert len(set(uuids)) == 5
+        invalid = http.post(f"{base}/rule", json={"rule": {"name": ""}})
+        assert invalid.status_code == 400 and invalid.json()["errors"][0]["title"]
+        got = http.get(f"{base}/rule/{uuids[0]}").json()["rule"]
+        assert got["name"] == "Rule 0" and got["components"][0]["value"]["publicComment"] is True
+        changed = rule_body(sandbox, "Rule 0 renamed")
+        assert http.put(f"{base}/rule/{uuids[0]}", json=changed).status_code == 200
+        assert http.put(f"{base}/rule/{uuids[1]}/state", json={"value": "DISABLED"}).status_code == 200
+        assert http.put(f"{base}/rule/{uuids[1]}/state", json={"value": "OFF"}).status_code == 400
+        names, cursor = [], None
+        while True:
+            page = http.get(f"{base}/rule/summary", params={"limit": 2, **({"cursor": cursor} if cursor else {})}).json()
+            names += [r["name"] for r in page["data"]]
+            if "next" not in page["links"]:
+                break
+            cursor = page["links"]["next"].split("cursor=")[1].split("&")[0]
+        assert names[0] == "Rule 0 renamed" and len(names) == 5
+        disabled = http.post(f"{base}/rule/summary", json={"state": "DISABLED"}).json()["data"]
+        assert [r["uuid"] for r in disabled] == [uuids[1]]
+        site_path = http.get(f"{sandbox.url}/gateway/api/automation/public/jira/{sandbox.cloud_id}/rest/v1/rule/summary")
+        assert site_path.status_code == 200 and len(site_path.json()["data"]) == 5
+        assert http.get(f"{sandbox.url}/automation/public/jira/other-cloud/rest/v1/rule/summary").status_code == 404
+
+
+def test_internal_sla_metrics_show_on_request_sla(sandbox):
+    http = session_for(sandbox)
+    metrics = f"{sandbox.url}/rest/servicedesk/1/servicedesk/agent/SUP/sla/metrics"
+    assert http.post(metrics, json={"name": "Time to first response", "goals": []}).status_code == 400
+    made = http.post(metrics, json={"name": "Time to first response",
+                                    "goals": [{"jql": "labels = urgent", "duration": 60},
+                                              {"jql": "", "duration": 240}]})
+    assert made.status_code == 201
+    rtype = create_type(http, sandbox, "Help").json()
+    key = http.post(f"{sandbox.url}{SD}/request", json={"serviceDeskId": "1", "requestTypeId": rtype["id"],
+                                                         "requestFieldValues": {"summary": "x"}}).json()["issueKey"]
+    slas = http.get(f"{sandbox.url}{SD}/request/{key}/sla").json()["values"]
+    assert [s["name"] for s in slas] == ["Time to first response"]
+    assert slas[0]["ongoingCycle"]["goalDuration"]["millis"] == 240 * 60_000
+    assert http.get(metrics).json()["timeMetrics"][0]["goals"][1]["duration"] == 240
+
+
+# ---------------------------------------------------------------- shapes against ../shared/jsm
+
+
+def test_responses_match_the_servicedesk_component_schemas(checked_sandbox, shared):
+    spec = shared / "jsm" / "servicedesk-openapi.json"
+    sandbox, http = checked_sandbox, session_for(checked_sandbox)
+    rtype = create_type(http, sandbox, "Renewal")
+    customer = http.post(f"{sandbox.url}{SD}/customer", json={"email": "c@x.example", "displayName": "C"})
+    org = http.post(f"{sandbox.url}{SD}/organization", json={"name": "Acme"})
+    request = http.post(f"{sandbox.url}{SD}/request", json={
+        "serviceDeskId": "1", "requestTypeId": rtype.json()["id"], "raiseOnBehalfOf": customer.json()["accountId"],
+        "requestFieldValues": {"summary": "Renew"}})
+    key = request.json()["issueKey"]
+    comment = http.post(f"{sandbox.url}{SD}/request/{key}/comment", json={"body": "note", "public": False})
+    http.post(f"{sandbox.url}/rest/servicedesk/1/servicedesk/agent/SUP/sla/metrics",
+              json={"name": "Resolution", "goals": [{"jql": "", "duration": 480}]})
+    http.put(f"{sandbox.url}{SD}/organization/{org.json()['id']}/property/deskbook.contract", json={"tier": "gold"})
+    http.post(f"{sandbox.url}{SD}/organization/{org.json()['id']}/user", json={"accountIds": [customer.json()["accountId"]]})
+    cases = [
+        ("PagedDTOServiceDeskDTO", http.get(f"{sandbox.url}{SD}/servicedesk").json()),
+        ("ServiceDeskDTO", http.get(f"{sandbox.url}{SD}/servicedesk/1").json()),
+        ("RequestTypeDTO", rtype.json()),
+        ("PagedDTORequestTypeDTO", http.get(f"{sandbox.url}{SD}/servicedesk/1/requesttype").json()),
+        ("CustomerRequestCreateMetaDTO",
+         http.get(f"{sandbox.url}{SD}/servicedesk/1/requesttype/{rtype.json()['id']}/field").json()),
+        ("UserDTO", customer.json()),
+        ("OrganizationDTO", org.json()),
+        ("PagedDTOOrganizationDTO", http.get(f"{sandbox.url}{SD}/organization").json()),
+        ("PagedDTOUserDTO", http.get(f"{sandbox.url}{SD}/organization/{org.json()['id']}/user").json()),
+        ("PropertyKeys", http.get(f"{sandbox.url}{SD}/organization/{org.json()['id']}/property").json()),
+        ("EntityProperty",
+         http.get(f"{sandbox.url}{SD}/organization/{org.json()['id']}/property/deskbook.contract").json()),
+        ("CustomerRequestDTO", request.json()),
+        ("CommentDTO", comment.json()),
+        ("PagedDTOCommentDTO", http.get(f"{sandbox.url}{SD}/request/{key}/comment").json()),
+        ("PagedDTOSlaInformationDTO", http.get(f"{sandbox.url}{SD}/request/{key}/sla").json()),
+        ("ErrorResponse", http.get(f"{sandbox.url}{SD}/organization/424242").json()),
+    ]
+    for schema_name, body in cases:
+        assert response_problems(spec, schema_name, body) == [], schema_name
+    platform = shared / "jsm" / "jira-platform-openapi.json"
+    search = http.post(f"{sandbox.url}/rest/api/3/search/jql", json={"jql": "project = SUP", "fields": ["summary"]})
+    assert response_problems(platform, "SearchAndReconcileResults", search.json()) == []
+    bad = http.post(f"{sandbox.url}/rest/api/3/search/jql", json={"jql": "bogus = 1"})
+    assert response_problems(platform, "ErrorCollection", bad.json()) == []
+
+
+def test_spec_checker_flags_unknown_paths_wrong_methods_and_bad_bodies(shared):
+    checker = SpecChecker(shared / "jsm")
+    assert checker("GET", f"{SD}/organization/5/property/k", {}, None) == []
+    assert checker("POST", f"{SD}/organization", {}, {"name": "x"}) == []
+    assert checker("GET", f"{SD}/no/such/thing", {}, None)
+    assert checker("PATCH", f"{SD}/organization/5", {}, None)
+    assert checker("POST", f"{SD}/organization", {}, {"name": 5})
+    assert checker("POST", "/rest/api/3/search/jql", {}, {"jql": "x", "maxResults": "many"})
+    assert checker("GET", "/automation/public/jira/c/rest/v1/rule/summary", {}, None) == []  # not covered by spec
+
+
+def test_concurrent_writes_are_not_lost(sandbox):
+    """Parallel property writes and organization creates from many threads all land."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    http = session_for(sandbox)
+    org = http.post(f"{sandbox.url}{SD}/organization", json={"name": "Busy"}).json()
+
+    def work(n: int) -> tuple[int, int]:
+        own = session_for(sandbox)
+        put = own.put(f"{sandbox.url}{SD}/organization/{org['id']}/property/k{n}", json={"n": n})
+        made = own.post(f"{sandbox.url}{SD}/organization", json={"name": f"Org {n}"})
+        return put.status_code, made.status_code
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        results = list(pool.map(work, range(24)))
+    assert set(results) == {(201, 201)}
+    keys = http.get(f"{sandbox.url}{SD}/organization/{org['id']}/property").json()["keys"]
+    assert len(keys) == 24
+    ids = [o["id"] for o in http.get(f"{sandbox.url}{SD}/organization", params={"limit": 50}).json()["values"]]
+    assert len(ids) == len(set(ids)) == 25

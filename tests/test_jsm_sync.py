@@ -1,0 +1,132 @@
+"""Sync jobs on the JSM sandbox: expected requests once, then none, also with a lost ledger and faults."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections import Counter
+from datetime import date
+
+import pytest
+
+from deskbook.connectors.jsm.client import CONTRACT_PROPERTY, JsmClient, JsmConnection
+from deskbook.connectors.jsm.connector import JsmConnector
+from deskbook.connectors.jsm.sandbox import running_sandbox
+from deskbook.connectors.jsm.sync_desk import SYNC_LABEL, SYNC_PROPERTY, JsmSyncDesk
+from deskbook.http import DeskSession
+from deskbook.playbooks import model as m
+from deskbook.scripts_library import load_library
+from deskbook.sync.jobs import JobSettings, SyncSettings
+from deskbook.sync.ledger import Ledger
+from deskbook.sync.runner import run_jobs
+from deskbook.sync.schedule import Organization, due_for
+
+from conftest import shared_dir
+from test_jsm_connector import playbook
+
+SPEC = (shared_dir() / "jsm") if shared_dir() else None
+AS_OF = date(2026, 6, 5)
+#: (name, contract end, tier, locale, contact email, first resolved request day)
+ORGS = [
+    ("Northwind", "2026-06-30", "key", "en", None, None),
+    ("Contoso", "2027-01-01", "regular", "zh-CN", "li@contoso.example", None),
+    ("Fabrikam", "2026-07-01", "new", None, None, "2026-06-03"),
+    ("Tailspin", None, "new", "en", None, "2026-05-20"),
+]
+SETTINGS = SyncSettings(
+    playbook_name="jsm-sample",
+    default_locale="en",
+    jobs={
+        "renewals": JobSettings("renewals", "sales", {"en": "Sales"}, "renewal_reminder", ("renewal",), "high"),
+        "callbacks": JobSettings("callbacks", "service", {"en": "Service"}, "periodic_callback", ("callback",)),
+        "followups": JobSettings("followups", "service", {"en": "Service"}, "new_customer_followup", ("followup",)),
+    },
+)
+
+
+def client_for(sandbox) -> JsmClient:
+    connection = JsmConnection(url=sandbox.url, email=sandbox.email, token=sandbox.token, cloud_id=sandbox.cloud_id)
+    return JsmClient(connection, session=DeskSession(sandbox.url, auth=(sandbox.email, sandbox.token),
+                                                     sleep=lambda s: None))
+
+
+def install(sandbox) -> list[Organization]:
+    """Apply the sample playbook (all three sync jobs) and create the organizations."""
+    jobs = tuple(m.SyncJob(name, "support", phrase) for name, phrase in (
+        ("renewals", "renewal_reminder"), ("callbacks", "periodic_callback"), ("followups", "new_customer_followup")))
+    pb = playbook()
+    pb = dataclasses.replace(pb, sync=dataclasses.replace(pb.sync, jobs=jobs))
+    client = client_for(sandbox)
+    connector = JsmConnector(client)
+    plan, snapshot = connector.plan_playbook(pb, load_library())
+    connector.apply(plan, snapshot)
+    types = {t["name"]: t["id"] for t in client.request_types()}
+    orgs = []
+    for name, end, tier, locale, contact, first in ORGS:
+        org = client.create_organization(name)
+        if contact:
+            customer = client.create_customer(contact, name + " contact")
+            client.add_organization_users(org["id"], [customer["accountId"]])
+        client.set_organization_property(org["id"], CONTRACT_PROPERTY, {
+            "contract_end_date": end, "customer_tier": tier, "locale": locale, "contact_email": contact})
+        if first:
+            made = client.session.json_request("POST", "/rest/servicedeskapi/request", json={
+                "serviceDeskId": client.desk_id, "requestTypeId": types["技术"],
+                "requestFieldValues": {"summary": "first service", "customfield_10002": [{"id": int(org["id"])}]}})
+            issue = sandbox.store.get("request", made["issueKey"])
+            sandbox.store.put("request", made["issueKey"], {**issue, "status": "Resolved",
+                                                            "resolutiondate": first + "T09:00:00.000+0000"})
+        orgs.append(Organization(int(org["id"]), name, end, tier, first, locale, contact))
+    return orgs
+
+
+def desk_keys(sandbox) -> Counter:
+    return Counter(label for issue in sandbox.store.all("request") for label in issue["labels"]
+                   if label.startswith("deskbook:"))
+
+
+@pytest.fixture()
+def sandbox():
+    with running_sandbox(spec=SPEC, seed=5) as handle:
+        handle.orgs = install(handle)
+        yield handle
+        assert handle.violations() == []
+
+
+def run_once(sandbox, ledger_path):
+    ledger = Ledger(ledger_path)
+    try:
+        return run_jobs(JsmSyncDesk(client_for(sandbox)), ledger, SETTINGS, as_of=AS_OF)
+    finally:
+        ledger.close()
+
+
+def test_expected_requests_then_none_then_none_with_a_lost_ledger(sandbox, tmp_path):
+    expected = {item.key for org in sandbox.orgs for item in due_for(org, AS_OF, SETTINGS.schedule)[0]}
+    assert expected
+    first = run_once(sandbox, tmp_path / "a.sqlite")
+    assert sum(job.created for job in first.jobs.values()) == len(expected)
+    assert desk_keys(sandbox) == Counter({key: 1 for key in expected})
+    second = run_once(sandbox, tmp_path / "a.sqlite")
+    assert sum(job.created for job in second.jobs.values()) == 0
+    lost = run_once(sandbox, tmp_path / "b.sqlite")
+    assert sum(job.created for job in lost.jobs.values()) == 0
+    assert desk_keys(sandbox) == Counter({key: 1 for key in expected})
+    issues = [i for i in sandbox.store.all("request") if SYNC_LABEL in i["labels"]]
+    assert all(i["properties"][SYNC_PROPERTY]["key"] in expected for i in issues)
+    assert all(not c["public"] for i in issues for c in i["comments"]) and all(i["comments"] for i in issues)
+    contoso = next(o for o in sandbox.orgs if o.name == "Contoso")
+    on_behalf = [i for i in issues if f":{contoso.id}:" in " ".join(i["labels"])]
+    assert on_behalf and all(i["reporter"].startswith("qm:") for i in on_behalf)
+
+
+@pytest.mark.parametrize("knob", ["fault_rate", "write_fault_rate"])
+def test_faults_and_lost_answers_do_not_duplicate(sandbox, tmp_path, knob):
+    expected = {item.key for org in sandbox.orgs for item in due_for(org, AS_OF, SETTINGS.schedule)[0]}
+    setattr(sandbox.app.config, knob, 0.3)
+    for n in range(3):
+        run_once(sandbox, tmp_path / f"run{n}.sqlite")
+    setattr(sandbox.app.config, knob, 0.0)
+    creates = [r for r in sandbox.requests() if r["method"] == "POST" and r["path"] == "/rest/servicedeskapi/request"]
+    assert any(r["status"] == 500 for r in creates), "the faults must hit request creates for this test to mean much"
+    run_once(sandbox, tmp_path / "final.sqlite")
+    assert desk_keys(sandbox) == Counter({key: 1 for key in expected})
