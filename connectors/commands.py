@@ -1,5 +1,314 @@
-"""Placeholder until the owning change lands."""
+"""Desk commands: `plan`, `apply`, `uninstall`, `export`, `demo`.
+
+    deskbook plan      --desk zendesk [--playbook NAME|PATH] [--scripts DIR] [--adopt] [--json]
+    deskbook apply     --desk zendesk [...] [--doit] [--force] [--adopt] [--checksum SHA]
+    deskbook uninstall --desk zendesk [--playbook NAME|PATH] [--doit]
+    deskbook export    --desk zendesk --out FILE
+    deskbook demo      [--desk zendesk] [--seed-orgs N]
+
+Connection: `--url --email --token` or `ZENDESK_URL` (or `ZENDESK_SUBDOMAIN`), `ZENDESK_EMAIL`,
+`ZENDESK_API_TOKEN`. Exit codes (Terraform-style): plan 0 = no changes, 2 = changes (or
+conflicts to resolve), 1 = error. `apply` without `--doit` only plans.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import Any
+
+from deskbook.connectors.base import DeskConnector, render_plan, uninstall_plan
+from deskbook.connectors.registry import desks, get_connector
+from deskbook.errors import DeskbookError, ExitCode
+from deskbook.log import register_secret
+from deskbook.plan import Plan
+
+log = logging.getLogger("deskbook.connectors")
 
 
 def register(subparsers) -> None:
-    """Add commands to the `deskbook` parser."""
+    """Add plan/apply/uninstall/export/demo to the `deskbook` parser."""
+    p = subparsers.add_parser("plan", help="show what apply would change in the desk (exit 2 when something)")
+    _desk_args(p)
+    _playbook_args(p)
+    p.add_argument("--adopt", action="store_true", help="plan to take over same-name unmanaged objects")
+    p.add_argument("--json", action="store_true", help="print the plan as one JSON object")
+    p.set_defaults(func=cmd_plan)
+
+    p = subparsers.add_parser("apply", help="install the playbook into the desk (plans only without --doit)")
+    _desk_args(p)
+    _playbook_args(p)
+    p.add_argument("--doit", action="store_true", help="really write to the desk")
+    p.add_argument("--force", action="store_true", help="allow updating/deleting a large share of managed objects")
+    p.add_argument("--adopt", action="store_true", help="take over same-name unmanaged objects")
+    p.add_argument("--checksum", metavar="SHA", help="refuse unless the plan's checksum is this (from a reviewed plan)")
+    p.add_argument("--json", action="store_true", help="print the plan (and result) as JSON")
+    p.set_defaults(func=cmd_apply)
+
+    p = subparsers.add_parser("uninstall", help="remove every object the playbook owns (and nothing else)")
+    _desk_args(p)
+    _playbook_args(p)
+    p.add_argument("--doit", action="store_true", help="really delete")
+    p.add_argument("--json", action="store_true", help="print the plan as JSON")
+    p.set_defaults(func=cmd_uninstall)
+
+    p = subparsers.add_parser("export", help="back up every business rule, field, group, view and SLA policy as JSON")
+    _desk_args(p)
+    p.add_argument("--out", required=True, metavar="FILE", help="where to write the JSON ('-' for stdout)")
+    p.set_defaults(func=cmd_export)
+
+    p = subparsers.add_parser("demo", help="sandbox desk + install + re-plan + sync jobs, with a summary")
+    p.add_argument("--desk", default="zendesk", choices=["zendesk"])
+    p.add_argument("--playbook", metavar="NAME|PATH", help="playbook to install (default: standard-service)")
+    p.add_argument("--scripts", metavar="DIR", help="phrase library folder (default: the shipped one)")
+    p.add_argument("--seed-orgs", type=int, default=20, metavar="N", help="sample customers to create (default 20)")
+    p.set_defaults(func=cmd_demo)
+
+
+def _desk_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--desk", required=True, choices=desks(), help="which desk")
+    p.add_argument("--url", help="desk base URL (Zendesk: env ZENDESK_URL or ZENDESK_SUBDOMAIN; JSM: see its docs)")
+    p.add_argument("--email", help="agent email (Zendesk: env ZENDESK_EMAIL)")
+    p.add_argument("--token", help="API token (Zendesk: env ZENDESK_API_TOKEN); never printed")
+
+
+def _playbook_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--playbook", metavar="NAME|PATH", help="playbook (default: the shipped standard-service)")
+    p.add_argument("--scripts", metavar="DIR", help="phrase library folder (default: the shipped one)")
+
+
+# ---------------------------------------------------------------- shared steps
+
+
+def connect(args: argparse.Namespace) -> DeskConnector:
+    """The connector for `--desk`, connected with flags or environment."""
+    register_secret(getattr(args, "token", None))
+    return get_connector(args.desk).connect(args.url, args.email, args.token)
+
+
+def load_inputs(args: argparse.Namespace) -> tuple[Any, Any]:
+    """(playbook, phrase library) for `--playbook` / `--scripts`."""
+    from deskbook.playbooks.loader import load_playbook
+    from deskbook.scripts_library import load_library
+
+    library = load_library(args.scripts) if getattr(args, "scripts", None) else load_library()
+    playbook = load_playbook(args.playbook, phrase_ids=library.ids())
+    return playbook, library
+
+
+def playbook_name(args: argparse.Namespace) -> str:
+    """The machine name of `--playbook` (the marker's owner), without needing its phrases."""
+    from deskbook.playbooks.loader import load_playbook
+
+    return load_playbook(args.playbook).metadata.name if args.playbook else "standard-service"
+
+
+def make_plan(connector: DeskConnector, playbook: Any, library: Any, *, adopt: bool = False):
+    """(plan, snapshot) for `playbook` against the desk's current state."""
+    desired = connector.desired_objects(playbook, library)
+    snapshot = connector.populate(playbook.metadata.name)
+    plan = connector.plan(playbook.metadata.name, desired, snapshot, adopt=adopt)
+    plan.notes += _plan_notes(connector, playbook)
+    return plan, snapshot
+
+
+def _plan_notes(connector: DeskConnector, playbook: Any) -> list[str]:
+    try:
+        from deskbook.connectors.zendesk.translate import missing_process_views
+    except ImportError:  # pragma: no cover
+        return []
+    if connector.desk != "zendesk":
+        return []
+    return [f"the playbook has no view for {label}" for label in missing_process_views(playbook)]
+
+
+def plan_exit(plan: Plan) -> ExitCode:
+    """2 when the plan would write or has conflicts to resolve, else 0."""
+    return ExitCode.CHANGES if plan.has_changes or plan.conflicts else ExitCode.OK
+
+
+def print_plan(plan: Plan, as_json: bool, extra: dict[str, Any] | None = None) -> None:
+    """The plan on stdout, as text or one JSON object."""
+    if as_json:
+        body = plan.to_json()
+        body.update(extra or {})
+        json.dump(body, sys.stdout, indent=2, ensure_ascii=False, default=str)
+        sys.stdout.write("\n")
+    else:
+        print(render_plan(plan))
+
+
+# ---------------------------------------------------------------- commands
+
+
+def cmd_plan(args: argparse.Namespace) -> ExitCode:
+    """`deskbook plan`."""
+    playbook, library = load_inputs(args)
+    connector = connect(args)
+    plan, _ = make_plan(connector, playbook, library, adopt=args.adopt)
+    print_plan(plan, args.json)
+    return plan_exit(plan)
+
+
+def cmd_apply(args: argparse.Namespace) -> ExitCode:
+    """`deskbook apply`: plan, guard, and with --doit write."""
+    playbook, library = load_inputs(args)
+    connector = connect(args)
+    plan, snapshot = make_plan(connector, playbook, library, adopt=args.adopt)
+    if not args.doit:
+        print_plan(plan, args.json)
+        if not args.json:
+            print("(plan only: re-run with --doit to apply)")
+        return plan_exit(plan)
+    connector.guard(plan, snapshot, force=args.force, checksum=args.checksum)
+    if not plan.has_changes:
+        print_plan(plan, args.json, {"applied": {}})
+        return ExitCode.OK
+    if not args.json:
+        print(render_plan(plan))
+    report = connector.apply(plan, snapshot)
+    if args.json:
+        print_plan(plan, True, {"applied": {"summary": report.summary(), "count": len(report.done)}})
+    else:
+        print(f"Apply complete: {report.summary()}.")
+    return ExitCode.OK
+
+
+def cmd_uninstall(args: argparse.Namespace) -> ExitCode:
+    """`deskbook uninstall`: delete only what the playbook owns."""
+    name = playbook_name(args)
+    connector = connect(args)
+    snapshot = connector.populate(name)
+    plan = uninstall_plan(connector, name, snapshot)
+    if not args.doit:
+        print_plan(plan, args.json)
+        if not args.json:
+            print("(plan only: re-run with --doit to delete)")
+        return plan_exit(plan)
+    report = connector.apply(plan, snapshot)
+    if args.json:
+        print_plan(plan, True, {"applied": {"summary": report.summary()}})
+    else:
+        print(render_plan(plan))
+        print(f"Uninstall complete: {report.summary()}.")
+    return ExitCode.OK
+
+
+def cmd_export(args: argparse.Namespace) -> ExitCode:
+    """`deskbook export`: all business rules, fields, groups, views and SLA policies as JSON."""
+    connector = connect(args)
+    data = connector.export()
+    text = json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n"
+    if args.out == "-":
+        sys.stdout.write(text)
+    else:
+        try:
+            Path(args.out).write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise DeskbookError(f"cannot write the export: {exc.strerror}", where=args.out) from None
+        counts = ", ".join(f"{len(v)} {k}" for k, v in data["objects"].items())
+        print(f"Exported {counts} to {args.out}")
+    return ExitCode.OK
+
+
+def cmd_demo(args: argparse.Namespace) -> ExitCode:
+    """`deskbook demo`: a sandbox desk, the playbook installed, re-planned, sync jobs run, summary printed."""
+    if args.desk != "zendesk":
+        raise DeskbookError(f"the demo runs on the zendesk sandbox, not {args.desk!r}")
+    from deskbook.connectors.zendesk.connector import ZendeskConnector
+    from deskbook.connectors.zendesk.sandbox import running_sandbox
+
+    playbook, library = load_inputs(args)
+    name = playbook.metadata.name
+    with running_sandbox() as desk:
+        print(f"Sandbox Zendesk desk at {desk.url}.")
+        connector = ZendeskConnector.connect(desk.url, desk.email, desk.token)
+        plan, snapshot = make_plan(connector, playbook, library, adopt=True)
+        s = plan.summary()
+        print(f"1. plan: {s['create']} objects to create (exit {int(plan_exit(plan))}).")
+        connector.guard(plan, snapshot)
+        report = connector.apply(plan, snapshot)
+        print(f"2. apply: {report.summary()} in {connector.session.total_calls} requests.")
+        replan, _ = make_plan(connector, playbook, library)
+        if replan.has_changes:
+            print(render_plan(replan))
+            raise DeskbookError("re-plan after apply still has changes", hint="this is a bug; please report it")
+        print("3. plan again: no changes (exit 0).")
+        made = seed_customers(connector, playbook, args.seed_orgs)
+        print(f"   seeded {made} sample customers (contract end dates, tiers) in the playbook's fields.")
+        sync_line = _demo_sync(desk, playbook)
+        print(f"4. {sync_line}")
+        print(_demo_summary(connector, name))
+    return ExitCode.OK
+
+
+def seed_customers(connector: Any, playbook: Any, count: int) -> int:
+    """Create `count` sample organizations whose contract-end date and tier use the installed fields."""
+    import datetime as dt
+
+    from deskbook.sync.jobs import settings_from_playbook
+
+    settings = settings_from_playbook(playbook)
+    fields = {f["key"]: f for f in connector.client.list("organization_field")}
+    tier_field = fields.get(settings.tier_field) or {}
+    tiers = [o["value"] for o in tier_field.get("custom_field_options") or []] or [None]
+    today = dt.date.today()
+    organizations = []
+    for i in range(count):
+        values = {settings.contract_end_field: (today + dt.timedelta(days=(i * 11) % 150)).isoformat()}
+        if tiers[i % len(tiers)] is not None:
+            values[settings.tier_field] = tiers[i % len(tiers)]
+        organizations.append({"name": f"Sample customer {i + 1:03d}", "organization_fields": values})
+    for start in range(0, len(organizations), 100):
+        connector.client.create_many_organizations(organizations[start:start + 100])
+    return len(organizations)
+
+
+def _demo_sync(desk: Any, playbook: Any) -> str:
+    """Run the sync jobs once against the sandbox, when the sync package offers them."""
+    try:
+        from deskbook.sync import run_jobs
+        from deskbook.connectors.zendesk.sync_desk import connect as sync_connect
+        from deskbook.sync.jobs import settings_from_playbook
+        from deskbook.sync.ledger import Ledger
+    except ImportError:
+        return "sync jobs: not available in this build."
+    import tempfile
+
+    settings = settings_from_playbook(playbook)
+    sync_desk = sync_connect(desk.url, desk.email, desk.token, contract_end_field=settings.contract_end_field,
+                             tier_field=settings.tier_field, playbook_name=settings.playbook_name)
+    with tempfile.TemporaryDirectory() as tmp:
+        ledger = Ledger(Path(tmp) / "ledger.sqlite")
+        try:
+            sync_report = run_jobs(sync_desk, ledger, settings)
+        finally:
+            ledger.close()
+    made = ", ".join(f"{n}: {j.created}" for n, j in sync_report.jobs.items())
+    return f"sync jobs once over {sync_report.organizations} customers: tasks created {made}."
+
+
+def _demo_summary(connector: Any, playbook_name: str) -> str:
+    """What an admin and an agent would now see in the desk."""
+    snapshot = connector.populate(playbook_name)
+    mine = [e for e in snapshot.existing if e.owner == playbook_name]
+    by_kind: dict[str, list[str]] = {}
+    for e in mine:
+        by_kind.setdefault(e.kind, []).append(e.name)
+    folders = sorted({"::".join(p.strip() for p in n.split("::")[:-1]) for n in by_kind.get("macro", [])
+                      if "::" in n})
+    views = by_kind.get("view", [])
+    lines = ["Admin sees (Admin Center, all marked as managed by deskbook):"]
+    lines += [f"  {len(v):3d} {k.replace('_', ' ')}(s)" for k, v in by_kind.items()]
+    lines.append("Agent sees:")
+    lines.append(f"  macro folders: {', '.join(folders) if folders else '(none)'}")
+    lines.append(f"  views: {', '.join(views) if views else '(none)'}")
+    try:
+        tickets = list(connector.client.tickets())
+        lines.append(f"  {len(tickets)} ticket(s) in the desk (sync tasks included)")
+    except DeskbookError:
+        pass
+    return "\n".join(lines)

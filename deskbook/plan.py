@@ -20,7 +20,9 @@ from typing import Any, Callable, Iterable
 
 from deskbook.errors import DeskbookError
 
-CREATE, UPDATE, DELETE, CONFLICT = "create", "update", "delete", "conflict"
+CREATE, UPDATE, DELETE, CONFLICT, REORDER = "create", "update", "delete", "conflict", "reorder"
+#: Actions that write to the desk.
+WRITE_ACTIONS = (CREATE, UPDATE, DELETE, REORDER)
 #: Fraction of existing managed objects of one kind that may be updated or deleted without --force.
 UPDATE_PCT_THRESHOLD = 0.3
 DELETE_PCT_THRESHOLD = 0.3
@@ -55,7 +57,7 @@ class ExistingObject:
 class Change:
     """One step of a plan."""
 
-    action: str  # create | update | delete | conflict
+    action: str  # create | update | delete | conflict | reorder
     kind: str
     name: str
     key: str | None
@@ -82,7 +84,7 @@ class Plan:
     @property
     def has_changes(self) -> bool:
         """True when applying would write anything (conflicts alone write nothing)."""
-        return any(c.action in (CREATE, UPDATE, DELETE) for c in self.changes)
+        return any(c.action in WRITE_ACTIONS for c in self.changes)
 
     @property
     def conflicts(self) -> list[Change]:
@@ -102,7 +104,7 @@ class Plan:
 
     def summary(self) -> dict[str, int]:
         """Counts per action."""
-        out = {CREATE: 0, UPDATE: 0, DELETE: 0, CONFLICT: 0}
+        out = {CREATE: 0, UPDATE: 0, DELETE: 0, CONFLICT: 0, REORDER: 0}
         for c in self.changes:
             out[c.action] += 1
         return out
@@ -158,18 +160,25 @@ def build_plan(
     kind_order: Iterable[str],
     adopt: bool = False,
     delete_unlisted: bool = True,
+    name_key: Callable[[str], str] = lambda name: name.strip().casefold(),
+    identity: Callable[[str, str, dict[str, Any]], str] | None = None,
 ) -> Plan:
     """Diff desired against existing objects into an ordered plan.
 
     Matching is by (kind, key) from the ownership marker; an unmanaged object with the same
-    kind and name is a conflict (or, with `adopt`, is taken over by an update). Managed
+    kind and name (compared through `name_key`, or through `identity(kind, name, payload)` when
+    the desk identifies some kinds by another attribute, e.g. a field `key`) is a conflict (or, with `adopt`, is taken
+    over by an update). Managed
     objects of this playbook that the playbook no longer lists are deleted. Objects owned
     by other playbooks or by nobody are never touched.
     """
     order = {k: i for i, k in enumerate(kind_order)}
     existing = list(existing)
     mine = {(e.kind, e.key): e for e in existing if e.owner == playbook and e.key}
-    unmanaged_by_name = {(e.kind, e.name): e for e in existing if e.owner is None}
+    def ident(kind: str, name: str, payload: dict[str, Any]) -> str:
+        return identity(kind, name, payload) if identity else name_key(name)
+
+    unmanaged_by_name = {(e.kind, ident(e.kind, e.name, e.payload)): e for e in existing if e.owner is None}
     creates_updates: list[Change] = []
     wanted: set[tuple[str, str]] = set()
     for d in desired:
@@ -182,7 +191,7 @@ def build_plan(
                     Change(UPDATE, d.kind, d.name, d.key, current.id, d.payload, current.payload, diff)
                 )
             continue
-        other = unmanaged_by_name.get((d.kind, d.name))
+        other = unmanaged_by_name.get((d.kind, ident(d.kind, d.name, d.payload)))
         if other is not None:
             if adopt:
                 creates_updates.append(

@@ -1,0 +1,1 @@
+"""Zendesk Support: client, playbook translation, comparison, plan/apply connector and sandbox desk."""

@@ -1,0 +1,284 @@
+"""The desk-independent half of every connector: populate → plan → guard → apply, and plan text.
+
+A desk connector subclasses `DeskConnector` and supplies the desk's I/O and translation:
+`list_kind`, `create_object`, `update_object`, `delete_object`, `ownership`, `display_name`,
+`desired_objects`, `compare`, `resolve_refs` (and optionally `extra_changes` /
+`apply_extra` for steps such as reorders). This module owns the order of things:
+
+- `populate` lists every kind once (paginated) and reads each object's ownership marker;
+- `plan` diffs with `deskbook.plan.build_plan` (symbolic refs compared with the ids known);
+- `guard` refuses a plan whose checksum differs from the reviewed one, a plan with
+  unresolved conflicts, and (unless forced) sweeping updates/deletes;
+- `apply` writes in dependency order, resolving refs with the ids known so far (existing
+  managed objects + those just created), deletes after in reverse order, extra steps
+  (reorders) last. Every create carries the ownership marker, so an apply interrupted
+  anywhere is finished by the next one: the objects it created are found again by marker
+  and are updated or left alone, never created twice.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterable
+
+from deskbook.errors import DeskbookError
+from deskbook.plan import (
+    CONFLICT,
+    CREATE,
+    DELETE,
+    REORDER,
+    UPDATE,
+    Change,
+    DesiredObject,
+    ExistingObject,
+    Plan,
+    build_plan,
+)
+
+log = logging.getLogger("deskbook.connectors")
+
+_SYMBOLS = {CREATE: "+", UPDATE: "~", DELETE: "-", CONFLICT: "!", REORDER: "↕"}
+
+
+@dataclass
+class Snapshot:
+    """What populate found: every object per kind (raw JSON) and the parsed existing objects."""
+
+    raw: dict[str, list[dict[str, Any]]]
+    existing: list[ExistingObject]
+
+    def managed_ids(self, playbook: str) -> dict[tuple[str, str], Any]:
+        """(kind, key) -> id of the objects this playbook owns (the first one found when duplicated)."""
+        ids: dict[tuple[str, str], Any] = {}
+        for e in self.existing:
+            if e.owner == playbook and e.key:
+                ids.setdefault((e.kind, e.key), e.id)
+        return ids
+
+    def duplicates(self, playbook: str) -> list[ExistingObject]:
+        """Objects carrying the marker of a (kind, key) already carried by an earlier object."""
+        seen: set[tuple[str, str]] = set()
+        out = []
+        for e in self.existing:
+            if e.owner == playbook and e.key:
+                if (e.kind, e.key) in seen:
+                    out.append(e)
+                seen.add((e.kind, e.key))
+        return out
+
+    def managed_counts(self, playbook: str) -> dict[str, int]:
+        """Managed objects per kind (for the safety thresholds)."""
+        return dict(Counter(e.kind for e in self.existing if e.owner == playbook))
+
+
+@dataclass
+class ApplyReport:
+    """What an apply did."""
+
+    done: list[Change] = field(default_factory=list)
+    ids: dict[tuple[str, str], Any] = field(default_factory=dict)
+
+    def count(self, action: str) -> int:
+        """How many changes of `action` were applied."""
+        return sum(1 for c in self.done if c.action == action)
+
+    def summary(self) -> str:
+        """One line: created/updated/deleted/reordered counts."""
+        return (f"{self.count(CREATE)} created, {self.count(UPDATE)} updated, {self.count(DELETE)} deleted"
+                + (f", {self.count(REORDER)} reordered" if self.count(REORDER) else ""))
+
+
+def object_label(kind: str, name: str, key: str | None) -> str:
+    """How errors name a playbook object: `macro "S-1 Greeting" (playbook key greeting)`."""
+    return f'{kind} "{name}"' + (f" (playbook key {key})" if key else "")
+
+
+class DeskConnector:
+    """populate → plan → guard → apply for one desk; subclasses supply the desk specifics."""
+
+    desk: str = ""
+    kind_order: tuple[str, ...] = ()
+
+    # ------------------------------------------------------------ desk specifics (override)
+
+    def list_kind(self, kind: str) -> list[dict[str, Any]]:
+        """Every object of `kind` in the desk."""
+        raise NotImplementedError
+
+    def create_object(self, kind: str, payload: dict[str, Any], label: str) -> dict[str, Any]:
+        """Create and return the stored object (with `id`)."""
+        raise NotImplementedError
+
+    def update_object(self, kind: str, object_id: Any, payload: dict[str, Any], existing: dict[str, Any] | None,
+                      label: str) -> None:
+        """Update one object."""
+        raise NotImplementedError
+
+    def delete_object(self, kind: str, object_id: Any, label: str) -> None:
+        """Delete one object (already gone counts as deleted)."""
+        raise NotImplementedError
+
+    def ownership(self, kind: str, payload: dict[str, Any], playbook: str) -> tuple[str, str] | None:
+        """(owner playbook, key) from the object's marker, or None when unmanaged."""
+        raise NotImplementedError
+
+    def display_name(self, kind: str, payload: dict[str, Any]) -> str:
+        """The object's human name."""
+        return str(payload.get("title") or payload.get("name") or "")
+
+    def match_name(self, name: str) -> str:
+        """Name as compared for conflicts with unmanaged objects (marker stripped, case folded)."""
+        return name.strip().casefold()
+
+    def identity(self, kind: str, name: str, payload: dict[str, Any]) -> str:
+        """What makes two objects of `kind` the same for the desk (default: the matched name)."""
+        return self.match_name(name)
+
+    def desired_objects(self, playbook: Any, library: Any) -> list[DesiredObject]:
+        """The playbook as this desk's objects."""
+        raise NotImplementedError
+
+    def compare(self, desired: DesiredObject, existing: ExistingObject, ids: dict) -> list[str]:
+        """Differences by meaning (empty = same)."""
+        raise NotImplementedError
+
+    def resolve_refs(self, payload: dict[str, Any], ids: dict) -> dict[str, Any]:
+        """`payload` with symbolic refs replaced by ids (raises naming an unknown ref)."""
+        return payload
+
+    def extra_changes(self, playbook: str, desired: list[DesiredObject], snapshot: Snapshot,
+                      changes: list[Change]) -> list[Change]:
+        """Steps after creates/updates/deletes (e.g. reorders); none by default."""
+        return []
+
+    def apply_extra(self, change: Change, ids: dict, snapshot: Snapshot, done: list[Change]) -> None:
+        """Carry out one step from `extra_changes`."""
+        raise NotImplementedError
+
+    # ------------------------------------------------------------ the engine
+
+    def populate(self, playbook: str) -> Snapshot:
+        """List every kind once and parse ownership markers."""
+        raw: dict[str, list[dict[str, Any]]] = {}
+        existing: list[ExistingObject] = []
+        for kind in self.kind_order:
+            raw[kind] = self.list_kind(kind)
+            for obj in raw[kind]:
+                owner_key = self.ownership(kind, obj, playbook)
+                owner, key = owner_key if owner_key else (None, None)
+                existing.append(ExistingObject(kind, obj.get("id"), self.display_name(kind, obj), obj, owner, key))
+        return snapshot_checked(Snapshot(raw, existing), playbook)
+
+    def plan(self, playbook: str, desired: list[DesiredObject], snapshot: Snapshot, *, adopt: bool = False) -> Plan:
+        """Diff `desired` with `snapshot` into an ordered plan (extra steps at the end)."""
+        ids = snapshot.managed_ids(playbook)
+        extra_copies = snapshot.duplicates(playbook)
+        copy_ids = {id(e) for e in extra_copies}
+        plan = build_plan(self.desk, playbook, desired, [e for e in snapshot.existing if id(e) not in copy_ids],
+                          lambda d, e: self.compare(d, e, ids), kind_order=self.kind_order, adopt=adopt,
+                          name_key=self.match_name, identity=self.identity)
+        # A second object with the same marker (a create whose answer was lost, then repeated) is
+        # deleted with the other deletes, in reverse dependency order.
+        order = {k: i for i, k in enumerate(self.kind_order)}
+        for e in sorted(extra_copies, key=lambda e: -order.get(e.kind, len(order))):
+            plan.changes.append(Change(DELETE, e.kind, e.name, e.key, e.id, None, e.payload,
+                                       reason=f"duplicate of id {ids[(e.kind, e.key)]}"))
+        plan.changes += self.extra_changes(playbook, desired, snapshot, plan.changes)
+        return plan
+
+    @staticmethod
+    def guard(plan: Plan, snapshot: Snapshot, *, force: bool = False, checksum: str | None = None) -> None:
+        """Refuse to apply: a plan that differs from the reviewed checksum, unresolved conflicts,
+        or (without `force`) sweeping updates/deletes."""
+        if checksum and checksum != plan.checksum:
+            raise DeskbookError(
+                f"the plan changed since it was reviewed (checksum {plan.checksum[:12]}…, expected {checksum[:12]}…)",
+                hint="run plan again, review it, and pass its new --checksum")
+        if plan.conflicts:
+            names = "; ".join(f'{c.kind} "{c.name}" (id {c.id})' for c in plan.conflicts[:5])
+            more = f" and {len(plan.conflicts) - 5} more" if len(plan.conflicts) > 5 else ""
+            raise DeskbookError(
+                f"{len(plan.conflicts)} unmanaged object(s) already use names the playbook needs: {names}{more}",
+                hint="re-run with --adopt to take them over, or rename them in the desk")
+        plan.check_safety(snapshot.managed_counts(plan.playbook), force=force)
+
+    def apply(self, plan: Plan, snapshot: Snapshot, *, on_change: Callable[[Change], None] | None = None) -> ApplyReport:
+        """Carry out `plan` in order; ids of created objects feed the refs of later ones."""
+        report = ApplyReport(ids=dict(snapshot.managed_ids(plan.playbook)))
+        ids = report.ids
+        for change in plan.changes:  # adopted objects are known by their id from the start
+            if change.action == UPDATE and change.key:
+                ids[(change.kind, change.key)] = change.id
+        for change in plan.changes:
+            label = object_label(change.kind, change.name, change.key)
+            if change.action == CREATE:
+                created = self.create_object(change.kind, self.resolve_refs(change.desired or {}, ids), label)
+                change.id = created.get("id")
+                ids[(change.kind, change.key)] = change.id
+            elif change.action == UPDATE:
+                self.update_object(change.kind, change.id, self.resolve_refs(change.desired or {}, ids),
+                                   change.existing, label)
+            elif change.action == DELETE:
+                self.delete_object(change.kind, change.id, label)
+                if ids.get((change.kind, change.key)) == change.id:
+                    ids.pop((change.kind, change.key), None)
+            elif change.action == REORDER:
+                self.apply_extra(change, ids, snapshot, report.done)
+            else:
+                continue
+            log.debug("%s %s", change.action, label)
+            report.done.append(change)
+            if on_change:
+                on_change(change)
+        return report
+
+
+def snapshot_checked(snapshot: Snapshot, playbook: str) -> Snapshot:
+    """Warn about two desk objects claiming the same marker (e.g. a copy made by hand)."""
+    seen: dict[tuple[str, str], Any] = {}
+    for e in snapshot.existing:
+        if e.owner == playbook and e.key:
+            if (e.kind, e.key) in seen:
+                log.warning("%s objects %s and %s both carry the marker for key %s; %s is managed, "
+                            "the plan deletes the copy", e.kind, seen[(e.kind, e.key)], e.id, e.key,
+                            seen[(e.kind, e.key)])
+                continue
+            seen[(e.kind, e.key)] = e.id
+    return snapshot
+
+
+def render_plan(plan: Plan, *, verbose: bool = True) -> str:
+    """Terraform-style text: `+ create macro "..."`, `~ update ...` with field diffs, and a summary."""
+    lines = [f"Plan for playbook {plan.playbook} on {plan.desk}:"]
+    if not plan.changes:
+        lines.append("  No changes. The desk matches the playbook.")
+    for c in plan.changes:
+        where = f" (id {c.id})" if c.id not in (None, "") else ""
+        line = f"  {_SYMBOLS.get(c.action, '?')} {c.action} {c.kind} \"{c.name}\"{where}"
+        if c.reason:
+            line += f": {c.reason}"
+        lines.append(line)
+        if verbose and c.action == UPDATE:
+            lines += [f"      {d}" for d in c.diff[:10]]
+            if len(c.diff) > 10:
+                lines.append(f"      … {len(c.diff) - 10} more differences")
+    for note in plan.notes:
+        lines.append(f"  note: {note}")
+    s = plan.summary()
+    lines.append(f"Plan: {s[CREATE]} to create, {s[UPDATE]} to update, {s[DELETE]} to delete"
+                 + (f", {s[REORDER]} to reorder" if s[REORDER] else "")
+                 + (f", {s[CONFLICT]} conflict(s)" if s[CONFLICT] else "") + ".")
+    lines.append(f"checksum: {plan.checksum}")
+    return "\n".join(lines)
+
+
+def uninstall_plan(connector: DeskConnector, playbook: str, snapshot: Snapshot) -> Plan:
+    """A plan that deletes every object `playbook` owns (and nothing else)."""
+    return connector.plan(playbook, [], snapshot)
+
+
+def kinds_in(changes: Iterable[Change]) -> set[str]:
+    """The kinds a list of changes touches."""
+    return {c.kind for c in changes}

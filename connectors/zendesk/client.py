@@ -1,0 +1,248 @@
+"""`ZendeskClient`: list / create / update / delete per kind over `deskbook.http.DeskSession`.
+
+Why plain requests (through `DeskSession`) and not zenpy for the calls: zenpy builds every URL
+from `https://<subdomain>.<domain>/api/v2` (the scheme is fixed unless the process-wide
+`ZENPY_FORCE_SCHEME` variable is set, and a port does not fit the template), so it cannot
+reasonably talk to the local sandbox on `http://127.0.0.1:PORT`; it also runs its own
+rate-limit sleeps and raises its own exceptions, which would split the one retry policy
+(`DeskSession`) in two, and it lacks trigger categories, SLA policy reorder and variant
+`update_many`. So every call here is a plain request in the shared session (retries, call
+counts, one-line errors), and zenpy is kept for what it does well without I/O: its object
+classes (`as_zenpy`) give typed views of recorded or listed objects.
+
+Connection: explicit arguments or the environment (`ZENDESK_URL` or `ZENDESK_SUBDOMAIN`,
+`ZENDESK_EMAIL`, `ZENDESK_API_TOKEN`); the token is registered as a secret so no log shows it.
+Paths are written without `.json` (both forms are valid; the OpenAPI file lists them bare).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Any, Iterator
+
+from deskbook.errors import DeskbookError
+from deskbook.http import CursorPaginator, DeskSession, OffsetPaginator, RetryPolicy
+from deskbook.log import register_secret
+
+
+@dataclass(frozen=True)
+class KindEndpoint:
+    """Where a kind lives in the API: collection path, list key, single-object key, pagination."""
+
+    path: str
+    plural: str
+    singular: str
+    cursor: bool  # cursor pagination supported; else offset (or a single page)
+    update_method: str = "PUT"
+
+
+#: Every kind the connector manages, in `translate.KIND_ORDER`.
+ENDPOINTS: dict[str, KindEndpoint] = {
+    "group": KindEndpoint("/api/v2/groups", "groups", "group", True),
+    "ticket_field": KindEndpoint("/api/v2/ticket_fields", "ticket_fields", "ticket_field", True),
+    "organization_field": KindEndpoint("/api/v2/organization_fields", "organization_fields", "organization_field", True),
+    "schedule": KindEndpoint("/api/v2/business_hours/schedules", "schedules", "schedule", False),
+    "dynamic_content": KindEndpoint("/api/v2/dynamic_content/items", "items", "item", True),
+    "trigger_category": KindEndpoint("/api/v2/trigger_categories", "trigger_categories", "trigger_category", True,
+                                     update_method="PATCH"),
+    "trigger": KindEndpoint("/api/v2/triggers", "triggers", "trigger", True),
+    "macro": KindEndpoint("/api/v2/macros", "macros", "macro", True),
+    "automation": KindEndpoint("/api/v2/automations", "automations", "automation", True),
+    "sla_policy": KindEndpoint("/api/v2/slas/policies", "sla_policies", "sla_policy", False),
+    "view": KindEndpoint("/api/v2/views", "views", "view", True),
+}
+
+#: zenpy object class per kind (for typed views of JSON; no I/O).
+_ZENPY_CLASSES = {
+    "group": "Group", "ticket_field": "TicketField", "organization_field": "OrganizationField",
+    "schedule": "Schedule", "trigger": "Trigger", "macro": "Macro", "automation": "Automation",
+    "sla_policy": "SlaPolicy", "view": "View", "dynamic_content": "Item",
+}
+
+
+def connection_from(url: str | None = None, email: str | None = None, token: str | None = None,
+                    subdomain: str | None = None) -> tuple[str, str, str]:
+    """(base URL, email, token) from arguments, else the ZENDESK_* environment; raises naming what is missing."""
+    subdomain = subdomain or os.environ.get("ZENDESK_SUBDOMAIN")
+    url = url or os.environ.get("ZENDESK_URL") or (f"https://{subdomain}.zendesk.com" if subdomain else None)
+    email = email or os.environ.get("ZENDESK_EMAIL")
+    token = token or os.environ.get("ZENDESK_API_TOKEN")
+    missing = [name for name, value in (("--url/ZENDESK_URL (or ZENDESK_SUBDOMAIN)", url),
+                                        ("--email/ZENDESK_EMAIL", email),
+                                        ("--token/ZENDESK_API_TOKEN", token)) if not value]
+    if missing:
+        raise DeskbookError("Zendesk connection is incomplete: missing " + ", ".join(missing),
+                            hint="pass the flags or set the environment variables")
+    register_secret(token)
+    return url.rstrip("/"), email, token
+
+
+def as_zenpy(kind: str, payload: dict[str, Any]) -> Any:
+    """A zenpy API object (e.g. `zenpy.lib.api_objects.Macro`) over a JSON object, for typed reads."""
+    from zenpy.lib import api_objects
+
+    cls = getattr(api_objects, _ZENPY_CLASSES.get(kind, ""), None) or api_objects.BaseObject
+    if cls is api_objects.BaseObject:
+        obj = cls()
+        obj.__dict__.update(payload)
+        return obj
+    return cls(api=None, **payload)
+
+
+class ZendeskClient:
+    """Zendesk Support API calls deskbook makes, all through one `DeskSession`."""
+
+    def __init__(self, url: str | None = None, email: str | None = None, token: str | None = None, *,
+                 subdomain: str | None = None, session: DeskSession | None = None,
+                 policy: RetryPolicy | None = None, page_size: int = 100, **session_options: Any):
+        self.url, self.email, token = connection_from(url, email, token, subdomain)
+        self.session = session or DeskSession(self.url, auth=(f"{self.email}/token", token), policy=policy,
+                                              **session_options)
+        self.cursor = CursorPaginator(page_size=page_size)
+        self.offset = OffsetPaginator(per_page=page_size)
+
+    # ------------------------------------------------------------ generic per kind
+
+    def list(self, kind: str) -> list[dict[str, Any]]:
+        """Every object of `kind` (paginated as Zendesk supports for that endpoint)."""
+        ep = ENDPOINTS[kind]
+        paginator = self.cursor if ep.cursor else self.offset
+        return list(paginator.iter_items(self.session, ep.path, ep.plural))
+
+    def create(self, kind: str, payload: dict[str, Any], *, label: str | None = None) -> dict[str, Any]:
+        """Create one object; returns the object Zendesk stored (with its id)."""
+        if kind == "schedule":
+            return self.create_schedule(payload, label=label)
+        ep = ENDPOINTS[kind]
+        body = self.session.json_request("POST", ep.path, json={ep.singular: payload}, label=label)
+        return body.get(ep.singular) or {}
+
+    def update(self, kind: str, object_id: Any, payload: dict[str, Any], *, existing: dict[str, Any] | None = None,
+               label: str | None = None) -> dict[str, Any]:
+        """Update one object (dynamic content also updates/creates its variants)."""
+        if kind == "dynamic_content":
+            return self.update_dynamic_content(object_id, payload, existing or {}, label=label)
+        if kind == "schedule":
+            return self.update_schedule(object_id, payload, existing=existing, label=label)
+        ep = ENDPOINTS[kind]
+        body = self.session.json_request(ep.update_method, f"{ep.path}/{object_id}", json={ep.singular: payload},
+                                         label=label)
+        return body.get(ep.singular) or {}
+
+    def delete(self, kind: str, object_id: Any, *, label: str | None = None) -> None:
+        """Delete one object; an object already gone (404) counts as deleted."""
+        ep = ENDPOINTS[kind]
+        response = self.session.request("DELETE", f"{ep.path}/{object_id}", label=label, raise_for_status=False)
+        if response.status_code >= 400 and response.status_code != 404:
+            raise self.session.error_for(response, "DELETE", f"{ep.path}/{object_id}", label)
+
+    # ------------------------------------------------------------ kinds with extra steps
+
+    def create_schedule(self, payload: dict[str, Any], *, label: str | None = None) -> dict[str, Any]:
+        """Create a schedule (name, time zone, intervals), then its holidays if the payload lists any."""
+        payload = dict(payload)
+        holidays = payload.pop("holidays", None) or []
+        body = self.session.json_request("POST", ENDPOINTS["schedule"].path, json={"schedule": payload}, label=label)
+        schedule = body.get("schedule") or {}
+        for holiday in holidays:
+            self.session.json_request("POST", f"{ENDPOINTS['schedule'].path}/{schedule['id']}/holidays",
+                                      json={"holiday": holiday}, label=label)
+        return schedule
+
+    def update_schedule(self, object_id: Any, payload: dict[str, Any], *, existing: dict[str, Any] | None = None,
+                        label: str | None = None) -> dict[str, Any]:
+        """Update a schedule's name/time zone, its weekly intervals (`/workweek`) and its holidays
+        (added / removed so that they match by name and dates)."""
+        base = f"{ENDPOINTS['schedule'].path}/{object_id}"
+        head = {k: v for k, v in payload.items() if k in ("name", "time_zone")}
+        schedule = self.session.json_request("PUT", base, json={"schedule": head}, label=label).get("schedule") or {}
+        if "intervals" in payload:
+            week = self.session.json_request("PUT", f"{base}/workweek",
+                                             json={"workweek": {"intervals": payload["intervals"]}}, label=label)
+            schedule["intervals"] = (week.get("workweek") or {}).get("intervals", payload["intervals"])
+        if "holidays" in payload:
+            current = (existing or {}).get("holidays")
+            if current is None:
+                current = self.session.get_json(f"{base}/holidays").get("holidays") or []
+
+            def ident(h: dict[str, Any]) -> tuple:
+                return (h.get("name"), h.get("start_date"), h.get("end_date"))
+
+            wanted = {ident(h) for h in payload["holidays"]}
+            have = {ident(h) for h in current}
+            for holiday in current:
+                if ident(holiday) not in wanted and holiday.get("id") is not None:
+                    self.session.request("DELETE", f"{base}/holidays/{holiday['id']}", label=label)
+            for holiday in payload["holidays"]:
+                if ident(holiday) not in have:
+                    self.session.json_request("POST", f"{base}/holidays", json={"holiday": holiday}, label=label)
+        return schedule
+
+    def update_dynamic_content(self, object_id: Any, payload: dict[str, Any], existing: dict[str, Any], *,
+                               label: str | None = None) -> dict[str, Any]:
+        """Update an item's name/default locale, its variants by locale (`update_many`), and add new locales."""
+        base = f"{ENDPOINTS['dynamic_content'].path}/{object_id}"
+        head = {k: v for k, v in payload.items() if k in ("name", "default_locale_id")}
+        item = self.session.json_request("PUT", base, json={"item": head}, label=label).get("item") or {}
+        have = {str(v.get("locale_id")): v for v in existing.get("variants") or item.get("variants") or []}
+        updates, creates = [], []
+        for variant in payload.get("variants") or []:
+            current = have.get(str(variant.get("locale_id")))
+            if current is None:
+                creates.append(variant)
+            elif any(current.get(k) != v for k, v in variant.items()):
+                updates.append({**variant, "id": current["id"]})
+        if updates:
+            self.session.json_request("PUT", f"{base}/variants/update_many", json={"variants": updates}, label=label)
+        if creates:
+            self.session.json_request("POST", f"{base}/variants/create_many", json={"variants": creates}, label=label)
+        return item
+
+    def reorder_sla_policies(self, ids: list[Any], *, label: str | None = None) -> None:
+        """Set the SLA policies' order (Zendesk applies the first policy whose filter matches)."""
+        self.session.json_request("PUT", f"{ENDPOINTS['sla_policy'].path}/reorder",
+                                  json={"sla_policy_ids": [int(i) for i in ids]}, label=label or "SLA policy order")
+
+    # ------------------------------------------------------------ customers and tickets
+
+    def me(self) -> dict[str, Any]:
+        """The authenticated user (checks the credentials)."""
+        return self.session.get_json("/api/v2/users/me").get("user") or {}
+
+    def organizations(self) -> Iterator[dict[str, Any]]:
+        """Every organization (cursor pagination)."""
+        return self.cursor.iter_items(self.session, "/api/v2/organizations", "organizations")
+
+    def create_organization(self, organization: dict[str, Any], *, label: str | None = None) -> dict[str, Any]:
+        """Create one organization."""
+        return self.session.json_request("POST", "/api/v2/organizations", json={"organization": organization},
+                                         label=label).get("organization") or {}
+
+    def create_many_organizations(self, organizations: list[dict[str, Any]]) -> dict[str, Any]:
+        """Queue a bulk create (up to 100); returns the job status."""
+        return self.session.json_request("POST", "/api/v2/organizations/create_many",
+                                         json={"organizations": organizations}).get("job_status") or {}
+
+    def users(self) -> Iterator[dict[str, Any]]:
+        """Every user (cursor pagination)."""
+        return self.cursor.iter_items(self.session, "/api/v2/users", "users")
+
+    def create_user(self, user: dict[str, Any], *, label: str | None = None) -> dict[str, Any]:
+        """Create one user (e.g. a requester)."""
+        return self.session.json_request("POST", "/api/v2/users", json={"user": user}, label=label).get("user") or {}
+
+    def create_ticket(self, ticket: dict[str, Any], *, idempotency_key: str | None = None,
+                      label: str | None = None) -> dict[str, Any]:
+        """Create a ticket; with `idempotency_key` a retried create returns the first ticket, not a second."""
+        headers = {"Idempotency-Key": idempotency_key} if idempotency_key else None
+        return self.session.json_request("POST", "/api/v2/tickets", json={"ticket": ticket}, headers=headers,
+                                         label=label).get("ticket") or {}
+
+    def tickets(self) -> Iterator[dict[str, Any]]:
+        """Every ticket (cursor pagination)."""
+        return self.cursor.iter_items(self.session, "/api/v2/tickets", "tickets")
+
+    def tickets_by_external_id(self, external_id: str) -> list[dict[str, Any]]:
+        """Tickets whose `external_id` is exactly this."""
+        return self.session.get_json("/api/v2/tickets", params={"external_id": external_id}).get("tickets") or []
