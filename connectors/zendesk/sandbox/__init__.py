@@ -1,0 +1,193 @@
+"""A local desk that answers like Zendesk Support API v2 (`deskbook sandbox zendesk`).
+
+In tests::
+
+    with running_sandbox(clock=FakeClock(), request_checker=contract) as desk:
+        requests.get(desk.url + "/api/v2/macros.json", auth=desk.auth)
+        desk.requests(); desk.violations(); desk.store.seed_organizations(1000); desk.store.add_ticket(...)
+
+Served (with and without `.json`), basic auth `email/token:TOKEN`:
+
+- CRUD + cursor/offset lists: macros, triggers, trigger_categories, automations, views, groups,
+  ticket_fields (+ `/options`), organization_fields, organizations, users, tickets,
+  slas/policies (+ `/reorder`), dynamic_content/items (+ `/variants`, create_many, update_many),
+  business_hours/schedules (+ `/workweek`, `/holidays`).
+- Bulk: organizations|tickets|users `create_many`/`update_many`/`show_many`/`destroy_many` (job
+  statuses at `/job_statuses/{id}`); macros|triggers|automations|views `update_many` (id,
+  position, active), `destroy_many`, `active`; `triggers/reorder`.
+- Tickets: `Idempotency-Key` on create, `?external_id=`, comments; `users/me`, `users/search`,
+  `organizations/search`.
+- Search: `/search` (offset, 1000 results), `/search/count`, `/search/export` (cursor,
+  `filter[type]`); exports: `/incremental/organizations` (time-based),
+  `/incremental/tickets/cursor` (cursor-based).
+- Control: `GET /sandbox/requests` (log + checker violations), `DELETE /sandbox/requests`.
+
+See `app.py` for routing and pagination, `rules.py` for Zendesk's validation rules and read-form
+rewrites, `ratelimit.py` for limits and the fake clock, `seed.py` for sample data.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import logging
+import sqlite3
+import threading
+from typing import Any, Callable, Iterator
+
+from werkzeug.serving import WSGIRequestHandler, make_server
+
+from deskbook.connectors.zendesk.sandbox.app import SandboxApp
+from deskbook.connectors.zendesk.sandbox.ratelimit import DEFAULT_LIMITS, FakeClock
+from deskbook.connectors.zendesk.sandbox.seed import ensure_admin, seed_organizations
+from deskbook.connectors.zendesk.sandbox.store import Store
+
+__all__ = ["running_sandbox", "SandboxHandle", "FakeClock", "add_sandbox_command", "build_app"]
+
+log = logging.getLogger("deskbook.sandbox.zendesk")
+LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+
+
+class _QuietHandler(WSGIRequestHandler):
+    """Keep-alive connections (HTTP/1.1), and no access log lines on stderr (the sandbox keeps
+    its own request log)."""
+
+    protocol_version = "HTTP/1.1"
+
+    def log_request(self, *args: Any, **kwargs: Any) -> None:  # noqa: D102
+        pass
+
+
+class _KeepAliveHandler(WSGIRequestHandler):
+    """Keep-alive connections for the foreground server (access log lines stay on)."""
+
+    protocol_version = "HTTP/1.1"
+
+
+class SandboxHandle:
+    """What `running_sandbox` yields: where the desk listens and what it saw."""
+
+    def __init__(self, app: SandboxApp, url: str):
+        self.app = app
+        self.url = url
+        self.email = app.email
+        self.token = app.token
+        self.store = app.store
+        self.clock = app.store.clock
+
+    @property
+    def auth(self) -> tuple[str, str]:
+        """(username, password) for requests' basic auth: `email/token`, token."""
+        return f"{self.email}/token", self.token
+
+    def requests(self) -> list[dict]:
+        """The request log: dicts with method, path, query, status, endpoint, endpoint_class, json."""
+        return self.app.requests()
+
+    def reset_log(self) -> None:
+        """Clear the request log (and recorded violations)."""
+        self.app.reset_log()
+
+    def violations(self) -> list[str]:
+        """What the `request_checker` reported."""
+        return self.app.violations()
+
+
+def build_app(*, email: str = "admin@example.com", token: str = "sandbox", db: str | None = None,
+              seed_orgs: int = 0, fault_rate: float = 0.0, latency_ms: int = 0,
+              rate_limits: dict[str, int] | None = None,
+              request_checker: Callable[[str, str, dict, Any], list[str]] | None = None,
+              seed: int = 0, clock: Any = None, fault_slow_seconds: float = 3.0,
+              sla_available: bool = True) -> SandboxApp:
+    """The WSGI app over a (new or existing) SQLite store, with the admin user and seeded orgs."""
+    store = Store(db, clock=clock)
+    ensure_admin(store, email)
+    if seed_orgs:
+        seed_organizations(store, seed_orgs, seed=seed)
+    return SandboxApp(store, email=email, token=token, fault_rate=fault_rate, seed=seed,
+                      fault_slow_seconds=fault_slow_seconds, latency_ms=latency_ms, rate_limits=rate_limits,
+                      request_checker=request_checker, sla_available=sla_available)
+
+
+@contextlib.contextmanager
+def running_sandbox(*, host: str = "127.0.0.1", port: int = 0, **options: Any) -> Iterator[SandboxHandle]:
+    """Serve a sandbox desk on a free loopback port in a background thread; stop it on exit.
+
+    Options: email, token, db, seed_orgs, fault_rate, latency_ms, rate_limits (e.g.
+    {"account": 700, "incremental": 10, "search_export": 100}), request_checker(method, path, query,
+    json) -> [problems], seed (fault and data RNG), clock (e.g. `FakeClock()`), fault_slow_seconds
+    (how long a "slow" fault stalls before answering), sla_available (False: 403 on /slas/, as on a
+    plan without SLA policies)."""
+    if host not in LOOPBACK:
+        raise ValueError(f"the sandbox only listens on loopback, not {host!r}")
+    app = build_app(**options)
+    server = make_server(host, port, app, threaded=True, request_handler=_QuietHandler)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
+                              name="zendesk-sandbox", daemon=True)
+    thread.start()
+    try:
+        yield SandboxHandle(app, f"http://{host}:{server.server_port}")
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+        app.store.close()
+
+
+def add_sandbox_command(sandbox_subparsers) -> None:
+    """Register `deskbook sandbox zendesk` under the existing `sandbox` parser."""
+    parser = sandbox_subparsers.add_parser("zendesk", help="run a local desk that answers like Zendesk Support")
+    parser.add_argument("--host", default="127.0.0.1", help="loopback address to listen on (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=8765, help="port (default 8765; 0 picks a free one)")
+    parser.add_argument("--db", help="SQLite file to keep the desk's state in (default: in memory)")
+    parser.add_argument("--email", default="admin@example.com", help="admin email for basic auth")
+    parser.add_argument("--token", default="sandbox", help="API token for basic auth (email/token:TOKEN)")
+    parser.add_argument("--seed-orgs", type=int, default=0, metavar="N", help="create N sample organizations")
+    parser.add_argument("--seed", type=int, default=0, help="seed for sample data and fault injection")
+    parser.add_argument("--fault-rate", type=float, default=0.0, metavar="F", help="share of requests that fail (500/503/slow)")
+    parser.add_argument("--latency", type=int, default=0, metavar="MS", help="added latency per request")
+    parser.add_argument("--rate-limit", type=int, default=DEFAULT_LIMITS["account"], metavar="N",
+                        help="account requests per minute (default 700)")
+    parser.add_argument("--incremental-rate-limit", type=int, default=DEFAULT_LIMITS["incremental"], metavar="N",
+                        help="incremental export requests per minute (default 10)")
+    parser.add_argument("--search-export-rate-limit", type=int, default=DEFAULT_LIMITS["search_export"], metavar="N",
+                        help="search export requests per minute (default 100)")
+    parser.add_argument("--no-sla", action="store_true", help="answer 403 on /slas/ like a plan without SLA policies")
+    parser.set_defaults(func=_serve)
+
+
+def _serve(args: argparse.Namespace) -> int:
+    """Run the sandbox in the foreground until interrupted."""
+    from deskbook.errors import DeskbookError, ExitCode
+    from deskbook.log import register_secret
+
+    if args.host not in LOOPBACK:
+        raise DeskbookError(f"--host {args.host} is not a loopback address", where="deskbook sandbox zendesk",
+                            hint="the sandbox only listens on 127.0.0.1, localhost or ::1")
+    if not 0.0 <= args.fault_rate <= 1.0:
+        raise DeskbookError(f"--fault-rate {args.fault_rate} is not between 0 and 1", where="deskbook sandbox zendesk")
+    register_secret(args.token)
+    try:
+        app = build_app(email=args.email, token=args.token, db=args.db, seed_orgs=args.seed_orgs, seed=args.seed,
+                        fault_rate=args.fault_rate, latency_ms=args.latency,
+                        rate_limits={"account": args.rate_limit, "incremental": args.incremental_rate_limit,
+                                     "search_export": args.search_export_rate_limit},
+                        sla_available=not args.no_sla)
+    except sqlite3.Error as exc:
+        raise DeskbookError(f"cannot open the sandbox database {args.db}: {exc}", where="deskbook sandbox zendesk --db",
+                            hint="give a writable file path, or leave --db out for an in-memory desk") from exc
+    try:
+        server = make_server(args.host, args.port, app, threaded=True, request_handler=_KeepAliveHandler)
+    except OSError as exc:
+        raise DeskbookError(f"cannot listen on {args.host}:{args.port}: {exc.strerror}", where="deskbook sandbox zendesk",
+                            hint="pick another --port (0 = any free port)") from exc
+    print(f"Zendesk sandbox listening on http://{args.host}:{server.server_port} "
+          f"(user {args.email}/token; request log at /sandbox/requests). Ctrl-C to stop.", flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+        app.store.close()
+    return ExitCode.OK

@@ -1,0 +1,1055 @@
+"""The sandbox desk's WSGI application: Zendesk Support API v2 routes over a `Store`.
+
+Routing is a Werkzeug `Map`; `.json` suffixes are accepted and ignored. Every `/api/v2` request
+passes, in order: latency, JSON parsing, the optional request checker, basic auth, the rate
+limiter, fault injection, then the handler. Every request is logged (see `SandboxApp.requests`).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import logging
+import random
+import re
+import threading
+import time
+import uuid
+from typing import Any, Callable
+from urllib.parse import urlencode
+
+from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
+from werkzeug.routing import Map, Rule
+from werkzeug.wrappers import Request, Response
+
+from deskbook.connectors.zendesk.sandbox import rules
+from deskbook.connectors.zendesk.sandbox.ratelimit import RateLimiter, endpoint_class
+from deskbook.connectors.zendesk.sandbox.rules import ApiError, bad_request, not_found
+from deskbook.connectors.zendesk.sandbox.store import Store, iso, parse_iso
+
+log = logging.getLogger("deskbook.sandbox.zendesk")
+
+#: URL collection -> (store kind, singular key, plural key, pagination style).
+#: Pagination: "cursor" (cursor or offset), "cursor_or_all" (cursor, or everything at once), "all".
+RESOURCES: dict[str, tuple[str, str, str, str]] = {
+    "macros": ("macro", "macro", "macros", "cursor"),
+    "triggers": ("trigger", "trigger", "triggers", "cursor"),
+    "trigger_categories": ("trigger_category", "trigger_category", "trigger_categories", "cursor"),
+    "automations": ("automation", "automation", "automations", "cursor"),
+    "views": ("view", "view", "views", "cursor"),
+    "groups": ("group", "group", "groups", "cursor"),
+    "ticket_fields": ("ticket_field", "ticket_field", "ticket_fields", "cursor_or_all"),
+    "organization_fields": ("organization_field", "organization_field", "organization_fields", "cursor"),
+    "organizations": ("organization", "organization", "organizations", "cursor"),
+    "users": ("user", "user", "users", "cursor"),
+    "tickets": ("ticket", "ticket", "tickets", "cursor"),
+    "slas/policies": ("sla_policy", "sla_policy", "sla_policies", "all"),
+    "dynamic_content/items": ("dynamic_content_item", "item", "items", "cursor"),
+    "business_hours/schedules": ("schedule", "schedule", "schedules", "all"),
+}
+PATH_OF_KIND = {spec[0]: path for path, spec in RESOURCES.items()}
+#: Kinds whose ids Zendesk returns as strings.
+STRING_ID_KINDS = {"trigger_category"}
+MAX_PAGE_SIZE = 100
+OFFSET_LIMIT = 10_000
+SEARCH_RESULT_LIMIT = 1000
+IDEMPOTENCY_TTL = 2 * 3600
+STATUS_RANK = "CASE json_extract(data, '$.status') WHEN 'new' THEN 0 WHEN 'open' THEN 1 WHEN 'pending' THEN 2 " \
+              "WHEN 'hold' THEN 3 WHEN 'solved' THEN 4 WHEN 'closed' THEN 5 END"
+_STATUSES = ["new", "open", "pending", "hold", "solved", "closed"]
+
+
+def _rules() -> Map:
+    found: list[Rule] = [
+        Rule("/api/v2/users/me", methods=["GET"], endpoint="users_me"),
+        Rule("/api/v2/job_statuses/<job_id>", methods=["GET"], endpoint="job_status"),
+        Rule("/api/v2/job_statuses/show_many", methods=["GET"], endpoint="job_status_many"),
+        Rule("/api/v2/search", methods=["GET"], endpoint="search"),
+        Rule("/api/v2/search/count", methods=["GET"], endpoint="search_count"),
+        Rule("/api/v2/search/export", methods=["GET"], endpoint="search_export"),
+        Rule("/api/v2/incremental/organizations", methods=["GET"], endpoint="incremental_organizations"),
+        Rule("/api/v2/incremental/tickets/cursor", methods=["GET"], endpoint="incremental_tickets"),
+        Rule("/api/v2/slas/policies/reorder", methods=["PUT"], endpoint="sla_reorder"),
+        Rule("/api/v2/triggers/reorder", methods=["PUT"], endpoint="trigger_reorder"),
+        Rule("/api/v2/organizations/search", methods=["GET"], endpoint="organizations_search"),
+        Rule("/api/v2/users/search", methods=["GET"], endpoint="users_search"),
+        Rule("/api/v2/tickets/<int:object_id>/comments", methods=["GET"], endpoint="ticket_comments"),
+        Rule("/api/v2/ticket_fields/<int:object_id>/options", methods=["GET", "POST"], endpoint="field_options"),
+        Rule("/api/v2/ticket_fields/<int:object_id>/options/<int:option_id>", methods=["GET", "DELETE"], endpoint="field_option"),
+        Rule("/api/v2/dynamic_content/items/<int:object_id>/variants", methods=["GET", "POST"], endpoint="variants"),
+        Rule("/api/v2/dynamic_content/items/<int:object_id>/variants/create_many", methods=["POST"], endpoint="variants_create_many"),
+        Rule("/api/v2/dynamic_content/items/<int:object_id>/variants/update_many", methods=["PUT"], endpoint="variants_update_many"),
+        Rule("/api/v2/dynamic_content/items/<int:object_id>/variants/<int:variant_id>", methods=["GET", "PUT", "DELETE"], endpoint="variant"),
+        Rule("/api/v2/business_hours/schedules/<int:object_id>/workweek", methods=["PUT"], endpoint="workweek"),
+        Rule("/api/v2/business_hours/schedules/<int:object_id>/holidays", methods=["GET", "POST"], endpoint="holidays"),
+        Rule("/api/v2/business_hours/schedules/<int:object_id>/holidays/<int:holiday_id>", methods=["GET", "PUT", "DELETE"], endpoint="holiday"),
+    ]
+    for collection in ("organizations", "tickets", "users"):
+        found += [
+            Rule(f"/api/v2/{collection}/create_many", methods=["POST"], endpoint=f"create_many:{collection}"),
+            Rule(f"/api/v2/{collection}/update_many", methods=["PUT"], endpoint=f"update_many:{collection}"),
+            Rule(f"/api/v2/{collection}/show_many", methods=["GET"], endpoint=f"show_many:{collection}"),
+            Rule(f"/api/v2/{collection}/destroy_many", methods=["DELETE"], endpoint=f"destroy_many:{collection}"),
+        ]
+    for collection in ("macros", "triggers", "automations", "views"):
+        found += [
+            Rule(f"/api/v2/{collection}/update_many", methods=["PUT"], endpoint=f"rules_update_many:{collection}"),
+            Rule(f"/api/v2/{collection}/destroy_many", methods=["DELETE"], endpoint=f"destroy_many:{collection}"),
+            Rule(f"/api/v2/{collection}/active", methods=["GET"], endpoint=f"active:{collection}"),
+        ]
+    for collection in RESOURCES:
+        found += [
+            Rule(f"/api/v2/{collection}", methods=["GET"], endpoint=f"list:{collection}"),
+            Rule(f"/api/v2/{collection}", methods=["POST"], endpoint=f"create:{collection}"),
+            Rule(f"/api/v2/{collection}/<int:object_id>", methods=["GET"], endpoint=f"show:{collection}"),
+            Rule(f"/api/v2/{collection}/<int:object_id>", methods=["PUT", "PATCH"], endpoint=f"update:{collection}"),
+            Rule(f"/api/v2/{collection}/<int:object_id>", methods=["DELETE"], endpoint=f"delete:{collection}"),
+        ]
+    return Map(found, strict_slashes=False)
+
+
+URL_MAP = _rules()
+
+
+def encode_cursor(object_id: int) -> str:
+    """An opaque page cursor naming the last id seen (Zendesk's look: base64 JSON)."""
+    return base64.b64encode(json.dumps({"o": "id", "v": object_id}, separators=(",", ":")).encode()).decode()
+
+
+def decode_cursor(cursor: str) -> int:
+    """The id inside a cursor from `encode_cursor`; 400 when it is not one."""
+    try:
+        return int(json.loads(base64.b64decode(cursor.encode()))["v"])
+    except Exception as exc:  # noqa: BLE001 - any malformed cursor is the client's error
+        raise bad_request("InvalidPaginationParameter", f"page cursor {cursor!r} is not valid") from exc
+
+
+def _fingerprint(body: Any) -> str:
+    return hashlib.sha256(json.dumps(body, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+
+
+class Faults:
+    """Deterministic fault injection: for each API request, draw from a seeded RNG whether to fail
+    (500, 503, 503 with Retry-After) or to answer slowly (after `slow_seconds`, still doing the work)."""
+
+    KINDS = ("500", "503", "503_retry_after", "slow")
+
+    def __init__(self, rate: float = 0.0, seed: int = 0, slow_seconds: float = 3.0):
+        self.rate = rate
+        self.slow_seconds = slow_seconds
+        self._rng = random.Random(seed)
+        self._lock = threading.Lock()
+
+    def draw(self) -> str | None:
+        """The fault for the next request, or None."""
+        if self.rate <= 0:
+            return None
+        with self._lock:
+            hit = self._rng.random() < self.rate
+            kind = self._rng.choice(self.KINDS)
+        return kind if hit else None
+
+
+class Ctx:
+    """Per-request helpers: base URL, store, and lazily loaded organization field keys."""
+
+    def __init__(self, app: "SandboxApp", request: Request, path: str):
+        self.app, self.store, self.request, self.path = app, app.store, request, path
+        self.base = request.host_url.rstrip("/")
+        self._org_keys: list[str] | None = None
+
+    def org_keys(self) -> list[str]:
+        """Keys of every organization field (organizations list all of them, null when unset)."""
+        if self._org_keys is None:
+            self._org_keys = [f["key"] for f in self.store.all("organization_field")]
+        return self._org_keys
+
+    def url(self, path: str, params: dict | list | None = None) -> str:
+        """An absolute URL on this sandbox."""
+        query = urlencode(params or {}, doseq=True)
+        return f"{self.base}{path}" + (f"?{query}" if query else "")
+
+    def present(self, kind: str, doc: dict) -> dict:
+        """A stored document as Zendesk returns it (url first, private keys dropped, ids typed)."""
+        out: dict[str, Any] = {"url": f"{self.base}/api/v2/{PATH_OF_KIND.get(kind, kind + 's')}/{doc['id']}.json",
+                               "id": doc["id"]}
+        out.update((k, v) for k, v in doc.items() if not k.startswith("_"))
+        if kind in STRING_ID_KINDS:
+            out["id"] = str(doc["id"])
+        if kind == "trigger" and out.get("category_id") is not None:
+            out["category_id"] = str(out["category_id"])
+        if kind == "organization":
+            out["organization_fields"] = {key: (doc.get("organization_fields") or {}).get(key) for key in self.org_keys()}
+        if kind == "ticket":
+            out.pop("fields", None)
+            out["fields"] = out.get("custom_fields", [])
+            out["generated_timestamp"] = int(parse_iso(doc["updated_at"]))
+        if kind == "dynamic_content_item":
+            out["variants"] = [self.present_variant(doc["id"], v) for v in doc.get("variants", [])]
+        return out
+
+    def present_variant(self, item_id: int, variant: dict) -> dict:
+        """A dynamic content variant with its url."""
+        return {"url": f"{self.base}/api/v2/dynamic_content/items/{item_id}/variants/{variant['id']}.json", **variant}
+
+
+def _json_response(status: int, body: Any, headers: dict | None = None) -> Response:
+    text = "" if body is None else json.dumps(body)
+    response = Response(text, status=status, content_type="application/json; charset=utf-8")
+    for key, value in (headers or {}).items():
+        response.headers[key] = value
+    return response
+
+
+class SandboxApp:
+    """The WSGI app. Options mirror `running_sandbox`; `sla_available=False` answers 403 on
+    `/slas/...` like an account whose plan has no SLA policies."""
+
+    def __init__(self, store: Store, *, email: str = "admin@example.com", token: str = "sandbox",
+                 fault_rate: float = 0.0, seed: int = 0, fault_slow_seconds: float = 3.0, latency_ms: int = 0,
+                 rate_limits: dict[str, int] | None = None,
+                 request_checker: Callable[[str, str, dict, Any], list[str]] | None = None,
+                 sla_available: bool = True):
+        self.store = store
+        self.sla_available = sla_available
+        self.email, self.token = email, token
+        self.faults = Faults(fault_rate, seed, fault_slow_seconds)
+        self.latency_ms = latency_ms
+        self.limiter = RateLimiter(store.clock, rate_limits)
+        self.request_checker = request_checker
+        self._log: list[dict] = []
+        self._violations: list[str] = []
+        self._log_lock = threading.Lock()
+
+    # ------------------------------------------------------------ log
+
+    def requests(self) -> list[dict]:
+        """Every request served so far (oldest first)."""
+        with self._log_lock:
+            return [dict(r) for r in self._log]
+
+    def reset_log(self) -> None:
+        """Forget the request log and the recorded contract violations."""
+        with self._log_lock:
+            self._log.clear()
+            self._violations.clear()
+
+    def violations(self) -> list[str]:
+        """Problems the request checker reported, as 'METHOD path: problem'."""
+        with self._log_lock:
+            return list(self._violations)
+
+    # ------------------------------------------------------------ WSGI
+
+    def __call__(self, environ, start_response):
+        request = Request(environ)
+        response = self.dispatch(request)
+        return response(environ, start_response)
+
+    def dispatch(self, request: Request) -> Response:
+        """Answer one request (see the module docstring for the order of checks)."""
+        raw_path = request.path
+        if raw_path.startswith("/sandbox/"):
+            return self._sandbox_endpoint(request)
+        path = raw_path[:-5] if raw_path.endswith(".json") else raw_path
+        klass = endpoint_class(path)
+        entry: dict[str, Any] = {
+            "method": request.method, "path": raw_path, "query": {k: v if len(v) > 1 else v[0] for k, v in request.args.lists()},
+            "endpoint": None, "endpoint_class": klass, "json": None, "status": None, "time": time.time(),
+        }
+        headers: dict[str, str] = {"x-zendesk-api-version": "v2"}
+        try:
+            if self.latency_ms:
+                time.sleep(self.latency_ms / 1000)
+            body = self._parse_body(request)
+            entry["json"] = body
+            adapter = URL_MAP.bind_to_environ(request.environ)
+            try:
+                endpoint, args = adapter.match(path, method=request.method)
+            except (NotFound, MethodNotAllowed):
+                endpoint, args = None, {}
+            entry["endpoint"] = self._endpoint_name(request.method, endpoint, path)
+            if self.request_checker is not None:
+                pairs = list(request.args.items(multi=True))
+                for problem in self.request_checker(request.method, path, pairs, body) or []:
+                    with self._log_lock:
+                        self._violations.append(f"{request.method} {raw_path}: {problem}")
+            self._authenticate(request)
+            decision = self.limiter.check(klass)
+            headers.update({"X-Rate-Limit": str(decision.limit), "X-Rate-Limit-Remaining": str(decision.remaining)})
+            if not decision.allowed:
+                raise ApiError(429, {"error": "APIRateLimitExceeded",
+                                     "description": "Number of allowed API requests per minute exceeded"},
+                               {"Retry-After": str(decision.retry_after)})
+            fault = self.faults.draw()
+            if fault == "500":
+                raise ApiError(500, {"error": "InternalServerError", "description": "Sandbox fault injection: internal error"})
+            if fault in ("503", "503_retry_after"):
+                extra = {"Retry-After": "1"} if fault == "503_retry_after" else {}
+                raise ApiError(503, {"error": "ServiceUnavailable", "description": "Sandbox fault injection: try again later"}, extra)
+            if fault == "slow":
+                time.sleep(self.faults.slow_seconds)
+            if endpoint is None:
+                raise ApiError(404, {"error": "InvalidEndpoint", "description": "Not found"})
+            if not self.sla_available and path.startswith("/api/v2/slas/"):
+                raise ApiError(403, {"error": "Forbidden", "description": "You do not have access to this page. Please "
+                                     "contact the account owner of this help desk for further help."})
+            response = self._handle(endpoint, args, request, path, body)
+        except ApiError as exc:
+            response = _json_response(exc.status, exc.body, exc.headers)
+        except HTTPException as exc:  # pragma: no cover - werkzeug-level failures
+            response = _json_response(exc.code or 500, {"error": exc.name, "description": exc.description})
+        except Exception as exc:  # noqa: BLE001 - a sandbox bug must still answer JSON and be logged
+            log.exception("sandbox error on %s %s", request.method, raw_path)
+            response = _json_response(500, {"error": "InternalError", "description": f"sandbox error: {exc!r}"})
+        for key, value in headers.items():
+            response.headers.setdefault(key, value)
+        entry["status"] = response.status_code
+        with self._log_lock:
+            self._log.append(entry)
+        return response
+
+    @staticmethod
+    def _endpoint_name(method: str, endpoint: str | None, path: str) -> str:
+        if endpoint is None:
+            return f"{method} {path}"
+        return f"{method} " + re.sub(r"/\d+(?=/|$)", "/{id}", path)
+
+    @staticmethod
+    def _parse_body(request: Request) -> Any:
+        data = request.get_data(cache=True)
+        if not data.strip():
+            return None
+        try:
+            return json.loads(data)
+        except ValueError as exc:
+            raise ApiError(400, {"error": "InvalidJSON", "description": f"The request body is not valid JSON: {exc}"}) from exc
+
+    def _authenticate(self, request: Request) -> None:
+        auth = request.authorization
+        ok = (auth is not None and auth.type == "basic" and auth.username == f"{self.email}/token"
+              and auth.password == self.token)
+        if not ok:
+            raise ApiError(401, {"error": "Couldn't authenticate you"},
+                           {"WWW-Authenticate": 'Basic realm="Web Password"'})
+
+    def _sandbox_endpoint(self, request: Request) -> Response:
+        if request.path.rstrip("/") == "/sandbox/requests":
+            if request.method == "GET":
+                return _json_response(200, {"requests": self.requests(), "violations": self.violations()})
+            if request.method == "DELETE":
+                self.reset_log()
+                return Response(status=204)
+        return _json_response(404, {"error": "InvalidEndpoint", "description": "Not found"})
+
+    def _handle(self, endpoint: str, args: dict, request: Request, path: str, body: Any) -> Response:
+        ctx = Ctx(self, request, path)
+        action, _, collection = endpoint.partition(":")
+        handler = getattr(self, f"do_{action}")
+        if collection:
+            return handler(ctx, collection, body, **args)
+        return handler(ctx, body, **args)
+
+    # ------------------------------------------------------------ generic CRUD
+
+    @staticmethod
+    def _inner(body: Any, key: str) -> dict:
+        if not isinstance(body, dict) or not isinstance(body.get(key), dict):
+            raise bad_request("InvalidValue", f"The request body must be a JSON object with a {key!r} object")
+        return body[key]
+
+    def _list_filter(self, ctx: Ctx, kind: str) -> tuple[str, tuple]:
+        args = ctx.request.args
+        clauses, params = [], []
+        if "active" in args and kind in ("macro", "trigger", "automation", "view", "ticket_field", "organization_field"):
+            clauses.append("json_extract(data, '$.active') = ?")
+            params.append(1 if args["active"].lower() == "true" else 0)
+        if kind == "ticket" and "external_id" in args:
+            clauses.append("external_id = ?")
+            params.append(args["external_id"])
+        if kind == "trigger" and "category_id" in args:
+            clauses.append("json_extract(data, '$.category_id') = ?")
+            params.append(int(args["category_id"]))
+        if kind == "user" and "role" in args:
+            clauses.append("json_extract(data, '$.role') = ?")
+            params.append(args["role"])
+        return " AND ".join(clauses), tuple(params)
+
+    def do_list(self, ctx: Ctx, collection: str, body: Any) -> Response:
+        """List a collection with Zendesk's pagination for it."""
+        kind, _, plural, style = RESOURCES[collection]
+        where, params = self._list_filter(ctx, kind)
+        return _json_response(200, self.paginate(ctx, kind, plural, style, where=where, params=params))
+
+    def do_active(self, ctx: Ctx, collection: str, body: Any) -> Response:
+        """`GET /<rules>/active`: the active rules, paginated like the list."""
+        kind, _, plural, style = RESOURCES[collection]
+        return _json_response(200, self.paginate(ctx, kind, plural, style, where="json_extract(data, '$.active') = 1"))
+
+    def paginate(self, ctx: Ctx, kind: str, plural: str, style: str, *, where: str = "", params: tuple = ()) -> dict:
+        """One page in cursor (`page[size]`/`page[after]`/`page[before]`) or offset (`page`/`per_page`) form."""
+        args = ctx.request.args
+        present = lambda docs: [ctx.present(kind, d) for d in docs]  # noqa: E731
+        cursor_mode = any(k in args for k in ("page[size]", "page[after]", "page[before]"))
+        if cursor_mode and style != "all":
+            size = self._int_arg(args, "page[size]", MAX_PAGE_SIZE)
+            if not 1 <= size <= MAX_PAGE_SIZE:
+                raise bad_request("InvalidPaginationParameter", f"page[size] must be between 1 and {MAX_PAGE_SIZE}")
+            after = decode_cursor(args["page[after]"]) if args.get("page[after]") else None
+            before = decode_cursor(args["page[before]"]) if args.get("page[before]") else None
+            docs = ctx.store.page(kind, after_id=after, before_id=before, limit=size + 1, where=where, params=params)
+            has_more = len(docs) > size
+            docs = docs[1:] if (before is not None and has_more) else docs[:size]
+            first = encode_cursor(docs[0]["id"]) if docs else None
+            last = encode_cursor(docs[-1]["id"]) if docs else None
+            extra = [(k, v) for k, v in args.items(multi=True) if not k.startswith("page[")]
+            return {
+                plural: present(docs),
+                "meta": {"has_more": has_more, "after_cursor": last, "before_cursor": first},
+                "links": {
+                    "prev": ctx.url(ctx.request.path, [("page[before]", first), ("page[size]", size)] + extra) if first else None,
+                    "next": ctx.url(ctx.request.path, [("page[after]", last), ("page[size]", size)] + extra) if last else None,
+                },
+            }
+        if style in ("all", "cursor_or_all") and "page" not in args and "per_page" not in args:
+            docs = list(ctx.store.iter(kind, where=where, params=params))
+            return {plural: present(docs), "next_page": None, "previous_page": None, "count": len(docs)}
+        page = self._int_arg(args, "page", 1)
+        per_page = min(self._int_arg(args, "per_page", 100), 100)
+        if page < 1 or per_page < 1:
+            raise bad_request("InvalidPaginationParameter", "page and per_page must be positive")
+        if page * per_page > OFFSET_LIMIT:
+            raise bad_request("InvalidPaginationParameter",
+                              f"Offset pagination is limited to the first {OFFSET_LIMIT} records; use cursor pagination (page[size])")
+        total = ctx.store.count(kind, where=where, params=params)
+        docs = ctx.store.page(kind, offset=(page - 1) * per_page, limit=per_page, where=where, params=params)
+        extra = [(k, v) for k, v in args.items(multi=True) if k not in ("page", "per_page")]
+        return {
+            plural: present(docs),
+            "next_page": ctx.url(ctx.request.path, extra + [("page", page + 1), ("per_page", per_page)]) if page * per_page < total else None,
+            "previous_page": ctx.url(ctx.request.path, extra + [("page", page - 1), ("per_page", per_page)]) if page > 1 else None,
+            "count": total,
+        }
+
+    @staticmethod
+    def _int_arg(args, name: str, default: int) -> int:
+        raw = args.get(name)
+        if raw in (None, ""):
+            return default
+        try:
+            return int(raw)
+        except ValueError as exc:
+            raise bad_request("InvalidValue", f"{name} must be an integer, got {raw!r}") from exc
+
+    def _get(self, ctx: Ctx, kind: str, object_id: Any) -> dict:
+        doc = ctx.store.get(kind, object_id)
+        if doc is None:
+            raise not_found()
+        return doc
+
+    def do_show(self, ctx: Ctx, collection: str, body: Any, object_id: int) -> Response:
+        """Show one object."""
+        kind, singular, _, _ = RESOURCES[collection]
+        return _json_response(200, {singular: ctx.present(kind, self._get(ctx, kind, object_id))})
+
+    def do_create(self, ctx: Ctx, collection: str, body: Any) -> Response:
+        """Create one object (tickets honour `Idempotency-Key`)."""
+        kind, singular, _, _ = RESOURCES[collection]
+        if kind == "ticket":
+            return self._create_ticket(ctx, body)
+        with ctx.store.transaction():
+            doc = ctx.store.insert(kind, rules.BUILDERS[kind](self._inner(body, singular), None, ctx.store))
+        presented = ctx.present(kind, doc)
+        status = 200 if kind == "trigger_category" else 201
+        return _json_response(status, {singular: presented}, {"Location": presented["url"]})
+
+    def _create_ticket(self, ctx: Ctx, body: Any) -> Response:
+        key = ctx.request.headers.get("Idempotency-Key")
+        store = ctx.store
+        with store.transaction():
+            if key:
+                found = store.idempotent_lookup(key, IDEMPOTENCY_TTL)
+                if found is not None:
+                    fingerprint, status, text = found
+                    if fingerprint != _fingerprint(body):
+                        raise bad_request("IdempotentRequestError",
+                                          "The request parameters don't match the original request for this idempotency key")
+                    return _json_response(status, json.loads(text), {"x-idempotency-lookup": "hit"})
+            doc = store.insert("ticket", rules.build_ticket(self._inner(body, "ticket"), None, store))
+            presented = ctx.present("ticket", doc)
+            answer = {"ticket": presented, "audit": self._audit(doc)}
+            if key:
+                store.idempotent_remember(key, _fingerprint(body), 201, json.dumps(answer))
+        headers = {"Location": presented["url"]}
+        if key:
+            headers["x-idempotency-lookup"] = "miss"
+        return _json_response(201, answer, headers)
+
+    @staticmethod
+    def _audit(doc: dict) -> dict:
+        comments = doc.get("_comments") or []
+        events = [{"id": doc["id"] * 1000 + 1, "type": "Comment", "author_id": rules.ADMIN_USER_ID,
+                   "body": comments[-1]["body"], "plain_body": comments[-1]["body"], "public": comments[-1]["public"],
+                   "attachments": []}] if comments else []
+        return {"id": doc["id"] * 1000, "ticket_id": doc["id"], "created_at": doc["updated_at"],
+                "author_id": rules.ADMIN_USER_ID, "metadata": {"system": {}, "custom": {}}, "events": events,
+                "via": {"channel": "api", "source": {"from": {}, "to": {}, "rel": None}}}
+
+    def do_update(self, ctx: Ctx, collection: str, body: Any, object_id: int) -> Response:
+        """Update one object (PUT; PATCH for trigger categories)."""
+        kind, singular, _, _ = RESOURCES[collection]
+        with ctx.store.transaction():
+            existing = self._get(ctx, kind, object_id)
+            doc = rules.BUILDERS[kind](self._inner(body, singular), existing, ctx.store)
+            doc["id"] = existing["id"]
+            ctx.store.put(kind, doc)
+        answer = {singular: ctx.present(kind, doc)}
+        if kind == "ticket":
+            answer["audit"] = self._audit(doc)
+        return _json_response(200, answer)
+
+    def do_delete(self, ctx: Ctx, collection: str, body: Any, object_id: int) -> Response:
+        """Delete one object (204; trigger categories that still hold triggers are refused)."""
+        kind = RESOURCES[collection][0]
+        with ctx.store.transaction():
+            self._get(ctx, kind, object_id)
+            if kind == "trigger_category" and ctx.store.find_first("trigger", lambda t: t.get("category_id") == object_id):
+                raise ApiError(400, {"errors": [{"code": "CategoryNotEmpty", "title": "Invalid category",
+                                                 "detail": "Cannot delete a trigger category that contains triggers"}]})
+            if kind == "organization_field":
+                key = ctx.store.get(kind, object_id)["key"]
+                for org in ctx.store.iter("organization", where="json_type(data, ?) IS NOT NULL", params=(f"$.organization_fields.{key}",)):
+                    org["organization_fields"].pop(key, None)
+                    ctx.store.put("organization", org, touch=False)
+            ctx.store.delete(kind, object_id)
+        return Response(status=204)
+
+    # ------------------------------------------------------------ bulk endpoints and jobs
+
+    def _job(self, ctx: Ctx, results: list[dict]) -> Response:
+        job_id = "V3-" + uuid.uuid4().hex
+        job = {"id": job_id, "url": f"{ctx.base}/api/v2/job_statuses/{job_id}.json", "total": len(results),
+               "progress": len(results), "status": "completed",
+               "message": f"Completed at {iso(ctx.store.now()).replace('T', ' ').replace('Z', ' +0000')}", "results": results}
+        ctx.store.save_job(job)
+        queued = dict(job, progress=None, status="queued", message=None, results=None)
+        return _json_response(200, {"job_status": queued})
+
+    @staticmethod
+    def _too_many(items: list) -> None:
+        if len(items) > 100:
+            raise bad_request("TooManyValues", "Parameter  cannot specify more than 100 values", max_count=100)
+
+    def do_create_many(self, ctx: Ctx, collection: str, body: Any) -> Response:
+        """Bulk create (at most 100); answers a job_status whose results list each outcome."""
+        kind, _, plural, _ = RESOURCES[collection]
+        items = body.get(plural) if isinstance(body, dict) else None
+        if not isinstance(items, list):
+            raise bad_request("InvalidValue", f"The request body must have a {plural!r} list")
+        self._too_many(items)
+        if not all(isinstance(item, dict) for item in items):
+            raise bad_request("InvalidValue", f"every entry of {plural!r} must be an object")
+        results = []
+        for index, item in enumerate(items):
+            try:
+                with ctx.store.transaction():
+                    doc = ctx.store.insert(kind, rules.BUILDERS[kind](item, None, ctx.store))
+                results.append({"index": index, "id": doc["id"]} if kind == "ticket" else {"id": doc["id"], "status": "Created"})
+            except ApiError as exc:
+                results.append({"index": index, "error": exc.body.get("error"), "details": json.dumps(exc.body.get("details", exc.body))})
+        return self._job(ctx, results)
+
+    def do_update_many(self, ctx: Ctx, collection: str, body: Any) -> Response:
+        """Bulk update: `{plural: [{id, ...}]}` or `?ids=1,2` with `{singular: {...}}`; a job_status."""
+        kind, singular, plural, _ = RESOURCES[collection]
+        if ctx.request.args.get("ids"):
+            change = self._inner(body, singular)
+            items = [dict(change, id=int(i)) for i in ctx.request.args["ids"].split(",") if i.strip()]
+        else:
+            items = body.get(plural) if isinstance(body, dict) else None
+            if not isinstance(items, list):
+                raise bad_request("InvalidValue", f"The request body must have a {plural!r} list")
+        self._too_many(items)
+        if not all(isinstance(item, dict) for item in items):
+            raise bad_request("InvalidValue", f"every entry of {plural!r} must be an object")
+        results = []
+        for item in items:
+            try:
+                with ctx.store.transaction():
+                    existing = self._get(ctx, kind, item.get("id"))
+                    doc = rules.BUILDERS[kind](item, existing, ctx.store)
+                    doc["id"] = existing["id"]
+                    ctx.store.put(kind, doc)
+                results.append({"action": "update", "id": doc["id"], "status": "Updated", "success": True})
+            except ApiError as exc:
+                results.append({"action": "update", "id": item.get("id"), "success": False,
+                                "error": exc.body.get("error"), "details": json.dumps(exc.body.get("details", exc.body))})
+        return self._job(ctx, results)
+
+    def do_show_many(self, ctx: Ctx, collection: str, body: Any) -> Response:
+        """`show_many?ids=` (or `external_ids=`): offset-shaped list of the found objects."""
+        kind, _, plural, _ = RESOURCES[collection]
+        args = ctx.request.args
+        docs: list[dict] = []
+        if args.get("ids"):
+            ids = [i for i in args["ids"].split(",") if i.strip()]
+            self._too_many(ids)
+            docs = [d for d in (ctx.store.get(kind, i) for i in ids) if d]
+        elif args.get("external_ids"):
+            for external in args["external_ids"].split(","):
+                docs += ctx.store.by_external_id(kind, external)
+        docs.sort(key=lambda d: d["id"])
+        return _json_response(200, {plural: [ctx.present(kind, d) for d in docs], "next_page": None,
+                                    "previous_page": None, "count": len(docs)})
+
+    def do_destroy_many(self, ctx: Ctx, collection: str, body: Any) -> Response:
+        """`destroy_many?ids=`: rules answer 204, organizations/tickets/users a job_status."""
+        kind = RESOURCES[collection][0]
+        ids = [i.strip() for i in (ctx.request.args.get("ids") or "").split(",") if i.strip()]
+        if not ids or not all(i.isdigit() for i in ids):
+            raise bad_request("InvalidValue", "ids is required: a comma-separated list of numeric ids")
+        self._too_many(ids)
+        results = []
+        with ctx.store.transaction():
+            for object_id in ids:
+                ok = ctx.store.delete(kind, object_id)
+                results.append({"action": "delete", "id": int(object_id), "status": "Deleted" if ok else "Failed", "success": ok})
+        if collection in ("macros", "triggers", "automations", "views"):
+            return Response(status=204)
+        return self._job(ctx, results)
+
+    def do_rules_update_many(self, ctx: Ctx, collection: str, body: Any) -> Response:
+        """`PUT /<rules>/update_many`: only id, position, active (and category_id for triggers)."""
+        kind, _, plural, _ = RESOURCES[collection]
+        allowed = {"id", "position", "active"} | ({"category_id"} if kind == "trigger" else set())
+        items = body.get(plural) if isinstance(body, dict) else None
+        if not isinstance(items, list):
+            raise bad_request("InvalidValue", f"The request body must have a {plural!r} list")
+        for item in items:
+            if not isinstance(item, dict):
+                raise bad_request("InvalidValue", f"every entry of {plural!r} must be an object")
+            extra = set(item) - allowed
+            if extra:
+                raise rules.invalid(plural, f"update_many only takes {', '.join(sorted(allowed))}; got {', '.join(sorted(extra))}")
+        updated = []
+        with ctx.store.transaction():
+            docs = [self._get(ctx, kind, item.get("id")) for item in items]
+            for doc, item in zip(docs, items):
+                doc.update({k: v for k, v in item.items() if k != "id"})
+                if kind == "trigger" and "category_id" in item:
+                    if ctx.store.get("trigger_category", item["category_id"]) is None:
+                        raise rules.invalid("category_id", f"trigger category {item['category_id']} does not exist")
+                    doc["category_id"] = int(item["category_id"])
+                ctx.store.put(kind, doc)
+                updated.append(ctx.present(kind, doc))
+        return _json_response(200, {plural: updated, "count": len(updated), "next_page": None, "previous_page": None})
+
+    def do_job_status(self, ctx: Ctx, body: Any, job_id: str) -> Response:
+        """Show one job status (completed)."""
+        job = ctx.store.get_job(job_id)
+        if job is None:
+            raise not_found()
+        return _json_response(200, {"job_status": job})
+
+    def do_job_status_many(self, ctx: Ctx, body: Any) -> Response:
+        """Show several job statuses."""
+        ids = [i for i in (ctx.request.args.get("ids") or "").split(",") if i]
+        return _json_response(200, {"job_statuses": [j for j in map(ctx.store.get_job, ids) if j]})
+
+    # ------------------------------------------------------------ special endpoints
+
+    def do_users_me(self, ctx: Ctx, body: Any) -> Response:
+        """The authenticated admin."""
+        return _json_response(200, {"user": ctx.present("user", self._get(ctx, "user", rules.ADMIN_USER_ID))})
+
+    def do_sla_reorder(self, ctx: Ctx, body: Any) -> Response:
+        """`PUT /slas/policies/reorder?sla_policy_ids[]=..` (or JSON body): positions follow the list."""
+        ids = ctx.request.args.getlist("sla_policy_ids[]") or ctx.request.args.getlist("sla_policy_ids")
+        if len(ids) == 1 and "," in ids[0]:
+            ids = ids[0].split(",")
+        if not ids and isinstance(body, dict):
+            ids = body.get("sla_policy_ids") or []
+        return self._reorder(ctx, "sla_policy", [int(i) for i in ids])
+
+    def do_trigger_reorder(self, ctx: Ctx, body: Any) -> Response:
+        """`PUT /triggers/reorder` with `{"trigger_ids": [...]}`."""
+        ids = body.get("trigger_ids") if isinstance(body, dict) else None
+        if not isinstance(ids, list):
+            raise bad_request("InvalidValue", "trigger_ids is required")
+        return self._reorder(ctx, "trigger", [int(i) for i in ids])
+
+    def _reorder(self, ctx: Ctx, kind: str, ids: list[int]) -> Response:
+        with ctx.store.transaction():
+            docs = [self._get(ctx, kind, i) for i in ids]
+            for position, doc in enumerate(docs, start=1):
+                doc["position"] = position
+                ctx.store.put(kind, doc)
+        return _json_response(200, {})
+
+    def do_ticket_comments(self, ctx: Ctx, body: Any, object_id: int) -> Response:
+        """Comments of a ticket, oldest first."""
+        doc = self._get(ctx, "ticket", object_id)
+        comments = [{"id": object_id * 1000 + n, "type": "Comment", "body": c["body"], "plain_body": c["body"],
+                     "public": c["public"], "author_id": c["author_id"], "attachments": []}
+                    for n, c in enumerate(doc.get("_comments") or [], start=1)]
+        return _json_response(200, {"comments": comments, "next_page": None, "previous_page": None, "count": len(comments)})
+
+    def do_field_options(self, ctx: Ctx, body: Any, object_id: int) -> Response:
+        """List, or create/update (by id or value) one option of a dropdown ticket field."""
+        with ctx.store.transaction():
+            field = self._get(ctx, "ticket_field", object_id)
+            options = field.get("custom_field_options")
+            if options is None:
+                raise rules.invalid("custom_field_options", "this field type has no options")
+            if ctx.request.method == "GET":
+                return _json_response(200, {"custom_field_options": options, "next_page": None, "previous_page": None,
+                                            "count": len(options)})
+            option = self._inner(body, "custom_field_option")
+            match = next((o for o in options if o["id"] == option.get("id") or o["value"] == option.get("value")), None)
+            raw = [dict(o) for o in options]
+            if match:
+                raw = [dict(o, **option) if o["id"] == match["id"] else o for o in raw]
+            else:
+                raw.append(option)
+            field["custom_field_options"] = rules._options(raw, "custom_field_options", ctx.store, options)
+            ctx.store.put("ticket_field", field)
+        saved = next(o for o in field["custom_field_options"] if o["value"] == (option.get("value") or match["value"]))
+        return _json_response(200 if match else 201, {"custom_field_option": saved})
+
+    def do_field_option(self, ctx: Ctx, body: Any, object_id: int, option_id: int) -> Response:
+        """Show or delete one option of a dropdown ticket field."""
+        with ctx.store.transaction():
+            field = self._get(ctx, "ticket_field", object_id)
+            options = field.get("custom_field_options") or []
+            option = next((o for o in options if o["id"] == option_id), None)
+            if option is None:
+                raise not_found()
+            if ctx.request.method == "GET":
+                return _json_response(200, {"custom_field_option": option})
+            field["custom_field_options"] = [o for o in options if o["id"] != option_id]
+            ctx.store.put("ticket_field", field)
+        return Response(status=204)
+
+    # dynamic content variants
+
+    def do_variants(self, ctx: Ctx, body: Any, object_id: int) -> Response:
+        """List or create variants of a dynamic content item."""
+        with ctx.store.transaction():
+            item = self._get(ctx, "dynamic_content_item", object_id)
+            if ctx.request.method == "GET":
+                return _json_response(200, {"variants": [ctx.present_variant(object_id, v) for v in item["variants"]]})
+            variant = rules.build_variant(self._inner(body, "variant"), None, ctx.store, item["variants"])
+            self._add_variant(item, variant)
+            ctx.store.put("dynamic_content_item", item)
+        return _json_response(201, {"variant": ctx.present_variant(object_id, variant)})
+
+    @staticmethod
+    def _add_variant(item: dict, variant: dict) -> None:
+        if variant["default"]:
+            for other in item["variants"]:
+                other["default"] = False
+            item["default_locale_id"] = variant["locale_id"]
+        item["variants"].append(variant)
+
+    def do_variants_create_many(self, ctx: Ctx, body: Any, object_id: int) -> Response:
+        """Create several variants at once."""
+        raw = body.get("variants") if isinstance(body, dict) else None
+        if not isinstance(raw, list):
+            raise bad_request("InvalidValue", "The request body must have a 'variants' list")
+        with ctx.store.transaction():
+            item = self._get(ctx, "dynamic_content_item", object_id)
+            created = []
+            for entry in raw:
+                variant = rules.build_variant(entry, None, ctx.store, item["variants"])
+                self._add_variant(item, variant)
+                created.append(variant)
+            ctx.store.put("dynamic_content_item", item)
+        return _json_response(201, {"variants": [ctx.present_variant(object_id, v) for v in created]})
+
+    def do_variants_update_many(self, ctx: Ctx, body: Any, object_id: int) -> Response:
+        """Update several variants (by id) at once."""
+        raw = body.get("variants") if isinstance(body, dict) else None
+        if not isinstance(raw, list):
+            raise bad_request("InvalidValue", "The request body must have a 'variants' list")
+        with ctx.store.transaction():
+            item = self._get(ctx, "dynamic_content_item", object_id)
+            for entry in raw:
+                self._update_variant(ctx, item, entry.get("id"), entry)
+            ctx.store.put("dynamic_content_item", item)
+        return _json_response(200, {"variants": [ctx.present_variant(object_id, v) for v in item["variants"]]})
+
+    def _update_variant(self, ctx: Ctx, item: dict, variant_id: Any, change: dict) -> dict:
+        index = next((n for n, v in enumerate(item["variants"]) if v["id"] == variant_id), None)
+        if index is None:
+            raise not_found()
+        variant = rules.build_variant(change, item["variants"][index], ctx.store, item["variants"])
+        item["variants"][index] = variant
+        if change.get("default"):
+            for other in item["variants"]:
+                other["default"] = other["id"] == variant["id"]
+            item["default_locale_id"] = variant["locale_id"]
+        return variant
+
+    def do_variant(self, ctx: Ctx, body: Any, object_id: int, variant_id: int) -> Response:
+        """Show, update or delete one variant (the default variant cannot be deleted)."""
+        with ctx.store.transaction():
+            item = self._get(ctx, "dynamic_content_item", object_id)
+            variant = next((v for v in item["variants"] if v["id"] == variant_id), None)
+            if variant is None:
+                raise not_found()
+            if ctx.request.method == "GET":
+                return _json_response(200, {"variant": ctx.present_variant(object_id, variant)})
+            if ctx.request.method == "DELETE":
+                if variant["default"]:
+                    raise rules.invalid("default", "the default variant cannot be deleted")
+                item["variants"] = [v for v in item["variants"] if v["id"] != variant_id]
+                ctx.store.put("dynamic_content_item", item)
+                return Response(status=204)
+            variant = self._update_variant(ctx, item, variant_id, self._inner(body, "variant"))
+            ctx.store.put("dynamic_content_item", item)
+        return _json_response(200, {"variant": ctx.present_variant(object_id, variant)})
+
+    # schedules
+
+    def do_workweek(self, ctx: Ctx, body: Any, object_id: int) -> Response:
+        """Replace a schedule's weekly intervals."""
+        week = self._inner(body, "workweek")
+        with ctx.store.transaction():
+            schedule = self._get(ctx, "schedule", object_id)
+            schedule["intervals"] = rules.check_intervals(week.get("intervals"))
+            ctx.store.put("schedule", schedule)
+        return _json_response(200, {"workweek": {"intervals": schedule["intervals"]}})
+
+    def do_holidays(self, ctx: Ctx, body: Any, object_id: int) -> Response:
+        """List or create holidays of a schedule."""
+        with ctx.store.transaction():
+            schedule = self._get(ctx, "schedule", object_id)
+            if ctx.request.method == "GET":
+                return _json_response(200, {"holidays": schedule.get("_holidays", [])})
+            holiday = self._holiday(ctx, self._inner(body, "holiday"), None)
+            schedule.setdefault("_holidays", []).append(holiday)
+            ctx.store.put("schedule", schedule)
+        return _json_response(201, {"holiday": holiday})
+
+    def _holiday(self, ctx: Ctx, payload: dict, existing: dict | None) -> dict:
+        doc = dict(existing or {})
+        doc.update({k: payload[k] for k in ("name", "start_date", "end_date") if k in payload})
+        for key in ("name", "start_date", "end_date"):
+            if not doc.get(key):
+                raise rules.blank(key)
+        if not re.match(r"^\d{4}-\d{2}-\d{2}$", doc["start_date"]) or not re.match(r"^\d{4}-\d{2}-\d{2}$", doc["end_date"]):
+            raise rules.invalid("start_date", "dates must be YYYY-MM-DD")
+        if doc["end_date"] < doc["start_date"]:
+            raise rules.invalid("end_date", "must not be before start_date")
+        doc.setdefault("id", ctx.store.next_ids("holiday")[0])
+        return doc
+
+    def do_holiday(self, ctx: Ctx, body: Any, object_id: int, holiday_id: int) -> Response:
+        """Show, update or delete one holiday."""
+        with ctx.store.transaction():
+            schedule = self._get(ctx, "schedule", object_id)
+            holidays = schedule.get("_holidays", [])
+            index = next((n for n, h in enumerate(holidays) if h["id"] == holiday_id), None)
+            if index is None:
+                raise not_found()
+            if ctx.request.method == "GET":
+                return _json_response(200, {"holiday": holidays[index]})
+            if ctx.request.method == "DELETE":
+                holidays.pop(index)
+                ctx.store.put("schedule", schedule)
+                return Response(status=204)
+            holidays[index] = self._holiday(ctx, self._inner(body, "holiday"), holidays[index])
+            ctx.store.put("schedule", schedule)
+        return _json_response(200, {"holiday": holidays[index]})
+
+    # ------------------------------------------------------------ search and exports
+
+    def do_organizations_search(self, ctx: Ctx, body: Any) -> Response:
+        """`GET /organizations/search?external_id=` or `?name=`."""
+        args = ctx.request.args
+        if "external_id" in args:
+            docs = ctx.store.by_external_id("organization", args["external_id"])
+        elif "name" in args:
+            docs = [d for d in ctx.store.iter("organization", where="lower(json_extract(data, '$.name')) = lower(?)",
+                                                params=(args["name"],))]
+        else:
+            raise bad_request("InvalidValue", "external_id or name is required")
+        return _json_response(200, {"organizations": [ctx.present("organization", d) for d in docs],
+                                    "next_page": None, "previous_page": None, "count": len(docs)})
+
+    def do_users_search(self, ctx: Ctx, body: Any) -> Response:
+        """`GET /users/search?external_id=` or `?query=` (matches email or name)."""
+        args = ctx.request.args
+        if "external_id" in args:
+            docs = ctx.store.by_external_id("user", args["external_id"])
+        else:
+            query = (args.get("query") or "").strip().removeprefix("email:").lower()
+            docs = [d for d in ctx.store.iter("user") if query and (query == (d.get("email") or "").lower() or query in d["name"].lower())]
+        return _json_response(200, {"users": [ctx.present("user", d) for d in docs], "next_page": None,
+                                    "previous_page": None, "count": len(docs)})
+
+    def _search_sql(self, ctx: Ctx, query: str, forced_type: str | None = None) -> tuple[str, str, tuple]:
+        kind, where, params = query_to_sql(query, ctx.org_keys(), forced_type)
+        return kind, where, params
+
+    def do_search(self, ctx: Ctx, body: Any) -> Response:
+        """`GET /search?query=`: offset pages (per_page <= 100), at most 1000 results reachable."""
+        args = ctx.request.args
+        if not args.get("query"):
+            raise bad_request("InvalidValue", "query is required")
+        kind, where, params = self._search_sql(ctx, args["query"])
+        page = self._int_arg(args, "page", 1)
+        per_page = min(self._int_arg(args, "per_page", 100), 100)
+        if page * per_page > SEARCH_RESULT_LIMIT:
+            raise ApiError(422, {"error": "invalid", "description":
+                                 "Invalid search: Requested response size was greater than Search Response Limits"})
+        total = ctx.store.count(kind, where=where, params=params)
+        docs = ctx.store.page(kind, offset=(page - 1) * per_page, limit=per_page, where=where, params=params)
+        reachable = min(total, SEARCH_RESULT_LIMIT)
+        base = [("query", args["query"])]
+        return _json_response(200, {
+            "results": [dict(ctx.present(kind, d), result_type=kind) for d in docs], "facets": None,
+            "next_page": ctx.url(ctx.request.path, base + [("page", page + 1), ("per_page", per_page)]) if page * per_page < reachable else None,
+            "previous_page": ctx.url(ctx.request.path, base + [("page", page - 1), ("per_page", per_page)]) if page > 1 else None,
+            "count": total,
+        })
+
+    def do_search_count(self, ctx: Ctx, body: Any) -> Response:
+        """`GET /search/count?query=`."""
+        kind, where, params = self._search_sql(ctx, ctx.request.args.get("query") or "")
+        return _json_response(200, {"count": ctx.store.count(kind, where=where, params=params)})
+
+    def do_search_export(self, ctx: Ctx, body: Any) -> Response:
+        """`GET /search/export?query=&filter[type]=`: cursor pages up to 1000, no result limit."""
+        args = ctx.request.args
+        forced = args.get("filter[type]")
+        if forced not in ("ticket", "organization", "user", "group"):
+            raise bad_request("InvalidValue", "filter[type] is required: ticket, organization, user or group")
+        if not args.get("query"):
+            raise bad_request("InvalidValue", "query is required")
+        kind, where, params = self._search_sql(ctx, args["query"], forced)
+        size = self._int_arg(args, "page[size]", 100)
+        if not 1 <= size <= 1000:
+            raise bad_request("InvalidPaginationParameter", "page[size] must be between 1 and 1000")
+        after = decode_cursor(args["page[after]"]) if args.get("page[after]") else None
+        docs = ctx.store.page(kind, after_id=after, limit=size + 1, where=where, params=params)
+        has_more = len(docs) > size
+        docs = docs[:size]
+        last = encode_cursor(docs[-1]["id"]) if docs else None
+        nxt = ctx.url(ctx.request.path, [("filter[type]", forced), ("page[after]", last), ("page[size]", size),
+                                         ("query", args["query"])]) if has_more else None
+        return _json_response(200, {
+            "results": [dict(ctx.present(kind, d), result_type=kind) for d in docs], "facets": None,
+            "meta": {"has_more": has_more, "after_cursor": last if has_more else None, "before_cursor": None},
+            "links": {"prev": None, "next": nxt},
+        })
+
+    def do_incremental_organizations(self, ctx: Ctx, body: Any) -> Response:
+        """Time-based export: organizations updated at/after `start_time`, oldest first, 1000 per page."""
+        args = ctx.request.args
+        if "start_time" not in args:
+            raise bad_request("InvalidValue", "start_time is required (epoch seconds)")
+        start = self._int_arg(args, "start_time", 0)
+        per_page = min(self._int_arg(args, "per_page", 1000), 1000)
+        rows = ctx.store.changed_since("organization", float(start), limit=per_page)
+        end_time = int(rows[-1][0]) if rows else start
+        extra = [("per_page", per_page)] if "per_page" in args else []
+        return _json_response(200, {
+            "organizations": [ctx.present("organization", d) for _, d in rows],
+            "count": len(rows), "end_of_stream": len(rows) < per_page, "end_time": end_time,
+            "next_page": ctx.url(ctx.request.path, extra + [("start_time", end_time)]),
+        })
+
+    def do_incremental_tickets(self, ctx: Ctx, body: Any) -> Response:
+        """Cursor-based ticket export: `start_time` first, then `cursor`; `after_cursor`/`after_url`/`end_of_stream`."""
+        args = ctx.request.args
+        if args.get("cursor"):
+            try:
+                ts_text, _, rest = base64.b64decode(args["cursor"]).decode().partition("||")
+                start, after_id = float(ts_text), int(rest.strip("|"))
+            except Exception as exc:  # noqa: BLE001
+                raise bad_request("InvalidValue", f"cursor {args['cursor']!r} is not valid") from exc
+        elif "start_time" in args:
+            start, after_id = float(self._int_arg(args, "start_time", 0)), -1
+        else:
+            raise bad_request("InvalidValue", "start_time or cursor is required")
+        per_page = min(self._int_arg(args, "per_page", 1000), 1000)
+        rows = ctx.store.changed_since("ticket", start, after_id=after_id, limit=per_page + 1)
+        has_more = len(rows) > per_page
+        rows = rows[:per_page]
+        last_ts, last_id = (rows[-1][0], rows[-1][1]["id"]) if rows else (start, after_id)
+        cursor = base64.b64encode(f"{last_ts:.1f}||{last_id}|".encode()).decode()
+        extra = [("per_page", per_page)] if "per_page" in args else []
+        tickets = [ctx.present("ticket", d) for _, d in rows]
+        return _json_response(200, {
+            "tickets": tickets, "after_url": ctx.url(ctx.request.path, [("cursor", cursor)] + extra),
+            "before_url": None, "after_cursor": cursor, "before_cursor": None, "end_of_stream": not has_more,
+        })
+
+
+# ------------------------------------------------------------------ search query language
+
+_TERM = re.compile(r'(-)?(?:(\w[\w.]*)(:|<=|>=|<|>))?("[^"]*"|\S+)')
+_COMMON_COLUMNS = {"created": "$.created_at", "updated": "$.updated_at", "external_id": "$.external_id"}
+_TYPE_COLUMNS = {
+    "ticket": {"status": "$.status", "priority": "$.priority", "ticket_type": "$.type", "subject": "$.subject",
+               "organization": "$.organization_id", "organization_id": "$.organization_id", "group": "$.group_id",
+               "group_id": "$.group_id", "requester": "$.requester_id", "requester_id": "$.requester_id",
+               "assignee": "$.assignee_id", "assignee_id": "$.assignee_id", "description": "$.description", "due_date": "$.due_at"},
+    "organization": {"name": "$.name", "notes": "$.notes", "details": "$.details", "group": "$.group_id"},
+    "user": {"name": "$.name", "email": "$.email", "role": "$.role", "organization": "$.organization_id",
+             "organization_id": "$.organization_id"},
+    "group": {"name": "$.name"},
+}
+_OPS = {":": "=", "<": "<", ">": ">", "<=": "<=", ">=": ">="}
+
+
+def query_to_sql(query: str, org_keys: list[str], forced_type: str | None = None) -> tuple[str, str, tuple]:
+    """Translate Zendesk search syntax (`type:organization contract_end_date<2026-12-01 tags:vip`)
+    into (kind, SQL condition over `data`, params). Unknown fields are a 400, as Zendesk's are errors too."""
+    kind = forced_type
+    clauses: list[str] = []
+    params: list[Any] = []
+    for negate, field, op, raw in _TERM.findall(query):
+        value = raw[1:-1] if raw.startswith('"') and raw.endswith('"') else raw
+        if field == "type":
+            kind = value
+            continue
+        if not field:  # free text: name / subject / description contains
+            clauses.append("(" + ("NOT " if negate else "") +
+                           "(instr(lower(coalesce(json_extract(data,'$.name'),'') || ' ' || coalesce(json_extract(data,'$.subject'),'') "
+                           "|| ' ' || coalesce(json_extract(data,'$.description'),'')), lower(?)) > 0))")
+            params.append(value)
+            continue
+        clauses.append(("NOT " if negate else "") + _term_sql(kind, field, _OPS[op], value, org_keys, params))
+    if kind not in _TYPE_COLUMNS:
+        raise bad_request("InvalidValue", f"search needs type:ticket, type:organization, type:user or type:group (got {kind!r})")
+    return kind, " AND ".join(clauses), tuple(params)
+
+
+def _term_sql(kind: str | None, field: str, op: str, value: str, org_keys: list[str], params: list) -> str:
+    if field in ("tags", "tag"):
+        params.append(value)
+        return "EXISTS (SELECT 1 FROM json_each(data, '$.tags') WHERE json_each.value = ?)"
+    if kind == "ticket" and field == "status" and value in _STATUSES:
+        params.append(_STATUSES.index(value))
+        return f"({STATUS_RANK}) {op} ?"
+    if kind == "ticket" and field.startswith("custom_field_"):
+        params.extend([int(field.removeprefix("custom_field_")), value])
+        return f"EXISTS (SELECT 1 FROM json_each(data, '$.custom_fields') WHERE json_extract(json_each.value, '$.id') = ? AND json_extract(json_each.value, '$.value') {op} ?)"
+    column = _COMMON_COLUMNS.get(field) or _TYPE_COLUMNS.get(kind or "", {}).get(field)
+    if column is None and kind == "organization" and field in org_keys:
+        column = f"$.organization_fields.{field}"
+    if column is None:
+        raise bad_request("InvalidValue", f"search field {field!r} is not supported for type {kind!r}")
+    if field in ("created", "updated", "due_date") or re.match(r"^\d{4}-\d{2}-\d{2}", value):
+        params.extend([len(value), value])
+        return f"substr(json_extract(data, '{column}'), 1, ?) {op} ?"
+    if value.lstrip("-").isdigit() and (column.endswith("_id") or field in ("organization", "group", "requester", "assignee")):
+        params.append(int(value))
+    else:
+        params.append(value)
+    if op == "=" and not value.lstrip("-").isdigit():
+        return f"lower(CAST(json_extract(data, '{column}') AS TEXT)) = lower(?)"
+    return f"json_extract(data, '{column}') {op} ?"

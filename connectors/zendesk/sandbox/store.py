@@ -1,0 +1,315 @@
+"""The sandbox desk's state: one SQLite database (JSON documents per object), safe across threads.
+
+Objects are stored in the shape Zendesk returns them, minus the `url` (which depends on the
+host the sandbox answers on) and with private bookkeeping keys starting with `_`.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+import threading
+import time
+from datetime import datetime, timezone
+from typing import Any, Callable, Iterable, Iterator
+
+#: First id handed out per kind (Zendesk ids are large integers; ticket ids count from 1).
+FIRST_IDS = {"ticket": 1, "trigger_category": 10001}
+DEFAULT_FIRST_ID = 360000000001
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS objects (
+    kind TEXT NOT NULL,
+    id INTEGER NOT NULL,
+    data TEXT NOT NULL,
+    external_id TEXT,
+    created_ts REAL NOT NULL,
+    updated_ts REAL NOT NULL,
+    PRIMARY KEY (kind, id)
+);
+CREATE INDEX IF NOT EXISTS objects_external ON objects (kind, external_id);
+CREATE INDEX IF NOT EXISTS objects_updated ON objects (kind, updated_ts, id);
+CREATE INDEX IF NOT EXISTS objects_name ON objects (kind, lower(json_extract(data, '$.name')));
+CREATE INDEX IF NOT EXISTS objects_user_email ON objects (lower(json_extract(data, '$.email'))) WHERE kind = 'user';
+CREATE TABLE IF NOT EXISTS counters (kind TEXT PRIMARY KEY, next_id INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS idempotency (
+    key TEXT PRIMARY KEY, fingerprint TEXT NOT NULL, status INTEGER NOT NULL,
+    body TEXT NOT NULL, created_ts REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS jobs (id TEXT PRIMARY KEY, data TEXT NOT NULL);
+"""
+
+
+class SystemClock:
+    """Wall-clock time in epoch seconds."""
+
+    def now(self) -> float:
+        """Seconds since the epoch."""
+        return time.time()
+
+
+def iso(ts: float) -> str:
+    """`ts` (epoch seconds) as Zendesk writes timestamps: 2023-09-18T23:34:26Z."""
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(int(ts)))
+
+
+def parse_iso(text: str) -> float:
+    """Epoch seconds of an ISO-8601 timestamp or date (UTC when no offset is given)."""
+    text = text.strip().replace("Z", "+00:00")
+    parsed = datetime.fromisoformat(text)
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=timezone.utc)
+    return parsed.timestamp()
+
+
+class Store:
+    """Thread-safe object store over one SQLite connection (`path=None`: in memory)."""
+
+    def __init__(self, path: str | None = None, clock: Any = None):
+        self.clock = clock or SystemClock()
+        self.path = path or ":memory:"
+        self._conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+        self._lock = threading.RLock()
+        self._depth = 0
+        with self._lock:
+            self._conn.executescript(_SCHEMA)
+
+    # ------------------------------------------------------------ plumbing
+
+    def close(self) -> None:
+        """Close the database."""
+        with self._lock:
+            self._conn.close()
+
+    def transaction(self) -> "_Transaction":
+        """A context manager holding the store lock inside one SQLite transaction."""
+        return _Transaction(self)
+
+    def now(self) -> float:
+        """The store clock's current time (epoch seconds)."""
+        return float(self.clock.now())
+
+    def next_ids(self, kind: str, count: int = 1) -> list[int]:
+        """Reserve `count` new ids for `kind` (one account-wide sequence, like Zendesk's, except
+        tickets and trigger categories, which count on their own)."""
+        kind = kind if kind in FIRST_IDS else "global"
+        with self._lock:
+            row = self._conn.execute("SELECT next_id FROM counters WHERE kind=?", (kind,)).fetchone()
+            first = row[0] if row else FIRST_IDS.get(kind, DEFAULT_FIRST_ID)
+            self._conn.execute(
+                "INSERT OR REPLACE INTO counters (kind, next_id) VALUES (?, ?)", (kind, first + count)
+            )
+            return list(range(first, first + count))
+
+    # ------------------------------------------------------------ objects
+
+    def insert(self, kind: str, data: dict, *, ts: float | None = None) -> dict:
+        """Store a new object of `kind`; assigns `id`, `created_at`, `updated_at` unless given."""
+        return self.insert_many(kind, [data], ts=ts)[0]
+
+    def insert_many(self, kind: str, items: Iterable[dict], *, ts: float | None = None) -> list[dict]:
+        """Store many new objects in one transaction (fast bulk path for seeding)."""
+        items = list(items)
+        with self.transaction():
+            now = self.now() if ts is None else ts
+            missing = [d for d in items if "id" not in d]
+            for data, new_id in zip(missing, self.next_ids(kind, len(missing))):
+                data["id"] = new_id
+            rows = []
+            for data in items:
+                created = data.pop("_created_ts", None)
+                updated = data.pop("_updated_ts", None)
+                if created is None:
+                    created = parse_iso(data["created_at"]) if data.get("created_at") else now
+                if updated is None:
+                    updated = parse_iso(data["updated_at"]) if data.get("updated_at") else created
+                if not data.get("created_at"):
+                    data["created_at"] = iso(created)
+                if not data.get("updated_at"):
+                    data["updated_at"] = iso(updated)
+                rows.append((kind, int(data["id"]), json.dumps(data), _text(data.get("external_id")), created, updated))
+            self._conn.executemany(
+                "INSERT INTO objects (kind, id, data, external_id, created_ts, updated_ts) VALUES (?,?,?,?,?,?)",
+                rows,
+            )
+        return items
+
+    def put(self, kind: str, data: dict, *, touch: bool = True) -> dict:
+        """Replace the stored object with the same id; sets `updated_at` to now when `touch`."""
+        with self.transaction():
+            now = self.now()
+            if touch:
+                data["updated_at"] = iso(now)
+            updated = parse_iso(data["updated_at"]) if not touch else now
+            self._conn.execute(
+                "UPDATE objects SET data=?, external_id=?, updated_ts=? WHERE kind=? AND id=?",
+                (json.dumps(data), _text(data.get("external_id")), updated, kind, int(data["id"])),
+            )
+        return data
+
+    def get(self, kind: str, object_id: Any) -> dict | None:
+        """The stored object, or None."""
+        try:
+            object_id = int(object_id)
+        except (TypeError, ValueError):
+            return None
+        with self._lock:
+            row = self._conn.execute("SELECT data FROM objects WHERE kind=? AND id=?", (kind, object_id)).fetchone()
+        return json.loads(row[0]) if row else None
+
+    def delete(self, kind: str, object_id: Any) -> bool:
+        """Remove an object; False when it did not exist."""
+        with self._lock:
+            cur = self._conn.execute("DELETE FROM objects WHERE kind=? AND id=?", (kind, int(object_id)))
+            return cur.rowcount > 0
+
+    def all(self, kind: str) -> list[dict]:
+        """Every object of `kind`, by id."""
+        return list(self.iter(kind))
+
+    def iter(self, kind: str, *, where: str = "", params: tuple = ()) -> Iterator[dict]:
+        """Objects of `kind` by id, optionally filtered by an SQL expression over `data`."""
+        sql = "SELECT data FROM objects WHERE kind=?" + (f" AND ({where})" if where else "") + " ORDER BY id"
+        with self._lock:
+            rows = self._conn.execute(sql, (kind, *params)).fetchall()
+        return (json.loads(r[0]) for r in rows)
+
+    def page(self, kind: str, *, after_id: int | None = None, before_id: int | None = None,
+             limit: int = 100, offset: int = 0, where: str = "", params: tuple = ()) -> list[dict]:
+        """One page of objects by id: after/before a cursor id, or at an offset."""
+        clauses, args = ["kind=?"], [kind]
+        if where:
+            clauses.append(f"({where})")
+            args.extend(params)
+        if after_id is not None:
+            clauses.append("id>?")
+            args.append(after_id)
+        order = "ASC"
+        if before_id is not None:
+            clauses.append("id<?")
+            args.append(before_id)
+            order = "DESC"
+        sql = f"SELECT data FROM objects WHERE {' AND '.join(clauses)} ORDER BY id {order} LIMIT ? OFFSET ?"
+        with self._lock:
+            rows = self._conn.execute(sql, (*args, limit, offset)).fetchall()
+        found = [json.loads(r[0]) for r in rows]
+        return found[::-1] if before_id is not None else found
+
+    def count(self, kind: str, *, where: str = "", params: tuple = ()) -> int:
+        """How many objects of `kind` (optionally filtered)."""
+        sql = "SELECT COUNT(*) FROM objects WHERE kind=?" + (f" AND ({where})" if where else "")
+        with self._lock:
+            return self._conn.execute(sql, (kind, *params)).fetchone()[0]
+
+    def by_external_id(self, kind: str, external_id: str) -> list[dict]:
+        """Objects of `kind` whose `external_id` equals the given text."""
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT data FROM objects WHERE kind=? AND external_id=? ORDER BY id", (kind, str(external_id))
+            ).fetchall()
+        return [json.loads(r[0]) for r in rows]
+
+    def changed_since(self, kind: str, start_ts: float, *, after_id: int = -1, limit: int = 1000) -> list[tuple[float, dict]]:
+        """(updated_ts, object) pairs updated at/after `start_ts`, ordered by (updated_ts, id)."""
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT updated_ts, data FROM objects WHERE kind=? AND (updated_ts>? OR (updated_ts=? AND id>?))"
+                " ORDER BY updated_ts, id LIMIT ?",
+                (kind, start_ts, start_ts, after_id, limit),
+            ).fetchall()
+        return [(r[0], json.loads(r[1])) for r in rows]
+
+    def find_by_text(self, kind: str, attribute: str, value: Any, *, exclude_id: Any = None) -> dict | None:
+        """The first object of `kind` whose `attribute` equals `value` ignoring case (indexed for
+        `name` and `email`), other than `exclude_id`."""
+        if not re.fullmatch(r"[a-z_]+", kind) or not re.fullmatch(r"[a-z_]+", attribute):
+            raise ValueError(f"not a kind/attribute name: {kind!r}, {attribute!r}")
+        # the kind is written literally so that the partial index on user emails applies
+        sql = (f"SELECT data FROM objects WHERE kind='{kind}' AND lower(json_extract(data, '$.{attribute}')) = lower(?)"
+               " AND id != ? LIMIT 1")
+        with self._lock:
+            row = self._conn.execute(sql, (str(value), -1 if exclude_id is None else int(exclude_id))).fetchone()
+        return json.loads(row[0]) if row else None
+
+    def find_first(self, kind: str, predicate: Callable[[dict], bool]) -> dict | None:
+        """The first object of `kind` (by id) for which `predicate` holds."""
+        return next((o for o in self.iter(kind) if predicate(o)), None)
+
+    # ------------------------------------------------------------ idempotency keys and jobs
+
+    def idempotent_lookup(self, key: str, max_age: float) -> tuple[str, int, str] | None:
+        """(fingerprint, status, body) remembered for an Idempotency-Key younger than `max_age`."""
+        with self._lock:
+            row = self._conn.execute(
+                "SELECT fingerprint, status, body, created_ts FROM idempotency WHERE key=?", (key,)
+            ).fetchone()
+        if not row or self.now() - row[3] > max_age:
+            return None
+        return row[0], row[1], row[2]
+
+    def idempotent_remember(self, key: str, fingerprint: str, status: int, body: str) -> None:
+        """Remember the first response given for an Idempotency-Key."""
+        with self._lock:
+            self._conn.execute(
+                "INSERT OR REPLACE INTO idempotency (key, fingerprint, status, body, created_ts) VALUES (?,?,?,?,?)",
+                (key, fingerprint, status, body, self.now()),
+            )
+
+    def save_job(self, job: dict) -> None:
+        """Store a job status document."""
+        with self._lock:
+            self._conn.execute("INSERT OR REPLACE INTO jobs (id, data) VALUES (?, ?)", (job["id"], json.dumps(job)))
+
+    def get_job(self, job_id: str) -> dict | None:
+        """A stored job status, or None."""
+        with self._lock:
+            row = self._conn.execute("SELECT data FROM jobs WHERE id=?", (job_id,)).fetchone()
+        return json.loads(row[0]) if row else None
+
+    # ------------------------------------------------------------ seeding helpers for tests
+
+    def seed_organizations(self, count: int, **options: Any) -> list[int]:
+        """Create `count` sample organizations (see `seed.seed_organizations`); returns their ids."""
+        from deskbook.connectors.zendesk.sandbox.seed import seed_organizations
+
+        return seed_organizations(self, count, **options)
+
+    def add_ticket(self, **fields: Any) -> dict:
+        """Insert a ticket directly (any status, chosen `created_at`/`updated_at`); returns it."""
+        from deskbook.connectors.zendesk.sandbox.rules import ticket_defaults
+
+        data = ticket_defaults(self)
+        data.update(fields)
+        return self.insert("ticket", data)
+
+
+class _Transaction:
+    def __init__(self, store: Store):
+        self.store = store
+
+    def __enter__(self) -> Store:
+        store = self.store
+        store._lock.acquire()
+        store._depth += 1
+        if store._depth == 1:
+            try:
+                store._conn.execute("BEGIN")
+            except BaseException:
+                store._depth -= 1
+                store._lock.release()
+                raise
+        return store
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        store = self.store
+        try:
+            store._depth -= 1
+            if store._depth == 0:
+                store._conn.execute("ROLLBACK" if exc_type else "COMMIT")
+        finally:
+            store._lock.release()
+
+
+def _text(value: Any) -> str | None:
+    return None if value is None else str(value)

@@ -1,0 +1,305 @@
+"""Sandbox endpoints beyond plain CRUD: SLA reorder, dynamic content, schedules, bulk jobs, search, exports, seeding, CLI."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+import requests
+
+from deskbook.connectors.zendesk.sandbox import FakeClock, running_sandbox
+from deskbook.connectors.zendesk.sandbox.store import Store
+
+API = "/api/v2"
+
+
+@pytest.fixture()
+def desk():
+    with running_sandbox(clock=FakeClock()) as handle:
+        yield handle
+
+
+@pytest.fixture()
+def http(desk):
+    with requests.Session() as session:
+        session.auth = desk.auth
+        session.base = desk.url + API
+        yield session
+
+
+def call(http, method, path, status, **kwargs):
+    response = http.request(method, http.base + path, **kwargs)
+    assert response.status_code == status, response.text
+    return response.json() if response.content else None
+
+
+SLA = {"title": "Urgent first reply", "filter": {"all": [{"field": "priority", "operator": "is", "value": "urgent"}], "any": []},
+       "policy_metrics": [{"priority": "urgent", "metric": "first_reply_time", "target": 30, "business_hours": False}]}
+
+
+def test_sla_policies_return_the_created_policy_and_reorder(http):
+    first = call(http, "POST", "/slas/policies.json", 201, json={"sla_policy": SLA})["sla_policy"]
+    second = call(http, "POST", "/slas/policies", 201, json={"sla_policy": dict(SLA, title="Second")})["sla_policy"]
+    assert first["policy_metrics"][0]["target"] == 30 and first["filter"]["all"][0]["value"] == "urgent"
+    call(http, "PUT", f"/slas/policies/reorder.json?sla_policy_ids[]={second['id']}&sla_policy_ids[]={first['id']}", 200)
+    listed = call(http, "GET", "/slas/policies.json", 200)
+    assert set(listed) == {"sla_policies", "count", "next_page", "previous_page"}
+    positions = {p["title"]: p["position"] for p in listed["sla_policies"]}
+    assert positions == {"Second": 1, "Urgent first reply": 2}
+    bad = dict(SLA, policy_metrics=[{"priority": "urgent", "metric": "fastest", "target": 1}])
+    assert "policy_metrics" in call(http, "POST", "/slas/policies", 422, json={"sla_policy": bad})["details"]
+
+
+def test_dynamic_content_items_with_variants(http):
+    item = call(http, "POST", "/dynamic_content/items.json", 201, json={"item": {
+        "name": "Greeting", "default_locale_id": 1,
+        "variants": [{"locale_id": 1, "default": True, "content": "Hello"}]}})["item"]
+    assert item["placeholder"] == "{{dc.greeting}}" and item["variants"][0]["default"] is True
+    variant = call(http, "POST", f"/dynamic_content/items/{item['id']}/variants.json", 201,
+                   json={"variant": {"locale_id": 10, "content": "您好"}})["variant"]
+    call(http, "POST", f"/dynamic_content/items/{item['id']}/variants.json", 422,
+         json={"variant": {"locale_id": 10, "content": "again"}})
+    call(http, "PUT", f"/dynamic_content/items/{item['id']}/variants/{variant['id']}.json", 200,
+         json={"variant": {"content": "你好"}})
+    shown = call(http, "GET", f"/dynamic_content/items/{item['id']}", 200)["item"]
+    assert {v["locale_id"]: v["content"] for v in shown["variants"]} == {1: "Hello", 10: "你好"}
+    call(http, "POST", "/dynamic_content/items", 422, json={"item": {"name": "greeting", "default_locale_id": 1, "content": "x"}})
+    listed = call(http, "GET", "/dynamic_content/items.json?page[size]=10", 200)
+    assert [i["name"] for i in listed["items"]] == ["Greeting"]
+
+
+def test_schedules_workweek_and_holidays(http):
+    schedule = call(http, "POST", "/business_hours/schedules.json", 201,
+                    json={"schedule": {"name": "Beijing office", "time_zone": "Beijing"}})["schedule"]
+    assert len(schedule["intervals"]) == 5
+    week = [{"start_time": 1980 + d * 1440, "end_time": 2520 + d * 1440} for d in range(6)]
+    call(http, "PUT", f"/business_hours/schedules/{schedule['id']}/workweek.json", 200, json={"workweek": {"intervals": week}})
+    call(http, "PUT", f"/business_hours/schedules/{schedule['id']}/workweek.json", 422,
+         json={"workweek": {"intervals": [{"start_time": 1400, "end_time": 1500}]}})  # spans midnight
+    call(http, "POST", f"/business_hours/schedules/{schedule['id']}/holidays.json", 201,
+         json={"holiday": {"name": "National Day", "start_date": "2026-10-01", "end_date": "2026-10-07"}})
+    shown = call(http, "GET", f"/business_hours/schedules/{schedule['id']}.json", 200)["schedule"]
+    assert shown["intervals"] == week and "holidays" not in shown
+    holidays = call(http, "GET", f"/business_hours/schedules/{schedule['id']}/holidays.json", 200)["holidays"]
+    assert [h["name"] for h in holidays] == ["National Day"]
+    assert call(http, "GET", "/business_hours/schedules.json", 200)["schedules"][0]["id"] == schedule["id"]
+
+
+def test_macro_update_many_takes_only_id_position_active(http):
+    macro = call(http, "POST", "/macros.json", 201, json={"macro": {"title": "M", "actions": [{"field": "status", "value": "open"}]}})["macro"]
+    done = call(http, "PUT", "/macros/update_many.json", 200, json={"macros": [{"id": macro["id"], "position": 3, "active": False}]})
+    assert done["macros"][0]["position"] == 3 and done["macros"][0]["active"] is False
+    call(http, "PUT", "/macros/update_many.json", 422, json={"macros": [{"id": macro["id"], "title": "renamed"}]})
+
+
+def test_view_needs_a_status_like_condition(http):
+    call(http, "POST", "/views.json", 422, json={"view": {"title": "V", "all": [{"field": "priority", "operator": "is", "value": "urgent"}]}})
+    view = call(http, "POST", "/views.json", 201, json={"view": {"title": "V", "all": [
+        {"field": "status", "operator": "less_than", "value": "solved"}]}})["view"]
+    assert view["conditions"]["all"][0]["field"] == "status" and view["execution"]["columns"]
+
+
+def test_bulk_organizations_through_job_statuses(http):
+    job = call(http, "POST", "/organizations/create_many.json", 200,
+               json={"organizations": [{"name": f"Org {n}", "external_id": f"e{n}"} for n in range(3)] + [{"name": "Org 0"}]})
+    assert job["job_status"]["status"] == "queued"
+    results = call(http, "GET", f"/job_statuses/{job['job_status']['id']}.json", 200)["job_status"]["results"]
+    assert [r.get("status") for r in results[:3]] == ["Created"] * 3 and results[3]["error"] == "RecordInvalid"
+    ids = [r["id"] for r in results[:3]]
+    call(http, "PUT", "/organizations/update_many.json", 200, json={"organizations": [{"id": i, "notes": "vip"} for i in ids]})
+    shown = call(http, "GET", f"/organizations/show_many.json?ids={','.join(map(str, ids))}", 200)["organizations"]
+    assert {o["notes"] for o in shown} == {"vip"}
+    assert call(http, "GET", "/organizations/search.json?external_id=e1", 200)["organizations"][0]["id"] == ids[1]
+
+
+def test_search_and_search_export_over_seeded_organizations(desk, http):
+    ids = desk.store.seed_organizations(250, seed=3)
+    assert len(ids) == 250
+    fields = call(http, "GET", "/organization_fields.json", 200)["organization_fields"]
+    assert {f["key"] for f in fields} == {"contract_end_date", "customer_tier"}
+    expected = [o for o in desk.store.all("organization") if o["organization_fields"]["customer_tier"] == "key"]
+    body = call(http, "GET", "/search.json", 200, params={"query": "type:organization customer_tier:key", "per_page": 50})
+    assert body["count"] == len(expected) and len(body["results"]) == min(50, len(expected))
+    assert all(r["result_type"] == "organization" for r in body["results"])
+    cutoff = sorted(o["organization_fields"]["contract_end_date"] for o in expected)[10]
+    soon = call(http, "GET", "/search.json", 200, params={"query": f"type:organization customer_tier:key contract_end_date<{cutoff}"})
+    assert soon["count"] == 10
+    seen, url = [], desk.url + API + "/search/export.json?query=type:organization&filter[type]=organization&page[size]=100"
+    while url:
+        page = http.get(url).json()
+        seen += [r["id"] for r in page["results"]]
+        url = page["links"]["next"] if page["meta"]["has_more"] else None
+    assert sorted(seen) == sorted(ids)
+    call(http, "GET", "/search/export.json?query=type:organization", 400)  # filter[type] is required
+    call(http, "GET", "/search.json?query=type:organization&page=11&per_page=100", 422)
+
+
+def test_incremental_organizations_and_tickets(desk, http):
+    desk.store.seed_organizations(30)
+    pages, start, seen = 0, 0, set()
+    while True:
+        body = call(http, "GET", f"/incremental/organizations.json?start_time={start}&per_page=10", 200)
+        pages += 1
+        seen |= {o["id"] for o in body["organizations"]}
+        if body["end_of_stream"]:
+            break
+        assert body["next_page"].endswith(f"start_time={body['end_time']}")
+        start = body["end_time"]
+    assert len(seen) == 30 and pages >= 3
+    for n in range(5):
+        desk.store.add_ticket(subject=f"T{n}", status="solved", updated_at=f"2026-01-0{n + 1}T00:00:00Z")
+    first = call(http, "GET", "/incremental/tickets/cursor.json?start_time=0&per_page=2", 200)
+    assert [t["subject"] for t in first["tickets"]] == ["T0", "T1"] and first["end_of_stream"] is False
+    rest = call(http, "GET", f"/incremental/tickets/cursor.json?cursor={first['after_cursor']}&per_page=10", 200)
+    assert [t["subject"] for t in rest["tickets"]] == ["T2", "T3", "T4"] and rest["end_of_stream"] is True
+    call(http, "GET", "/incremental/organizations.json", 400)
+
+
+@pytest.mark.slow
+def test_seeding_a_hundred_thousand_orgs_is_a_bulk_insert():
+    store = Store(clock=FakeClock())
+    began = time.perf_counter()
+    store.seed_organizations(100_000)
+    assert time.perf_counter() - began < 60  # ~4 s on an idle 2-core box; one row at a time takes minutes
+    assert store.count("organization") == 100_000
+    tiers = {o["organization_fields"]["customer_tier"] for o in store.page("organization", limit=300)}
+    assert tiers == {"key", "regular", "new"}
+
+
+def test_state_persists_in_a_sqlite_file(tmp_path):
+    db = str(tmp_path / "desk.sqlite")
+    with running_sandbox(db=db) as desk:
+        requests.post(desk.url + API + "/groups.json", json={"group": {"name": "Kept"}}, auth=desk.auth)
+    with running_sandbox(db=db) as desk:
+        names = [g["name"] for g in requests.get(desk.url + API + "/groups.json", auth=desk.auth).json()["groups"]]
+    assert names == ["Kept"]
+
+
+def test_cli_registers_the_zendesk_sandbox_and_refuses_non_loopback(capsys):
+    from deskbook.cli import main
+
+    assert main(["sandbox", "zendesk", "--host", "0.0.0.0"]) == 1
+    assert "loopback" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as raised:
+        main(["sandbox", "zendesk", "--help"])
+    assert raised.value.code == 0
+    assert "--seed-orgs" in capsys.readouterr().out
+
+
+def test_ticket_field_options_endpoint(http):
+    field = call(http, "POST", "/ticket_fields.json", 201, json={"ticket_field": {
+        "type": "tagger", "title": "Category", "custom_field_options": [{"name": "Billing", "value": "cat_billing"}]}})["ticket_field"]
+    call(http, "POST", "/ticket_fields.json", 422, json={"ticket_field": {"type": "tagger", "title": "Empty"}})
+    added = call(http, "POST", f"/ticket_fields/{field['id']}/options.json", 201,
+                 json={"custom_field_option": {"name": "Complaint", "value": "cat_complaint"}})["custom_field_option"]
+    renamed = call(http, "POST", f"/ticket_fields/{field['id']}/options.json", 200,
+                   json={"custom_field_option": {"id": added["id"], "name": "Complaints", "value": "cat_complaint"}})
+    assert renamed["custom_field_option"]["id"] == added["id"]
+    options = call(http, "GET", f"/ticket_fields/{field['id']}/options.json", 200)["custom_field_options"]
+    assert [(o["name"], o["value"]) for o in options] == [("Billing", "cat_billing"), ("Complaints", "cat_complaint")]
+
+
+def test_users_bulk_and_requester_by_email(http):
+    job = call(http, "POST", "/users/create_many.json", 200, json={"users": [
+        {"name": "Li", "email": "li@example.com"}, {"name": "Wang", "email": "LI@example.com"}]})
+    results = call(http, "GET", f"/job_statuses/{job['job_status']['id']}", 200)["job_status"]["results"]
+    assert results[0]["status"] == "Created" and results[1]["error"] == "RecordInvalid"  # same email
+    ticket = call(http, "POST", "/tickets.json", 201, json={"ticket": {
+        "subject": "Hi", "comment": {"body": "x"}, "requester": {"name": "Li", "email": "li@example.com"}}})["ticket"]
+    assert ticket["requester_id"] == results[0]["id"]
+    found = call(http, "GET", "/users/search.json?query=li@example.com", 200)["users"]
+    assert [u["id"] for u in found] == [results[0]["id"]]
+
+
+def test_latency_and_retry_after_on_503():
+    with running_sandbox(latency_ms=40) as desk, requests.Session() as session:
+        session.auth = desk.auth
+        began = time.perf_counter()
+        session.get(desk.url + API + "/groups.json")
+        assert time.perf_counter() - began >= 0.04
+    with running_sandbox(fault_rate=1.0, fault_slow_seconds=0.0, seed=1) as desk, requests.Session() as session:
+        session.auth = desk.auth
+        answers = [session.get(desk.url + API + "/groups.json") for _ in range(40)]
+    unavailable = [a for a in answers if a.status_code == 503]
+    assert any("Retry-After" in a.headers for a in unavailable) and any("Retry-After" not in a.headers for a in unavailable)
+    assert any(a.status_code == 200 for a in answers)  # the "slow" fault still answers
+    assert all("X-Rate-Limit-Remaining" in a.headers for a in answers)
+
+
+def test_trigger_categories_patch_and_refuse_deleting_a_used_category(http):
+    category = call(http, "POST", "/trigger_categories.json", 200, json={"trigger_category": {"name": "Intake"}})["trigger_category"]
+    assert isinstance(category["id"], str)
+    renamed = call(http, "PATCH", f"/trigger_categories/{category['id']}.json", 200,
+                   json={"trigger_category": {"name": "Intake and record"}})["trigger_category"]
+    assert renamed["name"] == "Intake and record"
+    call(http, "POST", "/triggers.json", 201, json={"trigger": {
+        "title": "T", "category_id": category["id"], "all": [{"field": "status", "operator": "is", "value": "new"}],
+        "actions": [{"field": "status", "value": "open"}]}})
+    assert call(http, "DELETE", f"/trigger_categories/{category['id']}", 400)["errors"][0]["code"] == "CategoryNotEmpty"
+
+
+def test_ticket_updates_add_comments_and_closed_tickets_stay_closed(desk, http):
+    ticket = call(http, "POST", "/tickets.json", 201, json={"ticket": {"subject": "S", "comment": {"body": "first"}}})["ticket"]
+    updated = call(http, "PUT", f"/tickets/{ticket['id']}.json", 200, json={"ticket": {
+        "status": "pending", "comment": {"body": "progress", "public": False}, "additional_tags": ["s9"]}})
+    assert updated["ticket"]["status"] == "pending" and updated["ticket"]["tags"] == ["s9"] and updated["audit"]["events"]
+    comments = call(http, "GET", f"/tickets/{ticket['id']}/comments.json", 200)["comments"]
+    assert [(c["body"], c["public"]) for c in comments] == [("first", True), ("progress", False)]
+    closed = desk.store.add_ticket(subject="old", status="closed")
+    call(http, "PUT", f"/tickets/{closed['id']}.json", 422, json={"ticket": {"status": "open"}})
+
+
+def test_cursor_pages_go_backwards_with_page_before(http):
+    for n in range(5):
+        call(http, "POST", "/groups.json", 201, json={"group": {"name": f"B{n}"}})
+    last = call(http, "GET", "/groups.json?page[size]=2", 200)
+    second = http.get(last["links"]["next"]).json()
+    back = http.get(second["links"]["prev"]).json()
+    assert [g["name"] for g in back["groups"]] == ["B0", "B1"]
+
+
+def test_cli_serves_until_interrupted(tmp_path):
+    import signal
+    import subprocess
+    import sys
+
+    proc = subprocess.Popen([sys.executable, "-m", "deskbook", "sandbox", "zendesk", "--port", "0", "--token", "s3cret",
+                             "--db", str(tmp_path / "d.sqlite"), "--seed-orgs", "5"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        line = proc.stdout.readline()
+        url = line.split("listening on ")[1].split(" ")[0]
+        answer = requests.get(url + API + "/organizations.json?page[size]=10", auth=("admin@example.com/token", "s3cret"))
+        assert answer.status_code == 200 and len(answer.json()["organizations"]) == 5
+        assert requests.get(url + API + "/organizations.json").status_code == 401
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=10)
+    assert proc.returncode == 0
+    assert "s3cret" not in line
+
+
+def test_plan_without_sla_answers_403():
+    with running_sandbox(sla_available=False) as desk:
+        answer = requests.get(desk.url + API + "/slas/policies.json", auth=desk.auth)
+        assert answer.status_code == 403 and answer.json()["error"] == "Forbidden"
+        assert requests.get(desk.url + API + "/macros.json", auth=desk.auth).status_code == 200
+
+
+def test_concurrent_clients_get_distinct_objects_and_one_ticket_per_idempotency_key():
+    from concurrent.futures import ThreadPoolExecutor
+
+    with running_sandbox() as desk:
+        def work(n):
+            with requests.Session() as session:
+                session.auth = desk.auth
+                org = session.post(desk.url + API + "/organizations.json", json={"organization": {"name": f"C{n}"}})
+                ticket = session.post(desk.url + API + "/tickets.json", headers={"Idempotency-Key": f"k{n % 5}"},
+                                      json={"ticket": {"subject": f"s{n % 5}", "comment": {"body": "b"}}})
+                return org.status_code, ticket.status_code
+
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            outcomes = list(pool.map(work, range(40)))
+        assert all(o == (201, 201) for o in outcomes), outcomes
+        assert desk.store.count("organization") == 40
+        assert desk.store.count("ticket") == 5
