@@ -9,6 +9,10 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 
+# Suite-wide contract guard: every request a test sends to a desk must match the vendor's spec
+# (tests that send bad requests on purpose are marked `contract_exempt`).
+pytest_plugins = ["contract_support"]
+
 
 def shared_dir() -> Path | None:
     """The read-only reference folder beside the checkout, or $DESKBOOK_SHARED; None when absent."""

@@ -233,7 +233,8 @@ def test_trigger_categories_patch_and_refuse_deleting_a_used_category(http):
                    json={"trigger_category": {"name": "Intake and record"}})["trigger_category"]
     assert renamed["name"] == "Intake and record"
     call(http, "POST", "/triggers.json", 201, json={"trigger": {
-        "title": "T", "category_id": category["id"], "all": [{"field": "status", "operator": "is", "value": "new"}],
+        "title": "T", "category_id": str(category["id"]),
+        "conditions": {"all": [{"field": "status", "operator": "is", "value": "new"}]},
         "actions": [{"field": "status", "value": "open"}]}})
     assert call(http, "DELETE", f"/trigger_categories/{category['id']}", 400)["errors"][0]["code"] == "CategoryNotEmpty"
 
