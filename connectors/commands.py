@@ -1,14 +1,19 @@
-"""Desk commands: `plan`, `apply`, `uninstall`, `export`, `demo`.
+"""Desk commands: `plan`, `apply`, `uninstall`, `export`, `demo`, `verify`.
 
-    deskbook plan      --desk zendesk [--playbook NAME|PATH] [--scripts DIR] [--adopt] [--json]
-    deskbook apply     --desk zendesk [...] [--doit] [--force] [--adopt] [--checksum SHA]
-    deskbook uninstall --desk zendesk [--playbook NAME|PATH] [--doit]
-    deskbook export    --desk zendesk --out FILE
-    deskbook demo      [--desk zendesk] [--seed-orgs N]
+    deskbook plan      --desk zendesk|jsm [--playbook NAME|PATH] [--scripts DIR] [--adopt] [--json]
+    deskbook apply     --desk zendesk|jsm [...] [--doit] [--force] [--adopt] [--checksum SHA]
+    deskbook uninstall --desk zendesk|jsm [--playbook NAME|PATH] [--doit]
+    deskbook export    --desk zendesk|jsm --out FILE
+    deskbook demo      [--desk zendesk|jsm] [--seed-orgs N]
+    deskbook verify    --desk jsm [--request KEY] [--json]
 
-Connection: `--url --email --token` or `ZENDESK_URL` (or `ZENDESK_SUBDOMAIN`), `ZENDESK_EMAIL`,
-`ZENDESK_API_TOKEN`. Exit codes (Terraform-style): plan 0 = no changes, 2 = changes (or
-conflicts to resolve), 1 = error. `apply` without `--doit` only plans.
+Connection: `--url --email --token` or, for Zendesk, `ZENDESK_URL` (or `ZENDESK_SUBDOMAIN`),
+`ZENDESK_EMAIL`, `ZENDESK_API_TOKEN`; for JSM `JIRA_URL`, `JIRA_EMAIL`, `JIRA_API_TOKEN`,
+`JSM_PROJECT` (`--project`), `JIRA_CLOUD_ID` (`--cloud-id`). JSM only: `--allow-internal-api`
+installs SLA goals through JSM's internal SLA endpoints (the plan says so); without it the plan
+notes the exact goals for an admin to enter, and `verify --desk jsm` confirms them on a request.
+Exit codes (Terraform-style): plan 0 = no changes, 2 = changes (or conflicts to resolve),
+1 = error. `apply` without `--doit` only plans.
 """
 
 from __future__ import annotations
@@ -61,18 +66,32 @@ def register(subparsers) -> None:
     p.set_defaults(func=cmd_export)
 
     p = subparsers.add_parser("demo", help="sandbox desk + install + re-plan + sync jobs, with a summary")
-    p.add_argument("--desk", default="zendesk", choices=["zendesk"])
+    p.add_argument("--desk", default="zendesk", choices=["zendesk", "jsm"], help="which sandbox desk (default zendesk)")
     p.add_argument("--playbook", metavar="NAME|PATH", help="playbook to install (default: standard-service)")
     p.add_argument("--scripts", metavar="DIR", help="phrase library folder (default: the shipped one)")
     p.add_argument("--seed-orgs", type=int, default=20, metavar="N", help="sample customers to create (default 20)")
     p.set_defaults(func=cmd_demo)
 
+    p = subparsers.add_parser("verify", help="JSM: confirm the playbook's SLA goals apply to a request "
+                                             "(exit 1 with what is missing)")
+    _desk_args(p, desk_choices=["jsm"])
+    _playbook_args(p)
+    p.add_argument("--request", metavar="KEY", help="request to read the SLAs of (default: raise a test request "
+                                                    "of a playbook request type and print its key)")
+    p.add_argument("--json", action="store_true", help="print the result as one JSON object")
+    p.set_defaults(func=cmd_verify)
 
-def _desk_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--desk", required=True, choices=desks(), help="which desk")
-    p.add_argument("--url", help="desk base URL (Zendesk: env ZENDESK_URL or ZENDESK_SUBDOMAIN; JSM: see its docs)")
-    p.add_argument("--email", help="agent email (Zendesk: env ZENDESK_EMAIL)")
-    p.add_argument("--token", help="API token (Zendesk: env ZENDESK_API_TOKEN); never printed")
+
+def _desk_args(p: argparse.ArgumentParser, desk_choices: list[str] | None = None) -> None:
+    p.add_argument("--desk", required=True, choices=desk_choices or desks(), help="which desk")
+    p.add_argument("--url", help="desk base URL (Zendesk: env ZENDESK_URL or ZENDESK_SUBDOMAIN; JSM: env JIRA_URL)")
+    p.add_argument("--email", help="agent email (Zendesk: env ZENDESK_EMAIL; JSM: env JIRA_EMAIL)")
+    p.add_argument("--token", help="API token (Zendesk: env ZENDESK_API_TOKEN; JSM: env JIRA_API_TOKEN); never printed")
+    p.add_argument("--project", metavar="KEY", help="JSM: service project key (env JSM_PROJECT, default SUP)")
+    p.add_argument("--cloud-id", metavar="ID", help="JSM: site cloud id for the automation API "
+                                                    "(env JIRA_CLOUD_ID; read from the site when absent)")
+    p.add_argument("--allow-internal-api", action="store_true",
+                   help="JSM: install SLA goals through JSM's internal (undocumented) SLA endpoints")
 
 
 def _playbook_args(p: argparse.ArgumentParser) -> None:
@@ -86,7 +105,23 @@ def _playbook_args(p: argparse.ArgumentParser) -> None:
 def connect(args: argparse.Namespace) -> DeskConnector:
     """The connector for `--desk`, connected with flags or environment."""
     register_secret(getattr(args, "token", None))
-    return get_connector(args.desk).connect(args.url, args.email, args.token)
+    options = desk_options(args)
+    return get_connector(args.desk).connect(args.url, args.email, args.token, **options)
+
+
+def desk_options(args: argparse.Namespace) -> dict[str, Any]:
+    """Desk-specific connection options from the flags (JSM: project, cloud id, internal API)."""
+    allow_internal = bool(getattr(args, "allow_internal_api", False))
+    if args.desk == "jsm":
+        return {"project_key": getattr(args, "project", None), "cloud_id": getattr(args, "cloud_id", None),
+                "allow_internal_api": allow_internal}
+    jsm_only = [flag for flag, value in (("--project", getattr(args, "project", None)),
+                                         ("--cloud-id", getattr(args, "cloud_id", None)),
+                                         ("--allow-internal-api", allow_internal)) if value]
+    if jsm_only:
+        raise DeskbookError(f"{', '.join(jsm_only)} only apply to --desk jsm, not --desk {args.desk}",
+                            hint="drop the flag(s)")
+    return {}
 
 
 def load_inputs(args: argparse.Namespace) -> tuple[Any, Any]:
@@ -108,9 +143,12 @@ def playbook_name(args: argparse.Namespace) -> str:
 
 def make_plan(connector: DeskConnector, playbook: Any, library: Any, *, adopt: bool = False):
     """(plan, snapshot) for `playbook` against the desk's current state."""
-    desired = connector.desired_objects(playbook, library)
-    snapshot = connector.populate(playbook.metadata.name)
-    plan = connector.plan(playbook.metadata.name, desired, snapshot, adopt=adopt)
+    if hasattr(connector, "plan_playbook"):  # JSM: the plan also notes the SLA goals it cannot install
+        plan, snapshot = connector.plan_playbook(playbook, library, adopt=adopt)
+    else:
+        desired = connector.desired_objects(playbook, library)
+        snapshot = connector.populate(playbook.metadata.name)
+        plan = connector.plan(playbook.metadata.name, desired, snapshot, adopt=adopt)
     plan.notes += _plan_notes(connector, playbook)
     return plan, snapshot
 
@@ -209,15 +247,18 @@ def cmd_export(args: argparse.Namespace) -> ExitCode:
             Path(args.out).write_text(text, encoding="utf-8")
         except OSError as exc:
             raise DeskbookError(f"cannot write the export: {exc.strerror}", where=args.out) from None
-        counts = ", ".join(f"{len(v)} {k}" for k, v in data["objects"].items())
+        groups = data["objects"] if isinstance(data.get("objects"), dict) else data
+        counts = ", ".join(f"{len(v)} {k.replace('_', ' ')}" for k, v in groups.items() if isinstance(v, list))
         print(f"Exported {counts} to {args.out}")
     return ExitCode.OK
 
 
 def cmd_demo(args: argparse.Namespace) -> ExitCode:
     """`deskbook demo`: a sandbox desk, the playbook installed, re-planned, sync jobs run, summary printed."""
+    if args.desk == "jsm":
+        return _demo_jsm(args)
     if args.desk != "zendesk":
-        raise DeskbookError(f"the demo runs on the zendesk sandbox, not {args.desk!r}")
+        raise DeskbookError(f"no demo for desk {args.desk!r}", hint="use --desk zendesk or --desk jsm")
     from deskbook.connectors.zendesk.connector import ZendeskConnector
     from deskbook.connectors.zendesk.sandbox import running_sandbox
 
@@ -312,3 +353,88 @@ def _demo_summary(connector: Any, playbook_name: str) -> str:
     except DeskbookError:
         pass
     return "\n".join(lines)
+
+
+# ---------------------------------------------------------------- JSM: demo and verify
+
+
+def _demo_jsm(args: argparse.Namespace) -> ExitCode:
+    """`deskbook demo --desk jsm`: the same story on a local JSM sandbox (`connectors/jsm/demo.py`)."""
+    from deskbook.connectors.jsm.demo import run_demo
+    from deskbook.sync.jobs import settings_from_playbook
+
+    playbook, library = load_inputs(args)
+    summary = run_demo(playbook, library, settings_from_playbook(playbook), seed_orgs=args.seed_orgs)
+    print(render_jsm_demo(summary))
+    return ExitCode.OK
+
+
+def render_jsm_demo(summary: dict[str, Any]) -> str:
+    """The JSM demo's summary (what `run_demo` returns) as the lines the demo prints."""
+    first = summary["first_plan"]
+    lines = [f"Sandbox JSM site at {summary['url']} (service project SUP, sample customers seeded).",
+             f"1. plan: {first.get('create', 0)} objects to create (exit {2 if any(first.values()) else 0}).",
+             f"2. apply: {summary['applied']}.",
+             "3. plan again: no changes (exit 0)."]
+    sync = summary.get("sync")
+    if sync is None:
+        lines.append("4. sync jobs: not run.")
+    else:
+        made = ", ".join(f"{name}: {count}" for name, count in sync.items()) or "none"
+        lines.append(f"4. sync jobs once: customer requests created {made}.")
+    types = summary.get("request_types") or []
+    rules = summary.get("agent_rules") or []
+    lines.append("Admin sees (Project settings, all marked as managed by deskbook):")
+    lines.append(f"  {len(types):3d} request type(s)")
+    lines.append(f"  {len(rules):3d} automation rule(s)")
+    notes = summary.get("notes") or []
+    if notes:
+        lines.append(f"  {len(notes)} SLA goal(s) to enter by hand (JSM has no public SLA API; "
+                     "see `deskbook plan --desk jsm`, or use --allow-internal-api):")
+        lines += [f"    - {note.split(' is not installed')[0]}" for note in notes]
+    lines.append("Agent sees:")
+    lines.append(f"  request types: {', '.join(types[:8])}{' …' if len(types) > 8 else ''}")
+    lines.append(f"  manual rules in the issue view: {len(rules)}")
+    lines.append(f"  {summary.get('requests_served', 0)} API requests served by the sandbox")
+    return "\n".join(lines)
+
+
+def cmd_verify(args: argparse.Namespace) -> ExitCode:
+    """`deskbook verify --desk jsm`: the playbook's SLA goals apply to a (test) request; exit 1 listing gaps."""
+    playbook, library = load_inputs(args)
+    connector = connect(args)
+    key = args.request
+    created = False
+    if not key:
+        key = _raise_test_request(connector, playbook)
+        created = True
+    problems = connector.verify_sla(playbook, key)
+    if args.json:
+        json.dump({"desk": args.desk, "request": key, "created_test_request": created, "ok": not problems,
+                   "problems": problems}, sys.stdout, indent=2, ensure_ascii=False)
+        sys.stdout.write("\n")
+    else:
+        if created:
+            print(f"Raised test request {key} to read its SLAs (close it when done).")
+        if problems:
+            print(f"SLA goals of playbook {playbook.name} NOT all in place on {key}:")
+            print("\n".join(f"  - {p}" for p in problems))
+        else:
+            print(f"SLA goals of playbook {playbook.name} are in place on {key}.")
+    return ExitCode.ERROR if problems else ExitCode.OK
+
+
+def _raise_test_request(connector: Any, playbook: Any) -> str:
+    """Raise a request of one of the playbook's request types (any type when none is installed); its key."""
+    from deskbook.connectors.jsm import translate as tr
+
+    types = connector.client.request_types()
+    if not types:
+        raise DeskbookError(f"project {connector.client.connection.project_key} has no request type to raise a "
+                            "test request with", hint="run `deskbook apply --desk jsm --doit` first, or pass --request KEY")
+    owned = [t for t in types if (tr.parse_marker(t.get("description")) or (None,))[0] == playbook.name]
+    request_type = (owned or types)[0]
+    request = connector.client.create_request(request_type["id"], "deskbook SLA check (test request, safe to close)",
+                                              "Raised by `deskbook verify --desk jsm` to read the SLA goals JSM applies.",
+                                              label="SLA test request")
+    return request["issueKey"]

@@ -89,12 +89,24 @@ class RetryPolicy:
 # ---------------------------------------------------------------- pure helpers
 
 
+#: Path segments that identify one object: numbers, issue keys (`SUP-12`), UUIDs (rules, cloud ids).
+_ID_SEGMENT = re.compile(r"\d+|[A-Z][A-Z0-9_]*-\d+|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+
+
 def normalize_path(path: str) -> str:
-    """`/api/v2/macros/123.json?x=1` -> `/api/v2/macros/{id}`: the endpoint, for counters."""
+    """`/api/v2/macros/123.json?x=1` -> `/api/v2/macros/{id}`: the endpoint, for counters.
+
+    The API version in Atlassian paths (`/rest/<api>/<n>/...`, e.g. `/rest/api/3/`,
+    `/rest/servicedesk/1/`) is kept: it names the API, not an object.
+    """
     path = urlsplit(path).path or "/"
     if path.endswith(".json"):
         path = path[: -len(".json")]
-    parts = ["{id}" if re.fullmatch(r"\d+|[A-Z]+-\d+", p) else p for p in path.split("/")]
+    segments = path.split("/")
+    parts = []
+    for index, segment in enumerate(segments):
+        is_version = index == 3 and segments[1] == "rest" and segment.isdigit()
+        parts.append("{id}" if not is_version and _ID_SEGMENT.fullmatch(segment) else segment)
     return "/".join(parts) or "/"
 
 

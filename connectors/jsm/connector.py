@@ -130,6 +130,9 @@ class JsmConnector(DeskConnector):
                               "not a public contract, may change without notice")
         elif self._playbook is not None:
             plan.notes += tr.sla_notes(self._playbook, self.client.connection.project_key)
+        elif not desired:  # uninstall: SLA metrics are only visible through the internal API
+            plan.notes.append("SLA goals installed with --allow-internal-api are removed only with "
+                              "--allow-internal-api; goals entered by hand stay for an admin to remove")
         return plan
 
     _playbook = None
@@ -169,15 +172,18 @@ class JsmConnector(DeskConnector):
         playbook needs is present by name; a goal duration is checked against the playbook goals of
         that SLA (JSM reports the goal that applies to this request's priority).
         """
-        wanted = {m["payload"]["name"]: {g["duration"] * 60_000 for g in m["payload"]["goals"]}
-                  for m in tr.sla_metrics(playbook, self.client.connection.project_key)}
+        metrics = tr.sla_metrics(playbook, self.client.connection.project_key)
+        wanted = {m["payload"]["name"]: {g["duration"] * 60_000 for g in m["payload"]["goals"]} for m in metrics}
+        scopes = {m["payload"]["name"]: m["payload"]["goals"][0]["jql"] for m in metrics if m["payload"]["goals"]}
         found = {s["name"]: s for s in self.client.request_sla(request_key)}
         problems = []
         for name, durations in wanted.items():
             sla = found.get(name)
             if sla is None:
                 problems.append(f'SLA "{name}" is missing on {request_key}: add it in Project settings > SLAs '
-                                f"(see the goals in `deskbook plan --desk jsm`)")
+                                f"(see the goals in `deskbook plan --desk jsm`); JSM lists only SLAs whose goal "
+                                f"JQL matches the request, so if {request_key} is outside them (e.g. "
+                                f"{scopes.get(name, '')}) verify with --request KEY of a request that matches")
                 continue
             cycle = sla.get("ongoingCycle") or (sla.get("completedCycles") or [{}])[-1]
             goal = (cycle.get("goalDuration") or {}).get("millis")

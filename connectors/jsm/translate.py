@@ -53,8 +53,9 @@ SYNC_DESCRIPTION = "Raised by deskbook's scheduled jobs"
 
 #: Playbook priorities -> Jira priority names.
 PRIORITY_NAMES = {"low": "Low", "normal": "Medium", "high": "High", "urgent": "Highest"}
-#: Playbook statuses -> JSM service-project workflow statuses.
-STATUS_NAMES = {"new": "Open", "open": "Work in progress", "pending": "Waiting for customer",
+#: Playbook statuses -> JSM service-project workflow statuses ("Waiting for support" is where a new
+#: customer request starts in JSM Cloud's service-request workflow, as in the sandbox).
+STATUS_NAMES = {"new": "Waiting for support", "open": "Work in progress", "pending": "Waiting for customer",
                 "hold": "Pending", "solved": "Resolved", "closed": "Closed"}
 #: SLA metrics -> JSM's SLA names.
 SLA_NAMES = {"first_reply_time": "Time to first response", "next_reply_time": "Time to next response",
