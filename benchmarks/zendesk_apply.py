@@ -2,12 +2,15 @@
 
     python benchmarks/zendesk_apply.py [--playbook NAME|PATH] [--json]
 
-Three runs in one sandbox session, each with the goal printed beside the count:
+Four runs (three in one sandbox session), each with the goal printed beside the count:
 
 1. first install of the playbook: goal <= objects + object kinds + reorders
    (one list per kind, one write per object, one call per reorder);
 2. a no-op re-plan: goal <= 1 read per kind per 100 objects, 0 writes;
-3. a naive baseline in a fresh sandbox: the same install done the way a per-object script
+3. a reorder: the same playbook with every positioned kind (trigger categories, triggers,
+   macros, automations, views) listed in reverse: goal <= 1 read per kind + 1 write per
+   reordered kind, and the re-plan after it has no changes;
+4. a naive baseline in a fresh sandbox: the same install done the way a per-object script
    does it — look each object up before writing it (one list call per object) — for comparison.
 
 Not a test: it prints numbers (and exits 1 if a goal is missed).
@@ -16,6 +19,7 @@ Not a test: it prints numbers (and exits 1 if a goal is missed).
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import math
 import sys
@@ -73,6 +77,28 @@ def noop_replan(connector: ZendeskConnector, playbook: Any, library: Any) -> dic
             "writes": writes, "goal_reads": goal_reads}
 
 
+#: Playbook attributes whose order becomes Zendesk positions.
+POSITIONED_ELEMENTS = ("trigger_categories", "triggers", "macros", "automations", "views")
+
+
+def reorder_all(connector: ZendeskConnector, playbook: Any, library: Any) -> dict[str, Any]:
+    """Plan + apply the playbook with every positioned kind reversed; counts, goal and the re-plan after."""
+    reversed_playbook = dataclasses.replace(playbook, **{name: tuple(getattr(playbook, name))[::-1]
+                                                         for name in POSITIONED_ELEMENTS})
+    before = Counter(connector.session.calls)
+    plan, snapshot = make_plan(connector, reversed_playbook, library)
+    connector.guard(plan, snapshot)
+    connector.apply(plan, snapshot)
+    calls = _delta(Counter(connector.session.calls), before)
+    reorders = sum(1 for c in plan.changes if c.action == REORDER)
+    others = sum(1 for c in plan.changes if c.action != REORDER)
+    writes = sum(n for k, n in calls.items() if not k.startswith("GET "))
+    after, _ = make_plan(connector, reversed_playbook, library)
+    return {"calls": calls, "reorders": reorders, "other_changes": others, "writes": writes,
+            "reads": sum(calls.values()) - writes, "goal_reads": len(connector.kind_order),
+            "converged": not after.has_changes}
+
+
 def naive_install(connector: ZendeskConnector, playbook: Any, library: Any) -> dict[str, Any]:
     """Baseline: for each object, list its kind to see whether it exists, then create it."""
     desired = connector.desired_objects(playbook, library)
@@ -90,7 +116,7 @@ def naive_install(connector: ZendeskConnector, playbook: Any, library: Any) -> d
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the three measurements and print them with their goals."""
+    """Run the four measurements and print them with their goals."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--playbook", help="playbook name or path (default: standard-service)")
     parser.add_argument("--json", action="store_true", help="print the numbers as JSON")
@@ -102,16 +128,20 @@ def main(argv: list[str] | None = None) -> int:
         connector = ZendeskConnector.connect(desk.url, desk.email, desk.token)
         install = first_install(connector, playbook, library)
         replan = noop_replan(connector, playbook, library)
+        reorder = reorder_all(connector, playbook, library)
     with running_sandbox() as desk:
         naive = naive_install(ZendeskConnector.connect(desk.url, desk.email, desk.token), playbook, library)
 
     ok_install = install["total"] <= install["goal"]
     ok_replan = replan["writes"] == 0 and replan["reads"] <= replan["goal_reads"] and not replan["has_changes"]
+    ok_reorder = (reorder["writes"] <= reorder["reorders"] and reorder["other_changes"] == 0
+                  and reorder["reads"] <= reorder["goal_reads"] and reorder["converged"])
     if args.json:
         json.dump({"first_install": {**install, "calls": dict(install["calls"])},
                    "noop_replan": {**replan, "calls": dict(replan["calls"])},
+                   "reorder": {**reorder, "calls": dict(reorder["calls"])},
                    "naive_baseline": {**naive, "calls": dict(naive["calls"])},
-                   "goals_met": ok_install and ok_replan}, sys.stdout, indent=2)
+                   "goals_met": ok_install and ok_replan and ok_reorder}, sys.stdout, indent=2)
         print()
     else:
         lines = [f"playbook {playbook.metadata.name}: {install['objects']} objects in {install['kinds']} kinds "
@@ -125,11 +155,17 @@ def main(argv: list[str] | None = None) -> int:
         lines.append(f"  goal <= {replan['goal_reads']} reads (1 per kind per 100 objects), 0 writes: "
                      f"{'met' if ok_replan else 'MISSED'} ({replan['reads']} reads, {replan['writes']} writes)")
         lines.append("")
-        lines += _table("3. naive per-object lookup baseline (same objects)", naive["calls"])
+        lines += _table("3. reorder (every positioned kind reversed)", reorder["calls"])
+        lines.append(f"  goal <= {reorder['goal_reads']} reads + 1 write per reordered kind ({reorder['reorders']}), "
+                     f"nothing else, re-plan clean: {'met' if ok_reorder else 'MISSED'} "
+                     f"({reorder['reads']} reads, {reorder['writes']} writes, re-plan "
+                     f"{'clean' if reorder['converged'] else 'NOT clean'})")
+        lines.append("")
+        lines += _table("4. naive per-object lookup baseline (same objects)", naive["calls"])
         lines.append(f"  {naive['total']} requests vs {install['total']} for the planned install "
                      f"({naive['total'] / max(1, install['total']):.1f}x)")
         print("\n".join(lines))
-    return 0 if ok_install and ok_replan else 1
+    return 0 if ok_install and ok_replan and ok_reorder else 1
 
 
 if __name__ == "__main__":

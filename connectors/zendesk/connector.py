@@ -7,8 +7,19 @@ module supplies Zendesk's pieces:
   the ownership marker with `compare.ownership` (description, name or title per kind);
 - desired objects come from `translate.desired_objects`, drift from `compare.compare`
   (by meaning), refs are resolved with `translate.resolve_refs` just before each write;
-- SLA policies are ordered at the end (`reorder`): the desk's unmanaged policies keep their
-  order and come first, the playbook's follow in playbook order;
+- order is planned at the end, one `reorder` change per kind that is out of playbook order and
+  one bulk write per kind when applied. SLA policies (`/slas/policies/reorder`): the desk's
+  unmanaged policies keep their order and come first, the playbook's follow in playbook order.
+  Trigger categories (`POST /trigger_categories/jobs`), triggers (firing order), macros,
+  automations and views (`PUT /<rules>/update_many` with `{id, position}`, 100 per request): the
+  playbook's objects keep the positions they hold and take them in playbook order
+  (`rule_positions`). Only their positions are written, so objects deskbook does not own keep
+  their positions, their order among themselves and their place between the playbook's.
+  Zendesk appends new objects; when that already gives playbook order (a first install in
+  order) no reorder is planned. New objects beside managed ones already in the desk get a
+  reorder too (`joins_managed`): where Zendesk puts them is only known at apply, which then
+  writes only the positions that differ. Triggers fire by category first: the playbook lists its
+  triggers grouped by category in category order, so both orders agree;
 - a create whose answer was lost (timeout after sending) is not repeated blindly: the kind is
   listed again and the object is looked up by its marker first.
 """
@@ -24,7 +35,7 @@ from typing import Any
 from deskbook.connectors.base import DeskConnector, Snapshot
 from deskbook.connectors.zendesk import compare as zcompare
 from deskbook.connectors.zendesk import translate
-from deskbook.connectors.zendesk.client import ENDPOINTS, ZendeskClient
+from deskbook.connectors.zendesk.client import ENDPOINTS, POSITIONED_KINDS, ZendeskClient
 from deskbook.http import DeskHTTPError
 from deskbook.plan import REORDER, Change, DesiredObject, ExistingObject
 
@@ -44,6 +55,8 @@ class ZendeskConnector(DeskConnector):
 
     def __init__(self, client: ZendeskClient):
         self.client = client
+        #: (kind, id as text) -> position of the rules this connector created (for `apply_extra`).
+        self.created_positions: dict[tuple[str, str], Any] = {}
 
     @classmethod
     def connect(cls, url: str | None = None, email: str | None = None, token: str | None = None,
@@ -65,7 +78,7 @@ class ZendeskConnector(DeskConnector):
             items.sort(key=lambda p: (p.get("position") or 0, p.get("id") or 0))
         return items
 
-    def create_object(self, kind: str, payload: dict[str, Any], label: str) -> dict[str, Any]:
+    def _create(self, kind: str, payload: dict[str, Any], label: str) -> dict[str, Any]:
         """Create; after a lost answer, find the object by marker before creating again."""
         try:
             return self.client.create(kind, payload, label=label)
@@ -126,46 +139,75 @@ class ZendeskConnector(DeskConnector):
         """Symbolic refs → ids known so far (raises naming a ref without an id)."""
         return translate.resolve_refs(payload, ids)
 
-    # ------------------------------------------------------------ SLA policy order
+    # ------------------------------------------------------------ order: SLA policies and rule positions
 
     def extra_changes(self, playbook: str, desired: list[DesiredObject], snapshot: Snapshot,
                       changes: list[Change]) -> list[Change]:
-        """A `reorder` of SLA policies unless, after the plan's creates (appended by Zendesk) and
-        deletes, the order is already: other policies first, then the playbook's in playbook order."""
-        wanted = [d.key for d in desired if d.kind == "sla_policy"]
-        if not wanted:
-            return []
-        deleted = {c.id for c in changes if c.kind == "sla_policy" and c.action == "delete"}
-        natural: list[tuple[str, Any]] = []
-        for policy in snapshot.raw.get("sla_policy", []):
-            if policy.get("id") in deleted:
+        """One `reorder` per kind whose managed objects are not (after the plan's creates and
+        deletes) in playbook order: SLA policies (other policies first, then the playbook's), and
+        the positioned kinds — trigger categories, triggers, macros, automations, views — whose managed objects keep
+        the slots they occupy, only their order among themselves changes (see `rule_positions`)."""
+        out = []
+        for kind in (k for k in self.kind_order if k == "sla_policy" or k in POSITIONED_KINDS):
+            wanted = [d.key for d in desired if d.kind == kind]
+            if not wanted:
                 continue
-            owner = zcompare.ownership("sla_policy", policy, playbook)
-            adopted = next((c.key for c in changes if c.kind == "sla_policy" and c.id == policy.get("id")
-                            and c.action == "update" and c.key), None)
-            if owner and owner[0] == playbook:
-                natural.append(("mine", owner[1]))
-            elif adopted:
-                natural.append(("mine", adopted))
-            else:
-                natural.append(("other", policy.get("id")))
-        natural += [("mine", c.key) for c in changes if c.kind == "sla_policy" and c.action == "create"]
-        target = [t for t in natural if t[0] == "other"] + [("mine", k) for k in wanted]
-        if natural == target:
-            return []
-        have = [k for t, k in natural if t == "mine"]
-        return [Change(REORDER, "sla_policy", "SLA policy order", None,
-                       desired={"order": wanted}, diff=[f"order: {have} -> {wanted}"],
-                       reason="other policies first, then the playbook's in playbook order")]
+            natural = natural_order(kind, snapshot.raw.get(kind, []), playbook, changes)
+            have = [key for tag, key in natural if tag == "mine"]
+            if kind == "sla_policy":
+                target = [t for t in natural if t[0] == "other"] + [("mine", k) for k in wanted]
+                if natural == target:
+                    continue
+                out.append(Change(REORDER, kind, "SLA policy order", None, desired={"order": wanted},
+                                  diff=[f"order: {have} -> {wanted}"],
+                                  reason="other policies first, then the playbook's in playbook order"))
+            elif have != wanted:
+                out.append(Change(REORDER, kind, f"{kind} order", None, desired={"order": wanted},
+                                  diff=[f"order: {have} -> {wanted}"],
+                                  reason="the playbook's in playbook order, in the positions they hold; "
+                                         "other rules keep theirs"))
+            elif joins_managed(kind, natural, changes):
+                out.append(Change(REORDER, kind, f"{kind} order", None, desired={"order": wanted},
+                                  diff=[f"order: new {kind} objects join the playbook's at their playbook place"],
+                                  reason="where Zendesk puts a new rule among existing ones varies; only "
+                                         "positions that differ are written"))
+        return out
+
+    def create_object(self, kind: str, payload: dict[str, Any], label: str) -> dict[str, Any]:
+        """Create (see `_create`), remembering the position Zendesk gave a rule for the reorder step."""
+        created = self._create(kind, payload, label)
+        if kind in POSITIONED_KINDS and created.get("id") is not None:
+            self.created_positions[(kind, str(created["id"]))] = created.get("position")
+        return created
 
     def apply_extra(self, change: Change, ids: dict, snapshot: Snapshot, done: list[Change]) -> None:
-        """Send the SLA policy order (unmanaged first, then the playbook's)."""
-        deleted = {c.id for c in done if c.action == "delete" and c.kind == "sla_policy"}
-        managed_ids = {ids.get(("sla_policy", key)) for key in change.desired["order"]}
-        others = [p["id"] for p in snapshot.raw.get("sla_policy", [])
-                  if p["id"] not in deleted and p["id"] not in managed_ids]
-        order = others + [ids[("sla_policy", key)] for key in change.desired["order"] if ("sla_policy", key) in ids]
-        self.client.reorder_sla_policies(order)
+        """Write one kind's order: SLA policies with `/slas/policies/reorder` (unmanaged first, then
+        the playbook's), rules with one `update_many` of the managed rules whose position changes."""
+        kind = change.kind
+        deleted = {str(c.id) for c in done if c.action == "delete" and c.kind == kind}
+        if kind == "sla_policy":
+            managed_ids = {ids.get(("sla_policy", key)) for key in change.desired["order"]}
+            others = [p["id"] for p in snapshot.raw.get("sla_policy", [])
+                      if str(p["id"]) not in deleted and p["id"] not in managed_ids]
+            order = others + [ids[("sla_policy", key)] for key in change.desired["order"]
+                              if ("sla_policy", key) in ids]
+            self.client.reorder_sla_policies(order)
+            return
+        current = {str(o["id"]): o.get("position") for o in snapshot.raw.get(kind, [])
+                   if str(o.get("id")) not in deleted}
+        known = [p for p in current.values() if isinstance(p, int)]
+        end = max(known, default=0)
+        for (created_kind, object_id), position in self.created_positions.items():
+            if created_kind == kind and object_id not in current:  # created by this apply
+                if not isinstance(position, int):  # Zendesk appends a new rule at the end
+                    end += 1
+                    position = end
+                current[object_id] = position
+        managed = [(ids[(kind, key)], current.get(str(ids[(kind, key)])) or 0)
+                   for key in change.desired["order"] if (kind, key) in ids]
+        writes = rule_positions(managed)
+        if writes:
+            self.client.update_positions(kind, writes, label=f"{kind} order")
 
     # ------------------------------------------------------------ export
 
@@ -178,3 +220,61 @@ class ZendeskConnector(DeskConnector):
             "objects": {ENDPOINTS[kind].plural if kind != "dynamic_content" else "dynamic_content_items":
                         self.list_kind(kind) for kind in self.kind_order},
         }
+
+
+# ------------------------------------------------------------------ order logic (pure)
+
+def position_key(obj: dict[str, Any]) -> tuple[int, int]:
+    """How Zendesk orders rules of one kind: by `position` (missing = 0), then by id."""
+    position = obj.get("position")
+    return (position if isinstance(position, int) else 0, int(obj.get("id") or 0))
+
+
+def natural_order(kind: str, raw: list[dict[str, Any]], playbook: str, changes: list[Change]) -> list[tuple[str, Any]]:
+    """The order of `kind` once `changes` are applied, before any reorder: the desk's objects
+    (minus deleted ones) by position, then the plan's creates appended in plan order (Zendesk
+    puts a new rule or policy last). Entries are ("mine", playbook key) — owned or adopted —
+    or ("other", id)."""
+    deleted = {str(c.id) for c in changes if c.kind == kind and c.action == "delete"}
+    adopted = {str(c.id): c.key for c in changes if c.kind == kind and c.action == "update" and c.key}
+    out: list[tuple[str, Any]] = []
+    for obj in sorted(raw, key=position_key):
+        if str(obj.get("id")) in deleted:
+            continue
+        owner = zcompare.ownership(kind, obj, playbook)
+        if owner and owner[0] == playbook:
+            out.append(("mine", owner[1]))
+        elif str(obj.get("id")) in adopted:
+            out.append(("mine", adopted[str(obj.get("id"))]))
+        else:
+            out.append(("other", obj.get("id")))
+    out += [("mine", c.key) for c in changes if c.kind == kind and c.action == "create"]
+    return out
+
+
+def joins_managed(kind: str, natural: list[tuple[str, Any]], changes: list[Change]) -> bool:
+    """True when the plan creates objects of `kind` beside managed ones already in the desk: their
+    place is only known once Zendesk has given them a position (a macro or view gets a default
+    position, not necessarily the last), so the order is checked, and fixed if need be, at apply."""
+    created = sum(1 for c in changes if c.kind == kind and c.action == "create")
+    mine = sum(1 for tag, _ in natural if tag == "mine")
+    return 0 < created < mine
+
+
+def rule_positions(managed: list[tuple[Any, int]]) -> list[tuple[Any, int]]:
+    """New positions for managed rules given as (id, current position) in playbook order.
+
+    The managed rules keep the set of positions they hold (their "slots", sorted) and take them in
+    playbook order, so rules deskbook does not own are never written and keep their positions —
+    hence their order among themselves and where they sit between the playbook's rules. Tied slots
+    are spread (each position at least one above the previous) so the order does not hang on ids.
+    Returns only the (id, position) pairs that change."""
+    slots = sorted(position for _, position in managed)
+    out: list[tuple[Any, int]] = []
+    previous: int | None = None
+    for (object_id, position), slot in zip(managed, slots):
+        new = slot if previous is None else max(slot, previous + 1)
+        previous = new
+        if new != position:
+            out.append((object_id, new))
+    return out

@@ -14,7 +14,10 @@ Served (with and without `.json`), basic auth `email/token:TOKEN`:
   business_hours/schedules (+ `/workweek`, `/holidays`).
 - Bulk: organizations|tickets|users `create_many`/`update_many`/`show_many`/`destroy_many` (job
   statuses at `/job_statuses/{id}`); macros|triggers|automations|views `update_many` (id,
-  position, active), `destroy_many`, `active`; `triggers/reorder`.
+  position, active), `destroy_many`, `active`; `triggers/reorder`; `trigger_categories/jobs`
+  (batch patch of category and trigger positions).
+- Order: triggers, automations, views, trigger categories and SLA policies are listed by
+  `position`, then id (cursors carry both), as Zendesk lists them; a new trigger goes last.
 - Tickets: `Idempotency-Key` on create, `?external_id=`, comments; `users/me`, `users/search`,
   `organizations/search`.
 - Search: `/search` (offset, 1000 results), `/search/count`, `/search/export` (cursor,

@@ -49,6 +49,8 @@ RESOURCES: dict[str, tuple[str, str, str, str]] = {
     "business_hours/schedules": ("schedule", "schedule", "schedules", "all"),
 }
 PATH_OF_KIND = {spec[0]: path for path, spec in RESOURCES.items()}
+#: Kinds Zendesk lists by `position` (then id) rather than by id: the order rules fire or show in.
+POSITION_ORDERED_KINDS = {"trigger", "automation", "view", "trigger_category", "sla_policy"}
 #: Kinds whose ids Zendesk returns as strings.
 STRING_ID_KINDS = {"trigger_category"}
 MAX_PAGE_SIZE = 100
@@ -72,6 +74,7 @@ def _rules() -> Map:
         Rule("/api/v2/incremental/tickets/cursor", methods=["GET"], endpoint="incremental_tickets"),
         Rule("/api/v2/slas/policies/reorder", methods=["PUT"], endpoint="sla_reorder"),
         Rule("/api/v2/triggers/reorder", methods=["PUT"], endpoint="trigger_reorder"),
+        Rule("/api/v2/trigger_categories/jobs", methods=["POST"], endpoint="trigger_category_jobs"),
         Rule("/api/v2/organizations/search", methods=["GET"], endpoint="organizations_search"),
         Rule("/api/v2/users/search", methods=["GET"], endpoint="users_search"),
         Rule("/api/v2/tickets/<int:object_id>/comments", methods=["GET"], endpoint="ticket_comments"),
@@ -121,6 +124,21 @@ def decode_cursor(cursor: str) -> int:
     """The id inside a cursor from `encode_cursor`; 400 when it is not one."""
     try:
         return int(json.loads(base64.b64decode(cursor.encode()))["v"])
+    except Exception as exc:  # noqa: BLE001 - any malformed cursor is the client's error
+        raise bad_request("InvalidPaginationParameter", f"page cursor {cursor!r} is not valid") from exc
+
+
+def encode_position_cursor(doc: dict) -> str:
+    """A page cursor for a list ordered by position: the last (position, id) seen."""
+    value = [doc.get("position") or 0, doc["id"]]
+    return base64.b64encode(json.dumps({"o": "position", "v": value}, separators=(",", ":")).encode()).decode()
+
+
+def decode_position_cursor(cursor: str) -> tuple[int, int]:
+    """The (position, id) inside a cursor from `encode_position_cursor`; 400 when it is not one."""
+    try:
+        position, object_id = json.loads(base64.b64decode(cursor.encode()))["v"]
+        return int(position), int(object_id)
     except Exception as exc:  # noqa: BLE001 - any malformed cursor is the client's error
         raise bad_request("InvalidPaginationParameter", f"page cursor {cursor!r} is not valid") from exc
 
@@ -391,18 +409,22 @@ class SandboxApp:
         """One page in cursor (`page[size]`/`page[after]`/`page[before]`) or offset (`page`/`per_page`) form."""
         args = ctx.request.args
         present = lambda docs: [ctx.present(kind, d) for d in docs]  # noqa: E731
+        by_position = kind in POSITION_ORDERED_KINDS
         cursor_mode = any(k in args for k in ("page[size]", "page[after]", "page[before]"))
         if cursor_mode and style != "all":
             size = self._int_arg(args, "page[size]", MAX_PAGE_SIZE)
             if not 1 <= size <= MAX_PAGE_SIZE:
                 raise bad_request("InvalidPaginationParameter", f"page[size] must be between 1 and {MAX_PAGE_SIZE}")
-            after = decode_cursor(args["page[after]"]) if args.get("page[after]") else None
-            before = decode_cursor(args["page[before]"]) if args.get("page[before]") else None
-            docs = ctx.store.page(kind, after_id=after, before_id=before, limit=size + 1, where=where, params=params)
+            decode = decode_position_cursor if by_position else decode_cursor
+            encode = encode_position_cursor if by_position else (lambda doc: encode_cursor(doc["id"]))
+            after = decode(args["page[after]"]) if args.get("page[after]") else None
+            before = decode(args["page[before]"]) if args.get("page[before]") else None
+            docs = ctx.store.page(kind, after_id=after, before_id=before, limit=size + 1, where=where, params=params,
+                                  by_position=by_position)
             has_more = len(docs) > size
             docs = docs[1:] if (before is not None and has_more) else docs[:size]
-            first = encode_cursor(docs[0]["id"]) if docs else None
-            last = encode_cursor(docs[-1]["id"]) if docs else None
+            first = encode(docs[0]) if docs else None
+            last = encode(docs[-1]) if docs else None
             extra = [(k, v) for k, v in args.items(multi=True) if not k.startswith("page[")]
             return {
                 plural: present(docs),
@@ -413,7 +435,7 @@ class SandboxApp:
                 },
             }
         if style in ("all", "cursor_or_all") and "page" not in args and "per_page" not in args:
-            docs = list(ctx.store.iter(kind, where=where, params=params))
+            docs = list(ctx.store.iter(kind, where=where, params=params, by_position=by_position))
             return {plural: present(docs), "next_page": None, "previous_page": None, "count": len(docs)}
         page = self._int_arg(args, "page", 1)
         per_page = min(self._int_arg(args, "per_page", 100), 100)
@@ -423,7 +445,8 @@ class SandboxApp:
             raise bad_request("InvalidPaginationParameter",
                               f"Offset pagination is limited to the first {OFFSET_LIMIT} records; use cursor pagination (page[size])")
         total = ctx.store.count(kind, where=where, params=params)
-        docs = ctx.store.page(kind, offset=(page - 1) * per_page, limit=per_page, where=where, params=params)
+        docs = ctx.store.page(kind, offset=(page - 1) * per_page, limit=per_page, where=where, params=params,
+                              by_position=by_position)
         extra = [(k, v) for k, v in args.items(multi=True) if k not in ("page", "per_page")]
         return {
             plural: present(docs),
@@ -632,6 +655,8 @@ class SandboxApp:
             extra = set(item) - allowed
             if extra:
                 raise rules.invalid(plural, f"update_many only takes {', '.join(sorted(allowed))}; got {', '.join(sorted(extra))}")
+            if "position" in item and (not isinstance(item["position"], int) or isinstance(item["position"], bool)):
+                raise rules.invalid("position", f"position must be an integer, got {item['position']!r}")
         updated = []
         with ctx.store.transaction():
             docs = [self._get(ctx, kind, item.get("id")) for item in items]
@@ -678,6 +703,43 @@ class SandboxApp:
         if not isinstance(ids, list):
             raise bad_request("InvalidValue", "trigger_ids is required")
         return self._reorder(ctx, "trigger", [int(i) for i in ids])
+
+    def do_trigger_category_jobs(self, ctx: Ctx, body: Any) -> Response:
+        """`POST /trigger_categories/jobs` with `{"job": {"action": "patch", "items": {"trigger_categories":
+        [{id, position}], "triggers": [{id, position, category_id, active}]}}}`: all or nothing; answers
+        `{"status": "complete", "results": {...}}` (400 with `errors` when an item is invalid)."""
+        def refuse(detail: str) -> ApiError:
+            return ApiError(400, {"errors": [{"code": "InvalidBatchJob", "title": "Invalid job", "detail": detail}]})
+
+        job = body.get("job") if isinstance(body, dict) else None
+        if not isinstance(job, dict) or job.get("action") != "patch" or not isinstance(job.get("items"), dict):
+            raise refuse('the body must be {"job": {"action": "patch", "items": {...}}}')
+        items = job["items"]
+        allowed = {"trigger_categories": ({"id", "position"}, {"id", "position"}),
+                   "triggers": ({"id", "position", "category_id", "active"}, {"id"})}
+        if set(items) - set(allowed):
+            raise refuse(f"items takes only trigger_categories and triggers; got {', '.join(sorted(set(items) - set(allowed)))}")
+        results: dict[str, list[dict]] = {"trigger_categories": [], "triggers": []}
+        with ctx.store.transaction():
+            for group, kind in (("trigger_categories", "trigger_category"), ("triggers", "trigger")):
+                keys, required = allowed[group]
+                for item in items.get(group) or []:
+                    if not isinstance(item, dict) or set(item) - keys or required - set(item):
+                        raise refuse(f"each of {group} takes {', '.join(sorted(keys))} (required: "
+                                     f"{', '.join(sorted(required))}); got {item!r}")
+                    if "position" in item and (not isinstance(item["position"], int) or isinstance(item["position"], bool)):
+                        raise refuse(f"position must be an integer in {item!r}")
+                    doc = ctx.store.get(kind, item["id"]) if str(item["id"]).isdigit() else None
+                    if doc is None:
+                        raise refuse(f"{kind} {item['id']} does not exist")
+                    if "category_id" in item:
+                        if ctx.store.get("trigger_category", item["category_id"]) is None:
+                            raise refuse(f"trigger category {item['category_id']} does not exist")
+                        doc["category_id"] = int(item["category_id"])
+                    doc.update({k: item[k] for k in ("position", "active") if k in item})
+                    ctx.store.put(kind, doc)
+                    results[group].append(ctx.present(kind, doc))
+        return _json_response(200, {"status": "complete", "results": results})
 
     def _reorder(self, ctx: Ctx, kind: str, ids: list[int]) -> Response:
         with ctx.store.transaction():

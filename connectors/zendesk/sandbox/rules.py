@@ -171,6 +171,12 @@ def check_automation(conditions: dict, actions: list[dict]) -> None:
         )
 
 
+def next_position(store: Store, kind: str, first: int) -> int:
+    """Where Zendesk puts a new rule of `kind`: after the last one (at least `first`)."""
+    positions = [d.get("position") for d in store.all(kind)]
+    return max([first - 1] + [p for p in positions if isinstance(p, int)]) + 1
+
+
 def _default_category(store: Store) -> int:
     categories = sorted(store.all("trigger_category"), key=lambda c: (c.get("position", 0), c["id"]))
     if categories:
@@ -197,7 +203,7 @@ def build_trigger(payload: dict, existing: dict | None, store: Store) -> dict:
     doc.setdefault("active", True)
     doc.setdefault("description", None)
     doc.setdefault("default", False)
-    doc.setdefault("position", store.count("trigger") + 1)
+    doc.setdefault("position", next_position(store, "trigger", 1))
     doc["raw_title"] = doc["title"]
     return doc
 

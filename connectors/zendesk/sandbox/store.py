@@ -17,6 +17,8 @@ from typing import Any, Callable, Iterable, Iterator
 #: First id handed out per kind (Zendesk ids are large integers; ticket ids count from 1).
 FIRST_IDS = {"ticket": 1, "trigger_category": 10001}
 DEFAULT_FIRST_ID = 360000000001
+#: SQL for an object's `position` (missing = 0), for kinds Zendesk lists by position.
+POSITION_SQL = "coalesce(json_extract(data, '$.position'), 0)"
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS objects (
@@ -168,29 +170,37 @@ class Store:
         """Every object of `kind`, by id."""
         return list(self.iter(kind))
 
-    def iter(self, kind: str, *, where: str = "", params: tuple = ()) -> Iterator[dict]:
-        """Objects of `kind` by id, optionally filtered by an SQL expression over `data`."""
-        sql = "SELECT data FROM objects WHERE kind=?" + (f" AND ({where})" if where else "") + " ORDER BY id"
+    def iter(self, kind: str, *, where: str = "", params: tuple = (), by_position: bool = False) -> Iterator[dict]:
+        """Objects of `kind` by id (or by `position`, then id), optionally filtered by an SQL expression over `data`."""
+        sql = ("SELECT data FROM objects WHERE kind=?" + (f" AND ({where})" if where else "")
+               + " ORDER BY " + (f"{POSITION_SQL}, id" if by_position else "id"))
         with self._lock:
             rows = self._conn.execute(sql, (kind, *params)).fetchall()
         return (json.loads(r[0]) for r in rows)
 
-    def page(self, kind: str, *, after_id: int | None = None, before_id: int | None = None,
-             limit: int = 100, offset: int = 0, where: str = "", params: tuple = ()) -> list[dict]:
-        """One page of objects by id: after/before a cursor id, or at an offset."""
+    def page(self, kind: str, *, after_id: Any = None, before_id: Any = None,
+             limit: int = 100, offset: int = 0, where: str = "", params: tuple = (),
+             by_position: bool = False) -> list[dict]:
+        """One page of objects by id: after/before a cursor id, or at an offset.
+
+        With `by_position` the order is (`position`, id), as Zendesk lists triggers, automations
+        and views, and the cursors `after_id`/`before_id` are (position, id) pairs."""
         clauses, args = ["kind=?"], [kind]
         if where:
             clauses.append(f"({where})")
             args.extend(params)
+        key = f"({POSITION_SQL}, id)" if by_position else "id"
+        marks = "(?, ?)" if by_position else "?"
         if after_id is not None:
-            clauses.append("id>?")
-            args.append(after_id)
+            clauses.append(f"{key} > {marks}")
+            args.extend(after_id if by_position else [after_id])
         order = "ASC"
         if before_id is not None:
-            clauses.append("id<?")
-            args.append(before_id)
+            clauses.append(f"{key} < {marks}")
+            args.extend(before_id if by_position else [before_id])
             order = "DESC"
-        sql = f"SELECT data FROM objects WHERE {' AND '.join(clauses)} ORDER BY id {order} LIMIT ? OFFSET ?"
+        order_sql = f"{POSITION_SQL} {order}, id {order}" if by_position else f"id {order}"
+        sql = f"SELECT data FROM objects WHERE {' AND '.join(clauses)} ORDER BY {order_sql} LIMIT ? OFFSET ?"
         with self._lock:
             rows = self._conn.execute(sql, (*args, limit, offset)).fetchall()
         found = [json.loads(r[0]) for r in rows]

@@ -1,0 +1,229 @@
+"""Zendesk Support as a sync desk (`deskbook.sync.desk.SyncDesk`).
+
+Reads (all through `deskbook.http.DeskSession`, which owns retries and counts calls):
+
+- organizations: time-based incremental export `GET /api/v2/incremental/organizations`
+  (`start_time`, up to 1000 per page, `end_time` stored as the cursor, `end_of_stream`);
+  the contract end date and tier come from `organization_fields.<contract_end_field>` and
+  `.<tier_field>`; optional `organization_fields.locale` and `.contact_email` give the
+  language of the note and the requester (otherwise the playbook default locale and the
+  authenticated agent, i.e. the owner/admin, as Zendesk does when no requester is sent);
+- tickets: on a fresh ledger the cursor-based incremental export
+  `GET /api/v2/incremental/tickets/cursor` (the earliest solved/closed ticket per organization
+  is its first service date; tickets whose `external_id` is one of our keys are known-done
+  items); afterwards `GET /api/v2/search/export` for tickets solved since the last run;
+- `GET /api/v2/tickets?external_id=` looks one key up (only after an interrupted create);
+- groups once per run when something is created (owner group found by the ownership
+  marker `[deskbook:<playbook>:...<group key>]` or by name).
+
+Writes: `POST /api/v2/tickets` with `external_id` = key and `Idempotency-Key` = key, an
+internal (public: false) note, the job's group, tags and priority.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from datetime import datetime, timezone
+from collections import Counter
+from typing import Any, Iterator
+
+from deskbook.errors import DeskbookError
+from deskbook.http import CursorPaginator, DeskSession
+from deskbook.log import register_secret
+from deskbook.sync.desk import OrganizationPage, TaskDraft, TicketPage
+from deskbook.sync.schedule import Organization, parse_key
+
+log = logging.getLogger("deskbook.sync.zendesk")
+
+PAGE_SIZE = 1000
+#: Search is indexed with a delay: look back this much further than the last scan.
+SEARCH_MARGIN_SECONDS = 3600
+
+
+class ZendeskSyncDesk:
+    """Zendesk implementation of the sync desk interface."""
+
+    name = "zendesk"
+
+    def __init__(self, url: str, session: Any, *, contract_end_field: str = "contract_end_date",
+                 tier_field: str = "customer_tier", playbook_name: str = "standard-service"):
+        self.url = url.rstrip("/")
+        self.session = session
+        self.contract_end_field = contract_end_field
+        self.tier_field = tier_field
+        self.playbook_name = playbook_name
+        self._groups: list[dict] | None = None
+        self._missing_groups: set[str] = set()
+
+    @property
+    def calls(self) -> Counter:
+        """Requests made, by endpoint (the session counts them)."""
+        return getattr(self.session, "calls", Counter())
+
+    # ------------------------------------------------------------ HTTP
+
+    def _get(self, path: str, params: dict[str, Any]) -> dict:
+        return self.session.get_json(path, params=params)
+
+    # ------------------------------------------------------------ exports
+
+    def organization_pages(self, cursor: str | None) -> Iterator[OrganizationPage]:
+        """Organizations changed since the stored `end_time` (all from 0 the first time)."""
+        start_time = int(cursor) if cursor else 0
+        while True:
+            data = self._get("/api/v2/incremental/organizations.json", {"start_time": start_time, "per_page": PAGE_SIZE})
+            orgs, deleted = [], []
+            for raw in data.get("organizations") or []:
+                if raw.get("deleted_at"):
+                    deleted.append(int(raw["id"]))
+                else:
+                    orgs.append(self._organization(raw))
+            end_time = data.get("end_time") or start_time
+            yield OrganizationPage(orgs, deleted, str(end_time))
+            if data.get("end_of_stream", True) or not data.get("next_page"):
+                return
+            if int(end_time) <= start_time:  # a full page within one second: the export cannot move on
+                log.warning("organization export did not advance past start_time %s; continuing next run", start_time)
+                return
+            start_time = int(end_time)
+
+    def _organization(self, raw: dict) -> Organization:
+        fields = raw.get("organization_fields") or {}
+
+        def text(value):
+            return None if value is None or value == "" else str(value)
+
+        return Organization(
+            id=int(raw["id"]),
+            name=raw.get("name") or "",
+            contract_end_date=text(fields.get(self.contract_end_field)),
+            tier=text(fields.get(self.tier_field)),
+            locale=text(fields.get("locale")),
+            contact_email=text(fields.get("contact_email")),
+        )
+
+    def ticket_pages(self, cursor: str | None) -> Iterator[TicketPage]:
+        """Tickets that tell first-service dates (and, on a fresh ledger, our own tasks).
+
+        - no cursor (fresh or lost ledger): the whole cursor-based incremental ticket export,
+          which also finds every task we created before (external_id = our key);
+          intermediate pages store `export:<after_cursor>` so a killed scan resumes;
+        - `since:<epoch>` (every later run): only solved/closed tickets updated since then,
+          through the search export. The incremental export would also page through every
+          task the previous run created, which is most of the traffic at scale; tasks we
+          create are recorded in the ledger directly (and looked up after a crash).
+        """
+        scan_started = int(time.time())
+        if cursor and cursor.startswith("since:"):
+            yield from self._solved_since(int(cursor.split(":", 1)[1]), scan_started)
+            return
+        params: dict[str, Any] = {"cursor": cursor.split(":", 1)[1]} if cursor else {"start_time": 0}
+        params["per_page"] = PAGE_SIZE
+        while True:
+            data = self._get("/api/v2/incremental/tickets/cursor.json", params)
+            first_service, ours = self._reduce(data.get("tickets") or [])
+            after = data.get("after_cursor")
+            done = data.get("end_of_stream", True) or not after
+            yield TicketPage(first_service, ours, f"since:{scan_started}" if done else f"export:{after}")
+            if done:
+                return
+            params = {"cursor": after, "per_page": PAGE_SIZE}
+
+    def _solved_since(self, since: int, scan_started: int) -> Iterator[TicketPage]:
+        stamp = datetime.fromtimestamp(since - SEARCH_MARGIN_SECONDS, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        params: dict[str, Any] = {"query": f"type:ticket status>=solved updated>={stamp}", "filter[type]": "ticket",
+                                  "page[size]": PAGE_SIZE}
+        while True:
+            data = self._get("/api/v2/search/export.json", params)
+            first_service, ours = self._reduce(data.get("results") or [])
+            meta = data.get("meta") or {}
+            more = bool(meta.get("has_more") and meta.get("after_cursor"))
+            yield TicketPage(first_service, ours, f"since:{since}" if more else f"since:{scan_started}")
+            if not more:
+                return
+            params = {**params, "page[after]": meta["after_cursor"]}
+
+    @staticmethod
+    def _reduce(tickets: list[dict]) -> tuple[list[tuple[int, str]], list[tuple[str, int]]]:
+        """(organization id, first-service day) of solved tickets; (key, id) of our own tasks."""
+        first_service, ours = [], []
+        for ticket in tickets:
+            key = ticket.get("external_id") or ""
+            if key.startswith("deskbook:") and parse_key(key):
+                if ticket.get("status") != "deleted":
+                    ours.append((key, int(ticket["id"])))
+                continue
+            org_id = ticket.get("organization_id")
+            if org_id and ticket.get("status") in ("solved", "closed"):
+                day = str(ticket.get("solved_at") or ticket.get("updated_at") or ticket.get("created_at") or "")[:10]
+                if day:
+                    first_service.append((int(org_id), day))
+        return first_service, ours
+
+    # ------------------------------------------------------------ tasks
+
+    def find_task(self, key: str) -> int | None:
+        """The lowest ticket id with external_id `key`, or None."""
+        data = self._get("/api/v2/tickets.json", {"external_id": key})
+        ids = [int(t["id"]) for t in data.get("tickets") or [] if t.get("external_id") == key and t.get("status") != "deleted"]
+        return min(ids) if ids else None
+
+    def create_task(self, draft: TaskDraft) -> tuple[int, bool]:
+        """POST the ticket with external_id and Idempotency-Key = the item key."""
+        ticket: dict[str, Any] = {
+            "subject": draft.subject,
+            "comment": {"body": draft.note, "public": False},
+            "external_id": draft.key,
+            "organization_id": draft.organization_id,
+            "tags": list(draft.tags),
+            "priority": draft.priority,
+        }
+        group_id = self.group_id(draft.group_key, draft.group_name)
+        if group_id is not None:
+            ticket["group_id"] = group_id
+        if draft.requester_email:
+            ticket["requester"] = {"email": draft.requester_email, "name": draft.requester_name or draft.requester_email}
+        response = self.session.request("POST", "/api/v2/tickets.json", json={"ticket": ticket},
+                                        headers={"Idempotency-Key": draft.key}, label=f"sync task {draft.key}")
+        replayed = response.headers.get("x-idempotency-lookup", "").lower() == "hit"
+        return int(response.json()["ticket"]["id"]), replayed
+
+    def group_id(self, group_key: str | None, group_name: str | None) -> int | None:
+        """The Zendesk id of the job's owner group (by ownership marker, then by name); None with a warning."""
+        if not group_key and not group_name:
+            return None
+        if self._groups is None:
+            self._groups = list(CursorPaginator(100).iter_items(self.session, "/api/v2/groups.json", "groups"))
+        for group in self._groups:
+            description = group.get("description") or ""
+            if group_key and f"[deskbook:{self.playbook_name}:{group_key}]" in description:
+                return int(group["id"])
+        for group in self._groups:
+            if group_name and group.get("name") == group_name:
+                return int(group["id"])
+        label = group_key or group_name
+        if label not in self._missing_groups:
+            self._missing_groups.add(label)
+            log.warning("group %r is not in Zendesk; tasks stay unassigned (run `deskbook apply` first)", label)
+        return None
+
+def connect(url: str | None, email: str | None, token: str | None, *, session_options: dict | None = None,
+            **options: Any) -> ZendeskSyncDesk:
+    """A ZendeskSyncDesk from explicit values or ZENDESK_URL / ZENDESK_EMAIL / ZENDESK_API_TOKEN."""
+    url = url or os.environ.get("ZENDESK_URL")
+    email = email or os.environ.get("ZENDESK_EMAIL")
+    token = token or os.environ.get("ZENDESK_API_TOKEN")
+    missing = [name for name, value in (("--url/ZENDESK_URL", url), ("--email/ZENDESK_EMAIL", email),
+                                        ("--token/ZENDESK_API_TOKEN", token)) if not value]
+    if missing:
+        raise DeskbookError("Zendesk connection is incomplete: missing " + ", ".join(missing),
+                            hint="pass the flags or set the environment variables")
+    register_secret(token)
+    return ZendeskSyncDesk(url, make_session(url, email, token, **(session_options or {})), **options)
+
+
+def make_session(url: str, email: str, token: str, **session_options: Any) -> DeskSession:
+    """The shared DeskSession (retry policy, call counts) authenticated as `email/token`."""
+    return DeskSession(url, auth=(f"{email}/token", token), **session_options)
