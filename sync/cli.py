@@ -1,5 +1,106 @@
-"""Commands of deskbook.sync (registered into the main parser by deskbook.cli)."""
+"""`deskbook sync run|serve` (registered into the main parser by deskbook.cli)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from datetime import date
+from pathlib import Path
+
+from deskbook.errors import DeskbookError, ExitCode
+
+log = logging.getLogger("deskbook.sync")
+
+DESKS = ("zendesk",)
 
 
 def register(subparsers) -> None:
-    """Add this package's sub-commands to the `deskbook` parser."""
+    """Add `deskbook sync run` and `deskbook sync serve`."""
+    parser = subparsers.add_parser("sync", help="scheduled relationship work: renewals, callbacks, follow-ups")
+    commands = parser.add_subparsers(dest="sync_command", metavar="SUBCOMMAND", required=True)
+
+    run = commands.add_parser("run", help="run the sync jobs once and print the report")
+    _common(run)
+    run.add_argument("--job", default="all", choices=("renewals", "callbacks", "followups", "all"))
+    run.add_argument("--as-of", type=_date_arg, help="run as of this date (YYYY-MM-DD; default today)")
+    run.add_argument("--dry-run", action="store_true", help="report what would be created; create nothing in the desk (the local index is still refreshed)")
+    run.add_argument("--json", action="store_true", help="print the report as JSON on stdout")
+    run.set_defaults(func=cmd_run)
+
+    serve = commands.add_parser("serve", help="run the jobs daily at the playbook's time (and once at start)")
+    _common(serve)
+    serve.add_argument("--interval-seconds", type=float, help="run every N seconds instead of daily (tests, demos)")
+    serve.set_defaults(func=cmd_serve)
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--desk", default="zendesk", choices=DESKS)
+    parser.add_argument("--playbook", help="playbook file or name (default: the shipped standard-service)")
+    parser.add_argument("--url", help="desk base URL (env ZENDESK_URL)")
+    parser.add_argument("--email", help="agent email (env ZENDESK_EMAIL)")
+    parser.add_argument("--token", help="API token (env ZENDESK_API_TOKEN)")
+    parser.add_argument("--ledger", help="ledger file (default: one per desk under $DESKBOOK_HOME)")
+
+
+def _date_arg(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date YYYY-MM-DD") from None
+
+
+def _open(args: argparse.Namespace):
+    """(settings, desk factory, ledger path) for the arguments."""
+    from deskbook.connectors.zendesk.sync_desk import connect
+    from deskbook.sync.jobs import load_settings
+    from deskbook.sync.ledger import ledger_path_for
+
+    settings = load_settings(args.playbook)
+
+    def make_desk():
+        return connect(args.url, args.email, args.token, contract_end_field=settings.contract_end_field,
+                       tier_field=settings.tier_field, playbook_name=settings.playbook_name)
+
+    desk = make_desk()
+    ledger_path = Path(args.ledger) if args.ledger else ledger_path_for(args.desk, desk.url)
+    return settings, desk, make_desk, ledger_path
+
+
+def cmd_run(args: argparse.Namespace) -> ExitCode:
+    """`deskbook sync run`: one run; exit 0 when nothing failed."""
+    from deskbook.sync.jobs import selected_jobs
+    from deskbook.sync.ledger import Ledger
+    from deskbook.sync.lock import LedgerLock
+    from deskbook.sync.runner import run_jobs
+
+    jobs = selected_jobs(args.job)
+    settings, desk, _, ledger_path = _open(args)
+    with LedgerLock(ledger_path):
+        ledger = Ledger(ledger_path)
+        try:
+            report = run_jobs(desk, ledger, settings, jobs=jobs, as_of=args.as_of, dry_run=args.dry_run)
+        finally:
+            ledger.close()
+    if args.json:
+        json.dump(report.to_json(), sys.stdout, indent=2, ensure_ascii=False)
+        sys.stdout.write("\n")
+    else:
+        print(report.text())
+    return ExitCode.OK if report.failed == 0 else ExitCode.ERROR
+
+
+def cmd_serve(args: argparse.Namespace) -> ExitCode:
+    """`deskbook sync serve`: schedule the jobs until SIGTERM."""
+    from deskbook.sync.ledger import Ledger
+    from deskbook.sync.lock import LedgerLock
+    from deskbook.sync.serve import SyncService
+
+    settings, _, make_desk, ledger_path = _open(args)
+    if args.interval_seconds is not None and args.interval_seconds <= 0:
+        raise DeskbookError("--interval-seconds must be positive")
+    with LedgerLock(ledger_path):
+        service = SyncService(lambda: (make_desk(), Ledger(ledger_path)), settings,
+                              interval_seconds=args.interval_seconds)
+        return ExitCode(service.serve())

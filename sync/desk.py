@@ -1,0 +1,70 @@
+"""The desk interface the sync jobs use; one implementation per desk (Zendesk first).
+
+A desk streams its organizations and tickets as export pages (each page carries the cursor
+to store once the page is applied), finds a task by its key, and creates a task with the key
+as desk-side idempotency key. Nothing here talks HTTP.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Iterator, Protocol
+
+from deskbook.sync.schedule import Organization
+
+
+@dataclass(frozen=True)
+class OrganizationPage:
+    """One page of the organization export."""
+
+    organizations: list[Organization]
+    deleted_ids: list[int]
+    cursor: str  # what to store to continue after this page
+
+
+@dataclass(frozen=True)
+class TicketPage:
+    """One page of the ticket export, already reduced to what the jobs need."""
+
+    first_service: list[tuple[int, str]]  # (organization id, YYYY-MM-DD of a solved ticket)
+    our_items: list[tuple[str, int]]  # (item key found as external_id, ticket id)
+    cursor: str
+
+
+@dataclass(frozen=True)
+class TaskDraft:
+    """A task (ticket) to create for one due item."""
+
+    key: str  # external_id and Idempotency-Key
+    job: str
+    organization_id: int
+    subject: str
+    note: str  # internal (non-public) note
+    group_name: str | None
+    group_key: str | None
+    tags: tuple[str, ...] = ()
+    priority: str = "normal"
+    requester_email: str | None = None
+    requester_name: str | None = None
+    fields: dict = field(default_factory=dict)  # playbook field key -> value
+
+
+class SyncDesk(Protocol):
+    """What a desk offers the sync jobs."""
+
+    name: str
+    url: str
+    calls: Counter  # "METHOD /path" -> count, read by reports and benchmarks
+
+    def organization_pages(self, cursor: str | None) -> Iterator[OrganizationPage]:
+        """Organizations changed since `cursor` (all when None), page by page."""
+
+    def ticket_pages(self, cursor: str | None) -> Iterator[TicketPage]:
+        """Tickets changed since `cursor` (all when None), page by page."""
+
+    def find_task(self, key: str) -> int | None:
+        """The id of the task whose external key is `key`, or None."""
+
+    def create_task(self, draft: TaskDraft) -> tuple[int, bool]:
+        """Create the task (idempotent on `draft.key`): (ticket id, True when the desk replayed an earlier create)."""

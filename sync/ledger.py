@@ -1,0 +1,206 @@
+"""The embedded ledger: what was created, the local organization index, export cursors.
+
+One SQLite file (WAL) per desk under `$DESKBOOK_HOME` (default `$XDG_DATA_HOME/deskbook`,
+i.e. `~/.local/share/deskbook`). Tables:
+
+- `items`: key → ticket id; `state` is `pending` (intent written before the create call)
+  or `done`. A pending row after a crash means "look the key up in the desk before creating".
+- `orgs`: the index of organizations (contract end date, tier, first service, name, locale,
+  contact) kept current from the desk's incremental exports, so a daily run reads only changes.
+- `cursors`: export cursors / start times, committed in the same transaction as the page
+  they follow, so a run killed mid-scan resumes where it stopped.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import sqlite3
+import time
+from pathlib import Path
+from typing import Iterable, Iterator
+
+from deskbook.errors import DeskbookError
+from deskbook.sync.schedule import Organization, parse_key
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS items (
+    key TEXT PRIMARY KEY,
+    job TEXT NOT NULL,
+    organization_id INTEGER NOT NULL,
+    period TEXT NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ('pending', 'done')),
+    ticket_id INTEGER,
+    created_at REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS orgs (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL DEFAULT '',
+    contract_end_date TEXT,
+    tier TEXT,
+    first_service_date TEXT,
+    locale TEXT,
+    contact_email TEXT
+);
+CREATE TABLE IF NOT EXISTS first_service (
+    organization_id INTEGER PRIMARY KEY,
+    day TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS cursors (
+    name TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+"""
+
+
+def deskbook_home() -> Path:
+    """`$DESKBOOK_HOME`, else `$XDG_DATA_HOME/deskbook`, else `~/.local/share/deskbook`."""
+    if os.environ.get("DESKBOOK_HOME"):
+        return Path(os.environ["DESKBOOK_HOME"]).expanduser()
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base).expanduser() / "deskbook"
+
+
+def ledger_path_for(desk: str, url: str, home: Path | None = None) -> Path:
+    """The ledger file for one desk instance: `<home>/sync-<desk>-<host>-<hash>.sqlite`."""
+    host = re.sub(r"[^A-Za-z0-9.-]+", "_", url.split("://", 1)[-1].split("/", 1)[0]) or "desk"
+    digest = hashlib.sha256(url.rstrip("/").encode()).hexdigest()[:8]
+    return (home or deskbook_home()) / f"sync-{desk}-{host}-{digest}.sqlite"
+
+
+class Ledger:
+    """SQLite ledger; one instance per thread (SQLite connections are not shared)."""
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA synchronous=NORMAL")
+            self.db.executescript(SCHEMA)
+        except (OSError, sqlite3.DatabaseError) as exc:
+            raise DeskbookError(f"cannot open the sync ledger: {exc}", where=str(self.path),
+                                hint="check the path and permissions, or set DESKBOOK_HOME") from None
+
+    def close(self) -> None:
+        """Close the connection."""
+        self.db.close()
+
+    # ------------------------------------------------------------ items
+
+    def item_state(self, key: str) -> tuple[str, int | None] | None:
+        """(state, ticket id) of `key`, or None when the ledger never saw it."""
+        row = self.db.execute("SELECT state, ticket_id FROM items WHERE key = ?", (key,)).fetchone()
+        return (row[0], row[1]) if row else None
+
+    def mark_pending(self, key: str, job: str, organization_id: int, period: str) -> None:
+        """Record the intent to create `key` (committed before the desk is called)."""
+        self.db.execute(
+            "INSERT OR IGNORE INTO items(key, job, organization_id, period, state, created_at) VALUES (?,?,?,?,?,?)",
+            (key, job, organization_id, period, "pending", time.time()),
+        )
+
+    def mark_done(self, key: str, job: str, organization_id: int, period: str, ticket_id: int | None) -> None:
+        """Record that the desk holds `key` as ticket `ticket_id`."""
+        self.db.execute(
+            "INSERT INTO items(key, job, organization_id, period, state, ticket_id, created_at) VALUES (?,?,?,?,?,?,?) "
+            "ON CONFLICT(key) DO UPDATE SET state='done', ticket_id=excluded.ticket_id",
+            (key, job, organization_id, period, "done", ticket_id, time.time()),
+        )
+
+    def done_keys(self, job: str | None = None) -> set[str]:
+        """Keys recorded as done (tests and reports)."""
+        sql, args = "SELECT key FROM items WHERE state='done'", ()
+        if job:
+            sql, args = sql + " AND job = ?", (job,)
+        return {row[0] for row in self.db.execute(sql, args)}
+
+    # ------------------------------------------------------------ organizations
+
+    def upsert_organizations(self, orgs: Iterable[Organization], deleted_ids: Iterable[int], cursor: tuple[str, str] | None) -> None:
+        """Apply one export page (and its cursor) in one transaction."""
+        with self.transaction():
+            self.db.executemany(
+                "INSERT INTO orgs(id, name, contract_end_date, tier, locale, contact_email) VALUES (?,?,?,?,?,?) "
+                "ON CONFLICT(id) DO UPDATE SET name=excluded.name, contract_end_date=excluded.contract_end_date, "
+                "tier=excluded.tier, locale=excluded.locale, contact_email=excluded.contact_email",
+                ((o.id, o.name, o.contract_end_date, o.tier, o.locale, o.contact_email) for o in orgs),
+            )
+            self.db.executemany("DELETE FROM orgs WHERE id = ?", ((i,) for i in deleted_ids))
+            if cursor:
+                self._set_cursor(*cursor)
+
+    def record_tickets(self, first_service: Iterable[tuple[int, str]], done: Iterable[tuple[str, int]],
+                       cursor: tuple[str, str] | None) -> None:
+        """Apply one ticket export page: first-service dates (earliest wins), our own tickets, cursor."""
+        with self.transaction():
+            self.db.executemany(
+                "INSERT INTO first_service(organization_id, day) VALUES (?, ?) "
+                "ON CONFLICT(organization_id) DO UPDATE SET day=min(day, excluded.day)",
+                first_service,
+            )
+            for key, ticket_id in done:
+                parsed = parse_key(key)
+                if parsed:
+                    self.mark_done(key, parsed[0], parsed[1], parsed[2], ticket_id)
+            if cursor:
+                self._set_cursor(*cursor)
+
+    def iter_organizations(self, batch: int = 2000) -> Iterator[Organization]:
+        """Every indexed organization, streamed in id order."""
+        last = -1
+        while True:
+            rows = self.db.execute(
+                "SELECT o.id, o.name, o.contract_end_date, o.tier, f.day, o.locale, o.contact_email "
+                "FROM orgs o LEFT JOIN first_service f ON f.organization_id = o.id WHERE o.id > ? ORDER BY o.id LIMIT ?",
+                (last, batch),
+            ).fetchall()
+            if not rows:
+                return
+            for row in rows:
+                yield Organization(*row)
+            last = rows[-1][0]
+
+    def organization(self, organization_id: int) -> Organization | None:
+        """One indexed organization."""
+        row = self.db.execute(
+            "SELECT o.id, o.name, o.contract_end_date, o.tier, f.day, o.locale, o.contact_email "
+            "FROM orgs o LEFT JOIN first_service f ON f.organization_id = o.id WHERE o.id = ?",
+            (organization_id,),
+        ).fetchone()
+        return Organization(*row) if row else None
+
+    def organization_count(self) -> int:
+        """How many organizations the index holds."""
+        return self.db.execute("SELECT count(*) FROM orgs").fetchone()[0]
+
+    # ------------------------------------------------------------ cursors
+
+    def cursor(self, name: str) -> str | None:
+        """A stored export cursor / start time."""
+        row = self.db.execute("SELECT value FROM cursors WHERE name = ?", (name,)).fetchone()
+        return row[0] if row else None
+
+    def _set_cursor(self, name: str, value: str) -> None:
+        self.db.execute(
+            "INSERT INTO cursors(name, value) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value=excluded.value",
+            (name, value),
+        )
+
+    def transaction(self):
+        """`with ledger.transaction():` — BEGIN IMMEDIATE … COMMIT (ROLLBACK on error)."""
+        return _Transaction(self.db)
+
+
+class _Transaction:
+    def __init__(self, db: sqlite3.Connection):
+        self.db = db
+
+    def __enter__(self):
+        self.db.execute("BEGIN IMMEDIATE")
+        return self.db
+
+    def __exit__(self, exc_type, *rest):
+        self.db.execute("ROLLBACK" if exc_type else "COMMIT")

@@ -1,0 +1,208 @@
+"""One sync run: refresh the local index from the desk's exports, then create what is due.
+
+Exactly once, level-triggered:
+
+1. The organization and ticket exports are read incrementally from the stored cursors;
+   each page and its cursor are committed together. The ticket export also reports every
+   ticket whose `external_id` is one of our keys, so a lost or fresh ledger learns what the
+   desk already holds before anything is created.
+2. For each due item: `done` in the ledger → already done. Otherwise a `pending` intent is
+   committed *before* the create call; a `pending` row left by a killed run is looked up in
+   the desk by external_id first. The create itself carries `Idempotency-Key` = the key, so
+   a retried or replayed request never makes a second ticket.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import threading
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any, Iterable
+
+from deskbook.errors import DeskbookError
+from deskbook.sync.desk import SyncDesk
+from deskbook.sync.jobs import SyncSettings, draft_task
+from deskbook.sync.ledger import Ledger
+from deskbook.sync.schedule import JOBS, due_for
+
+log = logging.getLogger("deskbook.sync")
+
+#: How many skip reasons a report lists per job (all are counted).
+MAX_REASONS = 20
+
+
+@dataclass
+class JobReport:
+    """Counts for one job."""
+
+    created: int = 0
+    already_done: int = 0
+    skipped: int = 0
+    failed: int = 0
+    would_create: int = 0
+    skip_reasons: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict:
+        """Plain dict for `--json`."""
+        return {
+            "created": self.created,
+            "already_done": self.already_done,
+            "skipped": self.skipped,
+            "failed": self.failed,
+            "would_create": self.would_create,
+            "skip_reasons": self.skip_reasons,
+            "errors": self.errors,
+        }
+
+
+@dataclass
+class SyncReport:
+    """The result of one run."""
+
+    as_of: date
+    dry_run: bool
+    jobs: dict[str, JobReport]
+    organizations: int = 0
+    requests: dict[str, int] = field(default_factory=dict)
+    interrupted: bool = False
+
+    @property
+    def failed(self) -> int:
+        """Failures over all jobs."""
+        return sum(j.failed for j in self.jobs.values())
+
+    def to_json(self) -> dict:
+        """Plain dict for `--json`."""
+        return {
+            "as_of": self.as_of.isoformat(),
+            "dry_run": self.dry_run,
+            "organizations": self.organizations,
+            "interrupted": self.interrupted,
+            "jobs": {name: job.to_json() for name, job in self.jobs.items()},
+            "requests": self.requests,
+        }
+
+    def text(self) -> str:
+        """Human-readable summary, one line per job."""
+        lines = [f"sync as of {self.as_of.isoformat()}{' (dry run)' if self.dry_run else ''}: {self.organizations} organizations"]
+        for name, job in self.jobs.items():
+            made = f"would create {job.would_create}" if self.dry_run else f"created {job.created}"
+            lines.append(f"  {name}: {made}, already done {job.already_done}, skipped {job.skipped}, failed {job.failed}")
+            lines += [f"    skipped: {reason}" for reason in job.skip_reasons]
+            lines += [f"    failed: {error}" for error in job.errors]
+        if self.interrupted:
+            lines.append("  interrupted: stopped before the end; the next run continues")
+        return "\n".join(lines)
+
+
+_index_lock = threading.Lock()
+
+
+def _progress(total_hint: str):
+    """A tqdm bar on a terminal, None otherwise (plain log lines then)."""
+    if not sys.stderr.isatty():
+        return None
+    from tqdm import tqdm
+
+    return tqdm(desc=total_hint, unit="page", file=sys.stderr, leave=False)
+
+
+def refresh_index(desk: SyncDesk, ledger: Ledger) -> None:
+    """Bring the ledger's organization index and our-ticket knowledge up to date (incremental)."""
+    with _index_lock:
+        for name, pages, apply in (
+            ("organizations", desk.organization_pages,
+             lambda p: ledger.upsert_organizations(p.organizations, p.deleted_ids, ("organizations", p.cursor))),
+            ("tickets", desk.ticket_pages,
+             lambda p: ledger.record_tickets(p.first_service, p.our_items, ("tickets", p.cursor))),
+        ):
+            bar = _progress(f"reading {name}")
+            count = 0
+            for page in pages(ledger.cursor(name)):
+                apply(page)
+                count += 1
+                if bar is not None:
+                    bar.update(1)
+                elif count % 10 == 0:
+                    log.info("read %d pages of %s", count, name)
+            if bar is not None:
+                bar.close()
+            log.debug("%s export: %d page(s)", name, count)
+
+
+def run_jobs(
+    desk: SyncDesk,
+    ledger: Ledger,
+    settings: SyncSettings,
+    library: Any = None,
+    *,
+    jobs: Iterable[str] = JOBS,
+    as_of: date | None = None,
+    dry_run: bool = False,
+    stop: threading.Event | None = None,
+    refresh: bool = True,
+) -> SyncReport:
+    """Run the given jobs once against `desk`, recording in `ledger`; returns the report."""
+    if library is None:
+        from deskbook.scripts_library import load_library
+
+        library = load_library()
+    jobs = tuple(jobs)
+    as_of = as_of or date.today()
+    report = SyncReport(as_of=as_of, dry_run=dry_run, jobs={name: JobReport() for name in jobs})
+    if refresh:
+        refresh_index(desk, ledger)
+    report.organizations = ledger.organization_count()
+    for org in ledger.iter_organizations():
+        if stop is not None and stop.is_set():
+            report.interrupted = True
+            break
+        items, skips = due_for(org, as_of, settings.schedule, jobs)
+        for skip in skips:
+            job = report.jobs[skip.job]
+            job.skipped += 1
+            if len(job.skip_reasons) < MAX_REASONS:
+                job.skip_reasons.append(skip.reason)
+            log.warning("%s: skipped %s", skip.job, skip.reason)
+        for item in items:
+            _settle(item, org, desk, ledger, settings, library, report.jobs[item.job], dry_run)
+    report.requests = dict(sorted(desk.calls.items()))
+    for name, job in report.jobs.items():
+        log.info("%s: created %d, already done %d, skipped %d, failed %d%s", name, job.created,
+                 job.already_done, job.skipped, job.failed, f", would create {job.would_create}" if dry_run else "")
+    return report
+
+
+def _settle(item, org, desk, ledger, settings, library, job_report: JobReport, dry_run: bool) -> None:
+    """Make sure `item` exists exactly once in the desk."""
+    state = ledger.item_state(item.key)
+    if state and state[0] == "done":
+        job_report.already_done += 1
+        return
+    if dry_run:
+        job_report.would_create += 1
+        return
+    try:
+        if state and state[0] == "pending":  # a run died around the create call: ask the desk
+            ticket_id = desk.find_task(item.key)
+            if ticket_id is not None:
+                ledger.mark_done(item.key, item.job, item.organization_id, item.period, ticket_id)
+                job_report.already_done += 1
+                return
+        draft = draft_task(item, org, settings, library)
+        ledger.mark_pending(item.key, item.job, item.organization_id, item.period)
+        ticket_id, replayed = desk.create_task(draft)
+        ledger.mark_done(item.key, item.job, item.organization_id, item.period, ticket_id)
+        if replayed:
+            job_report.already_done += 1
+        else:
+            job_report.created += 1
+            log.info("%s: created ticket %s for %s", item.job, ticket_id, item.key)
+    except (DeskbookError, OSError) as exc:
+        job_report.failed += 1
+        if len(job_report.errors) < MAX_REASONS:
+            job_report.errors.append(f"{item.key}: {exc}")
+        log.warning("%s: could not create %s: %s", item.job, item.key, exc)

@@ -1,0 +1,320 @@
+"""Sync jobs against the Zendesk sandbox: exactly once through runs, lost ledgers, kills and faults."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+import requests
+
+from deskbook.connectors.zendesk.sandbox import running_sandbox
+from deskbook.connectors.zendesk.sandbox.rules import build_organization_field
+from deskbook.connectors.zendesk.sandbox.seed import ensure_seed_fields
+from deskbook.connectors.zendesk.sandbox.store import iso
+from deskbook.connectors.zendesk.sync_desk import connect
+from deskbook.errors import DeskbookError
+from deskbook.sync.jobs import JobSettings, SyncSettings
+from deskbook.sync.ledger import Ledger
+from deskbook.sync.lock import LedgerLock
+from deskbook.sync.runner import run_jobs
+from deskbook.sync.schedule import Organization, due_for
+from deskbook.sync.serve import SyncService
+
+REPO = Path(__file__).resolve().parents[1]
+NO_LIMITS = {"account": 10**9, "incremental": 10**9, "search_export": 10**9}
+AS_OF = date(2026, 6, 5)
+
+#: (name, contract end, tier, locale, contact email, first solved ticket day)
+ORGS = [
+    ("Northwind", "2026-06-30", "key", "en", None, None),
+    ("Contoso", "2027-01-01", "regular", "zh-CN", "li@contoso.example", None),
+    ("Fabrikam", "2026-07-01", "new", None, None, "2026-06-03"),
+    ("Tailspin", None, "new", "en", None, "2026-05-20"),
+    ("Broken", "31.12.2026", "gold", None, None, None),
+    ("Litware", "2026-09-15", "key", "en", None, None),
+    ("Adatum", "2026-12-20", "regular", "en", None, None),
+    ("Proseware", "2027-03-01", "new", "en", None, "2026-08-01"),
+]
+
+SETTINGS = SyncSettings(
+    default_locale="en",
+    jobs={
+        "renewals": JobSettings("renewals", "sales", {"en": "Sales"}, "renewal_reminder", ("renewal",), "high"),
+        "callbacks": JobSettings("callbacks", "service", {"en": "Service"}, "periodic_callback", ("callback",)),
+        "followups": JobSettings("followups", "service", {"en": "Service"}, "new_customer_followup", ("followup",)),
+    },
+)
+
+
+def seed(store, group_names=("Sales", "Service")) -> list[Organization]:
+    """Create the known organizations (bypassing validation for the broken one), groups, solved tickets."""
+    ensure_seed_fields(store)
+    for key in ("locale", "contact_email"):
+        store.insert("organization_field", build_organization_field({"key": key, "title": key, "type": "text"}, None, store))
+    for name in group_names:
+        store.insert("group", {"name": name, "description": "", "is_public": True, "default": False, "deleted": False})
+    now = int(store.now())
+    docs = []
+    for n, (name, end, tier, locale, contact, _) in enumerate(ORGS):
+        stamp = iso(now - 1000 + n)
+        docs.append({"name": name, "tags": [], "created_at": stamp, "updated_at": stamp, "external_id": None,
+                     "organization_fields": {"contract_end_date": end, "customer_tier": tier, "locale": locale,
+                                             "contact_email": contact}})
+    created = store.insert_many("organization", docs)
+    orgs = []
+    for doc, (name, end, tier, locale, contact, first) in zip(created, ORGS):
+        if first:
+            store.add_ticket(organization_id=doc["id"], status="solved", subject="first service",
+                             created_at=first + "T08:00:00Z", updated_at=first + "T09:00:00Z")
+        orgs.append(Organization(doc["id"], name, end, tier, first, locale, contact))
+    return orgs
+
+
+def expected_keys(orgs, settings, days) -> set[str]:
+    """Union of the keys due on each of `days` (pure schedule logic)."""
+    keys = set()
+    for day in days:
+        for org in orgs:
+            keys |= {item.key for item in due_for(org, day, settings.schedule)[0]}
+    return keys
+
+
+def desk_keys(store) -> Counter:
+    """external_id → number of tickets carrying it (our keys only)."""
+    return Counter(t["external_id"] for t in store.all("ticket") if (t.get("external_id") or "").startswith("deskbook:"))
+
+
+@pytest.fixture
+def sandbox():
+    with running_sandbox(rate_limits=NO_LIMITS) as handle:
+        handle.orgs = seed(handle.store)
+        yield handle
+
+
+def run_once(handle, ledger_path, as_of=AS_OF, settings=SETTINGS, **session_options):
+    desk = connect(handle.url, handle.email, handle.token, session_options=session_options or None)
+    ledger = Ledger(ledger_path)
+    try:
+        return run_jobs(desk, ledger, settings, as_of=as_of), desk
+    finally:
+        ledger.close()
+
+
+def test_expected_tickets_then_none_then_none_with_a_lost_ledger(sandbox, tmp_path):
+    expected = expected_keys(sandbox.orgs, SETTINGS, [AS_OF])
+    assert expected == {
+        f"deskbook:renewals:{sandbox.orgs[0].id}:2026-06-30", f"deskbook:callbacks:{sandbox.orgs[0].id}:2026-06",
+        f"deskbook:callbacks:{sandbox.orgs[1].id}:2026-Q2", f"deskbook:renewals:{sandbox.orgs[2].id}:2026-07-01",
+        f"deskbook:followups:{sandbox.orgs[3].id}:once", f"deskbook:callbacks:{sandbox.orgs[5].id}:2026-06",
+        f"deskbook:callbacks:{sandbox.orgs[6].id}:2026-Q2",
+    }
+    report, desk = run_once(sandbox, tmp_path / "a.sqlite")
+    assert desk_keys(sandbox.store) == Counter({k: 1 for k in expected})
+    assert sum(j.created for j in report.jobs.values()) == len(expected) and report.failed == 0
+    assert report.jobs["callbacks"].skipped == 1 and "Broken" in report.jobs["callbacks"].skip_reasons[0]
+    writes = sum(n for k, n in desk.calls.items() if not k.startswith("GET"))
+    assert writes == len(expected)
+
+    tickets = {t["external_id"]: t for t in sandbox.store.all("ticket") if t.get("external_id")}
+    groups = {g["name"]: g["id"] for g in sandbox.store.all("group")}
+    renewal = tickets[f"deskbook:renewals:{sandbox.orgs[0].id}:2026-06-30"]
+    assert renewal["group_id"] == groups["Sales"] and renewal["organization_id"] == sandbox.orgs[0].id
+    assert "renewal" in renewal["tags"] and renewal["priority"] == "high"
+    note = renewal["_comments"][-1]
+    assert note["public"] is False and "Northwind" in note["body"] and "2026-06-30" in note["body"]
+    callback = tickets[f"deskbook:callbacks:{sandbox.orgs[1].id}:2026-Q2"]
+    assert "T-4" in callback["_comments"][-1]["body"] and callback["group_id"] == groups["Service"]
+    contact = [u for u in sandbox.store.all("user") if u.get("email") == "li@contoso.example"]
+    assert contact and callback["requester_id"] == contact[0]["id"]
+
+    again, desk = run_once(sandbox, tmp_path / "a.sqlite")
+    assert sum(j.created for j in again.jobs.values()) == 0
+    assert not [k for k in desk.calls if not k.startswith("GET")]
+    assert sum(desk.calls.values()) <= 5  # daily run with nothing new: the two incremental exports
+
+    lost, desk = run_once(sandbox, tmp_path / "fresh.sqlite")
+    assert sum(j.created for j in lost.jobs.values()) == 0
+    assert not [k for k in desk.calls if not k.startswith("GET")]  # known from the ticket export: not even a replay
+    assert sum(j.already_done for j in lost.jobs.values()) == len(expected)
+    assert desk_keys(sandbox.store) == Counter({k: 1 for k in expected})
+
+
+def test_contract_moved_gets_a_new_reminder_only(sandbox, tmp_path):
+    run_once(sandbox, tmp_path / "l.sqlite")
+    org = sandbox.orgs[0]
+    response = requests.put(f"{sandbox.url}/api/v2/organizations/{org.id}.json", auth=sandbox.auth,
+                            json={"organization": {"organization_fields": {"contract_end_date": "2026-07-03"}}}, timeout=10)
+    assert response.status_code == 200, response.text
+    report, desk = run_once(sandbox, tmp_path / "l.sqlite", as_of=AS_OF + timedelta(days=1))
+    keys = desk_keys(sandbox.store)
+    assert keys[f"deskbook:renewals:{org.id}:2026-07-03"] == 1 and keys[f"deskbook:renewals:{org.id}:2026-06-30"] == 1
+    assert max(keys.values()) == 1 and report.jobs["renewals"].created == 1
+
+
+def test_fault_rate_converges(tmp_path):
+    with running_sandbox(rate_limits=NO_LIMITS, fault_rate=0.2, seed=7, fault_slow_seconds=0.05) as handle:
+        orgs = seed(handle.store)
+        expected = expected_keys(orgs, SETTINGS, [AS_OF])
+        for _ in range(5):
+            report, desk = run_once(handle, tmp_path / "l.sqlite", sleep=lambda seconds: None)
+            if report.failed == 0:
+                break
+        assert report.failed == 0
+        assert sum(desk.session.retries.values()) > 0  # faults did happen and were retried
+        assert desk_keys(handle.store) == Counter({k: 1 for k in expected})
+
+
+def test_serve_runs_each_job_and_stops(sandbox, tmp_path):
+    path = tmp_path / "l.sqlite"
+    service = SyncService(lambda: (connect(sandbox.url, sandbox.email, sandbox.token), Ledger(path)), SETTINGS,
+                          interval_seconds=0.2, as_of=lambda: AS_OF)
+    thread = threading.Thread(target=service.serve, kwargs={"install_signals": False})
+    thread.start()
+    deadline = time.monotonic() + 20
+    while min(service.runs.values()) < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    service.stop()
+    thread.join(10)
+    assert not thread.is_alive()
+    assert min(service.runs.values()) >= 2  # catch-up run plus at least one scheduled tick per job
+    assert desk_keys(sandbox.store) == Counter({k: 1 for k in expected_keys(sandbox.orgs, SETTINGS, [AS_OF])})
+
+
+# ---------------------------------------------------------------- the command line (shipped playbook)
+
+
+@pytest.fixture
+def playbook_settings():
+    from deskbook.sync.jobs import load_settings
+
+    try:
+        return load_settings(None)
+    except DeskbookError as exc:  # the shipped playbook lands with the playbooks package
+        pytest.skip(f"shipped playbook not loadable: {exc}")
+
+
+@pytest.fixture
+def cli_sandbox(playbook_settings):
+    names = {job.group_names.get(playbook_settings.default_locale) for job in playbook_settings.jobs.values()}
+    with running_sandbox(rate_limits=NO_LIMITS, latency_ms=15) as handle:
+        handle.orgs = seed(handle.store, tuple(n for n in names if n))
+        yield handle
+
+
+def cli_args(handle, ledger, *extra):
+    return ["sync", "run", "--url", handle.url, "--email", handle.email, "--token", handle.token,
+            "--ledger", str(ledger), *extra]
+
+
+def subprocess_env(tmp_path):
+    env = dict(os.environ, DESKBOOK_HOME=str(tmp_path / "home"), PYTHONPATH=str(REPO))
+    env.pop("ZENDESK_API_TOKEN", None)
+    return env
+
+
+def test_cli_run_json_and_lock(cli_sandbox, playbook_settings, tmp_path, capsys):
+    from deskbook.cli import main
+
+    ledger = tmp_path / "l.sqlite"
+    assert main(cli_args(cli_sandbox, ledger, "--as-of", AS_OF.isoformat(), "--json")) == 0
+    report = json.loads(capsys.readouterr().out)
+    expected = expected_keys(cli_sandbox.orgs, playbook_settings, [AS_OF])
+    assert sum(j["created"] for j in report["jobs"].values()) == len(expected)
+    assert set(report["jobs"]) == {"renewals", "callbacks", "followups"}
+    assert desk_keys(cli_sandbox.store) == Counter({k: 1 for k in expected})
+    with LedgerLock(ledger):
+        assert main(cli_args(cli_sandbox, ledger, "--as-of", AS_OF.isoformat())) == 1
+    assert "already running" in capsys.readouterr().err
+
+
+#: A `deskbook sync run` process that imports everything and loads the playbook first, then waits
+#: for a line on stdin before running `deskbook.cli.main` — so a kill lands in the run itself.
+PREWARMED = (
+    "import sys\n"
+    "from deskbook.cli import main\n"
+    "from deskbook.sync.jobs import load_settings\n"
+    "load_settings(None)\n"
+    "print('ready', flush=True)\n"
+    "sys.stdin.readline()\n"
+    "sys.exit(main(sys.argv[1:]))\n"
+)
+
+
+@pytest.mark.slow
+def test_sigkill_at_random_moments_then_rerun_is_exactly_once(cli_sandbox, playbook_settings, tmp_path):
+    """20 × (`deskbook sync run` killed with SIGKILL after a random number of its requests, i.e.
+    anywhere from before the first read to after the last create) + a normal run."""
+    rng = random.Random(4)
+    ledger = tmp_path / "l.sqlite"
+    env = subprocess_env(tmp_path)
+    days = [date(2026, 1, 3) + timedelta(days=19 * i) for i in range(20)]
+    killed_mid_run = 0
+    for batch_start in range(0, len(days), 5):
+        batch = days[batch_start:batch_start + 5]
+        procs = [subprocess.Popen([sys.executable, "-c", PREWARMED, "-q", *cli_args(cli_sandbox, ledger, "--as-of", d.isoformat())],
+                                  env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+                 for d in batch]
+        for day, proc in zip(batch, procs):
+            assert proc.stdout.readline().strip() == "ready"
+            cli_sandbox.reset_log()
+            target = rng.randint(0, 7)  # 2 reads, a group lookup, then the creates
+            proc.stdin.write("go\n")
+            proc.stdin.flush()
+            deadline = time.monotonic() + 30
+            if target == 0:
+                time.sleep(rng.uniform(0, 0.05))
+            while proc.poll() is None and len(cli_sandbox.requests()) < target and time.monotonic() < deadline:
+                time.sleep(0.001)
+            if proc.poll() is None and cli_sandbox.requests():
+                killed_mid_run += 1
+            proc.send_signal(signal.SIGKILL)
+            proc.wait()
+            report, _ = run_once(cli_sandbox, ledger, as_of=day, settings=playbook_settings)  # the normal run
+            assert report.failed == 0
+    expected = expected_keys(cli_sandbox.orgs, playbook_settings, days)
+    keys = desk_keys(cli_sandbox.store)
+    assert set(keys) == expected, (set(keys) ^ expected)
+    assert max(keys.values()) == 1, [k for k, n in keys.items() if n > 1]
+    assert killed_mid_run >= 5  # the kills really interrupted runs that had started talking to the desk
+
+
+def test_cli_serve_stops_on_sigterm(cli_sandbox, tmp_path):
+    env = subprocess_env(tmp_path)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "deskbook", "sync", "serve", "--interval-seconds", "1", "--url", cli_sandbox.url,
+         "--email", cli_sandbox.email, "--token", cli_sandbox.token, "--ledger", str(tmp_path / "l.sqlite")],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and not desk_keys(cli_sandbox.store):
+            time.sleep(0.1)
+        time.sleep(0.5)
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=15)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, err
+    assert "run finished" in err and "sync serve stopped" in err
+    assert desk_keys(cli_sandbox.store)
+
+
+def test_owner_group_found_by_ownership_marker_before_name(sandbox):
+    sandbox.store.insert("group", {"name": "Account managers", "description": "Sales\n[deskbook:standard-service:sales]",
+                                   "is_public": True, "default": False, "deleted": False})
+    desk = connect(sandbox.url, sandbox.email, sandbox.token)
+    groups = {g["name"]: g["id"] for g in sandbox.store.all("group")}
+    assert desk.group_id("sales", "Sales") == groups["Account managers"]  # renamed in Zendesk: the marker wins
+    assert desk.group_id("service", "Service") == groups["Service"]
+    assert desk.group_id("nowhere", "Nowhere") is None
+    assert desk.calls["GET /api/v2/groups"] == 1  # listed once per run
