@@ -130,3 +130,21 @@ def test_demo_installs_replans_and_runs_the_sync_jobs(capsys):
     assert main(["-q", "demo", "--seed-orgs", "6"]) == 0
     out = capsys.readouterr().out
     assert "3. plan again: no changes" in out and "Agent sees:" in out and "views:" in out
+
+
+def test_demo_sync_reads_the_tier_the_connector_installed(capsys):
+    """The tier is a dropdown the connector installs: its stored value is the option tag
+    (`customer_tier__key`), which the sync jobs must read back as the playbook's tier."""
+    assert main(["demo", "--seed-orgs", "6"]) == 0
+    captured = capsys.readouterr()
+    assert "unknown tier" not in captured.err
+    line = next(l for l in captured.out.splitlines() if "sync jobs once" in l)
+    assert "callbacks: 0" not in line, line
+
+
+def test_option_value_inverts_option_tag():
+    from deskbook.connectors.zendesk.translate import option_tag, option_value
+
+    assert option_value("customer_tier", option_tag("customer_tier", "key")) == "key"
+    assert option_value("customer_tier", "regular") == "regular"
+    assert option_value("customer_tier", None) is None

@@ -32,6 +32,7 @@ from typing import Any, Iterator
 from deskbook.errors import DeskbookError
 from deskbook.http import CursorPaginator, DeskSession
 from deskbook.log import register_secret
+from deskbook.connectors.zendesk.translate import option_value
 from deskbook.sync.desk import OrganizationPage, TaskDraft, TicketPage
 from deskbook.sync.schedule import Organization, parse_key
 
@@ -99,7 +100,8 @@ class ZendeskSyncDesk:
             id=int(raw["id"]),
             name=raw.get("name") or "",
             contract_end_date=text(fields.get(self.contract_end_field)),
-            tier=text(fields.get(self.tier_field)),
+            # the connector installs the tier as a dropdown: its value is the option's tag
+            tier=option_value(self.tier_field, text(fields.get(self.tier_field))),
             locale=text(fields.get("locale")),
             contact_email=text(fields.get("contact_email")),
         )

@@ -274,6 +274,18 @@ def option_tag(field_key: str, value: str) -> str:
     return f"{slug(field_key)}__{slug(value)}"
 
 
+def option_value(field_key: str, tag: str | None) -> str | None:
+    """The playbook value behind dropdown tag `tag` of field `field_key` (inverse of `option_tag`).
+
+    A tag without this field's prefix (an organization filled in by hand or by an import with
+    the bare value) is returned as it is.
+    """
+    if tag is None:
+        return None
+    prefix = f"{slug(field_key)}__"
+    return tag[len(prefix):] if tag.startswith(prefix) else tag
+
+
 def _category_path(playbook: m.Playbook) -> dict[str, list[m.Category]]:
     """Category key -> its path of categories from the top."""
     paths: dict[str, list[m.Category]] = {}
