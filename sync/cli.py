@@ -13,7 +13,7 @@ from deskbook.errors import DeskbookError, ExitCode
 
 log = logging.getLogger("deskbook.sync")
 
-DESKS = ("zendesk",)
+DESKS = ("zendesk", "jsm")
 
 
 def register(subparsers) -> None:
@@ -38,9 +38,10 @@ def register(subparsers) -> None:
 def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--desk", default="zendesk", choices=DESKS)
     parser.add_argument("--playbook", help="playbook file or name (default: the shipped standard-service)")
-    parser.add_argument("--url", help="desk base URL (env ZENDESK_URL)")
-    parser.add_argument("--email", help="agent email (env ZENDESK_EMAIL)")
-    parser.add_argument("--token", help="API token (env ZENDESK_API_TOKEN)")
+    parser.add_argument("--url", help="desk base URL (env ZENDESK_URL, or JIRA_URL with --desk jsm)")
+    parser.add_argument("--email", help="agent email (env ZENDESK_EMAIL / JIRA_EMAIL)")
+    parser.add_argument("--token", help="API token (env ZENDESK_API_TOKEN / JIRA_API_TOKEN)")
+    parser.add_argument("--project", help="JSM service project key (env JSM_PROJECT; --desk jsm only)")
     parser.add_argument("--ledger", help="ledger file (default: one per desk under $DESKBOOK_HOME)")
 
 
@@ -59,9 +60,20 @@ def _open(args: argparse.Namespace):
 
     settings = load_settings(args.playbook)
 
+    fields = dict(contract_end_field=settings.contract_end_field, tier_field=settings.tier_field,
+                  playbook_name=settings.playbook_name)
+
     def make_desk():
-        return connect(args.url, args.email, args.token, contract_end_field=settings.contract_end_field,
-                       tier_field=settings.tier_field, playbook_name=settings.playbook_name)
+        if args.desk == "jsm":
+            from deskbook.connectors.jsm.client import JsmClient
+            from deskbook.connectors.jsm.sync_desk import JsmSyncDesk
+
+            client = JsmClient.from_env(url=args.url, email=args.email, token=args.token,
+                                        project_key=args.project)
+            return JsmSyncDesk(client, **fields)
+        if args.project:
+            raise DeskbookError("--project is for --desk jsm only")
+        return connect(args.url, args.email, args.token, **fields)
 
     desk = make_desk()
     ledger_path = Path(args.ledger) if args.ledger else ledger_path_for(args.desk, desk.url)
