@@ -10,12 +10,11 @@ from __future__ import annotations
 
 import contextlib
 import random
-import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
-from werkzeug.serving import WSGIRequestHandler, make_server
+from werkzeug.serving import make_server
 
 from deskbook.connectors.jsm.sandbox.app import (
     DEFAULT_CLOUD_ID,
@@ -26,16 +25,10 @@ from deskbook.connectors.jsm.sandbox.app import (
 )
 from deskbook.connectors.jsm.sandbox.spec import SpecChecker
 from deskbook.connectors.jsm.sandbox.store import Store
+from deskbook.connectors.sandbox_server import QuietRequestHandler, serving_in_background
 from deskbook.errors import DeskbookError, ExitCode
 
 __all__ = ["Sandbox", "running_sandbox", "add_sandbox_command", "SandboxConfig", "DEFAULT_CLOUD_ID"]
-
-
-class QuietRequestHandler(WSGIRequestHandler):
-    """No access log on stderr for in-process sandboxes (the request log has it all)."""
-
-    def log_request(self, *args, **kwargs) -> None:  # noqa: D102
-        pass
 
 
 @dataclass
@@ -105,23 +98,13 @@ def running_sandbox(*, host: str = "127.0.0.1", port: int = 0, db: str = ":memor
     rate_limit_per_minute, seed, ...).
     """
     app = build_app(db=db, spec=spec, request_checker=request_checker, **options)
-    server = make_server(host, port, app, threaded=True, request_handler=QuietRequestHandler)
-    url = f"http://{host}:{server.server_port}"
-    app.base_url = url
-    sandbox = Sandbox(url=url, email=app.config.email, token=app.config.token, cloud_id=app.config.cloud_id,
-                      project_key=app.config.project_key, app=app, store=app.store)
-    if seed_orgs:
-        sandbox.seed_organizations(seed_orgs)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
-                              name="jsm-sandbox", daemon=True)
-    thread.start()
-    try:
+    with serving_in_background(app, host=host, port=port, name="jsm-sandbox", on_close=app.store.close) as url:
+        app.base_url = url
+        sandbox = Sandbox(url=url, email=app.config.email, token=app.config.token, cloud_id=app.config.cloud_id,
+                          project_key=app.config.project_key, app=app, store=app.store)
+        if seed_orgs:
+            sandbox.seed_organizations(seed_orgs)
         yield sandbox
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
-        app.store.close()
 
 
 def add_sandbox_command(sandbox_subparsers) -> None:

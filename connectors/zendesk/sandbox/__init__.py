@@ -35,7 +35,6 @@ import argparse
 import contextlib
 import logging
 import sqlite3
-import threading
 from typing import Any, Callable, Iterator
 
 from werkzeug.serving import WSGIRequestHandler, make_server
@@ -44,21 +43,11 @@ from deskbook.connectors.zendesk.sandbox.app import SandboxApp
 from deskbook.connectors.zendesk.sandbox.ratelimit import DEFAULT_LIMITS, FakeClock
 from deskbook.connectors.zendesk.sandbox.seed import ensure_admin, seed_organizations
 from deskbook.connectors.zendesk.sandbox.store import Store
+from deskbook.connectors.sandbox_server import LOOPBACK, serving_in_background
 
 __all__ = ["running_sandbox", "SandboxHandle", "FakeClock", "add_sandbox_command", "build_app"]
 
 log = logging.getLogger("deskbook.sandbox.zendesk")
-LOOPBACK = {"127.0.0.1", "localhost", "::1"}
-
-
-class _QuietHandler(WSGIRequestHandler):
-    """Keep-alive connections (HTTP/1.1), and no access log lines on stderr (the sandbox keeps
-    its own request log)."""
-
-    protocol_version = "HTTP/1.1"
-
-    def log_request(self, *args: Any, **kwargs: Any) -> None:  # noqa: D102
-        pass
 
 
 class _KeepAliveHandler(WSGIRequestHandler):
@@ -121,20 +110,9 @@ def running_sandbox(*, host: str = "127.0.0.1", port: int = 0, **options: Any) -
     json) -> [problems], seed (fault and data RNG), clock (e.g. `FakeClock()`), fault_slow_seconds
     (how long a "slow" fault stalls before answering), sla_available (False: 403 on /slas/, as on a
     plan without SLA policies)."""
-    if host not in LOOPBACK:
-        raise ValueError(f"the sandbox only listens on loopback, not {host!r}")
     app = build_app(**options)
-    server = make_server(host, port, app, threaded=True, request_handler=_QuietHandler)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
-                              name="zendesk-sandbox", daemon=True)
-    thread.start()
-    try:
-        yield SandboxHandle(app, f"http://{host}:{server.server_port}")
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
-        app.store.close()
+    with serving_in_background(app, host=host, port=port, name="zendesk-sandbox", on_close=app.store.close) as url:
+        yield SandboxHandle(app, url)
 
 
 def add_sandbox_command(sandbox_subparsers) -> None:
