@@ -564,15 +564,19 @@ class SandboxApp:
         if len(items) > 100:
             raise bad_request("TooManyValues", "Parameter  cannot specify more than 100 values", max_count=100)
 
-    def do_create_many(self, ctx: Ctx, collection: str, body: Any) -> Response:
-        """Bulk create (at most 100); answers a job_status whose results list each outcome."""
-        kind, _, plural, _ = RESOURCES[collection]
-        items = body.get(plural) if isinstance(body, dict) else None
+    def _bulk_items(self, items: Any, plural: str) -> list[dict]:
+        """The entries of a bulk request: a list of at most 100 objects, else Zendesk's 400."""
         if not isinstance(items, list):
             raise bad_request("InvalidValue", f"The request body must have a {plural!r} list")
         self._too_many(items)
         if not all(isinstance(item, dict) for item in items):
             raise bad_request("InvalidValue", f"every entry of {plural!r} must be an object")
+        return items
+
+    def do_create_many(self, ctx: Ctx, collection: str, body: Any) -> Response:
+        """Bulk create (at most 100); answers a job_status whose results list each outcome."""
+        kind, _, plural, _ = RESOURCES[collection]
+        items = self._bulk_items(body.get(plural) if isinstance(body, dict) else None, plural)
         results = []
         for index, item in enumerate(items):
             try:
@@ -591,11 +595,7 @@ class SandboxApp:
             items = [dict(change, id=int(i)) for i in ctx.request.args["ids"].split(",") if i.strip()]
         else:
             items = body.get(plural) if isinstance(body, dict) else None
-            if not isinstance(items, list):
-                raise bad_request("InvalidValue", f"The request body must have a {plural!r} list")
-        self._too_many(items)
-        if not all(isinstance(item, dict) for item in items):
-            raise bad_request("InvalidValue", f"every entry of {plural!r} must be an object")
+        items = self._bulk_items(items, plural)
         results = []
         for item in items:
             try:
