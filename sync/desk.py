@@ -21,6 +21,11 @@ class OrganizationPage:
     organizations: list[Organization]
     deleted_ids: list[int]
     cursor: str  # what to store to continue after this page
+    #: set by desks without a change feed (JSM), which list every organization each run: the id
+    #: of this full scan; on the scan's last page `scan_complete` is True and the ledger drops
+    #: organizations the scan did not see (deleted in the desk).
+    scan: str | None = None
+    scan_complete: bool = False
 
 
 @dataclass(frozen=True)
@@ -30,6 +35,10 @@ class TicketPage:
     first_service: list[tuple[int, str]]  # (organization id, YYYY-MM-DD of a solved ticket)
     our_items: list[tuple[str, int]]  # (item key found as external_id, ticket id)
     cursor: str
+    #: (item key, ticket id) of tasks the desk holds but whose multi-step create did not finish
+    #: (JSM: request raised, internal note or key property missing): the ledger marks them
+    #: pending, so the runner asks the desk to finish them instead of counting them done.
+    unfinished: list[tuple[str, int]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

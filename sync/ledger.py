@@ -41,7 +41,8 @@ CREATE TABLE IF NOT EXISTS orgs (
     tier TEXT,
     first_service_date TEXT,
     locale TEXT,
-    contact_email TEXT
+    contact_email TEXT,
+    seen TEXT
 );
 CREATE TABLE IF NOT EXISTS first_service (
     organization_id INTEGER PRIMARY KEY,
@@ -80,6 +81,13 @@ class Ledger:
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("PRAGMA synchronous=NORMAL")
             self.db.executescript(SCHEMA)
+            columns = {row[1] for row in self.db.execute("PRAGMA table_info(orgs)")}
+            if "seen" not in columns:  # a ledger written before full-scan desks existed
+                try:
+                    self.db.execute("ALTER TABLE orgs ADD COLUMN seen TEXT")
+                except sqlite3.OperationalError as exc:  # another process added it first
+                    if "duplicate column" not in str(exc):
+                        raise
         except (OSError, sqlite3.DatabaseError) as exc:
             raise DeskbookError(f"cannot open the sync ledger: {exc}", where=str(self.path),
                                 hint="check the path and permissions, or set DESKBOOK_HOME") from None
@@ -119,22 +127,31 @@ class Ledger:
 
     # ------------------------------------------------------------ organizations
 
-    def upsert_organizations(self, orgs: Iterable[Organization], deleted_ids: Iterable[int], cursor: tuple[str, str] | None) -> None:
-        """Apply one export page (and its cursor) in one transaction."""
+    def upsert_organizations(self, orgs: Iterable[Organization], deleted_ids: Iterable[int], cursor: tuple[str, str] | None,
+                             *, scan: str | None = None, scan_complete: bool = False) -> None:
+        """Apply one export page (and its cursor) in one transaction.
+
+        `scan` names a full scan the page belongs to; when `scan_complete`, organizations that
+        scan did not see are deleted from the index (they no longer exist in the desk)."""
         with self.transaction():
             self.db.executemany(
-                "INSERT INTO orgs(id, name, contract_end_date, tier, locale, contact_email) VALUES (?,?,?,?,?,?) "
+                "INSERT INTO orgs(id, name, contract_end_date, tier, locale, contact_email, seen) VALUES (?,?,?,?,?,?,?) "
                 "ON CONFLICT(id) DO UPDATE SET name=excluded.name, contract_end_date=excluded.contract_end_date, "
-                "tier=excluded.tier, locale=excluded.locale, contact_email=excluded.contact_email",
-                ((o.id, o.name, o.contract_end_date, o.tier, o.locale, o.contact_email) for o in orgs),
+                "tier=excluded.tier, locale=excluded.locale, contact_email=excluded.contact_email, seen=excluded.seen",
+                ((o.id, o.name, o.contract_end_date, o.tier, o.locale, o.contact_email, scan) for o in orgs),
             )
             self.db.executemany("DELETE FROM orgs WHERE id = ?", ((i,) for i in deleted_ids))
+            if scan and scan_complete:
+                self.db.execute("DELETE FROM orgs WHERE seen IS NOT ?", (scan,))
             if cursor:
                 self._set_cursor(*cursor)
 
     def record_tickets(self, first_service: Iterable[tuple[int, str]], done: Iterable[tuple[str, int]],
-                       cursor: tuple[str, str] | None) -> None:
-        """Apply one ticket export page: first-service dates (earliest wins), our own tickets, cursor."""
+                       cursor: tuple[str, str] | None, unfinished: Iterable[tuple[str, int]] = ()) -> None:
+        """Apply one ticket export page: first-service dates (earliest wins), our own tickets, cursor.
+
+        `unfinished` tasks exist in the desk but their create did not finish: they become
+        `pending` (unless already done), so the next settle asks the desk to finish them."""
         with self.transaction():
             self.db.executemany(
                 "INSERT INTO first_service(organization_id, day) VALUES (?, ?) "
@@ -145,6 +162,10 @@ class Ledger:
                 parsed = parse_key(key)
                 if parsed:
                     self.mark_done(key, parsed[0], parsed[1], parsed[2], ticket_id)
+            for key, _ticket_id in unfinished:
+                parsed = parse_key(key)
+                if parsed:
+                    self.mark_pending(key, parsed[0], parsed[1], parsed[2])
             if cursor:
                 self._set_cursor(*cursor)
 

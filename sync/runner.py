@@ -115,9 +115,10 @@ def refresh_index(desk: SyncDesk, ledger: Ledger) -> None:
     with _index_lock:
         for name, pages, apply in (
             ("organizations", desk.organization_pages,
-             lambda p: ledger.upsert_organizations(p.organizations, p.deleted_ids, ("organizations", p.cursor))),
+             lambda p: ledger.upsert_organizations(p.organizations, p.deleted_ids, ("organizations", p.cursor),
+                                                   scan=p.scan, scan_complete=p.scan_complete)),
             ("tickets", desk.ticket_pages,
-             lambda p: ledger.record_tickets(p.first_service, p.our_items, ("tickets", p.cursor))),
+             lambda p: ledger.record_tickets(p.first_service, p.our_items, ("tickets", p.cursor), p.unfinished)),
         ):
             bar = _progress(f"reading {name}")
             count = 0

@@ -84,6 +84,17 @@ def desk_keys(sandbox) -> Counter:
                    if label.startswith("deskbook:"))
 
 
+def assert_finished_once(sandbox, expected: set[str]) -> None:
+    """Each expected key on exactly one request, which has exactly one internal note and the finished mark."""
+    assert desk_keys(sandbox) == Counter({key: 1 for key in expected}), set(desk_keys(sandbox)) ^ expected
+    for issue in sandbox.store.all("request"):
+        if SYNC_LABEL not in issue["labels"]:
+            continue
+        key = next(label for label in issue["labels"] if label.startswith("deskbook:"))
+        assert [c["public"] for c in issue["comments"]] == [False], (key, issue["comments"])
+        assert issue["properties"].get(SYNC_PROPERTY, {}).get("key") == key
+
+
 @pytest.fixture()
 def sandbox():
     with running_sandbox(spec=SPEC, seed=5) as handle:
@@ -126,7 +137,77 @@ def test_faults_and_lost_answers_do_not_duplicate(sandbox, tmp_path, knob):
     for n in range(3):
         run_once(sandbox, tmp_path / f"run{n}.sqlite")
     setattr(sandbox.app.config, knob, 0.0)
-    creates = [r for r in sandbox.requests() if r["method"] == "POST" and r["path"] == "/rest/servicedeskapi/request"]
-    assert any(r["status"] == 500 for r in creates), "the faults must hit request creates for this test to mean much"
+    writes = [r for r in sandbox.requests() if r["method"] == "POST" and r["path"].startswith("/rest/servicedeskapi/request")]
+    assert any(r["status"] == 500 for r in writes), "the faults must hit creates or notes for this test to mean much"
     run_once(sandbox, tmp_path / "final.sqlite")
-    assert desk_keys(sandbox) == Counter({key: 1 for key in expected})
+    assert_finished_once(sandbox, expected)
+
+
+def _raise_unfinished(sandbox, key: str, org_id: int, *, with_note: str | None) -> str:
+    """A request as a run killed after the create (and, with `with_note`, after the note) leaves it."""
+    client = client_for(sandbox)
+    desk = JsmSyncDesk(client)
+    made = client.session.json_request("POST", "/rest/servicedeskapi/request", json={
+        "serviceDeskId": client.desk_id, "requestTypeId": desk.request_type_id(key.split(":")[1]),
+        "requestFieldValues": {"summary": "interrupted", "labels": [SYNC_LABEL, key],
+                               "customfield_10002": [{"id": org_id}]}})
+    if with_note is not None:
+        client.add_comment(made["issueKey"], with_note, public=False)
+    return made["issueKey"]
+
+
+@pytest.mark.parametrize("note_landed", [False, True])
+def test_an_unfinished_request_is_finished_not_raised_again(sandbox, tmp_path, note_landed):
+    """Killed between the create and the finished mark: the next run (even with a lost ledger)
+    adds the note only if it is missing, sets the mark, and raises nothing new."""
+    from deskbook.sync.jobs import draft_task
+
+    northwind = next(o for o in sandbox.orgs if o.name == "Northwind")
+    item = next(i for i in due_for(northwind, AS_OF, SETTINGS.schedule)[0] if i.job == "callbacks")
+    note = draft_task(item, northwind, SETTINGS, load_library()).note
+    issue_key = _raise_unfinished(sandbox, item.key, northwind.id, with_note=note if note_landed else None)
+    report = run_once(sandbox, tmp_path / "fresh.sqlite")
+    assert report.failed == 0
+    expected = {i.key for org in sandbox.orgs for i in due_for(org, AS_OF, SETTINGS.schedule)[0]}
+    assert_finished_once(sandbox, expected)
+    assert sandbox.store.get("request", issue_key)["properties"][SYNC_PROPERTY]["key"] == item.key
+    assert report.jobs["callbacks"].already_done >= 1
+
+
+def test_daily_runs_read_tickets_incrementally_and_see_new_first_service(sandbox, tmp_path):
+    """After the first run, the JQL searches ask only for what changed since (relative minutes)."""
+    ledger = tmp_path / "a.sqlite"
+    run_once(sandbox, ledger)
+    sandbox.clear_requests()
+    # A first resolved request for Northwind lands after the first run.
+    client = client_for(sandbox)
+    types = {t["name"]: t["id"] for t in client.request_types()}
+    northwind = next(o for o in sandbox.orgs if o.name == "Northwind")
+    made = client.session.json_request("POST", "/rest/servicedeskapi/request", json={
+        "serviceDeskId": client.desk_id, "requestTypeId": types["技术"],
+        "requestFieldValues": {"summary": "first service", "customfield_10002": [{"id": northwind.id}]}})
+    issue = sandbox.store.get("request", made["issueKey"])
+    sandbox.store.put("request", made["issueKey"], {**issue, "status": "Resolved", "resolutiondate": issue["created"]})
+    second = Ledger(ledger)
+    try:
+        run_jobs(JsmSyncDesk(client_for(sandbox)), second, SETTINGS, as_of=AS_OF)
+        assert second.organization(northwind.id).first_service_date == issue["created"][:10]
+    finally:
+        second.close()
+    scans = [r["json"]["jql"] for r in sandbox.requests() if r["path"] == "/rest/api/3/search/jql"]
+    scans = [jql for jql in scans if "labels = \"deskbook:" not in jql]  # find_task lookups are by key
+    assert len(scans) == 2 and all(" >= -" in jql for jql in scans), scans
+
+
+def test_an_organization_deleted_in_jsm_leaves_the_index(sandbox, tmp_path):
+    ledger_path = tmp_path / "a.sqlite"
+    run_once(sandbox, ledger_path)
+    tailspin = next(o for o in sandbox.orgs if o.name == "Tailspin")
+    client_for(sandbox).delete_organization(str(tailspin.id))
+    run_once(sandbox, ledger_path)
+    ledger = Ledger(ledger_path)
+    try:
+        assert ledger.organization(tailspin.id) is None
+        assert ledger.organization_count() == len(sandbox.orgs) - 1
+    finally:
+        ledger.close()

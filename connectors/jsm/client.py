@@ -191,7 +191,11 @@ class JsmClient:
     # ---------------------------------------------------------------- organizations
     def organizations(self) -> list[dict]:
         """Every organization of the site."""
-        return list(self.pages.iter_items(self.session, f"{SD}/organization"))
+        return list(self.iter_organizations())
+
+    def iter_organizations(self) -> Iterator[dict]:
+        """Every organization of the site, page by page as they are read (for large sites)."""
+        return self.pages.iter_items(self.session, f"{SD}/organization")
 
     def create_organization(self, name: str) -> dict:
         """Create an organization."""

@@ -2,32 +2,45 @@
 
 Reads (through `JsmClient`, i.e. `deskbook.http.DeskSession`):
 
-- organizations: JSM has no incremental export, so every run lists all organizations
-  (`start`/`limit` pages) and reads each one's contract property `deskbook.contract`
-  (`client.CONTRACT_PROPERTY`: `{<contract_end_field>, <tier_field>, locale, contact_email}`) —
-  one extra call per organization. The cursor is a timestamp for the record only.
-- tickets: JQL search (`nextPageToken` pages): resolved requests with their Organizations
-  field (`customfield_10002`) give each organization's first service date; requests labelled
-  `deskbook-sync` carry our item keys as labels (known-done items).
+- organizations: JSM has no change feed for organizations or their properties and no bulk
+  property read, so every run lists all organizations (`start`/`limit` pages, ≤ 50 each) and
+  reads each one's contract property `deskbook.contract` (`client.CONTRACT_PROPERTY`:
+  `{<contract_end_field>, <tier_field>, locale, contact_email}`): ⌈N/50⌉ + N reads, the floor
+  for this API. The pages form one full scan; organizations the scan did not see are dropped
+  from the ledger's index (deleted in JSM).
+- tickets: JQL search (`nextPageToken` pages), incremental after the first run: requests
+  resolved since the last scan (minus an hour of overlap) give first service dates through
+  their Organizations field (`customfield_10002`); requests labelled `deskbook-sync` created
+  since then carry our item keys as labels, with the `deskbook.sync` issue property returned
+  in the same search. JQL reads relative dates (`-90m`), so the user's time zone does not matter.
 
-Exactly-once on the desk side: the item key (`deskbook:<job>:<org>:<period>`) is a label set
-in the same `POST /rest/servicedeskapi/request` that creates the request, so a request can
-never exist without its key, and `find_task` looks it up by JQL (`labels = "<key>"`) before
-any create. The key is also stored as the issue property `deskbook.sync`. The request is
-raised on behalf of the organization's contact when the contact is a JSM customer, in the
-job's dedicated request type (`translate.SYNC_REQUEST_TYPES`, created by `deskbook apply`),
-with the rendered phrase as an internal comment.
+Exactly-once on the desk side. A JSM create is three calls, none with an idempotency key:
+
+1. `POST /rest/servicedeskapi/request` with the item key (`deskbook:<job>:<org>:<period>`) as
+   a label, so a request never exists without its key; `find_task` looks the key up by JQL
+   (`labels = "<key>"`) before any re-create.
+2. The rendered phrase as an internal comment.
+3. The issue property `deskbook.sync` = `{key, job}`: the *finished* mark.
+
+Creates and comments are never retried blindly (only 429, which Atlassian did not execute): a
+lost answer ends the item's attempt. A request with its label but without the property is
+unfinished: the next run finishes it — reading its comments first, so the note is added once.
+The request is raised on behalf of the organization's contact when the contact is a JSM
+customer, in the job's dedicated request type (`translate.SYNC_REQUEST_TYPES`, created by
+`deskbook apply`).
 """
 
 from __future__ import annotations
 
 import logging
+import math
+import uuid
 from collections import Counter
 from datetime import datetime, timezone
 from typing import Any, Iterator
 
 from deskbook.connectors.jsm import translate as tr
-from deskbook.connectors.jsm.client import CONTRACT_PROPERTY, JsmClient
+from deskbook.connectors.jsm.client import CONTRACT_PROPERTY, SD, JsmClient
 from deskbook.errors import DeskbookError
 from deskbook.http import DeskSession, RetryPolicy
 from deskbook.sync.desk import OrganizationPage, TaskDraft, TicketPage
@@ -38,6 +51,29 @@ log = logging.getLogger("deskbook.sync.jsm")
 SYNC_LABEL = "deskbook-sync"
 SYNC_PROPERTY = "deskbook.sync"
 ORGANIZATIONS_FIELD = "customfield_10002"
+#: Minutes re-read before the last scan's start: index lag and clock skew between us and Jira.
+SCAN_OVERLAP_MINUTES = 60
+#: Search results folded into one ledger transaction.
+PAGE_SIZE = 100
+
+
+def since_clause(field: str, cursor: str | None, now: datetime) -> str:
+    """` AND <field> >= -<n>m` for the minutes since `cursor` plus the overlap ("" on a first run)."""
+    if not cursor:
+        return ""
+    try:
+        last = datetime.fromisoformat(cursor)
+    except ValueError:
+        return ""  # a cursor from an older deskbook: read everything once
+    if last.tzinfo is None:
+        last = last.replace(tzinfo=timezone.utc)
+    minutes = max(0, math.ceil((now - last).total_seconds() / 60)) + SCAN_OVERLAP_MINUTES
+    return f" AND {field} >= -{minutes}m"
+
+
+def normalized_text(text: str | None) -> str:
+    """Comment text compared without whitespace differences (JSM may re-wrap line ends)."""
+    return " ".join((text or "").split())
 
 
 class JsmSyncDesk:
@@ -53,6 +89,7 @@ class JsmSyncDesk:
         self.tier_field = tier_field
         self.playbook_name = playbook_name
         self._types: dict[str, str] | None = None
+        self._unfinished: dict[str, tuple[int, str]] = {}  # item key -> (issue id, issue key)
         # JSM has no idempotency key: a create whose answer is lost must not be re-sent blindly.
         # Creates go through a session that retries only 429 (never executed); any other failure
         # ends this item's attempt, and the next run's `find_task` (by label) sees whether it landed.
@@ -68,15 +105,16 @@ class JsmSyncDesk:
     # ------------------------------------------------------------ reads
 
     def organization_pages(self, cursor: str | None) -> Iterator[OrganizationPage]:
-        """Every organization with its contract property (a full scan: JSM has no incremental export)."""
+        """Every organization with its contract property: one full scan (JSM has no change feed)."""
         stamp = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        scan = uuid.uuid4().hex  # unique per scan: two scans in the same second must differ
         batch: list[Organization] = []
-        for raw in self.client.organizations():
+        for raw in self.client.iter_organizations():
             batch.append(self._organization(raw))
             if len(batch) == 50:
-                yield OrganizationPage(batch, [], stamp)
+                yield OrganizationPage(batch, [], stamp, scan=scan)
                 batch = []
-        yield OrganizationPage(batch, [], stamp)
+        yield OrganizationPage(batch, [], stamp, scan=scan, scan_complete=True)
 
     def _organization(self, raw: dict) -> Organization:
         contract = self.client.organization_property(raw["id"], CONTRACT_PROPERTY) or {}
@@ -90,32 +128,50 @@ class JsmSyncDesk:
                             contact_email=text(contract.get("contact_email")))
 
     def ticket_pages(self, cursor: str | None) -> Iterator[TicketPage]:
-        """First service days (resolved requests per organization) and our keyed requests."""
+        """First service days (resolved requests) and our keyed requests, since `cursor` (all when None)."""
         project = self.client.connection.project_key
+        started = datetime.now(timezone.utc)
+        resolved = (f"project = {project} AND resolved is not EMPTY{since_clause('resolved', cursor, started)} "
+                    "ORDER BY resolved ASC")
         first: list[tuple[int, str]] = []
-        for issue in self.client.search(f'project = {project} AND status in ("Resolved", "Closed")',
-                                        fields=["resolutiondate", "created", ORGANIZATIONS_FIELD, "labels"]):
+        for issue in self.client.search(resolved, fields=["resolutiondate", ORGANIZATIONS_FIELD, "labels"],
+                                        max_results=PAGE_SIZE):
             fields = issue.get("fields") or {}
-            if SYNC_LABEL in (fields.get("labels") or []):
-                continue
-            day = str(fields.get("resolutiondate") or fields.get("created") or "")[:10]
-            for org in fields.get(ORGANIZATIONS_FIELD) or []:
-                if day:
-                    first.append((int(org["id"]), day))
+            day = str(fields.get("resolutiondate") or "")[:10]
+            if SYNC_LABEL not in (fields.get("labels") or []) and day:
+                first += [(int(org["id"]), day) for org in fields.get(ORGANIZATIONS_FIELD) or []]
+            if len(first) >= PAGE_SIZE:
+                yield TicketPage(first, [], cursor or "")
+                first = []
         ours: list[tuple[str, int]] = []
-        for issue in self.client.search(f"project = {project} AND labels = {SYNC_LABEL}", fields=["labels"]):
+        unfinished: list[tuple[str, int]] = []
+        labelled = (f"project = {project} AND labels = {SYNC_LABEL}{since_clause('created', cursor, started)} "
+                    "ORDER BY created ASC")
+        for issue in self.client.search(labelled, fields=["labels"], properties=[SYNC_PROPERTY], max_results=PAGE_SIZE):
+            finished = SYNC_PROPERTY in (issue.get("properties") or {})
             for label in (issue.get("fields") or {}).get("labels") or []:
                 if parse_key(label):
-                    ours.append((label, int(issue["id"])))
-        yield TicketPage(first, ours, datetime.now(timezone.utc).isoformat(timespec="seconds"))
+                    (ours if finished else unfinished).append((label, int(issue["id"])))
+            if len(ours) + len(unfinished) >= PAGE_SIZE:
+                yield TicketPage(first, ours, cursor or "", unfinished)
+                first, ours, unfinished = [], [], []
+        yield TicketPage(first, ours, started.isoformat(timespec="seconds"), unfinished)
 
     # ------------------------------------------------------------ tasks
 
     def find_task(self, key: str) -> int | None:
-        """The lowest request id labelled with `key`, or None."""
+        """The request labelled `key` when it is finished; an unfinished one is kept for `create_task`."""
         project = self.client.connection.project_key
-        ids = [int(i["id"]) for i in self.client.search(f'project = {project} AND labels = "{key}"', fields=["labels"])]
-        return min(ids) if ids else None
+        found = list(self.client.search(f'project = {project} AND labels = "{key}" ORDER BY created ASC',
+                                        fields=["labels"], properties=[SYNC_PROPERTY]))
+        if not found:
+            return None
+        for issue in found:
+            if SYNC_PROPERTY in (issue.get("properties") or {}):
+                return int(issue["id"])
+        first = found[0]  # raised, but the note or the finished mark is missing: finish it, do not re-raise
+        self._unfinished[key] = (int(first["id"]), first["key"])
+        return None
 
     def request_type_id(self, job: str) -> str:
         """The id of the job's dedicated request type (created by `deskbook apply --desk jsm`)."""
@@ -131,7 +187,15 @@ class JsmSyncDesk:
         return self._types[job]
 
     def create_task(self, draft: TaskDraft) -> tuple[int, bool]:
-        """Raise the request with the key as a label (atomic), then the property and the internal note."""
+        """Raise the request with the key as a label (atomic), add the note, then the finished mark.
+
+        When `find_task` met an unfinished request for this key, it is finished instead
+        (returned as replayed: the request already existed)."""
+        if draft.key in self._unfinished:
+            issue_id, issue_key = self._unfinished.pop(draft.key)
+            log.info("%s: finishing request %s left unfinished by an earlier run", draft.key, issue_key)
+            self._finish(issue_key, draft, check_comments=True)
+            return issue_id, True
         labels = [SYNC_LABEL, draft.key, *[t for t in draft.tags if " " not in t]]
         if draft.group_key:
             labels.append(f"group-{draft.group_key}")
@@ -140,18 +204,29 @@ class JsmSyncDesk:
                                        ORGANIZATIONS_FIELD: [{"id": draft.organization_id}]}}
         if draft.requester_email:
             body["raiseOnBehalfOf"] = draft.requester_email
-        response = self.create_session.request("POST", "/rest/servicedeskapi/request", json=body,
-                                               label=f"sync task {draft.key}", raise_for_status=False)
+        response = self._send_once("POST", f"{SD}/request", body, f"sync task {draft.key}")
         if response.status_code == 400 and draft.requester_email:
             log.warning("%s: %s is not a JSM customer; raising the request as the API user", draft.key,
                         draft.requester_email)
             body.pop("raiseOnBehalfOf")
-            response = self.create_session.request("POST", "/rest/servicedeskapi/request", json=body,
-                                                   label=f"sync task {draft.key}", raise_for_status=False)
+            response = self._send_once("POST", f"{SD}/request", body, f"sync task {draft.key}")
         if response.status_code >= 400:
-            raise self.create_session.error_for(response, "POST", "/rest/servicedeskapi/request", f"sync task {draft.key}")
+            raise self.create_session.error_for(response, "POST", f"{SD}/request", f"sync task {draft.key}")
         created = response.json()
-        key = created["issueKey"]
-        self.client.set_issue_property(key, SYNC_PROPERTY, {"key": draft.key, "job": draft.job})
-        self.client.add_comment(key, draft.note, public=False)
+        self._finish(created["issueKey"], draft, check_comments=False)
         return int(created["issueId"]), False
+
+    def _send_once(self, method: str, path: str, body: dict, label: str):
+        """A write that is not retried unless the desk said it did not run it (429)."""
+        return self.create_session.request(method, path, json=body, label=label, raise_for_status=False)
+
+    def _finish(self, issue_key: str, draft: TaskDraft, *, check_comments: bool) -> None:
+        """Add the internal note (unless a comment already holds it), then set the finished mark."""
+        wanted = normalized_text(draft.note)
+        if not (check_comments and any(normalized_text(c.get("body")) == wanted for c in self.client.comments(issue_key))):
+            path = f"{SD}/request/{issue_key}/comment"
+            response = self._send_once("POST", path, {"body": draft.note, "public": False}, f"sync note {draft.key}")
+            if response.status_code >= 400:
+                raise self.create_session.error_for(response, "POST", path, f"sync note {draft.key}")
+        # PUT of the same value is idempotent: the normal retry policy is safe here.
+        self.client.set_issue_property(issue_key, SYNC_PROPERTY, {"key": draft.key, "job": draft.job})

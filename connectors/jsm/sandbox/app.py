@@ -37,14 +37,14 @@ import random
 import threading
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from typing import Any, Callable
 
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
-from deskbook.connectors.jsm.sandbox.jql import JqlError, compile_jql
+from deskbook.connectors.jsm.sandbox.jql import JqlError, compile_jql, order_key
 from deskbook.connectors.jsm.sandbox.store import Store, date_dto, now_iso
 
 SD = "/rest/servicedeskapi"
@@ -788,6 +788,7 @@ class JsmSandboxApp:
         }
         try:
             matches = compile_jql(params.get("jql") or "")
+            sort_key = order_key(params.get("jql") or "")
         except JqlError as exc:
             raise ApiError(400, str(exc), errors={}) from None
         try:
@@ -800,6 +801,8 @@ class JsmSandboxApp:
         if isinstance(fields, str):
             fields = fields.split(",")
         found = [i for i in self.store.all("request") if matches(i)]
+        if sort_key is not None:
+            found.sort(key=sort_key)
         page = found[offset:offset + max_results]
         result = {"issues": [self.issue_bean(i, fields or ["id"], params.get("properties")) for i in page],
                   "isLast": offset + len(page) >= len(found)}

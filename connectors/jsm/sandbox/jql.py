@@ -1,19 +1,24 @@
 """The small part of JQL the sandbox understands: `clause AND clause ... [ORDER BY ...]`.
 
 Supported clauses (what deskbook sends): `project = KEY`, `key = SUP-1`, `labels = "x"`,
-`labels in ("a", "b")`, `status = "Open"`, `priority = "High"`, `summary ~ "text"`, `requestType = 3` and
-`issue.property[propKey].path = "value"`. Anything else is a JQL error, reported as Jira
-reports one (400 with `errorMessages`).
+`labels in ("a", "b")`, `status = "Open"`, `status in (...)`, `priority = "High"`, `summary ~ "text"`,
+`requestType = 3`, `issue.property[propKey].path = "value"`, `field is [not] EMPTY`, and date comparisons
+`created|updated|resolved >= | > | <= | < <date>` where `<date>` is relative (`-90m`, `"-2h"`,
+`-1d`, `-1w`) or absolute (`"2026/11/20 09:30"`, `"2026-11-20"`), read in the user's time zone
+(UTC in the sandbox), as Jira reads it. `ORDER BY field [ASC|DESC], ...` sorts by `created`,
+`updated`, `resolved`, `key` or `id`. Anything else is a JQL error, reported as Jira reports one
+(400 with `errorMessages`).
 """
 
 from __future__ import annotations
 
 import re
+from datetime import datetime, timedelta, timezone
 from typing import Callable
 
 CLAUSE = re.compile(
     r"""^\s*(?P<field>issue\.property\[[^\]]+\](?:\.[\w.]+)?|"[^"]+"|[\w]+)\s*
-        (?P<op>=|!=|~|\bin\b)\s*(?P<value>\(.*\)|"(?:[^"\\]|\\.)*"|'[^']*'|[^\s()]+)\s*$""",
+        (?P<op>>=|<=|!=|=|>|<|~|\bis\s+not\b|\bis\b|\bin\b)\s*(?P<value>\(.*\)|"(?:[^"\\]|\\.)*"|'[^']*'|[^\s()]+)\s*$""",
     re.IGNORECASE | re.VERBOSE,
 )
 PROPERTY_FIELD = re.compile(r"^issue\.property\[(?P<key>[^\]]+)\](?:\.(?P<path>[\w.]+))?$", re.IGNORECASE)
@@ -21,6 +26,64 @@ PROPERTY_FIELD = re.compile(r"^issue\.property\[(?P<key>[^\]]+)\](?:\.(?P<path>[
 
 class JqlError(ValueError):
     """A query the sandbox (or Jira) cannot parse."""
+
+
+DATE_FIELDS = {"created": "created", "createddate": "created", "updated": "updated", "updateddate": "updated",
+               "resolved": "resolutiondate", "resolutiondate": "resolutiondate"}
+RELATIVE = re.compile(r"^(?P<sign>[-+]?)(?P<n>\d+)(?P<unit>[mhdw])$")
+UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+
+
+def parse_stamp(value: str | None) -> datetime | None:
+    """A stored issue timestamp (`2026-11-23T10:00:00.000+0000`) as an aware datetime."""
+    if not value:
+        return None
+    return datetime.strptime(value, "%Y-%m-%dT%H:%M:%S.%f%z")
+
+
+def jql_date(token: str, now: datetime) -> datetime:
+    """A JQL date value (relative `-90m` or absolute `yyyy/MM/dd [HH:mm]`) in UTC."""
+    text = token.strip()
+    match = RELATIVE.match(text)
+    if match:
+        delta = timedelta(**{UNITS[match["unit"]]: int(match["n"])})
+        return now - delta if match["sign"] == "-" else now + delta
+    for form in ("%Y/%m/%d %H:%M", "%Y-%m-%d %H:%M", "%Y/%m/%d", "%Y-%m-%d"):
+        try:
+            return datetime.strptime(text, form).replace(tzinfo=timezone.utc)
+        except ValueError:
+            continue
+    raise JqlError(f"Date value '{text}' for a date field is invalid. Valid formats include: "
+                   "'yyyy/MM/dd HH:mm', 'yyyy-MM-dd HH:mm', 'yyyy/MM/dd', 'yyyy-MM-dd', or a period format e.g. '-5d', '4w 2d'.")
+
+
+def order_key(jql: str) -> Callable[[dict], tuple] | None:
+    """A sort key for the query's `ORDER BY` (None when it has none); descending fields are negated."""
+    parts = re.split(r"\border\s+by\b", jql or "", maxsplit=1, flags=re.IGNORECASE)
+    if len(parts) < 2:
+        return None
+    terms = []
+    for term in parts[1].split(","):
+        words = term.split()
+        if not words or len(words) > 2 or (len(words) == 2 and words[1].lower() not in ("asc", "desc")):
+            raise JqlError(f"Error in the JQL Query: cannot parse the ORDER BY term '{term.strip()}'.")
+        name = _unquote(words[0]).lower()
+        if name not in DATE_FIELDS and name not in ("key", "id", "issuekey"):
+            raise JqlError(f"Field '{words[0]}' does not exist or you do not have permission to view it.")
+        terms.append((name, len(words) == 2 and words[1].lower() == "desc"))
+
+    def key(issue: dict) -> tuple:
+        out = []
+        for name, desc in terms:
+            if name in DATE_FIELDS:
+                stamp = parse_stamp(issue.get(DATE_FIELDS[name]) or (issue.get("created") if name.startswith("updated") else None))
+                value = stamp.timestamp() if stamp else float("inf")  # empty dates sort last, as in Jira
+            else:
+                value = float(str(issue.get("id", "0")))
+            out.append(-value if desc and value != float("inf") else value)
+        return tuple(out)
+
+    return key
 
 
 def _unquote(token: str) -> str:
@@ -69,19 +132,62 @@ def _issue_value(issue: dict, field: str) -> list[str]:
     raise JqlError(f"Field '{_unquote(field)}' does not exist or you do not have permission to view it.")
 
 
-def compile_jql(jql: str) -> Callable[[dict], bool]:
+def _date_test(field: str, op: str, token: str, now: datetime) -> Callable[[dict], bool]:
+    """A comparison of a date field with a JQL date (issues without the date never match)."""
+    name = DATE_FIELDS[_unquote(field).lower()]
+    bound = jql_date(token, now)
+    compare = {">=": lambda a: a >= bound, ">": lambda a: a > bound, "<=": lambda a: a <= bound,
+               "<": lambda a: a < bound, "=": lambda a: a == bound, "!=": lambda a: a != bound}[op]
+
+    def test(issue: dict) -> bool:
+        stamp = parse_stamp(issue.get(name) or (issue.get("created") if name == "updated" else None))
+        return stamp is not None and compare(stamp)
+
+    return test
+
+
+def _empty_test(field: str, empty: bool) -> Callable[[dict], bool]:
+    """`field is EMPTY` (empty=True) or `field is not EMPTY`."""
+    name = _unquote(field).lower()
+    if name in DATE_FIELDS:
+        def values(issue: dict) -> list[str]:
+            stamp = issue.get(DATE_FIELDS[name])
+            return [stamp] if stamp else []
+    else:
+        _issue_value({"properties": {}, "projectKey": "", "projectId": "", "key": "", "id": ""}, field)
+
+        def values(issue: dict) -> list[str]:
+            return [v for v in _issue_value(issue, field) if v]
+    return lambda issue: (not values(issue)) == empty
+
+
+def compile_jql(jql: str, *, now: datetime | None = None) -> Callable[[dict], bool]:
     """A predicate over stored issues for `jql`; raises JqlError for what it cannot parse."""
+    now = now or datetime.now(timezone.utc)
+    order_key(jql)  # an unreadable ORDER BY is an error even when nothing matches
     text = re.split(r"\border\s+by\b", jql or "", maxsplit=1, flags=re.IGNORECASE)[0].strip()
     if not text:
         return lambda issue: True
-    if re.search(r"\bor\b|\bnot\b", text, re.IGNORECASE):
+    if re.search(r"\bor\b|\bnot\b", re.sub(r"\bis\s+not\b", "is", text, flags=re.IGNORECASE), re.IGNORECASE):
         raise JqlError("The sandbox supports only AND between JQL clauses.")
     tests = []
     for clause in re.split(r"\band\b", text, flags=re.IGNORECASE):
         match = CLAUSE.match(clause)
         if not match:
             raise JqlError(f"Error in the JQL Query: cannot parse '{clause.strip()}'.")
-        field, op, wanted = match["field"], match["op"].lower(), _values(match["value"])
+        field, op, wanted = match["field"], " ".join(match["op"].lower().split()), _values(match["value"])
+        if op in ("is", "is not"):
+            if len(wanted) != 1 or wanted[0].upper() not in ("EMPTY", "NULL"):
+                raise JqlError(f"The operator '{op}' only takes EMPTY or NULL (field '{_unquote(field)}').")
+            tests.append(_empty_test(field, op == "is"))
+            continue
+        if _unquote(field).lower() in DATE_FIELDS:
+            if op not in ("=", "!=", ">", ">=", "<", "<=") or len(wanted) != 1:
+                raise JqlError(f"The operator '{op}' is not supported by the '{_unquote(field)}' field.")
+            tests.append(_date_test(field, op, wanted[0], now))
+            continue
+        if op in (">", ">=", "<", "<="):
+            raise JqlError(f"The operator '{op}' is not supported by the '{_unquote(field)}' field.")
         _issue_value({"properties": {}, "projectKey": "", "projectId": "", "key": "", "id": ""}, field)
 
         def test(issue: dict, field=field, op=op, wanted=wanted) -> bool:
