@@ -1,0 +1,112 @@
+"""`deskbook sync run --desk jsm` killed with SIGKILL at random moments: still exactly once.
+
+JSM has no idempotency key and a create is three calls (request with the key label, internal
+note, finished-mark property), so a kill can land between any two of them. After each killed
+run a normal run must leave every due item on exactly one request with exactly one note.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from datetime import date, timedelta
+
+import pytest
+
+from deskbook.cli import main
+from deskbook.connectors.jsm.sandbox import running_sandbox
+from deskbook.connectors.jsm.sync_desk import JsmSyncDesk
+from deskbook.sync.jobs import load_settings
+from deskbook.sync.ledger import Ledger
+from deskbook.sync.runner import run_jobs
+from deskbook.sync.schedule import due_for
+
+from conftest import shared_dir
+from test_jsm_sync import assert_finished_once, client_for
+from test_sync_zendesk import PREWARMED, REPO
+
+SPEC = (shared_dir() / "jsm") if shared_dir() else None
+
+
+@pytest.fixture
+def jsm_desk(monkeypatch, tmp_path):
+    """A JSM sandbox (with latency, so kills land mid-run) with the standard playbook applied."""
+    with running_sandbox(spec=SPEC, seed_orgs=8, latency_ms=5, seed=11) as desk:
+        env = {"JIRA_URL": desk.url, "JIRA_EMAIL": desk.email, "JIRA_API_TOKEN": desk.token,
+               "JSM_PROJECT": desk.project_key, "DESKBOOK_HOME": str(tmp_path / "home")}
+        for name, value in env.items():
+            monkeypatch.setenv(name, value)
+        assert main(["-q", "apply", "--desk", "jsm", "--doit"]) == 0
+        desk.env = dict(os.environ, PYTHONPATH=str(REPO), **env)
+        yield desk
+        assert desk.violations() == []
+
+
+def _kill_point(rng: random.Random):
+    """When to kill: after a random number of requests, or right after the k-th request create or
+    note reached the desk (the windows between the three calls of one create)."""
+    mode = rng.choice(("requests", "create", "note"))
+    if mode == "requests":
+        target = rng.randint(0, 30)  # ~12 reads (organizations, properties, searches, types), then 3 per item
+        return mode, lambda log: len(log) >= target
+    path = "/rest/servicedeskapi/request" if mode == "create" else "/comment"
+    k = rng.randint(1, 3)
+    return mode, lambda log: sum(1 for r in log if r["method"] == "POST" and r["path"].endswith(path)) >= k
+
+
+def _unfinished(desk) -> int:
+    """Requests carrying an item key but not the finished mark (what a kill mid-create leaves)."""
+    return sum(1 for issue in desk.store.all("request")
+               if any(label.startswith("deskbook:") for label in issue["labels"])
+               and "deskbook.sync" not in issue.get("properties", {}))
+
+
+@pytest.mark.slow
+def test_sigkill_at_random_moments_then_rerun_is_exactly_once(jsm_desk, tmp_path):
+    rng = random.Random(9)
+    settings = load_settings(None)
+    ledger_path = tmp_path / "l.sqlite"
+    days = [date(2026, 1, 3) + timedelta(days=31 * i) for i in range(12)]
+    killed_mid_run = left_unfinished = 0
+    for batch_start in range(0, len(days), 4):
+        batch = days[batch_start:batch_start + 4]
+        procs = [subprocess.Popen([sys.executable, "-c", PREWARMED, "-q", "sync", "run", "--desk", "jsm",
+                                   "--ledger", str(ledger_path), "--as-of", day.isoformat()],
+                                  env=jsm_desk.env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                  stderr=subprocess.DEVNULL, text=True)
+                 for day in batch]
+        for day, proc in zip(batch, procs):
+            assert proc.stdout.readline().strip() == "ready"
+            jsm_desk.clear_requests()
+            _mode, reached = _kill_point(rng)
+            proc.stdin.write("go\n")
+            proc.stdin.flush()
+            deadline = time.monotonic() + 30
+            while proc.poll() is None and not reached(jsm_desk.requests()) and time.monotonic() < deadline:
+                time.sleep(0.0005)
+            if proc.poll() is None and jsm_desk.requests():
+                killed_mid_run += 1
+            proc.send_signal(signal.SIGKILL)
+            proc.wait()
+            left_unfinished += _unfinished(jsm_desk)
+            ledger = Ledger(ledger_path)
+            try:
+                report = run_jobs(JsmSyncDesk(client_for(jsm_desk)), ledger, settings, as_of=day)
+            finally:
+                ledger.close()
+            assert report.failed == 0, report.text()
+            assert _unfinished(jsm_desk) == 0
+    ledger = Ledger(ledger_path)
+    try:
+        orgs = list(ledger.iter_organizations())
+    finally:
+        ledger.close()
+    expected = {item.key for day in days for org in orgs for item in due_for(org, day, settings.schedule)[0]}
+    assert expected
+    assert_finished_once(jsm_desk, expected)
+    assert killed_mid_run >= 4  # the kills really interrupted runs that had started talking to the desk
+    assert left_unfinished >= 1  # and some landed inside a create, between the request and its finished mark
