@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import re
 import sys
 
 from deskbook.errors import ExitCode, ValidationError
@@ -27,7 +28,8 @@ def register(subparsers) -> None:
                           help="a playbook .yaml file or a shipped playbook name (default: standard-service)")
     validate.add_argument("--scripts", metavar="DIR",
                           help="a phrase library folder (holding templates/ and approvals.yaml); default: the shipped one")
-    validate.add_argument("--json", action="store_true", help="print {playbook, ok, problems} on stdout")
+    validate.add_argument("--json", action="store_true",
+                          help="print {playbook, ok, problems, files} on stdout (files: problem count per file)")
     validate.set_defaults(func=cmd_validate)
 
     schema = subparsers.add_parser(
@@ -56,17 +58,46 @@ def validation_problems(playbook_arg: str | None, scripts_dir: str | None) -> tu
     return playbook.path, problems
 
 
+#: The file a problem line names: everything before its optional `:line[:column]` and the first ": ".
+_PROBLEM_FILE = re.compile(r"(?P<file>.+?)(?::\d+)*: ")
+#: Where problems that name no file are counted.
+NO_FILE = "(no file named)"
+
+
+def problem_file(problem: str) -> str | None:
+    """The file a problem line starts with (`path[:line[:column]]: message`), or None."""
+    match = _PROBLEM_FILE.match(problem)
+    return match.group("file") if match else None
+
+
+def problems_per_file(problems: list[str]) -> dict[str, int]:
+    """How many problems each file has, files in the order their first problem appears."""
+    counts: dict[str, int] = {}
+    for problem in problems:
+        file = problem_file(problem) or NO_FILE
+        counts[file] = counts.get(file, 0) + 1
+    return counts
+
+
+def summary_line(problems: list[str]) -> str:
+    """The closing line of a failed `validate`: the total, then each file with its count."""
+    counts = problems_per_file(problems)
+    files = ", ".join(f"{file} ({count})" for file, count in counts.items())
+    return f"deskbook: {len(problems)} problem(s) in {len(counts)} file(s): {files}"
+
+
 def cmd_validate(args: argparse.Namespace) -> ExitCode:
     """`deskbook validate`: problems on stderr (or JSON on stdout), exit 0 when there are none."""
     shown, problems = validation_problems(args.playbook, args.scripts)
     if args.json:
-        json.dump({"playbook": shown, "ok": not problems, "problems": problems}, sys.stdout, ensure_ascii=False, indent=2)
+        report = {"playbook": shown, "ok": not problems, "problems": problems, "files": problems_per_file(problems)}
+        json.dump(report, sys.stdout, ensure_ascii=False, indent=2)
         sys.stdout.write("\n")
     else:
         for problem in problems:
             print(problem, file=sys.stderr)
     if problems:
-        print(f"deskbook: {shown}: {len(problems)} problem(s)", file=sys.stderr)
+        print(summary_line(problems), file=sys.stderr)
         return ExitCode.ERROR
     log.info("%s: playbook and phrases are valid", shown)
     return ExitCode.OK

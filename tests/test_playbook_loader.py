@@ -393,3 +393,209 @@ def test_cli_validate_checks_phrases_against_the_playbook(capsys, tmp_path):
     assert code == 1
     assert "forbidden phrase" in err and "closing" in err
     assert "greeting" in err and "zh-CN" in err
+
+
+# ---------------------------------------------------------------- libyaml and pure composers agree
+
+from deskbook.playbooks import loader as playbook_loader  # noqa: E402
+from deskbook.playbooks.cli import problem_file, problems_per_file, summary_line  # noqa: E402
+
+needs_libyaml = pytest.mark.skipif(playbook_loader.LIBYAML_LOADER is None, reason="PyYAML built without libyaml")
+SHIPPED_YAML = Path(__file__).resolve().parents[1] / "playbooks" / "standard-service.yaml"
+
+#: YAML that exercises what marks could disagree on: CJK text, block and quoted scalars, anchors,
+#: empty values, flow collections, comments, a leading BOM and CRLF line ends.
+TRICKY_YAML = (
+    "\ufeff# comment\r\n"
+    "a: 客户 服务\r\n"
+    "b: |\r\n  line one\r\n  行二\r\n"
+    "c: >-\r\n  folded\r\n  text\r\n"
+    "d: 'single ''quoted'''\r\n"
+    'e: "double \\u00e9"\r\n'
+    "f: &anchor {x: 1, y: [2, 3.5, true, null, 2026-01-01]}\r\n"
+    "g: *anchor\r\n"
+    "h:\r\n"
+    "i:\r\n  - \r\n  - {}\r\n  - []\r\n"
+    "? j\r\n: k\r\n"
+    "长键: {嵌套: 值, 再: [一, 二]}\r\n"
+)
+
+
+def _positions(marks) -> tuple[dict, dict]:
+    """(value marks, key marks) as {path: (line, column)}: comparable across composers."""
+    return ({path: (m.line, m.column) for path, m in marks.values.items()},
+            {path: (m.line, m.column) for path, m in marks.keys.items()})
+
+
+def _yaml_texts() -> list[tuple[str, str]]:
+    texts = [(str(SHIPPED_YAML), SHIPPED_YAML.read_text(encoding="utf-8")), ("tricky.yaml", TRICKY_YAML)]
+    texts += [(str(path), path.read_text(encoding="utf-8")) for path in sorted(DATA.glob("*.yaml"))]
+    return texts
+
+
+@needs_libyaml
+@pytest.mark.parametrize("name, text", _yaml_texts(), ids=lambda value: Path(value).name[:30])
+def test_libyaml_and_pure_composers_give_the_same_data_and_marks(name, text):
+    def parsed(use_libyaml):
+        try:
+            data, marks = playbook_loader.parse_yaml(text, name, use_libyaml=use_libyaml)
+        except ValidationError as exc:
+            return "error", exc.problems
+        return data, _positions(marks)
+
+    fast, pure = parsed(True), parsed(False)
+    assert fast == pure
+    if fast[0] != "error":
+        assert len(fast[1][0]) > 10  # really compared something
+
+
+@needs_libyaml
+@pytest.mark.parametrize("path", [SHIPPED_YAML, MINIMAL], ids=lambda p: p.name)
+def test_libyaml_and_pure_paths_load_identical_playbooks(monkeypatch, path):
+    fast = load_playbook(path, phrase_ids=PHRASES)
+    monkeypatch.setattr(playbook_loader, "LIBYAML_LOADER", None)
+    pure = load_playbook(path, phrase_ids=PHRASES)
+    assert fast == pure
+    assert fast.macros[0].source == pure.macros[0].source and fast.macros[0].source.line > 1
+
+
+BROKEN_YAML = [
+    "a: [1, 2\nb: 3\n",                      # unclosed flow sequence
+    "a: 'unclosed\nb: 2\n",                   # unclosed quote
+    "a:\n\t- 1\n",                            # tab indentation
+    "a: *nowhere\n",                          # undefined alias
+    "a: 1\n---\nb: 2\n",                      # two documents
+    "a: 1\n b: 2\n",                          # over-indented key
+    "a: x\ufeffy\n",                          # BOM inside the text (libyaml refuses, pure accepts)
+    "a: \x07bell\n",                          # control character
+    "a: 1\na: 2\n",                           # duplicate key (found while building, from node marks)
+    "a: !!int nope\n",                        # scalars that cannot be constructed
+    "a: !!bool maybe\n",
+    "a: !!binary a\n",
+]
+
+
+@pytest.mark.parametrize("text, words", [("a: !!int nope\n", "'nope' is not a valid int"),
+                                         ("a: !!bool maybe\n", "'maybe' is not a valid bool"),
+                                         ("a: !!binary a\n", "base64")])
+def test_unreadable_tagged_value_is_a_located_problem(text, words):
+    with pytest.raises(ValidationError) as caught:
+        playbook_loader.parse_yaml(text, "t.yaml")
+    (problem,) = caught.value.problems
+    assert problem.startswith("t.yaml:1:4: cannot read value:") and words in problem, problem
+
+
+@needs_libyaml
+@pytest.mark.parametrize("text", BROKEN_YAML)
+def test_libyaml_and_pure_paths_report_identical_yaml_problems(text):
+    outcomes = []
+    for use_libyaml in (True, False):
+        try:
+            data, _ = playbook_loader.parse_yaml(text, "t.yaml", use_libyaml=use_libyaml)
+            outcomes.append(("ok", data))
+        except ValidationError as exc:
+            outcomes.append(("error", exc.problems))
+    assert outcomes[0] == outcomes[1]
+
+
+@needs_libyaml
+@pytest.mark.parametrize("name", ["broken_yaml.yaml", "unknown_key.yaml", "wrong_type.yaml", "dangling_reference.yaml"])
+def test_libyaml_and_pure_paths_locate_errors_in_broken_files_identically(monkeypatch, name):
+    path = DATA / name
+    fast = problems_of(path)
+    monkeypatch.setattr(playbook_loader, "LIBYAML_LOADER", None)
+    pure = problems_of(path)
+    assert fast == pure
+    assert fast[0].startswith(f"{path}:{marker_line(path)}:")
+
+
+@needs_libyaml
+def test_valid_playbook_is_composed_by_libyaml_only(monkeypatch):
+    loaders = []
+    real_compose = yaml.compose
+
+    def recording_compose(stream, Loader):
+        loaders.append(Loader)
+        return real_compose(stream, Loader=Loader)
+
+    monkeypatch.setattr(yaml, "compose", recording_compose)
+    load_playbook(SHIPPED_YAML, phrase_ids=PHRASES)
+    assert loaders == [playbook_loader.LIBYAML_LOADER]
+    loaders.clear()
+    problems_of(DATA / "broken_yaml.yaml")
+    assert loaders == [playbook_loader.LIBYAML_LOADER, yaml.SafeLoader]  # the pure composer words the error
+
+
+# ---------------------------------------------------------------- the validate summary names the files
+
+
+def test_problem_file_reads_the_leading_path():
+    assert problem_file("/a/b.yaml:3:5: unknown key") == "/a/b.yaml"
+    assert problem_file("/t/en/closing.j2:19: forbidden phrase") == "/t/en/closing.j2"
+    assert problem_file("/t/en/closing.j2: declares variables ['x'] but /t/zh-CN/closing.j2: declares") == "/t/en/closing.j2"
+    assert problem_file(r"C:\lib\en\greeting.j2:4: Jinja syntax error") == r"C:\lib\en\greeting.j2"
+    assert problem_file("no location here") is None
+    assert problems_per_file(["x.j2:1: a", "y.yaml:2:3: b", "x.j2: c\n    diff: line", "bare"]) == \
+        {"x.j2": 2, "y.yaml": 1, "(no file named)": 1}
+    assert summary_line(["x.j2:1: a", "y.yaml:2:3: b", "x.j2: c"]) == "deskbook: 3 problem(s) in 2 file(s): x.j2 (2), y.yaml (1)"
+
+
+def _broken_library(tmp_path: Path) -> tuple[Path, Path, Path]:
+    """A copy of the shipped library with a forbidden phrase in en/closing and zh-CN/greeting deleted."""
+    library = tmp_path / "lib"
+    shutil.copytree(load_library().root, library, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
+    closing = library / "templates" / "en" / "closing.j2"
+    closing.write_text(closing.read_text(encoding="utf-8").rstrip("\n") + " That is not our responsibility.\n", encoding="utf-8")
+    greeting = library / "templates" / "zh-CN" / "greeting.j2"
+    greeting.unlink()
+    return library, closing, greeting
+
+
+def test_cli_validate_summary_names_the_phrase_files_not_the_playbook(capsys, tmp_path):
+    library, closing, greeting = _broken_library(tmp_path)
+    code, _, err = run_main(capsys, "validate", "--scripts", str(library))
+    assert code == 1
+    summary = err.rstrip("\n").splitlines()[-1]
+    problem_lines = [line for line in err.splitlines() if line.startswith(str(library))]
+    closing_count = sum(1 for line in problem_lines if line.startswith(f"{closing}:"))
+    assert closing_count >= 2  # the forbidden phrase and the changed approval
+    assert summary.startswith(f"deskbook: {closing_count + 1} problem(s) in 2 file(s): ")
+    assert f"{closing} ({closing_count})" in summary and f"{greeting} (1)" in summary
+    assert "standard-service" not in summary
+
+
+def test_cli_validate_json_counts_problems_per_file(capsys, tmp_path):
+    library, closing, greeting = _broken_library(tmp_path)
+    code, out, _ = run_main(capsys, "validate", "--scripts", str(library), "--json")
+    assert code == 1
+    report = json.loads(out)
+    assert report["files"] == problems_per_file(report["problems"])
+    assert set(report["files"]) == {str(closing), str(greeting)}
+    assert sum(report["files"].values()) == len(report["problems"])
+
+
+def test_cli_validate_summary_names_a_broken_playbook(capsys):
+    path = DATA / "dangling_reference.yaml"
+    code, _, err = run_main(capsys, "validate", str(path))
+    assert code == 1
+    assert err.splitlines()[-1] == f"deskbook: 1 problem(s) in 1 file(s): {path} (1)"
+
+
+# ---------------------------------------------------------------- 2026 holidays
+
+#: 国务院办公厅关于2026年部分节假日安排的通知 (2025-11-04): days off, by holiday.
+OFFICIAL_2026_DAYS_OFF = [
+    ("2026-01-01", "2026-01-03"), ("2026-02-15", "2026-02-23"), ("2026-04-04", "2026-04-06"),
+    ("2026-05-01", "2026-05-05"), ("2026-06-19", "2026-06-21"), ("2026-09-25", "2026-09-27"),
+    ("2026-10-01", "2026-10-07"),
+]
+OFFICIAL_2026_MAKE_UP_WORKDAYS = ["2026-01-04", "2026-02-14", "2026-02-28", "2026-05-09", "2026-09-20", "2026-10-10"]
+
+
+def test_shipped_2026_holidays_match_the_state_council_notice(shipped):
+    ranges = [(start, end) for _, start, end in shipped.metadata.holidays if start.startswith("2026")]
+    assert ranges == OFFICIAL_2026_DAYS_OFF
+    text = SHIPPED_YAML.read_text(encoding="utf-8")
+    assert "国务院办公厅关于2026年部分节假日安排的通知" in text
+    for day in OFFICIAL_2026_MAKE_UP_WORKDAYS:  # documented next to the dates, since a schedule cannot hold them
+        assert day in text
