@@ -18,8 +18,14 @@ module supplies Zendesk's pieces:
   Zendesk appends new objects; when that already gives playbook order (a first install in
   order) no reorder is planned. New objects beside managed ones already in the desk get a
   reorder too (`joins_managed`): where Zendesk puts them is only known at apply, which then
-  writes only the positions that differ. Triggers fire by category first: the playbook lists its
-  triggers grouped by category in category order, so both orders agree;
+  writes only the positions that differ. Triggers fire by category first (category `position`),
+  then by their own `position` within the category (`trigger_firing_key`); `PUT /triggers/reorder`
+  is refused by Zendesk once an account has more than one category, so positions are written with
+  `update_many` instead. The wanted trigger order is (playbook category order, playbook order within
+  the category) (`category_firing_order`), even when the playbook lists its triggers interleaved;
+  the managed triggers of each category take the slots they hold in that category, so unmanaged
+  triggers keep their place in every category and unmanaged categories are not touched. A trigger
+  the plan moves to another category also gets a reorder checked at apply (`moves_category`);
 - a create whose answer was lost (timeout after sending) is not repeated blindly: the kind is
   listed again and the object is looked up by its marker first.
 """
@@ -30,14 +36,14 @@ import datetime as _dt
 import logging
 import re
 import time
-from typing import Any
+from typing import Any, Callable
 
-from deskbook.connectors.base import DeskConnector, Snapshot
+from deskbook.connectors.base import ApplyReport, DeskConnector, Snapshot
 from deskbook.connectors.zendesk import compare as zcompare
 from deskbook.connectors.zendesk import translate
 from deskbook.connectors.zendesk.client import ENDPOINTS, POSITIONED_KINDS, ZendeskClient
 from deskbook.http import DeskHTTPError
-from deskbook.plan import REORDER, Change, DesiredObject, ExistingObject
+from deskbook.plan import CREATE, DELETE, REORDER, UPDATE, Change, DesiredObject, ExistingObject, Plan
 
 log = logging.getLogger("deskbook.connectors.zendesk")
 
@@ -55,8 +61,9 @@ class ZendeskConnector(DeskConnector):
 
     def __init__(self, client: ZendeskClient):
         self.client = client
-        #: (kind, id as text) -> position of the rules this connector created (for `apply_extra`).
-        self.created_positions: dict[tuple[str, str], Any] = {}
+        #: (kind, id as text) -> position Zendesk answered for the rules this apply created or
+        #: updated (for `apply_extra`); reset by each `apply`.
+        self.written_positions: dict[tuple[str, str], Any] = {}
 
     @classmethod
     def connect(cls, url: str | None = None, email: str | None = None, token: str | None = None,
@@ -100,8 +107,11 @@ class ZendeskConnector(DeskConnector):
 
     def update_object(self, kind: str, object_id: Any, payload: dict[str, Any], existing: dict[str, Any] | None,
                       label: str) -> None:
-        """Update one object (variants of dynamic content by locale)."""
-        self.client.update(kind, object_id, payload, existing=existing, label=label)
+        """Update one object (variants of dynamic content by locale), remembering a rule's position
+        as Zendesk answers it (a trigger moved to another category may change place)."""
+        updated = self.client.update(kind, object_id, payload, existing=existing, label=label)
+        if kind in POSITIONED_KINDS and isinstance((updated or {}).get("position"), int):
+            self.written_positions[(kind, str(object_id))] = updated["position"]
 
     def delete_object(self, kind: str, object_id: Any, label: str) -> None:
         """Delete one object."""
@@ -148,12 +158,35 @@ class ZendeskConnector(DeskConnector):
         the positioned kinds — trigger categories, triggers, macros, automations, views — whose managed objects keep
         the slots they occupy, only their order among themselves changes (see `rule_positions`)."""
         out = []
+        category_of = trigger_categories_of(desired)
+        category_order = [d.key for d in desired if d.kind == "trigger_category"]
         for kind in (k for k in self.kind_order if k == "sla_policy" or k in POSITIONED_KINDS):
             wanted = [d.key for d in desired if d.kind == kind]
             if not wanted:
                 continue
-            natural = natural_order(kind, snapshot.raw.get(kind, []), playbook, changes)
+            categories = snapshot.raw.get("trigger_category", []) if kind == "trigger" else None
+            natural = natural_order(kind, snapshot.raw.get(kind, []), playbook, changes, categories=categories)
             have = [key for tag, key in natural if tag == "mine"]
+            if kind == "trigger":
+                # Zendesk fires by category, then by position within it: compare (and write) that order,
+                # grouping each managed trigger under the category the plan leaves it in.
+                wanted = category_firing_order(wanted, category_of, category_order)
+                have = category_firing_order(have, category_of, category_order)
+                known = dict(snapshot.managed_ids(playbook))
+                known.update({(c.kind, c.key): c.id for c in changes if c.action == UPDATE and c.key})
+                order = {"order": wanted, "categories": {key: category_of.get(key) for key in wanted}}
+                if have != wanted:
+                    out.append(Change(REORDER, kind, "trigger order", None, desired=order,
+                                      diff=[f"order: {have} -> {wanted}"],
+                                      reason="Zendesk fires triggers by category, then by position: the playbook's "
+                                             "in playbook category order, then playbook order, in the positions "
+                                             "they hold in each category; other triggers keep theirs"))
+                elif joins_managed(kind, natural, changes) or moves_category(changes, category_of, known):
+                    out.append(Change(REORDER, kind, "trigger order", None, desired=order,
+                                      diff=["order: new or moved triggers join the playbook's at their playbook place"],
+                                      reason="where Zendesk puts a new or moved trigger in its category varies; "
+                                             "only positions that differ are written"))
+                continue
             if kind == "sla_policy":
                 target = [t for t in natural if t[0] == "other"] + [("mine", k) for k in wanted]
                 if natural == target:
@@ -177,12 +210,18 @@ class ZendeskConnector(DeskConnector):
         """Create (see `_create`), remembering the position Zendesk gave a rule for the reorder step."""
         created = self._create(kind, payload, label)
         if kind in POSITIONED_KINDS and created.get("id") is not None:
-            self.created_positions[(kind, str(created["id"]))] = created.get("position")
+            self.written_positions[(kind, str(created["id"]))] = created.get("position")
         return created
+
+    def apply(self, plan: Plan, snapshot: Snapshot, *, on_change: Callable[[Change], None] | None = None) -> ApplyReport:
+        """The engine's apply (`DeskConnector.apply`), with the positions of an earlier apply forgotten."""
+        self.written_positions = {}
+        return super().apply(plan, snapshot, on_change=on_change)
 
     def apply_extra(self, change: Change, ids: dict, snapshot: Snapshot, done: list[Change]) -> None:
         """Write one kind's order: SLA policies with `/slas/policies/reorder` (unmanaged first, then
-        the playbook's), rules with one `update_many` of the managed rules whose position changes."""
+        the playbook's), rules with one `update_many` of the managed rules whose position changes
+        (triggers: the slots each category's managed triggers hold, taken in playbook order)."""
         kind = change.kind
         deleted = {str(c.id) for c in done if c.action == "delete" and c.kind == kind}
         if kind == "sla_policy":
@@ -197,15 +236,24 @@ class ZendeskConnector(DeskConnector):
                    if str(o.get("id")) not in deleted}
         known = [p for p in current.values() if isinstance(p, int)]
         end = max(known, default=0)
-        for (created_kind, object_id), position in self.created_positions.items():
-            if created_kind == kind and object_id not in current:  # created by this apply
-                if not isinstance(position, int):  # Zendesk appends a new rule at the end
-                    end += 1
-                    position = end
-                current[object_id] = position
-        managed = [(ids[(kind, key)], current.get(str(ids[(kind, key)])) or 0)
-                   for key in change.desired["order"] if (kind, key) in ids]
-        writes = rule_positions(managed)
+        for (written_kind, object_id), position in self.written_positions.items():
+            if written_kind != kind or object_id in deleted:
+                continue
+            if object_id in current:  # updated by this apply: where Zendesk says it now is
+                if isinstance(position, int):
+                    current[object_id] = position
+                continue
+            if not isinstance(position, int):  # created without a position: Zendesk appends it
+                end += 1
+                position = end
+            current[object_id] = position
+        group_of = change.desired.get("categories") or {}
+        groups: dict[Any, list[tuple[Any, int]]] = {}
+        for key in change.desired["order"]:
+            if (kind, key) in ids:
+                object_id = ids[(kind, key)]
+                groups.setdefault(group_of.get(key), []).append((object_id, current.get(str(object_id)) or 0))
+        writes = [write for managed in groups.values() for write in rule_positions(managed)]
         if writes:
             self.client.update_positions(kind, writes, label=f"{kind} order")
 
@@ -230,15 +278,67 @@ def position_key(obj: dict[str, Any]) -> tuple[int, int]:
     return (position if isinstance(position, int) else 0, int(obj.get("id") or 0))
 
 
-def natural_order(kind: str, raw: list[dict[str, Any]], playbook: str, changes: list[Change]) -> list[tuple[str, Any]]:
+def trigger_firing_key(categories: list[dict[str, Any]]) -> Callable[[dict[str, Any]], tuple]:
+    """Sort key putting triggers in Zendesk's firing order given the account's trigger categories:
+    category `position` (then category id), then the trigger's `position` (then its id). A trigger
+    whose category is not among `categories` sorts after all of them."""
+    rank = {str(c.get("id")): position_key(c) for c in categories}
+    last = (float("inf"), 0)
+
+    def key(trigger: dict[str, Any]) -> tuple:
+        return (*rank.get(str(trigger.get("category_id")), last), *position_key(trigger))
+
+    return key
+
+
+def trigger_categories_of(desired: list[DesiredObject]) -> dict[str, str]:
+    """Playbook trigger key -> key of the trigger category its payload refers to (`category_id`)."""
+    out: dict[str, str] = {}
+    for d in desired:
+        if d.kind == "trigger":
+            refs = [key for kind, key in translate.refs_in(d.payload.get("category_id")) if kind == "trigger_category"]
+            if refs:
+                out[d.key] = refs[0]
+    return out
+
+
+def category_firing_order(keys: list[str], category_of: dict[str, str], category_order: list[str]) -> list[str]:
+    """`keys` as Zendesk fires them: grouped by category in `category_order` (keys of unknown
+    categories last), keeping the given order within each category (a stable sort)."""
+    rank = {key: n for n, key in enumerate(category_order)}
+    return sorted(keys, key=lambda key: rank.get(category_of.get(key), len(rank)))
+
+
+def moves_category(changes: list[Change], category_of: dict[str, str], ids: dict[tuple[str, Any], Any]) -> bool:
+    """True when the plan moves a managed trigger into another category that holds other managed
+    triggers (an update of its `category_id`): where Zendesk puts it there is only known at apply.
+    `ids` maps (kind, key) to the ids known before the apply (an unknown category is a new one)."""
+    members: dict[str, int] = {}
+    for category in category_of.values():
+        members[category] = members.get(category, 0) + 1
+    for c in changes:
+        if c.kind != "trigger" or c.action != UPDATE or c.key not in category_of:
+            continue
+        target = category_of[c.key]
+        target_id = ids.get(("trigger_category", target))
+        current = (c.existing or {}).get("category_id")
+        if (target_id is None or str(target_id) != str(current)) and members.get(target, 0) > 1:
+            return True
+    return False
+
+
+def natural_order(kind: str, raw: list[dict[str, Any]], playbook: str, changes: list[Change], *,
+                  categories: list[dict[str, Any]] | None = None) -> list[tuple[str, Any]]:
     """The order of `kind` once `changes` are applied, before any reorder: the desk's objects
-    (minus deleted ones) by position, then the plan's creates appended in plan order (Zendesk
+    (minus deleted ones) by position — triggers, when the account's `categories` are given, in
+    firing order (`trigger_firing_key`) — then the plan's creates appended in plan order (Zendesk
     puts a new rule or policy last). Entries are ("mine", playbook key) — owned or adopted —
     or ("other", id)."""
-    deleted = {str(c.id) for c in changes if c.kind == kind and c.action == "delete"}
-    adopted = {str(c.id): c.key for c in changes if c.kind == kind and c.action == "update" and c.key}
+    deleted = {str(c.id) for c in changes if c.kind == kind and c.action == DELETE}
+    adopted = {str(c.id): c.key for c in changes if c.kind == kind and c.action == UPDATE and c.key}
     out: list[tuple[str, Any]] = []
-    for obj in sorted(raw, key=position_key):
+    order_key = trigger_firing_key(categories) if categories is not None else position_key
+    for obj in sorted(raw, key=order_key):
         if str(obj.get("id")) in deleted:
             continue
         owner = zcompare.ownership(kind, obj, playbook)
@@ -248,7 +348,7 @@ def natural_order(kind: str, raw: list[dict[str, Any]], playbook: str, changes: 
             out.append(("mine", adopted[str(obj.get("id"))]))
         else:
             out.append(("other", obj.get("id")))
-    out += [("mine", c.key) for c in changes if c.kind == kind and c.action == "create"]
+    out += [("mine", c.key) for c in changes if c.kind == kind and c.action == CREATE]
     return out
 
 
@@ -256,7 +356,7 @@ def joins_managed(kind: str, natural: list[tuple[str, Any]], changes: list[Chang
     """True when the plan creates objects of `kind` beside managed ones already in the desk: their
     place is only known once Zendesk has given them a position (a macro or view gets a default
     position, not necessarily the last), so the order is checked, and fixed if need be, at apply."""
-    created = sum(1 for c in changes if c.kind == kind and c.action == "create")
+    created = sum(1 for c in changes if c.kind == kind and c.action == CREATE)
     mine = sum(1 for tag, _ in natural if tag == "mine")
     return 0 < created < mine
 
