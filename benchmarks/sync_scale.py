@@ -1,7 +1,9 @@
-"""Scale benchmark of `deskbook sync` against the Zendesk sandbox (not a timed test).
+"""Scale benchmark of `deskbook sync` against the sandbox desks (not a timed test).
 
 Seeds the sandbox with N organizations (default 100,000) and prints, for each run, the
-requests by endpoint, reads/writes, wall time and the runner's peak RSS, beside the goals:
+requests by endpoint, reads/writes, wall time and the runner's peak RSS, beside the goals.
+
+Zendesk (`--desk zendesk`, default):
 
 1. first run (empty ledger)            reads <= ceil(N/1000) + 10, writes <= due items
 2. second run, same day                reads <= 5, writes 0
@@ -9,8 +11,21 @@ requests by endpoint, reads/writes, wall time and the runner's peak RSS, beside 
 4. naive baseline: list every organization (100 per page), then one ticket search per
    organization — measured on a sample of organizations and extrapolated to N.
 
+JSM (`--desk jsm`): JSM has no change feed and no bulk read for organization properties, so
+every run must list the organizations (50 per page) and read each one's contract property;
+that is the floor, F = ceil(N/50) + N. Tickets are read by JQL, incrementally after the first run.
+
+1. first run (empty ledger)            reads <= F + ceil(R/100) + 5 (R = resolved requests),
+                                       writes <= 3 x due items (request, internal note, finished mark)
+2. second run, same day                reads <= F + ceil(P/100) + 5, writes 0 (P = requests the
+                                       previous run raised: its scan started before them)
+3. next day                            reads <= F + ceil(P/100) + 5, writes <= 3 x newly due items
+4. naive baseline: the same listing and property reads, plus one JQL search per organization
+   for its existing requests — measured on a sample and extrapolated to N.
+
 Each sync run is a separate process (so its peak RSS is its own): this script re-runs itself
-with `--worker`. Usage: `python benchmarks/sync_scale.py [--orgs 100000] [--naive-sample 2000]`.
+with `--worker`. Usage: `python benchmarks/sync_scale.py [--desk zendesk|jsm] [--orgs 100000]
+[--naive-sample 2000]`.
 """
 
 from __future__ import annotations
@@ -45,7 +60,6 @@ def peak_rss_mb() -> float:
 
 def worker(args: argparse.Namespace) -> None:
     """One sync run in this process; prints a JSON line with counts, wall time and peak RSS."""
-    from deskbook.connectors.zendesk.sync_desk import connect
     from deskbook.sync.jobs import SyncSettings, load_settings
     from deskbook.sync.ledger import Ledger
     from deskbook.sync.runner import run_jobs
@@ -54,8 +68,18 @@ def worker(args: argparse.Namespace) -> None:
         settings = load_settings(None)
     except Exception:  # noqa: BLE001 - the benchmark also runs before the shipped playbook exists
         settings = SyncSettings()
-    desk = connect(args.url, args.email, args.token, contract_end_field=settings.contract_end_field,
-                   tier_field=settings.tier_field, playbook_name=settings.playbook_name)
+    if args.desk == "jsm":
+        from deskbook.connectors.jsm.client import JsmClient, JsmConnection
+        from deskbook.connectors.jsm.sync_desk import JsmSyncDesk
+
+        client = JsmClient(JsmConnection(url=args.url, email=args.email, token=args.token))
+        desk = JsmSyncDesk(client, contract_end_field=settings.contract_end_field, tier_field=settings.tier_field,
+                           playbook_name=settings.playbook_name)
+    else:
+        from deskbook.connectors.zendesk.sync_desk import connect
+
+        desk = connect(args.url, args.email, args.token, contract_end_field=settings.contract_end_field,
+                       tier_field=settings.tier_field, playbook_name=settings.playbook_name)
     ledger = Ledger(args.ledger)
     started = time.perf_counter()
     report = run_jobs(desk, ledger, settings, as_of=date.fromisoformat(args.as_of))
@@ -67,9 +91,9 @@ def worker(args: argparse.Namespace) -> None:
                       "failed": report.failed, "organizations": report.organizations}))
 
 
-def run_worker(handle, ledger: Path, as_of: date) -> dict:
+def run_worker(handle, ledger: Path, as_of: date, desk: str = "zendesk") -> dict:
     """Run one sync in a subprocess and return its JSON line."""
-    cmd = [sys.executable, __file__, "--worker", "--url", handle.url, "--email", handle.email,
+    cmd = [sys.executable, __file__, "--worker", "--desk", desk, "--url", handle.url, "--email", handle.email,
            "--token", handle.token, "--ledger", str(ledger), "--as-of", as_of.isoformat()]
     out = subprocess.run(cmd, capture_output=True, text=True, check=False)
     if out.returncode != 0:
@@ -129,9 +153,85 @@ def seed(store, count: int, as_of: date) -> None:
     store.insert_many("ticket", [{**ticket_defaults(store), **t} for t in tickets])
 
 
+def seed_jsm(store, count: int, as_of: date) -> int:
+    """`count` organizations (tiers key/regular/new, contract ends over two years around `as_of`),
+    each with a contact customer and the contract property, plus a first resolved request for 2% of
+    them; returns how many resolved requests were made."""
+    import random
+
+    from deskbook.connectors.jsm.client import CONTRACT_PROPERTY
+    from deskbook.connectors.jsm.sandbox.store import now_iso
+
+    rng = random.Random(1)
+    tiers = ("key", "regular", "regular", "regular", "new")
+    first_org = store.next_id("organization")
+    orgs, customers = [], []
+    for n in range(count):
+        org_id = str(first_org + n)
+        contact = {"accountId": f"qm:bench:{n:07d}", "emailAddress": f"contact{n}@customer{n}.example",
+                   "displayName": f"Contact {n}"}
+        customers.append((contact["accountId"], contact))
+        end = as_of + timedelta(days=rng.randint(-180, 540))
+        orgs.append((org_id, {"id": org_id, "name": f"Customer {n:06d}", "uuid": f"bench-{n}", "created": now_iso(),
+                              "users": [contact["accountId"]],
+                              "properties": {CONTRACT_PROPERTY: {"contract_end_date": end.isoformat(),
+                                                                 "customer_tier": tiers[n % len(tiers)],
+                                                                 "contact_email": contact["emailAddress"]}}}))
+    store.db.execute("UPDATE sequences SET next = ? WHERE kind = 'organization'", (first_org + count,))
+    store.put_many("customer", customers)
+    store.put_many("organization", orgs)
+    desk = store.all("servicedesk")[0]
+    resolved = []
+    for org_id, org in orgs[::50]:
+        number = store.next_id("issue_number")
+        day = (as_of - timedelta(days=rng.randint(0, 20))).isoformat()
+        key = f"{desk['projectKey']}-{number}"
+        resolved.append((key, {"id": str(store.next_id("request")), "key": key, "summary": "first service",
+                               "description": "", "labels": [], "requestTypeId": "", "serviceDeskId": desk["id"],
+                               "projectKey": desk["projectKey"], "projectId": desk["projectId"],
+                               "reporter": org["users"][0], "status": "Resolved", "priority": "Medium",
+                               "created": day + "T08:00:00.000+0000", "resolutiondate": day + "T09:00:00.000+0000",
+                               "properties": {}, "comments": [], "participants": [], "organizations": [org_id]}))
+    store.put_many("request", resolved)
+    return len(resolved)
+
+
+def install_jsm(handle) -> None:
+    """Apply the shipped playbook (it creates the sync jobs' request types)."""
+    from deskbook.connectors.jsm.client import JsmClient, JsmConnection
+    from deskbook.connectors.jsm.connector import JsmConnector
+    from deskbook.playbooks.loader import load_playbook
+    from deskbook.scripts_library import load_library
+
+    connector = JsmConnector(JsmClient(JsmConnection(url=handle.url, email=handle.email, token=handle.token,
+                                                     project_key=handle.project_key, cloud_id=handle.cloud_id)))
+    plan, snapshot = connector.plan_playbook(load_playbook(None), load_library())
+    connector.apply(plan, snapshot)
+
+
+def naive_baseline_jsm(handle, sample: int) -> dict:
+    """List every organization, read its property, one JQL search per organization (on `sample`)."""
+    from deskbook.connectors.jsm.client import CONTRACT_PROPERTY, JsmClient, JsmConnection
+
+    client = JsmClient(JsmConnection(url=handle.url, email=handle.email, token=handle.token))
+    started = time.perf_counter()
+    ids = [org["id"] for org in client.iter_organizations()]
+    listed = time.perf_counter() - started
+    for org_id in ids[:sample]:
+        client.organization_property(org_id, CONTRACT_PROPERTY)
+        list(client.search(f"project = SUP AND organizations = {org_id} AND labels = deskbook-sync", fields=["labels"]))
+    wall = time.perf_counter() - started
+    scale = len(ids) / max(1, min(sample, len(ids)))
+    calls = Counter(client.calls)
+    extrapolated = {k: (round(v * scale) if ("property" in k or "search" in k) else v) for k, v in calls.items()}
+    return {"requests": dict(calls), "extrapolated": extrapolated, "wall": wall,
+            "wall_extrapolated": listed + (wall - listed) * scale, "sampled": min(sample, len(ids)),
+            "organizations": len(ids)}
+
+
 def reads_writes(requests: dict) -> tuple[int, int]:
-    """(GET count, other count)."""
-    reads = sum(n for k, n in requests.items() if k.startswith("GET "))
+    """(reads, writes): GETs, and POST /search/jql (a read with a body), are reads."""
+    reads = sum(n for k, n in requests.items() if k.startswith("GET ") or k.endswith("/search/jql"))
     return reads, sum(requests.values()) - reads
 
 
@@ -152,6 +252,7 @@ def main() -> None:
     parser.add_argument("--naive-sample", type=int, default=2000)
     parser.add_argument("--as-of", default="2026-06-01")
     parser.add_argument("--skip-naive", action="store_true", help="do not run the naive baseline")
+    parser.add_argument("--desk", choices=("zendesk", "jsm"), default="zendesk")
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--url")
     parser.add_argument("--email")
@@ -162,9 +263,13 @@ def main() -> None:
         worker(args)
         return
 
+    as_of = date.fromisoformat(args.as_of)
+    if args.desk == "jsm":
+        main_jsm(args, as_of)
+        return
+
     from deskbook.connectors.zendesk.sandbox import running_sandbox
 
-    as_of = date.fromisoformat(args.as_of)
     unlimited = {"account": 10**9, "incremental": 10**9, "search_export": 10**9}
     with tempfile.TemporaryDirectory() as tmp, running_sandbox(rate_limits=unlimited) as handle:
         started = time.perf_counter()
@@ -181,6 +286,39 @@ def main() -> None:
             return
         naive = naive_baseline(handle, args.naive_sample)
         print(f"\n== naive baseline (list all, one search per organization; {naive['sampled']} searched, extrapolated to {naive['organizations']})")
+        for endpoint, count in sorted(naive["extrapolated"].items()):
+            print(f"   {count:>8}  {endpoint}")
+        reads, _ = reads_writes(naive["extrapolated"])
+        print(f"   reads {reads}; wall {naive['wall']:.1f}s measured, ~{naive['wall_extrapolated']:.0f}s extrapolated")
+
+
+def main_jsm(args: argparse.Namespace, as_of: date) -> None:
+    """The JSM rows: seed, install, three runs, naive baseline."""
+    from deskbook.connectors.jsm.sandbox import running_sandbox
+
+    floor = math.ceil(args.orgs / 50) + args.orgs
+    with tempfile.TemporaryDirectory() as tmp, running_sandbox() as handle:
+        started = time.perf_counter()
+        resolved = seed_jsm(handle.store, args.orgs, as_of)
+        install_jsm(handle)
+        print(f"seeded {args.orgs} organizations and {resolved} resolved requests, installed the playbook "
+              f"in {time.perf_counter() - started:.1f}s; floor F = ceil(N/50) + N = {floor} reads per run")
+        ledger = Path(tmp) / "ledger.sqlite"
+        first = run_worker(handle, ledger, as_of, "jsm")
+        show("first run (empty ledger)", first, f"<= F + {math.ceil(resolved / 100) + 5} = {floor + math.ceil(resolved / 100) + 5}",
+             f"<= 3 x {first['created']} due = {3 * first['created']}")
+        second = run_worker(handle, ledger, as_of, "jsm")
+        goal = floor + math.ceil(first["created"] / 100) + 5
+        show("second run, same day", second, f"<= F + ceil(P/100) + 5 = {goal}", "0")
+        next_day = run_worker(handle, ledger, as_of + timedelta(days=1), "jsm")
+        goal = floor + math.ceil(second["created"] / 100) + 5
+        show("next day", next_day, f"<= F + ceil(P/100) + 5 = {goal}",
+             f"<= 3 x {next_day['created']} newly due = {3 * next_day['created']}")
+        if args.skip_naive:
+            return
+        naive = naive_baseline_jsm(handle, args.naive_sample)
+        print(f"\n== naive baseline (list all, property + one search per organization; {naive['sampled']} "
+              f"sampled, extrapolated to {naive['organizations']})")
         for endpoint, count in sorted(naive["extrapolated"].items()):
             print(f"   {count:>8}  {endpoint}")
         reads, _ = reads_writes(naive["extrapolated"])

@@ -148,6 +148,7 @@ class JsmSandboxApp:
         self.faults: list[dict] = []
         self.window: list[float] = []
         self.lock = threading.Lock()
+        self.search_cache: dict[str, tuple[int, list[str], float]] = {}
         self.base_url = ""
         self.url_map = Map(self._rules(), strict_slashes=False, merge_slashes=False)
         ensure_defaults(store, config)
@@ -334,13 +335,16 @@ class JsmSandboxApp:
         """Absolute URL of a sandbox path."""
         return f"{self.base_url}{path}"
 
-    def page(self, request: Request, items: list[dict], path: str) -> dict:
-        """A servicedeskapi page of `items` (start/limit; limit capped at `max_limit`)."""
+    def page(self, request: Request, items: list[dict] | int, path: str,
+             load: Callable[[int, int], list[dict]] | None = None) -> dict:
+        """A servicedeskapi page of `items` (start/limit; limit capped at `max_limit`); for large
+        collections `items` is their count and `load(start, limit)` reads just the page."""
         start = max(0, _int_arg(request, "start", 0))
         limit = _int_arg(request, "limit", self.config.max_limit)
         limit = max(1, min(limit, self.config.max_limit))
-        values = items[start:start + limit]
-        is_last = start + len(values) >= len(items)
+        total = items if isinstance(items, int) else len(items)
+        values = load(start, limit) if load is not None else items[start:start + limit]
+        is_last = start + len(values) >= total
         links = {"base": self.base_url, "context": "", "self": self.link(f"{path}?start={start}&limit={limit}")}
         if not is_last:
             links["next"] = self.link(f"{path}?start={start + limit}&limit={limit}")
@@ -397,10 +401,7 @@ class JsmSandboxApp:
         """A customer by account id or email (or the admin)."""
         if ref in (ADMIN_ACCOUNT_ID, self.config.email):
             return self.admin()
-        for user in self.store.all("customer"):
-            if ref in (user["accountId"], user["emailAddress"]):
-                return user
-        return None
+        return self.store.get("customer", ref) or self.store.lookup("customer", "emailAddress", ref)
 
     def organization(self, org_id: str) -> dict:
         """A stored organization, or 404."""
@@ -656,8 +657,9 @@ class JsmSandboxApp:
 
     def on_org_list(self, request, body):
         """`GET /organization`."""
-        orgs = [self.org_dto(o) for o in self.store.all("organization")]
-        return self.json(self.page(request, orgs, f"{SD}/organization"))
+        total = self.store.count("organization")
+        return self.json(self.page(request, total, f"{SD}/organization",
+                                   lambda start, limit: [self.org_dto(o) for o in self.store.slice("organization", start, limit)]))
 
     def on_org_create(self, request, body):
         """`POST /organization` (name unique, as JSM enforces)."""
@@ -800,15 +802,29 @@ class JsmSandboxApp:
         fields = params.get("fields")
         if isinstance(fields, str):
             fields = fields.split(",")
-        found = [i for i in self.store.all("request") if matches(i)]
-        if sort_key is not None:
-            found.sort(key=sort_key)
-        page = found[offset:offset + max_results]
+        found = self._search_matches(params.get("jql") or "", matches, sort_key)
+        page = [self.store.get("request", key) for key in found[offset:offset + max_results]]
         result = {"issues": [self.issue_bean(i, fields or ["id"], params.get("properties")) for i in page],
                   "isLast": offset + len(page) >= len(found)}
         if not result["isLast"]:
             result["nextPageToken"] = _encode_cursor(offset + len(page))
         return self.json(result)
+
+    def _search_matches(self, jql: str, matches: Callable[[dict], bool], sort_key) -> list[str]:
+        """Keys of the requests matching `jql`, in order; kept while no request changes, so the
+        pages of one search (as Jira's token pages) do not rescan every issue."""
+        revision = self.store.revision("request")
+        cached = self.search_cache.get(jql)
+        if cached and cached[0] == revision and time.monotonic() - cached[2] < 60:
+            return cached[1]  # relative dates (`-90m`) move with the clock: a minute at most
+        found = [i for i in self.store.all("request") if matches(i)]
+        if sort_key is not None:
+            found.sort(key=sort_key)
+        keys = [i["key"] for i in found]
+        if len(self.search_cache) > 64:
+            self.search_cache.clear()
+        self.search_cache[jql] = (revision, keys, time.monotonic())
+        return keys
 
     def on_issue(self, request, body, key):
         """`GET /rest/api/3/issue/{key}` and `PUT` for `fields.labels` / `update.labels`."""
@@ -1046,3 +1062,34 @@ def seed_organizations(store: Store, count: int, rng: random.Random | None = Non
         })
         ids.append(org_id)
     return ids
+
+
+#: How many days before the run date the seeded new customers were first served, in turn: most long
+#: enough ago for the 7-day follow-up (R-1) to be due, one (3) too recent, so a demo shows both.
+FIRST_SERVICE_DAYS_AGO = (8, 12, 3, 20)
+
+
+def seed_first_services(store: Store, organization_ids: list[str], today: date, *,
+                        days_ago: tuple[int, ...] = FIRST_SERVICE_DAYS_AGO) -> dict[str, date]:
+    """Give each organization (in id order) its first service: one resolved request raised by its
+    contact, with the Organizations field set and resolved `days_ago[n]` days before `today`
+    (cycling, noon UTC, so the `resolutiondate` day is the same wherever it is read); returns
+    organization id -> that day. The requests have no request type (none exists before `apply`)."""
+    desk = store.all("servicedesk")[0]
+    served: dict[str, date] = {}
+    for n, org_id in enumerate(sorted((str(i) for i in organization_ids), key=int)):
+        org = store.get("organization", org_id)
+        if org is None:
+            raise KeyError(f"no organization {org_id} in the sandbox")
+        day = today - timedelta(days=days_ago[n % len(days_ago)])
+        key = f"{desk['projectKey']}-{store.next_id('issue_number')}"
+        store.put("request", key, {
+            "id": str(store.next_id("request")), "key": key, "summary": f"First service for {org['name']}",
+            "description": "Sample first service of a new customer, resolved.", "labels": [],
+            "requestTypeId": "", "serviceDeskId": desk["id"], "projectKey": desk["projectKey"],
+            "projectId": desk["projectId"], "reporter": (org.get("users") or [ADMIN_ACCOUNT_ID])[0],
+            "status": "Resolved", "priority": "Medium", "created": f"{day - timedelta(days=1)}T12:00:00.000+0000",
+            "resolutiondate": f"{day}T12:00:00.000+0000", "properties": {}, "comments": [], "participants": [],
+            "organizations": [org_id]})
+        served[org_id] = day
+    return served

@@ -24,6 +24,7 @@ CREATE TABLE IF NOT EXISTS documents (
     body TEXT NOT NULL,
     PRIMARY KEY (kind, id)
 );
+CREATE INDEX IF NOT EXISTS documents_by_position ON documents (kind, position);
 CREATE TABLE IF NOT EXISTS sequences (kind TEXT PRIMARY KEY, next INTEGER NOT NULL);
 """
 
@@ -64,6 +65,15 @@ class Store:
         self.lock = threading.RLock()
         self.db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
         self.db.executescript(SCHEMA)
+        self._revisions: dict[str, int] = {}
+        self._lookups: dict[tuple[str, str], tuple[int, dict[str, str]]] = {}
+
+    def revision(self, kind: str) -> int:
+        """A number that changes whenever a document of `kind` is written or deleted (cache keys)."""
+        return self._revisions.get(kind, 0)
+
+    def _touch(self, kind: str) -> None:
+        self._revisions[kind] = self._revisions.get(kind, 0) + 1
 
     def next_id(self, kind: str) -> int:
         """Take the next number of `kind`'s sequence."""
@@ -100,7 +110,26 @@ class Store:
                     "INSERT INTO documents (kind, id, position, body) VALUES (?, ?, ?, ?)",
                     (kind, ident, position, json.dumps(body)),
                 )
+            self._touch(kind)
             return body
+
+    def put_many(self, kind: str, documents: list[tuple[str, dict]]) -> None:
+        """Insert many new documents (id, body) in one transaction (seeding large sandboxes)."""
+        with self.lock:
+            start = self.db.execute(
+                "SELECT COALESCE(MAX(position), 0) + 1 FROM documents WHERE kind = ?", (kind,)
+            ).fetchone()[0]
+            self.db.execute("BEGIN")
+            try:
+                self.db.executemany(
+                    "INSERT INTO documents (kind, id, position, body) VALUES (?, ?, ?, ?)",
+                    ((kind, str(ident), start + n, json.dumps(body)) for n, (ident, body) in enumerate(documents)),
+                )
+            except BaseException:
+                self.db.execute("ROLLBACK")
+                raise
+            self.db.execute("COMMIT")
+            self._touch(kind)
 
     def get(self, kind: str, ident: str) -> dict | None:
         """The document of `kind` with id `ident`, or None."""
@@ -114,6 +143,7 @@ class Store:
         """Remove a document; True when it existed."""
         with self.lock:
             cursor = self.db.execute("DELETE FROM documents WHERE kind = ? AND id = ?", (kind, str(ident)))
+            self._touch(kind)
             return cursor.rowcount > 0
 
     def all(self, kind: str) -> list[dict]:
@@ -123,6 +153,30 @@ class Store:
                 "SELECT body FROM documents WHERE kind = ? ORDER BY position", (kind,)
             ).fetchall()
         return [json.loads(row[0]) for row in rows]
+
+    def slice(self, kind: str, start: int, limit: int) -> list[dict]:
+        """Documents of `kind` number `start` .. `start + limit - 1` in creation order (one page)."""
+        with self.lock:
+            rows = self.db.execute(
+                "SELECT body FROM documents WHERE kind = ? ORDER BY position LIMIT ? OFFSET ?", (kind, limit, start)
+            ).fetchall()
+        return [json.loads(row[0]) for row in rows]
+
+    def lookup(self, kind: str, field: str, value: str) -> dict | None:
+        """The first document of `kind` whose `field` equals `value` (case-insensitive), via an
+        index rebuilt only after `kind` changed."""
+        with self.lock:
+            cached = self._lookups.get((kind, field))
+            if cached is None or cached[0] != self.revision(kind):
+                index: dict[str, str] = {}
+                for ident, body in self.db.execute(
+                        "SELECT id, body FROM documents WHERE kind = ? ORDER BY position", (kind,)):
+                    key = str(json.loads(body).get(field) or "").lower()
+                    index.setdefault(key, ident)
+                cached = (self.revision(kind), index)
+                self._lookups[(kind, field)] = cached
+            ident = cached[1].get(str(value).lower())
+        return self.get(kind, ident) if ident is not None else None
 
     def count(self, kind: str) -> int:
         """How many documents of `kind` exist."""
