@@ -142,14 +142,24 @@ def test_expected_tickets_then_none_then_none_with_a_lost_ledger(sandbox, tmp_pa
     assert not [k for k in desk.calls if not k.startswith("GET")]
     assert sum(desk.calls.values()) <= 5  # daily run with nothing new: the two incremental exports
 
+    # A lost ledger seconds later: Zendesk's exports leave out the most recent minute, so the new
+    # tickets are not exported yet; the creates are sent again and replayed by Idempotency-Key.
     lost, desk = run_once(sandbox, tmp_path / "fresh.sqlite")
     assert sum(j.created for j in lost.jobs.values()) == 0
-    assert not [k for k in desk.calls if not k.startswith("GET")]  # known from the ticket export: not even a replay
+    assert sum(j.already_done for j in lost.jobs.values()) == len(expected)
+    assert desk_keys(sandbox.store) == Counter({k: 1 for k in expected})
+    # Once the export has them (no lag from here on), another lost ledger learns them from the
+    # ticket export: not even a replay.
+    sandbox.app.export_lag_seconds = 0
+    lost, desk = run_once(sandbox, tmp_path / "fresh2.sqlite")
+    assert sum(j.created for j in lost.jobs.values()) == 0
+    assert not [k for k in desk.calls if not k.startswith("GET")]
     assert sum(j.already_done for j in lost.jobs.values()) == len(expected)
     assert desk_keys(sandbox.store) == Counter({k: 1 for k in expected})
 
 
 def test_contract_moved_gets_a_new_reminder_only(sandbox, tmp_path):
+    sandbox.app.export_lag_seconds = 0  # the next run is a day later: the change is in the export by then
     run_once(sandbox, tmp_path / "l.sqlite")
     org = sandbox.orgs[0]
     response = requests.put(f"{sandbox.url}/api/v2/organizations/{org.id}.json", auth=sandbox.auth,

@@ -123,6 +123,7 @@ def test_automation_rules(http, conditions, accepted):
 def test_tag_condition_nullified_by_tag_action(http):
     automation = {"title": "Remind once", "all": [
         {"field": "OPEN", "operator": "greater_than", "value": "48"},
+        {"field": "status", "operator": "is", "value": "open"},
         {"field": "current_tags", "operator": "not_includes", "value": "reminded"}],
         "actions": [{"field": "current_tags", "value": "reminded"}]}
     assert http.post(_url(http, "/automations"), json={"automation": automation}).status_code == 201

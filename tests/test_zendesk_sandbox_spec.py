@@ -21,7 +21,7 @@ SCENARIO = [
         {"field": "update_type", "operator": "is", "value": "Create"}]}, "actions": [{"field": "status", "value": "open"}]}}),
     ("POST", "/api/v2/macros.json", {"macro": {"title": "Stage::Greet", "actions": [{"field": "comment_value", "value": "{{dc.hello}}"}]}}),
     ("POST", "/api/v2/automations.json", {"automation": {"title": "Remind", "conditions": {"all": [
-        {"field": "OPEN", "operator": "greater_than", "value": "24"},
+        {"field": "OPEN", "operator": "greater_than", "value": "24"}, {"field": "status", "operator": "is", "value": "open"},
         {"field": "current_tags", "operator": "not_includes", "value": "reminded"}]},
         "actions": [{"field": "current_tags", "value": "reminded"}]}}),
     ("POST", "/api/v2/slas/policies.json", {"sla_policy": {"title": "Urgent", "filter": {"all": [

@@ -62,7 +62,12 @@ KIND_ORDER = (
 )
 
 #: Zendesk locale ids (GET /api/v2/locales) for the playbook locales deskbook supports.
-#: Zendesk: 1 = en-US (English), 10 = zh-cn (Simplified Chinese), 9 = zh-tw.
+#: Confirmed (2026-11): Zendesk's own public locale list, https://support.zendesk.com/api/v2/locales/public.json,
+#: gives {"id": 1, "locale": "en-US"}, {"id": 9, "locale": "zh-tw"}, {"id": 10, "locale": "zh-cn"};
+#: the recordings (../shared/zendesk/recordings, e.g. TestUserCreateUpdateDelete.*) show every
+#: en-US user with "locale_id": 1, and the spec's examples (UserObject, DynamicContentResponseExample:
+#: "default_locale_id": 1) agree. Zendesk spells the Chinese locales in lower case (zh-cn, zh-tw);
+#: the ids are what the API takes, so the playbook spellings map onto them.
 ZENDESK_LOCALE_IDS = {
     "en": 1,
     "en-US": 1,

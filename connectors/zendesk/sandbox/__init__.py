@@ -22,7 +22,14 @@ Served (with and without `.json`), basic auth `email/token:TOKEN`:
   `organizations/search`.
 - Search: `/search` (offset, 1000 results), `/search/count`, `/search/export` (cursor,
   `filter[type]`); exports: `/incremental/organizations` (time-based),
-  `/incremental/tickets/cursor` (cursor-based).
+  `/incremental/tickets/cursor` (cursor-based, deleted tickets listed with status "deleted");
+  as in Zendesk, a `start_time` less than a minute old is refused (422) and changes of the most
+  recent minute are left out (`export_lag_seconds`, default 60; 0 turns both off).
+- Answers from the spec: `slas/policies/reorder` 200 with an empty body; `triggers/reorder`
+  takes every trigger id (else 404), is refused with more than one trigger category
+  (`LimitOneCategory`) and answers `{"trigger": ...}`; automations need a time-based and a
+  status/type/group/assignee/requester condition in `all`, and a condition true only once
+  (`hours since ... is N`) or an action that nullifies a condition.
 - Control: `GET /sandbox/requests` (log + checker violations), `DELETE /sandbox/requests`.
 
 See `app.py` for routing and pagination, `rules.py` for Zendesk's validation rules and read-form
@@ -39,7 +46,7 @@ from typing import Any, Callable, Iterator
 
 from werkzeug.serving import WSGIRequestHandler, make_server
 
-from deskbook.connectors.zendesk.sandbox.app import SandboxApp
+from deskbook.connectors.zendesk.sandbox.app import EXPORT_LAG_SECONDS, SandboxApp
 from deskbook.connectors.zendesk.sandbox.ratelimit import DEFAULT_LIMITS, FakeClock
 from deskbook.connectors.zendesk.sandbox.seed import ensure_admin, seed_organizations
 from deskbook.connectors.zendesk.sandbox.store import Store
@@ -90,7 +97,7 @@ def build_app(*, email: str = "admin@example.com", token: str = "sandbox", db: s
               rate_limits: dict[str, int] | None = None,
               request_checker: Callable[[str, str, dict, Any], list[str]] | None = None,
               seed: int = 0, clock: Any = None, fault_slow_seconds: float = 3.0,
-              sla_available: bool = True) -> SandboxApp:
+              sla_available: bool = True, export_lag_seconds: float = EXPORT_LAG_SECONDS) -> SandboxApp:
     """The WSGI app over a (new or existing) SQLite store, with the admin user and seeded orgs."""
     store = Store(db, clock=clock)
     ensure_admin(store, email)
@@ -98,7 +105,8 @@ def build_app(*, email: str = "admin@example.com", token: str = "sandbox", db: s
         seed_organizations(store, seed_orgs, seed=seed)
     return SandboxApp(store, email=email, token=token, fault_rate=fault_rate, seed=seed,
                       fault_slow_seconds=fault_slow_seconds, latency_ms=latency_ms, rate_limits=rate_limits,
-                      request_checker=request_checker, sla_available=sla_available)
+                      request_checker=request_checker, sla_available=sla_available,
+                      export_lag_seconds=export_lag_seconds)
 
 
 @contextlib.contextmanager
@@ -109,7 +117,8 @@ def running_sandbox(*, host: str = "127.0.0.1", port: int = 0, **options: Any) -
     {"account": 700, "incremental": 10, "search_export": 100}), request_checker(method, path, query,
     json) -> [problems], seed (fault and data RNG), clock (e.g. `FakeClock()`), fault_slow_seconds
     (how long a "slow" fault stalls before answering), sla_available (False: 403 on /slas/, as on a
-    plan without SLA policies)."""
+    plan without SLA policies), export_lag_seconds (default 60, as Zendesk: incremental exports
+    refuse a newer `start_time` and leave out changes this recent; 0 turns that off)."""
     app = build_app(**options)
     with serving_in_background(app, host=host, port=port, name="zendesk-sandbox", on_close=app.store.close) as url:
         yield SandboxHandle(app, url)
@@ -134,6 +143,9 @@ def add_sandbox_command(sandbox_subparsers) -> None:
     parser.add_argument("--search-export-rate-limit", type=int, default=DEFAULT_LIMITS["search_export"], metavar="N",
                         help="search export requests per minute (default 100)")
     parser.add_argument("--no-sla", action="store_true", help="answer 403 on /slas/ like a plan without SLA policies")
+    parser.add_argument("--export-lag", type=float, default=EXPORT_LAG_SECONDS, metavar="SECONDS",
+                        help="incremental exports refuse a newer start_time and leave out changes this recent "
+                             "(default 60, as Zendesk; 0 turns it off)")
     parser.set_defaults(func=_serve)
 
 
@@ -153,7 +165,7 @@ def _serve(args: argparse.Namespace) -> int:
                         fault_rate=args.fault_rate, latency_ms=args.latency,
                         rate_limits={"account": args.rate_limit, "incremental": args.incremental_rate_limit,
                                      "search_export": args.search_export_rate_limit},
-                        sla_available=not args.no_sla)
+                        sla_available=not args.no_sla, export_lag_seconds=max(0.0, args.export_lag))
     except sqlite3.Error as exc:
         raise DeskbookError(f"cannot open the sandbox database {args.db}: {exc}", where="deskbook sandbox zendesk --db",
                             hint="give a writable file path, or leave --db out for an in-memory desk") from exc

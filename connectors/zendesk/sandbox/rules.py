@@ -119,12 +119,22 @@ def _actions(doc: dict) -> list[dict]:
     return actions
 
 
-#: Time-based condition fields an automation may use (hours since/until).
+#: Time-based condition fields of automations ("hours since/until"). Evidence: Zendesk's help
+#: article "Automation conditions and actions reference" (support.zendesk.com 4408885654298) lists
+#: hours since created/open/pending/on-hold/solved/closed/assigned/update/requester update/assignee
+#: update, since/until due date, since last / until next SLA breach; the API names are those of
+#: the recordings (`PENDING`, TestAutomations.*) and the Conditions reference. Operators: `is`,
+#: `less_than`, `greater_than` (whole hours).
 TIME_FIELDS = {
     "NEW", "OPEN", "PENDING", "HOLD", "SOLVED", "CLOSED", "assigned_at", "updated_at",
     "requester_updated_at", "assignee_updated_at", "due_date", "until_due_date",
+    "sla_next_breach_at", "until_sla_next_breach_at",
 }
+TIME_OPERATORS = {"is", "less_than", "greater_than"}
+#: Fields of which an automation's `all` must test one (spec, CreateAutomation/UpdateAutomation).
+AUTOMATION_SCOPE_FIELDS = {"status", "type", "group_id", "assignee_id", "requester_id"}
 _STATUS_ORDER = ["new", "open", "pending", "hold", "solved", "closed"]
+_PRIORITY_ORDER = ["low", "normal", "high", "urgent"]
 
 
 def _tags(value: Any) -> set[str]:
@@ -134,14 +144,20 @@ def _tags(value: Any) -> set[str]:
 
 
 def _condition_holds(condition: dict, field_value: Any) -> bool:
+    """Whether `condition` holds for a ticket whose field is `field_value` (True when unknown)."""
     op, value = condition.get("operator"), condition.get("value")
-    if condition.get("field") == "status" and op in ("less_than", "greater_than") and field_value in _STATUS_ORDER and value in _STATUS_ORDER:
-        a, b = _STATUS_ORDER.index(field_value), _STATUS_ORDER.index(value)
+    order = {"status": _STATUS_ORDER, "priority": _PRIORITY_ORDER}.get(condition.get("field"))
+    if op in ("less_than", "greater_than") and order and field_value in order and value in order:
+        a, b = order.index(field_value), order.index(value)
         return a < b if op == "less_than" else a > b
     if op == "is":
         return str(field_value) == str(value)
     if op == "is_not":
         return str(field_value) != str(value)
+    if op == "present":
+        return field_value not in (None, "")
+    if op == "not_present":
+        return field_value in (None, "")
     return True
 
 
@@ -160,14 +176,40 @@ def nullifies(condition: dict, action: dict) -> bool:
     return not _condition_holds(condition, avalue)
 
 
+def true_only_once(condition: dict) -> bool:
+    """A time-based condition with `is` (e.g. hours since pending is 24): its one-hour window
+    passes once per ticket, so the automation fires at most once without a nullifying action
+    (Zendesk: "Using 'Hours since...is'": `is` gives the automation a one-hour window)."""
+    return condition.get("field") in TIME_FIELDS and condition.get("operator") == "is"
+
+
 def check_automation(conditions: dict, actions: list[dict]) -> None:
-    """Zendesk's automation rules: a time-based condition in `all`, and an action that nullifies a condition."""
+    """Zendesk's automation rules (spec, CreateAutomation/UpdateAutomation): the `all` conditions
+    hold a time-based condition and one on status, type, group_id, assignee_id or requester_id;
+    and a condition is true only once or an action nullifies a condition.
+
+    The spec gives the rules but not the error texts, and no recording holds an automation 422:
+    the `details.base` descriptions below are the sandbox's own wording (inferred)."""
+    every = conditions["all"] + conditions["any"]
+    for cond in every:
+        if cond.get("field") in TIME_FIELDS:
+            if cond.get("operator") not in TIME_OPERATORS:
+                raise base_invalid(f"Invalid operator '{cond.get('operator')}' for time-based condition '{cond.get('field')}'"
+                                   " (use is, less_than or greater_than)")
+    # Not modelled, for lack of evidence that the API refuses them: time-based conditions under
+    # `any` (the help center says only that the automation editor does not offer them there) and
+    # fractional hours (the help center says 1.5 is read as 1).
     if not any(c.get("field") in TIME_FIELDS for c in conditions["all"]):
         raise base_invalid("Automations must contain at least one time-based condition in the ALL conditions")
-    if not any(nullifies(c, a) for c in conditions["all"] + conditions["any"] for a in actions):
+    if not any(c.get("field") in AUTOMATION_SCOPE_FIELDS for c in conditions["all"]):
         raise base_invalid(
-            "Automations must contain at least one condition that is nullified by an action "
-            "(for example: status is not solved, with an action setting status to solved)"
+            "Automations must test for at least one of the following ticket properties in the ALL conditions: "
+            "Status, Type, Group, Assignee, Requester."
+        )
+    if not any(true_only_once(c) for c in every) and not any(nullifies(c, a) for c in every for a in actions):
+        raise base_invalid(
+            "Automations must contain at least one condition that is true only once or an action that nullifies "
+            "at least one of the conditions (for example: status is not solved, with an action setting status to solved)"
         )
 
 
@@ -208,6 +250,26 @@ def build_trigger(payload: dict, existing: dict | None, store: Store) -> dict:
     return doc
 
 
+def _rule_meaning(doc: dict) -> tuple:
+    """An automation's conditions and actions, order-insensitive, values compared as text."""
+    def norm(items: list[dict]) -> tuple:
+        return tuple(sorted(tuple(sorted((k, str(v)) for k, v in i.items())) for i in items))
+    conditions = doc.get("conditions") or {}
+    return norm(conditions.get("all") or []), norm(conditions.get("any") or []), norm(doc.get("actions") or [])
+
+
+def _check_not_identical(doc: dict, existing: dict | None, store: Store) -> None:
+    """Spec: "Active automations can have overlapping conditions but can't be identical".
+    The error text is the sandbox's own (no recording or doc shows Zendesk's)."""
+    own_id = existing.get("id") if existing else None
+    meaning = _rule_meaning(doc)
+    twin = store.find_first("automation", lambda o: o["id"] != own_id and o.get("active", True)
+                            and _rule_meaning(o) == meaning)
+    if twin:
+        raise base_invalid(f"Automation is identical to the active automation '{twin.get('title')}' "
+                           "(same conditions and actions)", "DuplicateValue")
+
+
 def build_automation(payload: dict, existing: dict | None, store: Store) -> dict:
     """Automations: title, conditions with a time-based condition and one an action nullifies."""
     doc = _merged(payload, existing, RULE_COMMON)
@@ -215,6 +277,8 @@ def build_automation(payload: dict, existing: dict | None, store: Store) -> dict
     doc["conditions"] = conditions_from(payload, existing)
     check_automation(doc["conditions"], _actions(doc))
     doc.setdefault("active", True)
+    if doc["active"]:
+        _check_not_identical(doc, existing, store)
     doc.setdefault("default", False)
     doc.setdefault("position", 10000 + store.count("automation"))
     doc["raw_title"] = doc["title"]

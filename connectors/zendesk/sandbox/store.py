@@ -17,6 +17,8 @@ from typing import Any, Callable, Iterable, Iterator
 #: First id handed out per kind (Zendesk ids are large integers; ticket ids count from 1).
 FIRST_IDS = {"ticket": 1, "trigger_category": 10001}
 DEFAULT_FIRST_ID = 360000000001
+#: Kind under which a deleted ticket is kept (see `Store.delete`).
+DELETED_TICKET = "deleted_ticket"
 #: SQL for an object's `position` (missing = 0), for kinds Zendesk lists by position.
 POSITION_SQL = "coalesce(json_extract(data, '$.position'), 0)"
 
@@ -161,8 +163,24 @@ class Store:
         return json.loads(row[0]) if row else None
 
     def delete(self, kind: str, object_id: Any) -> bool:
-        """Remove an object; False when it did not exist."""
-        with self._lock:
+        """Remove an object; False when it did not exist.
+
+        A deleted ticket stays behind as a `deleted_ticket` (status "deleted", `_generated_ts` =
+        the deletion time, `updated_at` unchanged): Zendesk's incremental ticket export keeps
+        listing deleted tickets that way (recording TicketsIncrementalTest.test_pagination: status
+        "deleted", updated_at = created_at, a later generated_timestamp)."""
+        with self.transaction():
+            if kind == "ticket":
+                doc = self.get("ticket", object_id)
+                if doc is not None:
+                    now = self.now()
+                    doc.update(status="deleted", _generated_ts=now)
+                    self._conn.execute(
+                        "INSERT OR REPLACE INTO objects (kind, id, data, external_id, created_ts, updated_ts)"
+                        " VALUES (?,?,?,?,?,?)",
+                        (DELETED_TICKET, int(doc["id"]), json.dumps(doc), _text(doc.get("external_id")),
+                         parse_iso(doc.get("created_at") or iso(now)), now),
+                    )
             cur = self._conn.execute("DELETE FROM objects WHERE kind=? AND id=?", (kind, int(object_id)))
             return cur.rowcount > 0
 
@@ -220,13 +238,18 @@ class Store:
             ).fetchall()
         return [json.loads(r[0]) for r in rows]
 
-    def changed_since(self, kind: str, start_ts: float, *, after_id: int = -1, limit: int = 1000) -> list[tuple[float, dict]]:
-        """(updated_ts, object) pairs updated at/after `start_ts`, ordered by (updated_ts, id)."""
+    def changed_since(self, kind: str, start_ts: float, *, after_id: int = -1, limit: int = 1000,
+                      until_ts: float | None = None, kinds: tuple[str, ...] = ()) -> list[tuple[float, dict]]:
+        """(updated_ts, object) pairs updated at/after `start_ts` (and at/before `until_ts` when
+        given), ordered by (updated_ts, id); `kinds` adds further kinds (e.g. deleted tickets)."""
+        every = (kind, *kinds)
+        marks = ", ".join("?" for _ in every)
+        until = "" if until_ts is None else " AND updated_ts<=?"
         with self._lock:
             rows = self._conn.execute(
-                "SELECT updated_ts, data FROM objects WHERE kind=? AND (updated_ts>? OR (updated_ts=? AND id>?))"
-                " ORDER BY updated_ts, id LIMIT ?",
-                (kind, start_ts, start_ts, after_id, limit),
+                f"SELECT updated_ts, data FROM objects WHERE kind IN ({marks}) AND (updated_ts>? OR (updated_ts=? AND id>?))"
+                f"{until} ORDER BY updated_ts, id LIMIT ?",
+                (*every, start_ts, start_ts, after_id, *(() if until_ts is None else (until_ts,)), limit),
             ).fetchall()
         return [(r[0], json.loads(r[1])) for r in rows]
 
