@@ -5,7 +5,7 @@
     deskbook uninstall --desk zendesk|jsm [--playbook NAME|PATH] [--doit]
     deskbook export    --desk zendesk|jsm --out FILE
     deskbook demo      [--desk zendesk|jsm] [--seed-orgs N]
-    deskbook verify    --desk jsm [--request KEY] [--json]
+    deskbook verify    --desk jsm [--request KEY | --doit] [--json]
 
 Connection: `--url --email --token` or, for Zendesk, `ZENDESK_URL` (or `ZENDESK_SUBDOMAIN`),
 `ZENDESK_EMAIL`, `ZENDESK_API_TOKEN`; for JSM `JIRA_URL`, `JIRA_EMAIL`, `JIRA_API_TOKEN`,
@@ -13,7 +13,9 @@ Connection: `--url --email --token` or, for Zendesk, `ZENDESK_URL` (or `ZENDESK_
 installs SLA goals through JSM's internal SLA endpoints (the plan says so); without it the plan
 notes the exact goals for an admin to enter, and `verify --desk jsm` confirms them on a request.
 Exit codes (Terraform-style): plan 0 = no changes, 2 = changes (or conflicts to resolve),
-1 = error. `apply` without `--doit` only plans.
+1 = error. `apply` without `--doit` only plans. `verify` without `--request KEY` raises a test
+request only with `--doit`; without it nothing is written and it exits 64 (`ExitCode.USAGE`) saying
+what it would raise.
 """
 
 from __future__ import annotations
@@ -35,17 +37,18 @@ log = logging.getLogger("deskbook.connectors")
 
 
 def register(subparsers) -> None:
-    """Add plan/apply/uninstall/export/demo to the `deskbook` parser."""
-    p = subparsers.add_parser("plan", help="show what apply would change in the desk (exit 2 when something)")
-    _desk_args(p)
-    _playbook_args(p)
+    """Add plan/apply/uninstall/export/demo/verify to the `deskbook` parser."""
+    connection = connection_parent()
+    target = [connection, playbook_parent()]  # which desk and which playbook: plan, apply, uninstall
+
+    p = subparsers.add_parser("plan", parents=target,
+                              help="show what apply would change in the desk (exit 2 when something)")
     p.add_argument("--adopt", action="store_true", help="plan to take over same-name unmanaged objects")
     p.add_argument("--json", action="store_true", help="print the plan as one JSON object")
     p.set_defaults(func=cmd_plan)
 
-    p = subparsers.add_parser("apply", help="install the playbook into the desk (plans only without --doit)")
-    _desk_args(p)
-    _playbook_args(p)
+    p = subparsers.add_parser("apply", parents=target,
+                              help="install the playbook into the desk (plans only without --doit)")
     p.add_argument("--doit", action="store_true", help="really write to the desk")
     p.add_argument("--force", action="store_true", help="allow updating/deleting a large share of managed objects")
     p.add_argument("--adopt", action="store_true", help="take over same-name unmanaged objects")
@@ -53,15 +56,14 @@ def register(subparsers) -> None:
     p.add_argument("--json", action="store_true", help="print the plan (and result) as JSON")
     p.set_defaults(func=cmd_apply)
 
-    p = subparsers.add_parser("uninstall", help="remove every object the playbook owns (and nothing else)")
-    _desk_args(p)
-    _playbook_args(p)
+    p = subparsers.add_parser("uninstall", parents=target,
+                              help="remove every object the playbook owns (and nothing else)")
     p.add_argument("--doit", action="store_true", help="really delete")
     p.add_argument("--json", action="store_true", help="print the plan as JSON")
     p.set_defaults(func=cmd_uninstall)
 
-    p = subparsers.add_parser("export", help="back up every business rule, field, group, view and SLA policy as JSON")
-    _desk_args(p)
+    p = subparsers.add_parser("export", parents=[connection],
+                              help="back up every business rule, field, group, view and SLA policy as JSON")
     p.add_argument("--out", required=True, metavar="FILE", help="where to write the JSON ('-' for stdout)")
     p.set_defaults(func=cmd_export)
 
@@ -72,17 +74,20 @@ def register(subparsers) -> None:
     p.add_argument("--seed-orgs", type=int, default=20, metavar="N", help="sample customers to create (default 20)")
     p.set_defaults(func=cmd_demo)
 
-    p = subparsers.add_parser("verify", help="JSM: confirm the playbook's SLA goals apply to a request "
-                                             "(exit 1 with what is missing)")
-    _desk_args(p, desk_choices=["jsm"])
-    _playbook_args(p)
-    p.add_argument("--request", metavar="KEY", help="request to read the SLAs of (default: raise a test request "
-                                                    "of a playbook request type and print its key)")
+    p = subparsers.add_parser("verify", parents=[connection_parent(desk_choices=["jsm"]), playbook_parent()],
+                              help="JSM: confirm the playbook's SLA goals apply to a request "
+                                   "(exit 1 with what is missing)")
+    p.add_argument("--request", metavar="KEY", help="request to read the SLAs of (default: with --doit, raise a "
+                                                    "test request of a playbook request type and print its key)")
+    p.add_argument("--doit", action="store_true", help="without --request: really raise the test request "
+                                                       "(otherwise say what would be raised, exit 64)")
     p.add_argument("--json", action="store_true", help="print the result as one JSON object")
     p.set_defaults(func=cmd_verify)
 
 
-def _desk_args(p: argparse.ArgumentParser, desk_choices: list[str] | None = None) -> None:
+def connection_parent(desk_choices: list[str] | None = None) -> argparse.ArgumentParser:
+    """A parent parser (`parents=[...]`) with `--desk` and the connection options every desk command takes."""
+    p = argparse.ArgumentParser(add_help=False)
     p.add_argument("--desk", required=True, choices=desk_choices or desks(), help="which desk")
     p.add_argument("--url", help="desk base URL (Zendesk: env ZENDESK_URL or ZENDESK_SUBDOMAIN; JSM: env JIRA_URL)")
     p.add_argument("--email", help="agent email (Zendesk: env ZENDESK_EMAIL; JSM: env JIRA_EMAIL)")
@@ -92,11 +97,15 @@ def _desk_args(p: argparse.ArgumentParser, desk_choices: list[str] | None = None
                                                     "(env JIRA_CLOUD_ID; read from the site when absent)")
     p.add_argument("--allow-internal-api", action="store_true",
                    help="JSM: install SLA goals through JSM's internal (undocumented) SLA endpoints")
+    return p
 
 
-def _playbook_args(p: argparse.ArgumentParser) -> None:
+def playbook_parent() -> argparse.ArgumentParser:
+    """A parent parser (`parents=[...]`) with `--playbook` and `--scripts`."""
+    p = argparse.ArgumentParser(add_help=False)
     p.add_argument("--playbook", metavar="NAME|PATH", help="playbook (default: the shipped standard-service)")
     p.add_argument("--scripts", metavar="DIR", help="phrase library folder (default: the shipped one)")
+    return p
 
 
 # ---------------------------------------------------------------- shared steps
@@ -264,7 +273,9 @@ def cmd_demo(args: argparse.Namespace) -> ExitCode:
 
     playbook, library = load_inputs(args)
     name = playbook.metadata.name
-    with running_sandbox() as desk:
+    # Zendesk's incremental exports leave out the most recent minute; the demo's sync runs seconds
+    # after the sample customers are created, so its sandbox hands out changes at once.
+    with running_sandbox(export_lag_seconds=0) as desk:
         print(f"Sandbox Zendesk desk at {desk.url}.")
         connector = ZendeskConnector.connect(desk.url, desk.email, desk.token)
         plan, snapshot = make_plan(connector, playbook, library, adopt=True)
@@ -280,8 +291,7 @@ def cmd_demo(args: argparse.Namespace) -> ExitCode:
         print("3. plan again: no changes (exit 0).")
         made = seed_customers(connector, playbook, args.seed_orgs)
         print(f"   seeded {made} sample customers (contract end dates, tiers) in the playbook's fields.")
-        sync_line = _demo_sync(desk, playbook)
-        print(f"4. {sync_line}")
+        print("\n".join(_demo_sync(desk, playbook)))
         print(_demo_summary(connector, name))
     return ExitCode.OK
 
@@ -308,28 +318,44 @@ def seed_customers(connector: Any, playbook: Any, count: int) -> int:
     return len(organizations)
 
 
-def _demo_sync(desk: Any, playbook: Any) -> str:
-    """Run the sync jobs once against the sandbox, when the sync package offers them."""
+def _demo_sync(desk: Any, playbook: Any) -> list[str]:
+    """Give the sandbox's new customers a first service (a solved ticket), then run the sync jobs
+    once as of today; returns the lines the demo prints."""
     try:
         from deskbook.sync import run_jobs
         from deskbook.connectors.zendesk.sync_desk import connect as sync_connect
         from deskbook.sync.jobs import settings_from_playbook
         from deskbook.sync.ledger import Ledger
     except ImportError:
-        return "sync jobs: not available in this build."
+        return ["4. sync jobs: not available in this build."]
+    import datetime as dt
     import tempfile
 
+    from deskbook.connectors.zendesk.sandbox.seed import seed_first_services
+    from deskbook.connectors.zendesk.translate import option_value
+
     settings = settings_from_playbook(playbook)
+    today = dt.date.today()
+    new_tiers = {tier for tier, rule in settings.schedule.tier_cadence.items() if rule == "after_first_service"}
+    new_ids = [org["id"] for org in desk.store.all("organization")
+               if option_value(settings.tier_field, (org.get("organization_fields") or {}).get(settings.tier_field))
+               in new_tiers]
+    served = seed_first_services(desk.store, new_ids, today)
+    days = settings.schedule.followup_after_days
+    ripe = sum(1 for day in served.values() if (today - day).days >= days)
+    lines = [f"   seeded a first service (a solved ticket) for {len(served)} new customer(s), "
+             f"{ripe} of them at least {days} days ago."]
     sync_desk = sync_connect(desk.url, desk.email, desk.token, contract_end_field=settings.contract_end_field,
                              tier_field=settings.tier_field, playbook_name=settings.playbook_name)
     with tempfile.TemporaryDirectory() as tmp:
         ledger = Ledger(Path(tmp) / "ledger.sqlite")
         try:
-            sync_report = run_jobs(sync_desk, ledger, settings)
+            sync_report = run_jobs(sync_desk, ledger, settings, as_of=today)
         finally:
             ledger.close()
     made = ", ".join(f"{n}: {j.created}" for n, j in sync_report.jobs.items())
-    return f"sync jobs once over {sync_report.organizations} customers: tasks created {made}."
+    lines.append(f"4. sync jobs once over {sync_report.organizations} customers as of {today}: tasks created {made}.")
+    return lines
 
 
 def _demo_summary(connector: Any, playbook_name: str) -> str:
@@ -387,7 +413,7 @@ def render_jsm_demo(summary: dict[str, Any]) -> str:
     lines.append("Admin sees (Project settings, all marked as managed by deskbook):")
     lines.append(f"  {len(types):3d} request type(s)")
     lines.append(f"  {len(rules):3d} automation rule(s)")
-    notes = summary.get("notes") or []
+    notes = [note for note in summary.get("notes") or [] if note.startswith("SLA ") and " is not installed" in note]
     if notes:
         lines.append(f"  {len(notes)} SLA goal(s) to enter by hand (JSM has no public SLA API; "
                      "see `deskbook plan --desk jsm`, or use --allow-internal-api):")
@@ -396,22 +422,34 @@ def render_jsm_demo(summary: dict[str, Any]) -> str:
     lines.append(f"  request types: {', '.join(types[:8])}{' …' if len(types) > 8 else ''}")
     lines.append(f"  manual rules in the issue view: {len(rules)}")
     lines.append(f"  {summary.get('requests_served', 0)} API requests served by the sandbox")
+    lines += [f"Note: {note}" for note in summary.get("notes") or [] if note not in notes]
     return "\n".join(lines)
 
 
 def cmd_verify(args: argparse.Namespace) -> ExitCode:
-    """`deskbook verify --desk jsm`: the playbook's SLA goals apply to a (test) request; exit 1 listing gaps."""
-    playbook, library = load_inputs(args)
+    """`deskbook verify --desk jsm`: the playbook's SLA goals apply to a request; exit 1 listing gaps.
+
+    JSM shows a request's SLAs only on a real request. With `--request KEY` that request is read
+    (read-only). Without it a test request must be raised, which writes to the desk, so like every
+    deskbook write it needs `--doit`. Without either, nothing is written: verify says on stderr (and
+    in `--json`) which request it would raise and how to go on, and exits `ExitCode.USAGE` (64).
+    Not 0 (nothing was verified), not 1 (that means "goals missing", a finding about the desk),
+    not 2 (a plan's "changes to apply"): the command was run without the input it needs to verify.
+    """
+    playbook, _library = load_inputs(args)
     connector = connect(args)
     key = args.request
     created = False
     if not key:
-        key = _raise_test_request(connector, playbook)
+        draft = connector.test_request_draft(playbook)
+        if not args.doit:
+            return _verify_dry_run(args, connector, draft)
+        key = connector.raise_test_request(draft)
         created = True
     problems = connector.verify_sla(playbook, key)
     if args.json:
-        json.dump({"desk": args.desk, "request": key, "created_test_request": created, "ok": not problems,
-                   "problems": problems}, sys.stdout, indent=2, ensure_ascii=False)
+        json.dump({"desk": args.desk, "request": key, "created_test_request": created, "verified": True,
+                   "ok": not problems, "problems": problems}, sys.stdout, indent=2, ensure_ascii=False)
         sys.stdout.write("\n")
     else:
         if created:
@@ -424,17 +462,18 @@ def cmd_verify(args: argparse.Namespace) -> ExitCode:
     return ExitCode.ERROR if problems else ExitCode.OK
 
 
-def _raise_test_request(connector: Any, playbook: Any) -> str:
-    """Raise a request of one of the playbook's request types (any type when none is installed); its key."""
-    from deskbook.connectors.jsm import translate as tr
-
-    types = connector.client.request_types()
-    if not types:
-        raise DeskbookError(f"project {connector.client.connection.project_key} has no request type to raise a "
-                            "test request with", hint="run `deskbook apply --desk jsm --doit` first, or pass --request KEY")
-    owned = [t for t in types if (tr.parse_marker(t.get("description")) or (None,))[0] == playbook.name]
-    request_type = (owned or types)[0]
-    request = connector.client.create_request(request_type["id"], "deskbook SLA check (test request, safe to close)",
-                                              "Raised by `deskbook verify --desk jsm` to read the SLA goals JSM applies.",
-                                              label="SLA test request")
-    return request["issueKey"]
+def _verify_dry_run(args: argparse.Namespace, connector: Any, draft: dict[str, Any]) -> ExitCode:
+    """verify without --request and --doit: say what would be raised and how to proceed; exit USAGE."""
+    request_type = draft["request_type"]
+    project = connector.client.connection.project_key
+    would = (f"would raise a test request in project {project} (request type \"{request_type['name']}\", "
+             f"id {request_type['id']}; summary \"{draft['summary']}\") to read its SLAs")
+    steps = ["pass --request KEY of an existing request (read-only)",
+             "or re-run with --doit to raise the test request (close it when done)"]
+    print(f"deskbook verify: nothing verified, nothing written: {would}; {'; '.join(steps)}.", file=sys.stderr)
+    if args.json:
+        json.dump({"desk": args.desk, "request": None, "created_test_request": False, "verified": False,
+                   "ok": False, "problems": [], "would_raise": {"project": project, **draft},
+                   "next_steps": steps}, sys.stdout, indent=2, ensure_ascii=False)
+        sys.stdout.write("\n")
+    return ExitCode.USAGE

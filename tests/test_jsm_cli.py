@@ -12,6 +12,7 @@ from deskbook.connectors.jsm import translate as tr
 from deskbook.connectors.jsm.client import JsmClient, JsmConnection
 from deskbook.connectors.jsm.sandbox import running_sandbox
 from deskbook.connectors import commands
+from deskbook.errors import ExitCode
 from deskbook.http import normalize_path
 from deskbook.scripts_library import load_library
 
@@ -151,7 +152,7 @@ def test_flags_instead_of_env_internal_api_and_verify(capsys, jsm_env, shared):
 
         code, _, err = run(capsys, "apply", *flags, "--doit")  # without SLA goals
         assert code == 0, err
-        code, out, err = run(capsys, "verify", *flags)
+        code, out, err = run(capsys, "verify", *flags, "--doit")
         assert code == 1, err
         assert "Raised test request SUP-" in out and "NOT all in place" in out and "is missing" in out
 
@@ -166,10 +167,10 @@ def test_flags_instead_of_env_internal_api_and_verify(capsys, jsm_env, shared):
         code, _, _ = run(capsys, "plan", *flags, "--allow-internal-api")
         assert code == 0
 
-        code, out, err = run(capsys, "verify", *flags, "--json")
+        code, out, err = run(capsys, "verify", *flags, "--json", "--doit")
         result = json.loads(out)
         assert code == 0, (result, err)
-        assert result["ok"] and result["created_test_request"] and result["problems"] == []
+        assert result["ok"] and result["verified"] and result["created_test_request"] and result["problems"] == []
         key = result["request"]
 
         metric = client_for(sandbox).sla_metrics()[0]
@@ -197,6 +198,7 @@ def test_demo_on_jsm_runs_the_whole_story(capsys, jsm_env):
     assert "Sandbox JSM site at http://127.0.0.1:" in out
     assert "3. plan again: no changes (exit 0)." in out
     assert "4. sync jobs once: customer requests created" in out and "renewals:" in out
+    assert "followups: 0" not in out and "followups:" in out  # the seeded new customers' first service
     assert "SLA goal(s) to enter by hand" in out
 
 
@@ -207,10 +209,83 @@ def test_verify_with_the_standard_playbook_confirms_the_slas_a_new_request_gets(
         use_sandbox_env(jsm_env, sandbox)
         code, _, err = run(capsys, "apply", "--desk", "jsm", "--allow-internal-api", "--doit")
         assert code == 0, err
-        code, out, _ = run(capsys, "verify", "--desk", "jsm", "--json")
+        code, out, _ = run(capsys, "verify", "--desk", "jsm", "--json", "--doit")
         result = json.loads(out)
-        assert code == 1 and not result["ok"]
+        assert code == 1 and not result["ok"] and result["created_test_request"]
         metrics = [s["name"] for s in client_for(sandbox).sla_metrics()]
         missing = [name for name in metrics if any(f'"{name}" is missing' in p for p in result["problems"])]
         assert len(result["problems"]) == len(missing) < len(metrics)
         assert all("labels in" in p and "--request KEY" in p for p in result["problems"])
+
+
+def raised_requests(sandbox) -> list[dict]:
+    """Requests created through the servicedeskapi (`POST /rest/servicedeskapi/request`) in the request log."""
+    return [r for r in sandbox.requests()
+            if r["method"] == "POST" and r["path"].split("?")[0].rstrip("/") == "/rest/servicedeskapi/request"]
+
+
+def test_verify_without_request_or_doit_writes_nothing_and_says_what_it_would_raise(capsys, jsm_env, shared):
+    contract = jsm_contract(shared)
+    with running_sandbox(token=TOKEN, spec=shared / "jsm", request_checker=strict_checker(contract)) as sandbox:
+        use_sandbox_env(jsm_env, sandbox)
+        code, _, err = run(capsys, "apply", "--desk", "jsm", "--doit")
+        assert code == 0, err
+        types_before = client_for(sandbox).request_types()
+        owned = [t for t in types_before if tr.parse_marker(t.get("description"))]
+
+        code, out, err = run(capsys, "verify", "--desk", "jsm")
+        assert code == ExitCode.USAGE == 64
+        assert out == ""
+        assert "nothing written" in err and "--request KEY" in err and "--doit" in err
+        assert f'request type "{owned[0]["name"]}"' in err and "deskbook SLA check" in err
+        assert "Raised test request" not in err + out
+
+        code, out, err = run(capsys, "verify", "--desk", "jsm", "--json")
+        result = json.loads(out)  # stdout holds only the JSON; the explanation is on stderr
+        assert code == 64 and "--doit" in err
+        assert result["verified"] is False and result["ok"] is False and result["request"] is None
+        assert result["created_test_request"] is False
+        assert result["would_raise"]["request_type"]["id"] == str(owned[0]["id"])
+        assert result["would_raise"]["request_type"]["owned_by_playbook"] is True
+        assert result["would_raise"]["summary"].startswith("deskbook SLA check")
+        assert any("--request KEY" in step for step in result["next_steps"])
+        assert raised_requests(sandbox) == []  # verify never wrote without --doit
+
+        code, out, err = run(capsys, "verify", "--desk", "jsm", "--doit", "--json")
+        result = json.loads(out)
+        assert code in (0, 1) and result["verified"] and result["created_test_request"]
+        raised = raised_requests(sandbox)
+        assert len(raised) == 1  # the one --doit test request; the request log does see these writes
+        key = result["request"]
+
+        code, out, _ = run(capsys, "verify", "--desk", "jsm", "--request", key, "--json")
+        assert code in (0, 1) and json.loads(out)["request"] == key
+        assert len(raised_requests(sandbox)) == 1  # --request reads only
+        assert client_for(sandbox).request_types() == types_before
+        assert sandbox.violations() == []
+
+
+def test_plan_apply_uninstall_share_one_connection_and_playbook_block():
+    """plan/apply/uninstall take the same desk, connection and playbook options (one parent parser),
+    first and in the same order, each followed by its own flags; verify offers --doit."""
+    from deskbook.cli import build_parser
+
+    parser = build_parser()
+    commands_by_name = next(a for a in parser._actions if hasattr(a, "choices") and isinstance(a.choices, dict)).choices
+    shared_block = ["-h", "--desk", "--url", "--email", "--token", "--project", "--cloud-id",
+                    "--allow-internal-api", "--playbook", "--scripts"]
+    own = {"plan": ["--adopt", "--json"], "apply": ["--doit", "--force", "--adopt", "--checksum", "--json"],
+           "uninstall": ["--doit", "--json"]}
+    for name, tail in own.items():
+        sub = commands_by_name[name]
+        flags = [a.option_strings[0] for a in sub._actions]
+        assert flags == shared_block + tail, name
+        desk = next(a for a in sub._actions if "--desk" in a.option_strings)
+        assert desk.required and set(desk.choices) == {"zendesk", "jsm"}
+        assert all(a.default in (None, False) for a in sub._actions if a.option_strings[0] != "-h")
+        args = sub.parse_args(["--desk", "jsm"])
+        assert args.playbook is None and args.allow_internal_api is False and args.json is False
+    verify = commands_by_name["verify"]
+    assert [a.option_strings[0] for a in verify._actions][-3:] == ["--request", "--doit", "--json"]
+    assert next(a for a in verify._actions if "--desk" in a.option_strings).choices == ["jsm"]
+    assert verify.parse_args(["--desk", "jsm"]).doit is False

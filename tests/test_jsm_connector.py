@@ -203,3 +203,51 @@ def test_demo_installs_converges_and_runs_the_sync_jobs(library):
     assert "续约提醒" in summary["request_types"] and len(summary["agent_rules"]) == 4
     assert set(summary["sync"]) == {"renewals"}  # the jobs the playbook lists
     assert summary["sync"]["renewals"] >= 1 and summary["requests_served"] > 0
+
+
+def locale_note(notes: list[str]) -> list[str]:
+    return [n for n in notes if "installed in zh-CN only on JSM" in n]
+
+
+def test_plan_notes_that_rule_comments_are_in_the_default_locale_only(library):
+    """Rule comments are rendered in the default locale (zh-CN); the plan says so and names the macro
+    phrases en agents render with `deskbook render` (also with --allow-internal-api; not on uninstall)."""
+    pb = playbook()
+    desired = {d.key: d.payload for d in tr.desired_objects(pb, library, project_ari="a")}
+    assert desired["macro.greeting"]["components"][0]["value"]["comment"] == \
+        render_for_desk(library, "greeting", pb.metadata.default_locale, "jsm")
+    with running_sandbox() as sandbox:
+        for options in ({}, {"allow_internal_api": True}):
+            connector = connector_for(sandbox, **options)
+            plan, snapshot = connector.plan_playbook(pb, library)
+            notes = locale_note(plan.notes)
+            assert len(notes) == 1, plan.notes
+            note = notes[0]
+            macro_phrases = [mac.comment.phrase for mac in pb.macros if mac.comment]
+            assert macro_phrases == ["greeting", "escalation_notice"]
+            assert note.startswith("macros' approved phrases are installed in zh-CN only on JSM")
+            assert ("for: " + ", ".join(macro_phrases) + ";") in note
+            assert "deskbook render PHRASE_ID --locale en --desk values" in note
+            automatic = sum(1 for r in (*pb.triggers, *pb.automations) if r.comment)
+            assert f"the {automatic} trigger(s)/automation(s) that comment also comment in zh-CN only" in note
+            assert note in plan.to_json()["notes"]
+        assert locale_note(uninstall_plan(connector, pb.name, snapshot).notes) == []
+
+
+def test_no_locale_note_for_a_single_locale_playbook_or_one_without_comments():
+    import dataclasses
+
+    pb = playbook()
+    single = dataclasses.replace(pb, metadata=dataclasses.replace(pb.metadata, locales=("zh-CN",)))
+    assert tr.locale_notes(single) == []
+    silent = dataclasses.replace(
+        pb, macros=tuple(dataclasses.replace(mac, comment=None) for mac in pb.macros),
+        triggers=tuple(dataclasses.replace(r, comment=None) for r in pb.triggers),
+        automations=tuple(dataclasses.replace(r, comment=None) for r in pb.automations))
+    assert tr.locale_notes(silent) == []
+    only_rules = dataclasses.replace(pb, macros=silent.macros)
+    [note] = tr.locale_notes(only_rules)
+    assert note.startswith("the 2 trigger(s)/automation(s) that comment do so in zh-CN only") and "en" in note
+    english = dataclasses.replace(pb, metadata=dataclasses.replace(pb.metadata, default_locale="en"))
+    [note] = tr.locale_notes(english)
+    assert "installed in en only" in note and "--locale zh-CN" in note

@@ -10,7 +10,10 @@ Kinds (`translate.KIND_ORDER`): request types, automation rules and — only wit
   rule is no longer managed, cannot run, and frees its name; an admin may delete it in the UI.
 * SLA goals have no public API: without `allow_internal_api` the plan carries notes with the
   exact goals (`translate.sla_notes`), and `deskbook verify --desk jsm` can read
-  `GET /rest/servicedeskapi/request/{key}/sla` of a test request to confirm them.
+  `GET /rest/servicedeskapi/request/{key}/sla` of a request to confirm them (`test_request_draft`
+  says which test request it would raise; `raise_test_request` raises it, with `--doit` only).
+* A rule's comment has one text: phrases are installed in the default locale only, and the plan
+  says so (`translate.locale_notes`).
 """
 
 from __future__ import annotations
@@ -20,9 +23,12 @@ from typing import Any
 from deskbook.connectors.base import DeskConnector, Snapshot
 from deskbook.connectors.jsm import translate as tr
 from deskbook.connectors.jsm.client import JsmClient, JsmConnection
+from deskbook.errors import DeskbookError
 from deskbook.plan import DesiredObject, ExistingObject, Plan
 
 REMOVED_PREFIX = "[removed] "
+TEST_REQUEST_SUMMARY = "deskbook SLA check (test request, safe to close)"
+TEST_REQUEST_DESCRIPTION = "Raised by `deskbook verify --desk jsm --doit` to read the SLA goals JSM applies."
 
 
 class JsmConnector(DeskConnector):
@@ -133,12 +139,14 @@ class JsmConnector(DeskConnector):
         elif not desired:  # uninstall: SLA metrics are only visible through the internal API
             plan.notes.append("SLA goals installed with --allow-internal-api are removed only with "
                               "--allow-internal-api; goals entered by hand stay for an admin to remove")
+        if self._playbook is not None and desired:  # rule comments carry the default locale only
+            plan.notes += tr.locale_notes(self._playbook)
         return plan
 
     _playbook = None
 
     def plan_playbook(self, playbook: Any, library: Any, *, adopt: bool = False) -> tuple[Plan, Snapshot]:
-        """populate + desired + plan for a loaded playbook (with the SLA notes)."""
+        """populate + desired + plan for a loaded playbook (with the SLA and locale notes)."""
         self._playbook = playbook
         snapshot = self.populate(playbook.name)
         return self.plan(playbook.name, self.desired_objects(playbook, library), snapshot, adopt=adopt), snapshot
@@ -164,6 +172,26 @@ class JsmConnector(DeskConnector):
             "organizations": organizations,
             "sla_metrics": self.client.sla_metrics() if self.allow_internal_api else None,
         }
+
+    def test_request_draft(self, playbook: Any) -> dict[str, Any]:
+        """The test request `verify` would raise, read-only: a request type the playbook owns (any type
+        when none is installed), `summary` and `description`. Raises when the project has no request type."""
+        types = self.client.request_types()
+        if not types:
+            raise DeskbookError(f"project {self.client.connection.project_key} has no request type to raise a "
+                                "test request with",
+                                hint="run `deskbook apply --desk jsm --doit` first, or pass --request KEY")
+        owned = [t for t in types if (tr.parse_marker(t.get("description")) or (None,))[0] == playbook.name]
+        request_type = (owned or types)[0]
+        return {"request_type": {"id": str(request_type["id"]), "name": request_type.get("name") or "",
+                                 "owned_by_playbook": bool(owned)},
+                "summary": TEST_REQUEST_SUMMARY, "description": TEST_REQUEST_DESCRIPTION}
+
+    def raise_test_request(self, draft: dict[str, Any]) -> str:
+        """Create the request `draft` describes (a write); its key."""
+        request = self.client.create_request(draft["request_type"]["id"], draft["summary"], draft["description"],
+                                             label="SLA test request")
+        return request["issueKey"]
 
     def verify_sla(self, playbook: Any, request_key: str) -> list[str]:
         """Problems with the SLA goals JSM applies to `request_key` versus the playbook (empty = all there).

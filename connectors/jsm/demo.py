@@ -1,9 +1,11 @@
 """The JSM story end to end on a local sandbox, for `deskbook demo --desk jsm`.
 
 `run_demo(playbook, library, settings, seed_orgs=8)` starts a sandbox on a free loopback port,
-seeds sample customers (organizations with a contact and a contract property), plans, applies,
-re-plans (expecting no changes), runs the sync jobs once and returns a summary dict; the caller
-prints it. Nothing here reads the environment or touches a real site.
+seeds sample customers (organizations with a contact and a contract property) and, for the new
+customers, a first service (a resolved request, most of them long enough ago that the follow-up
+is due on the run date), plans, applies, re-plans (expecting no changes), runs the sync jobs once
+as of the run date and returns a summary dict; the caller prints it. Nothing here reads the
+environment or touches a real site.
 """
 
 from __future__ import annotations
@@ -15,15 +17,20 @@ from typing import Any
 
 from deskbook.connectors.jsm.client import JsmClient, JsmConnection
 from deskbook.connectors.jsm.connector import JsmConnector
+from deskbook.connectors.jsm.client import CONTRACT_PROPERTY
 from deskbook.connectors.jsm.sandbox import running_sandbox
+from deskbook.connectors.jsm.sandbox.app import seed_first_services
 from deskbook.connectors.jsm.sync_desk import JsmSyncDesk
 from deskbook.errors import DeskbookError
 
 
 def run_demo(playbook: Any, library: Any, settings: Any = None, *, seed_orgs: int = 8,
              as_of: date | None = None) -> dict[str, Any]:
-    """Install `playbook` into a fresh JSM sandbox, check it converged, run the sync jobs once."""
+    """Install `playbook` into a fresh JSM sandbox, check it converged, run the sync jobs once
+    as of `as_of` (default today); `summary["first_services"]` has the seeded first-service days."""
+    as_of = as_of or date.today()
     with running_sandbox(seed_orgs=seed_orgs, seed=1) as sandbox:
+        served = seed_first_services(sandbox.store, new_customer_ids(sandbox.store, settings), as_of)
         connection = JsmConnection(url=sandbox.url, email=sandbox.email, token=sandbox.token,
                                    project_key=sandbox.project_key, cloud_id=sandbox.cloud_id)
         connector = JsmConnector(JsmClient(connection))
@@ -36,7 +43,8 @@ def run_demo(playbook: Any, library: Any, settings: Any = None, *, seed_orgs: in
                                 hint="this is a deskbook bug; run `deskbook plan --desk jsm` against the sandbox")
         summary: dict[str, Any] = {
             "desk": "jsm", "url": sandbox.url, "first_plan": plan.summary(), "applied": report.summary(),
-            "second_plan_has_changes": again.has_changes, "notes": list(plan.notes),
+            "second_plan_has_changes": again.has_changes, "notes": list(plan.notes), "as_of": as_of.isoformat(),
+            "first_services": {org_id: day.isoformat() for org_id, day in served.items()},
             "request_types": [t["name"] for t in connector.client.request_types()],
             "agent_rules": [r["name"] for r in connector.client.rule_summaries()],
         }
@@ -56,3 +64,14 @@ def run_demo(playbook: Any, library: Any, settings: Any = None, *, seed_orgs: in
             summary["sync"] = {name: job.created for name, job in sync.jobs.items()}
         summary["requests_served"] = len(sandbox.requests())
         return summary
+
+
+def new_customer_ids(store: Any, settings: Any = None) -> list[str]:
+    """Sandbox organizations whose contract property names a tier followed up after first service."""
+    from deskbook.sync.schedule import DEFAULT_TIER_CADENCE
+
+    tier_field = settings.tier_field if settings is not None else "customer_tier"
+    cadence = settings.schedule.tier_cadence if settings is not None else DEFAULT_TIER_CADENCE
+    tiers = {tier for tier, rule in cadence.items() if rule == "after_first_service"}
+    return [org["id"] for org in store.all("organization")
+            if ((org.get("properties") or {}).get(CONTRACT_PROPERTY) or {}).get(tier_field) in tiers]

@@ -20,6 +20,9 @@ returns one `DesiredObject` per JSM object, in dependency order (`KIND_ORDER`):
 * `sla_metric` — only with `allow_internal_api`: one metric per SLA policy metric with one goal
   per priority (`{"jql", "duration"}` in minutes) for the internal SLA endpoints. Without it,
   `sla_notes` gives the exact goals for an admin to enter (the plan prints them).
+* Locales: a rule's comment is rendered in the playbook's default locale only (JSM has no
+  per-language variant like Zendesk dynamic content); `locale_notes` says so in the plan and names
+  the phrase ids other locales' agents render with `deskbook render`.
 
 Ownership marker `[deskbook:<playbook>:<key>]` ends every description. Keys are prefixed by
 their source (`macro.greeting`, `trigger.route_billing`, `automation.x`, `category.billing`,
@@ -288,6 +291,37 @@ def sla_notes(playbook: m.Playbook, project_key: str) -> list[str]:
         goals = "; ".join(f"{g['jql']} -> {g['duration']} min ({g['calendar']})" for g in metric["payload"]["goals"])
         notes.append(f"SLA \"{metric['payload']['name']}\" is not installed (JSM has no public SLA API; "
                      f"use --allow-internal-api or enter it in Project settings > SLAs): {goals}")
+    return notes
+
+
+def locale_notes(playbook: m.Playbook) -> list[str]:
+    """Plan notes on the locales JSM rules do not carry: a rule's comment action has one text, so the
+    approved phrases are installed in the playbook's default locale only (`comment_component`).
+
+    One note per other locale, naming the macros' phrase ids its agents render themselves with
+    `deskbook render` (and, when triggers or automations comment, that those comment in the default
+    locale too). No note for a single-locale playbook or one whose rules never comment.
+    """
+    default = playbook.metadata.default_locale
+    others = [loc for loc in playbook.metadata.locales if loc != default]
+    macro_phrases = list(dict.fromkeys(mac.comment.phrase for mac in playbook.macros if mac.comment))
+    automatic = [r.key for r in (*playbook.triggers, *playbook.automations) if r.comment]
+    if not others or not (macro_phrases or automatic):
+        return []
+    why = "an automation rule's comment has one text, no per-language variant"
+    notes = []
+    for locale in others:
+        if macro_phrases:
+            text = (f"macros' approved phrases are installed in {default} only on JSM ({why}), so running "
+                    f"a macro posts its {default} text; agents answering in {locale} post the phrase themselves "
+                    f"instead, rendered with `deskbook render PHRASE_ID --locale {locale} --desk values "
+                    f"--var NAME=VALUE ...`, for: {', '.join(macro_phrases)}")
+            if automatic:
+                text += f"; the {len(automatic)} trigger(s)/automation(s) that comment also comment in {default} only"
+        else:
+            text = (f"the {len(automatic)} trigger(s)/automation(s) that comment do so in {default} only on JSM "
+                    f"({why}), also for customers who write in {locale}")
+        notes.append(text)
     return notes
 
 
