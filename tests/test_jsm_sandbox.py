@@ -226,6 +226,32 @@ def test_jql_pages_with_next_page_token(sandbox):
     assert len(keys) == len(set(keys)) == 7
 
 
+def test_jql_dates_empty_and_order_by(sandbox):
+    """What incremental reads send: relative/absolute date comparisons, `is [not] EMPTY`, ORDER BY."""
+    http = session_for(sandbox)
+    rtype = create_type(http, sandbox, "Task").json()
+    keys = [http.post(f"{sandbox.url}{SD}/request", json={"serviceDeskId": "1", "requestTypeId": rtype["id"],
+                                                           "requestFieldValues": {"summary": f"r{n}"}}).json()["issueKey"]
+            for n in range(3)]
+    old = sandbox.store.get("request", keys[0])
+    sandbox.store.put("request", keys[0], {**old, "created": "2026-01-02T08:00:00.000+0000", "status": "Resolved",
+                                           "resolutiondate": "2026-01-03T08:00:00.000+0000"})
+
+    def search(jql):
+        response = http.post(f"{sandbox.url}/rest/api/3/search/jql", json={"jql": jql, "maxResults": 50})
+        return response.status_code, [i["key"] for i in response.json().get("issues", [])]
+
+    assert search("project = SUP AND created >= -10m ORDER BY created ASC") == (200, keys[1:])
+    assert search('project = SUP AND created < "2026/01/05" ') == (200, keys[:1])
+    assert search("project = SUP AND resolved is not EMPTY") == (200, keys[:1])
+    assert search("project = SUP AND resolved is EMPTY ORDER BY key DESC") == (200, keys[:0:-1])
+    assert search("project = SUP ORDER BY created DESC")[1][-1] == keys[0]
+    status, _ = search('project = SUP AND created >= "yesterday-ish"')
+    assert status == 400
+    assert search("project = SUP AND labels > 3")[0] == 400
+    assert search("project = SUP ORDER BY nonsense ASC")[0] == 400
+
+
 # ---------------------------------------------------------------- automation and internal SLA
 
 
