@@ -50,7 +50,8 @@ def register(subparsers) -> None:
     p = subparsers.add_parser("apply", parents=target,
                               help="install the playbook into the desk (plans only without --doit)")
     p.add_argument("--doit", action="store_true", help="really write to the desk")
-    p.add_argument("--force", action="store_true", help="allow updating/deleting a large share of managed objects")
+    p.add_argument("--force", action="store_true", help="allow updating/deleting a large share of managed objects, and (JSM) replacing "
+                                                            "or deleting request types that requests use")
     p.add_argument("--adopt", action="store_true", help="take over same-name unmanaged objects")
     p.add_argument("--checksum", metavar="SHA", help="refuse unless the plan's checksum is this (from a reviewed plan)")
     p.add_argument("--json", action="store_true", help="print the plan (and result) as JSON")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from deskbook.connectors.base import uninstall_plan
@@ -9,6 +11,7 @@ from deskbook.connectors.jsm import translate as tr
 from deskbook.connectors.jsm.client import JsmClient, JsmConnection
 from deskbook.connectors.jsm.connector import REMOVED_PREFIX, JsmConnector
 from deskbook.connectors.jsm.sandbox import running_sandbox
+from deskbook.errors import DeskbookError
 from deskbook.http import DeskSession
 from deskbook.playbooks import model as m
 from deskbook.scripts_library import load_library, render_for_desk
@@ -251,3 +254,205 @@ def test_no_locale_note_for_a_single_locale_playbook_or_one_without_comments():
     english = dataclasses.replace(pb, metadata=dataclasses.replace(pb.metadata, default_locale="en"))
     [note] = tr.locale_notes(english)
     assert "installed in en only" in note and "--locale zh-CN" in note
+
+
+# ---------------------------------------------------------------- request type replaces (JSM has no update)
+
+
+def renamed_category(pb: m.Playbook, key: str, zh: str) -> m.Playbook:
+    """A copy of `pb` whose top-level category `key` has the default-locale name `zh`."""
+    import dataclasses
+
+    categories = tuple(dataclasses.replace(c, name=m.Localized({**c.name.values, "zh-CN": zh}, "zh-CN"))
+                       if c.key == key else c for c in pb.categories)
+    return dataclasses.replace(pb, categories=categories)
+
+
+def types_by_name(connector: JsmConnector) -> dict[str, str]:
+    return {t["name"]: str(t["id"]) for t in connector.client.request_types()}
+
+
+def request_type_writes(sandbox) -> list[tuple[str, str]]:
+    return [(r["method"], r["path"]) for r in sandbox.requests()
+            if "/requesttype" in r["path"] and r["method"] in ("POST", "DELETE")]
+
+
+def test_a_renamed_category_is_planned_as_a_replace_and_applies_when_no_request_uses_it(library):
+    with running_sandbox() as sandbox:
+        connector = connector_for(sandbox)
+        pb = playbook()
+        plan, snapshot = connector.plan_playbook(pb, library)
+        connector.apply(plan, snapshot)
+        before = types_by_name(connector)
+        assert not any("replaces, not updates" in n for n in plan.notes)  # first install: creates only
+
+        renamed = renamed_category(pb, "technical", "技术支持")
+        plan, snapshot = connector.plan_playbook(renamed, library)
+        [change] = [c for c in plan.changes if c.kind == "request_type"]
+        assert (change.action, change.key, change.id, change.name) == \
+            ("update", "category.technical", before["技术"], "技术支持")
+        assert change.reason == tr.REQUEST_TYPE_REPLACE and "delete + create, the id changes" in change.reason
+        assert "name: '技术' -> '技术支持'" in change.diff
+        [note] = [n for n in plan.notes if "replaces, not updates" in n]
+        assert note.startswith('1 request type change(s) are replaces, not updates ("技术支持")') and "--force" in note
+        assert plan.to_json()["changes"][0]["reason"] == tr.REQUEST_TYPE_REPLACE
+
+        sandbox.clear_requests()
+        connector.guard(plan, snapshot)  # no request of that type: no --force needed
+        searches = [r for r in sandbox.requests() if r["path"] == "/rest/api/3/search/jql"]
+        assert [s["json"]["jql"] for s in searches] == [f'project = SUP AND "Request Type" = {before["技术"]}']
+        connector.apply(plan, snapshot)
+        assert request_type_writes(sandbox) == [
+            ("DELETE", f"/rest/servicedeskapi/servicedesk/1/requesttype/{before['技术']}"),
+            ("POST", "/rest/servicedeskapi/servicedesk/1/requesttype")]
+        after = types_by_name(connector)
+        assert "技术" not in after and after["技术支持"] != before["技术"]  # a replace: the id changed
+        assert {k: v for k, v in after.items() if k != "技术支持"} == {k: v for k, v in before.items() if k != "技术"}
+        again, _ = connector.plan_playbook(renamed, library)
+        assert not again.has_changes, [c.to_json() for c in again.changes]
+
+
+def test_replacing_a_request_type_that_requests_use_is_refused_unless_forced(library):
+    with running_sandbox() as sandbox:
+        connector = connector_for(sandbox)
+        pb = playbook()
+        plan, snapshot = connector.plan_playbook(pb, library)
+        connector.apply(plan, snapshot)
+        before = types_by_name(connector)
+        client = connector.client
+        used = client.create_request(before["技术"], "Printer on fire")["issueKey"]
+        client.create_request(before["技术"], "Printer still on fire")
+        client.create_request(before["账务"], "Invoice question")  # another type: not counted
+
+        renamed = renamed_category(pb, "technical", "技术支持")
+        plan, snapshot = connector.plan_playbook(renamed, library)
+        sandbox.clear_requests()
+        with pytest.raises(DeskbookError) as refused:
+            connector.guard(plan, snapshot)
+        text = str(refused.value)
+        assert f'request type "技术" (id {before["技术"]}) is used by 2 request(s) in SUP' in text
+        assert 'replacing it with "技术支持"' in text and "delete + create, new id" in text
+        assert "Project settings > Request types" in text and "[deskbook:...] marker" in text
+        assert "--force" in text
+        assert request_type_writes(sandbox) == []  # refused before writing anything
+        assert types_by_name(connector) == before
+        assert client.request(used)["requestTypeId"] == before["技术"]
+
+        connector.guard(plan, snapshot, force=True)  # --force: no usage check, the replace goes through
+        connector.apply(plan, snapshot)
+        after = types_by_name(connector)
+        assert "技术" not in after and after["技术支持"] != before["技术"]
+        # JSM "removes [a deleted request type] from all customer requests": the sandbox does too
+        assert client.request(used)["requestTypeId"] == ""
+        again, snap = connector.plan_playbook(renamed, library)
+        assert not again.has_changes
+        connector.guard(again, snap)  # nothing to replace: nothing counted, nothing refused
+
+
+def test_deleting_a_request_type_that_requests_use_is_refused_and_a_failed_count_is_not_unused(library):
+    import dataclasses
+
+    with running_sandbox() as sandbox:
+        connector = connector_for(sandbox)
+        pb = playbook()
+        plan, snapshot = connector.plan_playbook(pb, library)
+        connector.apply(plan, snapshot)
+        before = types_by_name(connector)
+        connector.client.create_request(before["技术"], "Printer on fire")
+        without = dataclasses.replace(pb, categories=tuple(c for c in pb.categories if c.key != "technical"))
+        plan, snapshot = connector.plan_playbook(without, library)
+        assert [(c.action, c.key) for c in plan.changes if c.kind == "request_type"] == \
+            [("delete", "category.technical")]
+        with pytest.raises(DeskbookError, match=r'request type "技术" .* is used by 1 request\(s\) in SUP; '
+                                                r"deleting it leaves them without a request type"):
+            connector.guard(plan, snapshot)
+        assert types_by_name(connector) == before
+
+        renamed = renamed_category(pb, "technical", "技术支持")
+        plan, snapshot = connector.plan_playbook(renamed, library)
+        sandbox.inject(400, path_prefix="/rest/api/3/search/jql")
+        with pytest.raises(DeskbookError, match=r'cannot tell whether requests use request type "技术" .*--force'):
+            connector.guard(plan, snapshot)
+        assert types_by_name(connector) == before
+
+
+def test_cli_apply_refuses_an_in_use_replace_with_exit_1_and_force_goes_through(capsys, monkeypatch, tmp_path):
+    """`deskbook apply --desk jsm --doit` on a copy of the shipped playbook whose category was renamed."""
+    from deskbook.cli import main
+    from deskbook.playbooks.loader import load_playbook
+
+    shipped = load_playbook().path
+    text = Path(shipped).read_text(encoding="utf-8")
+    old_line = 'name: {zh-CN: "投诉", en: "Complaint"}'
+    assert text.count(old_line) == 1
+    renamed = tmp_path / "renamed.yaml"
+    renamed.write_text(text.replace(old_line, 'name: {zh-CN: "客户投诉", en: "Complaint"}'), encoding="utf-8")
+    for name in ("JIRA_URL", "JIRA_EMAIL", "JIRA_API_TOKEN", "JSM_PROJECT", "JIRA_CLOUD_ID"):
+        monkeypatch.delenv(name, raising=False)
+
+    def run(*argv):
+        code = main(list(argv))
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    with running_sandbox() as sandbox:
+        for name, value in (("JIRA_URL", sandbox.url), ("JIRA_EMAIL", sandbox.email),
+                            ("JIRA_API_TOKEN", sandbox.token), ("JSM_PROJECT", sandbox.project_key),
+                            ("JIRA_CLOUD_ID", sandbox.cloud_id)):
+            monkeypatch.setenv(name, value)
+        connector = connector_for(sandbox)
+        code, _, err = run("apply", "--desk", "jsm", "--doit")
+        assert code == 0, err
+        before = types_by_name(connector)
+        old_name, new_name = "问题类: 投诉", "问题类: 客户投诉"
+        request = connector.client.create_request(before[old_name], "Rude reply")["issueKey"]
+
+        code, out, _ = run("plan", "--desk", "jsm", "--playbook", str(renamed))
+        assert code == 2
+        assert f'~ update request_type "{new_name}" (id {before[old_name]}): replace (JSM has no request type update)' in out
+        assert "note: 1 request type change(s) are replaces, not updates" in out
+
+        sandbox.clear_requests()
+        code, out, err = run("apply", "--desk", "jsm", "--playbook", str(renamed), "--doit")
+        assert code == 1 and "Traceback" not in err
+        [line] = [x for x in err.splitlines() if "refusing to apply" in x]
+        assert f'request type "{old_name}" (id {before[old_name]}) is used by 1 request(s) in SUP' in line
+        assert "--force" in line and "Project settings > Request types" in line
+        reads = ("/rest/api/3/search/jql", "/rule/summary")  # POST searches
+        writes = [(r["method"], r["path"]) for r in sandbox.requests()
+                  if r["method"] != "GET" and not r["path"].endswith(reads)]
+        assert writes == []  # refused before the first write: nothing half-done
+        assert types_by_name(connector) == before
+
+        code, out, err = run("apply", "--desk", "jsm", "--playbook", str(renamed), "--doit", "--force")
+        assert code == 0, err
+        assert ("DELETE", f"/rest/servicedeskapi/servicedesk/1/requesttype/{before[old_name]}") in \
+            request_type_writes(sandbox)
+        after = types_by_name(connector)
+        assert old_name not in after and after[new_name] != before[old_name]
+        assert connector.client.request(request)["requestTypeId"] == ""
+        code, out, _ = run("plan", "--desk", "jsm", "--playbook", str(renamed))
+        assert code == 0 and "No changes" in out
+
+
+def test_renaming_the_type_in_jsm_instead_keeps_its_id_and_requests(library):
+    """The refusal's first choice: edit the type in JSM's UI (no public API does it; the test writes the
+    sandbox's store as the UI would) to what the plan shows, keeping the marker; the re-plan has no
+    request type change, so nothing is replaced and no --force is needed."""
+    with running_sandbox() as sandbox:
+        connector = connector_for(sandbox)
+        pb = playbook()
+        plan, snapshot = connector.plan_playbook(pb, library)
+        connector.apply(plan, snapshot)
+        before = types_by_name(connector)
+        used = connector.client.create_request(before["技术"], "Printer on fire")["issueKey"]
+        renamed = renamed_category(pb, "technical", "技术支持")
+        plan, _ = connector.plan_playbook(renamed, library)
+        [change] = [c for c in plan.changes if c.kind == "request_type"]
+        sandbox.store.update("requesttype", before["技术"], {"name": change.desired["name"]})  # the admin, in the UI
+        again, snapshot = connector.plan_playbook(renamed, library)
+        assert not [c for c in again.changes if c.kind == "request_type"]
+        connector.guard(again, snapshot)
+        connector.apply(again, snapshot)
+        assert types_by_name(connector)["技术支持"] == before["技术"]
+        assert connector.client.request(used)["requestTypeId"] == before["技术"]

@@ -3,8 +3,15 @@
 Kinds (`translate.KIND_ORDER`): request types, automation rules and — only with
 `allow_internal_api` — SLA metrics. What JSM's API cannot do and how the connector copes:
 
-* Request types have no update endpoint: an update is delete + create (experimental API, the
-  id changes; JQL and rules refer to request types by name, so nothing else breaks).
+* Request types have no update endpoint (`/servicedesk/{id}/requesttype/{typeId}` has GET and
+  DELETE only), and what the playbook sets — name, description with the ownership marker, help
+  text — is exactly what cannot change: a changed or adopted request type is a *replace*, delete +
+  create (experimental API). The id changes, JSM removes the deleted type from all its requests,
+  and portal groups / fields set in JSM are lost. The plan shows each one as a replace (the
+  change's `reason`, plus a note), and `guard` counts the requests of every request type the plan
+  replaces or deletes (JQL `translate.request_type_usage_jql`) and refuses, unless `--force`,
+  naming the types, their request counts and the choices. Rules' JQL names request types by name,
+  so a replace with the same name breaks no rule.
 * Automation rules have no delete in the rule-management API: "delete" disables the rule and
   removes the ownership marker (description) and prefixes the name with `[removed] `, so the
   rule is no longer managed, cannot run, and frees its name; an admin may delete it in the UI.
@@ -18,15 +25,18 @@ Kinds (`translate.KIND_ORDER`): request types, automation rules and — only wit
 
 from __future__ import annotations
 
+from itertools import islice
 from typing import Any
 
 from deskbook.connectors.base import DeskConnector, Snapshot
 from deskbook.connectors.jsm import translate as tr
 from deskbook.connectors.jsm.client import JsmClient, JsmConnection
 from deskbook.errors import DeskbookError
-from deskbook.plan import DesiredObject, ExistingObject, Plan
+from deskbook.plan import DELETE, UPDATE, Change, DesiredObject, ExistingObject, Plan
 
 REMOVED_PREFIX = "[removed] "
+#: Counting the requests of a request type stops here (the refusal then says "at least").
+USAGE_COUNT_LIMIT = 1000
 TEST_REQUEST_SUMMARY = "deskbook SLA check (test request, safe to close)"
 TEST_REQUEST_DESCRIPTION = "Raised by `deskbook verify --desk jsm --doit` to read the SLA goals JSM applies."
 
@@ -129,8 +139,14 @@ class JsmConnector(DeskConnector):
         return tr.compare_payloads(desired.kind, desired.payload, existing.payload)
 
     def plan(self, playbook: str, desired: list[DesiredObject], snapshot: Snapshot, *, adopt: bool = False) -> Plan:
-        """The shared plan plus notes on what JSM cannot take through its public API."""
+        """The shared plan plus notes on what JSM cannot take through its public API (request type
+        changes shown as replaces, SLA goals, locales)."""
         plan = super().plan(playbook, desired, snapshot, adopt=adopt)
+        replaces = [c for c in plan.changes if is_request_type_replace(c)]
+        for change in replaces:
+            change.reason = f"{change.reason}; {tr.REQUEST_TYPE_REPLACE}" if change.reason else tr.REQUEST_TYPE_REPLACE
+        if replaces:
+            plan.notes.append(tr.replace_note([c.name for c in replaces]))
         if self.allow_internal_api:
             plan.notes.append("SLA goals use JSM's internal SLA endpoints (--allow-internal-api): "
                               "not a public contract, may change without notice")
@@ -144,6 +160,35 @@ class JsmConnector(DeskConnector):
         return plan
 
     _playbook = None
+
+    def guard(self, plan: Plan, snapshot: Snapshot, *, force: bool = False, checksum: str | None = None) -> None:
+        """The shared checks (checksum, conflicts, thresholds), then — unless `force` — refuse a plan that
+        replaces or deletes a request type requests use (JSM strips the type from them). Reads only."""
+        DeskConnector.guard(plan, snapshot, force=force, checksum=checksum)
+        if force:
+            return
+        in_use = []
+        for change in plan.changes:
+            if change.kind == "request_type" and change.action in (UPDATE, DELETE) and change.id not in (None, ""):
+                count = self.requests_of_type(change)
+                if count:
+                    in_use.append((change, count))
+        if in_use:
+            raise in_use_error(in_use, self.client.connection.project_key)
+
+    def requests_of_type(self, change: Change) -> int:
+        """How many requests of the project have the request type `change` replaces or deletes (counted up
+        to `USAGE_COUNT_LIMIT`); a failed search is an error naming the type, never "unused"."""
+        jql = tr.request_type_usage_jql(self.client.connection.project_key, change.id)
+        try:
+            return sum(1 for _ in islice(self.client.search(jql, fields=["summary"]), USAGE_COUNT_LIMIT))
+        except DeskbookError as exc:
+            verb = "replacing" if change.action == UPDATE else "deleting"
+            raise DeskbookError(
+                f'cannot tell whether requests use request type "{existing_name(change)}" (id {change.id}) '
+                f"before {verb} it: the search `{jql}` failed: {exc}",
+                hint=f"re-run with --force to go ahead without the check ({verb} a type strips it from its requests)",
+            ) from None
 
     def plan_playbook(self, playbook: Any, library: Any, *, adopt: bool = False) -> tuple[Plan, Snapshot]:
         """populate + desired + plan for a loaded playbook (with the SLA and locale notes)."""
@@ -220,3 +265,37 @@ class JsmConnector(DeskConnector):
                                 f"the playbook expects one of {sorted(d // 60_000 for d in durations)} min")
         return problems
 
+
+
+def is_request_type_replace(change: Change) -> bool:
+    """True for a request type `update`: JSM cannot update one, so apply deletes and re-creates it."""
+    return change.kind == "request_type" and change.action == UPDATE
+
+
+def existing_name(change: Change) -> str:
+    """The name the object has in the desk now (the plan's name is the desired one)."""
+    return str((change.existing or {}).get("name") or change.name)
+
+
+def in_use_error(in_use: list[tuple[Change, int]], project_key: str) -> DeskbookError:
+    """The refusal for request types that requests use: each type with its request count and what the
+    plan would do to it, and the choices (edit it in JSM and re-run, or --force)."""
+    parts = []
+    for change, count in in_use:
+        used = f"at least {count}" if count >= USAGE_COUNT_LIMIT else str(count)
+        label = f'request type "{existing_name(change)}" (id {change.id})'
+        if change.action == UPDATE:
+            parts.append(f'{label} is used by {used} request(s) in {project_key}; replacing it with "{change.name}" '
+                         "(JSM has no request type update: delete + create, new id) leaves them without a request type")
+        else:
+            parts.append(f"{label} is used by {used} request(s) in {project_key}; deleting it leaves them without "
+                         "a request type")
+    choices = []
+    if any(c.action == UPDATE for c, _ in in_use):
+        choices.append("to keep a type, edit it in JSM (Project settings > Request types) to the name, description "
+                       "and help text the plan shows, keeping the [deskbook:...] marker at the end of its description, "
+                       "and re-run: it then matches, with its id and requests")
+    if any(c.action == DELETE for c, _ in in_use):
+        choices.append("to keep a type the playbook no longer lists, put its category back in the playbook")
+    choices.append("or re-run with --force to go ahead anyway")
+    return DeskbookError("refusing to apply: " + "; ".join(parts), hint="; ".join(choices))

@@ -8,6 +8,13 @@ returns one `DesiredObject` per JSM object, in dependency order (`KIND_ORDER`):
   sub-category is named `Parent: Child`; names are cut to JSM's 60 characters. The other
   locales' names go into `helpText`.
   Each sync job also gets a dedicated request type (`SYNC_REQUEST_TYPES`, key `sync.<job>`).
+  All three attributes come from the playbook and JSM's public API cannot change any of them
+  (`/servicedesk/{id}/requesttype/{typeId}` has GET and DELETE only; the ownership marker lives
+  in `description`, so even taking a type over is a change). A changed request type is therefore
+  a *replace*: delete + create, the id changes, its requests lose their request type (JSM
+  "removes it from all customer requests") and portal groups / fields set in JSM are lost. The
+  plan says so (`REQUEST_TYPE_REPLACE`, `replace_note`) and the connector refuses to replace or
+  delete a type that requests use unless forced (`request_type_usage_jql`).
 * `automation_rule` — macros become **manual** rules (trigger `jira.manual.trigger.issue`)
   an agent runs from the issue view; triggers become event rules
   (`jira.issue.event.trigger:created|updated`) and automations scheduled rules
@@ -323,6 +330,31 @@ def locale_notes(playbook: m.Playbook) -> list[str]:
                     f"({why}), also for customers who write in {locale}")
         notes.append(text)
     return notes
+
+
+#: Why a request type change is shown as a replace (the `reason` of its plan change).
+REQUEST_TYPE_REPLACE = ("replace (JSM has no request type update): delete + create, the id changes, "
+                        "requests of this type lose it, portal groups and fields set in JSM are lost")
+
+
+def replace_note(names: list[str]) -> str:
+    """The plan note for request types that will be replaced (delete + create)."""
+    shown = ", ".join(f'"{n}"' for n in names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
+    return (f"{len(names)} request type change(s) are replaces, not updates ({shown}): JSM's API cannot change "
+            "a request type, so apply deletes it and creates it again with a new id; its requests lose their "
+            "request type and portal groups/fields set in JSM are lost. Apply refuses to replace a type that "
+            "requests use unless --force; to keep such a type, edit it in JSM (Project settings > Request types) "
+            "to the name, description (keep its [deskbook:...] marker) and help text the plan shows, and re-run")
+
+
+def request_type_usage_jql(project_key: str, type_id: Any) -> str:
+    """JQL for the project's requests of request type `type_id` (what a replace or delete would strip).
+
+    By id: ids are unique and survive renames, and the sandbox's JQL reads `"Request Type"` as the id.
+    Jira Cloud's JQL documents the *name* (`"Request Type" = "Get IT help"`); if a site rejects the id
+    form the search fails, the connector refuses the change and says so (never assumes "unused").
+    """
+    return f'project = {project_key} AND "Request Type" = {type_id}'
 
 
 def rule_view(rule: dict) -> dict:

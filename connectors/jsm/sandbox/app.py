@@ -480,9 +480,16 @@ class JsmSandboxApp:
         return self.json(self.request_type_dto(self.request_type(self.desk(desk_id), type_id)))
 
     def on_requesttype_delete(self, request, body, desk_id, type_id):
-        """`DELETE /servicedesk/{id}/requesttype/{typeId}` (experimental)."""
+        """`DELETE /servicedesk/{id}/requesttype/{typeId}` (experimental): 204, also when requests use it —
+        Atlassian documents that it "deletes a customer request type from a service desk, and removes it
+        from all customer requests", so those requests are left without a request type (`""`, as the
+        seeded first services)."""
         self.request_type(self.desk(desk_id), type_id)
-        self.store.delete("requesttype", type_id)
+        with self.store.lock:
+            for issue in self.store.all("request"):
+                if str(issue.get("requestTypeId")) == str(type_id):
+                    self.store.put("request", issue["key"], {**issue, "requestTypeId": ""})
+            self.store.delete("requesttype", type_id)
         return Response(status=204)
 
     def on_requesttype_fields(self, request, body, desk_id, type_id):
