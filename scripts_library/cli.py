@@ -10,7 +10,6 @@ import sys
 from deskbook.errors import DeskbookError, ExitCode
 from deskbook.scripts_library.library import LOCALES, Library, approve, load_library
 from deskbook.scripts_library.placeholders import DESKS
-from deskbook.scripts_library.render import render_for_desk, render_values
 
 log = logging.getLogger("deskbook.scripts")
 
@@ -77,6 +76,8 @@ def parse_vars(pairs: list[str]) -> dict[str, str]:
 
 def cmd_render(args: argparse.Namespace) -> ExitCode:
     """`deskbook render`: print one phrase to stdout."""
+    from deskbook.scripts_library.render import render_for_desk, render_values  # imports jinja2
+
     library = load_library(args.scripts)
     phrase = library.phrase(args.phrase_id, args.locale)
     given = parse_vars(args.var)

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import difflib
+import functools
 import hashlib
 import json
 import re
@@ -37,15 +38,16 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import jinja2
-import jsonschema
 import yaml
-from jinja2 import meta
-from jinja2.sandbox import SandboxedEnvironment
 
 from deskbook.errors import DeskbookError
+
+if TYPE_CHECKING:  # jinja2 and jsonschema are imported where used: `deskbook --help` needs neither
+    import jinja2
+    import jsonschema
+    from jinja2.sandbox import SandboxedEnvironment
 
 #: Locales every phrase must exist in.
 LOCALES = ("zh-CN", "en")
@@ -114,11 +116,21 @@ FRONT_MATTER_SCHEMA: dict[str, Any] = {
         },
     },
 }
-_FRONT_MATTER_VALIDATOR = jsonschema.Draft202012Validator(FRONT_MATTER_SCHEMA)
+
+
+@functools.cache
+def front_matter_validator() -> jsonschema.Draft202012Validator:
+    """The validator of `FRONT_MATTER_SCHEMA` (built on first use)."""
+    import jsonschema
+
+    return jsonschema.Draft202012Validator(FRONT_MATTER_SCHEMA)
 
 
 def sandbox_environment() -> SandboxedEnvironment:
     """The one Jinja environment phrases are parsed and rendered in: sandboxed, strict, plain text."""
+    import jinja2
+    from jinja2.sandbox import SandboxedEnvironment
+
     return SandboxedEnvironment(undefined=jinja2.StrictUndefined, autoescape=False, keep_trailing_newline=False)
 
 
@@ -212,6 +224,8 @@ class Library:
 
     def template(self, phrase: Phrase) -> jinja2.Template:
         """The compiled template of `phrase`; DeskbookError (file:line) when its Jinja is invalid."""
+        import jinja2
+
         env = sandbox_environment()
         try:
             return env.from_string(phrase.body)
@@ -312,6 +326,9 @@ class Library:
 
     def template_problems(self, phrase: Phrase) -> list[str]:
         """Jinja syntax errors and declared-versus-used variable mismatches of one template (file:line)."""
+        import jinja2
+        from jinja2 import meta
+
         env = sandbox_environment()
         try:
             ast = env.parse(phrase.body)
@@ -367,6 +384,25 @@ def _find_line(body: str, needle: str) -> int | None:
 
 # ---------------------------------------------------------------- reading
 
+#: libyaml's safe loader when PyYAML was built with it, else None (the pure loader is used).
+LIBYAML_LOADER = getattr(yaml, "CSafeLoader", None) if getattr(yaml, "__with_libyaml__", False) else None
+
+
+def safe_load_yaml(text: str, *, use_libyaml: bool = True) -> Any:
+    """`yaml.safe_load(text)`, parsed by libyaml when available (several times faster).
+
+    libyaml's error messages and positions are not the pure parser's, so on any libyaml
+    error -- and for text with characters the pure reader refuses, which libyaml checks
+    differently -- the pure loader decides: it raises the error users have always seen, or
+    returns the data. `use_libyaml=False` forces the pure loader (tests compare the two).
+    """
+    if use_libyaml and LIBYAML_LOADER is not None and not yaml.reader.Reader.NON_PRINTABLE.search(text):
+        try:
+            return yaml.load(text, Loader=LIBYAML_LOADER)
+        except yaml.YAMLError:
+            pass
+    return yaml.load(text, Loader=yaml.SafeLoader)
+
 
 def split_front_matter(text: str, path: str) -> tuple[dict[str, Any], str, int]:
     """Split a template file into (front matter, body, line number where the body starts)."""
@@ -382,7 +418,7 @@ def split_front_matter(text: str, path: str) -> tuple[dict[str, Any], str, int]:
     else:
         raise DeskbookError("front matter is not closed by a `---` line", where=f"{path}:1")
     try:
-        front = yaml.safe_load("\n".join(lines[1:index])) or {}
+        front = safe_load_yaml("\n".join(lines[1:index])) or {}
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 2 if mark is not None else 2
@@ -397,7 +433,7 @@ def split_front_matter(text: str, path: str) -> tuple[dict[str, Any], str, int]:
 def parse_template(text: str, path: str, *, expect_id: str | None = None, expect_locale: str | None = None) -> Phrase:
     """Read one template file's text into a Phrase; DeskbookError naming file:line when malformed."""
     front, body, body_line = split_front_matter(text, path)
-    errors = sorted(_FRONT_MATTER_VALIDATOR.iter_errors(front), key=lambda e: list(e.absolute_path))
+    errors = sorted(front_matter_validator().iter_errors(front), key=lambda e: list(e.absolute_path))
     if errors:
         first = errors[0]
         where = "/".join(str(p) for p in first.absolute_path) or "(top)"
@@ -474,7 +510,7 @@ def read_approvals(path: Path) -> dict[str, dict[str, dict[str, Any]]]:
     if not path.is_file():
         return {}
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        data = safe_load_yaml(path.read_text(encoding="utf-8")) or {}
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"{path}:{mark.line + 1}" if mark is not None else str(path)

@@ -14,7 +14,6 @@ import logging
 import os
 import sys
 
-from deskbook import __version__
 from deskbook.errors import DeskbookError, ExitCode
 from deskbook.log import setup_logging
 
@@ -29,13 +28,23 @@ COMMAND_MODULES = (
 log = logging.getLogger("deskbook")
 
 
+class ShowVersion(argparse._VersionAction):
+    """`--version`: reads the installed version only when asked (package metadata is slow to read)."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        from deskbook import __version__
+
+        self.version = f"deskbook {__version__}"
+        super().__call__(parser, namespace, values, option_string)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The full argument parser with every registered sub-command."""
     parser = argparse.ArgumentParser(
         prog="deskbook",
         description="Install a standard customer-service playbook into Zendesk or Jira Service Management.",
     )
-    parser.add_argument("--version", action="version", version=f"deskbook {__version__}")
+    parser.add_argument("--version", action=ShowVersion)
     parser.add_argument("-v", "--verbose", action="count", default=0, help="more log output on stderr")
     parser.add_argument("-q", "--quiet", action="store_true", help="only warnings and errors on stderr")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")

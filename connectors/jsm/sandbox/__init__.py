@@ -14,8 +14,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
-from werkzeug.serving import make_server
-
 from deskbook.connectors.jsm.sandbox.app import (
     DEFAULT_CLOUD_ID,
     JsmSandboxApp,
@@ -23,7 +21,6 @@ from deskbook.connectors.jsm.sandbox.app import (
     SandboxConfig,
     seed_organizations,
 )
-from deskbook.connectors.jsm.sandbox.spec import SpecChecker
 from deskbook.connectors.jsm.sandbox.store import Store
 from deskbook.connectors.sandbox_server import QuietRequestHandler, serving_in_background
 from deskbook.errors import DeskbookError, ExitCode
@@ -81,6 +78,8 @@ def build_app(*, db: str = ":memory:", spec: str | Path | None = None,
     """The WSGI app over a store at `db` with `SandboxConfig(**options)`."""
     config = SandboxConfig(**options)
     if spec is not None:
+        from deskbook.connectors.jsm.sandbox.spec import SpecChecker  # imports the OpenAPI validators
+
         config.request_checkers.append(SpecChecker(spec))
     if request_checker is not None:
         config.request_checkers.append(request_checker)
@@ -129,6 +128,8 @@ def add_sandbox_command(sandbox_subparsers) -> None:
 
 def run_sandbox_command(args) -> ExitCode:
     """Serve the sandbox until interrupted."""
+    from werkzeug.serving import make_server
+
     for flag, value in (("--fault-rate", args.fault_rate), ("--write-fault-rate", args.write_fault_rate)):
         if not 0.0 <= value <= 1.0:
             raise DeskbookError(f"{flag} {value} is outside 0..1", hint=f"use e.g. {flag} 0.2")
