@@ -9,7 +9,7 @@ Kinds (`translate.KIND_ORDER`): request types, automation rules and — only wit
   create (experimental API). The id changes, JSM removes the deleted type from all its requests,
   and portal groups / fields set in JSM are lost. The plan shows each one as a replace (the
   change's `reason`, plus a note), and `guard` counts the requests of every request type the plan
-  replaces or deletes (JQL `translate.request_type_usage_jql`) and refuses, unless `--force`,
+  replaces or deletes (JQL `translate.request_type_usage_jql`, by the type's current name) and refuses, unless `--force`,
   naming the types, their request counts and the choices. Rules' JQL names request types by name,
   so a replace with the same name breaks no rule.
 * Automation rules have no delete in the rule-management API: "delete" disables the rule and
@@ -179,7 +179,7 @@ class JsmConnector(DeskConnector):
     def requests_of_type(self, change: Change) -> int:
         """How many requests of the project have the request type `change` replaces or deletes (counted up
         to `USAGE_COUNT_LIMIT`); a failed search is an error naming the type, never "unused"."""
-        jql = tr.request_type_usage_jql(self.client.connection.project_key, change.id)
+        jql = tr.request_type_usage_jql(self.client.connection.project_key, existing_name(change))
         try:
             return sum(1 for _ in islice(self.client.search(jql, fields=["summary"]), USAGE_COUNT_LIMIT))
         except DeskbookError as exc:

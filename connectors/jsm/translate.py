@@ -347,14 +347,12 @@ def replace_note(names: list[str]) -> str:
             "to the name, description (keep its [deskbook:...] marker) and help text the plan shows, and re-run")
 
 
-def request_type_usage_jql(project_key: str, type_id: Any) -> str:
-    """JQL for the project's requests of request type `type_id` (what a replace or delete would strip).
-
-    By id: ids are unique and survive renames, and the sandbox's JQL reads `"Request Type"` as the id.
-    Jira Cloud's JQL documents the *name* (`"Request Type" = "Get IT help"`); if a site rejects the id
-    form the search fails, the connector refuses the change and says so (never assumes "unused").
-    """
-    return f'project = {project_key} AND "Request Type" = {type_id}'
+def request_type_usage_jql(project_key: str, type_name: str) -> str:
+    """JQL for the project's requests of the request type named `type_name` (its current name in
+    JSM: what a replace or delete would strip). Jira Cloud's JQL documents request types by name
+    (`"Request Type" = "Get IT help"`); if a site rejects the query the search fails and the
+    connector refuses the change and says so (never assumes "unused")."""
+    return f'project = {project_key} AND "Request Type" = {_quote(type_name)}'
 
 
 def rule_view(rule: dict) -> dict:

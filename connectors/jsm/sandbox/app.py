@@ -651,9 +651,14 @@ class JsmSandboxApp:
             })
         return self.json(self.page(request, values, f"{SD}/request/{issue['id']}/sla"))
 
-    @staticmethod
-    def _matching_goal(metric: dict, issue: dict) -> dict | None:
+    def with_type_names(self, issues: list[dict]) -> list[dict]:
+        """Issues with their request type's current name (`requestTypeName`), as JQL reads it."""
+        names = {t["id"]: t.get("name", "") for t in self.store.all("requesttype")}
+        return [{**i, "requestTypeName": names.get(str(i.get("requestTypeId", "")), "")} for i in issues]
+
+    def _matching_goal(self, metric: dict, issue: dict) -> dict | None:
         """The first goal whose JQL matches the issue (empty JQL matches everything)."""
+        issue = self.with_type_names([issue])[0]
         for goal in metric.get("goals", []):
             try:
                 if compile_jql(goal.get("jql") or "")(issue):
@@ -824,7 +829,7 @@ class JsmSandboxApp:
         cached = self.search_cache.get(jql)
         if cached and cached[0] == revision and time.monotonic() - cached[2] < 60:
             return cached[1]  # relative dates (`-90m`) move with the clock: a minute at most
-        found = [i for i in self.store.all("request") if matches(i)]
+        found = [i for i in self.with_type_names(self.store.all("request")) if matches(i)]
         if sort_key is not None:
             found.sort(key=sort_key)
         keys = [i["key"] for i in found]

@@ -2,7 +2,8 @@
 
 Supported clauses (what deskbook sends): `project = KEY`, `key = SUP-1`, `labels = "x"`,
 `labels in ("a", "b")`, `status = "Open"`, `status in (...)`, `priority = "High"`, `summary ~ "text"`,
-`requestType = 3`, `issue.property[propKey].path = "value"`, `field is [not] EMPTY`, and date comparisons
+`requestType = 3` / `"Request Type" = "Name"` (the current name: the app passes it in as
+`requestTypeName`), `issue.property[propKey].path = "value"`, `field is [not] EMPTY`, and date comparisons
 `created|updated|resolved >= | > | <= | < <date>` where `<date>` is relative (`-90m`, `"-2h"`,
 `-1d`, `-1w`) or absolute (`"2026/11/20 09:30"`, `"2026-11-20"`), read in the user's time zone
 (UTC in the sandbox), as Jira reads it. `ORDER BY field [ASC|DESC], ...` sorts by `created`,
@@ -124,7 +125,8 @@ def _issue_value(issue: dict, field: str) -> list[str]:
     if name == "summary":
         return [issue.get("summary", "")]
     if name in ("requesttype", "request type", "customer request type"):
-        return [str(issue.get("requestTypeId", ""))]
+        # Jira matches the request type's current name; the sandbox also accepts its id.
+        return [str(issue.get("requestTypeId", "")), str(issue.get("requestTypeName") or "")]
     if name in ("resolution", "resolutiondate"):
         return [issue.get("resolutiondate") or ""]
     if name == "organizations":
