@@ -410,7 +410,7 @@ def render_jsm_demo(summary: dict[str, Any]) -> str:
         made = ", ".join(f"{name}: {count}" for name, count in sync.items()) or "none"
         lines.append(f"4. sync jobs once: customer requests created {made}.")
     types = summary.get("request_types") or []
-    rules = summary.get("agent_rules") or []
+    rules = summary.get("rules") or []
     lines.append("Admin sees (Project settings, all marked as managed by deskbook):")
     lines.append(f"  {len(types):3d} request type(s)")
     lines.append(f"  {len(rules):3d} automation rule(s)")
@@ -421,7 +421,7 @@ def render_jsm_demo(summary: dict[str, Any]) -> str:
         lines += [f"    - {note.split(' is not installed')[0]}" for note in notes]
     lines.append("Agent sees:")
     lines.append(f"  request types: {', '.join(types[:8])}{' …' if len(types) > 8 else ''}")
-    lines.append(f"  manual rules in the issue view: {len(rules)}")
+    lines.append(f"  manual rules (macros) in the issue view: {len(summary.get('agent_rules') or [])}")
     lines.append(f"  {summary.get('requests_served', 0)} API requests served by the sandbox")
     lines += [f"Note: {note}" for note in summary.get("notes") or [] if note not in notes]
     return "\n".join(lines)

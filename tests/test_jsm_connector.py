@@ -203,7 +203,7 @@ def test_demo_installs_converges_and_runs_the_sync_jobs(library):
     summary = run_demo(playbook(), library, settings, seed_orgs=6, as_of=date.today())
     assert summary["second_plan_has_changes"] is False
     assert summary["first_plan"]["create"] == 8
-    assert "续约提醒" in summary["request_types"] and len(summary["agent_rules"]) == 4
+    assert "续约提醒" in summary["request_types"] and len(summary["rules"]) == 4 and len(summary["agent_rules"]) == 2  # 2 macros + trigger + automation
     assert set(summary["sync"]) == {"renewals"}  # the jobs the playbook lists
     assert summary["sync"]["renewals"] >= 1 and summary["requests_served"] > 0
 

@@ -321,9 +321,10 @@ class JsmClient:
         """The ARI that scopes rules to the service project."""
         return f"ari:cloud:jira:{self.cloud_id}:project/{self.service_desk()['projectId']}"
 
-    def rule_summaries(self, *, scope: str | None = None, state: str | None = None) -> list[dict]:
-        """Summaries of automation rules (filtered by scope ARI / state when given)."""
-        body = {k: v for k, v in (("scope", scope), ("state", state)) if v} or None
+    def rule_summaries(self, *, scope: str | None = None, state: str | None = None,
+                       trigger: str | None = None) -> list[dict]:
+        """Summaries of automation rules (filtered by scope ARI / state / trigger type when given)."""
+        body = {k: v for k, v in (("scope", scope), ("state", state), ("trigger", trigger)) if v} or None
         return list(AutomationCursorPaginator().iter_items(self.session, f"{self.automation_base}/rule/summary", body))
 
     def rule(self, rule_uuid: str) -> dict:

@@ -15,9 +15,9 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from deskbook.connectors.jsm.client import JsmClient, JsmConnection
+from deskbook.connectors.jsm import translate as tr
+from deskbook.connectors.jsm.client import CONTRACT_PROPERTY, JsmClient, JsmConnection
 from deskbook.connectors.jsm.connector import JsmConnector
-from deskbook.connectors.jsm.client import CONTRACT_PROPERTY
 from deskbook.connectors.jsm.sandbox import running_sandbox
 from deskbook.connectors.jsm.sandbox.app import seed_first_services
 from deskbook.connectors.jsm.sync_desk import JsmSyncDesk
@@ -46,7 +46,8 @@ def run_demo(playbook: Any, library: Any, settings: Any = None, *, seed_orgs: in
             "second_plan_has_changes": again.has_changes, "notes": list(plan.notes), "as_of": as_of.isoformat(),
             "first_services": {org_id: day.isoformat() for org_id, day in served.items()},
             "request_types": [t["name"] for t in connector.client.request_types()],
-            "agent_rules": [r["name"] for r in connector.client.rule_summaries()],
+            "rules": [r["name"] for r in connector.client.rule_summaries()],
+            "agent_rules": [r["name"] for r in connector.client.rule_summaries(trigger=tr.MANUAL_TRIGGER)],
         }
         if settings is not None:
             from deskbook.sync.ledger import Ledger

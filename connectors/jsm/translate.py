@@ -78,6 +78,10 @@ HOURS_FIELDS = {"hours_since_created": "created", "hours_since_updated": "update
                 "hours_since_pending": "updated", "hours_since_assigned": "updated"}
 
 
+#: The trigger of rules an agent runs from the issue view (what macros become).
+MANUAL_TRIGGER = "jira.manual.trigger.issue"
+
+
 def marker(playbook: m.Playbook | str, key: str) -> str:
     """The ownership marker `[deskbook:<playbook>:<key>]`."""
     name = playbook if isinstance(playbook, str) else playbook.name
@@ -235,7 +239,7 @@ def desired_objects(playbook: m.Playbook, library: Any, *, project_ari: str, pro
             f"{macro.stage} / {macro.title.get(locale)}"
         components = [comment_component(playbook, library, macro.comment)] if macro.comment else []
         components += action_components(playbook, macro.actions)
-        trigger = {"component": "TRIGGER", "type": "jira.manual.trigger.issue", "value": {"groups": []}}
+        trigger = {"component": "TRIGGER", "type": MANUAL_TRIGGER, "value": {"groups": []}}
         out.append(DesiredObject("automation_rule", key, name,
                                  _rule(playbook, key, name, macro.description.get(locale), trigger, components,
                                        project_ari)))
