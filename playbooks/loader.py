@@ -35,6 +35,7 @@ import jsonschema
 import yaml
 
 from deskbook.errors import DeskbookError, ValidationError
+from deskbook.yaml_reading import read_yaml
 from deskbook.playbooks import model
 from deskbook.playbooks.model import (
     Action,
@@ -172,24 +173,12 @@ def _yaml_error(exc: yaml.YAMLError, file: str) -> str:
 
 
 #: libyaml's safe loader when PyYAML was built with it, else None (the pure composer is used).
-LIBYAML_LOADER = getattr(yaml, "CSafeLoader", None) if getattr(yaml, "__with_libyaml__", False) else None
-
-
 def compose_yaml(text: str, *, use_libyaml: bool = True) -> yaml.Node | None:
     """The document's node tree with marks (None for an empty document); raises yaml.YAMLError.
 
-    Composed by libyaml when available and `use_libyaml`; its marks are the pure composer's
-    (same 0-based line and column, counted in characters). libyaml's error messages are not,
-    so on any libyaml error -- and for text with characters the pure reader refuses, which
-    libyaml checks differently -- the pure composer decides: it either raises the error users
-    have always seen, at the same position, or returns the tree.
-    """
-    if use_libyaml and LIBYAML_LOADER is not None and not yaml.reader.Reader.NON_PRINTABLE.search(text):
-        try:
-            return yaml.compose(text, Loader=LIBYAML_LOADER)
-        except yaml.YAMLError:
-            pass
-    return yaml.compose(text, Loader=yaml.SafeLoader)
+    Composed by libyaml when it agrees with the pure reader (`deskbook.yaml_reading`): same
+    marks, same errors."""
+    return read_yaml(text, yaml.compose, use_libyaml=use_libyaml)
 
 
 def parse_yaml(text: str, file: str, *, use_libyaml: bool = True) -> tuple[Any, Marks]:

@@ -43,6 +43,7 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 from deskbook.errors import DeskbookError
+from deskbook.yaml_reading import read_yaml
 
 if TYPE_CHECKING:  # jinja2 and jsonschema are imported where used: `deskbook --help` needs neither
     import jinja2
@@ -384,24 +385,10 @@ def _find_line(body: str, needle: str) -> int | None:
 
 # ---------------------------------------------------------------- reading
 
-#: libyaml's safe loader when PyYAML was built with it, else None (the pure loader is used).
-LIBYAML_LOADER = getattr(yaml, "CSafeLoader", None) if getattr(yaml, "__with_libyaml__", False) else None
-
-
 def safe_load_yaml(text: str, *, use_libyaml: bool = True) -> Any:
-    """`yaml.safe_load(text)`, parsed by libyaml when available (several times faster).
-
-    libyaml's error messages and positions are not the pure parser's, so on any libyaml
-    error -- and for text with characters the pure reader refuses, which libyaml checks
-    differently -- the pure loader decides: it raises the error users have always seen, or
-    returns the data. `use_libyaml=False` forces the pure loader (tests compare the two).
-    """
-    if use_libyaml and LIBYAML_LOADER is not None and not yaml.reader.Reader.NON_PRINTABLE.search(text):
-        try:
-            return yaml.load(text, Loader=LIBYAML_LOADER)
-        except yaml.YAMLError:
-            pass
-    return yaml.load(text, Loader=yaml.SafeLoader)
+    """`yaml.safe_load(text)`, by libyaml when it agrees with the pure reader (`deskbook.yaml_reading`):
+    same data, same errors. `use_libyaml=False` forces the pure loader (tests compare the two)."""
+    return read_yaml(text, yaml.load, use_libyaml=use_libyaml)
 
 
 def split_front_matter(text: str, path: str) -> tuple[dict[str, Any], str, int]:

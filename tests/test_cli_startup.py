@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from deskbook import yaml_reading
 from deskbook.cli import build_parser, main
 from deskbook.connectors.jsm.sandbox import run_sandbox_command
 from deskbook.connectors.zendesk.sandbox import _serve as serve_zendesk_sandbox
@@ -120,7 +121,7 @@ def test_libyaml_and_pure_loader_read_the_shipped_library_alike():
         assert safe_load_yaml(text) == safe_load_yaml(text, use_libyaml=False) == yaml.safe_load(text), file
 
 
-@pytest.mark.skipif(library_module.LIBYAML_LOADER is None, reason="PyYAML built without libyaml")
+@pytest.mark.skipif(yaml_reading.LIBYAML_LOADER is None, reason="PyYAML built without libyaml")
 def test_valid_yaml_never_reaches_the_pure_parser(monkeypatch):
     class RefusingLoader(yaml.SafeLoader):
         def __init__(self, stream):
@@ -170,7 +171,7 @@ def test_library_messages_are_the_same_with_and_without_libyaml(tmp_path: Path, 
     (root / APPROVALS_FILE).write_text("greeting:\n  en: {sha256: x\n", encoding="utf-8")
 
     fast = library_errors(root)
-    monkeypatch.setattr(library_module, "LIBYAML_LOADER", None)
+    monkeypatch.setattr(yaml_reading, "LIBYAML_LOADER", None)
     pure = library_errors(root)
     assert fast == pure
     assert fast[1].startswith(f"{root / APPROVALS_FILE}:") and "approvals file is not valid YAML" in fast[1]

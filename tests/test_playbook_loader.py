@@ -397,10 +397,11 @@ def test_cli_validate_checks_phrases_against_the_playbook(capsys, tmp_path):
 
 # ---------------------------------------------------------------- libyaml and pure composers agree
 
+from deskbook import yaml_reading  # noqa: E402
 from deskbook.playbooks import loader as playbook_loader  # noqa: E402
 from deskbook.playbooks.cli import problem_file, problems_per_file, summary_line  # noqa: E402
 
-needs_libyaml = pytest.mark.skipif(playbook_loader.LIBYAML_LOADER is None, reason="PyYAML built without libyaml")
+needs_libyaml = pytest.mark.skipif(yaml_reading.LIBYAML_LOADER is None, reason="PyYAML built without libyaml")
 SHIPPED_YAML = Path(__file__).resolve().parents[1] / "playbooks" / "standard-service.yaml"
 
 #: YAML that exercises what marks could disagree on: CJK text, block and quoted scalars, anchors,
@@ -453,7 +454,7 @@ def test_libyaml_and_pure_composers_give_the_same_data_and_marks(name, text):
 @pytest.mark.parametrize("path", [SHIPPED_YAML, MINIMAL], ids=lambda p: p.name)
 def test_libyaml_and_pure_paths_load_identical_playbooks(monkeypatch, path):
     fast = load_playbook(path, phrase_ids=PHRASES)
-    monkeypatch.setattr(playbook_loader, "LIBYAML_LOADER", None)
+    monkeypatch.setattr(yaml_reading, "LIBYAML_LOADER", None)
     pure = load_playbook(path, phrase_ids=PHRASES)
     assert fast == pure
     assert fast.macros[0].source == pure.macros[0].source and fast.macros[0].source.line > 1
@@ -503,7 +504,7 @@ def test_libyaml_and_pure_paths_report_identical_yaml_problems(text):
 def test_libyaml_and_pure_paths_locate_errors_in_broken_files_identically(monkeypatch, name):
     path = DATA / name
     fast = problems_of(path)
-    monkeypatch.setattr(playbook_loader, "LIBYAML_LOADER", None)
+    monkeypatch.setattr(yaml_reading, "LIBYAML_LOADER", None)
     pure = problems_of(path)
     assert fast == pure
     assert fast[0].startswith(f"{path}:{marker_line(path)}:")
@@ -520,10 +521,10 @@ def test_valid_playbook_is_composed_by_libyaml_only(monkeypatch):
 
     monkeypatch.setattr(yaml, "compose", recording_compose)
     load_playbook(SHIPPED_YAML, phrase_ids=PHRASES)
-    assert loaders == [playbook_loader.LIBYAML_LOADER]
+    assert loaders == [yaml_reading.LIBYAML_LOADER]
     loaders.clear()
     problems_of(DATA / "broken_yaml.yaml")
-    assert loaders == [playbook_loader.LIBYAML_LOADER, yaml.SafeLoader]  # the pure composer words the error
+    assert loaders == [yaml_reading.LIBYAML_LOADER, yaml.SafeLoader]  # the pure composer words the error
 
 
 # ---------------------------------------------------------------- the validate summary names the files
