@@ -165,12 +165,12 @@ def make_plan(connector: DeskConnector, playbook: Any, library: Any, *, adopt: b
 
 def _plan_notes(connector: DeskConnector, playbook: Any) -> list[str]:
     try:
-        from deskbook.connectors.zendesk.translate import missing_process_views
+        from deskbook.connectors.zendesk.translate import missing_process_views, schedule_notes
     except ImportError:  # pragma: no cover
         return []
     if connector.desk != "zendesk":
         return []
-    return [f"the playbook has no view for {label}" for label in missing_process_views(playbook)]
+    return [f"the playbook has no view for {label}" for label in missing_process_views(playbook)] + schedule_notes(playbook)
 
 
 def plan_exit(plan: Plan) -> ExitCode:

@@ -437,7 +437,7 @@ class _Builder:
     # -- sections
 
     def metadata(self, m: dict) -> Metadata:
-        """metadata: locales, time zone, business hours, holidays."""
+        """metadata: locales, time zone, business hours, holidays, make-up working days."""
         base = ("metadata",)
         if m["default_locale"] not in m["locales"]:
             self.problem((*base, "default_locale"), f"default_locale {m['default_locale']!r} is not one of locales ({', '.join(m['locales'])})")
@@ -461,6 +461,9 @@ class _Builder:
             if len(dates) == 2 and dates[0] > dates[1]:
                 self.problem((*base, "holidays", i, "end"), f"holiday ends ({h['end']}) before it starts ({h['start']})")
             holidays.append((h["name"], h["start"], h["end"]))
+        extra_workdays = tuple(model.ExtraWorkday(w["date"], w["name"]) for w in m.get("extra_workdays", []))
+        for index, part, message in model.extra_workday_problems(extra_workdays, hours, holidays):
+            self.problem((*base, "extra_workdays", index, part), message)
         return Metadata(
             name=m["name"],
             version=m["version"],
@@ -471,6 +474,7 @@ class _Builder:
             time_zone=m["time_zone"],
             business_hours=tuple(hours),
             holidays=tuple(holidays),
+            extra_workdays=extra_workdays,
         )
 
     def stages(self, items: list[dict]) -> tuple[tuple[str, Localized], ...]:

@@ -11,6 +11,7 @@ Conditions and actions use a small neutral vocabulary (see `CONDITION_FIELDS`,
 
 from __future__ import annotations
 
+import datetime as _dt
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -102,6 +103,28 @@ class BusinessHours:
     end: str  # "18:00"
 
 
+#: Weekday names of `BusinessHours.days`, Monday first (the order of `date.weekday()`).
+WEEKDAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+@dataclass(frozen=True)
+class ExtraWorkday:
+    """A make-up working day (调休上班): a day the weekly hours mark closed on which staff work."""
+
+    date: str  # "2026-02-14"
+    name: str  # e.g. "春节调休上班 Spring Festival make-up workday"
+
+    @property
+    def weekday(self) -> str:
+        """The day's weekday name (mon..sun); ValueError when `date` is not a calendar date."""
+        return WEEKDAY_NAMES[_dt.date.fromisoformat(self.date).weekday()]
+
+    @property
+    def label(self) -> str:
+        """The day as plan notes list it: "2026-02-14 Sat (春节调休上班 ...)"."""
+        return f"{self.date} {self.weekday.capitalize()} ({self.name})"
+
+
 @dataclass(frozen=True)
 class Metadata:
     """Playbook identity and calendar."""
@@ -115,6 +138,50 @@ class Metadata:
     time_zone: str  # IANA, e.g. "Asia/Shanghai"
     business_hours: tuple[BusinessHours, ...]
     holidays: tuple[tuple[str, str, str], ...] = ()  # (name, start date, end date)
+    extra_workdays: tuple[ExtraWorkday, ...] = ()  # make-up working days on otherwise closed days
+
+
+def open_weekdays(business_hours: tuple[BusinessHours, ...] | list[BusinessHours]) -> set[str]:
+    """The weekday names (mon..sun) on which the weekly hours open at all."""
+    return {day.lower()[:3] for block in business_hours for day in block.days}
+
+
+def extra_workday_problems(
+    extra_workdays: tuple[ExtraWorkday, ...] | list[ExtraWorkday],
+    business_hours: tuple[BusinessHours, ...] | list[BusinessHours],
+    holidays: tuple[tuple[str, str, str], ...] | list[tuple[str, str, str]],
+) -> list[tuple[int, str, str]]:
+    """What is wrong with make-up working days, as (index in the list, "date", message) triples.
+
+    A make-up working day must be a calendar date, fall on a weekday the weekly hours mark closed
+    (an open day needs no make-up), lie outside every holiday, and be listed once.
+    """
+    problems: list[tuple[int, str, str]] = []
+    open_days = open_weekdays(business_hours)
+    closed = [name for name in WEEKDAY_NAMES if name not in open_days]
+    first_index: dict[str, int] = {}
+    for index, workday in enumerate(extra_workdays):
+        try:
+            day = _dt.date.fromisoformat(workday.date)
+        except ValueError:
+            problems.append((index, "date", f"{workday.date!r} is not a calendar date (YYYY-MM-DD)"))
+            continue
+        if workday.date in first_index:
+            problems.append((index, "date", f"make-up working day {workday.date} is listed twice "
+                                            f"(first at item {first_index[workday.date] + 1}); keep one"))
+            continue
+        first_index[workday.date] = index
+        weekday = WEEKDAY_NAMES[day.weekday()]  # == workday.weekday
+        if weekday in open_days:
+            problems.append((index, "date", f"{workday.date} is a {weekday}, which business_hours already opens; "
+                                            f"a make-up working day must fall on a closed day "
+                                            f"({', '.join(closed) or 'none: every weekday is open'})"))
+        for name, start, end in holidays:
+            if start <= workday.date <= end:
+                problems.append((index, "date", f"{workday.date} is inside holiday {name!r} ({start} to {end}); "
+                                                f"a day cannot be both a holiday and a make-up working day"))
+                break
+    return problems
 
 
 @dataclass(frozen=True)

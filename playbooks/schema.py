@@ -168,6 +168,17 @@ def playbook_schema() -> dict[str, Any]:
                         ["name", "start", "end"],
                     ),
                 },
+                "extra_workdays": {
+                    "type": "array",
+                    "description": "make-up working days (调休上班): closed weekdays on which staff work",
+                    "items": _object(
+                        {
+                            "date": _pattern(DATE_PATTERN, "a date YYYY-MM-DD"),
+                            "name": {"type": "string", "minLength": 1},
+                        },
+                        ["date", "name"],
+                    ),
+                },
             },
             ["name", "version", "title", "description", "locales", "default_locale", "time_zone", "business_hours"],
         ),

@@ -150,6 +150,8 @@ class JsmConnector(DeskConnector):
         if self.allow_internal_api:
             plan.notes.append("SLA goals use JSM's internal SLA endpoints (--allow-internal-api): "
                               "not a public contract, may change without notice")
+            if self._playbook is not None and desired:  # calendars are not part of the internal SLA endpoints
+                plan.notes += tr.calendar_notes(self._playbook)
         elif self._playbook is not None:
             plan.notes += tr.sla_notes(self._playbook, self.client.connection.project_key)
         elif not desired:  # uninstall: SLA metrics are only visible through the internal API

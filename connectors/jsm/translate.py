@@ -26,7 +26,9 @@ returns one `DesiredObject` per JSM object, in dependency order (`KIND_ORDER`):
   API (developer.atlassian.com/cloud/automation/rest/api-group-rule-management).
 * `sla_metric` — only with `allow_internal_api`: one metric per SLA policy metric with one goal
   per priority (`{"jql", "duration"}` in minutes) for the internal SLA endpoints. Without it,
-  `sla_notes` gives the exact goals for an admin to enter (the plan prints them).
+  `sla_notes` gives the exact goals for an admin to enter (the plan prints them), and
+  `calendar_notes` the playbook's make-up working days, which a JSM calendar (weekly hours and
+  holidays only) cannot hold.
 * Locales: a rule's comment is rendered in the playbook's default locale only (JSM has no
   per-language variant like Zendesk dynamic content); `locale_notes` says so in the plan and names
   the phrase ids other locales' agents render with `deskbook render`.
@@ -275,6 +277,10 @@ def desired_objects(playbook: m.Playbook, library: Any, *, project_ari: str, pro
     return out
 
 
+#: The calendar name SLA goals measured in business hours are listed with.
+BUSINESS_CALENDAR = "business hours"
+
+
 def sla_metrics(playbook: m.Playbook, project_key: str) -> list[dict]:
     """One JSM SLA metric per (policy, metric): goals per priority in minutes, policy filter as JQL."""
     locale = playbook.metadata.default_locale
@@ -287,7 +293,7 @@ def sla_metrics(playbook: m.Playbook, project_key: str) -> list[dict]:
         for metric, targets in by_metric.items():
             key = f"sla.{policy.key}.{metric}"
             goals = [{"jql": f"{scope} AND priority = {_quote(PRIORITY_NAMES[t.priority])}", "duration": t.minutes,
-                      "calendar": "business hours" if t.business_hours else "24/7"} for t in targets]
+                      "calendar": BUSINESS_CALENDAR if t.business_hours else "24/7"} for t in targets]
             name = f"{SLA_NAMES.get(metric, metric)} ({policy.title.get(locale)})"[:NAME_LIMIT]
             out.append({"key": key, "payload": {"name": name,
                                                 "description": with_marker(policy.description.get(locale), playbook, key),
@@ -296,13 +302,33 @@ def sla_metrics(playbook: m.Playbook, project_key: str) -> list[dict]:
 
 
 def sla_notes(playbook: m.Playbook, project_key: str) -> list[str]:
-    """Plan notes with the exact SLA goals an admin enters by hand (no public SLA API)."""
+    """Plan notes with the exact SLA goals an admin enters by hand (no public SLA API), then the
+    business-hours calendar's make-up working days (`calendar_notes`)."""
     notes = []
-    for metric in sla_metrics(playbook, project_key):
+    metrics = sla_metrics(playbook, project_key)
+    for metric in metrics:
         goals = "; ".join(f"{g['jql']} -> {g['duration']} min ({g['calendar']})" for g in metric["payload"]["goals"])
         notes.append(f"SLA \"{metric['payload']['name']}\" is not installed (JSM has no public SLA API; "
                      f"use --allow-internal-api or enter it in Project settings > SLAs): {goals}")
+    if any(g["calendar"] == BUSINESS_CALENDAR for metric in metrics for g in metric["payload"]["goals"]):
+        notes += calendar_notes(playbook)
     return notes
+
+
+def calendar_notes(playbook: m.Playbook) -> list[str]:
+    """A plan note listing the make-up working days (`metadata.extra_workdays`) the business-hours
+    calendar cannot hold: a JSM SLA calendar (Project settings > Calendars, no public API) has working
+    hours per weekday and holidays only, and a holiday only pauses SLAs; there is no working-day
+    exception, so these days cannot be entered and the goals' clocks stay paused on them."""
+    workdays = playbook.metadata.extra_workdays
+    if not workdays:
+        return []
+    days = "; ".join(w.label for w in workdays)
+    return [f"{len(workdays)} make-up working day(s) cannot be entered in the \"{BUSINESS_CALENDAR}\" SLA calendar: "
+            f"JSM calendars (Project settings > Calendars) have working hours per weekday and holidays only, "
+            f"no working-day exception, so goals on that calendar stay paused on these days (a request raised "
+            f"on one counts from the next working hour): {days}. Tell the agents working those days "
+            f"that SLA clocks do not run"]
 
 
 def locale_notes(playbook: m.Playbook) -> list[str]:

@@ -31,6 +31,9 @@ Choices this module makes (and tests hold it to):
   wants some ids as strings (condition values, macro/automation action values, trigger
   `category_id`); for those the ref carries a `:text` suffix — `{ref:group:sales:text}` becomes
   `"360001"`. `resolve_refs` substitutes, `refs_in` lists them (dependencies).
+* **Schedule**: weekly hours become workweek intervals and holidays the schedule's holidays.
+  Make-up working days (`metadata.extra_workdays`) have no Zendesk equivalent (a holiday only
+  closes days); `schedule_notes` lists them in the plan for an admin.
 * **Automations** are checked locally the way Zendesk checks them on create: an `all` time
   condition, an `all` condition on status/type/group/assignee/requester, and a condition that
   is true only once (`hours_since_* is N`) or an action that nullifies a condition.
@@ -684,6 +687,27 @@ def _schedule(pb: m.Playbook) -> list[DesiredObject]:
         payload["holidays"] = [{"name": n, "start_date": str(start), "end_date": str(end)}
                                for n, start, end in pb.metadata.holidays]
     return [DesiredObject("schedule", SCHEDULE_KEY, name, payload)]
+
+
+def schedule_notes(pb: m.Playbook) -> list[str]:
+    """Plan notes on what the schedule cannot hold: the playbook's make-up working days.
+
+    A Zendesk schedule is a weekly workweek plus holidays, and a holiday only closes days
+    (Schedules API: schedules, workweek intervals, holidays); nothing opens a day the workweek
+    closes. So the dates are listed for an admin instead of being installed.
+    """
+    workdays = pb.metadata.extra_workdays
+    if not pb.metadata.business_hours or not workdays:
+        return []
+    days = "; ".join(w.label for w in workdays)
+    return [
+        f'{len(workdays)} make-up working day(s) are not installed in schedule "{_title(pb, pb.metadata.title)}": '
+        f"Zendesk schedules have weekly hours and holidays (days off) only, no working-day override, so "
+        f"SLA targets measured in business hours stay paused on these days "
+        f"(a ticket raised on one counts from the next open hour): {days}. Zendesk has no per-date setting "
+        f"for this; tell the agents working those days that SLA clocks do not run, and read SLA reports for "
+        f"those days accordingly"
+    ]
 
 
 def rule_phrases(pb: m.Playbook) -> list[str]:
