@@ -188,6 +188,10 @@ class DeskConnector:
         plan.changes += self.extra_changes(playbook, desired, snapshot, plan.changes)
         return plan
 
+    def guard_uninstall(self, plan: Plan, *, force: bool = False) -> None:
+        """Refuse an uninstall that would destroy data beyond deskbook's own objects (none by default;
+        JSM: request types that requests use). Reads only; `force` skips it."""
+
     @staticmethod
     def guard(plan: Plan, snapshot: Snapshot, *, force: bool = False, checksum: str | None = None) -> None:
         """Refuse to apply: a plan that differs from the reviewed checksum, unresolved conflicts,

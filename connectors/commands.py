@@ -60,6 +60,8 @@ def register(subparsers) -> None:
     p = subparsers.add_parser("uninstall", parents=target,
                               help="remove every object the playbook owns (and nothing else)")
     p.add_argument("--doit", action="store_true", help="really delete")
+    p.add_argument("--force", action="store_true", help="(JSM) also delete request types that requests use "
+                                                        "(their requests lose the type)")
     p.add_argument("--json", action="store_true", help="print the plan as JSON")
     p.set_defaults(func=cmd_uninstall)
 
@@ -236,6 +238,7 @@ def cmd_uninstall(args: argparse.Namespace) -> ExitCode:
         if not args.json:
             print("(plan only: re-run with --doit to delete)")
         return plan_exit(plan)
+    connector.guard_uninstall(plan, force=args.force)
     report = connector.apply(plan, snapshot)
     if args.json:
         print_plan(plan, True, {"applied": {"summary": report.summary()}})

@@ -275,7 +275,7 @@ def test_plan_apply_uninstall_share_one_connection_and_playbook_block():
     shared_block = ["-h", "--desk", "--url", "--email", "--token", "--project", "--cloud-id",
                     "--allow-internal-api", "--playbook", "--scripts"]
     own = {"plan": ["--adopt", "--json"], "apply": ["--doit", "--force", "--adopt", "--checksum", "--json"],
-           "uninstall": ["--doit", "--json"]}
+           "uninstall": ["--doit", "--force", "--json"]}
     for name, tail in own.items():
         sub = commands_by_name[name]
         flags = [a.option_strings[0] for a in sub._actions]
@@ -289,3 +289,26 @@ def test_plan_apply_uninstall_share_one_connection_and_playbook_block():
     assert [a.option_strings[0] for a in verify._actions][-3:] == ["--request", "--doit", "--json"]
     assert next(a for a in verify._actions if "--desk" in a.option_strings).choices == ["jsm"]
     assert verify.parse_args(["--desk", "jsm"]).doit is False
+
+
+def test_uninstall_refuses_to_delete_request_types_requests_use_unless_forced(capsys, jsm_env):
+    """Deleting a request type strips it from its requests: uninstall names them and deletes nothing."""
+    with running_sandbox() as sandbox:
+        use_sandbox_env(jsm_env, sandbox)
+        assert run(capsys, "apply", "--desk", "jsm", "--doit")[0] == 0
+        client = client_for(sandbox)
+        used = next(t for t in client.request_types() if tr.parse_marker(t.get("description")))
+        client.create_request(used["id"], "a customer's request")
+        before = sorted(t["id"] for t in client.request_types())
+        rules_before = [(s["name"], s["state"]) for s in client.rule_summaries()]
+
+        code, _, err = run(capsys, "uninstall", "--desk", "jsm", "--doit")
+        assert code == ExitCode.ERROR
+        assert "refusing to uninstall" in err and f'"{used["name"]}"' in err and "1 request(s)" in err
+        assert "--force" in err and "Traceback" not in err
+        assert sorted(t["id"] for t in client.request_types()) == before  # nothing half-done
+        assert [(s["name"], s["state"]) for s in client.rule_summaries()] == rules_before
+
+        code, out, err = run(capsys, "uninstall", "--desk", "jsm", "--doit", "--force")
+        assert code == 0, err
+        assert not [t for t in client.request_types() if tr.parse_marker(t.get("description"))]

@@ -167,8 +167,16 @@ class JsmConnector(DeskConnector):
         """The shared checks (checksum, conflicts, thresholds), then — unless `force` — refuse a plan that
         replaces or deletes a request type requests use (JSM strips the type from them). Reads only."""
         DeskConnector.guard(plan, snapshot, force=force, checksum=checksum)
-        if force:
-            return
+        if not force:
+            self.refuse_types_in_use(plan)
+
+    def guard_uninstall(self, plan: Plan, *, force: bool = False) -> None:
+        """Uninstall deletes request types: refuse, unless `force`, when requests use them."""
+        if not force:
+            self.refuse_types_in_use(plan, "uninstall")
+
+    def refuse_types_in_use(self, plan: Plan, operation: str = "apply") -> None:
+        """DeskbookError naming the request types the plan replaces or deletes that requests use."""
         in_use = []
         for change in plan.changes:
             if change.kind == "request_type" and change.action in (UPDATE, DELETE) and change.id not in (None, ""):
@@ -176,7 +184,7 @@ class JsmConnector(DeskConnector):
                 if count:
                     in_use.append((change, count))
         if in_use:
-            raise in_use_error(in_use, self.client.connection.project_key)
+            raise in_use_error(in_use, self.client.connection.project_key, operation)
 
     def requests_of_type(self, change: Change) -> int:
         """How many requests of the project have the request type `change` replaces or deletes (counted up
@@ -279,7 +287,7 @@ def existing_name(change: Change) -> str:
     return str((change.existing or {}).get("name") or change.name)
 
 
-def in_use_error(in_use: list[tuple[Change, int]], project_key: str) -> DeskbookError:
+def in_use_error(in_use: list[tuple[Change, int]], project_key: str, operation: str = "apply") -> DeskbookError:
     """The refusal for request types that requests use: each type with its request count and what the
     plan would do to it, and the choices (edit it in JSM and re-run, or --force)."""
     parts = []
@@ -292,6 +300,10 @@ def in_use_error(in_use: list[tuple[Change, int]], project_key: str) -> Deskbook
         else:
             parts.append(f"{label} is used by {used} request(s) in {project_key}; deleting it leaves them without "
                          "a request type")
+    if operation == "uninstall":
+        return DeskbookError("refusing to uninstall: " + "; ".join(parts),
+                             hint="move those requests to another request type in JSM and re-run, or re-run "
+                                  "with --force to delete the types anyway; nothing was deleted")
     choices = []
     if any(c.action == UPDATE for c, _ in in_use):
         choices.append("to keep a type, edit it in JSM (Project settings > Request types) to the name, description "
