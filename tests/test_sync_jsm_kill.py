@@ -110,3 +110,26 @@ def test_sigkill_at_random_moments_then_rerun_is_exactly_once(jsm_desk, tmp_path
     assert_finished_once(jsm_desk, expected)
     assert killed_mid_run >= 4  # the kills really interrupted runs that had started talking to the desk
     assert left_unfinished >= 1  # and some landed inside a create, between the request and its finished mark
+
+
+def test_serve_on_jsm_runs_then_stops_on_sigterm(jsm_desk, tmp_path):
+    """`deskbook sync serve --desk jsm` creates the due requests on its first run and exits 0 on SIGTERM."""
+    proc = subprocess.Popen([sys.executable, "-m", "deskbook", "sync", "serve", "--desk", "jsm",
+                             "--interval-seconds", "1", "--ledger", str(tmp_path / "serve.sqlite")],
+                            env=jsm_desk.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and not any(
+                "deskbook.sync" in issue.get("properties", {}) for issue in jsm_desk.store.all("request")):
+            time.sleep(0.1)
+        time.sleep(0.5)
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, err
+    assert "sync serve stopped" in err and "Traceback" not in err
+    assert jsm_desk.token not in err
+    keys = [label for issue in jsm_desk.store.all("request") for label in issue["labels"] if label.startswith("deskbook:")]
+    assert keys and len(keys) == len(set(keys))
