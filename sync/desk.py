@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Iterator, Protocol
+from typing import Callable, Iterator, Protocol
 
 from deskbook.sync.schedule import Organization
 
@@ -72,8 +72,11 @@ class SyncDesk(Protocol):
     def ticket_pages(self, cursor: str | None) -> Iterator[TicketPage]:
         """Tickets changed since `cursor` (all when None), page by page."""
 
-    def find_task(self, key: str) -> int | None:
-        """The id of the task whose external key is `key`, or None."""
+    def find_task(self, key: str, ticket_id: int | None = None) -> int | None:
+        """The id of the task whose external key is `key`, or None; `ticket_id` is the id an earlier
+        run was told by the desk (the ledger keeps it), to look at directly instead of searching."""
 
-    def create_task(self, draft: TaskDraft) -> tuple[int, bool]:
-        """Create the task (idempotent on `draft.key`): (ticket id, True when the desk replayed an earlier create)."""
+    def create_task(self, draft: TaskDraft, on_created: Callable[[int], None] | None = None) -> tuple[int, bool]:
+        """Create the task (idempotent on `draft.key`): (ticket id, True when the desk replayed an earlier
+        create). Desks whose create takes several calls report the id through `on_created` as soon as
+        the desk answers with it, so a run killed before the last call knows what to finish."""

@@ -110,6 +110,11 @@ class Ledger:
             (key, job, organization_id, period, "pending", time.time()),
         )
 
+    def note_ticket(self, key: str, ticket_id: int) -> None:
+        """Remember the desk's id for a `pending` item as soon as the desk names it (before the create
+        is finished), so a killed run's successor can look at that task instead of searching for it."""
+        self.db.execute("UPDATE items SET ticket_id = ? WHERE key = ? AND state = 'pending'", (ticket_id, key))
+
     def mark_done(self, key: str, job: str, organization_id: int, period: str, ticket_id: int | None) -> None:
         """Record that the desk holds `key` as ticket `ticket_id`."""
         self.db.execute(

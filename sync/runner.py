@@ -188,14 +188,14 @@ def _settle(item, org, desk, ledger, settings, library, job_report: JobReport, d
         return
     try:
         if state and state[0] == "pending":  # a run died around the create call: ask the desk
-            ticket_id = desk.find_task(item.key)
+            ticket_id = desk.find_task(item.key, state[1])
             if ticket_id is not None:
                 ledger.mark_done(item.key, item.job, item.organization_id, item.period, ticket_id)
                 job_report.already_done += 1
                 return
         draft = draft_task(item, org, settings, library)
         ledger.mark_pending(item.key, item.job, item.organization_id, item.period)
-        ticket_id, replayed = desk.create_task(draft)
+        ticket_id, replayed = desk.create_task(draft, lambda made: ledger.note_ticket(item.key, made))
         ledger.mark_done(item.key, item.job, item.organization_id, item.period, ticket_id)
         if replayed:
             job_report.already_done += 1

@@ -211,3 +211,37 @@ def test_an_organization_deleted_in_jsm_leaves_the_index(sandbox, tmp_path):
         assert ledger.organization_count() == len(sandbox.orgs) - 1
     finally:
         ledger.close()
+
+
+def test_a_restart_right_after_a_crash_finds_its_request_without_the_search_index(sandbox, tmp_path, monkeypatch):
+    """Killed after JSM answered the create but before the note: the ledger kept the issue id, so the
+    next run reads that request directly — even while JQL (a lagging index) cannot see it yet."""
+    ledger_path = tmp_path / "l.sqlite"
+    expected = {i.key for org in sandbox.orgs for i in due_for(org, AS_OF, SETTINGS.schedule)[0]}
+
+    class Killed(BaseException):
+        """Stands for SIGKILL: nothing after it runs, no except clause catches it."""
+
+    def killed_after_the_create(self, issue_key, draft, *, check_comments):
+        raise Killed
+
+    monkeypatch.setattr(JsmSyncDesk, "_finish", killed_after_the_create)
+    ledger = Ledger(ledger_path)
+    with pytest.raises(Killed):
+        run_jobs(JsmSyncDesk(client_for(sandbox)), ledger, SETTINGS, as_of=AS_OF)
+    ledger.close()
+    monkeypatch.undo()
+    pending = [i for i in sandbox.store.all("request") if SYNC_LABEL in i["labels"]]
+    assert len(pending) == 1 and SYNC_PROPERTY not in pending[0]["properties"]
+
+    desk = JsmSyncDesk(client_for(sandbox))
+    real_search = desk.client.search
+    desk.client.search = lambda jql, **kw: iter(()) if 'labels = "deskbook:' in jql else real_search(jql, **kw)
+    ledger = Ledger(ledger_path)
+    try:
+        report = run_jobs(desk, ledger, SETTINGS, as_of=AS_OF)
+    finally:
+        ledger.close()
+    assert report.failed == 0
+    assert_finished_once(sandbox, expected)
+    assert sandbox.store.get("request", pending[0]["key"])["properties"][SYNC_PROPERTY]

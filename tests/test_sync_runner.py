@@ -66,12 +66,12 @@ class MemoryDesk:
                          [(t["external_id"], t["id"]) for t in changed if t["external_id"]],
                          str(max([t["v"] for t in changed], default=since)))
 
-    def find_task(self, key):
+    def find_task(self, key, ticket_id=None):
         self.calls["GET find"] += 1
         ids = [t["id"] for t in self.tickets if t["external_id"] == key]
         return min(ids) if ids else None
 
-    def create_task(self, draft: TaskDraft):
+    def create_task(self, draft: TaskDraft, on_created=None):
         self.calls["POST ticket"] += 1
         if draft.key in self.fail_keys:
             raise DeskbookError(f"simulated failure for {draft.key}")

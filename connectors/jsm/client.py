@@ -281,6 +281,16 @@ class JsmClient:
             body["properties"] = properties
         return NextPageTokenPaginator(max_results).iter_items(self.session, f"{API}/search/jql", "issues", body)
 
+    def issue(self, key: str, *, fields: list[str] | None = None, properties: list[str] | None = None) -> dict | None:
+        """One issue (`GET /rest/api/3/issue/{key}`, read directly, not through the search index), or None."""
+        params = {k: ",".join(v) for k, v in (("fields", fields), ("properties", properties)) if v}
+        response = self.session.request("GET", f"{API}/issue/{key}", params=params or None, raise_for_status=False)
+        if response.status_code == 404:
+            return None
+        if response.status_code >= 400:
+            raise self.session.error_for(response, "GET", f"{API}/issue/{key}", None)
+        return response.json()
+
     def issue_property(self, key: str, prop: str) -> Any | None:
         """An issue property's value, or None when unset."""
         response = self.session.request("GET", f"{API}/issue/{key}/properties/{prop}", raise_for_status=False)

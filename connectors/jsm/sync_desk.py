@@ -25,6 +25,9 @@ Exactly-once on the desk side. A JSM create is three calls, none with an idempot
 Creates and comments are never retried blindly (only 429, which Atlassian did not execute): a
 lost answer ends the item's attempt. A request with its label but without the property is
 unfinished: the next run finishes it — reading its comments first, so the note is added once.
+The issue id is handed to the ledger (`on_created`) the moment JSM answers the create, so a run
+restarted right after a crash reads that request directly instead of trusting JQL, whose index
+can lag a few seconds behind a create; only a create whose answer was lost is looked up by JQL.
 The request is raised on behalf of the organization's contact when the contact is a JSM
 customer, in the job's dedicated request type (`translate.SYNC_REQUEST_TYPES`, created by
 `deskbook apply`).
@@ -37,7 +40,7 @@ import math
 import uuid
 from collections import Counter
 from datetime import datetime, timezone
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 from deskbook.connectors.jsm import translate as tr
 from deskbook.connectors.jsm.client import CONTRACT_PROPERTY, SD, JsmClient
@@ -159,11 +162,23 @@ class JsmSyncDesk:
 
     # ------------------------------------------------------------ tasks
 
-    def find_task(self, key: str) -> int | None:
-        """The request labelled `key` when it is finished; an unfinished one is kept for `create_task`."""
+    def find_task(self, key: str, ticket_id: int | None = None) -> int | None:
+        """The request labelled `key` when it is finished; an unfinished one is kept for `create_task`.
+
+        With the `ticket_id` an earlier run was answered (kept by the ledger), the request is read
+        directly: JQL reads a search index that can lag seconds behind a create, and a run restarted
+        right after a crash must not miss its own request and raise it again."""
+        if ticket_id is not None:
+            issue = self.client.issue(str(ticket_id), fields=["labels"], properties=[SYNC_PROPERTY])
+            if issue is not None and key in ((issue.get("fields") or {}).get("labels") or []):
+                return self._settled(key, [issue])
         project = self.client.connection.project_key
         found = list(self.client.search(f'project = {project} AND labels = "{key}" ORDER BY created ASC',
                                         fields=["labels"], properties=[SYNC_PROPERTY]))
+        return self._settled(key, found)
+
+    def _settled(self, key: str, found: list[dict]) -> int | None:
+        """The finished request among `found` (issue beans), else None, remembering an unfinished one."""
         if not found:
             return None
         for issue in found:
@@ -186,7 +201,7 @@ class JsmSyncDesk:
                                 hint="run `deskbook apply --desk jsm --doit` first (it creates the sync request types)")
         return self._types[job]
 
-    def create_task(self, draft: TaskDraft) -> tuple[int, bool]:
+    def create_task(self, draft: TaskDraft, on_created: Callable[[int], None] | None = None) -> tuple[int, bool]:
         """Raise the request with the key as a label (atomic), add the note, then the finished mark.
 
         When `find_task` met an unfinished request for this key, it is finished instead
@@ -213,6 +228,8 @@ class JsmSyncDesk:
         if response.status_code >= 400:
             raise self.create_session.error_for(response, "POST", f"{SD}/request", f"sync task {draft.key}")
         created = response.json()
+        if on_created is not None:  # before the note and the mark: a kill from here on is finished, not re-raised
+            on_created(int(created["issueId"]))
         self._finish(created["issueKey"], draft, check_comments=False)
         return int(created["issueId"]), False
 

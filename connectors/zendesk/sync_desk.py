@@ -27,7 +27,7 @@ import os
 import time
 from datetime import datetime, timezone
 from collections import Counter
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 from deskbook.errors import DeskbookError
 from deskbook.http import CursorPaginator, DeskSession
@@ -166,14 +166,16 @@ class ZendeskSyncDesk:
 
     # ------------------------------------------------------------ tasks
 
-    def find_task(self, key: str) -> int | None:
-        """The lowest ticket id with external_id `key`, or None."""
+    def find_task(self, key: str, ticket_id: int | None = None) -> int | None:
+        """The lowest ticket id with external_id `key`, or None (a Zendesk create is one call, so the
+        ledger never holds an id for an unfinished one: `ticket_id` is not needed)."""
         data = self._get("/api/v2/tickets.json", {"external_id": key})
         ids = [int(t["id"]) for t in data.get("tickets") or [] if t.get("external_id") == key and t.get("status") != "deleted"]
         return min(ids) if ids else None
 
-    def create_task(self, draft: TaskDraft) -> tuple[int, bool]:
-        """POST the ticket with external_id and Idempotency-Key = the item key."""
+    def create_task(self, draft: TaskDraft, on_created: Callable[[int], None] | None = None) -> tuple[int, bool]:
+        """POST the ticket with external_id and Idempotency-Key = the item key (one call: `on_created`
+        is not needed)."""
         ticket: dict[str, Any] = {
             "subject": draft.subject,
             "comment": {"body": draft.note, "public": False},
