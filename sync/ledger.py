@@ -123,6 +123,11 @@ class Ledger:
             (key, job, organization_id, period, "done", ticket_id, time.time()),
         )
 
+    def pending_with_ticket(self) -> list[tuple[str, int]]:
+        """(key, ticket id) of pending items whose task the desk already named (unfinished creates)."""
+        return [(row[0], row[1]) for row in self.db.execute(
+            "SELECT key, ticket_id FROM items WHERE state = 'pending' AND ticket_id IS NOT NULL ORDER BY key")]
+
     def done_keys(self, job: str | None = None) -> set[str]:
         """Keys recorded as done (tests and reports)."""
         sql, args = "SELECT key FROM items WHERE state='done'", ()
@@ -167,10 +172,11 @@ class Ledger:
                 parsed = parse_key(key)
                 if parsed:
                     self.mark_done(key, parsed[0], parsed[1], parsed[2], ticket_id)
-            for key, _ticket_id in unfinished:
+            for key, ticket_id in unfinished:
                 parsed = parse_key(key)
                 if parsed:
                     self.mark_pending(key, parsed[0], parsed[1], parsed[2])
+                    self.note_ticket(key, ticket_id)
             if cursor:
                 self._set_cursor(*cursor)
 

@@ -25,7 +25,7 @@ from deskbook.errors import DeskbookError
 from deskbook.sync.desk import SyncDesk
 from deskbook.sync.jobs import SyncSettings, draft_task
 from deskbook.sync.ledger import Ledger
-from deskbook.sync.schedule import JOBS, due_for
+from deskbook.sync.schedule import JOBS, DueItem, due_for, parse_key
 
 log = logging.getLogger("deskbook.sync")
 
@@ -170,11 +170,25 @@ def run_jobs(
             log.warning("%s: skipped %s", skip.job, skip.reason)
         for item in items:
             _settle(item, org, desk, ledger, settings, library, report.jobs[item.job], dry_run)
+    if not dry_run and not report.interrupted:
+        _finish_leftovers(desk, ledger, settings, library, report, as_of)
     report.requests = dict(sorted(desk.calls.items()))
     for name, job in report.jobs.items():
         log.info("%s: created %d, already done %d, skipped %d, failed %d%s", name, job.created,
                  job.already_done, job.skipped, job.failed, f", would create {job.would_create}" if dry_run else "")
     return report
+
+
+def _finish_leftovers(desk, ledger, settings, library, report: SyncReport, as_of: date) -> None:
+    """Finish tasks a killed run left half-made whose item is no longer due (its month, quarter or
+    contract date has passed since): they exist in the desk, so they are completed, not dropped."""
+    for key, ticket_id in ledger.pending_with_ticket():
+        parsed = parse_key(key)
+        org = ledger.organization(parsed[1]) if parsed else None
+        if org is None or parsed[0] not in report.jobs:
+            continue
+        item = DueItem(parsed[0], parsed[1], parsed[2], as_of)
+        _settle(item, org, desk, ledger, settings, library, report.jobs[item.job], False)
 
 
 def _settle(item, org, desk, ledger, settings, library, job_report: JobReport, dry_run: bool) -> None:

@@ -245,3 +245,44 @@ def test_a_restart_right_after_a_crash_finds_its_request_without_the_search_inde
     assert report.failed == 0
     assert_finished_once(sandbox, expected)
     assert sandbox.store.get("request", pending[0]["key"])["properties"][SYNC_PROPERTY]
+
+
+def test_a_request_left_unfinished_is_finished_after_its_period_has_passed(sandbox, tmp_path, monkeypatch):
+    """Killed after the create in June, next run in August: June's callback is no longer due, but its
+    request exists, so it still gets its (one) note and the finished mark."""
+    from datetime import timedelta
+
+    class Killed(BaseException):
+        """Stands for SIGKILL."""
+
+    calls = {"n": 0}
+    real_finish = JsmSyncDesk._finish
+
+    def killed_on_the_third_create(self, issue_key, draft, *, check_comments):
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise Killed
+        return real_finish(self, issue_key, draft, check_comments=check_comments)
+
+    monkeypatch.setattr(JsmSyncDesk, "_finish", killed_on_the_third_create)
+    ledger_path = tmp_path / "l.sqlite"
+    ledger = Ledger(ledger_path)
+    with pytest.raises(Killed):
+        run_jobs(JsmSyncDesk(client_for(sandbox)), ledger, SETTINGS, as_of=AS_OF)
+    ledger.close()
+    monkeypatch.undo()
+    left = [i for i in sandbox.store.all("request") if SYNC_LABEL in i["labels"] and SYNC_PROPERTY not in i["properties"]]
+    assert len(left) == 1
+    key = next(label for label in left[0]["labels"] if label.startswith("deskbook:"))
+    later = AS_OF + timedelta(days=70)
+    assert key not in {i.key for org in sandbox.orgs for i in due_for(org, later, SETTINGS.schedule)[0]}
+    ledger = Ledger(ledger_path)
+    try:
+        report = run_jobs(JsmSyncDesk(client_for(sandbox)), ledger, SETTINGS, as_of=later)
+        assert ledger.item_state(key)[0] == "done"
+    finally:
+        ledger.close()
+    assert report.failed == 0
+    finished = sandbox.store.get("request", left[0]["key"])
+    assert finished["properties"][SYNC_PROPERTY]["key"] == key
+    assert [c["public"] for c in finished["comments"]] == [False]

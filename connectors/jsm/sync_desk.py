@@ -238,9 +238,10 @@ class JsmSyncDesk:
         return self.create_session.request(method, path, json=body, label=label, raise_for_status=False)
 
     def _finish(self, issue_key: str, draft: TaskDraft, *, check_comments: bool) -> None:
-        """Add the internal note (unless a comment already holds it), then set the finished mark."""
-        wanted = normalized_text(draft.note)
-        if not (check_comments and any(normalized_text(c.get("body")) == wanted for c in self.client.comments(issue_key))):
+        """Add the internal note (unless, resuming, the request already has an internal comment: the
+        note from the interrupted run, whose text may differ from today's rendering if the
+        organization or playbook changed since), then set the finished mark."""
+        if not (check_comments and any(c.get("public") is False for c in self.client.comments(issue_key))):
             path = f"{SD}/request/{issue_key}/comment"
             response = self._send_once("POST", path, {"body": draft.note, "public": False}, f"sync note {draft.key}")
             if response.status_code >= 400:
