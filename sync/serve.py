@@ -2,8 +2,10 @@
 
 - Runs every job once at start (catch-up), then daily at the playbook's `run_at` in its
   time zone (or every `interval_seconds`, for tests and demos).
-- Each job runs in its own thread with its own desk session and ledger connection, so one
-  slow job never blocks the others; a job still running at its next tick is not started twice.
+- Each tick is one run of all the jobs in a worker thread with its own desk session and ledger
+  connection: the jobs share one read of the desk's organizations and tickets (on JSM a full
+  organization scan, ⌈N/50⌉ + N reads, so one per tick, not one per job). A run still going at
+  the next tick is not started twice.
 - SIGTERM / SIGINT set a stop flag: jobs finish the request in flight, stop between items,
   and the process exits 0. Every run is logged.
 """
@@ -27,7 +29,7 @@ log = logging.getLogger("deskbook.sync.serve")
 
 
 class SyncService:
-    """The scheduler: one thread per job run; `stop` ends it cleanly."""
+    """The scheduler: one worker thread per run of all jobs; `stop` ends it cleanly."""
 
     def __init__(self, make_context: Callable[[], tuple[Any, Any]], settings: SyncSettings, library: Any = None,
                  *, jobs: Iterable[str] = JOBS, interval_seconds: float | None = None,
@@ -39,37 +41,36 @@ class SyncService:
         self.interval_seconds = interval_seconds
         self.as_of = as_of or date.today
         self.stop_event = threading.Event()
-        self.threads: dict[str, threading.Thread] = {}
+        self.thread: threading.Thread | None = None
         self.runs: dict[str, int] = {job: 0 for job in self.jobs}
         self.scheduler = schedule.Scheduler()
 
     def launch(self) -> None:
-        """Start every job that is not already running."""
-        for job in self.jobs:
-            thread = self.threads.get(job)
-            if thread is not None and thread.is_alive():
-                log.warning("%s: previous run still going; this tick is skipped", job)
-                continue
-            thread = threading.Thread(target=self._run_one, args=(job,), name=f"sync-{job}", daemon=True)
-            self.threads[job] = thread
-            thread.start()
+        """Start a run of every job, unless the previous one is still going."""
+        if self.thread is not None and self.thread.is_alive():
+            log.warning("previous run still going; this tick is skipped")
+            return
+        self.thread = threading.Thread(target=self._run, name="sync-run", daemon=True)
+        self.thread.start()
 
-    def _run_one(self, job: str) -> None:
+    def _run(self) -> None:
         desk, ledger = None, None
         try:
             desk, ledger = self.make_context()
-            log.info("%s: run started", job)
-            report = run_jobs(desk, ledger, self.settings, self.library, jobs=(job,), as_of=self.as_of(),
+            log.info("run started: %s", ", ".join(self.jobs))
+            report = run_jobs(desk, ledger, self.settings, self.library, jobs=self.jobs, as_of=self.as_of(),
                               stop=self.stop_event)
-            counts = report.jobs[job]
-            log.info("%s: run finished: created %d, already done %d, skipped %d, failed %d%s", job, counts.created,
-                     counts.already_done, counts.skipped, counts.failed, " (interrupted)" if report.interrupted else "")
+            for job, counts in report.jobs.items():
+                log.info("%s: run finished: created %d, already done %d, skipped %d, failed %d%s", job, counts.created,
+                         counts.already_done, counts.skipped, counts.failed,
+                         " (interrupted)" if report.interrupted else "")
         except DeskbookError as exc:
-            log.error("%s: run failed: %s", job, exc)
+            log.error("run failed: %s", exc)
         except Exception:  # a scheduler must survive one bad run; the log carries the traceback
-            log.exception("%s: run crashed", job)
+            log.exception("run crashed")
         finally:
-            self.runs[job] = self.runs.get(job, 0) + 1
+            for job in self.jobs:
+                self.runs[job] = self.runs.get(job, 0) + 1
             if ledger is not None:
                 ledger.close()
 
@@ -93,8 +94,8 @@ class SyncService:
             self.scheduler.run_pending()
             idle = self.scheduler.idle_seconds
             self.stop_event.wait(max(0.05, min(1.0, idle if idle is not None else 1.0)))
-        for thread in list(self.threads.values()):
-            thread.join()
+        if self.thread is not None:
+            self.thread.join()
         log.info("sync serve stopped")
         return 0
 
