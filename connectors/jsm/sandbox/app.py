@@ -814,7 +814,7 @@ class JsmSandboxApp:
         fields = params.get("fields")
         if isinstance(fields, str):
             fields = fields.split(",")
-        found = self._search_matches(params.get("jql") or "", matches, sort_key)
+        found = self._search_matches(params.get("jql") or "", matches, sort_key, first_page=offset == 0)
         page = [self.store.get("request", key) for key in found[offset:offset + max_results]]
         result = {"issues": [self.issue_bean(i, fields or ["id"], params.get("properties")) for i in page],
                   "isLast": offset + len(page) >= len(found)}
@@ -822,13 +822,14 @@ class JsmSandboxApp:
             result["nextPageToken"] = _encode_cursor(offset + len(page))
         return self.json(result)
 
-    def _search_matches(self, jql: str, matches: Callable[[dict], bool], sort_key) -> list[str]:
-        """Keys of the requests matching `jql`, in order; kept while no request changes, so the
-        pages of one search (as Jira's token pages) do not rescan every issue."""
+    def _search_matches(self, jql: str, matches: Callable[[dict], bool], sort_key, *, first_page: bool) -> list[str]:
+        """Keys of the requests matching `jql`, in order. A first page always evaluates the query
+        (relative dates move with the clock); later pages of the same search reuse its matches while
+        no request changed, as Jira's token pages do, instead of rescanning every issue."""
         revision = self.store.revision("request")
         cached = self.search_cache.get(jql)
-        if cached and cached[0] == revision and time.monotonic() - cached[2] < 60:
-            return cached[1]  # relative dates (`-90m`) move with the clock: a minute at most
+        if not first_page and cached and cached[0] == revision and time.monotonic() - cached[2] < 600:
+            return cached[1]
         found = [i for i in self.with_type_names(self.store.all("request")) if matches(i)]
         if sort_key is not None:
             found.sort(key=sort_key)

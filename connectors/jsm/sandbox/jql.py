@@ -78,10 +78,10 @@ def order_key(jql: str) -> Callable[[dict], tuple] | None:
         for name, desc in terms:
             if name in DATE_FIELDS:
                 stamp = parse_stamp(issue.get(DATE_FIELDS[name]) or (issue.get("created") if name.startswith("updated") else None))
-                value = stamp.timestamp() if stamp else float("inf")  # empty dates sort last, as in Jira
+                value = stamp.timestamp() if stamp else float("inf")  # Jira sorts EMPTY as the largest value
             else:
                 value = float(str(issue.get("id", "0")))
-            out.append(-value if desc and value != float("inf") else value)
+            out.append(-value if desc else value)  # so EMPTY comes last ascending, first descending
         return tuple(out)
 
     return key
