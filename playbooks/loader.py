@@ -3,9 +3,9 @@
 Three passes, each collecting every problem it finds before raising one `ValidationError`:
 
 1. YAML: parsed with PyYAML's node API so every value keeps its line and column;
-   duplicate keys are errors. The node tree comes from libyaml when PyYAML has it (about
-   ten times faster than the pure-Python composer); text libyaml rejects is composed again
-   by the pure composer, so a broken file's message and position are always the pure one's.
+   duplicate keys are errors. The node tree comes from libyaml when PyYAML has it and it agrees
+   with the pure-Python composer (`deskbook.yaml_reading`), so a file reads the same, and a
+   broken file's message and position are the pure one's, with or without libyaml.
 2. Shape: the JSON Schema of `deskbook.playbooks.schema` (unknown keys, wrong types,
    missing keys, values outside the vocabulary of `model.py`).
 3. Meaning: references (groups, fields, categories, tiers, stages, trigger categories,
@@ -172,7 +172,6 @@ def _yaml_error(exc: yaml.YAMLError, file: str) -> str:
     return text + "; fix the indentation, quoting or brackets there"
 
 
-#: libyaml's safe loader when PyYAML was built with it, else None (the pure composer is used).
 def compose_yaml(text: str, *, use_libyaml: bool = True) -> yaml.Node | None:
     """The document's node tree with marks (None for an empty document); raises yaml.YAMLError.
 

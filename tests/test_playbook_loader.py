@@ -600,3 +600,17 @@ def test_shipped_2026_holidays_match_the_state_council_notice(shipped):
     assert "国务院办公厅关于2026年部分节假日安排的通知" in text
     for day in OFFICIAL_2026_MAKE_UP_WORKDAYS:  # documented next to the dates, since a schedule cannot hold them
         assert day in text
+
+
+@pytest.mark.parametrize("text", ["a:\t1\n", "a: 1\t# note\n", "- a\t\n", "x: [1,\t2]\n"])
+def test_tabs_the_pure_reader_refuses_are_refused_with_libyaml_too(text):
+    """libyaml accepts these tabs; the pure reader does not. Both paths must give the same answer."""
+    import yaml
+
+    def outcome(use_libyaml):
+        try:
+            return ("data", yaml_reading.read_yaml(text, yaml.load, use_libyaml=use_libyaml))
+        except yaml.YAMLError as exc:
+            return ("error", str(exc))
+
+    assert outcome(True) == outcome(False)
