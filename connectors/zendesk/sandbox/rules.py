@@ -124,13 +124,15 @@ def _actions(doc: dict) -> list[dict]:
 #: hours since created/open/pending/on-hold/solved/closed/assigned/update/requester update/assignee
 #: update, since/until due date, since last / until next SLA breach; the API names are those of
 #: the recordings (`PENDING`, TestAutomations.*) and the Conditions reference. Operators: `is`,
-#: `less_than`, `greater_than` (whole hours).
+#: `less_than`, `greater_than` (whole calendar hours) and their `*_business_hours` forms.
 TIME_FIELDS = {
     "NEW", "OPEN", "PENDING", "HOLD", "SOLVED", "CLOSED", "assigned_at", "updated_at",
     "requester_updated_at", "assignee_updated_at", "due_date", "until_due_date",
     "sla_next_breach_at", "until_sla_next_breach_at",
 }
-TIME_OPERATORS = {"is", "less_than", "greater_than"}
+TIME_OPERATORS = {"is", "less_than", "greater_than",
+                  # the same counted in business hours (Conditions reference: "(business)" hours)
+                  "is_business_hours", "less_than_business_hours", "greater_than_business_hours"}
 #: Fields of which an automation's `all` must test one (spec, CreateAutomation/UpdateAutomation).
 AUTOMATION_SCOPE_FIELDS = {"status", "type", "group_id", "assignee_id", "requester_id"}
 _STATUS_ORDER = ["new", "open", "pending", "hold", "solved", "closed"]
@@ -180,7 +182,7 @@ def true_only_once(condition: dict) -> bool:
     """A time-based condition with `is` (e.g. hours since pending is 24): its one-hour window
     passes once per ticket, so the automation fires at most once without a nullifying action
     (Zendesk: "Using 'Hours since...is'": `is` gives the automation a one-hour window)."""
-    return condition.get("field") in TIME_FIELDS and condition.get("operator") == "is"
+    return condition.get("field") in TIME_FIELDS and condition.get("operator") in ("is", "is_business_hours")
 
 
 def check_automation(conditions: dict, actions: list[dict]) -> None:
