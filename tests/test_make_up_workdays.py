@@ -213,15 +213,24 @@ def test_jsm_sla_notes_add_the_calendar_note_only_for_business_hours_goals():
     dated = with_workdays(plain, "2026-02-14", "2026-02-28")
     notes = jsm_tr.sla_notes(dated, "SUP")
     [note] = [n for n in notes if "make-up working day" in n]
-    assert notes[-1] == note and len(notes) == len(jsm_tr.sla_notes(plain, "SUP")) + 1
+    assert notes[-1] == note and len(notes) == len(jsm_tr.sla_notes(plain, "SUP")) + 1  # after the calendar
     assert "2026-02-14 Sat (make-up day 1)" in note and "2026-02-28 Sat (make-up day 2)" in note
     assert "no working-day exception" in note
     assert not note.startswith("SLA ")  # the JSM demo reads "SLA … is not installed" notes as goals
 
+    [calendar] = [n for n in notes if n.startswith('Calendar "business hours"')]
+    meta = dated.metadata
+    assert meta.time_zone in calendar and not calendar.startswith("SLA ")
+    assert meta.business_hours and all(f"{b.start}-{b.end}" in calendar for b in meta.business_hours)
+    shipped = load_playbook(None)  # the sample has no holidays; the shipped one has 2026's
+    [shipped_calendar] = [n for n in jsm_tr.sla_notes(shipped, "SUP") if n.startswith('Calendar "business hours"')]
+    assert shipped.metadata.holidays and all(f"{name} {start}..{end}" in shipped_calendar
+                                             for name, start, end in shipped.metadata.holidays)
+
     calendar_only = dataclasses.replace(dated, sla_policies=tuple(
         dataclasses.replace(p, targets=tuple(dataclasses.replace(t, business_hours=False) for t in p.targets))
         for p in dated.sla_policies))
-    assert not any("make-up working day" in n for n in jsm_tr.sla_notes(calendar_only, "SUP"))
+    assert not any("make-up working day" in n or n.startswith("Calendar ") for n in jsm_tr.sla_notes(calendar_only, "SUP"))
 
 
 def test_jsm_plan_carries_the_make_up_day_note(library):

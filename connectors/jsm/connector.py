@@ -25,6 +25,7 @@ Kinds (`translate.KIND_ORDER`): request types, automation rules and — only wit
 
 from __future__ import annotations
 
+import logging
 from itertools import islice
 from typing import Any
 
@@ -39,6 +40,9 @@ REMOVED_PREFIX = "[removed] "
 USAGE_COUNT_LIMIT = 1000
 TEST_REQUEST_SUMMARY = "deskbook SLA check (test request, safe to close)"
 TEST_REQUEST_DESCRIPTION = "Raised by `deskbook verify --desk jsm --doit` to read the SLA goals JSM applies."
+
+
+log = logging.getLogger("deskbook.connectors.jsm")
 
 
 class JsmConnector(DeskConnector):
@@ -151,7 +155,7 @@ class JsmConnector(DeskConnector):
             plan.notes.append("SLA goals use JSM's internal SLA endpoints (--allow-internal-api): "
                               "not a public contract, may change without notice")
             if self._playbook is not None and desired:  # calendars are not part of the internal SLA endpoints
-                plan.notes += tr.calendar_notes(self._playbook)
+                plan.notes += tr.calendar_notes(self._playbook, self.client.connection.project_key)
         elif self._playbook is not None:
             plan.notes += tr.sla_notes(self._playbook, self.client.connection.project_key)
         elif not desired:  # uninstall: SLA metrics are only visible through the internal API
@@ -167,24 +171,32 @@ class JsmConnector(DeskConnector):
         """The shared checks (checksum, conflicts, thresholds), then — unless `force` — refuse a plan that
         replaces or deletes a request type requests use (JSM strips the type from them). Reads only."""
         DeskConnector.guard(plan, snapshot, force=force, checksum=checksum)
-        if not force:
-            self.refuse_types_in_use(plan)
+        self.refuse_types_in_use(plan, force=force)
 
     def guard_uninstall(self, plan: Plan, *, force: bool = False) -> None:
         """Uninstall deletes request types: refuse, unless `force`, when requests use them."""
-        if not force:
-            self.refuse_types_in_use(plan, "uninstall")
+        self.refuse_types_in_use(plan, "uninstall", force=force)
 
-    def refuse_types_in_use(self, plan: Plan, operation: str = "apply") -> None:
-        """DeskbookError naming the request types the plan replaces or deletes that requests use."""
+    def refuse_types_in_use(self, plan: Plan, operation: str = "apply", *, force: bool = False) -> None:
+        """DeskbookError naming the request types the plan replaces or deletes that requests use; with
+        `force` (which also lifts other safety checks) a warning on stderr instead, so it is never silent."""
         in_use = []
         for change in plan.changes:
             if change.kind == "request_type" and change.action in (UPDATE, DELETE) and change.id not in (None, ""):
-                count = self.requests_of_type(change)
+                try:
+                    count = self.requests_of_type(change)
+                except DeskbookError as exc:
+                    if not force:
+                        raise
+                    log.warning("--force: going ahead without knowing whether requests use it: %s", exc)
+                    continue
                 if count:
                     in_use.append((change, count))
         if in_use:
-            raise in_use_error(in_use, self.client.connection.project_key, operation)
+            error = in_use_error(in_use, self.client.connection.project_key, operation)
+            if not force:
+                raise error
+            log.warning("--force: going ahead although %s", str(error.args[0]).split(": ", 1)[-1])
 
     def requests_of_type(self, change: Change) -> int:
         """How many requests of the project have the request type `change` replaces or deletes (counted up

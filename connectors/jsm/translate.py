@@ -310,21 +310,33 @@ def sla_notes(playbook: m.Playbook, project_key: str) -> list[str]:
         goals = "; ".join(f"{g['jql']} -> {g['duration']} min ({g['calendar']})" for g in metric["payload"]["goals"])
         notes.append(f"SLA \"{metric['payload']['name']}\" is not installed (JSM has no public SLA API; "
                      f"use --allow-internal-api or enter it in Project settings > SLAs): {goals}")
-    if any(g["calendar"] == BUSINESS_CALENDAR for metric in metrics for g in metric["payload"]["goals"]):
-        notes += calendar_notes(playbook)
-    return notes
+    return notes + calendar_notes(playbook, project_key)
 
 
-def calendar_notes(playbook: m.Playbook) -> list[str]:
-    """A plan note listing the make-up working days (`metadata.extra_workdays`) the business-hours
-    calendar cannot hold: a JSM SLA calendar (Project settings > Calendars, no public API) has working
-    hours per weekday and holidays only, and a holiday only pauses SLAs; there is no working-day
-    exception, so these days cannot be entered and the goals' clocks stay paused on them."""
-    workdays = playbook.metadata.extra_workdays
-    if not workdays:
+def uses_business_calendar(playbook: m.Playbook, project_key: str) -> bool:
+    """Whether any SLA goal counts in the business-hours calendar."""
+    return any(g["calendar"] == BUSINESS_CALENDAR
+               for metric in sla_metrics(playbook, project_key) for g in metric["payload"]["goals"])
+
+
+def calendar_notes(playbook: m.Playbook, project_key: str) -> list[str]:
+    """Plan notes for the business-hours calendar, when a goal uses it: JSM SLA calendars have no API
+    (public or internal), so the admin enters it (time zone, weekly hours, holidays) in Project
+    settings > Calendars; and the make-up working days (`metadata.extra_workdays`) it cannot hold: a
+    calendar has working hours per weekday and holidays only, so the goals' clocks stay paused then."""
+    if not uses_business_calendar(playbook, project_key):
         return []
+    meta = playbook.metadata
+    hours = "; ".join(f"{','.join(block.days)} {block.start}-{block.end}" for block in meta.business_hours)
+    holidays = "; ".join(f"{name} {start}..{end}" for name, start, end in meta.holidays) or "none"
+    notes = [f"Calendar \"{BUSINESS_CALENDAR}\" (the SLA goals' working time) must be entered by hand, JSM has no "
+             f"calendar API (Project settings > Calendars): time zone {meta.time_zone}; working hours {hours}; "
+             f"holidays {holidays}"]
+    workdays = meta.extra_workdays
+    if not workdays:
+        return notes
     days = "; ".join(w.label for w in workdays)
-    return [f"{len(workdays)} make-up working day(s) cannot be entered in the \"{BUSINESS_CALENDAR}\" SLA calendar: "
+    return notes + [f"{len(workdays)} make-up working day(s) cannot be entered in the \"{BUSINESS_CALENDAR}\" SLA calendar: "
             f"JSM calendars (Project settings > Calendars) have working hours per weekday and holidays only, "
             f"no working-day exception, so goals on that calendar stay paused on these days (a request raised "
             f"on one counts from the next working hour): {days}. Tell the agents working those days "
