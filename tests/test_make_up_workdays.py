@@ -19,6 +19,8 @@ from deskbook.playbooks import model as m
 from deskbook.playbooks.loader import load_playbook
 from deskbook.scripts_library import STANDARD_PHRASES, load_library
 
+from test_playbook_loader import line_of, problems_of
+
 DATA = Path(__file__).parent / "data" / "playbooks"
 MINIMAL = DATA / "minimal.yaml"
 PHRASES = set(STANDARD_PHRASES)
@@ -37,20 +39,6 @@ def with_metadata_lines(tmp_path: Path, lines: str) -> Path:
     path = tmp_path / "workdays.yaml"
     path.write_text(text.replace(HOURS_LINE, HOURS_LINE + lines, 1), encoding="utf-8")
     return path
-
-
-def line_of(path: Path, needle: str) -> int:
-    """1-based number of the first line containing `needle`."""
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        if needle in line:
-            return number
-    raise AssertionError(needle)
-
-
-def problems_of(path: Path) -> list[str]:
-    with pytest.raises(ValidationError) as caught:
-        load_playbook(path, phrase_ids=PHRASES)
-    return caught.value.problems
 
 
 def with_workdays(playbook: m.Playbook, *dates: str) -> m.Playbook:

@@ -14,21 +14,9 @@ from deskbook.connectors.zendesk.sync_desk import ZendeskSyncDesk
 from deskbook.connectors.zendesk.translate import ZENDESK_LOCALE_IDS
 from deskbook.http import DeskSession
 
+from test_zendesk_sandbox_features import desk, http  # noqa: F401  (the same fake-clock sandbox and session)
+
 API = "/api/v2"
-
-
-@pytest.fixture()
-def desk():
-    with running_sandbox(clock=FakeClock()) as handle:
-        yield handle
-
-
-@pytest.fixture()
-def http(desk):
-    with requests.Session() as session:
-        session.auth = desk.auth
-        session.base = desk.url + API
-        yield session
 
 
 def send(http, method, path, **kwargs):
