@@ -1,6 +1,6 @@
-"""Every `deskbook` command starts fast: building the parser imports no desk servers or clients,
-sandbox sub-commands are registered on demand, and phrase YAML is read by libyaml with the
-pure parser's messages."""
+"""Every `deskbook` command starts fast: building the parser imports no desk servers or clients
+(sandbox sub-commands import their desk only when run), and phrase YAML is read by libyaml with
+the pure parser's messages."""
 
 from __future__ import annotations
 
@@ -16,8 +16,10 @@ import yaml
 
 from deskbook import yaml_reading
 from deskbook.cli import build_parser, main
-from deskbook.connectors.jsm.sandbox import run_sandbox_command
-from deskbook.connectors.zendesk.sandbox import _serve as serve_zendesk_sandbox
+from deskbook.connectors.jsm import sandbox_command as jsm_sandbox_command
+from deskbook.connectors.jsm.sandbox_command import serve_jsm_sandbox
+from deskbook.connectors.zendesk import sandbox_command as zendesk_sandbox_command
+from deskbook.connectors.zendesk.sandbox_command import serve_zendesk_sandbox
 from deskbook.errors import DeskbookError
 from deskbook.scripts_library import library as library_module
 from deskbook.scripts_library.library import (
@@ -30,6 +32,10 @@ from deskbook.scripts_library.library import (
 
 #: Top-level packages a handler may need but building the parser must not import.
 HEAVY_PACKAGES = ("werkzeug", "jira", "zenpy", "openapi_core", "openapi_schema_validator")
+
+#: Light modules that define the sandbox sub-commands; the parser imports these and no other sandbox module.
+SANDBOX_COMMAND_MODULES = {"deskbook.connectors.sandbox_cli", "deskbook.connectors.zendesk.sandbox_command",
+                           "deskbook.connectors.jsm.sandbox_command"}
 
 #: Runs in a fresh interpreter: import the CLI, build the parser, list what got imported.
 PROBE = """
@@ -52,27 +58,40 @@ def test_building_the_parser_imports_no_desk_server_or_client_library():
     assert "deskbook.cli" in loaded and "argparse" in loaded  # the probe really ran the CLI
     heavy = sorted(m for m in loaded if m.split(".")[0] in HEAVY_PACKAGES)
     assert heavy == [], f"imported while building the parser: {heavy}"
-    sandboxes = sorted(m for m in loaded if ".sandbox" in m and m != "deskbook.connectors.sandbox_cli")
+    assert SANDBOX_COMMAND_MODULES <= loaded  # the sandbox sub-commands were registered
+    sandboxes = sorted(m for m in loaded if ".sandbox" in m and m not in SANDBOX_COMMAND_MODULES)
     assert sandboxes == [], f"sandbox packages imported while building the parser: {sandboxes}"
     assert "jsonschema" not in loaded  # only validation needs it
 
 
 def sandbox_desk_parsers() -> dict:
-    """The DESK parsers under `deskbook sandbox` (registering them)."""
+    """The DESK parsers under `deskbook sandbox`."""
     top = build_parser()
     commands = next(a for a in top._actions if isinstance(a.choices, dict)).choices
     desks = next(a for a in commands["sandbox"]._actions if a.dest == "desk")
     return dict(desks.choices)
 
 
-def test_sandbox_desks_are_registered_when_parsed():
+def test_sandbox_desks_are_registered_with_their_handlers():
     args = build_parser().parse_args(["sandbox", "jsm", "--port", "0", "--seed-orgs", "3"])
-    assert args.func is run_sandbox_command
+    assert args.func is serve_jsm_sandbox
     assert (args.desk, args.port, args.seed_orgs, args.project) == ("jsm", 0, 3, "SUP")
     args = build_parser().parse_args(["sandbox", "zendesk", "--fault-rate", "0.5"])
     assert args.func is serve_zendesk_sandbox
     assert (args.desk, args.port, args.fault_rate, args.export_lag) == ("zendesk", 8765, 0.5, 60)
     assert sorted(sandbox_desk_parsers()) == ["jsm", "zendesk"]
+
+
+def test_sandbox_command_defaults_are_the_desks_defaults():
+    from deskbook.connectors.jsm.sandbox import SandboxConfig
+    from deskbook.connectors.zendesk.sandbox import app as zendesk_app
+    from deskbook.connectors.zendesk.sandbox.ratelimit import DEFAULT_LIMITS
+
+    assert zendesk_app.EXPORT_LAG_SECONDS == zendesk_sandbox_command.EXPORT_LAG_SECONDS
+    assert DEFAULT_LIMITS == zendesk_sandbox_command.DEFAULT_RATE_LIMITS
+    config = SandboxConfig()
+    assert (config.email, config.token, config.project_key) == (
+        jsm_sandbox_command.DEFAULT_EMAIL, jsm_sandbox_command.DEFAULT_TOKEN, jsm_sandbox_command.DEFAULT_PROJECT_KEY)
 
 
 def test_sandbox_help_lists_the_desks(capsys):

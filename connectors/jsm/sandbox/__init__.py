@@ -25,7 +25,7 @@ from deskbook.connectors.jsm.sandbox.store import Store
 from deskbook.connectors.sandbox_server import QuietRequestHandler, serving_in_background
 from deskbook.errors import DeskbookError, ExitCode
 
-__all__ = ["Sandbox", "running_sandbox", "add_sandbox_command", "SandboxConfig", "DEFAULT_CLOUD_ID"]
+__all__ = ["Sandbox", "running_sandbox", "run_sandbox_command", "SandboxConfig", "DEFAULT_CLOUD_ID"]
 
 
 @dataclass
@@ -104,26 +104,6 @@ def running_sandbox(*, host: str = "127.0.0.1", port: int = 0, db: str = ":memor
         if seed_orgs:
             sandbox.seed_organizations(seed_orgs)
         yield sandbox
-
-
-def add_sandbox_command(sandbox_subparsers) -> None:
-    """Register `deskbook sandbox jsm`."""
-    parser = sandbox_subparsers.add_parser("jsm", help="a local Jira Service Management (servicedeskapi, "
-                                                       "Jira platform search/properties, automation rules)")
-    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
-    parser.add_argument("--port", type=int, default=8081, help="port (default 8081; 0 = any free port)")
-    parser.add_argument("--db", default=":memory:", help="SQLite file for the state (default: in memory)")
-    parser.add_argument("--email", default="admin@example.com", help="the accepted account email")
-    parser.add_argument("--token", default="sandbox", help="the accepted API token")
-    parser.add_argument("--fault-rate", type=float, default=0.0, help="share of requests answered 500/503 (0..1)")
-    parser.add_argument("--write-fault-rate", type=float, default=0.0,
-                        help="share of writes that happen but are answered 500 (lost answers, 0..1)")
-    parser.add_argument("--latency", type=int, default=0, metavar="MS", help="delay added to each request")
-    parser.add_argument("--rate-limit", type=int, default=None, metavar="PER_MIN",
-                        help="requests per minute before 429 + Retry-After")
-    parser.add_argument("--seed-orgs", type=int, default=0, metavar="N", help="create N sample organizations")
-    parser.add_argument("--project", default="SUP", help="key of the service project (default SUP)")
-    parser.set_defaults(func=run_sandbox_command)
 
 
 def run_sandbox_command(args) -> ExitCode:

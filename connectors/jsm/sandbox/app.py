@@ -46,6 +46,7 @@ from werkzeug.wrappers import Request, Response
 
 from deskbook.connectors.jsm.sandbox.jql import JqlError, compile_jql, order_key
 from deskbook.connectors.jsm.sandbox.store import Store, date_dto, now_iso
+from deskbook.connectors.jsm.sandbox_command import DEFAULT_EMAIL, DEFAULT_PROJECT_KEY, DEFAULT_TOKEN
 
 SD = "/rest/servicedeskapi"
 API = "/rest/api/3"
@@ -67,9 +68,9 @@ RequestChecker = Callable[[str, str, dict, Any], list]
 class SandboxConfig:
     """Behaviour knobs of one sandbox instance."""
 
-    email: str = "admin@example.com"
-    token: str = "sandbox"
-    project_key: str = "SUP"
+    email: str = DEFAULT_EMAIL
+    token: str = DEFAULT_TOKEN
+    project_key: str = DEFAULT_PROJECT_KEY
     project_name: str = "Support"
     cloud_id: str = DEFAULT_CLOUD_ID
     max_limit: int = 50

@@ -47,12 +47,12 @@ from typing import Any, Callable, Iterator
 from werkzeug.serving import WSGIRequestHandler, make_server
 
 from deskbook.connectors.zendesk.sandbox.app import EXPORT_LAG_SECONDS, SandboxApp
-from deskbook.connectors.zendesk.sandbox.ratelimit import DEFAULT_LIMITS, FakeClock
+from deskbook.connectors.zendesk.sandbox.ratelimit import FakeClock
 from deskbook.connectors.zendesk.sandbox.seed import ensure_admin, seed_organizations
 from deskbook.connectors.zendesk.sandbox.store import Store
 from deskbook.connectors.sandbox_server import LOOPBACK, serving_in_background
 
-__all__ = ["running_sandbox", "SandboxHandle", "FakeClock", "add_sandbox_command", "build_app"]
+__all__ = ["running_sandbox", "SandboxHandle", "FakeClock", "build_app"]
 
 log = logging.getLogger("deskbook.sandbox.zendesk")
 
@@ -122,31 +122,6 @@ def running_sandbox(*, host: str = "127.0.0.1", port: int = 0, **options: Any) -
     app = build_app(**options)
     with serving_in_background(app, host=host, port=port, name="zendesk-sandbox", on_close=app.store.close) as url:
         yield SandboxHandle(app, url)
-
-
-def add_sandbox_command(sandbox_subparsers) -> None:
-    """Register `deskbook sandbox zendesk` under the existing `sandbox` parser."""
-    parser = sandbox_subparsers.add_parser("zendesk", help="run a local desk that answers like Zendesk Support")
-    parser.add_argument("--host", default="127.0.0.1", help="loopback address to listen on (default 127.0.0.1)")
-    parser.add_argument("--port", type=int, default=8765, help="port (default 8765; 0 picks a free one)")
-    parser.add_argument("--db", help="SQLite file to keep the desk's state in (default: in memory)")
-    parser.add_argument("--email", default="admin@example.com", help="admin email for basic auth")
-    parser.add_argument("--token", default="sandbox", help="API token for basic auth (email/token:TOKEN)")
-    parser.add_argument("--seed-orgs", type=int, default=0, metavar="N", help="create N sample organizations")
-    parser.add_argument("--seed", type=int, default=0, help="seed for sample data and fault injection")
-    parser.add_argument("--fault-rate", type=float, default=0.0, metavar="F", help="share of requests that fail (500/503/slow)")
-    parser.add_argument("--latency", type=int, default=0, metavar="MS", help="added latency per request")
-    parser.add_argument("--rate-limit", type=int, default=DEFAULT_LIMITS["account"], metavar="N",
-                        help="account requests per minute (default 700)")
-    parser.add_argument("--incremental-rate-limit", type=int, default=DEFAULT_LIMITS["incremental"], metavar="N",
-                        help="incremental export requests per minute (default 10)")
-    parser.add_argument("--search-export-rate-limit", type=int, default=DEFAULT_LIMITS["search_export"], metavar="N",
-                        help="search export requests per minute (default 100)")
-    parser.add_argument("--no-sla", action="store_true", help="answer 403 on /slas/ like a plan without SLA policies")
-    parser.add_argument("--export-lag", type=float, default=EXPORT_LAG_SECONDS, metavar="SECONDS",
-                        help="incremental exports refuse a newer start_time and leave out changes this recent "
-                             "(default 60, as Zendesk; 0 turns it off)")
-    parser.set_defaults(func=_serve)
 
 
 def _serve(args: argparse.Namespace) -> int:

@@ -27,6 +27,7 @@ from deskbook.connectors.zendesk.sandbox import rules
 from deskbook.connectors.zendesk.sandbox.ratelimit import RateLimiter, endpoint_class
 from deskbook.connectors.zendesk.sandbox.rules import ApiError, bad_request, not_found
 from deskbook.connectors.zendesk.sandbox.store import DELETED_TICKET, Store, iso, parse_iso
+from deskbook.connectors.zendesk.sandbox_command import EXPORT_LAG_SECONDS  # one source with the CLI default
 
 log = logging.getLogger("deskbook.sandbox.zendesk")
 
@@ -53,9 +54,6 @@ PATH_OF_KIND = {spec[0]: path for path, spec in RESOURCES.items()}
 POSITION_ORDERED_KINDS = {"trigger", "automation", "view", "trigger_category", "sla_policy"}
 #: Kinds whose ids Zendesk returns as strings.
 STRING_ID_KINDS = {"trigger_category"}
-#: Time-based exports refuse a `start_time` newer than this and leave out changes this recent
-#: (spec: "Must be at least one minute in the past. Data isn't provided for the most recent minute").
-EXPORT_LAG_SECONDS = 60.0
 MAX_PAGE_SIZE = 100
 OFFSET_LIMIT = 10_000
 SEARCH_RESULT_LIMIT = 1000

@@ -5,8 +5,7 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 
-#: Zendesk's defaults: requests per minute by endpoint class.
-DEFAULT_LIMITS = {"account": 700, "incremental": 10, "search_export": 100}
+from deskbook.connectors.zendesk.sandbox_command import DEFAULT_RATE_LIMITS as DEFAULT_LIMITS  # Zendesk's, per minute
 
 
 class FakeClock:
