@@ -22,8 +22,8 @@ class OrganizationPage:
     deleted_ids: list[int]
     cursor: str  # what to store to continue after this page
     #: set by desks without a change feed (JSM), which list every organization each run: the id
-    #: of this full scan; on the scan's last page `scan_complete` is True and the ledger drops
-    #: organizations the scan did not see (deleted in the desk).
+    #: of this full scan; on the scan's last page `scan_complete` is True and the runner drops the
+    #: organizations the scan did not see that the desk's `organizations_gone(ids)` confirms.
     scan: str | None = None
     scan_complete: bool = False
 

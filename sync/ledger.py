@@ -138,11 +138,11 @@ class Ledger:
     # ------------------------------------------------------------ organizations
 
     def upsert_organizations(self, orgs: Iterable[Organization], deleted_ids: Iterable[int], cursor: tuple[str, str] | None,
-                             *, scan: str | None = None, scan_complete: bool = False) -> None:
+                             *, scan: str | None = None) -> None:
         """Apply one export page (and its cursor) in one transaction.
 
-        `scan` names a full scan the page belongs to; when `scan_complete`, organizations that
-        scan did not see are deleted from the index (they no longer exist in the desk)."""
+        `scan` names a full scan the page belongs to; organizations that scan did not see are
+        listed by `unseen_organizations` once it is complete."""
         with self.transaction():
             self.db.executemany(
                 "INSERT INTO orgs(id, name, contract_end_date, tier, locale, contact_email, seen) VALUES (?,?,?,?,?,?,?) "
@@ -151,10 +151,18 @@ class Ledger:
                 ((o.id, o.name, o.contract_end_date, o.tier, o.locale, o.contact_email, scan) for o in orgs),
             )
             self.db.executemany("DELETE FROM orgs WHERE id = ?", ((i,) for i in deleted_ids))
-            if scan and scan_complete:
-                self.db.execute("DELETE FROM orgs WHERE seen IS NOT ?", (scan,))
             if cursor:
                 self._set_cursor(*cursor)
+
+    def unseen_organizations(self, scan: str) -> list[int]:
+        """Indexed organizations a complete full scan `scan` did not list (deleted in the desk, or
+        skipped because the listing shifted under the scan)."""
+        return [row[0] for row in self.db.execute("SELECT id FROM orgs WHERE seen IS NOT ? ORDER BY id", (scan,))]
+
+    def delete_organizations(self, ids: Iterable[int]) -> None:
+        """Drop organizations from the index."""
+        with self.transaction():
+            self.db.executemany("DELETE FROM orgs WHERE id = ?", ((i,) for i in ids))
 
     def record_tickets(self, first_service: Iterable[tuple[int, str]], done: Iterable[tuple[str, int]],
                        cursor: tuple[str, str] | None, unfinished: Iterable[tuple[str, int]] = ()) -> None:

@@ -115,8 +115,7 @@ def refresh_index(desk: SyncDesk, ledger: Ledger) -> None:
     with _index_lock:
         for name, pages, apply in (
             ("organizations", desk.organization_pages,
-             lambda p: ledger.upsert_organizations(p.organizations, p.deleted_ids, ("organizations", p.cursor),
-                                                   scan=p.scan, scan_complete=p.scan_complete)),
+             lambda p: _apply_organization_page(desk, ledger, p)),
             ("tickets", desk.ticket_pages,
              lambda p: ledger.record_tickets(p.first_service, p.our_items, ("tickets", p.cursor), p.unfinished)),
         ):
@@ -132,6 +131,19 @@ def refresh_index(desk: SyncDesk, ledger: Ledger) -> None:
             if bar is not None:
                 bar.close()
             log.debug("%s export: %d page(s)", name, count)
+
+
+def _apply_organization_page(desk: SyncDesk, ledger: Ledger, page) -> None:
+    """Store one organization page; after a complete full scan, drop the organizations it did not
+    list once the desk confirms they are gone (a listing that shifted mid-scan can skip a live one)."""
+    ledger.upsert_organizations(page.organizations, page.deleted_ids, ("organizations", page.cursor), scan=page.scan)
+    if page.scan and page.scan_complete:
+        unseen = ledger.unseen_organizations(page.scan)
+        confirm = getattr(desk, "organizations_gone", None)
+        gone = confirm(unseen) if (confirm is not None and unseen) else unseen
+        if len(gone) < len(unseen):
+            log.info("%d organization(s) missing from the scan still exist; kept", len(unseen) - len(gone))
+        ledger.delete_organizations(gone)
 
 
 def run_jobs(

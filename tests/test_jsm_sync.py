@@ -286,3 +286,21 @@ def test_a_request_left_unfinished_is_finished_after_its_period_has_passed(sandb
     finished = sandbox.store.get("request", left[0]["key"])
     assert finished["properties"][SYNC_PROPERTY]["key"] == key
     assert [c["public"] for c in finished["comments"]] == [False]
+
+
+def test_an_organization_a_shifted_scan_missed_is_kept(sandbox, tmp_path):
+    """A deletion while the scan pages through shifts the offsets, so a live organization can be
+    missing from the listing: it stays in the index because JSM still answers for it."""
+    ledger_path = tmp_path / "a.sqlite"
+    run_once(sandbox, ledger_path)
+    contoso = next(o for o in sandbox.orgs if o.name == "Contoso")
+    desk = JsmSyncDesk(client_for(sandbox))
+    listed = desk.client.iter_organizations
+    desk.client.iter_organizations = lambda: (o for o in listed() if int(o["id"]) != contoso.id)
+    ledger = Ledger(ledger_path)
+    try:
+        run_jobs(desk, ledger, SETTINGS, as_of=AS_OF)
+        assert ledger.organization(contoso.id) is not None
+        assert ledger.organization_count() == len(sandbox.orgs)
+    finally:
+        ledger.close()

@@ -197,6 +197,15 @@ class JsmClient:
         """Every organization of the site, page by page as they are read (for large sites)."""
         return self.pages.iter_items(self.session, f"{SD}/organization")
 
+    def organization(self, org_id: str) -> dict | None:
+        """One organization, or None when it does not exist (404)."""
+        response = self.session.request("GET", f"{SD}/organization/{org_id}", raise_for_status=False)
+        if response.status_code == 404:
+            return None
+        if response.status_code >= 400:
+            raise self.session.error_for(response, "GET", f"{SD}/organization/{org_id}", None)
+        return response.json()
+
     def create_organization(self, name: str) -> dict:
         """Create an organization."""
         return self.session.json_request("POST", f"{SD}/organization", json={"name": name},

@@ -119,6 +119,10 @@ class JsmSyncDesk:
                 batch = []
         yield OrganizationPage(batch, [], stamp, scan=scan, scan_complete=True)
 
+    def organizations_gone(self, ids: list[int]) -> list[int]:
+        """Of organizations a full scan did not list, those JSM answers 404 for (really deleted)."""
+        return [org_id for org_id in ids if self.client.organization(str(org_id)) is None]
+
     def _organization(self, raw: dict) -> Organization:
         contract = self.client.organization_property(raw["id"], CONTRACT_PROPERTY) or {}
 
