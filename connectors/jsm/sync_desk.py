@@ -74,11 +74,6 @@ def since_clause(field: str, cursor: str | None, now: datetime) -> str:
     return f" AND {field} >= -{minutes}m"
 
 
-def normalized_text(text: str | None) -> str:
-    """Comment text compared without whitespace differences (JSM may re-wrap line ends)."""
-    return " ".join((text or "").split())
-
-
 class JsmSyncDesk:
     """JSM implementation of the sync desk interface."""
 

@@ -626,13 +626,14 @@ class JsmSandboxApp:
     def on_request_sla(self, request, body, key):
         """`GET /request/{key}/sla`: one ongoing cycle per SLA metric of the project."""
         issue = self.issue(key)
+        named = self.with_type_names([issue])[0]  # as goal JQL reads it
         created = datetime.strptime(issue["created"], "%Y-%m-%dT%H:%M:%S.%f%z")
         elapsed_ms = int((datetime.now(timezone.utc) - created).total_seconds() * 1000)
         values = []
         for metric in self.store.all("slametric"):
             if metric["projectKey"] != issue["projectKey"]:
                 continue
-            goal = self._matching_goal(metric, issue)
+            goal = self._matching_goal(metric, named)
             if goal is None:
                 continue
             goal_ms = int(goal["duration"]) * 60_000
@@ -657,9 +658,9 @@ class JsmSandboxApp:
         names = {t["id"]: t.get("name", "") for t in self.store.all("requesttype")}
         return [{**i, "requestTypeName": names.get(str(i.get("requestTypeId", "")), "")} for i in issues]
 
-    def _matching_goal(self, metric: dict, issue: dict) -> dict | None:
-        """The first goal whose JQL matches the issue (empty JQL matches everything)."""
-        issue = self.with_type_names([issue])[0]
+    @staticmethod
+    def _matching_goal(metric: dict, issue: dict) -> dict | None:
+        """The first goal whose JQL matches the issue (from `with_type_names`; empty JQL matches everything)."""
         for goal in metric.get("goals", []):
             try:
                 if compile_jql(goal.get("jql") or "")(issue):
