@@ -287,11 +287,8 @@ def build_automation(payload: dict, existing: dict | None, store: Store) -> dict
     return doc
 
 
-def build_macro(payload: dict, existing: dict | None, store: Store) -> dict:
-    """Macros: title and at least one action."""
-    doc = _merged(payload, existing, RULE_COMMON + ("restriction",))
-    _require_text(doc, "title")
-    _actions(doc)
+def _personal_rule_defaults(doc: dict) -> dict:
+    """What Zendesk fills in on macros and views the request left out (active, shared, no description)."""
     doc.setdefault("active", True)
     doc.setdefault("default", False)
     doc.setdefault("position", 10000)
@@ -299,6 +296,14 @@ def build_macro(payload: dict, existing: dict | None, store: Store) -> dict:
     doc.setdefault("restriction", None)
     doc["raw_title"] = doc["title"]
     return doc
+
+
+def build_macro(payload: dict, existing: dict | None, store: Store) -> dict:
+    """Macros: title and at least one action."""
+    doc = _merged(payload, existing, RULE_COMMON + ("restriction",))
+    _require_text(doc, "title")
+    _actions(doc)
+    return _personal_rule_defaults(doc)
 
 
 VIEW_REQUIRED_FIELDS = {"status", "type", "group_id", "assignee_id", "requester_id"}
@@ -331,13 +336,7 @@ def build_view(payload: dict, existing: dict | None, store: Store) -> dict:
         "sort_by": output.get("sort_by", execution.get("sort_by")), "sort_order": output.get("sort_order", "desc"),
         "group": None, "sort": None, "columns": columns, "fields": columns, "custom_fields": [],
     }
-    doc.setdefault("active", True)
-    doc.setdefault("default", False)
-    doc.setdefault("position", 10000)
-    doc.setdefault("description", None)
-    doc.setdefault("restriction", None)
-    doc["raw_title"] = doc["title"]
-    return doc
+    return _personal_rule_defaults(doc)
 
 
 def build_group(payload: dict, existing: dict | None, store: Store) -> dict:
