@@ -272,6 +272,15 @@ def types_by_name(connector: JsmConnector) -> dict[str, str]:
     return {t["name"]: str(t["id"]) for t in connector.client.request_types()}
 
 
+def install_sample(sandbox, library):
+    """The sample playbook applied: (connector, playbook, its install plan, request type ids by name)."""
+    connector = connector_for(sandbox)
+    pb = playbook()
+    plan, snapshot = connector.plan_playbook(pb, library)
+    connector.apply(plan, snapshot)
+    return connector, pb, plan, types_by_name(connector)
+
+
 def request_type_writes(sandbox) -> list[tuple[str, str]]:
     return [(r["method"], r["path"]) for r in sandbox.requests()
             if "/requesttype" in r["path"] and r["method"] in ("POST", "DELETE")]
@@ -279,11 +288,7 @@ def request_type_writes(sandbox) -> list[tuple[str, str]]:
 
 def test_a_renamed_category_is_planned_as_a_replace_and_applies_when_no_request_uses_it(library):
     with running_sandbox() as sandbox:
-        connector = connector_for(sandbox)
-        pb = playbook()
-        plan, snapshot = connector.plan_playbook(pb, library)
-        connector.apply(plan, snapshot)
-        before = types_by_name(connector)
+        connector, pb, plan, before = install_sample(sandbox, library)
         assert not any("replaces, not updates" in n for n in plan.notes)  # first install: creates only
 
         renamed = renamed_category(pb, "technical", "技术支持")
@@ -314,11 +319,7 @@ def test_a_renamed_category_is_planned_as_a_replace_and_applies_when_no_request_
 
 def test_replacing_a_request_type_that_requests_use_is_refused_unless_forced(library):
     with running_sandbox() as sandbox:
-        connector = connector_for(sandbox)
-        pb = playbook()
-        plan, snapshot = connector.plan_playbook(pb, library)
-        connector.apply(plan, snapshot)
-        before = types_by_name(connector)
+        connector, pb, plan, before = install_sample(sandbox, library)
         client = connector.client
         used = client.create_request(before["技术"], "Printer on fire")["issueKey"]
         client.create_request(before["技术"], "Printer still on fire")
@@ -353,11 +354,7 @@ def test_deleting_a_request_type_that_requests_use_is_refused_and_a_failed_count
     import dataclasses
 
     with running_sandbox() as sandbox:
-        connector = connector_for(sandbox)
-        pb = playbook()
-        plan, snapshot = connector.plan_playbook(pb, library)
-        connector.apply(plan, snapshot)
-        before = types_by_name(connector)
+        connector, pb, plan, before = install_sample(sandbox, library)
         connector.client.create_request(before["技术"], "Printer on fire")
         without = dataclasses.replace(pb, categories=tuple(c for c in pb.categories if c.key != "technical"))
         plan, snapshot = connector.plan_playbook(without, library)
@@ -440,11 +437,7 @@ def test_renaming_the_type_in_jsm_instead_keeps_its_id_and_requests(library):
     sandbox's store as the UI would) to what the plan shows, keeping the marker; the re-plan has no
     request type change, so nothing is replaced and no --force is needed."""
     with running_sandbox() as sandbox:
-        connector = connector_for(sandbox)
-        pb = playbook()
-        plan, snapshot = connector.plan_playbook(pb, library)
-        connector.apply(plan, snapshot)
-        before = types_by_name(connector)
+        connector, pb, plan, before = install_sample(sandbox, library)
         used = connector.client.create_request(before["技术"], "Printer on fire")["issueKey"]
         renamed = renamed_category(pb, "technical", "技术支持")
         plan, _ = connector.plan_playbook(renamed, library)
