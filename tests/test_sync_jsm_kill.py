@@ -27,7 +27,7 @@ from deskbook.sync.schedule import due_for
 
 from conftest import shared_dir
 from test_jsm_sync import assert_finished_once, client_for
-from test_sync_zendesk import PREWARMED, REPO
+from test_sync_zendesk import PREWARMED, REPO, serve_until_created
 
 SPEC = (shared_dir() / "jsm") if shared_dir() else None
 
@@ -114,21 +114,10 @@ def test_sigkill_at_random_moments_then_rerun_is_exactly_once(jsm_desk, tmp_path
 
 def test_serve_on_jsm_runs_then_stops_on_sigterm(jsm_desk, tmp_path):
     """`deskbook sync serve --desk jsm` creates the due requests on its first run and exits 0 on SIGTERM."""
-    proc = subprocess.Popen([sys.executable, "-m", "deskbook", "sync", "serve", "--desk", "jsm",
-                             "--interval-seconds", "1", "--ledger", str(tmp_path / "serve.sqlite")],
-                            env=jsm_desk.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline and not any(
-                "deskbook.sync" in issue.get("properties", {}) for issue in jsm_desk.store.all("request")):
-            time.sleep(0.1)
-        time.sleep(0.5)
-        proc.send_signal(signal.SIGTERM)
-        _, err = proc.communicate(timeout=30)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-    assert proc.returncode == 0, err
+    code, err = serve_until_created(
+        ["--desk", "jsm", "--interval-seconds", "1", "--ledger", str(tmp_path / "serve.sqlite")], jsm_desk.env,
+        lambda: any("deskbook.sync" in issue.get("properties", {}) for issue in jsm_desk.store.all("request")))
+    assert code == 0, err
     assert "sync serve stopped" in err and "Traceback" not in err
     assert jsm_desk.token not in err
     keys = [label for issue in jsm_desk.store.all("request") for label in issue["labels"] if label.startswith("deskbook:")]

@@ -298,23 +298,30 @@ def test_sigkill_at_random_moments_then_rerun_is_exactly_once(cli_sandbox, playb
     assert killed_mid_run >= 5  # the kills really interrupted runs that had started talking to the desk
 
 
-def test_cli_serve_stops_on_sigterm(cli_sandbox, tmp_path):
-    env = subprocess_env(tmp_path)
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "deskbook", "sync", "serve", "--interval-seconds", "1", "--url", cli_sandbox.url,
-         "--email", cli_sandbox.email, "--token", cli_sandbox.token, "--ledger", str(tmp_path / "l.sqlite")],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+def serve_until_created(args: list[str], env: dict, created, wait: float = 30) -> tuple[int, str]:
+    """Run `deskbook sync serve <args>`, send SIGTERM once `created()` is true (or after `wait` s):
+    (exit code, stderr)."""
+    proc = subprocess.Popen([sys.executable, "-m", "deskbook", "sync", "serve", *args],
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline and not desk_keys(cli_sandbox.store):
+        deadline = time.monotonic() + wait
+        while time.monotonic() < deadline and not created():
             time.sleep(0.1)
         time.sleep(0.5)
         proc.send_signal(signal.SIGTERM)
-        out, err = proc.communicate(timeout=15)
+        _, err = proc.communicate(timeout=30)
     finally:
         if proc.poll() is None:
             proc.kill()
-    assert proc.returncode == 0, err
+    return proc.returncode, err
+
+
+def test_cli_serve_stops_on_sigterm(cli_sandbox, tmp_path):
+    code, err = serve_until_created(
+        ["--interval-seconds", "1", "--url", cli_sandbox.url, "--email", cli_sandbox.email, "--token",
+         cli_sandbox.token, "--ledger", str(tmp_path / "l.sqlite")],
+        subprocess_env(tmp_path), lambda: bool(desk_keys(cli_sandbox.store)), wait=20)
+    assert code == 0, err
     assert "run finished" in err and "sync serve stopped" in err
     assert desk_keys(cli_sandbox.store)
 
