@@ -27,3 +27,21 @@ def shared() -> Path:
     if path is None:
         pytest.skip("../shared is absent (vendor specs, recordings and seeds live there)")
     return path
+
+
+def _need(program: str, why: str) -> None:
+    """Skip a test whose program is missing — except in CI, where `tests/services.sh` installs it."""
+    if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+        pytest.fail(f"{program} is missing in CI ({why}); tests/services.sh should have installed it")
+    pytest.skip(f"{program} is missing ({why}); `sh tests/services.sh` installs it")
+
+
+@pytest.fixture(scope="session")
+def chromium() -> str:
+    """Path of Debian's headless `chromium` (HTML handbooks and reports are checked in it)."""
+    import shutil
+
+    path = shutil.which("chromium") or shutil.which("chromium-browser")
+    if path is None:
+        _need("chromium", "HTML pages are rendered in headless Chromium")
+    return path  # type: ignore[return-value]
