@@ -480,6 +480,8 @@ JSM_ALLOWED_ENDPOINTS: tuple[AllowedEndpoint, ...] = tuple(
         ("GET", "/rule/{ruleUuid}", "get a rule"),
         ("PUT", "/rule/{ruleUuid}", "update a rule"),
         ("PUT", "/rule/{ruleUuid}/state", "enable or disable a rule"),
+        ("DELETE", "/rule/{ruleUuid}", "delete a disabled rule (not in the 2025 spec; later clients call it, "
+                                       "FACTS.md 2.12: on 404/405 deskbook disables and renames instead)"),
     )
 ) + tuple(
     AllowedEndpoint(method, template, SLA_DOC, reason)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from deskbook.connectors.jsm import automation
 from deskbook.connectors.jsm.client import CONTRACT_PROPERTY, JsmClient, JsmConnection
 from deskbook.connectors.jsm.sandbox import running_sandbox
 from deskbook.errors import DeskbookError
@@ -123,9 +124,10 @@ def test_automation_rules_through_the_cloud_id_from_tenant_info(sandbox):
     client = client_for(sandbox)
     assert client.cloud_id == sandbox.cloud_id
     rule = {"name": "Greeting", "description": "[deskbook:standard-service:greeting]", "state": "ENABLED",
-            "trigger": {"type": "jira.manual.trigger.issue", "component": "TRIGGER", "value": {}},
-            "components": [], "labels": ["deskbook"], "ruleScopeARIs": [client.project_ari]}
+            "trigger": automation.manual_trigger(), "components": [], "labels": ["deskbook"],
+            "ruleScopeARIs": [client.project_ari]}
     uuids = [client.create_rule({**rule, "name": f"Rule {n}"}) for n in range(3)]
+    assert [s["state"] for s in client.rule_summaries()] == ["ENABLED"] * 3  # created DISABLED, then enabled
     client.set_rule_state(uuids[0], enabled=False)
     client.update_rule(uuids[1], {**rule, "name": "Renamed"})
     summaries = client.rule_summaries(scope=client.project_ari)
@@ -137,7 +139,8 @@ def test_automation_rules_through_the_cloud_id_from_tenant_info(sandbox):
 def test_automation_cursor_pages():
     with running_sandbox(rule_page_limit=2, spec=SPEC) as sandbox:
         client = client_for(sandbox, cloud_id=sandbox.cloud_id)
-        rule = {"name": "R", "trigger": {"type": "jira.manual.trigger.issue"}, "ruleScopeARIs": [client.project_ari]}
+        rule = {"name": "R", "trigger": automation.manual_trigger(), "components": [],
+                "ruleScopeARIs": [client.project_ari]}
         for n in range(5):
             client.create_rule({**rule, "name": f"R{n}"})
         assert [s["name"] for s in client.rule_summaries()] == [f"R{n}" for n in range(5)]

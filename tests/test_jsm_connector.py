@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from deskbook.connectors.base import uninstall_plan
+from deskbook.connectors.jsm import automation
 from deskbook.connectors.jsm import translate as tr
 from deskbook.connectors.jsm.client import JsmClient, JsmConnection
 from deskbook.connectors.jsm.connector import REMOVED_PREFIX, JsmConnector
@@ -81,14 +82,24 @@ def test_translation_request_types_rules_markers_and_smart_values(library):
     comment = escalate["components"][0]["value"]
     assert comment["publicComment"] is False
     assert comment["comment"] == render_for_desk(library, "escalation_notice", "zh-CN", "jsm")
-    labels = [op for c in escalate["components"] if c["type"] == "jira.issue.edit"
-              for op in c["value"].get("update", {}).get("labels", [])]
-    assert {"add": "escalated"} in labels and {"add": "group-complaints"} in labels
+    edit = next(c for c in escalate["components"] if c["type"] == "jira.issue.edit")
+    assert edit["value"]["operations"] == [  # FACTS.md §2: `operations`, not `fields`/`update`
+        {"field": {"type": "ID", "value": "priority"}, "fieldType": "priority", "type": "SET",
+         "value": {"type": "NAME", "value": "Highest"}},
+        {"field": {"type": "ID", "value": "labels"}, "fieldType": "labels", "type": "ADD",
+         "value": [{"type": "FREE", "value": "escalated"}, {"type": "FREE", "value": "group-complaints"}]}]
     route = by_key["trigger.route_billing"].payload
     assert route["trigger"]["type"] == "jira.issue.event.trigger:created"
+    assert route["trigger"]["value"] == {"eventFilters": ["ari:cloud:jira:c:project/10000"],
+                                         "eventKey": "jira:issue_created", "issueEvent": "issue_created"}
     assert route["components"][0]["value"] == 'project = SUP AND "Request Type" in ("账务", "账务: 退款")'
     progress = by_key["automation.progress"].payload
     assert progress["trigger"]["value"]["jql"] == 'project = SUP AND status = "Work in progress" AND updated <= -24h'
+    assert progress["trigger"]["value"]["schedule"]["method"] == "CRON"
+    for d in desired:
+        if d.kind == "automation_rule":
+            nodes = [d.payload["trigger"], *d.payload["components"]]
+            assert all({"component", "type", "schemaVersion", "value"} <= set(n) for n in nodes)
     for d in desired:
         assert tr.parse_marker(d.payload["description"]) == ("jsm-sample", d.key)
     assert not any(d.kind == "sla_metric" for d in desired)
@@ -98,12 +109,13 @@ def test_translation_request_types_rules_markers_and_smart_values(library):
 
 
 def test_plan_apply_plan_is_empty_and_uninstall_leaves_unmanaged_objects(shared, library):
-    with running_sandbox(spec=shared / "jsm") as sandbox:
+    # rule_delete=False: a site without DELETE /rule/{uuid} (the 2025 spec), so "delete" disables and renames
+    with running_sandbox(spec=shared / "jsm", rule_delete=False) as sandbox:
         connector = connector_for(sandbox)
         client = connector.client
         unmanaged_type = client.create_request_type("Walk-in", "made by hand")
-        unmanaged_rule = client.create_rule({"name": "Hand-made rule", "trigger": {"type": "jira.manual.trigger.issue"},
-                                             "ruleScopeARIs": [client.project_ari]})
+        unmanaged_rule = client.create_rule({"name": "Hand-made rule", "trigger": automation.manual_trigger(),
+                                             "components": [], "ruleScopeARIs": [client.project_ari]})
         pb = playbook()
         plan, snapshot = connector.plan_playbook(pb, library)
         assert plan.has_changes

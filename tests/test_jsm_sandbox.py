@@ -255,29 +255,57 @@ def test_jql_dates_empty_and_order_by(sandbox):
 # ---------------------------------------------------------------- automation and internal SLA
 
 
-def rule_body(sandbox, name: str, trigger: str = "jira.manual.trigger.issue") -> dict:
-    return {"rule": {"name": name, "description": "[deskbook:standard-service:x]", "state": "ENABLED",
-                     "trigger": {"type": trigger, "component": "TRIGGER", "value": {}},
-                     "components": [{"type": "jira.issue.comment", "component": "ACTION",
-                                     "value": {"comment": "Hello {{reporter.displayName}}", "publicComment": True}}],
-                     "labels": ["deskbook"],
-                     "ruleScopeARIs": [f"ari:cloud:jira:{sandbox.cloud_id}:project/10000"]}}
+ME = "557058:sandbox-admin"  # the sandbox admin's accountId (GET /rest/api/3/myself)
+
+
+def rule_body(sandbox, name: str) -> dict:
+    """FACTS.md §2's minimal create body, written out by hand (not from deskbook's own builders)."""
+    project = f"ari:cloud:jira:{sandbox.cloud_id}:project/10000"
+    return {"rule": {"name": name, "description": "[deskbook:standard-service:x]", "state": "DISABLED",
+                     "authorAccountId": ME, "actor": {"type": "ACCOUNT_ID", "actor": ME},
+                     "writeAccessType": "UNRESTRICTED", "canOtherRuleTrigger": False, "notifyOnError": "FIRSTERROR",
+                     "labels": ["deskbook"], "ruleScopeARIs": [project],
+                     "trigger": {"component": "TRIGGER", "type": "jira.issue.event.trigger:created",
+                                 "schemaVersion": 1,
+                                 "value": {"eventFilters": [project], "eventKey": "jira:issue_created",
+                                           "issueEvent": "issue_created"}},
+                     "components": [
+                         {"component": "CONDITION", "type": "jira.jql.condition", "schemaVersion": 1,
+                          "value": '"Organizations" = "Acme"', "children": [], "conditions": []},
+                         {"component": "ACTION", "type": "jira.issue.comment", "schemaVersion": 2,
+                          "value": {"comment": "Hello {{reporter.displayName}}", "publicComment": True,
+                                    "shinyNewKey": 1}, "children": [], "conditions": []}]},
+            "connections": []}
 
 
 def test_automation_rules_create_get_update_state_and_cursor_pages():
     with running_sandbox() as sandbox:
         http = session_for(sandbox)
         base = sandbox.automation_url
-        uuids = [http.post(f"{base}/rule", json=rule_body(sandbox, f"Rule {n}")).json()["ruleUuid"] for n in range(5)]
+        made = [http.post(f"{base}/rule", json=rule_body(sandbox, f"Rule {n}")) for n in range(5)]
+        assert {r.status_code for r in made} == {201}
+        uuids = [r.json()["ruleUuid"] for r in made]
         assert len(set(uuids)) == 5
-        invalid = http.post(f"{base}/rule", json={"rule": {"name": ""}})
-        assert invalid.status_code == 400 and invalid.json()["errors"][0]["title"]
-        got = http.get(f"{base}/rule/{uuids[0]}").json()["rule"]
-        assert got["name"] == "Rule 0" and got["components"][0]["value"]["publicComment"] is True
+        got = http.get(f"{base}/rule/{uuids[0]}").json()
+        assert set(got) == {"rule", "connections"}
+        rule = got["rule"]
+        assert rule["name"] == "Rule 0" and rule["components"][1]["value"]["publicComment"] is True
+        # read-back enrichment (FACTS.md 2.15): ids, parent ids, connectionId null, unknown value keys dropped
+        assert rule["trigger"]["id"] and rule["components"][0]["id"] != rule["components"][1]["id"]
+        assert rule["components"][0]["connectionId"] is None and "parentId" in rule["components"][0]
+        assert "shinyNewKey" not in rule["components"][1]["value"]
+        assert rule["components"][1]["value"]["commentVisibility"] is None
+        assert rule["uuid"] == uuids[0] and rule["created"] and rule["updated"]
         changed = rule_body(sandbox, "Rule 0 renamed")
         assert http.put(f"{base}/rule/{uuids[0]}", json=changed).status_code == 200
-        assert http.put(f"{base}/rule/{uuids[1]}/state", json={"value": "DISABLED"}).status_code == 200
-        assert http.put(f"{base}/rule/{uuids[1]}/state", json={"value": "OFF"}).status_code == 400
+        foreign = rule_body(sandbox, "Rule 0 renamed")
+        foreign["rule"]["components"][0]["id"] = "999999"
+        refused = http.put(f"{base}/rule/{uuids[0]}", json=foreign)
+        assert refused.status_code == 400 and "Component ids do not match" in refused.json()["errors"][0]["detail"]
+        for uuid in uuids[2:] + uuids[:1]:
+            assert http.put(f"{base}/rule/{uuid}/state", json={"value": "ENABLED"}).status_code == 200
+        for bad in ({"value": "OFF"}, {"state": "ENABLED"}, {"ruleState": "ENABLED"}, "ENABLED"):
+            assert http.put(f"{base}/rule/{uuids[1]}/state", json=bad).status_code == 400  # FACTS.md 2.8
         names, cursor = [], None
         while True:
             page = http.get(f"{base}/rule/summary", params={"limit": 2, **({"cursor": cursor} if cursor else {})}).json()
@@ -288,9 +316,80 @@ def test_automation_rules_create_get_update_state_and_cursor_pages():
         assert names[0] == "Rule 0 renamed" and len(names) == 5
         disabled = http.post(f"{base}/rule/summary", json={"state": "DISABLED"}).json()["data"]
         assert [r["uuid"] for r in disabled] == [uuids[1]]
+        assert http.delete(f"{base}/rule/{uuids[0]}").status_code == 400  # enabled: disable first
+        assert http.delete(f"{base}/rule/{uuids[1]}").status_code == 204
+        assert http.get(f"{base}/rule/{uuids[1]}").status_code == 404
         site_path = http.get(f"{sandbox.url}/gateway/api/automation/public/jira/{sandbox.cloud_id}/rest/v1/rule/summary")
-        assert site_path.status_code == 200 and len(site_path.json()["data"]) == 5
+        assert site_path.status_code == 200 and len(site_path.json()["data"]) == 4
         assert http.get(f"{sandbox.url}/automation/public/jira/other-cloud/rest/v1/rule/summary").status_code == 404
+    with running_sandbox(rule_delete=False) as sandbox:  # the 2025 spec has no DELETE
+        http = session_for(sandbox)
+        uuid = http.post(f"{sandbox.automation_url}/rule", json=rule_body(sandbox, "R")).json()["ruleUuid"]
+        assert http.delete(f"{sandbox.automation_url}/rule/{uuid}").status_code == 405
+
+
+def _without(body: dict, path: tuple) -> dict:
+    import copy
+
+    body = copy.deepcopy(body)
+    target = body
+    for step in path[:-1]:
+        target = target[step]
+    del target[path[-1]]
+    return body
+
+
+RULE_REQUIRED = [("rule",), ("connections",), ("rule", "name"), ("rule", "state"), ("rule", "trigger"),
+                 ("rule", "components"), ("rule", "ruleScopeARIs"), ("rule", "actor"), ("rule", "authorAccountId"),
+                 ("rule", "writeAccessType"), ("rule", "canOtherRuleTrigger"), ("rule", "notifyOnError"),
+                 ("rule", "actor", "actor"), ("rule", "trigger", "component"), ("rule", "trigger", "type"),
+                 ("rule", "trigger", "schemaVersion"), ("rule", "trigger", "value"),
+                 ("rule", "components", 1, "schemaVersion"), ("rule", "components", 1, "value"),
+                 ("rule", "components", 0, "component")]
+
+
+@pytest.mark.parametrize("path", RULE_REQUIRED, ids=lambda p: ".".join(map(str, p)))
+def test_each_missing_required_rule_field_is_refused_with_the_sites_error_body(sandbox, path):
+    http = session_for(sandbox)
+    response = http.post(f"{sandbox.automation_url}/rule", json=_without(rule_body(sandbox, "R"), path))
+    assert response.status_code == 400
+    error = response.json()["errors"][0]
+    field = ".".join(str(p) for p in path if not isinstance(p, int))
+    if path in (("rule",), ("connections",)):
+        assert "could not be parsed" in error["detail"]  # no wrapper: the generic unparseable-body 400 (2.2)
+    else:
+        assert field.split(".")[-1] in error["detail"] and error["status"] == 400
+    assert http.get(f"{sandbox.automation_url}/rule/summary").json()["data"] == []
+
+
+@pytest.mark.parametrize("mutate, status, words", [
+    (lambda r: r["components"][0].update(value={"jql": "project = SUP"}), 500, "internal error"),  # object JQL
+    (lambda r: r["components"][1]["value"].update(comment={"type": "doc", "content": []}), 500, "internal error"),
+    (lambda r: r["components"].append({"component": "ACTION", "type": "jira.issue.edit", "schemaVersion": 1,
+                                       "value": {"fields": {"priority": {"name": "High"}}}}), 400, "operations"),
+    (lambda r: r["components"].append({"component": "ACTION", "type": "jira.nonsense", "schemaVersion": 1,
+                                       "value": {}}), 400, "unavailable"),
+    (lambda r: r.update(actor={"type": "ACCOUNT_ID", "actor": "557058:someone-else"}), 400,
+     "component.missing.permissions.actor"),
+    (lambda r: r.update(ruleScopeARIs=["ari:cloud:jira:other-cloud:project/1"]), 400, "ruleScopeARIs"),
+])
+def test_values_in_the_wrong_shape_are_refused_as_the_site_does(sandbox, mutate, status, words):
+    http = session_for(sandbox)
+    body = rule_body(sandbox, "R")
+    mutate(body["rule"])
+    response = http.post(f"{sandbox.automation_url}/rule", json=body)
+    assert response.status_code == status and words in response.json()["errors"][0]["detail"]
+
+
+def test_a_rule_is_stored_disabled_and_enabling_is_stricter_than_saving(sandbox):
+    http = session_for(sandbox)
+    body = rule_body(sandbox, "R")
+    body["rule"]["state"] = "ENABLED"
+    del body["rule"]["trigger"]["value"]["eventKey"]
+    uuid = http.post(f"{sandbox.automation_url}/rule", json=body).json()["ruleUuid"]
+    assert http.get(f"{sandbox.automation_url}/rule/{uuid}").json()["rule"]["state"] == "DISABLED"  # 2.7
+    refused = http.put(f"{sandbox.automation_url}/rule/{uuid}/state", json={"value": "ENABLED"})
+    assert refused.status_code == 400 and "eventKey" in refused.json()["errors"][0]["detail"]  # 2.9
 
 
 def test_internal_sla_metrics_show_on_request_sla(sandbox):

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from typing import Any, Iterator, Mapping
 from urllib.parse import parse_qs, urlsplit
 
+from deskbook.connectors.jsm import automation
 from deskbook.errors import DeskbookError
 from deskbook.http import DeskHTTPError, DeskSession, RetryPolicy, StartLimitPaginator
 from deskbook.log import register_secret
@@ -129,6 +130,7 @@ class JsmClient:
         self.pages = StartLimitPaginator(limit=page_limit)
         self._desk: dict | None = None
         self._cloud_id = connection.cloud_id
+        self._myself: dict | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> "JsmClient":
@@ -340,31 +342,78 @@ class JsmClient:
         """The ARI that scopes rules to the service project."""
         return f"ari:cloud:jira:{self.cloud_id}:project/{self.service_desk()['projectId']}"
 
+    def myself(self) -> dict:
+        """`GET /rest/api/3/myself` (cached): the account rules are authored by and run as."""
+        if self._myself is None:
+            self._myself = self.session.get_json(f"{API}/myself")
+        return self._myself
+
+    @property
+    def account_id(self) -> str:
+        """The API user's account id."""
+        return str(self.myself()["accountId"])
+
     def rule_summaries(self, *, scope: str | None = None, state: str | None = None,
                        trigger: str | None = None) -> list[dict]:
-        """Summaries of automation rules (filtered by scope ARI / state / trigger type when given)."""
+        """Summaries of automation rules (filtered by scope ARI / state / trigger type when given).
+        Older field names (`idUuid`, `ruleScope`) are read as `uuid`, `ruleScopeARIs` (FACTS.md 2.10)."""
         body = {k: v for k, v in (("scope", scope), ("state", state), ("trigger", trigger)) if v} or None
-        return list(AutomationCursorPaginator().iter_items(self.session, f"{self.automation_base}/rule/summary", body))
+        out = []
+        for summary in AutomationCursorPaginator().iter_items(self.session, f"{self.automation_base}/rule/summary", body):
+            summary = dict(summary)
+            if "uuid" not in summary and "idUuid" in summary:
+                summary["uuid"] = summary["idUuid"]
+            if "ruleScopeARIs" not in summary and "ruleScope" in summary:
+                summary["ruleScopeARIs"] = (summary["ruleScope"] or {}).get("resources", summary["ruleScope"])
+            out.append(summary)
+        return out
 
     def rule(self, rule_uuid: str) -> dict:
-        """One automation rule (the `rule` object of the response)."""
+        """One automation rule (the `rule` object of the `{rule, connections}` response)."""
         return self.session.get_json(f"{self.automation_base}/rule/{rule_uuid}").get("rule", {})
 
     def create_rule(self, rule: dict, *, label: str | None = None) -> str:
-        """Create an automation rule; returns its UUID."""
-        data = self.session.json_request("POST", f"{self.automation_base}/rule", json={"rule": rule},
+        """Create an automation rule DISABLED (a create's state may not stick), then give it the
+        wanted state with `PUT …/state`; returns its UUID. Missing required settings are filled
+        (`automation.for_write`), the author and actor from `myself`."""
+        body = automation.for_write(rule, account_id=self.account_id)
+        wanted = body.get("state") or "ENABLED"
+        data = self.session.json_request("POST", f"{self.automation_base}/rule",
+                                         json=automation.wrap({**body, "state": "DISABLED"}),
                                          label=label or f"automation rule {rule.get('name')!r}")
-        return data["ruleUuid"]
+        rule_uuid = data["ruleUuid"]
+        if wanted == "ENABLED":
+            self.set_rule_state(rule_uuid, enabled=True, label=label)
+        return rule_uuid
 
     def update_rule(self, rule_uuid: str, rule: dict, *, label: str | None = None) -> None:
-        """Replace an automation rule's definition."""
-        self.session.request("PUT", f"{self.automation_base}/rule/{rule_uuid}", json={"rule": rule},
+        """Replace an automation rule's definition (the whole rule, without node ids), then set its state."""
+        body = automation.for_write(rule, account_id=self.account_id)
+        wanted = body.get("state") or "ENABLED"
+        self.session.request("PUT", f"{self.automation_base}/rule/{rule_uuid}",
+                             json=automation.wrap(body),
                              label=label or f"automation rule {rule.get('name')!r}")
+        if wanted == "ENABLED":
+            self.set_rule_state(rule_uuid, enabled=True, label=label)
 
-    def set_rule_state(self, rule_uuid: str, enabled: bool) -> None:
-        """Enable or disable an automation rule."""
+    def set_rule_state(self, rule_uuid: str, enabled: bool, *, label: str | None = None) -> None:
+        """Enable or disable an automation rule (`{"value": "ENABLED"|"DISABLED"}`)."""
         self.session.request("PUT", f"{self.automation_base}/rule/{rule_uuid}/state",
-                             json={"value": "ENABLED" if enabled else "DISABLED"}, label=f"automation rule {rule_uuid}")
+                             json={"value": "ENABLED" if enabled else "DISABLED"},
+                             label=label or f"automation rule {rule_uuid}")
+
+    def delete_rule(self, rule_uuid: str, *, label: str | None = None) -> bool:
+        """Disable, then `DELETE /rule/{uuid}` (FACTS.md 2.12: later clients do this; the 2025 spec
+        has no DELETE). False when the site has no delete (404/405): the caller falls back."""
+        self.set_rule_state(rule_uuid, enabled=False, label=label)
+        path = f"{self.automation_base}/rule/{rule_uuid}"
+        response = self.session.request("DELETE", path, headers={"Content-Type": "application/json"},
+                                        raise_for_status=False, label=label)
+        if response.status_code in (404, 405):
+            return False
+        if response.status_code >= 400:
+            raise self.session.error_for(response, "DELETE", path, label)
+        return True
 
     # ---------------------------------------------------------------- internal SLA (opt-in)
     def _sla_path(self) -> str:

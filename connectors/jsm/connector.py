@@ -12,9 +12,11 @@ Kinds (`translate.KIND_ORDER`): request types, automation rules and — only wit
   replaces or deletes (JQL `translate.request_type_usage_jql`, by the type's current name) and refuses, unless `--force`,
   naming the types, their request counts and the choices. Rules' JQL names request types by name,
   so a replace with the same name breaks no rule.
-* Automation rules have no delete in the rule-management API: "delete" disables the rule and
-  removes the ownership marker (description) and prefixes the name with `[removed] `, so the
-  rule is no longer managed, cannot run, and frees its name; an admin may delete it in the UI.
+* Automation rules (shape: `automation.py`) are deleted by disabling them and sending
+  `DELETE /rule/{uuid}` (FACTS.md 2.12: not in the 2025 spec, used by later clients). Where
+  the site answers 404/405 to it, "delete" disables the rule, removes the ownership marker
+  (description) and prefixes the name with `[removed] `, so the rule is no longer managed,
+  cannot run, and frees its name; an admin may delete it in the UI.
 * SLA goals have no public API: without `allow_internal_api` the plan carries notes with the
   exact goals (`translate.sla_notes`), and `deskbook verify --desk jsm` can read
   `GET /rest/servicedeskapi/request/{key}/sla` of a request to confirm them (`test_request_draft`
@@ -110,10 +112,13 @@ class JsmConnector(DeskConnector):
             self.client.update_sla_metric(int(object_id), payload)
 
     def delete_object(self, kind: str, object_id: Any, label: str) -> None:
-        """Delete one object (rules: disable, unmark and rename — the API has no delete)."""
+        """Delete one object (rules: disable and delete; where the site has no rule delete, disable,
+        unmark and rename)."""
         if kind == "request_type":
             self.client.delete_request_type(str(object_id), label=label)
         elif kind == "automation_rule":
+            if self.client.delete_rule(str(object_id), label=label):
+                return
             rule = self.client.rule(str(object_id))
             description = tr.MARKER_RE.sub("", rule.get("description") or "").strip()
             name = rule.get("name") or ""
@@ -136,7 +141,7 @@ class JsmConnector(DeskConnector):
         """The playbook as JSM objects for this project."""
         return tr.desired_objects(playbook, library, project_ari=self.client.project_ari,
                                   project_key=self.client.connection.project_key,
-                                  allow_internal_api=self.allow_internal_api)
+                                  allow_internal_api=self.allow_internal_api, account_id=self.client.account_id)
 
     def compare(self, desired: DesiredObject, existing: ExistingObject, ids: dict) -> list[str]:
         """Differences by meaning."""

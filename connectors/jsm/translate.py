@@ -21,9 +21,10 @@ returns one `DesiredObject` per JSM object, in dependency order (`KIND_ORDER`):
   (`jira.jql.scheduled`, hourly like Zendesk automations). Conditions become one JQL
   condition component; the approved phrase is a comment action rendered with JSM smart values
   (`render_for_desk(..., "jsm")`), public or internal as the playbook says; status becomes a
-  transition, priority/labels an edit. Rules are scoped to the service project
-  (`ruleScopeARIs`) and labelled `deskbook`. Payload shapes follow Atlassian's rule-management
-  API (developer.atlassian.com/cloud/automation/rest/api-group-rule-management).
+  transition, priority/labels one edit (`operations`). Rules are scoped to the service project
+  (`ruleScopeARIs`) and labelled `deskbook`. The rule and component shapes, the required fields
+  (actor and author: `account_id`, the API user from `/myself`) and the comparison by meaning
+  belong to `automation.py` (FACTS.md §2).
 * `sla_metric` — only with `allow_internal_api`: one metric per SLA policy metric with one goal
   per priority (`{"jql", "duration"}` in minutes) for the internal SLA endpoints. Without it,
   `sla_notes` gives the exact goals for an admin to enter (the plan prints them), and
@@ -46,6 +47,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from deskbook.connectors.jsm import automation as au
 from deskbook.plan import DesiredObject
 from deskbook.playbooks import model as m
 from deskbook.scripts_library import render_for_desk
@@ -81,7 +83,7 @@ HOURS_FIELDS = {"hours_since_created": "created", "hours_since_updated": "update
 
 
 #: The trigger of rules an agent runs from the issue view (what macros become).
-MANUAL_TRIGGER = "jira.manual.trigger.issue"
+MANUAL_TRIGGER = au.MANUAL_TRIGGER
 
 
 def marker(playbook: m.Playbook | str, key: str) -> str:
@@ -170,17 +172,16 @@ def conditions_jql(playbook: m.Playbook, conditions: m.Conditions, project_key: 
 
 
 def action_components(playbook: m.Playbook, actions: tuple[m.Action, ...]) -> list[dict]:
-    """Neutral actions as automation components (transition, edit priority/labels)."""
+    """Neutral actions as automation components (transition; one edit for priority and labels)."""
     components: list[dict] = []
+    operations: list[dict] = []
     add_labels: list[str] = []
     remove_labels: list[str] = []
     for action in actions:
         if action.field == "status":
-            components.append({"component": "ACTION", "type": "jira.issue.transition",
-                               "value": {"destinationStatus": STATUS_NAMES.get(action.value, action.value)}})
+            components.append(au.transition_action(STATUS_NAMES.get(action.value, action.value)))
         elif action.field == "priority":
-            components.append({"component": "ACTION", "type": "jira.issue.edit",
-                               "value": {"fields": {"priority": {"name": PRIORITY_NAMES.get(action.value, action.value)}}}})
+            operations.append(au.set_priority(PRIORITY_NAMES.get(action.value, action.value)))
         elif action.field in ("add_tags", "set_tags"):
             add_labels += list(action.value if isinstance(action.value, (list, tuple)) else [action.value])
         elif action.field == "remove_tags":
@@ -191,28 +192,29 @@ def action_components(playbook: m.Playbook, actions: tuple[m.Action, ...]) -> li
             add_labels.append(f"category-{action.value}")
         elif action.field.startswith("field."):
             add_labels.append(f"{action.field[len('field.'):]}-{action.value}")
-    if add_labels or remove_labels:
-        ops = [{"add": x} for x in add_labels] + [{"remove": x} for x in remove_labels]
-        components.append({"component": "ACTION", "type": "jira.issue.edit", "value": {"update": {"labels": ops}}})
+    if add_labels:
+        operations.append(au.label_operation("ADD", add_labels))
+    if remove_labels:
+        operations.append(au.label_operation("REMOVE", remove_labels))
+    if operations:
+        components.append(au.edit_action(operations))
     return components
 
 
 def comment_component(playbook: m.Playbook, library: Any, comment: m.Comment) -> dict:
     """The approved phrase as a comment action with JSM smart values."""
     body = render_for_desk(library, comment.phrase, playbook.metadata.default_locale, "jsm")
-    return {"component": "ACTION", "type": "jira.issue.comment",
-            "value": {"comment": body, "publicComment": bool(comment.public)}}
+    return au.comment_action(body, bool(comment.public))
 
 
 def _rule(playbook: m.Playbook, key: str, name: str, description: str, trigger: dict, components: list[dict],
-          project_ari: str) -> dict:
-    return {"name": name[:255], "description": with_marker(description, playbook, key), "state": "ENABLED",
-            "trigger": trigger, "components": components, "labels": [RULE_LABEL],
-            "ruleScopeARIs": [project_ari]}
+          project_ari: str, account_id: str | None) -> dict:
+    return au.rule_body(name=name[:255], description=with_marker(description, playbook, key), trigger=trigger,
+                        components=components, scope_aris=[project_ari], labels=[RULE_LABEL], account_id=account_id)
 
 
 def desired_objects(playbook: m.Playbook, library: Any, *, project_ari: str, project_key: str = "SUP",
-                    allow_internal_api: bool = False) -> list[DesiredObject]:
+                    allow_internal_api: bool = False, account_id: str | None = None) -> list[DesiredObject]:
     """The playbook as JSM request types, automation rules (and SLA metrics when allowed)."""
     locale = playbook.metadata.default_locale
     out: list[DesiredObject] = []
@@ -241,36 +243,32 @@ def desired_objects(playbook: m.Playbook, library: Any, *, project_ari: str, pro
             f"{macro.stage} / {macro.title.get(locale)}"
         components = [comment_component(playbook, library, macro.comment)] if macro.comment else []
         components += action_components(playbook, macro.actions)
-        trigger = {"component": "TRIGGER", "type": MANUAL_TRIGGER, "value": {"groups": []}}
+        trigger = au.manual_trigger()
         out.append(DesiredObject("automation_rule", key, name,
                                  _rule(playbook, key, name, macro.description.get(locale), trigger, components,
-                                       project_ari)))
+                                       project_ari, account_id)))
     for rule in playbook.triggers:
         key = f"trigger.{rule.key}"
         created = any(c.field == "via_update" and c.value == "created" for c in rule.conditions.all)
-        trigger = {"component": "TRIGGER", "type": f"jira.issue.event.trigger:{'created' if created else 'updated'}",
-                   "value": {}}
-        components = [{"component": "CONDITION", "type": "jira.jql.condition",
-                       "value": conditions_jql(playbook, rule.conditions, project_key)}]
+        trigger = au.event_trigger(created, project_ari)
+        components = [au.jql_condition(conditions_jql(playbook, rule.conditions, project_key))]
         components += action_components(playbook, rule.actions)
         if rule.comment:
             components.append(comment_component(playbook, library, rule.comment))
         name = rule.title.get(locale)
         out.append(DesiredObject("automation_rule", key, name,
                                  _rule(playbook, key, name, rule.description.get(locale), trigger, components,
-                                       project_ari)))
+                                       project_ari, account_id)))
     for rule in playbook.automations:
         key = f"automation.{rule.key}"
-        trigger = {"component": "TRIGGER", "type": "jira.jql.scheduled",
-                   "value": {"jql": conditions_jql(playbook, rule.conditions, project_key),
-                             "schedule": {"rate": 60, "timeUnit": "MINUTES"}}}
+        trigger = au.scheduled_trigger(conditions_jql(playbook, rule.conditions, project_key))
         components = action_components(playbook, rule.actions)
         if rule.comment:
             components.append(comment_component(playbook, library, rule.comment))
         name = rule.title.get(locale)
         out.append(DesiredObject("automation_rule", key, name,
                                  _rule(playbook, key, name, rule.description.get(locale), trigger, components,
-                                       project_ari)))
+                                       project_ari, account_id)))
     if allow_internal_api:
         for metric in sla_metrics(playbook, project_key):
             out.append(DesiredObject("sla_metric", metric["key"], metric["payload"]["name"], metric["payload"]))
@@ -397,17 +395,11 @@ def request_type_usage_jql(project_key: str, type_name: str) -> str:
     return f'project = {project_key} AND "Request Type" = {_quote(type_name)}'
 
 
-def rule_view(rule: dict) -> dict:
-    """The parts of a rule deskbook manages (what comparisons look at)."""
-    return {k: rule.get(k) for k in ("name", "description", "state", "trigger", "components", "ruleScopeARIs")} | {
-        "labels": sorted(rule.get("labels") or [])}
-
-
 def compare_payloads(kind: str, desired: dict, existing: dict) -> list[str]:
     """Differences by meaning between a desired and an existing JSM object (empty = same)."""
     if kind == "automation_rule":
-        want, have = rule_view(desired), rule_view(existing)
-    elif kind == "request_type":
+        return au.differences(desired, existing)
+    if kind == "request_type":
         want = {k: (desired.get(k) or "") for k in ("name", "description", "helpText")}
         have = {k: (existing.get(k) or "") for k in ("name", "description", "helpText")}
     else:

@@ -44,6 +44,7 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
+from deskbook.connectors.jsm.sandbox import automation as rules
 from deskbook.connectors.jsm.sandbox.jql import JqlError, compile_jql, order_key
 from deskbook.connectors.jsm.sandbox.store import Store, date_dto, now_iso
 from deskbook.connectors.jsm.sandbox_command import DEFAULT_EMAIL, DEFAULT_PROJECT_KEY, DEFAULT_TOKEN
@@ -75,6 +76,8 @@ class SandboxConfig:
     cloud_id: str = DEFAULT_CLOUD_ID
     max_limit: int = 50
     rule_page_limit: int = 100
+    #: whether `DELETE /rule/{uuid}` exists (later clients use it; the 2025 spec has none: FACTS.md 2.12)
+    rule_delete: bool = True
     fault_rate: float = 0.0
     #: share of successful writes (POST/PUT/DELETE) answered 500 *after* the change was made
     #: (a lost answer: the client cannot tell whether the write happened)
@@ -197,7 +200,7 @@ class JsmSandboxApp:
         for base in AUTOMATION_BASES:
             add(f"{base}/rule/summary", "rule_summary", ["GET", "POST"])
             add(f"{base}/rule", "rule_create", ["POST"])
-            add(f"{base}/rule/<rule_uuid>", "rule", ["GET", "PUT"])
+            add(f"{base}/rule/<rule_uuid>", "rule", ["GET", "PUT", "DELETE"] if self.config.rule_delete else ["GET", "PUT"])
             add(f"{base}/rule/<rule_uuid>/state", "rule_state", ["PUT"])
         add(INTERNAL_SLA, "sla_metrics", ["GET", "POST"])
         add(f"{INTERNAL_SLA}/<int:metric_id>", "sla_metric", ["GET", "PUT", "DELETE"])
@@ -905,26 +908,19 @@ class JsmSandboxApp:
     @staticmethod
     def _rule_summary(rule: dict) -> dict:
         keys = ("uuid", "name", "description", "state", "labels", "ruleScopeARIs", "authorAccountId",
-                "actorAccountId", "created", "updated")
+                "actor", "created", "updated")
         return {k: rule[k] for k in keys if k in rule}
 
-    def _validate_rule(self, rule: Any) -> dict:
-        if not isinstance(rule, dict):
-            raise ApiError(400, "The body must be {\"rule\": {...}}.")
-        problems = []
-        if not str(rule.get("name") or "").strip():
-            problems.append("rule.name is required")
-        if not isinstance(rule.get("trigger"), dict) or not rule["trigger"].get("type"):
-            problems.append("rule.trigger with a type is required")
-        if not isinstance(rule.get("components", []), list):
-            problems.append("rule.components must be a list")
-        if rule.get("state", "ENABLED") not in RULE_STATES:
-            problems.append("rule.state must be ENABLED or DISABLED")
-        if not rule.get("ruleScopeARIs"):
-            problems.append("rule.ruleScopeARIs must name at least one scope")
-        if problems:
-            raise ApiError(400, "; ".join(problems))
-        return rule
+    def _checked_rule(self, body: Any) -> dict:
+        """The rule of a write body as the site checks it (`sandbox/automation.py`), or the site's error."""
+        try:
+            return rules.check_write(body, cloud_id=self.config.cloud_id, agents={ADMIN_ACCOUNT_ID})
+        except rules.Refused as exc:
+            raise ApiError(exc.status, exc.message) from None
+
+    def _enriched(self, rule: dict, rule_uuid: str, created: str | None = None) -> dict:
+        return rules.enrich(rule, next_id=lambda: self.store.next_id("rulecomponent"), stamp=now_iso(),
+                            created=created, rule_uuid=rule_uuid)
 
     def on_rule_summary(self, request, body, cloud_id):
         """`GET|POST /rule/summary`: cursor pages of rule summaries (POST filters trigger/state/scope)."""
@@ -932,64 +928,74 @@ class JsmSandboxApp:
         params = body if request.method == "POST" and isinstance(body, dict) else dict(request.args)
         if request.method == "POST" and not any(k in params for k in ("trigger", "state", "scope", "limit", "cursor")):
             raise ApiError(400, "At least one of trigger, state, scope, or limit must be present.")
-        rules = self.store.all("rule")
+        found = self.store.all("rule")
         if params.get("state"):
-            rules = [r for r in rules if r["state"] == params["state"]]
+            found = [r for r in found if r["state"] == params["state"]]
         if params.get("trigger"):
-            rules = [r for r in rules if r["trigger"].get("type") == params["trigger"]]
+            found = [r for r in found if r["trigger"].get("type") == params["trigger"]]
         if params.get("scope"):
-            rules = [r for r in rules if params["scope"] in r.get("ruleScopeARIs", [])]
+            found = [r for r in found if params["scope"] in r.get("ruleScopeARIs", [])]
         try:
             limit = max(1, min(int(params.get("limit") or self.config.rule_page_limit), self.config.rule_page_limit))
         except (TypeError, ValueError):
             raise ApiError(400, "limit must be a number.") from None
         offset = _decode_cursor(params.get("cursor"), "automation")
-        page = rules[offset:offset + limit]
+        page = found[offset:offset + limit]
         links = {"self": f"?cursor={_encode_cursor(offset)}&limit={limit}"}
-        if offset + len(page) < len(rules):
+        if offset + len(page) < len(found):
             links["next"] = f"?cursor={_encode_cursor(offset + len(page))}&limit={limit}"
         if offset:
             links["prev"] = f"?cursor={_encode_cursor(max(0, offset - limit))}&limit={limit}"
         return self.json({"links": links, "data": [self._rule_summary(r) for r in page]})
 
     def on_rule_create(self, request, body, cloud_id):
-        """`POST /rule`: `{"rule": {...}}` -> `{"ruleUuid": ...}` (a free caller-chosen `uuid` is kept)."""
+        """`POST /rule`: `{"rule": {...}, "connections": []}` -> 201 `{"ruleUuid": ...}`; stored DISABLED
+        whatever the body's state (a create's state does not stick); a free caller-chosen `uuid` is kept."""
         self._check_cloud(cloud_id)
-        rule = self._validate_rule((body or {}).get("rule") if isinstance(body, dict) else None)
+        rule = self._checked_rule(body)
         rule_uuid = str(rule.get("uuid") or self.store.new_uuid())
         if self.store.get("rule", rule_uuid):
-            rule_uuid = self.store.new_uuid()
-        stamp = time.time()
-        stored = {**rule, "uuid": rule_uuid, "state": rule.get("state", "ENABLED"), "labels": list(rule.get("labels", [])),
-                  "description": str(rule.get("description") or ""), "components": list(rule.get("components", [])),
-                  "authorAccountId": ADMIN_ACCOUNT_ID, "actorAccountId": rule.get("actorAccountId", ADMIN_ACCOUNT_ID),
-                  "created": stamp, "updated": stamp}
-        self.store.put("rule", rule_uuid, stored)
-        return self.json({"ruleUuid": rule_uuid})
+            raise ApiError(400, f"rule.uuid: '{rule_uuid}' is already in use")
+        self.store.put("rule", rule_uuid, self._enriched({**rule, "state": "DISABLED"}, rule_uuid))
+        return self.json({"ruleUuid": rule_uuid}, 201)
 
     def on_rule(self, request, body, cloud_id, rule_uuid):
-        """`GET /rule/{uuid}` -> `{"rule": ..., "connections": []}`; `PUT` replaces the rule."""
+        """`GET /rule/{uuid}` -> `{"rule": ..., "connections": []}`; `PUT` replaces the whole rule (only the
+        stored nodes' ids may be sent; enabling through it is checked like `PUT …/state`); `DELETE` removes
+        a disabled rule (FACTS.md 2.12; absent with `rule_delete=False`, as in the 2025 spec)."""
         self._check_cloud(cloud_id)
         existing = self._rule(rule_uuid)
         if request.method == "GET":
             return self.json({"rule": existing, "connections": []})
-        rule = self._validate_rule((body or {}).get("rule") if isinstance(body, dict) else None)
-        updated = {**rule, "uuid": rule_uuid, "state": rule.get("state", existing["state"]),
-                   "labels": list(rule.get("labels", [])), "description": str(rule.get("description") or ""),
-                   "components": list(rule.get("components", [])), "authorAccountId": existing["authorAccountId"],
-                   "actorAccountId": rule.get("actorAccountId", existing.get("actorAccountId")),
-                   "created": existing["created"], "updated": time.time()}
-        self.store.put("rule", rule_uuid, updated)
+        if request.method == "DELETE":
+            if existing["state"] != "DISABLED":
+                raise ApiError(400, "Only a disabled rule can be deleted: disable it first.")
+            self.store.delete("rule", rule_uuid)
+            return Response(status=204)
+        rule = self._checked_rule(body)
+        try:
+            rules.check_ids(rule, existing)
+            if rule["state"] == "ENABLED":
+                rules.check_enable(rule)
+        except rules.Refused as exc:
+            raise ApiError(exc.status, exc.message) from None
+        self.store.put("rule", rule_uuid, self._enriched(rule, rule_uuid, existing["created"]))
         return self.json({"ruleUuid": rule_uuid})
 
     def on_rule_state(self, request, body, cloud_id, rule_uuid):
-        """`PUT /rule/{uuid}/state` with `{"value": "ENABLED"|"DISABLED"}`."""
+        """`PUT /rule/{uuid}/state` with `{"value": "ENABLED"|"DISABLED"}` (other bodies: 400); enabling
+        is refused for a trigger the site could not run."""
         self._check_cloud(cloud_id)
         rule = self._rule(rule_uuid)
-        value = (body or {}).get("value") if isinstance(body, dict) else None
+        value = body.get("value") if isinstance(body, dict) else None
         if value not in RULE_STATES:
-            raise ApiError(400, "value must be ENABLED or DISABLED.")
-        rule.update(state=value, updated=time.time())
+            raise ApiError(400, "value: must be ENABLED or DISABLED")
+        if value == "ENABLED":
+            try:
+                rules.check_enable(rule)
+            except rules.Refused as exc:
+                raise ApiError(exc.status, exc.message) from None
+        rule.update(state=value, updated=now_iso())
         self.store.put("rule", rule_uuid, rule)
         return self.json({"ruleUuid": rule_uuid, "state": value})
 
