@@ -283,7 +283,9 @@ def test_jsm_allow_list_is_explicit_and_documented(jsm):
     for base in ("/automation/public/jira/cloud-1/rest/v1", "/gateway/api/automation/public/jira/cloud-1/rest/v1"):
         assert jsm.check_request("POST", f"{base}/rule", {}, {"rule": {"name": "x"}}) == []
         assert jsm.check_request("PUT", f"{base}/rule/0f0e/state", {}, {"value": "DISABLED"}) == []
-        assert jsm.check_request("DELETE", f"{base}/rule/0f0e", {}, None)  # not in the documented API
+        # not in the 2025 spec, but later clients call it (FACTS.md 2.12): allow-listed with that reason
+        assert jsm.check_request("DELETE", f"{base}/rule/0f0e", {}, None) == []
+        assert jsm.check_request("DELETE", f"{base}/rule/0f0e/state", {}, None)  # never documented anywhere
     assert jsm.check_request("POST", "/rest/servicedesk/1/servicedesk/agent/SUP/sla/metrics", {}, {"name": "TTR"}) == []
     entry = jsm.allowed_endpoint("GET", "/rest/servicedesk/1/servicedesk/agent/SUP/sla/metrics/4")
     assert entry is not None and "internal" in entry.reason
