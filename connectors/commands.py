@@ -88,26 +88,50 @@ def register(subparsers) -> None:
     p.set_defaults(func=cmd_verify)
 
 
-def connection_parent(desk_choices: list[str] | None = None) -> argparse.ArgumentParser:
-    """A parent parser (`parents=[...]`) with `--desk` and the connection options every desk command takes."""
+#: Per desk: (URL, email, token) environment variables the connection options fall back to.
+CONNECTION_ENV = {
+    "zendesk": ("ZENDESK_URL or ZENDESK_SUBDOMAIN", "ZENDESK_EMAIL", "ZENDESK_API_TOKEN"),
+    "jsm": ("JIRA_URL", "JIRA_EMAIL", "JIRA_API_TOKEN"),
+}
+
+
+def connection_parent(desk_choices: list[str] | None = None, *, desk_default: str | None = None,
+                      internal_api: bool = True) -> argparse.ArgumentParser:
+    """A parent parser (`parents=[...]`) with `--desk` and the connection options every desk command
+    takes (`deskbook sync` too: one set of connection settings for every command). Help texts name
+    only the environment variables of the desks offered."""
+    choices = desk_choices or desks()
     p = argparse.ArgumentParser(add_help=False)
-    p.add_argument("--desk", required=True, choices=desk_choices or desks(), help="which desk")
-    p.add_argument("--url", help="desk base URL (Zendesk: env ZENDESK_URL or ZENDESK_SUBDOMAIN; JSM: env JIRA_URL)")
-    p.add_argument("--email", help="agent email (Zendesk: env ZENDESK_EMAIL; JSM: env JIRA_EMAIL)")
-    p.add_argument("--token", help="API token (Zendesk: env ZENDESK_API_TOKEN; JSM: env JIRA_API_TOKEN); never printed")
-    p.add_argument("--project", metavar="KEY", help="JSM: service project key (env JSM_PROJECT, default SUP)")
-    p.add_argument("--cloud-id", metavar="ID", help="JSM: site cloud id for the automation API "
-                                                    "(env JIRA_CLOUD_ID; read from the site when absent)")
-    p.add_argument("--allow-internal-api", action="store_true",
-                   help="JSM: install SLA goals through JSM's internal (undocumented) SLA endpoints")
+    p.add_argument("--desk", required=desk_default is None, default=desk_default, choices=choices,
+                   help="which desk" + (f" (default {desk_default})" if desk_default else "")
+                        + " (env DESKBOOK_DESK, or `desk` in deskbook.toml)")
+
+    def env(index: int) -> str:
+        names = [f"{desk}: env {CONNECTION_ENV[desk][index]}" for desk in choices if desk in CONNECTION_ENV]
+        if len(names) == 1:
+            return names[0].split(": ", 1)[1]
+        return "; ".join(names)
+
+    p.add_argument("--url", help=f"desk base URL ({env(0)})")
+    p.add_argument("--email", help=f"agent email ({env(1)})")
+    p.add_argument("--token", help=f"API token ({env(2)}); never printed")
+    if "jsm" in choices:
+        p.add_argument("--project", metavar="KEY", help="JSM: service project key (env JSM_PROJECT, default SUP)")
+        p.add_argument("--cloud-id", metavar="ID", help="JSM: site cloud id for the automation API "
+                                                        "(env JIRA_CLOUD_ID; read from the site when absent)")
+        if internal_api:
+            p.add_argument("--allow-internal-api", action="store_true",
+                           help="JSM: install SLA goals through JSM's internal (undocumented) SLA endpoints")
     return p
 
 
 def playbook_parent() -> argparse.ArgumentParser:
     """A parent parser (`parents=[...]`) with `--playbook` and `--scripts`."""
     p = argparse.ArgumentParser(add_help=False)
-    p.add_argument("--playbook", metavar="NAME|PATH", help="playbook (default: the shipped standard-service)")
-    p.add_argument("--scripts", metavar="DIR", help="phrase library folder (default: the shipped one)")
+    p.add_argument("--playbook", metavar="NAME|PATH", help="playbook (default: the shipped standard-service; "
+                                                           "env DESKBOOK_PLAYBOOK, or `playbook` in deskbook.toml)")
+    p.add_argument("--scripts", metavar="DIR", help="phrase library folder (default: the shipped one; "
+                                                    "env DESKBOOK_SCRIPTS, or `scripts` in deskbook.toml)")
     return p
 
 

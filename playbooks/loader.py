@@ -270,8 +270,9 @@ def schema_problems(data: Any, marks: Marks) -> list[str]:
     found = []
     for error in _VALIDATOR.iter_errors(data):
         found.extend(_describe(error, marks))
-    # Document order, no duplicates.
-    unique = sorted(set(found), key=lambda item: item[0])
+    # Document order, no duplicates; problems at one position keep the validator's (schema) order,
+    # which unlike a set's does not change with the hash seed.
+    unique = sorted(dict.fromkeys(found), key=lambda item: item[0])
     return [text for _, text in unique]
 
 

@@ -21,28 +21,29 @@ def register(subparsers) -> None:
     parser = subparsers.add_parser("sync", help="scheduled relationship work: renewals, callbacks, follow-ups")
     commands = parser.add_subparsers(dest="sync_command", metavar="SUBCOMMAND", required=True)
 
-    run = commands.add_parser("run", help="run the sync jobs once and print the report")
-    _common(run)
-    run.add_argument("--job", default="all", choices=("renewals", "callbacks", "followups", "all"))
+    run = commands.add_parser("run", parents=_common(), help="run the sync jobs once and print the report")
+    run.add_argument("--job", default="all", choices=("renewals", "callbacks", "followups", "all"),
+                     help="which job to run (default all): renewals = renewal reminders before contracts end, "
+                          "callbacks = periodic callbacks by customer tier, followups = new-customer follow-ups")
     run.add_argument("--as-of", type=_date_arg, help="run as of this date (YYYY-MM-DD; default today)")
     run.add_argument("--dry-run", action="store_true", help="report what would be created; create nothing in the desk (the local index is still refreshed)")
     run.add_argument("--json", action="store_true", help="print the report as JSON on stdout")
     run.set_defaults(func=cmd_run)
 
-    serve = commands.add_parser("serve", help="run the jobs daily at the playbook's time (and once at start)")
-    _common(serve)
+    serve = commands.add_parser("serve", parents=_common(),
+                                help="run the jobs daily at the playbook's time (and once at start)")
     serve.add_argument("--interval-seconds", type=float, help="run every N seconds instead of daily (tests, demos)")
     serve.set_defaults(func=cmd_serve)
 
 
-def _common(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--desk", default="zendesk", choices=DESKS)
-    parser.add_argument("--playbook", help="playbook file or name (default: the shipped standard-service)")
-    parser.add_argument("--url", help="desk base URL (env ZENDESK_URL, or JIRA_URL with --desk jsm)")
-    parser.add_argument("--email", help="agent email (env ZENDESK_EMAIL / JIRA_EMAIL)")
-    parser.add_argument("--token", help="API token (env ZENDESK_API_TOKEN / JIRA_API_TOKEN)")
-    parser.add_argument("--project", help="JSM service project key (env JSM_PROJECT; --desk jsm only)")
-    parser.add_argument("--ledger", help="ledger file (default: one per desk under $DESKBOOK_HOME)")
+def _common() -> list[argparse.ArgumentParser]:
+    """Parents with the desk, connection, playbook and phrase options: the same as `plan`'s (one set of
+    connection settings for every command), plus the ledger."""
+    from deskbook.connectors.commands import connection_parent, playbook_parent
+
+    ledger = argparse.ArgumentParser(add_help=False)
+    ledger.add_argument("--ledger", help="ledger file (default: one per desk under $DESKBOOK_HOME)")
+    return [connection_parent(list(DESKS), desk_default="zendesk", internal_api=False), playbook_parent(), ledger]
 
 
 def _date_arg(text: str) -> date:
@@ -53,13 +54,17 @@ def _date_arg(text: str) -> date:
 
 
 def _open(args: argparse.Namespace):
-    """(settings, desk factory, ledger path) for the arguments."""
-    from deskbook.connectors.zendesk.sync_desk import connect
-    from deskbook.sync.jobs import load_settings
+    """(settings, first desk, desk factory, ledger path, phrase library) for the arguments.
+
+    Connection flags and environment are read as `plan` reads them (`ZENDESK_SUBDOMAIN` included);
+    the playbook is checked against the phrase library of `--scripts`, whose phrases the tasks use."""
+    from deskbook.connectors.commands import desk_options, load_inputs
+    from deskbook.sync.jobs import settings_from_playbook
     from deskbook.sync.ledger import ledger_path_for
 
-    settings = load_settings(args.playbook)
-
+    options = desk_options(args)  # refuses the JSM-only flags on Zendesk, as every desk command does
+    playbook, library = load_inputs(args)
+    settings = settings_from_playbook(playbook)
     fields = dict(contract_end_field=settings.contract_end_field, tier_field=settings.tier_field,
                   playbook_name=settings.playbook_name)
 
@@ -69,15 +74,15 @@ def _open(args: argparse.Namespace):
             from deskbook.connectors.jsm.sync_desk import JsmSyncDesk
 
             client = JsmClient.from_env(url=args.url, email=args.email, token=args.token,
-                                        project_key=args.project)
+                                        project_key=options["project_key"], cloud_id=options["cloud_id"])
             return JsmSyncDesk(client, **fields)
-        if args.project:
-            raise DeskbookError("--project is for --desk jsm only")
+        from deskbook.connectors.zendesk.sync_desk import connect
+
         return connect(args.url, args.email, args.token, **fields)
 
     desk = make_desk()
     ledger_path = Path(args.ledger) if args.ledger else ledger_path_for(args.desk, desk.url)
-    return settings, desk, make_desk, ledger_path
+    return settings, desk, make_desk, ledger_path, library
 
 
 def cmd_run(args: argparse.Namespace) -> ExitCode:
@@ -88,11 +93,11 @@ def cmd_run(args: argparse.Namespace) -> ExitCode:
     from deskbook.sync.runner import run_jobs
 
     jobs = selected_jobs(args.job)
-    settings, desk, _, ledger_path = _open(args)
+    settings, desk, _, ledger_path, library = _open(args)
     with LedgerLock(ledger_path):
         ledger = Ledger(ledger_path)
         try:
-            report = run_jobs(desk, ledger, settings, jobs=jobs, as_of=args.as_of, dry_run=args.dry_run)
+            report = run_jobs(desk, ledger, settings, library, jobs=jobs, as_of=args.as_of, dry_run=args.dry_run)
         finally:
             ledger.close()
     if args.json:
@@ -109,10 +114,10 @@ def cmd_serve(args: argparse.Namespace) -> ExitCode:
     from deskbook.sync.lock import LedgerLock
     from deskbook.sync.serve import SyncService
 
-    settings, _, make_desk, ledger_path = _open(args)
+    settings, _, make_desk, ledger_path, library = _open(args)
     if args.interval_seconds is not None and args.interval_seconds <= 0:
         raise DeskbookError("--interval-seconds must be positive")
     with LedgerLock(ledger_path):
-        service = SyncService(lambda: (make_desk(), Ledger(ledger_path)), settings,
+        service = SyncService(lambda: (make_desk(), Ledger(ledger_path)), settings, library,
                               interval_seconds=args.interval_seconds)
         return ExitCode(service.serve())

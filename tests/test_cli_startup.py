@@ -108,7 +108,7 @@ def test_unknown_or_missing_sandbox_desk_is_a_usage_error(capsys):
                            (["sandbox"], "the following arguments are required: DESK")):
         with pytest.raises(SystemExit) as exited:
             build_parser().parse_args(argv)
-        assert exited.value.code == 2
+        assert exited.value.code == 64  # ExitCode.USAGE: 2 means "plan has changes"
         assert expected in capsys.readouterr().err
 
 

@@ -47,4 +47,4 @@ def test_sync_run_on_jsm_creates_once_then_nothing(jsm_env, capsys, tmp_path):
 def test_project_flag_is_refused_for_zendesk(capsys):
     assert main(["sync", "run", "--desk", "zendesk", "--project", "SUP", "--url", "http://127.0.0.1:9",
                  "--email", "a@b.c", "--token", "x"]) == 1
-    assert "--desk jsm only" in capsys.readouterr().err
+    assert "only apply to --desk jsm" in capsys.readouterr().err

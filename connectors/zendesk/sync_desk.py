@@ -23,7 +23,6 @@ internal (public: false) note, the job's group, tags and priority.
 from __future__ import annotations
 
 import logging
-import os
 import time
 from datetime import datetime, timezone
 from collections import Counter
@@ -215,16 +214,11 @@ class ZendeskSyncDesk:
 
 def connect(url: str | None, email: str | None, token: str | None, *, session_options: dict | None = None,
             **options: Any) -> ZendeskSyncDesk:
-    """A ZendeskSyncDesk from explicit values or ZENDESK_URL / ZENDESK_EMAIL / ZENDESK_API_TOKEN."""
-    url = url or os.environ.get("ZENDESK_URL")
-    email = email or os.environ.get("ZENDESK_EMAIL")
-    token = token or os.environ.get("ZENDESK_API_TOKEN")
-    missing = [name for name, value in (("--url/ZENDESK_URL", url), ("--email/ZENDESK_EMAIL", email),
-                                        ("--token/ZENDESK_API_TOKEN", token)) if not value]
-    if missing:
-        raise DeskbookError("Zendesk connection is incomplete: missing " + ", ".join(missing),
-                            hint="pass the flags or set the environment variables")
-    register_secret(token)
+    """A ZendeskSyncDesk from explicit values or the environment, read as `plan` reads it
+    (`client.connection_from`: ZENDESK_URL or ZENDESK_SUBDOMAIN, ZENDESK_EMAIL, ZENDESK_API_TOKEN)."""
+    from deskbook.connectors.zendesk.client import connection_from
+
+    url, email, token = connection_from(url, email, token)
     return ZendeskSyncDesk(url, make_session(url, email, token, **(session_options or {})), **options)
 
 

@@ -4,6 +4,12 @@ Every package that offers commands exposes `register(subparsers)`, which adds it
 sub-parsers with `set_defaults(func=handler)`; a handler takes the parsed arguments and
 returns an `ExitCode`. User errors (`DeskbookError`) become one line on stderr and exit 1;
 only a genuine bug shows a traceback.
+
+Usage errors (an unknown command, a bad choice, a missing option) exit 64 (`ExitCode.USAGE`,
+sysexits' EX_USAGE), never argparse's 2: 2 is what `plan` returns when it found changes, and a CI
+job must not read `deskbook plan --desk zendsk` as "changes found". Every parser, sub-commands
+included, is a `DeskbookParser`, so the rule holds at every level. Examples for each command's
+`--help` live in `EXAMPLES` here, one table, attached after every package has registered.
 """
 
 from __future__ import annotations
@@ -14,6 +20,7 @@ import logging
 import os
 import sys
 
+from deskbook.config import Settings, load_settings
 from deskbook.errors import DeskbookError, ExitCode
 from deskbook.log import setup_logging
 
@@ -28,6 +35,66 @@ COMMAND_MODULES = (
 log = logging.getLogger("deskbook")
 
 
+class DeskbookParser(argparse.ArgumentParser):
+    """argparse with deskbook's exit code for usage errors (64) and examples kept verbatim in help."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("formatter_class", argparse.RawDescriptionHelpFormatter)
+        super().__init__(*args, **kwargs)
+
+    def error(self, message: str):
+        """Print usage and the message on stderr, exit `ExitCode.USAGE`."""
+        self.print_usage(sys.stderr)
+        self.exit(int(ExitCode.USAGE), f"{self.prog}: error: {message}\n")
+
+
+#: `deskbook <command> --help` examples, keyed by the command path.
+EXAMPLES: dict[tuple[str, ...], tuple[str, ...]] = {
+    ("validate",): ("deskbook validate", "deskbook validate my-playbook.yaml --scripts my-phrases",
+                    "deskbook validate --json | jq .problems"),
+    ("plan",): ("deskbook plan --desk zendesk", "deskbook plan --desk jsm --project SUP --json > plan.json",
+                "deskbook plan --desk zendesk --playbook my-playbook.yaml --scripts my-phrases"),
+    ("apply",): ("deskbook apply --desk zendesk                       # dry run: prints the plan",
+                 "deskbook apply --desk zendesk --doit --checksum SHA  # SHA from the reviewed plan"),
+    ("uninstall",): ("deskbook uninstall --desk zendesk          # what would be deleted",
+                     "deskbook uninstall --desk zendesk --doit"),
+    ("export",): ("deskbook export --desk zendesk --out backup.json", "deskbook export --desk jsm --out - | jq ."),
+    ("restore",): ("deskbook restore --desk zendesk backup.json         # what would be written back",
+                   "deskbook restore --desk zendesk backup.json --doit"),
+    ("verify",): ("deskbook verify --desk jsm --request SUP-42", "deskbook verify --desk jsm --doit --json"),
+    ("demo",): ("deskbook demo", "deskbook demo --desk jsm --seed-orgs 50"),
+    ("render",): ("deskbook render greeting --locale zh-CN --desk zendesk",
+                  "deskbook render greeting --locale en --desk values --examples --var customer_name=Ann"),
+    ("scripts", "list"): ("deskbook scripts list", "deskbook scripts list --json"),
+    ("scripts", "approve"): ("deskbook scripts approve greeting --locale en --by \"Jane Doe\" --scripts mydesk/scripts",
+                             "deskbook scripts approve --all --by \"Jane Doe\""),
+    ("sync", "run"): ("deskbook sync run --dry-run", "deskbook sync run --job renewals --as-of 2026-12-01 --json",
+                      "deskbook sync run --desk jsm --project SUP"),
+    ("sync", "serve"): ("deskbook sync serve", "deskbook sync serve --desk jsm"),
+    ("init",): ("deskbook init mydesk && cd mydesk && deskbook validate",),
+    ("handbook",): ("deskbook handbook --out handbook.html", "deskbook handbook --locale en --out handbook-en.html"),
+    ("completion",): ("deskbook completion bash > ~/.local/share/bash-completion/completions/deskbook",
+                      "deskbook completion zsh > \"${fpath[1]}/_deskbook\""),
+}
+
+
+def command_parsers(parser: argparse.ArgumentParser, path: tuple[str, ...] = ()):
+    """(command path, parser) of every sub-command below `parser`, depth first."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, sub in action.choices.items():
+                yield (*path, name), sub
+                yield from command_parsers(sub, (*path, name))
+
+
+def _attach_examples(parser: argparse.ArgumentParser) -> None:
+    for path, sub in command_parsers(parser):
+        examples = EXAMPLES.get(path)
+        if examples:
+            text = "examples:\n" + "\n".join(f"  {line}" for line in examples)
+            sub.epilog = f"{sub.epilog}\n\n{text}" if sub.epilog else text
+
+
 class ShowVersion(argparse._VersionAction):
     """`--version`: reads the installed version only when asked (package metadata is slow to read)."""
 
@@ -38,9 +105,30 @@ class ShowVersion(argparse._VersionAction):
         super().__call__(parser, namespace, values, option_string)
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The full argument parser with every registered sub-command."""
-    parser = argparse.ArgumentParser(
+def _apply_settings(parser: argparse.ArgumentParser, settings: Settings) -> None:
+    """Make `deskbook.toml` / DESKBOOK_* settings the defaults of `--playbook`, `--scripts`, `--desk`
+    (and `validate PLAYBOOK`) in every command that has them; a set desk lifts `--desk`'s "required"."""
+    for _, sub in command_parsers(parser):
+        for action in sub._actions:
+            value = settings.value(action.dest) if action.dest in ("playbook", "scripts", "desk") else None
+            if value is None or (action.choices is not None and value not in action.choices):
+                continue
+            action.default = value
+            action.required = False
+            source = settings.sources.get(action.dest)
+            if action.help and action.help is not argparse.SUPPRESS and "[now: " not in action.help:
+                action.help += f" [now: {value}, from {source}]"
+
+
+def build_parser(settings: Settings | None = None) -> argparse.ArgumentParser:
+    """The full argument parser with every registered sub-command, defaults from `settings`
+    (None: read `deskbook.toml` and the environment, ignoring a broken file: `main` reports it)."""
+    if settings is None:
+        try:
+            settings = load_settings()
+        except DeskbookError:
+            settings = Settings()
+    parser = DeskbookParser(
         prog="deskbook",
         description="Install a standard customer-service playbook into Zendesk or Jira Service Management.",
     )
@@ -50,12 +138,19 @@ def build_parser() -> argparse.ArgumentParser:
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMAND_MODULES:
         importlib.import_module(name).register(subparsers)
+    _attach_examples(parser)
+    _apply_settings(parser, settings)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI and return the process exit code."""
-    parser = build_parser()
+    try:
+        settings = load_settings()
+    except DeskbookError as exc:
+        print(f"deskbook: error: {exc}", file=sys.stderr)
+        return int(exc.exit_code)
+    parser = build_parser(settings)
     args = parser.parse_args(argv)
     setup_logging(verbosity=-1 if args.quiet else args.verbose)
     if not getattr(args, "func", None):

@@ -1,0 +1,133 @@
+"""The rough edges a new admin hits (issue #16), each pinned by a test that failed before its fix."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from deskbook.cli import build_parser, main
+from deskbook.errors import ExitCode
+
+DATA = Path(__file__).parent / "data" / "playbooks"
+MINIMAL = DATA / "minimal.yaml"
+
+
+# ---------------------------------------------------------------- usage errors exit 64, not 2
+
+
+@pytest.mark.parametrize("argv", [
+    ["plan", "--desk", "zendsk"],          # a typo in a choice
+    ["plan"],                              # a required option missing
+    ["bogus-command"],                     # an unknown command
+    ["sync", "run", "--job", "nightly"],   # a nested sub-command's choice
+    ["sandbox", "bogus"],
+    ["validate", "--no-such-flag"],
+])
+def test_usage_errors_exit_64_not_the_plan_has_changes_code(capsys, monkeypatch, argv):
+    monkeypatch.delenv("DESKBOOK_DESK", raising=False)
+    with pytest.raises(SystemExit) as exited:
+        main(argv)
+    assert exited.value.code == ExitCode.USAGE == 64
+    assert exited.value.code != ExitCode.CHANGES
+    err = capsys.readouterr().err
+    assert "usage: deskbook" in err and "error:" in err and "Traceback" not in err
+
+
+def test_a_usage_error_in_a_real_process_exits_64():
+    done = subprocess.run([sys.executable, "-m", "deskbook", "plan", "--desk", "zendsk"],
+                          capture_output=True, text=True, timeout=60,
+                          env={k: v for k, v in os.environ.items() if not k.startswith("DESKBOOK_")})
+    assert done.returncode == 64, done.stderr
+    assert "invalid choice: 'zendsk'" in done.stderr
+
+
+# ---------------------------------------------------------------- validate prints problems in one order
+
+
+def test_validate_prints_problems_in_the_same_order_whatever_the_hash_seed(tmp_path):
+    text = MINIMAL.read_text(encoding="utf-8")
+    # one group missing three required keys (three problems at one position) and one with two unknown keys
+    text = text.replace("  - key: frontline\n", "  - {}\n  - key: frontline\n    bogus_one: 1\n    bogus_two: 2\n", 1)
+    broken = tmp_path / "broken.yaml"
+    broken.write_text(text, encoding="utf-8")
+    outputs = set()
+    for seed in ("1", "2", "3", "4", "5", "6"):
+        env = {**os.environ, "PYTHONHASHSEED": seed}
+        done = subprocess.run([sys.executable, "-m", "deskbook", "validate", str(broken)],
+                              capture_output=True, text=True, timeout=60, env=env)
+        assert done.returncode == 1
+        outputs.add(done.stderr)
+    assert len(outputs) == 1, outputs
+    lines = outputs.pop().splitlines()
+    missing = [line for line in lines if "missing key" in line]
+    assert [line.split("missing key ")[1].split(" ")[0] for line in missing] == ["'key'", "'name'", "'description'"]
+
+
+# ---------------------------------------------------------------- help texts
+
+
+def subparser(*path: str):
+    parser = build_parser()
+    for name in path:
+        action = next(a for a in parser._actions if isinstance(getattr(a, "choices", None), dict) and name in a.choices)
+        parser = action.choices[name]
+    return parser
+
+
+@pytest.mark.parametrize("path", [("plan",), ("apply",), ("uninstall",), ("export",), ("verify",), ("validate",),
+                                  ("sync", "run"), ("sync", "serve"), ("render",), ("scripts", "approve")])
+def test_every_main_command_help_has_examples(path):
+    text = subparser(*path).format_help()
+    assert "examples:" in text
+    assert f"deskbook {' '.join(path)}" in text.split("examples:", 1)[1]
+
+
+def test_verify_help_names_jira_variables_not_zendesk_ones():
+    text = subparser("verify").format_help()
+    assert "JIRA_URL" in text and "JIRA_API_TOKEN" in text
+    assert "ZENDESK" not in text
+
+
+def test_sync_run_desk_and_job_have_help():
+    parser = subparser("sync", "run")
+    for dest in ("desk", "job"):
+        action = next(a for a in parser._actions if a.dest == dest)
+        assert action.help, dest
+
+
+# ---------------------------------------------------------------- one set of connection settings
+
+
+def test_sync_reads_zendesk_subdomain_like_plan(monkeypatch):
+    from deskbook.connectors.zendesk import sync_desk
+    from deskbook.connectors.zendesk.client import connection_from
+
+    monkeypatch.delenv("ZENDESK_URL", raising=False)
+    monkeypatch.setenv("ZENDESK_SUBDOMAIN", "acme")
+    monkeypatch.setenv("ZENDESK_EMAIL", "admin@acme.example")
+    monkeypatch.setenv("ZENDESK_API_TOKEN", "subdomain-secret")
+    assert connection_from()[0] == "https://acme.zendesk.com"  # what plan/apply use
+    desk = sync_desk.connect(None, None, None, contract_end_field="contract_end_date", tier_field="customer_tier",
+                             playbook_name="standard-service")
+    assert desk.url == "https://acme.zendesk.com"
+
+
+def option_strings(*path: str) -> set[str]:
+    return {flag for action in subparser(*path)._actions for flag in action.option_strings}
+
+
+def test_sync_takes_the_same_connection_and_content_options_as_plan():
+    shared = {"--desk", "--url", "--email", "--token", "--project", "--cloud-id", "--playbook", "--scripts"}
+    assert shared <= option_strings("plan")
+    assert shared <= option_strings("sync", "run") and shared <= option_strings("sync", "serve")
+
+
+def test_sync_refuses_jsm_only_flags_on_zendesk_as_plan_does(capsys):
+    code = main(["sync", "run", "--desk", "zendesk", "--cloud-id", "abc", "--url", "http://127.0.0.1:9",
+                 "--email", "a@b.c", "--token", "tok-1234"])
+    assert code == 1
+    assert "--cloud-id only apply to --desk jsm" in capsys.readouterr().err
