@@ -50,6 +50,9 @@ def register(subparsers) -> None:
     approving.add_argument("--all", action="store_true", help="approve every phrase of the library")
     approving.add_argument("--locale", help="only this locale (default: every locale of the phrase)")
     approving.add_argument("--by", required=True, metavar="NAME", help="who reviewed and approves the text")
+    approving.add_argument("--in-package", action="store_true",
+                           help="deskbook maintainers only: approve in the phrase library inside the installed "
+                                "package (lost on reinstall)")
     _add_scripts_dir(approving)
     approving.set_defaults(func=cmd_approve)
 
@@ -134,10 +137,35 @@ def cmd_approve(args: argparse.Namespace) -> ExitCode:
     library = load_library(args.scripts)
     if args.all == bool(args.phrase_id):
         raise DeskbookError("name one phrase ID to approve, or pass --all")
+    refuse_installed_library(library, args.in_package)
     ids = library.ids() if args.all else [args.phrase_id]
     for phrase_id in ids:
         if args.all and args.locale and (phrase_id, args.locale) not in library.phrases:
             continue
-        for phrase in approve(library, phrase_id, args.locale, by=args.by):
-            print(f"approved {phrase.id} ({phrase.locale}) sha256 {phrase.content_hash[:12]} by {args.by.strip()}")
+        locales = [args.locale] if args.locale else [loc for loc in library.locales() if (phrase_id, loc) in library.phrases]
+        done = {phrase.locale: phrase for phrase in approve(library, phrase_id, args.locale, by=args.by)}
+        for locale in locales:
+            phrase = done.get(locale)
+            if phrase is None:
+                print(f"unchanged {phrase_id} ({locale}): already approved as it stands, nothing written")
+            else:
+                print(f"approved {phrase.id} ({phrase.locale}) v{phrase.version} sha256 {phrase.content_hash[:12]} "
+                      f"by {args.by.strip()}")
     return ExitCode.OK
+
+
+def refuse_installed_library(library: Library, in_package: bool) -> None:
+    """Approvals go to the user's own library: the one inside the installed package is replaced on every
+    reinstall (and is shared by every user of the install), so writing there needs `--in-package`."""
+    from deskbook.scripts_library.library import shipped_library_root
+
+    try:
+        shipped = shipped_library_root().resolve()
+    except DeskbookError:
+        return
+    if library.root.resolve() == shipped and not in_package:
+        raise DeskbookError(
+            f"refusing to approve inside the installed package ({shipped}): a reinstall would lose it",
+            hint="copy the playbook and phrases out with `deskbook init DIR` and approve there "
+                 "(inside DIR, or with --scripts DIR/scripts); deskbook maintainers pass --in-package",
+        )

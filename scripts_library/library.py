@@ -554,7 +554,9 @@ def approve(
 
     Records hash, text, approver and time in `approvals.yaml` and in each template's front
     matter, and returns the approved phrases. Refuses a template with Jinja errors or a
-    declared/used variable mismatch.
+    declared/used variable mismatch. A phrase already approved as it stands is left alone (not
+    returned, nothing written); one whose text changed since its last approval gets the next
+    version (above the approved one, which the lock records).
     """
     if not by or not by.strip():
         raise DeskbookError("an approval needs the approver's name", hint="pass --by NAME")
@@ -564,6 +566,7 @@ def approve(
             library.phrase(phrase_id, LOCALES[0])  # raises the unknown-phrase error
     else:
         targets = [library.phrase(phrase_id, locale)]
+    targets = [phrase for phrase in targets if not library.is_approved(phrase)]
     for phrase in targets:
         broken = library.template_problems(phrase)
         if broken:
@@ -573,8 +576,14 @@ def approve(
     approved = []
     for phrase in targets:
         digest = phrase.content_hash
+        previous = library.approved_entry(phrase)
+        if previous is not None and previous.get("sha256") != digest:  # the text changed since approval
+            approved_version = previous.get("version")
+            floor = approved_version if isinstance(approved_version, int) else phrase.version
+            phrase = replace(phrase, version=max(phrase.version, floor + 1))
         entry = {
             "sha256": digest,
+            "version": phrase.version,
             "approved_by": by.strip(),
             "approved_at": approved_at,
             "variables": list(phrase.variable_names),
@@ -588,7 +597,8 @@ def approve(
         updated = parse_template(text, phrase.path)
         library.phrases[(phrase.id, phrase.locale)] = updated
         approved.append(updated)
-    write_approvals(library)
+    if approved:
+        write_approvals(library)
     return approved
 
 

@@ -76,3 +76,56 @@ def test_installed_wheel_runs_version_and_validate(venv_bin, tmp_path):
     where = subprocess.run([str(venv_bin / "python"), "-c", "import deskbook.playbooks, sys; print(deskbook.playbooks.__file__)"],
                            capture_output=True, text=True, env=env, cwd=tmp_path)
     assert str(REPO) not in where.stdout
+
+
+def package_checksums(site: Path) -> dict[str, str]:
+    """sha256 of every file of the installed package (bytecode caches aside: Python writes those on import)."""
+    import hashlib
+
+    return {str(p.relative_to(site)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted((site / "deskbook").rglob("*")) if p.is_file() and "__pycache__" not in p.parts}
+
+
+def test_init_validate_plan_approve_in_your_own_folder_leave_the_install_untouched(venv_bin, tmp_path):
+    """Issue #16 acceptance: `deskbook init mydesk && cd mydesk && deskbook validate && deskbook plan --desk
+    zendesk` against the sandbox works from a fresh install, and nothing under site-packages changes."""
+    from deskbook.connectors.zendesk.sandbox import running_sandbox
+
+    python = venv_bin / "python"
+    site = Path(subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+                               check=True, capture_output=True, text=True).stdout.strip())
+    before = package_checksums(site)
+    assert any(name.endswith("approvals.yaml") for name in before)
+    deskbook = str(venv_bin / "deskbook")
+    env = {"PATH": str(venv_bin), "HOME": str(tmp_path)}
+
+    def run(*argv: str, cwd: Path, **extra: str) -> subprocess.CompletedProcess:
+        return subprocess.run([deskbook, *argv], capture_output=True, text=True, env={**env, **extra}, cwd=cwd,
+                              timeout=300)
+
+    done = run("init", "mydesk", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    mydesk = tmp_path / "mydesk"
+    assert (mydesk / "deskbook.toml").is_file() and (mydesk / "scripts" / "approvals.yaml").is_file()
+    done = run("validate", cwd=mydesk)
+    assert done.returncode == 0, done.stderr
+    assert str(mydesk / "playbook.yaml") in done.stderr  # the copy, not the shipped file
+
+    # your own edit, reviewed and approved in your own library
+    template = mydesk / "scripts" / "templates" / "en" / "closing.j2"
+    template.write_text(template.read_text(encoding="utf-8").replace("All the best", "Kind regards"), encoding="utf-8")
+    assert run("validate", cwd=mydesk).returncode == 1
+    done = run("scripts", "approve", "closing", "--locale", "en", "--by", "Li Na", cwd=mydesk)
+    assert done.returncode == 0 and "approved closing (en) v2" in done.stdout, done.stderr
+    assert run("validate", cwd=mydesk).returncode == 0
+
+    with running_sandbox() as desk:
+        done = run("plan", "--desk", "zendesk", cwd=mydesk,
+                   ZENDESK_URL=desk.url, ZENDESK_EMAIL=desk.email, ZENDESK_API_TOKEN=desk.token)
+    assert done.returncode == 2, done.stderr  # changes to make: the playbook is not installed yet
+    assert '+ create macro "' in done.stdout and desk.token not in done.stdout + done.stderr
+
+    # outside the folder, approving would write into the package: refused
+    done = run("scripts", "approve", "closing", "--by", "Li Na", cwd=tmp_path)
+    assert done.returncode == 1 and "deskbook init" in done.stderr
+    assert package_checksums(site) == before

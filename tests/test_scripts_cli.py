@@ -118,6 +118,9 @@ def test_edit_then_approve_via_cli(capsys, library_copy: Path):
 
 
 def test_approve_all_locales_of_a_phrase(capsys, library_copy: Path):
+    for locale in LOCALES:  # approving unchanged text does nothing, so change both
+        path = library_copy / "templates" / locale / "closing.j2"
+        path.write_text(path.read_text(encoding="utf-8") + " ", encoding="utf-8")
     code, out, err = run(capsys, "scripts", "approve", "closing", "--by", "Li Na", "--scripts", str(library_copy))
     assert code == 0, err
     assert "approved closing (en)" in out and "approved closing (zh-CN)" in out
@@ -126,3 +129,41 @@ def test_approve_all_locales_of_a_phrase(capsys, library_copy: Path):
         assert library.phrase("closing", locale).approval["approved_by"] == "Li Na"
         assert library.approvals["closing"][locale]["approved_by"] == "Li Na"
     assert library.phrase("greeting", "en").approval["approved_by"] != "Li Na"
+
+
+def test_approving_unchanged_text_writes_nothing(capsys, library_copy: Path):
+    approvals = library_copy / APPROVALS_FILE
+    template = library_copy / "templates" / "en" / "greeting.j2"
+    before = (approvals.read_bytes(), template.read_bytes())
+    code, out, err = run(capsys, "scripts", "approve", "greeting", "--by", "Li Na", "--scripts", str(library_copy))
+    assert code == 0, err
+    assert "unchanged greeting (en)" in out and "unchanged greeting (zh-CN)" in out and "approved greeting" not in out
+    assert (approvals.read_bytes(), template.read_bytes()) == before
+
+
+def test_approving_changed_text_bumps_the_version_once(capsys, library_copy: Path):
+    template = library_copy / "templates" / "en" / "thanks_feedback.j2"
+    version = load_library(library_copy).phrase("thanks_feedback", "en").version
+    template.write_text(template.read_text(encoding="utf-8").replace("thank you", "many thanks"), encoding="utf-8")
+    code, out, _ = run(capsys, "scripts", "approve", "thanks_feedback", "--locale", "en", "--by", "Li Na",
+                       "--scripts", str(library_copy))
+    assert code == 0 and f"v{version + 1}" in out
+    library = load_library(library_copy)
+    assert library.phrase("thanks_feedback", "en").version == version + 1
+    assert library.approvals["thanks_feedback"]["en"]["version"] == version + 1
+    assert library.phrase("thanks_feedback", "zh-CN").version == version  # untouched
+    run(capsys, "scripts", "approve", "thanks_feedback", "--locale", "en", "--by", "Li Na", "--scripts", str(library_copy))
+    assert load_library(library_copy).phrase("thanks_feedback", "en").version == version + 1  # no second bump
+
+
+def test_approve_refuses_to_write_into_the_installed_package(capsys, monkeypatch, tmp_path):
+    for name in ("DESKBOOK_SCRIPTS", "DESKBOOK_PLAYBOOK", "DESKBOOK_DESK"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(tmp_path)  # no deskbook.toml here
+    approvals = shipped_library_root() / APPROVALS_FILE
+    before = approvals.read_bytes()
+    code, _, err = run(capsys, "scripts", "approve", "--all", "--by", "Li Na")
+    assert code == 1 and "refusing to approve inside the installed package" in err and "deskbook init" in err
+    code, _, err = run(capsys, "scripts", "approve", "greeting", "--by", "Li Na", "--scripts", str(shipped_library_root()))
+    assert code == 1 and "--in-package" in err
+    assert approvals.read_bytes() == before

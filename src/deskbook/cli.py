@@ -26,6 +26,7 @@ from deskbook.log import setup_logging
 
 #: Modules whose `register(subparsers)` adds commands, in help order.
 COMMAND_MODULES = (
+    "deskbook.project",
     "deskbook.playbooks.cli",
     "deskbook.scripts_library.cli",
     "deskbook.connectors.cli",
