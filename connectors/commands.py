@@ -212,7 +212,14 @@ def print_plan(plan: Plan, as_json: bool, extra: dict[str, Any] | None = None) -
         json.dump(body, sys.stdout, indent=2, ensure_ascii=False, default=str)
         sys.stdout.write("\n")
     else:
-        print(render_plan(plan))
+        show_plan(plan)
+
+
+def show_plan(plan: Plan) -> None:
+    """The plan as text on stdout, coloured on a terminal (`deskbook.term`: honours NO_COLOR)."""
+    from deskbook.term import colour_plan, colour_wanted
+
+    print(colour_plan(render_plan(plan), colour_wanted(sys.stdout)))
 
 
 # ---------------------------------------------------------------- commands
@@ -242,7 +249,7 @@ def cmd_apply(args: argparse.Namespace) -> ExitCode:
         print_plan(plan, args.json, {"applied": {}})
         return ExitCode.OK
     if not args.json:
-        print(render_plan(plan))
+        show_plan(plan)
     report = connector.apply(plan, snapshot)
     if args.json:
         print_plan(plan, True, {"applied": {"summary": report.summary(), "count": len(report.done)}})
@@ -267,7 +274,7 @@ def cmd_uninstall(args: argparse.Namespace) -> ExitCode:
     if args.json:
         print_plan(plan, True, {"applied": {"summary": report.summary()}})
     else:
-        print(render_plan(plan))
+        show_plan(plan)
         print(f"Uninstall complete: {report.summary()}.")
     return ExitCode.OK
 

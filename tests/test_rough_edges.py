@@ -131,3 +131,59 @@ def test_sync_refuses_jsm_only_flags_on_zendesk_as_plan_does(capsys):
                  "--email", "a@b.c", "--token", "tok-1234"])
     assert code == 1
     assert "--cloud-id only apply to --desk jsm" in capsys.readouterr().err
+
+
+# ---------------------------------------------------------------- shell completion and colour
+
+
+def test_bash_completion_completes_commands_and_desks(tmp_path, capsys):
+    import shutil
+
+    if shutil.which("bash") is None:
+        pytest.skip("no bash")
+    assert main(["completion", "bash"]) == 0
+    script = tmp_path / "deskbook.bash"
+    script.write_text(capsys.readouterr().out)
+    probe = (f'source {script}; COMP_WORDS=(deskbook pl); COMP_CWORD=1; _shtab_deskbook; echo "${{COMPREPLY[@]}}"; '
+             'COMP_WORDS=(deskbook plan --desk ""); COMP_CWORD=3; _shtab_deskbook; echo "${COMPREPLY[@]}"')
+    done = subprocess.run(["bash", "-c", probe], capture_output=True, text=True, timeout=30)
+    assert done.stdout.splitlines() == ["plan", "jsm zendesk"], done.stderr
+
+
+class FakeTty:
+    def __init__(self, tty: bool):
+        self.tty = tty
+
+    def isatty(self) -> bool:
+        return self.tty
+
+
+def test_colour_only_on_a_terminal_and_never_with_no_color():
+    from deskbook.term import colour_plan, colour_wanted
+
+    assert colour_wanted(FakeTty(True), env={"TERM": "xterm"})
+    assert not colour_wanted(FakeTty(False), env={"TERM": "xterm"})
+    assert not colour_wanted(FakeTty(True), env={"TERM": "xterm", "NO_COLOR": "1"})
+    assert colour_wanted(FakeTty(True), env={"TERM": "xterm", "NO_COLOR": ""})  # empty means unset (no-color.org)
+    assert not colour_wanted(FakeTty(True), env={"TERM": "dumb"})
+    text = 'Plan for playbook p on zendesk:\n  + create macro "A"\n  - delete view "B"\n  ~ update group "C"'
+    painted = colour_plan(text, True)
+    assert '\x1b[32m+ create macro "A"\x1b[0m' in painted and '\x1b[31m- delete view "B"\x1b[0m' in painted
+    assert colour_plan(text, False) == text
+
+
+def test_errors_are_red_on_a_terminal_unless_no_color(monkeypatch, capsys):
+    import io
+
+    class TtyBuffer(io.StringIO):
+        def isatty(self):
+            return True
+
+    for no_color, expected in (("", "\x1b[31mdeskbook: error:\x1b[0m"), ("1", "deskbook: error: ")):
+        buffer = TtyBuffer()
+        monkeypatch.setattr(sys, "stderr", buffer)
+        monkeypatch.setenv("NO_COLOR", no_color)
+        monkeypatch.setenv("TERM", "xterm")
+        monkeypatch.delenv("FORCE_COLOR", raising=False)
+        assert main(["render", "no_such_phrase", "--locale", "en", "--desk", "zendesk"]) == 1
+        assert buffer.getvalue().startswith(expected), buffer.getvalue()

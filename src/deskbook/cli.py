@@ -139,9 +139,33 @@ def build_parser(settings: Settings | None = None) -> argparse.ArgumentParser:
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMAND_MODULES:
         importlib.import_module(name).register(subparsers)
+    register_completion(subparsers)
     _attach_examples(parser)
     _apply_settings(parser, settings)
     return parser
+
+
+def report_error(exc: DeskbookError) -> None:
+    """One line on stderr: `deskbook: error: ...` (red on a terminal unless NO_COLOR)."""
+    from deskbook.term import colour_wanted, paint
+
+    print(f"{paint('deskbook: error:', 'red', colour_wanted(sys.stderr))} {exc}", file=sys.stderr)
+
+
+def register_completion(subparsers) -> None:
+    """`deskbook completion bash|zsh|tcsh`: a completion script generated from this parser (shtab)."""
+    p = subparsers.add_parser("completion", help="print a shell completion script (bash, zsh or tcsh)",
+                              description="Print a tab-completion script for deskbook's commands and options.")
+    p.add_argument("shell", choices=("bash", "zsh", "tcsh"), help="the shell to complete in")
+    p.set_defaults(func=cmd_completion)
+
+
+def cmd_completion(args: argparse.Namespace) -> ExitCode:
+    """Print the completion script for `args.shell` on stdout."""
+    import shtab
+
+    sys.stdout.write(shtab.complete(build_parser(Settings()), shell=args.shell))
+    return ExitCode.OK
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -149,7 +173,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         settings = load_settings()
     except DeskbookError as exc:
-        print(f"deskbook: error: {exc}", file=sys.stderr)
+        report_error(exc)
         return int(exc.exit_code)
     parser = build_parser(settings)
     args = parser.parse_args(argv)
@@ -160,7 +184,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return int(args.func(args))
     except DeskbookError as exc:
-        print(f"deskbook: error: {exc}", file=sys.stderr)
+        report_error(exc)
         return int(exc.exit_code)
     except KeyboardInterrupt:
         print("deskbook: interrupted", file=sys.stderr)
