@@ -46,6 +46,16 @@ def test_connection_from_env_names_what_is_missing_and_reads_everything():
                                   project_key="OPS").project_key == "OPS"
 
 
+def test_request_types_are_created_with_the_projects_service_request_issue_type(sandbox):
+    client = client_for(sandbox)
+    made = client.create_request_type("Help", "d")
+    assert made["issueTypeId"] == "10004"  # the project's "Service Request" type
+    sent = [r["json"] for r in sandbox.requests() if r["method"] == "POST" and r["path"].endswith("/requesttype")]
+    assert sent == [{"name": "Help", "issueTypeId": "10004", "description": "d", "helpText": ""}]
+    client.create_request_type("Other", "d")
+    assert client.calls["GET /rest/api/3/issuetype/project"] == 1  # looked up once
+
+
 def test_plain_http_to_a_remote_host_is_refused():
     with pytest.raises(DeskbookError, match="plain http"):
         JsmClient(JsmConnection(url="http://jira.example.com", email="e", token="t"))

@@ -33,8 +33,8 @@ def session_for(sandbox) -> requests.Session:
 
 
 def create_type(http, sandbox, name: str) -> requests.Response:
-    return http.post(f"{sandbox.url}{SD}/servicedesk/1/requesttype", json={"name": name, "description": "d"},
-                     headers=OPT_IN)
+    return http.post(f"{sandbox.url}{SD}/servicedesk/1/requesttype",
+                     json={"name": name, "issueTypeId": "10004", "description": "d"}, headers=OPT_IN)
 
 
 # ---------------------------------------------------------------- auth
@@ -96,6 +96,22 @@ def test_request_type_create_needs_the_experimental_opt_in(sandbox):
     assert created.status_code == 200  # Atlassian documents 200 for this create
     listed = http.get(f"{sandbox.url}{SD}/servicedesk/1/requesttype").json()["values"]
     assert [(t["id"], t["name"]) for t in listed] == [(created.json()["id"], "Renewal")]
+
+
+@pytest.mark.parametrize("body, words", [
+    ({"name": "Help"}, "issue type ID is required"),
+    ({"name": "Help", "issueTypeId": "99999"}, "not in the issue type scheme"),
+    ({"name": "Help", "issueTypeId": "10002"}, "not in the issue type scheme"),  # a subtask type
+    ({"name": "Help", "issueTypeId": "10004", "groupIds": ["1"]}, "groupIds"),
+    ({"name": "Help", "issueTypeId": "10004", "iconId": "10500"}, "iconId"),
+])
+def test_request_type_create_takes_the_projects_issue_type_and_nothing_else(sandbox, body, words):
+    http = session_for(sandbox)
+    refused = http.post(f"{sandbox.url}{SD}/servicedesk/1/requesttype", json=body, headers=OPT_IN)
+    assert refused.status_code == 400 and words in refused.json()["errorMessage"]
+    assert http.get(f"{sandbox.url}{SD}/servicedesk/1/requesttype").json()["values"] == []
+    types = http.get(f"{sandbox.url}/rest/api/3/issuetype/project", params={"projectId": "10000"}).json()
+    assert "10004" in {t["id"] for t in types if not t["subtask"]}
 
 
 def test_servicedeskapi_and_platform_error_bodies(sandbox):

@@ -33,6 +33,8 @@ from deskbook.log import register_secret
 SD = "/rest/servicedeskapi"
 API = "/rest/api/3"
 EXPERIMENTAL = {"X-ExperimentalApi": "opt-in"}
+#: Issue type names (lower case) JSM service projects give service requests; request types use it.
+SERVICE_REQUEST_TYPES = ("service request", "[system] service request")
 #: Organization property under which deskbook keeps contract data (`contract_end`, `tier`, ...).
 CONTRACT_PROPERTY = "deskbook.contract"
 
@@ -131,6 +133,7 @@ class JsmClient:
         self._desk: dict | None = None
         self._cloud_id = connection.cloud_id
         self._myself: dict | None = None
+        self._issue_type_id: str | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> "JsmClient":
@@ -171,12 +174,31 @@ class JsmClient:
         """Every request type of the service desk."""
         return list(self.pages.iter_items(self.session, f"{SD}/servicedesk/{self.desk_id}/requesttype"))
 
+    def issue_types(self) -> list[dict]:
+        """The issue types of the service project's scheme (`GET /rest/api/3/issuetype/project`)."""
+        return list(self.session.get_json(f"{API}/issuetype/project",
+                                          params={"projectId": self.service_desk()["projectId"]}) or [])
+
+    def request_issue_type_id(self) -> str:
+        """The issue type deskbook's request types use (cached): the project's service request type
+        (`SERVICE_REQUEST_TYPES`, JSM's default for new request types), else its first standard type.
+        A request type's issue type must be in the project's scheme (FACTS.md 3.2)."""
+        if self._issue_type_id is None:
+            types = [t for t in self.issue_types() if not t.get("subtask")]
+            if not types:
+                raise DeskbookError(f"project {self.connection.project_key} has no issue type a request type can use",
+                                    where=self.connection.url, hint="add an issue type to the project's scheme")
+            named = [t for t in types if str(t.get("name") or "").lower() in SERVICE_REQUEST_TYPES]
+            self._issue_type_id = str((named or types)[0]["id"])
+        return self._issue_type_id
+
     def create_request_type(self, name: str, description: str = "", help_text: str = "",
                             issue_type_id: str | None = None, *, label: str | None = None) -> dict:
-        """Create a request type (experimental API: sends `X-ExperimentalApi: opt-in`)."""
-        body = {"name": name, "description": description, "helpText": help_text}
-        if issue_type_id:
-            body["issueTypeId"] = issue_type_id
+        """Create a request type (experimental API: sends `X-ExperimentalApi: opt-in`). The body is what
+        the API takes, nothing else (`groupIds`/`iconId` are refused, FACTS.md 3.2); the issue type is
+        `request_issue_type_id()` unless given."""
+        body = {"name": name, "issueTypeId": str(issue_type_id or self.request_issue_type_id()),
+                "description": description, "helpText": help_text}
         return self.session.json_request("POST", f"{SD}/servicedesk/{self.desk_id}/requesttype", json=body,
                                          headers=EXPERIMENTAL, label=label or f"request type {name!r}")
 

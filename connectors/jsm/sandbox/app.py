@@ -64,6 +64,18 @@ EXPERIMENTAL_ENDPOINTS = {("POST", "requesttype_create"), ("DELETE", "requesttyp
 
 RequestChecker = Callable[[str, str, dict, Any], list]
 
+#: The issue type scheme of the sandbox's service project (JSM Cloud's defaults for a new one).
+ISSUE_TYPES = (
+    {"id": "10004", "name": "Service Request", "subtask": False, "hierarchyLevel": 0,
+     "description": "Requests for help or for something new."},
+    {"id": "10005", "name": "Incident", "subtask": False, "hierarchyLevel": 0,
+     "description": "For system outages or incidents."},
+    {"id": "10001", "name": "Task", "subtask": False, "hierarchyLevel": 0, "description": "A small piece of work."},
+    {"id": "10002", "name": "Subtask", "subtask": True, "hierarchyLevel": -1, "description": "A piece of a task."},
+)
+#: What `POST /servicedesk/{id}/requesttype` takes (FACTS.md 3.2: `groupIds`/`iconId` get a 400).
+REQUEST_TYPE_FIELDS = ("name", "issueTypeId", "description", "helpText")
+
 
 @dataclass
 class SandboxConfig:
@@ -197,6 +209,7 @@ class JsmSandboxApp:
         add(f"{API}/issue/<key>/properties", "issue_property_keys", ["GET"])
         add(f"{API}/issue/<key>/properties/<prop_key>", "issue_property", ["GET", "PUT", "DELETE"])
         add(f"{API}/label", "labels", ["GET"])
+        add(f"{API}/issuetype/project", "issuetypes_of_project", ["GET"])
         for base in AUTOMATION_BASES:
             add(f"{base}/rule/summary", "rule_summary", ["GET", "POST"])
             add(f"{base}/rule", "rule_create", ["POST"])
@@ -471,9 +484,19 @@ class JsmSandboxApp:
                            i18n_key="sd.request.type.name.duplicate")
         if len(name) > 60:
             raise ApiError(400, "The request type name must be 60 characters or fewer.", i18n_key="sd.request.type.name.too.long")
+        refused = sorted(k for k in body if k not in REQUEST_TYPE_FIELDS)
+        if refused:
+            raise ApiError(400, f"Unrecognized field \"{refused[0]}\": a request type is created with "
+                                "name, issueTypeId, description and helpText only.", i18n_key="sd.request.type.field.unknown")
+        issue_type = str(body.get("issueTypeId") or "")
+        if not issue_type:
+            raise ApiError(400, "The issue type ID is required.", i18n_key="sd.request.type.issue.type.required")
+        if issue_type not in {t["id"] for t in ISSUE_TYPES if not t["subtask"]}:
+            raise ApiError(400, f"The issue type '{issue_type}' is not in the issue type scheme of project "
+                                f"{desk['projectKey']}.", i18n_key="sd.request.type.issue.type.invalid")
         type_id = str(self.store.next_id("requesttype"))
         rtype = {"id": type_id, "name": name, "description": str(body.get("description") or ""),
-                 "helpText": str(body.get("helpText") or ""), "issueTypeId": str(body.get("issueTypeId") or "10004"),
+                 "helpText": str(body.get("helpText") or ""), "issueTypeId": issue_type,
                  "serviceDeskId": desk["id"], "portalId": desk["id"], "groupIds": [], "canCreateRequest": True,
                  "restrictionStatus": "OPEN", "_expands": []}
         self.store.put("requesttype", type_id, rtype)
@@ -884,6 +907,21 @@ class JsmSandboxApp:
         """`GET|PUT|DELETE /rest/api/3/issue/{key}/properties/{propertyKey}`."""
         issue = self.issue(key)
         return self._property(request, body, issue, "request", issue["key"], prop_key)
+
+    def issue_type_dto(self, issue_type: dict) -> dict:
+        """`IssueTypeDetails` of one of the project's issue types."""
+        return {**issue_type, "self": self.link(f"{API}/issuetype/{issue_type['id']}"),
+                "iconUrl": self.link(f"/rest/api/2/universal_avatar/view/type/issuetype/avatar/{issue_type['id']}"),
+                "avatarId": 10300 + int(issue_type["id"]) % 100}
+
+    def on_issuetypes_of_project(self, request, body):
+        """`GET /rest/api/3/issuetype/project?projectId=`: the project's issue types."""
+        project = request.args.get("projectId", "")
+        if not project.isdigit():
+            raise ApiError(400, "The projectId parameter is required and must be a number.")
+        if not any(d["projectId"] == project for d in self.store.all("servicedesk")):
+            raise ApiError(404, f"No project could be found with id '{project}'.")
+        return self.json([self.issue_type_dto(t) for t in ISSUE_TYPES])
 
     def on_labels(self, request, body):
         """`GET /rest/api/3/label`: `PageBeanString` of every label in use."""
