@@ -10,7 +10,10 @@ none of the servicedeskapi/automation endpoints deskbook needs, so it is not the
 
 Connection from the environment (`JsmConnection.from_env`): `JIRA_URL`, `JIRA_EMAIL`,
 `JIRA_API_TOKEN`, `JSM_PROJECT` (service project key), `JIRA_CLOUD_ID` (optional: read from
-`/_edge/tenant_info` when absent; the automation API is addressed by it).
+`/_edge/tenant_info` when absent; the automation API is addressed by it). `JIRA_URL` is the site
+(`https://<site>.atlassian.net`, classic tokens) or `https://api.atlassian.com/ex/jira/{cloudId}`
+(scoped and service-account tokens work only there, FACTS.md 1.2); the cloud id then comes from
+the URL and the automation API is addressed through the same gateway.
 
 Pagination objects: servicedeskapi pages with `deskbook.http.StartLimitPaginator`
 (`isLastPage`; the server caps `limit`); JQL search with `NextPageTokenPaginator`
@@ -21,16 +24,21 @@ Pagination objects: servicedeskapi pages with `deskbook.http.StartLimitPaginator
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from typing import Any, Iterator, Mapping
 from urllib.parse import parse_qs, urlsplit
 
 from deskbook.connectors.jsm import automation
 from deskbook.errors import DeskbookError
-from deskbook.http import DeskHTTPError, DeskSession, RetryPolicy, StartLimitPaginator
+from deskbook.http import DeskHTTPError, DeskSession, RetryPolicy, StartLimitPaginator, is_loopback
 from deskbook.log import register_secret
 
 SD = "/rest/servicedeskapi"
+#: Atlassian's API gateway (automation and CSM APIs; `/ex/jira/{cloudId}` for scoped tokens).
+API_GATEWAY = "https://api.atlassian.com"
+#: A `JIRA_URL` through the gateway: `https://api.atlassian.com/ex/jira/{cloudId}` (FACTS.md 1.2).
+SCOPED_URL = re.compile(r"^(?P<gateway>https?://[^/]+)/ex/jira/(?P<cloud>[0-9A-Za-z-]{8,})$")
 API = "/rest/api/3"
 EXPERIMENTAL = {"X-ExperimentalApi": "opt-in"}
 #: Issue type names (lower case) JSM service projects give service requests; request types use it.
@@ -64,11 +72,32 @@ class JsmConnection:
         missing = [names[k] for k in names if not values[k]]
         if missing:
             raise DeskbookError(f"missing JSM connection settings: {', '.join(missing)}",
-                                hint="export them (JIRA_URL=https://<site>.atlassian.net, JIRA_EMAIL, "
+                                hint="export them (JIRA_URL=https://<site>.atlassian.net, or "
+                                     "https://api.atlassian.com/ex/jira/<cloudId> for a scoped token; JIRA_EMAIL, "
                                      "JIRA_API_TOKEN) or pass --url/--email/--token")
         register_secret(values["token"])
-        return cls(url=values["url"].rstrip("/"), email=values["email"], token=values["token"],
-                   project_key=values["project_key"], cloud_id=values["cloud_id"])
+        url = values["url"].rstrip("/")
+        scoped = SCOPED_URL.match(url)
+        if scoped and values["cloud_id"] and values["cloud_id"] != scoped["cloud"]:
+            raise DeskbookError(f"JIRA_CLOUD_ID {values['cloud_id']} differs from the cloud id in JIRA_URL ({scoped['cloud']})",
+                                hint="drop JIRA_CLOUD_ID; the api.atlassian.com URL names the site already")
+        return cls(url=url, email=values["email"], token=values["token"], project_key=values["project_key"],
+                   cloud_id=values["cloud_id"] or (scoped["cloud"] if scoped else None))
+
+    @property
+    def scoped(self) -> bool:
+        """Whether `url` is the api.atlassian.com form scoped tokens need (`/ex/jira/{cloudId}`)."""
+        return SCOPED_URL.match(self.url) is not None
+
+    @property
+    def gateway(self) -> str:
+        """Where the APIs Atlassian hosts on api.atlassian.com live (automation, CSM): the gateway of a
+        scoped URL; for a site URL `https://api.atlassian.com`, except that a loopback sandbox plays
+        both the site and the gateway."""
+        scoped = SCOPED_URL.match(self.url)
+        if scoped:
+            return scoped["gateway"]
+        return self.url if is_loopback(urlsplit(self.url).hostname) else API_GATEWAY
 
 
 class NextPageTokenPaginator:
@@ -356,7 +385,10 @@ class JsmClient:
 
     @property
     def automation_base(self) -> str:
-        """Site-relative base of the automation rule-management API."""
+        """Base of the automation rule-management API (FACTS.md 1.5): the site's gateway path for a site
+        URL, the api.atlassian.com one for a scoped URL (whose tokens only work there)."""
+        if self.connection.scoped:
+            return f"{self.connection.gateway}/automation/public/jira/{self.cloud_id}/rest/v1"
         return f"/gateway/api/automation/public/jira/{self.cloud_id}/rest/v1"
 
     @property

@@ -167,6 +167,17 @@ def summarize_error_body(response: requests.Response, limit: int = 300) -> str:
     return redact(text[:limit])
 
 
+def is_cdn_denial(response: requests.Response) -> bool:
+    """A 403 the CDN answered with its CloudFront HTML page, not the desk: Atlassian's edge sometimes
+    refuses a call that succeeds when repeated at once (FACTS.md 9.4), so it is transient."""
+    if response.status_code != 403:
+        return False
+    kind = (response.headers.get("Content-Type") or "").lower()
+    head = response.text[:4000].lower() if ("html" in kind or not kind) else ""
+    via = " ".join(response.headers.get(h) or "" for h in ("Server", "Via", "X-Cache")).lower()
+    return bool(head) and ("cloudfront" in head or "cloudfront" in via)
+
+
 def is_loopback(host: str | None) -> bool:
     """True for localhost, 127.0.0.0/8 and ::1."""
     if not host:
@@ -291,7 +302,7 @@ class DeskSession(requests.Session):
             attempts[0] += 1
             response = super(DeskSession, self).request(method, full_url, *args, **kwargs)
             self._remember_rate_limit(response)
-            if response.status_code in policy.retry_statuses:
+            if response.status_code in policy.retry_statuses or is_cdn_denial(response):
                 raise _Retry(response)
             return response
 

@@ -53,6 +53,8 @@ SD = "/rest/servicedeskapi"
 API = "/rest/api/3"
 AUTOMATION_BASES = ("/automation/public/jira/<cloud_id>/rest/v1", "/gateway/api/automation/public/jira/<cloud_id>/rest/v1")
 INTERNAL_SLA = "/rest/servicedesk/1/servicedesk/agent/<project_key>/sla/metrics"
+#: The gateway form of the site's REST paths scoped tokens use: `/ex/jira/{cloudId}/rest/...`.
+SCOPED_PREFIX = "/ex/jira/"
 DEFAULT_CLOUD_ID = "5f1c2b7e-0000-4000-8000-00000000d35c"
 ADMIN_ACCOUNT_ID = "557058:sandbox-admin"
 RULE_STATES = ("ENABLED", "DISABLED")
@@ -221,6 +223,11 @@ class JsmSandboxApp:
 
     # ----------------------------------------------------------------- WSGI
     def __call__(self, environ, start_response):
+        path = environ.get("PATH_INFO") or ""
+        if path.startswith(SCOPED_PREFIX):  # api.atlassian.com/ex/jira/{cloudId}/rest/...: the same site
+            cloud_id, _, rest = path[len(SCOPED_PREFIX):].partition("/")
+            if cloud_id == self.config.cloud_id and rest:
+                environ = {**environ, "PATH_INFO": "/" + rest}
         request = Request(environ)
         response = self.dispatch(request)
         return response(environ, start_response)
