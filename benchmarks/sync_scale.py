@@ -31,6 +31,7 @@ with `--worker`. Usage: `python benchmarks/sync_scale.py [--desk zendesk|jsm] [-
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import math
 import os
@@ -229,6 +230,36 @@ def naive_baseline_jsm(handle, sample: int) -> dict:
             "organizations": len(ids)}
 
 
+def forecast_row(ledger: Path, as_of: date) -> None:
+    """The next quarter's callbacks per working day from the ledger's organization index (no desk call):
+    the busiest working day against the mean (goal <= 1.25 x; before the spread, all on day one)."""
+    from deskbook.sync.forecast import forecast
+    from deskbook.sync.jobs import load_settings
+    from deskbook.sync.ledger import Ledger
+    from deskbook.sync.schedule import period_end
+
+    settings = load_settings(None).schedule
+    start = period_end(as_of, "quarterly") + timedelta(days=1)
+    end = period_end(start, "quarterly")
+    store = Ledger(ledger)
+    try:
+        orgs = list(store.iter_organizations())
+        done = store.done_keys()
+    finally:
+        store.close()
+    result = forecast(orgs, start, (end - start).days + 1, settings, done)
+    unspread = forecast(orgs, start, (end - start).days + 1, dataclasses.replace(settings, calendar=None), done)
+    workdays = [row["callbacks"] for row in result.rows() if settings.calendar.is_workday(date.fromisoformat(row["date"]))]
+    mean = sum(workdays) / max(1, len(workdays))
+    day, busiest = result.busiest("callbacks")
+    print(f"\n== callbacks forecast {start.isoformat()} to {end.isoformat()} ({len(workdays)} working days)")
+    print(f"   {sum(workdays)} callbacks; mean {mean:.1f} per working day; busiest {busiest} on {day} "
+          f"= {busiest / max(mean, 1e-9):.3f} x mean (goal <= 1.25 x)")
+    old_day, old_busiest = unspread.busiest("callbacks")
+    print(f"   before the spread (due on each period's first day): busiest {old_busiest} on {old_day} "
+          f"= {old_busiest / max(mean, 1e-9):.1f} x mean")
+
+
 def reads_writes(requests: dict) -> tuple[int, int]:
     """(reads, writes): GETs, and POST /search/jql (a read with a body), are reads."""
     reads = sum(n for k, n in requests.items() if k.startswith("GET ") or k.endswith("/search/jql"))
@@ -282,6 +313,7 @@ def main() -> None:
         show("second run, same day", second, "<= 5", "0")
         next_day = run_worker(handle, ledger, as_of + timedelta(days=1))
         show("next day", next_day, "<= 5 + lookups", f"<= {next_day['created']} newly due")
+        forecast_row(ledger, as_of)
         if args.skip_naive:
             return
         naive = naive_baseline(handle, args.naive_sample)

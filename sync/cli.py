@@ -30,6 +30,17 @@ def register(subparsers) -> None:
     run.add_argument("--json", action="store_true", help="print the report as JSON on stdout")
     run.set_defaults(func=cmd_run)
 
+    forecast = commands.add_parser(
+        "forecast", help="tasks each job will create per day (reads the desk's changes, writes nothing to it)",
+        description="Count the renewals, callbacks and follow-ups due on each coming day, from the desk's "
+                    "organizations (the local index, refreshed first unless --offline) and the ledger.",
+        epilog="example: deskbook sync forecast --days 90 --json", parents=_common())
+    forecast.add_argument("--days", type=int, default=90, help="how many days ahead (default 90)")
+    forecast.add_argument("--as-of", type=_date_arg, help="first day (YYYY-MM-DD; default today)")
+    forecast.add_argument("--offline", action="store_true", help="use the local index as it is; no desk call")
+    forecast.add_argument("--json", action="store_true", help='print {"days": [{"date", "renewals", "callbacks", "followups"}]}')
+    forecast.set_defaults(func=cmd_forecast)
+
     serve = commands.add_parser("serve", parents=_common(),
                                 help="run the jobs daily at the playbook's time (and once at start)")
     serve.add_argument("--interval-seconds", type=float, help="run every N seconds instead of daily (tests, demos)")
@@ -106,6 +117,33 @@ def cmd_run(args: argparse.Namespace) -> ExitCode:
     else:
         print(report.text())
     return ExitCode.OK if report.failed == 0 else ExitCode.ERROR
+
+
+def cmd_forecast(args: argparse.Namespace) -> ExitCode:
+    """`deskbook sync forecast`: tasks per day per job over the coming days."""
+    from deskbook.sync.forecast import forecast
+    from deskbook.sync.ledger import Ledger
+    from deskbook.sync.lock import LedgerLock
+    from deskbook.sync.runner import refresh_index
+
+    if not 1 <= args.days <= 3660:
+        raise DeskbookError(f"--days {args.days} is out of range", hint="give 1 to 3660 days")
+    settings, desk, _, ledger_path, _library = _open(args)
+    with LedgerLock(ledger_path):
+        ledger = Ledger(ledger_path)
+        try:
+            if not args.offline:
+                refresh_index(desk, ledger)
+            result = forecast(ledger.iter_organizations(), args.as_of or date.today(), args.days,
+                              settings.schedule, ledger.done_keys())
+        finally:
+            ledger.close()
+    if args.json:
+        json.dump(result.to_json(), sys.stdout, indent=2)
+        sys.stdout.write("\n")
+    else:
+        print(result.text())
+    return ExitCode.OK
 
 
 def cmd_serve(args: argparse.Namespace) -> ExitCode:

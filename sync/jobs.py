@@ -7,7 +7,7 @@ from typing import Any, Mapping
 
 from deskbook.errors import DeskbookError
 from deskbook.sync.desk import TaskDraft
-from deskbook.sync.schedule import DEFAULT_TIER_CADENCE, JOBS, DueItem, Organization, ScheduleSettings
+from deskbook.sync.schedule import DEFAULT_TIER_CADENCE, JOBS, DueItem, Organization, ScheduleSettings, WorkCalendar
 
 
 @dataclass(frozen=True)
@@ -111,6 +111,7 @@ def settings_from_playbook(playbook: Any) -> SyncSettings:
             renewal_lead_days=sync.renewal_lead_days,
             followup_after_days=sync.followup_after_days,
             tier_cadence={t.key: t.callback for t in playbook.tiers} or dict(DEFAULT_TIER_CADENCE),
+            calendar=WorkCalendar.from_metadata(meta),
         ),
         jobs=jobs,
         callback_record_fields=record_fields,

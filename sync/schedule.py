@@ -7,9 +7,15 @@ the ticket's `external_id` and `Idempotency-Key`, so "already done" is a key loo
   (`as_of <= end <= as_of + lead_days`); period = the end date. A moved end date is a new
   term, hence a new key and a new reminder; the old key is never re-created.
 - **callbacks** (R-2, R-3): monthly tiers get one per calendar month (`YYYY-MM`), quarterly
-  tiers one per calendar quarter (`YYYY-Qn`), due from the first day of the period.
-  Catching up after downtime creates the *current* period's callback only: a callback for
-  a quarter that is over is no use to anybody, so missed periods are not back-filled.
+  tiers one per calendar quarter (`YYYY-Qn`). With the playbook's working calendar
+  (`WorkCalendar`: open weekdays, holidays, make-up working days) each organization's callback
+  falls on its own working day of the period, `callback_day`: the organization id walks a
+  golden-ratio (Weyl) sequence over the period's working days, so the day is stable for an
+  organization and organizations spread evenly — a quarter's callbacks no longer all land on
+  its first day. Without a calendar (settings built by hand) they are due from the first day.
+  A run after downtime creates every callback of the current period whose day has passed;
+  a callback for a period that is over is no use to anybody, so missed periods are not
+  back-filled.
 - **followups** (R-1): tiers whose cadence is `after_first_service`, once the first service
   date plus `followup_after_days` has been reached; once per organization (period `once`),
   so a first-service date re-derived differently later never creates a second follow-up.
@@ -20,6 +26,7 @@ organization; an empty value simply means nothing is due.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Iterable, Mapping
@@ -44,12 +51,51 @@ class Organization:
 
 
 @dataclass(frozen=True)
+class WorkCalendar:
+    """The playbook's working days: open weekdays (0 = Monday), holidays, make-up working days."""
+
+    open_weekdays: frozenset[int] = frozenset(range(5))
+    holidays: tuple[tuple[date, date], ...] = ()  # inclusive ranges
+    extra_workdays: frozenset[date] = frozenset()
+
+    def is_workday(self, day: date) -> bool:
+        """True when staff work on `day`."""
+        if day in self.extra_workdays:
+            return True
+        if day.weekday() not in self.open_weekdays:
+            return False
+        return not any(start <= day <= end for start, end in self.holidays)
+
+    def workdays(self, start: date, end: date) -> list[date]:
+        """Working days from `start` to `end`, both included."""
+        days = []
+        day = start
+        while day <= end:
+            if self.is_workday(day):
+                days.append(day)
+            day += timedelta(days=1)
+        return days
+
+    @classmethod
+    def from_metadata(cls, metadata) -> "WorkCalendar":
+        """The calendar of a playbook's `metadata` (business_hours, holidays, extra_workdays)."""
+        names = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+        open_days = {names.index(d.lower()[:3]) for block in metadata.business_hours for d in block.days
+                     if d.lower()[:3] in names}
+        holidays = tuple((date.fromisoformat(start), date.fromisoformat(end))
+                         for _name, start, end in metadata.holidays)
+        extra = frozenset(date.fromisoformat(w.date) for w in metadata.extra_workdays)
+        return cls(frozenset(open_days), holidays, extra)
+
+
+@dataclass(frozen=True)
 class ScheduleSettings:
-    """The playbook's timing rules."""
+    """The playbook's timing rules (`calendar` None: callbacks due from their period's first day)."""
 
     renewal_lead_days: int = 30
     followup_after_days: int = 7
     tier_cadence: Mapping[str, str] = field(default_factory=lambda: dict(DEFAULT_TIER_CADENCE))
+    calendar: WorkCalendar | None = None
 
 
 @dataclass(frozen=True)
@@ -123,6 +169,39 @@ def period_start(day: date, cadence: str) -> date:
     raise ValueError(f"not a periodic cadence: {cadence}")
 
 
+def period_end(day: date, cadence: str) -> date:
+    """Last day of the month or quarter containing `day`."""
+    start = period_start(day, cadence)
+    months = 1 if cadence == "monthly" else 3
+    year, month = divmod(start.month - 1 + months, 12)
+    return date(start.year + year, month + 1, 1) - timedelta(days=1)
+
+
+#: The golden ratio's fractional part: k·φ mod 1 spreads any arithmetic run of ids evenly.
+_PHI = (math.sqrt(5) - 1) / 2
+
+_WORKDAY_CACHE: dict[tuple[WorkCalendar, date, str], list[date]] = {}
+
+
+def callback_day(organization_id: int, day: date, cadence: str, calendar: WorkCalendar | None) -> date:
+    """The day of the period containing `day` on which `organization_id`'s callback falls.
+
+    Stable per organization and period: the id's golden-ratio fraction picks one of the period's
+    working days (the first day of the period when there is no calendar, or no working day)."""
+    start = period_start(day, cadence)
+    if calendar is None:
+        return start
+    cache_key = (calendar, start, cadence)
+    days = _WORKDAY_CACHE.get(cache_key)
+    if days is None:
+        if len(_WORKDAY_CACHE) > 256:
+            _WORKDAY_CACHE.clear()
+        days = _WORKDAY_CACHE[cache_key] = calendar.workdays(start, period_end(day, cadence))
+    if not days:
+        return start
+    return days[int(((organization_id * _PHI) % 1.0) * len(days)) % len(days)]
+
+
 def _label(org: Organization) -> str:
     return f"organization {org.id}" + (f" ({org.name})" if org.name else "")
 
@@ -152,15 +231,17 @@ def renewal_due(org: Organization, as_of: date, settings: ScheduleSettings) -> D
 
 
 def callback_due(org: Organization, as_of: date, settings: ScheduleSettings) -> DueItem | Skip | None:
-    """The periodic callback of the current month/quarter for `org`, a Skip, or None."""
+    """The callback of the current month/quarter for `org` once its day has come, a Skip, or None."""
     cadence = _tier_cadence(org, "callbacks", settings)
     if cadence is None or isinstance(cadence, Skip):
         return cadence
-    if cadence == "monthly":
-        return DueItem("callbacks", org.id, month_period(as_of), period_start(as_of, cadence))
-    if cadence == "quarterly":
-        return DueItem("callbacks", org.id, quarter_period(as_of), period_start(as_of, cadence))
-    return None
+    if cadence not in ("monthly", "quarterly"):
+        return None
+    day = callback_day(org.id, as_of, cadence, settings.calendar)
+    if day > as_of:
+        return None
+    period = month_period(as_of) if cadence == "monthly" else quarter_period(as_of)
+    return DueItem("callbacks", org.id, period, day)
 
 
 def followup_due(org: Organization, as_of: date, settings: ScheduleSettings) -> DueItem | Skip | None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 
@@ -143,3 +143,55 @@ def test_keys_round_trip_and_helpers():
     assert quarter_period(date(2026, 7, 1)) == "2026-Q3"
     assert period_start(date(2026, 8, 19), "quarterly") == date(2026, 7, 1)
     assert period_start(date(2026, 8, 19), "monthly") == date(2026, 8, 1)
+
+
+# --- callbacks spread over their period's working days (no wall of work on the period's first day)
+
+from collections import Counter  # noqa: E402
+
+from deskbook.sync.schedule import WorkCalendar, callback_day  # noqa: E402
+
+CAL = WorkCalendar(
+    holidays=((date(2026, 10, 1), date(2026, 10, 8)),),  # National Day week
+    extra_workdays=frozenset({date(2026, 9, 27), date(2026, 10, 10)}),  # Sunday / Saturday make-up days
+)
+SPREAD = ScheduleSettings(calendar=CAL)
+
+
+def test_calendar_knows_weekends_holidays_and_make_up_days():
+    assert CAL.is_workday(date(2026, 10, 9))  # Friday
+    assert not CAL.is_workday(date(2026, 10, 11))  # Sunday
+    assert not CAL.is_workday(date(2026, 10, 5))  # Monday inside the holiday
+    assert CAL.is_workday(date(2026, 10, 10))  # Saturday make-up day
+
+
+@pytest.mark.parametrize("ids", [range(1, 60001), range(360000000000, 360000000000 + 60000 * 7, 7)])
+def test_quarterly_callbacks_spread_so_no_working_day_exceeds_125_percent_of_the_mean(ids):
+    days = Counter(callback_day(i, date(2026, 10, 15), "quarterly", CAL) for i in ids)
+    workdays = CAL.workdays(date(2026, 10, 1), date(2026, 12, 31))
+    assert set(days) == set(workdays)  # every working day carries some, no closed day any
+    mean = len(ids) / len(workdays)
+    assert max(days.values()) <= 1.25 * mean
+    assert date(2026, 10, 10) in days and date(2026, 10, 5) not in days
+
+
+def test_callback_day_is_stable_and_inside_the_period():
+    for org_id in (1, 2, 99, 123456789):
+        a = callback_day(org_id, date(2027, 2, 3), "monthly", CAL)
+        b = callback_day(org_id, date(2027, 2, 27), "monthly", CAL)
+        assert a == b and a.month == 2 and CAL.is_workday(a)
+
+
+def test_callback_is_due_from_its_day_and_after_downtime_still_due_in_its_period():
+    o = org(id=7, tier="regular")
+    day = callback_day(7, date(2026, 11, 1), "quarterly", CAL)
+    assert callback_due(o, day - timedelta(days=1), SPREAD) is None
+    item = callback_due(o, day, SPREAD)
+    assert item.key == "deskbook:callbacks:7:2026-Q4" and item.due_on == day
+    late = callback_due(o, date(2026, 12, 31), SPREAD)  # the scheduler was down for weeks
+    assert late.key == item.key
+    assert callback_due(o, date(2027, 1, 1), SPREAD) is None or callback_due(o, date(2027, 1, 1), SPREAD).period == "2027-Q1"
+
+
+def test_without_a_calendar_callbacks_are_due_from_the_first_day():
+    assert callback_due(org(tier="regular"), date(2026, 10, 1), S).due_on == date(2026, 10, 1)

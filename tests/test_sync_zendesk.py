@@ -335,3 +335,24 @@ def test_owner_group_found_by_ownership_marker_before_name(sandbox):
     assert desk.group_id("service", "Service") == groups["Service"]
     assert desk.group_id("nowhere", "Nowhere") is None
     assert desk.calls["GET /api/v2/groups"] == 1  # listed once per run
+
+
+def test_cli_forecast_first_day_equals_what_the_run_then_creates(cli_sandbox, tmp_path, capsys):
+    """The forecast's first day is exactly what `sync run` on that day creates; after the run, nothing."""
+    from deskbook.cli import main
+
+    ledger = tmp_path / "f.sqlite"
+    args = ["sync", "forecast", "--url", cli_sandbox.url, "--email", cli_sandbox.email, "--token", cli_sandbox.token,
+            "--ledger", str(ledger), "--as-of", AS_OF.isoformat(), "--days", "30"]
+    assert main([*args, "--json"]) == 0
+    days = json.loads(capsys.readouterr().out)["days"]
+    assert len(days) == 30 and set(days[0]) == {"date", "renewals", "callbacks", "followups"}
+    assert main(cli_args(cli_sandbox, ledger, "--as-of", AS_OF.isoformat(), "--json")) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert {job: report["jobs"][job]["created"] for job in ("renewals", "callbacks", "followups")} == \
+        {job: days[0][job] for job in ("renewals", "callbacks", "followups")}
+    assert main([*args, "--offline", "--json"]) == 0
+    again = json.loads(capsys.readouterr().out)["days"]
+    assert sum(again[0][job] for job in ("renewals", "callbacks", "followups")) == 0
+    assert main([*args, "--offline"]) == 0
+    assert "forecast from" in capsys.readouterr().out
