@@ -35,6 +35,7 @@ from deskbook.connectors.base import DeskConnector, Snapshot
 from deskbook.connectors.jsm import translate as tr
 from deskbook.connectors.jsm.client import JsmClient, JsmConnection
 from deskbook.errors import DeskbookError
+from deskbook.marker import strip_marker
 from deskbook.plan import DELETE, UPDATE, Change, DesiredObject, ExistingObject, Plan
 
 REMOVED_PREFIX = "[removed] "
@@ -120,7 +121,7 @@ class JsmConnector(DeskConnector):
             if self.client.delete_rule(str(object_id), label=label):
                 return
             rule = self.client.rule(str(object_id))
-            description = tr.MARKER_RE.sub("", rule.get("description") or "").strip()
+            description = strip_marker(rule.get("description"))
             name = rule.get("name") or ""
             retired = {**rule, "state": "DISABLED", "description": description,
                        "name": name if name.startswith(REMOVED_PREFIX) else REMOVED_PREFIX + name}

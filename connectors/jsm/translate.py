@@ -44,10 +44,10 @@ filter on it). Conditions JSM's JQL cannot express are listed by `unsupported_co
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from deskbook.connectors.jsm import automation as au
+from deskbook.marker import format_marker, parse_marker  # noqa: F401  (parse_marker: re-exported)
 from deskbook.plan import DesiredObject
 from deskbook.playbooks import model as m
 from deskbook.scripts_library import render_for_desk
@@ -55,7 +55,6 @@ from deskbook.scripts_library import render_for_desk
 KIND_ORDER = ("request_type", "automation_rule", "sla_metric")
 NAME_LIMIT = 60
 RULE_LABEL = "deskbook"
-MARKER_RE = re.compile(r"\[deskbook:(?P<playbook>[^:\]\s]+):(?P<key>[^\]\s]+)\]")
 
 #: Request types the sync jobs raise their requests in (one per job), by locale.
 SYNC_REQUEST_TYPES = {
@@ -87,15 +86,8 @@ MANUAL_TRIGGER = au.MANUAL_TRIGGER
 
 
 def marker(playbook: m.Playbook | str, key: str) -> str:
-    """The ownership marker `[deskbook:<playbook>:<key>]`."""
-    name = playbook if isinstance(playbook, str) else playbook.name
-    return f"[deskbook:{name}:{key}]"
-
-
-def parse_marker(text: str | None) -> tuple[str, str] | None:
-    """(playbook, key) of the last marker in `text`, or None."""
-    found = list(MARKER_RE.finditer(text or ""))
-    return (found[-1]["playbook"], found[-1]["key"]) if found else None
+    """The ownership marker `[deskbook:<playbook>:<key>]` (`deskbook.marker`)."""
+    return format_marker(playbook if isinstance(playbook, str) else playbook.name, key)
 
 
 def with_marker(text: str, playbook: m.Playbook, key: str) -> str:

@@ -19,9 +19,9 @@ import re
 from typing import Any
 
 from deskbook.connectors.zendesk.translate import resolve_refs, slug
+from deskbook import marker
 from deskbook.plan import DesiredObject, ExistingObject
 
-_MARKER_RE = re.compile(r"\[deskbook:(?P<playbook>[^:\[\]\s]+):(?P<key>[^\[\]\s]+)\]")
 _DC_NAME_RE = re.compile(r"^deskbook__(?P<playbook>[a-z0-9_]+?)__(?P<key>[a-z0-9_]+)$")
 
 #: Keys Zendesk adds on read (or that deskbook never manages): never drift.
@@ -65,9 +65,9 @@ def parse_marker(text: str | None) -> tuple[str, str] | None:
     None when there is no marker."""
     if not text:
         return None
-    found = list(_MARKER_RE.finditer(text))
+    found = marker.parse_marker(text)
     if found:
-        return found[-1]["playbook"], found[-1]["key"]
+        return found
     dc = _DC_NAME_RE.match(text.strip())
     if dc:
         return dc["playbook"], dc["key"]

@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import datetime as _dt
 import logging
-import re
 import time
 from typing import Any, Callable
 
@@ -43,11 +42,10 @@ from deskbook.connectors.zendesk import compare as zcompare
 from deskbook.connectors.zendesk import translate
 from deskbook.connectors.zendesk.client import ENDPOINTS, POSITIONED_KINDS, ZendeskClient
 from deskbook.http import DeskHTTPError
+from deskbook.marker import without_trailing_marker
 from deskbook.plan import CREATE, DELETE, REORDER, UPDATE, Change, DesiredObject, ExistingObject, Plan
 
 log = logging.getLogger("deskbook.connectors.zendesk")
-
-_MARKER_TEXT = re.compile(r"\s*\[deskbook:[^\[\]\s]+\]\s*$")
 
 
 class ZendeskConnector(DeskConnector):
@@ -127,7 +125,7 @@ class ZendeskConnector(DeskConnector):
 
     def match_name(self, name: str) -> str:
         """Name without a trailing ownership marker, case folded (for conflict detection)."""
-        return _MARKER_TEXT.sub("", name).strip().casefold()
+        return without_trailing_marker(name).strip().casefold()
 
     def identity(self, kind: str, name: str, payload: dict[str, Any]) -> str:
         """Organization fields are unique by `key` in Zendesk; everything else by name."""

@@ -31,6 +31,7 @@ from typing import Any, Callable, Iterator
 from deskbook.errors import DeskbookError
 from deskbook.http import CursorPaginator, DeskSession
 from deskbook.log import register_secret
+from deskbook.marker import owned_by
 from deskbook.connectors.zendesk.translate import option_value
 from deskbook.sync.desk import OrganizationPage, TaskDraft, TicketPage
 from deskbook.sync.schedule import Organization, parse_key
@@ -201,7 +202,7 @@ class ZendeskSyncDesk:
             self._groups = list(CursorPaginator(100).iter_items(self.session, "/api/v2/groups.json", "groups"))
         for group in self._groups:
             description = group.get("description") or ""
-            if group_key and f"[deskbook:{self.playbook_name}:{group_key}]" in description:
+            if group_key and owned_by(description, self.playbook_name) == group_key:
                 return int(group["id"])
         for group in self._groups:
             if group_name and group.get("name") == group_name:

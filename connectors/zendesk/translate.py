@@ -46,6 +46,7 @@ import re
 from typing import Any, Iterable
 
 from deskbook.errors import DeskbookError
+from deskbook.marker import format_marker
 from deskbook.plan import DesiredObject
 from deskbook.playbooks import model as m
 
@@ -150,15 +151,13 @@ VIEW_COLUMNS = {
 }
 
 _REF = re.compile(r"\{ref:(?P<kind>[a-z_]+):(?P<key>[A-Za-z0-9_.\-]+?)(?P<text>:text)?\}")
-_MARKER = "[deskbook:{playbook}:{key}]"
 
 # ---------------------------------------------------------------- markers and refs
 
 
 def marker(playbook: m.Playbook | str, key: str) -> str:
-    """The ownership marker `[deskbook:<playbook>:<key>]` (playbook given as object or name)."""
-    name = playbook if isinstance(playbook, str) else playbook.name
-    return _MARKER.format(playbook=name, key=key)
+    """The ownership marker `[deskbook:<playbook>:<key>]` (playbook given as object or name; `deskbook.marker`)."""
+    return format_marker(playbook if isinstance(playbook, str) else playbook.name, key)
 
 
 def slug(text: str) -> str:
