@@ -3,10 +3,17 @@
 A desk connector subclasses `DeskConnector` and supplies the desk's I/O and translation:
 `list_kind`, `create_object`, `update_object`, `delete_object`, `ownership`, `display_name`,
 `desired_objects`, `compare`, `resolve_refs` (and optionally `extra_changes` /
-`apply_extra` for steps such as reorders). This module owns the order of things:
+`apply_extra` for steps such as reorders, `plan_notes` for what the desk cannot represent,
+`export`, and the verify steps). The connected connector is what a `Desk`
+(`connectors/desk.py`) hands the shared commands. This module owns the order of things:
 
 - `populate` lists every kind once (paginated) and reads each object's ownership marker;
-- `plan` diffs with `deskbook.plan.build_plan` (symbolic refs compared with the ids known);
+- `plan_playbook(playbook, library)` is the plan of a loaded `Playbook`: populate, the desk's
+  desired objects, then `plan`;
+- `plan` diffs with `deskbook.plan.build_plan` (symbolic refs compared with the ids known), then
+  asks the desk's `plan_notes` hook (as octoDNS's `_plan_meta`) for notes — given the
+  `Playbook` when the plan has one, None for a plan by name (uninstall) — so notes never hang on
+  state left by an earlier call;
 - `guard` refuses a plan whose checksum differs from the reviewed one, a plan with
   unresolved conflicts, and (unless forced) sweeping updates/deletes;
 - `apply` writes in dependency order, resolving refs with the ids known so far (existing
@@ -23,7 +30,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable
 
-from deskbook.errors import DeskbookError
+from deskbook.errors import DeskbookError, ExitCode
 from deskbook.plan import (
     CONFLICT,
     CREATE,
@@ -157,6 +164,34 @@ class DeskConnector:
         """Carry out one step from `extra_changes`."""
         raise NotImplementedError
 
+    def plan_notes(self, plan: Plan, playbook: Any | None, desired: list[DesiredObject]) -> list[str]:
+        """Notes for `plan` (what the desk cannot install and how the plan represents it); may also
+        add a `reason` to changes the desk carries out differently (JSM: request type replaces).
+        `playbook` is the loaded `Playbook`, or None for a plan by name only (uninstall). None by default."""
+        return []
+
+    def export(self) -> dict[str, Any]:
+        """Every object of the desk worth a backup, as JSON (`deskbook export`)."""
+        raise DeskbookError(f"desk {self.desk!r} has no export")
+
+    # ------------------------------------------------------------ verify (desks with `Desk.can_verify`)
+
+    def test_request_draft(self, playbook: Any) -> dict[str, Any]:
+        """The test request `verify` would raise (read-only)."""
+        raise DeskbookError(f"desk {self.desk!r} has no verify")
+
+    def describe_test_request(self, draft: dict[str, Any]) -> str:
+        """`would raise … to read its SLAs`: what `raise_test_request(draft)` would write."""
+        raise DeskbookError(f"desk {self.desk!r} has no verify")
+
+    def raise_test_request(self, draft: dict[str, Any]) -> str:
+        """Create the request `draft` describes (a write); its key."""
+        raise DeskbookError(f"desk {self.desk!r} has no verify")
+
+    def verify_sla(self, playbook: Any, request_key: str) -> list[str]:
+        """Problems with the SLA goals the desk applies to `request_key` (empty = all there)."""
+        raise DeskbookError(f"desk {self.desk!r} has no verify")
+
     # ------------------------------------------------------------ the engine
 
     def populate(self, playbook: str) -> Snapshot:
@@ -171,8 +206,16 @@ class DeskConnector:
                 existing.append(ExistingObject(kind, obj.get("id"), self.display_name(kind, obj), obj, owner, key))
         return snapshot_checked(Snapshot(raw, existing), playbook)
 
-    def plan(self, playbook: str, desired: list[DesiredObject], snapshot: Snapshot, *, adopt: bool = False) -> Plan:
-        """Diff `desired` with `snapshot` into an ordered plan (extra steps at the end)."""
+    def plan_playbook(self, playbook: Any, library: Any, *, adopt: bool = False) -> tuple[Plan, Snapshot]:
+        """(plan, snapshot) of a loaded `Playbook` against the desk as it is now."""
+        snapshot = self.populate(playbook.name)
+        return self.plan(playbook, self.desired_objects(playbook, library), snapshot, adopt=adopt), snapshot
+
+    def plan(self, playbook: Any, desired: list[DesiredObject], snapshot: Snapshot, *, adopt: bool = False) -> Plan:
+        """Diff `desired` with `snapshot` into an ordered plan (extra steps at the end), with the desk's
+        notes. `playbook` is the `Playbook` or, for a plan by name (uninstall), its name."""
+        loaded = None if isinstance(playbook, str) else playbook
+        playbook = playbook if isinstance(playbook, str) else playbook.name
         ids = snapshot.managed_ids(playbook)
         extra_copies = snapshot.duplicates(playbook)
         copy_ids = {id(e) for e in extra_copies}
@@ -186,6 +229,7 @@ class DeskConnector:
             plan.changes.append(Change(DELETE, e.kind, e.name, e.key, e.id, None, e.payload,
                                        reason=f"duplicate of id {ids[(e.kind, e.key)]}"))
         plan.changes += self.extra_changes(playbook, desired, snapshot, plan.changes)
+        plan.notes += self.plan_notes(plan, loaded, desired)
         return plan
 
     def guard_uninstall(self, plan: Plan, *, force: bool = False) -> None:
@@ -276,6 +320,11 @@ def render_plan(plan: Plan, *, verbose: bool = True) -> str:
                  + (f", {s[CONFLICT]} conflict(s)" if s[CONFLICT] else "") + ".")
     lines.append(f"checksum: {plan.checksum}")
     return "\n".join(lines)
+
+
+def plan_exit(plan: Plan) -> ExitCode:
+    """2 when the plan would write or has conflicts to resolve, else 0."""
+    return ExitCode.CHANGES if plan.has_changes or plan.conflicts else ExitCode.OK
 
 
 def uninstall_plan(connector: DeskConnector, playbook: str, snapshot: Snapshot) -> Plan:

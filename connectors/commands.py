@@ -1,18 +1,16 @@
-"""Desk commands: `plan`, `apply`, `uninstall`, `export`, `demo`, `verify`.
+"""Desk commands: `plan`, `apply`, `uninstall`, `export`, `demo`, `verify`, for every registered desk.
 
-    deskbook plan      --desk zendesk|jsm [--playbook NAME|PATH] [--scripts DIR] [--adopt] [--json]
-    deskbook apply     --desk zendesk|jsm [...] [--doit] [--force] [--adopt] [--checksum SHA]
-    deskbook uninstall --desk zendesk|jsm [--playbook NAME|PATH] [--doit]
-    deskbook export    --desk zendesk|jsm --out FILE
-    deskbook demo      [--desk zendesk|jsm] [--seed-orgs N]
-    deskbook verify    --desk jsm [--request KEY | --doit] [--json]
+    deskbook plan      --desk DESK [--playbook NAME|PATH] [--scripts DIR] [--adopt] [--json]
+    deskbook apply     --desk DESK [...] [--doit] [--force] [--adopt] [--checksum SHA]
+    deskbook uninstall --desk DESK [--playbook NAME|PATH] [--doit]
+    deskbook export    --desk DESK --out FILE
+    deskbook demo      [--desk DESK] [--seed-orgs N]
+    deskbook verify    --desk DESK [--request KEY | --doit] [--json]   (desks with `can_verify`)
 
-Connection: `--url --email --token` or, for Zendesk, `ZENDESK_URL` (or `ZENDESK_SUBDOMAIN`),
-`ZENDESK_EMAIL`, `ZENDESK_API_TOKEN`; for JSM `JIRA_URL`, `JIRA_EMAIL`, `JIRA_API_TOKEN`,
-`JSM_PROJECT` (`--project`), `JIRA_CLOUD_ID` (`--cloud-id`). JSM only: `--allow-internal-api`
-installs SLA goals through JSM's internal SLA endpoints (the plan says so); without it the plan
-notes the exact goals for an admin to enter, and `verify --desk jsm` confirms them on a request.
-Exit codes (Terraform-style): plan 0 = no changes, 2 = changes (or conflicts to resolve),
+This module names no desk: the desks come from `connectors/registry.py`, each a `Desk`
+(`connectors/desk.py`) that adds its own flags (`Desk.add_options`), connects (`Desk.connect`,
+a `DeskConnector`), and runs its demo. Connection: `--url --email --token`, else each desk's
+environment (the flags' help lists them). Exit codes (Terraform-style): plan 0 = no changes, 2 = changes (or conflicts to resolve),
 1 = error. `apply` without `--doit` only plans. `verify` without `--request KEY` raises a test
 request only with `--doit`; without it nothing is written and it exits 64 (`ExitCode.USAGE`) saying
 what it would raise.
@@ -27,8 +25,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from deskbook.connectors.base import DeskConnector, render_plan, uninstall_plan
-from deskbook.connectors.registry import desks, get_connector
+from deskbook.connectors.base import DeskConnector, plan_exit, render_plan, uninstall_plan
+from deskbook.connectors.desk import CONNECTION_FLAGS, Desk, connection_help, refuse_foreign_options
+from deskbook.connectors.registry import all_desks, default_desk, desks, get_desk
 from deskbook.errors import DeskbookError, ExitCode
 from deskbook.log import register_secret
 from deskbook.plan import Plan
@@ -50,8 +49,9 @@ def register(subparsers) -> None:
     p = subparsers.add_parser("apply", parents=target,
                               help="install the playbook into the desk (plans only without --doit)")
     p.add_argument("--doit", action="store_true", help="really write to the desk")
-    p.add_argument("--force", action="store_true", help="allow updating/deleting a large share of managed objects, and (JSM) replacing "
-                                                            "or deleting request types that requests use")
+    p.add_argument("--force", action="store_true", help="allow updating/deleting a large share of managed objects"
+                                                            + "".join(f", and ({d.title}) {d.force_help['apply']}"
+                                                                      for d in all_desks() if "apply" in d.force_help))
     p.add_argument("--adopt", action="store_true", help="take over same-name unmanaged objects")
     p.add_argument("--checksum", metavar="SHA", help="refuse unless the plan's checksum is this (from a reviewed plan)")
     p.add_argument("--json", action="store_true", help="print the plan (and result) as JSON")
@@ -60,8 +60,8 @@ def register(subparsers) -> None:
     p = subparsers.add_parser("uninstall", parents=target,
                               help="remove every object the playbook owns (and nothing else)")
     p.add_argument("--doit", action="store_true", help="really delete")
-    p.add_argument("--force", action="store_true", help="(JSM) also delete request types that requests use "
-                                                        "(their requests lose the type)")
+    p.add_argument("--force", action="store_true", help="; ".join(f"({d.title}) {d.force_help['uninstall']}"
+                                                                  for d in all_desks() if "uninstall" in d.force_help))
     p.add_argument("--json", action="store_true", help="print the plan as JSON")
     p.set_defaults(func=cmd_uninstall)
 
@@ -71,15 +71,17 @@ def register(subparsers) -> None:
     p.set_defaults(func=cmd_export)
 
     p = subparsers.add_parser("demo", help="sandbox desk + install + re-plan + sync jobs, with a summary")
-    p.add_argument("--desk", default="zendesk", choices=["zendesk", "jsm"], help="which sandbox desk (default zendesk)")
+    p.add_argument("--desk", default=default_desk(), choices=desks(),
+                   help=f"which sandbox desk (default {default_desk()})")
     p.add_argument("--playbook", metavar="NAME|PATH", help="playbook to install (default: standard-service)")
     p.add_argument("--scripts", metavar="DIR", help="phrase library folder (default: the shipped one)")
     p.add_argument("--seed-orgs", type=int, default=20, metavar="N", help="sample customers to create (default 20)")
     p.set_defaults(func=cmd_demo)
 
-    p = subparsers.add_parser("verify", parents=[connection_parent(desk_choices=["jsm"]), playbook_parent()],
-                              help="JSM: confirm the playbook's SLA goals apply to a request "
-                                   "(exit 1 with what is missing)")
+    verifying = sorted(d.name for d in all_desks() if d.can_verify)
+    p = subparsers.add_parser("verify", parents=[connection_parent(desk_choices=verifying), playbook_parent()],
+                              help=f"{', '.join(d.title for d in all_desks() if d.can_verify)}: confirm the "
+                                   "playbook's SLA goals apply to a request (exit 1 with what is missing)")
     p.add_argument("--request", metavar="KEY", help="request to read the SLAs of (default: with --doit, raise a "
                                                     "test request of a playbook request type and print its key)")
     p.add_argument("--doit", action="store_true", help="without --request: really raise the test request "
@@ -88,41 +90,37 @@ def register(subparsers) -> None:
     p.set_defaults(func=cmd_verify)
 
 
-#: Per desk: (URL, email, token) environment variables the connection options fall back to.
-CONNECTION_ENV = {
-    "zendesk": ("ZENDESK_URL or ZENDESK_SUBDOMAIN", "ZENDESK_EMAIL", "ZENDESK_API_TOKEN"),
-    "jsm": ("JIRA_URL", "JIRA_EMAIL", "JIRA_API_TOKEN"),
-}
-
-
 def connection_parent(desk_choices: list[str] | None = None, *, desk_default: str | None = None,
-                      internal_api: bool = True) -> argparse.ArgumentParser:
+                      command: str = "desk") -> argparse.ArgumentParser:
     """A parent parser (`parents=[...]`) with `--desk` and the connection options every desk command
-    takes (`deskbook sync` too: one set of connection settings for every command). Help texts name
-    only the environment variables of the desks offered."""
+    takes (`deskbook sync` too, with `command="sync"`: one set of connection settings for every
+    command), then the offered desks' own flags for `command`. Help texts name only the environment
+    variables of the desks offered."""
     choices = desk_choices or desks()
     p = argparse.ArgumentParser(add_help=False)
     p.add_argument("--desk", required=desk_default is None, default=desk_default, choices=choices,
                    help="which desk" + (f" (default {desk_default})" if desk_default else "")
                         + " (env DESKBOOK_DESK, or `desk` in deskbook.toml)")
-
-    def env(index: int) -> str:
-        names = [f"{desk}: env {CONNECTION_ENV[desk][index]}" for desk in choices if desk in CONNECTION_ENV]
-        if len(names) == 1:
-            return names[0].split(": ", 1)[1]
-        return "; ".join(names)
-
-    p.add_argument("--url", help=f"desk base URL ({env(0)})")
-    p.add_argument("--email", help=f"agent email ({env(1)})")
-    p.add_argument("--token", help=f"API token ({env(2)}); never printed")
-    if "jsm" in choices:
-        p.add_argument("--project", metavar="KEY", help="JSM: service project key (env JSM_PROJECT, default SUP)")
-        p.add_argument("--cloud-id", metavar="ID", help="JSM: site cloud id for the automation API "
-                                                        "(env JIRA_CLOUD_ID; read from the site when absent)")
-        if internal_api:
-            p.add_argument("--allow-internal-api", action="store_true",
-                           help="JSM: install SLA goals through JSM's internal (undocumented) SLA endpoints")
+    add_connection_flags(p, command, [get_desk(name) for name in choices])
     return p
+
+
+#: The shared connection flags' help (each desk's environment is appended).
+CONNECTION_HELP = {"url": "desk base URL ({})", "email": "agent email ({})", "token": "API token ({}); never printed"}
+
+
+def add_connection_flags(parser: argparse.ArgumentParser, command: str, every: list[Desk]) -> None:
+    """`--url --email --token` (help naming each desk's environment), then the desks' own flags."""
+    for flag in CONNECTION_FLAGS:
+        parser.add_argument(f"--{flag}", help=CONNECTION_HELP[flag].format(connection_help(every, flag)))
+    seen: set[str] = set()
+    for desk in every:  # a flag two desks share (same name) is added once, by the first
+        probe = argparse.ArgumentParser(add_help=False)
+        desk.add_options(probe, command)
+        for action in probe._actions:
+            if action.option_strings[0] not in seen:
+                seen.add(action.option_strings[0])
+                parser._add_action(action)
 
 
 def playbook_parent() -> argparse.ArgumentParser:
@@ -141,23 +139,14 @@ def playbook_parent() -> argparse.ArgumentParser:
 def connect(args: argparse.Namespace) -> DeskConnector:
     """The connector for `--desk`, connected with flags or environment."""
     register_secret(getattr(args, "token", None))
-    options = desk_options(args)
-    return get_connector(args.desk).connect(args.url, args.email, args.token, **options)
+    return get_desk(args.desk).connect(args.url, args.email, args.token, **desk_options(args, "desk"))
 
 
-def desk_options(args: argparse.Namespace) -> dict[str, Any]:
-    """Desk-specific connection options from the flags (JSM: project, cloud id, internal API)."""
-    allow_internal = bool(getattr(args, "allow_internal_api", False))
-    if args.desk == "jsm":
-        return {"project_key": getattr(args, "project", None), "cloud_id": getattr(args, "cloud_id", None),
-                "allow_internal_api": allow_internal}
-    jsm_only = [flag for flag, value in (("--project", getattr(args, "project", None)),
-                                         ("--cloud-id", getattr(args, "cloud_id", None)),
-                                         ("--allow-internal-api", allow_internal)) if value]
-    if jsm_only:
-        raise DeskbookError(f"{', '.join(jsm_only)} only apply to --desk jsm, not --desk {args.desk}",
-                            hint="drop the flag(s)")
-    return {}
+def desk_options(args: argparse.Namespace, command: str) -> dict[str, Any]:
+    """The `--desk` desk's own flags as keyword options; a flag only another desk takes is refused."""
+    desk = get_desk(args.desk)
+    refuse_foreign_options(desk, all_desks(), args, command)
+    return desk.options(args, command)
 
 
 def load_inputs(args: argparse.Namespace) -> tuple[Any, Any]:
@@ -178,30 +167,8 @@ def playbook_name(args: argparse.Namespace) -> str:
 
 
 def make_plan(connector: DeskConnector, playbook: Any, library: Any, *, adopt: bool = False):
-    """(plan, snapshot) for `playbook` against the desk's current state."""
-    if hasattr(connector, "plan_playbook"):  # JSM: the plan also notes the SLA goals it cannot install
-        plan, snapshot = connector.plan_playbook(playbook, library, adopt=adopt)
-    else:
-        desired = connector.desired_objects(playbook, library)
-        snapshot = connector.populate(playbook.metadata.name)
-        plan = connector.plan(playbook.metadata.name, desired, snapshot, adopt=adopt)
-    plan.notes += _plan_notes(connector, playbook)
-    return plan, snapshot
-
-
-def _plan_notes(connector: DeskConnector, playbook: Any) -> list[str]:
-    try:
-        from deskbook.connectors.zendesk.translate import missing_process_views, schedule_notes
-    except ImportError:  # pragma: no cover
-        return []
-    if connector.desk != "zendesk":
-        return []
-    return [f"the playbook has no view for {label}" for label in missing_process_views(playbook)] + schedule_notes(playbook)
-
-
-def plan_exit(plan: Plan) -> ExitCode:
-    """2 when the plan would write or has conflicts to resolve, else 0."""
-    return ExitCode.CHANGES if plan.has_changes or plan.conflicts else ExitCode.OK
+    """(plan, snapshot) for `playbook` against the desk's current state (with the desk's notes)."""
+    return connector.plan_playbook(playbook, library, adopt=adopt)
 
 
 def print_plan(plan: Plan, as_json: bool, extra: dict[str, Any] | None = None) -> None:
@@ -313,172 +280,15 @@ def cmd_demo(args: argparse.Namespace) -> ExitCode:
 
 
 def _demo(args: argparse.Namespace) -> ExitCode:
-    if args.desk == "jsm":
-        return _demo_jsm(args)
-    if args.desk != "zendesk":
-        raise DeskbookError(f"no demo for desk {args.desk!r}", hint="use --desk zendesk or --desk jsm")
-    from deskbook.connectors.zendesk.connector import ZendeskConnector
-    from deskbook.connectors.zendesk.sandbox import running_sandbox
-
     playbook, library = load_inputs(args)
-    name = playbook.metadata.name
-    # Zendesk's incremental exports leave out the most recent minute; the demo's sync runs seconds
-    # after the sample customers are created, so its sandbox hands out changes at once.
-    with running_sandbox(export_lag_seconds=0) as desk:
-        print(f"Sandbox Zendesk desk at {desk.url}.")
-        connector = ZendeskConnector.connect(desk.url, desk.email, desk.token)
-        plan, snapshot = make_plan(connector, playbook, library, adopt=True)
-        s = plan.summary()
-        print(f"1. plan: {s['create']} objects to create (exit {int(plan_exit(plan))}).")
-        connector.guard(plan, snapshot)
-        report = connector.apply(plan, snapshot)
-        print(f"2. apply: {report.summary()} in {connector.session.total_calls} requests.")
-        replan, _ = make_plan(connector, playbook, library)
-        if replan.has_changes:
-            print(render_plan(replan))
-            raise DeskbookError("re-plan after apply still has changes", hint="this is a bug; please report it")
-        print("3. plan again: no changes (exit 0).")
-        made = seed_customers(connector, playbook, args.seed_orgs)
-        print(f"   seeded {made} sample customers (contract end dates, tiers) in the playbook's fields.")
-        print("\n".join(_demo_sync(desk, playbook)))
-        print(_demo_summary(connector, name))
+    get_desk(args.desk).demo(playbook, library, seed_orgs=args.seed_orgs)
     return ExitCode.OK
-
-
-def seed_customers(connector: Any, playbook: Any, count: int) -> int:
-    """Create `count` sample organizations whose contract-end date and tier use the installed fields."""
-    import datetime as dt
-
-    from deskbook.sync.jobs import settings_from_playbook
-
-    settings = settings_from_playbook(playbook)
-    fields = {f["key"]: f for f in connector.client.list("organization_field")}
-    tier_field = fields.get(settings.tier_field) or {}
-    tiers = [o["value"] for o in tier_field.get("custom_field_options") or []] or [None]
-    today = dt.date.today()
-    organizations = []
-    for i in range(count):
-        values = {settings.contract_end_field: (today + dt.timedelta(days=(i * 11) % 150)).isoformat()}
-        if tiers[i % len(tiers)] is not None:
-            values[settings.tier_field] = tiers[i % len(tiers)]
-        organizations.append({"name": f"Sample customer {i + 1:03d}", "organization_fields": values})
-    for start in range(0, len(organizations), 100):
-        connector.client.create_many_organizations(organizations[start:start + 100])
-    return len(organizations)
-
-
-def _demo_sync(desk: Any, playbook: Any) -> list[str]:
-    """Give the sandbox's new customers a first service (a solved ticket), then run the sync jobs
-    once as of today; returns the lines the demo prints."""
-    try:
-        from deskbook.sync import run_jobs
-        from deskbook.connectors.zendesk.sync_desk import connect as sync_connect
-        from deskbook.sync.jobs import settings_from_playbook
-        from deskbook.sync.ledger import Ledger
-    except ImportError:
-        return ["4. sync jobs: not available in this build."]
-    import datetime as dt
-    import tempfile
-
-    from deskbook.connectors.zendesk.sandbox.seed import seed_first_services
-    from deskbook.connectors.zendesk.translate import option_value
-
-    settings = settings_from_playbook(playbook)
-    today = dt.date.today()
-    new_tiers = {tier for tier, rule in settings.schedule.tier_cadence.items() if rule == "after_first_service"}
-    new_ids = [org["id"] for org in desk.store.all("organization")
-               if option_value(settings.tier_field, (org.get("organization_fields") or {}).get(settings.tier_field))
-               in new_tiers]
-    served = seed_first_services(desk.store, new_ids, today)
-    days = settings.schedule.followup_after_days
-    ripe = sum(1 for day in served.values() if (today - day).days >= days)
-    lines = [f"   seeded a first service (a solved ticket) for {len(served)} new customer(s), "
-             f"{ripe} of them at least {days} days ago."]
-    sync_desk = sync_connect(desk.url, desk.email, desk.token, contract_end_field=settings.contract_end_field,
-                             tier_field=settings.tier_field, playbook_name=settings.playbook_name)
-    with tempfile.TemporaryDirectory() as tmp:
-        ledger = Ledger(Path(tmp) / "ledger.sqlite")
-        try:
-            sync_report = run_jobs(sync_desk, ledger, settings, as_of=today)
-        finally:
-            ledger.close()
-    made = ", ".join(f"{n}: {j.created}" for n, j in sync_report.jobs.items())
-    lines.append(f"4. sync jobs once over {sync_report.organizations} customers as of {today}: tasks created {made}.")
-    return lines
-
-
-def _demo_summary(connector: Any, playbook_name: str) -> str:
-    """What an admin and an agent would now see in the desk."""
-    snapshot = connector.populate(playbook_name)
-    mine = [e for e in snapshot.existing if e.owner == playbook_name]
-    by_kind: dict[str, list[str]] = {}
-    for e in mine:
-        by_kind.setdefault(e.kind, []).append(e.name)
-    folders = sorted({"::".join(p.strip() for p in n.split("::")[:-1]) for n in by_kind.get("macro", [])
-                      if "::" in n})
-    views = by_kind.get("view", [])
-    lines = ["Admin sees (Admin Center, all marked as managed by deskbook):"]
-    lines += [f"  {len(v):3d} {k.replace('_', ' ')}(s)" for k, v in by_kind.items()]
-    lines.append("Agent sees:")
-    lines.append(f"  macro folders: {', '.join(folders) if folders else '(none)'}")
-    lines.append(f"  views: {', '.join(views) if views else '(none)'}")
-    try:
-        tickets = list(connector.client.tickets())
-        lines.append(f"  {len(tickets)} ticket(s) in the desk (sync tasks included)")
-    except DeskbookError:
-        pass
-    return "\n".join(lines)
-
-
-# ---------------------------------------------------------------- JSM: demo and verify
-
-
-def _demo_jsm(args: argparse.Namespace) -> ExitCode:
-    """`deskbook demo --desk jsm`: the same story on a local JSM sandbox (`connectors/jsm/demo.py`)."""
-    from deskbook.connectors.jsm.demo import run_demo
-    from deskbook.sync.jobs import settings_from_playbook
-
-    playbook, library = load_inputs(args)
-    summary = run_demo(playbook, library, settings_from_playbook(playbook), seed_orgs=args.seed_orgs)
-    print(render_jsm_demo(summary))
-    return ExitCode.OK
-
-
-def render_jsm_demo(summary: dict[str, Any]) -> str:
-    """The JSM demo's summary (what `run_demo` returns) as the lines the demo prints."""
-    first = summary["first_plan"]
-    lines = [f"Sandbox JSM site at {summary['url']} (service project SUP, sample customers seeded).",
-             f"1. plan: {first.get('create', 0)} objects to create (exit {2 if any(first.values()) else 0}).",
-             f"2. apply: {summary['applied']}.",
-             "3. plan again: no changes (exit 0)."]
-    sync = summary.get("sync")
-    if sync is None:
-        lines.append("4. sync jobs: not run.")
-    else:
-        made = ", ".join(f"{name}: {count}" for name, count in sync.items()) or "none"
-        lines.append(f"4. sync jobs once: customer requests created {made}.")
-    types = summary.get("request_types") or []
-    rules = summary.get("rules") or []
-    lines.append("Admin sees (Project settings, all marked as managed by deskbook):")
-    lines.append(f"  {len(types):3d} request type(s)")
-    lines.append(f"  {len(rules):3d} automation rule(s)")
-    notes = [note for note in summary.get("notes") or [] if note.startswith("SLA ") and " is not installed" in note]
-    if notes:
-        lines.append(f"  {len(notes)} SLA goal(s) to enter by hand (JSM has no public SLA API; "
-                     "see `deskbook plan --desk jsm`, or use --allow-internal-api):")
-        lines += [f"    - {note.split(' is not installed')[0]}" for note in notes]
-    lines.append("Agent sees:")
-    lines.append(f"  request types: {', '.join(types[:8])}{' …' if len(types) > 8 else ''}")
-    lines.append(f"  manual rules (macros) in the issue view: {len(summary.get('agent_rules') or [])}")
-    lines.append(f"  {summary.get('requests_served', 0)} API requests served by the sandbox")
-    lines += [f"Note: {note}" for note in summary.get("notes") or [] if note not in notes]
-    return "\n".join(lines)
 
 
 def cmd_verify(args: argparse.Namespace) -> ExitCode:
-    """`deskbook verify --desk jsm`: the playbook's SLA goals apply to a request; exit 1 listing gaps.
+    """`deskbook verify`: the playbook's SLA goals apply to a request; exit 1 listing gaps.
 
-    JSM shows a request's SLAs only on a real request. With `--request KEY` that request is read
+    A desk shows a request's SLAs only on a real request. With `--request KEY` that request is read
     (read-only). Without it a test request must be raised, which writes to the desk, so like every
     deskbook write it needs `--doit`. Without either, nothing is written: verify says on stderr (and
     in `--json`) which request it would raise and how to go on, and exits `ExitCode.USAGE` (64).
@@ -513,16 +323,13 @@ def cmd_verify(args: argparse.Namespace) -> ExitCode:
 
 def _verify_dry_run(args: argparse.Namespace, connector: Any, draft: dict[str, Any]) -> ExitCode:
     """verify without --request and --doit: say what would be raised and how to proceed; exit USAGE."""
-    request_type = draft["request_type"]
-    project = connector.client.connection.project_key
-    would = (f"would raise a test request in project {project} (request type \"{request_type['name']}\", "
-             f"id {request_type['id']}; summary \"{draft['summary']}\") to read its SLAs")
+    would = connector.describe_test_request(draft)
     steps = ["pass --request KEY of an existing request (read-only)",
              "or re-run with --doit to raise the test request (close it when done)"]
     print(f"deskbook verify: nothing verified, nothing written: {would}; {'; '.join(steps)}.", file=sys.stderr)
     if args.json:
         json.dump({"desk": args.desk, "request": None, "created_test_request": False, "verified": False,
-                   "ok": False, "problems": [], "would_raise": {"project": project, **draft},
+                   "ok": False, "problems": [], "would_raise": draft,
                    "next_steps": steps}, sys.stdout, indent=2, ensure_ascii=False)
         sys.stdout.write("\n")
     return ExitCode.USAGE

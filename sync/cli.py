@@ -1,4 +1,9 @@
-"""`deskbook sync run|serve` (registered into the main parser by deskbook.cli)."""
+"""`deskbook sync run|serve` (registered into the main parser by deskbook.cli).
+
+The desks come from `deskbook.connectors.registry` (this module names none): `--desk` chooses
+one, each desk adds its own flags (`Desk.add_options(parser, "sync")`) and makes its sync desk
+(`Desk.sync_desk`).
+"""
 
 from __future__ import annotations
 
@@ -9,11 +14,11 @@ import sys
 from datetime import date
 from pathlib import Path
 
+from deskbook.connectors.commands import connection_parent, desk_options, load_inputs, playbook_parent
+from deskbook.connectors.registry import default_desk, desks, get_desk
 from deskbook.errors import DeskbookError, ExitCode
 
 log = logging.getLogger("deskbook.sync")
-
-DESKS = ("zendesk", "jsm")
 
 
 def register(subparsers) -> None:
@@ -49,12 +54,10 @@ def register(subparsers) -> None:
 
 def _common() -> list[argparse.ArgumentParser]:
     """Parents with the desk, connection, playbook and phrase options: the same as `plan`'s (one set of
-    connection settings for every command), plus the ledger."""
-    from deskbook.connectors.commands import connection_parent, playbook_parent
-
+    connection settings for every command; each desk's own flags for `sync`), plus the ledger."""
     ledger = argparse.ArgumentParser(add_help=False)
     ledger.add_argument("--ledger", help="ledger file (default: one per desk under $DESKBOOK_HOME)")
-    return [connection_parent(list(DESKS), desk_default="zendesk", internal_api=False), playbook_parent(), ledger]
+    return [connection_parent(desks(), desk_default=default_desk(), command="sync"), playbook_parent(), ledger]
 
 
 def _date_arg(text: str) -> date:
@@ -67,29 +70,19 @@ def _date_arg(text: str) -> date:
 def _open(args: argparse.Namespace):
     """(settings, first desk, desk factory, ledger path, phrase library) for the arguments.
 
-    Connection flags and environment are read as `plan` reads them (`ZENDESK_SUBDOMAIN` included);
+    Connection flags and environment are read as `plan` reads them (each desk's `Desk.sync_desk`);
     the playbook is checked against the phrase library of `--scripts`, whose phrases the tasks use."""
-    from deskbook.connectors.commands import desk_options, load_inputs
     from deskbook.sync.jobs import settings_from_playbook
     from deskbook.sync.ledger import ledger_path_for
 
-    options = desk_options(args)  # refuses the JSM-only flags on Zendesk, as every desk command does
+    desk_kind = get_desk(args.desk)
+    options = desk_options(args, "sync")  # refuses another desk's flags, as every desk command does
     playbook, library = load_inputs(args)
     settings = settings_from_playbook(playbook)
-    fields = dict(contract_end_field=settings.contract_end_field, tier_field=settings.tier_field,
-                  playbook_name=settings.playbook_name)
 
     def make_desk():
-        if args.desk == "jsm":
-            from deskbook.connectors.jsm.client import JsmClient
-            from deskbook.connectors.jsm.sync_desk import JsmSyncDesk
-
-            client = JsmClient.from_env(url=args.url, email=args.email, token=args.token,
-                                        project_key=options["project_key"], cloud_id=options["cloud_id"])
-            return JsmSyncDesk(client, **fields)
-        from deskbook.connectors.zendesk.sync_desk import connect
-
-        return connect(args.url, args.email, args.token, **fields)
+        return desk_kind.sync_desk(args.url, args.email, args.token, contract_end_field=settings.contract_end_field,
+                                   tier_field=settings.tier_field, playbook_name=settings.playbook_name, **options)
 
     desk = make_desk()
     ledger_path = Path(args.ledger) if args.ledger else ledger_path_for(args.desk, desk.url)

@@ -148,30 +148,29 @@ class JsmConnector(DeskConnector):
         """Differences by meaning."""
         return tr.compare_payloads(desired.kind, desired.payload, existing.payload)
 
-    def plan(self, playbook: str, desired: list[DesiredObject], snapshot: Snapshot, *, adopt: bool = False) -> Plan:
-        """The shared plan plus notes on what JSM cannot take through its public API (request type
-        changes shown as replaces, SLA goals, locales)."""
-        plan = super().plan(playbook, desired, snapshot, adopt=adopt)
+    def plan_notes(self, plan: Plan, playbook: Any | None, desired: list[DesiredObject]) -> list[str]:
+        """What JSM cannot take through its public API: request type changes shown as replaces (their
+        `reason` says so), SLA goals (and their calendars), locales. `playbook` None: a plan by name
+        (uninstall)."""
+        notes: list[str] = []
         replaces = [c for c in plan.changes if is_request_type_replace(c)]
         for change in replaces:
             change.reason = f"{change.reason}; {tr.REQUEST_TYPE_REPLACE}" if change.reason else tr.REQUEST_TYPE_REPLACE
         if replaces:
-            plan.notes.append(tr.replace_note([c.name for c in replaces]))
+            notes.append(tr.replace_note([c.name for c in replaces]))
         if self.allow_internal_api:
-            plan.notes.append("SLA goals use JSM's internal SLA endpoints (--allow-internal-api): "
-                              "not a public contract, may change without notice")
-            if self._playbook is not None and desired:  # calendars are not part of the internal SLA endpoints
-                plan.notes += tr.calendar_notes(self._playbook, self.client.connection.project_key)
-        elif self._playbook is not None:
-            plan.notes += tr.sla_notes(self._playbook, self.client.connection.project_key)
+            notes.append("SLA goals use JSM's internal SLA endpoints (--allow-internal-api): "
+                         "not a public contract, may change without notice")
+            if playbook is not None and desired:  # calendars are not part of the internal SLA endpoints
+                notes += tr.calendar_notes(playbook, self.client.connection.project_key)
+        elif playbook is not None:
+            notes += tr.sla_notes(playbook, self.client.connection.project_key)
         elif not desired:  # uninstall: SLA metrics are only visible through the internal API
-            plan.notes.append("SLA goals installed with --allow-internal-api are removed only with "
-                              "--allow-internal-api; goals entered by hand stay for an admin to remove")
-        if self._playbook is not None and desired:  # rule comments carry the default locale only
-            plan.notes += tr.locale_notes(self._playbook)
-        return plan
-
-    _playbook = None
+            notes.append("SLA goals installed with --allow-internal-api are removed only with "
+                         "--allow-internal-api; goals entered by hand stay for an admin to remove")
+        if playbook is not None and desired:  # rule comments carry the default locale only
+            notes += tr.locale_notes(playbook)
+        return notes
 
     def guard(self, plan: Plan, snapshot: Snapshot, *, force: bool = False, checksum: str | None = None) -> None:
         """The shared checks (checksum, conflicts, thresholds), then — unless `force` — refuse a plan that
@@ -218,12 +217,6 @@ class JsmConnector(DeskConnector):
                 hint=f"re-run with --force to go ahead without the check ({verb} a type strips it from its requests)",
             ) from None
 
-    def plan_playbook(self, playbook: Any, library: Any, *, adopt: bool = False) -> tuple[Plan, Snapshot]:
-        """populate + desired + plan for a loaded playbook (with the SLA and locale notes)."""
-        self._playbook = playbook
-        snapshot = self.populate(playbook.name)
-        return self.plan(playbook.name, self.desired_objects(playbook, library), snapshot, adopt=adopt), snapshot
-
     # ------------------------------------------------------------ export and verify
 
     def export(self) -> dict[str, Any]:
@@ -256,9 +249,16 @@ class JsmConnector(DeskConnector):
                                 hint="run `deskbook apply --desk jsm --doit` first, or pass --request KEY")
         owned = [t for t in types if (tr.parse_marker(t.get("description")) or (None,))[0] == playbook.name]
         request_type = (owned or types)[0]
-        return {"request_type": {"id": str(request_type["id"]), "name": request_type.get("name") or "",
+        return {"project": self.client.connection.project_key,
+                "request_type": {"id": str(request_type["id"]), "name": request_type.get("name") or "",
                                  "owned_by_playbook": bool(owned)},
                 "summary": TEST_REQUEST_SUMMARY, "description": TEST_REQUEST_DESCRIPTION}
+
+    def describe_test_request(self, draft: dict[str, Any]) -> str:
+        """What `raise_test_request(draft)` would write, for `verify` without `--doit`."""
+        request_type = draft["request_type"]
+        return (f"would raise a test request in project {draft['project']} (request type \"{request_type['name']}\", "
+                f"id {request_type['id']}; summary \"{draft['summary']}\") to read its SLAs")
 
     def raise_test_request(self, draft: dict[str, Any]) -> str:
         """Create the request `draft` describes (a write); its key."""

@@ -4,8 +4,8 @@
 seeds sample customers (organizations with a contact and a contract property) and, for the new
 customers, a first service (a resolved request, most of them long enough ago that the follow-up
 is due on the run date), plans, applies, re-plans (expecting no changes), runs the sync jobs once
-as of the run date and returns a summary dict; the caller prints it. Nothing here reads the
-environment or touches a real site.
+as of the run date and returns a summary dict; `render_demo(summary)` is the text `deskbook demo
+--desk jsm` prints. Nothing here reads the environment or touches a real site.
 """
 
 from __future__ import annotations
@@ -76,3 +76,34 @@ def new_customer_ids(store: Any, settings: Any = None) -> list[str]:
     tiers = {tier for tier, rule in cadence.items() if rule == "after_first_service"}
     return [org["id"] for org in store.all("organization")
             if ((org.get("properties") or {}).get(CONTRACT_PROPERTY) or {}).get(tier_field) in tiers]
+
+
+def render_demo(summary: dict[str, Any]) -> str:
+    """The JSM demo's summary (what `run_demo` returns) as the lines the demo prints."""
+    first = summary["first_plan"]
+    lines = [f"Sandbox JSM site at {summary['url']} (service project SUP, sample customers seeded).",
+             f"1. plan: {first.get('create', 0)} objects to create (exit {2 if any(first.values()) else 0}).",
+             f"2. apply: {summary['applied']}.",
+             "3. plan again: no changes (exit 0)."]
+    sync = summary.get("sync")
+    if sync is None:
+        lines.append("4. sync jobs: not run.")
+    else:
+        made = ", ".join(f"{name}: {count}" for name, count in sync.items()) or "none"
+        lines.append(f"4. sync jobs once: customer requests created {made}.")
+    types = summary.get("request_types") or []
+    rules = summary.get("rules") or []
+    lines.append("Admin sees (Project settings, all marked as managed by deskbook):")
+    lines.append(f"  {len(types):3d} request type(s)")
+    lines.append(f"  {len(rules):3d} automation rule(s)")
+    notes = [note for note in summary.get("notes") or [] if note.startswith("SLA ") and " is not installed" in note]
+    if notes:
+        lines.append(f"  {len(notes)} SLA goal(s) to enter by hand (JSM has no public SLA API; "
+                     "see `deskbook plan --desk jsm`, or use --allow-internal-api):")
+        lines += [f"    - {note.split(' is not installed')[0]}" for note in notes]
+    lines.append("Agent sees:")
+    lines.append(f"  request types: {', '.join(types[:8])}{' …' if len(types) > 8 else ''}")
+    lines.append(f"  manual rules (macros) in the issue view: {len(summary.get('agent_rules') or [])}")
+    lines.append(f"  {summary.get('requests_served', 0)} API requests served by the sandbox")
+    lines += [f"Note: {note}" for note in summary.get("notes") or [] if note not in notes]
+    return "\n".join(lines)

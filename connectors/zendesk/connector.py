@@ -147,6 +147,13 @@ class ZendeskConnector(DeskConnector):
         """Symbolic refs → ids known so far (raises naming a ref without an id)."""
         return translate.resolve_refs(payload, ids)
 
+    def plan_notes(self, plan: Plan, playbook: Any | None, desired: list[DesiredObject]) -> list[str]:
+        """Process stages without a view, and what the schedule cannot hold (make-up working days)."""
+        if playbook is None:
+            return []
+        return ([f"the playbook has no view for {label}" for label in translate.missing_process_views(playbook)]
+                + translate.schedule_notes(playbook))
+
     # ------------------------------------------------------------ order: SLA policies and rule positions
 
     def extra_changes(self, playbook: str, desired: list[DesiredObject], snapshot: Snapshot,

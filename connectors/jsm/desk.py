@@ -1,0 +1,70 @@
+"""Jira Service Management behind the shared commands (`connectors/desk.py`); light: the CLI parser
+imports it.
+
+JSM's own flags: `--project` (service project key) and `--cloud-id` (automation API) for every
+desk command and the sync jobs; `--allow-internal-api` (SLA goals through JSM's internal
+endpoints) for plan/apply/uninstall/export/verify. JSM is the desk `deskbook verify` reads SLA
+goals back from.
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from deskbook.connectors.desk import Desk
+
+
+class JsmDesk(Desk):
+    """`--desk jsm`."""
+
+    name = "jsm"
+    title = "JSM"
+    env = {"url": "env JIRA_URL", "email": "env JIRA_EMAIL", "token": "env JIRA_API_TOKEN"}
+    can_verify = True
+    force_help = {"apply": "replacing or deleting request types that requests use",
+                  "uninstall": "also delete request types that requests use (their requests lose the type)"}
+
+    def add_options(self, parser: argparse.ArgumentParser, command: str) -> None:
+        """`--project` and `--cloud-id` everywhere; `--allow-internal-api` for the desk commands (not sync)."""
+        parser.add_argument("--project", metavar="KEY", help="JSM: service project key (env JSM_PROJECT, default SUP)")
+        parser.add_argument("--cloud-id", metavar="ID", help="JSM: site cloud id for the automation API "
+                                                             "(env JIRA_CLOUD_ID; read from the site when absent)")
+        if command != "sync":
+            parser.add_argument("--allow-internal-api", action="store_true",
+                                help="JSM: install SLA goals through JSM's internal (undocumented) SLA endpoints")
+
+    def connect(self, url: str | None, email: str | None, token: str | None, **options: Any) -> Any:
+        """A `JsmConnector` for the site named by the flags or the JIRA_* / JSM_PROJECT environment."""
+        from deskbook.connectors.jsm.connector import JsmConnector
+
+        return JsmConnector.connect(url, email, token, project_key=options.get("project"),
+                                    cloud_id=options.get("cloud_id"),
+                                    allow_internal_api=bool(options.get("allow_internal_api")))
+
+    def sync_desk(self, url: str | None, email: str | None, token: str | None, *, contract_end_field: str,
+                  tier_field: str, playbook_name: str, **options: Any) -> Any:
+        """A `JsmSyncDesk` over a `JsmClient` for the project."""
+        from deskbook.connectors.jsm.client import JsmClient
+        from deskbook.connectors.jsm.sync_desk import JsmSyncDesk
+
+        client = JsmClient.from_env(url=url, email=email, token=token, project_key=options.get("project"),
+                                    cloud_id=options.get("cloud_id"))
+        return JsmSyncDesk(client, contract_end_field=contract_end_field, tier_field=tier_field,
+                           playbook_name=playbook_name)
+
+    def demo(self, playbook: Any, library: Any, *, seed_orgs: int) -> None:
+        """`deskbook demo --desk jsm` (`connectors/jsm/demo.py`)."""
+        from deskbook.connectors.jsm.demo import render_demo, run_demo
+        from deskbook.sync.jobs import settings_from_playbook
+
+        print(render_demo(run_demo(playbook, library, settings_from_playbook(playbook), seed_orgs=seed_orgs)))
+
+    def add_sandbox_command(self, subparsers: Any) -> None:
+        """`deskbook sandbox jsm` (its arguments live in the light `sandbox_command`)."""
+        from deskbook.connectors.jsm.sandbox_command import add_sandbox_command
+
+        add_sandbox_command(subparsers)
+
+
+DESK = JsmDesk()
