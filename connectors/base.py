@@ -21,11 +21,16 @@ A desk connector subclasses `DeskConnector` and supplies the desk's I/O and tran
   (reorders) last. Every create carries the ownership marker, so an apply interrupted
   anywhere is finished by the next one: the objects it created are found again by marker
   and are updated or left alone, never created twice.
+- a create whose outcome is unknown (`DeskHTTPError.ambiguous`: a 5xx or a lost answer to a
+  POST the session would not repeat) is not repeated blindly: `create_checked` lists the kind
+  again and looks for the object's marker first (after giving the desk the client's timeout
+  to finish storing it when no answer came at all), and only creates again when it is absent.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable
@@ -107,6 +112,10 @@ class DeskConnector:
 
     desk: str = ""
     kind_order: tuple[str, ...] = ()
+    #: Creates tried for one object whose outcome stayed unknown, each followed by a look-up.
+    ambiguous_create_rounds = 4
+    #: How the engine waits (tests replace it).
+    sleep: Callable[[float], None] = staticmethod(time.sleep)
 
     # ------------------------------------------------------------ desk specifics (override)
 
@@ -130,6 +139,16 @@ class DeskConnector:
     def ownership(self, kind: str, payload: dict[str, Any], playbook: str) -> tuple[str, str] | None:
         """(owner playbook, key) from the object's marker, or None when unmanaged."""
         raise NotImplementedError
+
+    def settle_seconds(self) -> float:
+        """How long the desk may still take to store a write whose answer never came: as long as this
+        client waits for an answer (its session's timeout)."""
+        return float(getattr(getattr(self, "session", None), "timeout", 0) or 0)
+
+    def finish_found(self, kind: str, found: dict[str, Any], payload: dict[str, Any], label: str) -> dict[str, Any]:
+        """An object found by marker after an unconfirmed create, finished as the create would have
+        (desks whose create takes several calls override this); returns it."""
+        return found
 
     def display_name(self, kind: str, payload: dict[str, Any]) -> str:
         """The object's human name."""
@@ -193,6 +212,36 @@ class DeskConnector:
         raise DeskbookError(f"desk {self.desk!r} has no verify")
 
     # ------------------------------------------------------------ the engine
+
+    def find_managed(self, kind: str, playbook: str, key: str) -> dict[str, Any] | None:
+        """The desk object of `kind` carrying the marker of (`playbook`, `key`), listed afresh; or None."""
+        for obj in self.list_kind(kind):
+            if self.ownership(kind, obj, playbook) == (playbook, key):
+                return obj
+        return None
+
+    def create_checked(self, kind: str, payload: dict[str, Any], label: str, playbook: str,
+                       key: str | None) -> dict[str, Any]:
+        """Create; when the outcome is unknown (ambiguous), look the object up by its marker before
+        creating again (up to `ambiguous_create_rounds` creates)."""
+        for round_ in range(self.ambiguous_create_rounds):
+            try:
+                return self.create_object(kind, payload, label)
+            except DeskbookError as exc:
+                if not getattr(exc, "ambiguous", False) or not key or round_ == self.ambiguous_create_rounds - 1:
+                    raise
+                status = getattr(exc, "status", None)
+                log.warning("%s: the create may or may not have happened (%s); looking it up by its marker",
+                            label, f"HTTP {status}" if status else "no answer")
+                # No answer, or a gateway timeout: the desk may still be storing it.
+                waits = [self.settle_seconds(), self.settle_seconds() * 2] if status in (None, 504) else [0.0]
+                for wait in waits:
+                    if wait:
+                        self.sleep(wait)
+                    found = self.find_managed(kind, playbook, key)
+                    if found is not None:
+                        return self.finish_found(kind, found, payload, label)
+        raise AssertionError("unreachable")  # pragma: no cover
 
     def populate(self, playbook: str) -> Snapshot:
         """List every kind once and parse ownership markers."""
@@ -262,7 +311,8 @@ class DeskConnector:
         for change in plan.changes:
             label = object_label(change.kind, change.name, change.key)
             if change.action == CREATE:
-                created = self.create_object(change.kind, self.resolve_refs(change.desired or {}, ids), label)
+                created = self.create_checked(change.kind, self.resolve_refs(change.desired or {}, ids), label,
+                                              plan.playbook, change.key)
                 change.id = created.get("id")
                 ids[(change.kind, change.key)] = change.id
             elif change.action == UPDATE:

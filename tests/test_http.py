@@ -8,13 +8,20 @@ import responses
 
 from deskbook.errors import DeskbookError
 from deskbook.http import (
+    AMBIGUOUS,
+    FATAL,
+    OK,
+    RETRY,
     CursorPaginator,
     DeskHTTPError,
     DeskSession,
     OffsetPaginator,
     RetryPolicy,
     StartLimitPaginator,
+    classify,
+    is_idempotent,
     normalize_path,
+    pages,
     parse_retry_after,
 )
 
@@ -182,3 +189,100 @@ def test_post_with_idempotency_key_is_retried_after_read_timeout():
     session, slept = make_session()
     body = session.json_request("POST", "/api/v2/tickets", json={"ticket": {}}, headers={"Idempotency-Key": "k1"})
     assert body["ticket"]["id"] == 1 and len(slept) == 1
+
+
+# ---------------------------------------------------------------- the one retry decision
+
+
+@responses.activate
+@pytest.mark.contract_exempt("minimal bodies against a mocked endpoint")
+def test_post_without_idempotency_key_is_sent_once_when_the_server_answers_500():
+    """Seen on a desk: a 500 then a 201 to the same POST made two objects. The POST is sent once and
+    the caller gets an ambiguous error it can act on (look the object up by its marker first)."""
+    url = BASE + "/api/v2/triggers"
+    responses.post(url, status=500, json={"error": "InternalServerError"})
+    responses.post(url, status=201, json={"trigger": {"id": 2}})
+    session, slept = make_session()
+    with pytest.raises(DeskHTTPError) as info:
+        session.json_request("POST", "/api/v2/triggers", json={"trigger": {}}, label="trigger 'Escalate'")
+    assert session.calls["POST /api/v2/triggers"] == 1 and slept == []
+    err = info.value
+    assert err.ambiguous and err.status == 500
+    assert "may or may not have happened" in str(err) and "\n" not in str(err)
+    # without raising, the caller reads the answer itself, and it is not ambiguous-retried either
+    responses.post(url, status=502)
+    response = session.request("POST", "/api/v2/triggers", json={"trigger": {}}, raise_for_status=False)
+    assert response.status_code == 201 and session.calls["POST /api/v2/triggers"] == 2
+
+
+@responses.activate
+@pytest.mark.contract_exempt("minimal bodies against a mocked endpoint")
+def test_idempotent_posts_are_retried_after_500():
+    """An Idempotency-Key, or the caller's word that the POST only reads (a search), makes a 5xx retriable."""
+    tickets, search = BASE + "/api/v2/tickets", BASE + "/rest/api/3/search/jql"
+    for url, key in ((tickets, "ticket"), (search, "issues")):
+        responses.post(url, status=500)
+        responses.post(url, status=200, json={key: {"id": 1}})
+    session, slept = make_session()
+    session.json_request("POST", "/api/v2/tickets", json={"ticket": {}}, headers={"Idempotency-Key": "k1"})
+    session.json_request("POST", "/rest/api/3/search/jql", json={"jql": "x"}, idempotent=True)
+    assert len(slept) == 2
+    assert session.calls["POST /api/v2/tickets"] == 2 and session.calls["POST /rest/api/3/search/jql"] == 2
+
+
+def test_classify_is_the_one_retry_decision():
+    import urllib3
+
+    refused = requests.ConnectionError(urllib3.exceptions.MaxRetryError(
+        None, "/x", reason=urllib3.exceptions.NewConnectionError(None, "refused")))
+    post, keyed, put = ("POST", None), ("POST", {"Idempotency-Key": "k"}), ("PUT", None)
+    table = [
+        (post, dict(status=201), OK),
+        (post, dict(status=429), RETRY),  # refused unexecuted
+        (post, dict(status=403, edge_refusal=True), RETRY),  # the CDN's page, not the desk
+        (post, dict(status=500), AMBIGUOUS),
+        (post, dict(status=501), AMBIGUOUS),
+        (keyed, dict(status=503), RETRY),
+        (post, dict(status=503, idempotent=True), RETRY),  # the caller's word: a search
+        (put, dict(status=500), RETRY),
+        (put, dict(status=501), FATAL),  # a 5xx the policy does not retry
+        (post, dict(status=422), FATAL),
+        (put, dict(status=404), FATAL),
+        (post, dict(error=requests.ReadTimeout("slow")), AMBIGUOUS),
+        (post, dict(error=requests.ConnectionError("reset by peer")), AMBIGUOUS),
+        (put, dict(error=requests.ReadTimeout("slow")), RETRY),
+        (post, dict(error=requests.ConnectTimeout("never sent")), RETRY),
+        (post, dict(error=refused), RETRY),
+        (put, dict(error=ValueError("bug")), FATAL),
+    ]
+    for (method, headers), arguments, expected in table:
+        assert classify(method, headers=headers, **arguments) == expected, (method, headers, arguments)
+    assert is_idempotent("DELETE") and not is_idempotent("POST") and is_idempotent("post", {"idempotency-key": "k"})
+
+
+# ---------------------------------------------------------------- one pagination loop
+
+
+@responses.activate
+def test_a_cursor_that_repeats_stops_the_one_loop_with_a_clear_error():
+    url = BASE + "/api/v2/groups"
+    responses.get(url, json={"groups": [{"id": 1}], "meta": {"has_more": True, "after_cursor": "c1"}})
+    session, _ = make_session()
+    with pytest.raises(DeskHTTPError, match="already read") as info:
+        list(CursorPaginator().iter_items(session, "/api/v2/groups", "groups"))
+    assert "\n" not in str(info.value)
+    assert session.calls["GET /api/v2/groups"] == 2  # the first page, its follower, then the repeat is refused
+
+
+@responses.activate
+def test_pages_give_each_page_with_the_request_that_follows_it():
+    """What a resumable reader (the sync desks) stores as its cursor is the next request."""
+    url = BASE + "/rest/servicedeskapi/organization"
+    responses.get(url, match=[responses.matchers.query_param_matcher({"start": "0", "limit": "2"})],
+                  json={"size": 2, "isLastPage": False, "values": [{"id": 1}, {"id": 2}]})
+    responses.get(url, match=[responses.matchers.query_param_matcher({"start": "2", "limit": "2"})],
+                  json={"size": 1, "isLastPage": True, "values": [{"id": 3}]})
+    session, _ = make_session()
+    got = list(pages(session, StartLimitPaginator(limit=2), "/rest/servicedeskapi/organization"))
+    assert [dict(p.next.params)["start"] if p.next else None for p in got] == [2, None]
+    assert [p.last for p in got] == [False, True]

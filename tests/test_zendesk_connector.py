@@ -240,3 +240,29 @@ def test_a_copy_with_the_same_marker_is_deleted_by_the_next_plan(desk, library):
     connector.apply(plan, snapshot)
     assert not make_plan(connector, PLAYBOOK, library)[0].has_changes
     assert_no_duplicates(connector)
+
+
+def test_a_create_answered_500_after_it_was_stored_is_found_again_not_repeated(library, monkeypatch):
+    """Seen on a desk: a 500 then a 201 to the same POST made two triggers. The session does not
+    re-send a POST without an idempotency key; the engine looks the trigger up by its marker."""
+    from deskbook.connectors.zendesk.sandbox.app import SandboxApp, _json_response
+
+    dispatch = SandboxApp.dispatch
+    broken: list[str] = []
+
+    def stored_then_500(self, request):
+        response = dispatch(self, request)
+        if request.method == "POST" and request.path.rstrip("/").endswith("/triggers") and not broken:
+            broken.append(request.path)
+            return _json_response(500, {"error": "InternalServerError"})
+        return response
+
+    monkeypatch.setattr(SandboxApp, "dispatch", stored_then_500)
+    with running_sandbox() as desk:
+        connector = connector_for(desk)
+        install(connector, library)
+        assert broken, "the test must break a trigger create to mean anything"
+        posts = [r for r in desk.requests() if r["method"] == "POST" and r["path"].endswith("/triggers")]
+        assert len(posts) == len([e for e in owned(connector) if e.kind == "trigger"])  # one POST per trigger
+        assert_no_duplicates(connector)
+        assert not make_plan(connector, PLAYBOOK, library)[0].has_changes

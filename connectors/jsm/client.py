@@ -31,7 +31,15 @@ from urllib.parse import parse_qs, urlsplit
 
 from deskbook.connectors.jsm import automation
 from deskbook.errors import DeskbookError
-from deskbook.http import DeskHTTPError, DeskSession, RetryPolicy, StartLimitPaginator, is_loopback
+from deskbook.http import (
+    DeskSession,
+    PageRequest,
+    Paginator,
+    RetryPolicy,
+    StartLimitPaginator,
+    is_loopback,
+    page_request,
+)
 from deskbook.log import register_secret
 
 SD = "/rest/servicedeskapi"
@@ -100,54 +108,49 @@ class JsmConnection:
         return self.url if is_loopback(urlsplit(self.url).hostname) else API_GATEWAY
 
 
-class NextPageTokenPaginator:
-    """Jira platform `/search/jql` paging: follow `nextPageToken` until `isLast` (or no token)."""
+class NextPageTokenPaginator(Paginator):
+    """Jira platform `/search/jql` paging: a POST (a read) with `maxResults`; follow
+    `nextPageToken` until `isLast` (or no token)."""
+
+    key = "issues"
 
     def __init__(self, max_results: int = 100):
         self.max_results = max_results
 
-    def iter_items(self, session: DeskSession, path: str, key: str = "issues",
-                   body: dict[str, Any] | None = None) -> Iterator[dict[str, Any]]:
-        """Every item of `key` across the pages of a POST search."""
-        request = {**(body or {}), "maxResults": self.max_results}
-        seen: set[str] = set()
-        while True:
-            data = session.json_request("POST", path, json=request)
-            yield from data.get(key) or []
-            token = data.get("nextPageToken")
-            if data.get("isLast", True) or not token:
-                return
-            if token in seen:
-                raise DeskHTTPError(f"POST {path}: search paging repeated a nextPageToken", method="POST", path=path)
-            seen.add(token)
-            request = {**request, "nextPageToken": token}
+    def first(self, path: str, params: dict[str, Any] | None = None, body: Any = None) -> PageRequest:
+        """The search body with `maxResults`."""
+        return page_request(path, params, {**(body or {}), "maxResults": self.max_results})
+
+    def next(self, request: PageRequest, data: Any) -> PageRequest | None:
+        """The same body with `nextPageToken`."""
+        token = data.get("nextPageToken")
+        if data.get("isLast", True) or not token:
+            return None
+        return request.with_body(nextPageToken=token)
 
 
-class AutomationCursorPaginator:
-    """Automation API paging: `data` items, `links.next` holds `?cursor=...` (relative or absolute)."""
+class AutomationCursorPaginator(Paginator):
+    """Automation API paging: `data` items, `links.next` holds `?cursor=...` (relative or absolute);
+    a POST with filters when there is a body, else a GET."""
+
+    key = "data"
 
     def __init__(self, limit: int = 100):
         self.limit = limit
 
-    def iter_items(self, session: DeskSession, path: str, body: dict[str, Any] | None = None) -> Iterator[dict]:
-        """Every rule summary; POST with filters when `body` is given, else GET."""
-        cursor: str | None = None
-        seen: set[str] = set()
-        while True:
-            if body is not None:
-                request = {**body, "limit": self.limit, **({"cursor": cursor} if cursor else {})}
-                data = session.json_request("POST", path, json=request)
-            else:
-                params = {"limit": self.limit, **({"cursor": cursor} if cursor else {})}
-                data = session.get_json(path, params=params)
-            yield from data.get("data") or []
-            following = (data.get("links") or {}).get("next")
-            if not following:
-                return
-            cursor = (parse_qs(urlsplit(following).query).get("cursor") or [None])[0]
-            if not cursor or cursor in seen:
-                return
-            seen.add(cursor)
+    def first(self, path: str, params: dict[str, Any] | None = None, body: Any = None) -> PageRequest:
+        """`limit` in the body (POST) or the query (GET)."""
+        if body is not None:
+            return page_request(path, params, {**body, "limit": self.limit})
+        return page_request(path, {**(params or {}), "limit": self.limit})
+
+    def next(self, request: PageRequest, data: Any) -> PageRequest | None:
+        """The `cursor` of `links.next`, where the first request had its `limit`."""
+        following = (data.get("links") or {}).get("next")
+        cursor = (parse_qs(urlsplit(following).query).get("cursor") or [None])[0] if following else None
+        if not cursor:
+            return None
+        return request.with_body(cursor=cursor) if request.body is not None else request.with_params(cursor=cursor)
 
 
 class JsmClient:
@@ -341,7 +344,7 @@ class JsmClient:
         body: dict[str, Any] = {"jql": jql, "fields": fields or ["summary", "labels"]}
         if properties:
             body["properties"] = properties
-        return NextPageTokenPaginator(max_results).iter_items(self.session, f"{API}/search/jql", "issues", body)
+        return NextPageTokenPaginator(max_results).iter_items(self.session, f"{API}/search/jql", body=body)
 
     def issue(self, key: str, *, fields: list[str] | None = None, properties: list[str] | None = None) -> dict | None:
         """One issue (`GET /rest/api/3/issue/{key}`, read directly, not through the search index), or None."""
@@ -413,7 +416,8 @@ class JsmClient:
         Older field names (`idUuid`, `ruleScope`) are read as `uuid`, `ruleScopeARIs` (FACTS.md 2.10)."""
         body = {k: v for k, v in (("scope", scope), ("state", state), ("trigger", trigger)) if v} or None
         out = []
-        for summary in AutomationCursorPaginator().iter_items(self.session, f"{self.automation_base}/rule/summary", body):
+        for summary in AutomationCursorPaginator().iter_items(self.session, f"{self.automation_base}/rule/summary",
+                                                              body=body):
             summary = dict(summary)
             if "uuid" not in summary and "idUuid" in summary:
                 summary["uuid"] = summary["idUuid"]

@@ -22,8 +22,9 @@ Exactly-once on the desk side. A JSM create is three calls, none with an idempot
 2. The rendered phrase as an internal comment.
 3. The issue property `deskbook.sync` = `{key, job}`: the *finished* mark.
 
-Creates and comments are never retried blindly (only 429, which Atlassian did not execute): a
-lost answer ends the item's attempt. A request with its label but without the property is
+Creates and comments are never retried blindly (`deskbook.http.classify`: only 429, which
+Atlassian did not execute, or a connection refused before sending): a 5xx or a lost answer ends
+the item's attempt. A request with its label but without the property is
 unfinished: the next run finishes it — reading its comments first, so the note is added once.
 The issue id is handed to the ledger (`on_created`) the moment JSM answers the create, so a run
 restarted right after a crash reads that request directly instead of trusting JQL, whose index
@@ -45,7 +46,6 @@ from typing import Any, Callable, Iterator
 from deskbook.connectors.jsm import translate as tr
 from deskbook.connectors.jsm.client import CONTRACT_PROPERTY, SD, JsmClient
 from deskbook.errors import DeskbookError
-from deskbook.http import DeskSession, RetryPolicy
 from deskbook.sync.desk import OrganizationPage, TaskDraft, TicketPage
 from deskbook.sync.schedule import Organization, parse_key
 
@@ -88,17 +88,11 @@ class JsmSyncDesk:
         self.playbook_name = playbook_name
         self._types: dict[str, str] | None = None
         self._unfinished: dict[str, tuple[int, str]] = {}  # item key -> (issue id, issue key)
-        # JSM has no idempotency key: a create whose answer is lost must not be re-sent blindly.
-        # Creates go through a session that retries only 429 (never executed); any other failure
-        # ends this item's attempt, and the next run's `find_task` (by label) sees whether it landed.
-        self.create_session = DeskSession(client.connection.url, auth=client.session.auth,
-                                          policy=RetryPolicy(retry_statuses=frozenset({429})),
-                                          sleep=client.session.sleep)
 
     @property
     def calls(self) -> Counter:
         """Requests made, by endpoint (reads and creates)."""
-        return self.client.calls + self.create_session.calls
+        return self.client.calls
 
     # ------------------------------------------------------------ reads
 
@@ -225,7 +219,7 @@ class JsmSyncDesk:
             body.pop("raiseOnBehalfOf")
             response = self._send_once("POST", f"{SD}/request", body, f"sync task {draft.key}")
         if response.status_code >= 400:
-            raise self.create_session.error_for(response, "POST", f"{SD}/request", f"sync task {draft.key}")
+            raise self.client.session.error_for(response, "POST", f"{SD}/request", f"sync task {draft.key}")
         created = response.json()
         if on_created is not None:  # before the note and the mark: a kill from here on is finished, not re-raised
             on_created(int(created["issueId"]))
@@ -233,8 +227,11 @@ class JsmSyncDesk:
         return int(created["issueId"]), False
 
     def _send_once(self, method: str, path: str, body: dict, label: str):
-        """A write that is not retried unless the desk said it did not run it (429)."""
-        return self.create_session.request(method, path, json=body, label=label, raise_for_status=False)
+        """A write without an idempotency key: the session repeats it only when the desk did not run
+        it (429, refused connection); after a 5xx or a lost answer it is not re-sent (`DeskSession`'s
+        retry decision) and this item's attempt ends: the next run's `find_task` (by label) sees
+        whether it landed. Other answers are returned for the caller to read."""
+        return self.client.session.request(method, path, json=body, label=label, raise_for_status=False)
 
     def _finish(self, issue_key: str, draft: TaskDraft, *, check_comments: bool) -> None:
         """Add the internal note (unless, resuming, the request already has an internal comment: the
@@ -244,6 +241,6 @@ class JsmSyncDesk:
             path = f"{SD}/request/{issue_key}/comment"
             response = self._send_once("POST", path, {"body": draft.note, "public": False}, f"sync note {draft.key}")
             if response.status_code >= 400:
-                raise self.create_session.error_for(response, "POST", path, f"sync note {draft.key}")
+                raise self.client.session.error_for(response, "POST", path, f"sync note {draft.key}")
         # PUT of the same value is idempotent: the normal retry policy is safe here.
         self.client.set_issue_property(issue_key, SYNC_PROPERTY, {"key": draft.key, "job": draft.job})

@@ -17,13 +17,23 @@ Paths are written without `.json` (both forms are valid; the OpenAPI file lists 
 
 from __future__ import annotations
 
+import logging
 import os
 from dataclasses import dataclass
 from typing import Any, Iterator
 
 from deskbook.errors import DeskbookError
-from deskbook.http import CursorPaginator, DeskHTTPError, DeskSession, OffsetPaginator, RetryPolicy
+from deskbook.http import (
+    CursorPaginator,
+    DeskSession,
+    OffsetPaginator,
+    PageRequest,
+    Paginator,
+    RetryPolicy,
+)
 from deskbook.log import register_secret
+
+log = logging.getLogger("deskbook.connectors.zendesk")
 
 
 @dataclass(frozen=True)
@@ -65,6 +75,36 @@ _ZENPY_CLASSES = {
     "schedule": "Schedule", "trigger": "Trigger", "macro": "Macro", "automation": "Automation",
     "sla_policy": "SlaPolicy", "view": "View", "dynamic_content": "Item",
 }
+
+
+class IncrementalTimePaginator(Paginator):
+    """Zendesk time-based incremental export (`start_time`, `end_time`, `end_of_stream`): the next
+    page starts at the page's `end_time`. A full page within one second cannot move on (`end_time`
+    equals `start_time`): the export stops there with a warning and the next run continues."""
+
+    def next(self, request: PageRequest, data: Any) -> PageRequest | None:
+        """`start_time` = `end_time`, until `end_of_stream`."""
+        if data.get("end_of_stream", True) or not data.get("next_page"):
+            return None
+        start_time = int(dict(request.params).get("start_time") or 0)
+        end_time = int(data.get("end_time") or start_time)
+        if end_time <= start_time:
+            log.warning("%s did not advance past start_time %s; continuing next run", request.path, start_time)
+            return None
+        return request.with_params(start_time=end_time)
+
+
+class IncrementalCursorPaginator(Paginator):
+    """Zendesk cursor-based incremental export (`start_time` or `cursor`; `after_cursor`,
+    `end_of_stream`): the next page asks for `cursor` = the page's `after_cursor`."""
+
+    def next(self, request: PageRequest, data: Any) -> PageRequest | None:
+        """`cursor` = `after_cursor` (and no `start_time`), until `end_of_stream`."""
+        after = data.get("after_cursor")
+        if data.get("end_of_stream", True) or not after:
+            return None
+        params = {k: v for k, v in request.params if k != "start_time"}
+        return PageRequest(request.path, tuple({**params, "cursor": after}.items()), request.body)
 
 
 def connection_from(url: str | None = None, email: str | None = None, token: str | None = None,
@@ -224,13 +264,9 @@ class ZendeskClient:
         items = [{"id": str(object_id), "position": int(position)} for object_id, position in positions]
         job = {"job": {"action": "patch", "items": {"trigger_categories": items}}}
         label = label or "trigger category order"
-        try:
-            body = self.session.json_request("POST", "/api/v2/trigger_categories/jobs", json=job, label=label)
-        except DeskHTTPError as exc:
-            if not exc.ambiguous:
-                raise
-            # a lost answer: setting the same positions again is harmless (a POST, but idempotent)
-            body = self.session.json_request("POST", "/api/v2/trigger_categories/jobs", json=job, label=label)
+        # setting the same positions again is harmless: a POST, but idempotent (retried like a PUT)
+        body = self.session.json_request("POST", "/api/v2/trigger_categories/jobs", json=job, label=label,
+                                         idempotent=True)
         if body.get("status") == "failed":
             first = (body.get("errors") or [{}])[0]
             raise DeskbookError(f"Zendesk refused the trigger category order: {first.get('detail') or first}",

@@ -26,22 +26,21 @@ module supplies Zendesk's pieces:
   the managed triggers of each category take the slots they hold in that category, so unmanaged
   triggers keep their place in every category and unmanaged categories are not touched. A trigger
   the plan moves to another category also gets a reorder checked at apply (`moves_category`);
-- a create whose answer was lost (timeout after sending) is not repeated blindly: the kind is
-  listed again and the object is looked up by its marker first.
+- a create whose answer was lost (timeout after sending, 5xx) is not repeated blindly: the engine
+  lists the kind again and looks the object up by its marker first (`finish_found` completes
+  schedules and dynamic content, whose create takes several calls).
 """
 
 from __future__ import annotations
 
 import datetime as _dt
 import logging
-import time
 from typing import Any, Callable
 
 from deskbook.connectors.base import ApplyReport, DeskConnector, Snapshot
 from deskbook.connectors.zendesk import compare as zcompare
 from deskbook.connectors.zendesk import translate
 from deskbook.connectors.zendesk.client import ENDPOINTS, POSITIONED_KINDS, ZendeskClient
-from deskbook.http import DeskHTTPError
 from deskbook.marker import without_trailing_marker
 from deskbook.plan import CREATE, DELETE, REORDER, UPDATE, Change, DesiredObject, ExistingObject, Plan
 
@@ -54,8 +53,6 @@ class ZendeskConnector(DeskConnector):
     desk = "zendesk"
     kind_order = tuple(translate.KIND_ORDER)
 
-    #: How many times to look for the object of a create whose answer was lost.
-    lost_write_lookups = 2
 
     def __init__(self, client: ZendeskClient):
         self.client = client
@@ -83,25 +80,14 @@ class ZendeskConnector(DeskConnector):
             items.sort(key=lambda p: (p.get("position") or 0, p.get("id") or 0))
         return items
 
-    def _create(self, kind: str, payload: dict[str, Any], label: str) -> dict[str, Any]:
-        """Create; after a lost answer, find the object by marker before creating again."""
-        try:
-            return self.client.create(kind, payload, label=label)
-        except DeskHTTPError as exc:
-            if not exc.ambiguous:
-                raise
-            wanted = zcompare.ownership(kind, payload)
-            log.warning("%s: the create's answer was lost; looking it up by its marker", label)
-            for attempt in range(self.lost_write_lookups):
-                # give the desk the time it may still need to finish the lost create
-                time.sleep(self.client.session.timeout if attempt == 0 else self.client.session.timeout * 2)
-                for obj in self.client.list(kind):
-                    if wanted and zcompare.ownership(kind, obj) == wanted:
-                        if kind in ("schedule", "dynamic_content"):  # created in several steps: finish them
-                            self.client.update(kind, obj["id"], payload, existing=obj, label=label)
-                        return obj
-            # Not there: create again (should the first still land, the next plan deletes the copy).
-            return self.client.create(kind, payload, label=label)
+    def finish_found(self, kind: str, found: dict[str, Any], payload: dict[str, Any], label: str) -> dict[str, Any]:
+        """An object found after an unconfirmed create: kinds created in several steps (schedule
+        holidays, dynamic content variants) are finished with an update; a rule's position is kept."""
+        if kind in ("schedule", "dynamic_content"):
+            self.client.update(kind, found["id"], payload, existing=found, label=label)
+        if kind in POSITIONED_KINDS and found.get("id") is not None:
+            self.written_positions[(kind, str(found["id"]))] = found.get("position")
+        return found
 
     def update_object(self, kind: str, object_id: Any, payload: dict[str, Any], existing: dict[str, Any] | None,
                       label: str) -> None:
@@ -212,8 +198,9 @@ class ZendeskConnector(DeskConnector):
         return out
 
     def create_object(self, kind: str, payload: dict[str, Any], label: str) -> dict[str, Any]:
-        """Create (see `_create`), remembering the position Zendesk gave a rule for the reorder step."""
-        created = self._create(kind, payload, label)
+        """Create, remembering the position Zendesk gave a rule for the reorder step (a create whose
+        outcome is unknown is looked up by marker by the engine: `DeskConnector.create_checked`)."""
+        created = self.client.create(kind, payload, label=label)
         if kind in POSITIONED_KINDS and created.get("id") is not None:
             self.written_positions[(kind, str(created["id"]))] = created.get("position")
         return created

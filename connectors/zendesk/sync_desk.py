@@ -29,7 +29,8 @@ from collections import Counter
 from typing import Any, Callable, Iterator
 
 from deskbook.errors import DeskbookError
-from deskbook.http import CursorPaginator, DeskSession
+from deskbook.http import CursorPaginator, DeskSession, pages
+from deskbook.connectors.zendesk.client import IncrementalCursorPaginator, IncrementalTimePaginator
 from deskbook.log import register_secret
 from deskbook.marker import owned_by
 from deskbook.connectors.zendesk.translate import option_value
@@ -63,32 +64,21 @@ class ZendeskSyncDesk:
         """Requests made, by endpoint (the session counts them)."""
         return getattr(self.session, "calls", Counter())
 
-    # ------------------------------------------------------------ HTTP
-
-    def _get(self, path: str, params: dict[str, Any]) -> dict:
-        return self.session.get_json(path, params=params)
-
     # ------------------------------------------------------------ exports
 
     def organization_pages(self, cursor: str | None) -> Iterator[OrganizationPage]:
         """Organizations changed since the stored `end_time` (all from 0 the first time)."""
         start_time = int(cursor) if cursor else 0
-        while True:
-            data = self._get("/api/v2/incremental/organizations.json", {"start_time": start_time, "per_page": PAGE_SIZE})
+        for page in pages(self.session, IncrementalTimePaginator(), "/api/v2/incremental/organizations.json",
+                          params={"start_time": start_time, "per_page": PAGE_SIZE}):
+            data = page.data
             orgs, deleted = [], []
             for raw in data.get("organizations") or []:
                 if raw.get("deleted_at"):
                     deleted.append(int(raw["id"]))
                 else:
                     orgs.append(self._organization(raw))
-            end_time = data.get("end_time") or start_time
-            yield OrganizationPage(orgs, deleted, str(end_time))
-            if data.get("end_of_stream", True) or not data.get("next_page"):
-                return
-            if int(end_time) <= start_time:  # a full page within one second: the export cannot move on
-                log.warning("organization export did not advance past start_time %s; continuing next run", start_time)
-                return
-            start_time = int(end_time)
+            yield OrganizationPage(orgs, deleted, str(data.get("end_time") or dict(page.request.params)["start_time"]))
 
     def _organization(self, raw: dict) -> Organization:
         fields = raw.get("organization_fields") or {}
@@ -123,29 +113,19 @@ class ZendeskSyncDesk:
             return
         params: dict[str, Any] = {"cursor": cursor.split(":", 1)[1]} if cursor else {"start_time": 0}
         params["per_page"] = PAGE_SIZE
-        while True:
-            data = self._get("/api/v2/incremental/tickets/cursor.json", params)
-            first_service, ours = self._reduce(data.get("tickets") or [])
-            after = data.get("after_cursor")
-            done = data.get("end_of_stream", True) or not after
-            yield TicketPage(first_service, ours, f"since:{scan_started}" if done else f"export:{after}")
-            if done:
-                return
-            params = {"cursor": after, "per_page": PAGE_SIZE}
+        for page in pages(self.session, IncrementalCursorPaginator(), "/api/v2/incremental/tickets/cursor.json",
+                          params=params):
+            first_service, ours = self._reduce(page.data.get("tickets") or [])
+            after = dict(page.next.params)["cursor"] if page.next else None
+            yield TicketPage(first_service, ours, f"export:{after}" if after else f"since:{scan_started}")
 
     def _solved_since(self, since: int, scan_started: int) -> Iterator[TicketPage]:
         stamp = datetime.fromtimestamp(since - SEARCH_MARGIN_SECONDS, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-        params: dict[str, Any] = {"query": f"type:ticket status>=solved updated>={stamp}", "filter[type]": "ticket",
-                                  "page[size]": PAGE_SIZE}
-        while True:
-            data = self._get("/api/v2/search/export.json", params)
-            first_service, ours = self._reduce(data.get("results") or [])
-            meta = data.get("meta") or {}
-            more = bool(meta.get("has_more") and meta.get("after_cursor"))
-            yield TicketPage(first_service, ours, f"since:{since}" if more else f"since:{scan_started}")
-            if not more:
-                return
-            params = {**params, "page[after]": meta["after_cursor"]}
+        params: dict[str, Any] = {"query": f"type:ticket status>=solved updated>={stamp}", "filter[type]": "ticket"}
+        for page in pages(self.session, CursorPaginator(PAGE_SIZE, most=PAGE_SIZE), "/api/v2/search/export.json",
+                          params=params):
+            first_service, ours = self._reduce(page.data.get("results") or [])
+            yield TicketPage(first_service, ours, f"since:{scan_started}" if page.last else f"since:{since}")
 
     @staticmethod
     def _reduce(tickets: list[dict]) -> tuple[list[tuple[int, str]], list[tuple[str, int]]]:
@@ -169,7 +149,7 @@ class ZendeskSyncDesk:
     def find_task(self, key: str, ticket_id: int | None = None) -> int | None:
         """The lowest ticket id with external_id `key`, or None (a Zendesk create is one call, so the
         ledger never holds an id for an unfinished one: `ticket_id` is not needed)."""
-        data = self._get("/api/v2/tickets.json", {"external_id": key})
+        data = self.session.get_json("/api/v2/tickets.json", params={"external_id": key})
         ids = [int(t["id"]) for t in data.get("tickets") or [] if t.get("external_id") == key and t.get("status") != "deleted"]
         return min(ids) if ids else None
 

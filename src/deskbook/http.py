@@ -1,11 +1,18 @@
-"""The one HTTP client every desk call goes through: retry policy, call counts, pagination.
+"""The one HTTP client every desk call goes through: retry decision, call counts, pagination.
 
-`DeskSession` is a `requests.Session` with a base URL, auth and a default timeout that
-decides, in one place, what is retried and what is fatal (shaped after the Meltano
-Singer SDK's REST stream):
+`DeskSession` is a `requests.Session` with a base URL, auth and a default timeout. What
+happens to each answer is decided by one function, `classify` (shaped after the Meltano
+Singer SDK's REST stream, whose `validate_response` sorts answers into retriable and fatal):
 
-- 429 waits for the server's `Retry-After` (seconds or an HTTP date);
-- 5xx, timeouts and connection errors back off exponentially with full jitter (tenacity);
+- 429 is retried after the server's `Retry-After` (seconds or an HTTP date): the desk did
+  not run the request;
+- 5xx, read timeouts and dropped connections are retried, with exponential backoff and full
+  jitter (tenacity), only when the request is idempotent (`is_idempotent`: GET, PUT, PATCH,
+  DELETE, a POST with an `Idempotency-Key`, or a POST the caller declares idempotent, such
+  as a search). For any other POST the write may or may not have happened: it is never
+  re-sent; the caller gets a `DeskHTTPError` with `ambiguous=True` and looks the object up
+  by its key or ownership marker (the apply engine and the sync runner do) before writing again;
+- a failure before the request left (connect timeout, connection refused) is retried;
 - every wait counts against a total budget (`RetryPolicy.budget_seconds`); when the next
   wait would overrun it, or the attempts run out, the call fails with a `DeskHTTPError`;
 - any other 4xx is fatal at once: `DeskHTTPError` carries the status, a one-line summary of
@@ -17,10 +24,15 @@ request is counted in `session.calls` under `"METHOD /normalised/path"` (numbers
 `{id}`, `.json` is dropped) and the rate-limit headers last seen are kept in
 `session.rate_limit`. Tests pass `sleep=` so that nothing actually sleeps.
 
-Pagination is an object with `iter_items(session, path, key, params)`:
-`CursorPaginator` (Zendesk cursor pagination, stops on `meta.has_more`),
-`OffsetPaginator` (Zendesk offset pagination, follows `next_page`) and
-`StartLimitPaginator` (JSM / Atlassian `start`/`limit`, stops on `isLastPage`).
+Pagination (after the Singer SDK's paginators): a `Paginator` only computes requests —
+`first(path, params, body)` and `next(request, data)` (None after the last page) — and
+`pages(session, paginator, path)` is the one loop that sends them, yields each `Page`
+(request, JSON body, next request: what a resumable reader stores as its cursor) and
+refuses a repeated request (a cursor that loops). `items(...)` / `Paginator.iter_items`
+flatten the pages. Here: `CursorPaginator` (Zendesk cursor pagination, stops on
+`meta.has_more`), `OffsetPaginator` (Zendesk offset pagination, follows `next_page`),
+`StartLimitPaginator` (JSM / Atlassian `start`/`limit`, stops on `isLastPage`); the desk
+packages add their own (JQL `nextPageToken`, automation cursors, Zendesk incremental exports).
 """
 
 from __future__ import annotations
@@ -206,6 +218,76 @@ def check_url_allowed(url: str) -> None:
 # ---------------------------------------------------------------- the session
 
 
+# ---------------------------------------------------------------- the retry decision
+
+#: What `classify` decides for one answer or one transport failure.
+OK, RETRY, FATAL, AMBIGUOUS = "ok", "retry", "fatal", "ambiguous"
+#: Methods whose repetition does no harm (PUT/PATCH/DELETE of one object by id included).
+IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "PATCH", "DELETE"})
+
+
+def is_idempotent(method: str, headers: Any = None, declared: bool | None = None) -> bool:
+    """Whether sending this request twice does no more than sending it once.
+
+    `declared` (the caller's word) wins: a POST that only reads (JQL search) or sets absolute
+    values (a positions job) is idempotent; otherwise a POST is idempotent only with an
+    `Idempotency-Key` header (the desk answers a repeat with the first result)."""
+    if declared is not None:
+        return declared
+    if method.upper() != "POST":
+        return method.upper() in IDEMPOTENT_METHODS
+    return any(str(name).lower() == "idempotency-key" for name in (headers or {}))
+
+
+def _never_sent(error: BaseException) -> bool:
+    """A transport failure before the request reached the server (connect timeout, refused, DNS)."""
+    if isinstance(error, requests.ConnectTimeout):
+        return True
+    if not isinstance(error, requests.ConnectionError) or isinstance(error, requests.ReadTimeout):
+        return False
+    cause: Any = error.args[0] if error.args else None
+    cause = getattr(cause, "reason", cause)  # urllib3 MaxRetryError wraps the real reason
+    import urllib3.exceptions
+
+    return isinstance(cause, urllib3.exceptions.NewConnectionError)
+
+
+def classify(method: str, *, status: int | None = None, error: BaseException | None = None, headers: Any = None,
+             idempotent: bool | None = None, edge_refusal: bool = False,
+             retry_statuses: frozenset = RETRY_STATUSES) -> str:
+    """The one retry decision: `OK`, `RETRY`, `FATAL` or `AMBIGUOUS` for a response's `status` or a
+    transport `error` of a request sent with `method` and `headers` (idempotent or not: `is_idempotent`,
+    where the caller's `idempotent` wins).
+
+    - 429, or a refusal by the CDN in front of the desk (`edge_refusal`, see `is_cdn_denial`): retry
+      (the desk did not run it), whatever the method;
+    - a 5xx or a lost answer (read timeout, connection dropped after sending): retry when the
+      request is idempotent; otherwise the write may or may not have happened — ambiguous, never
+      re-sent blindly (the caller looks the object up by its key or marker first);
+    - a failure before the request left (connect timeout, refused): retry;
+    - any other 4xx, or a 5xx the policy does not retry on an idempotent request: fatal.
+    """
+    idempotent = is_idempotent(method, headers, idempotent)
+    if error is not None:
+        if _never_sent(error):
+            return RETRY
+        if isinstance(error, (requests.ConnectionError, requests.Timeout)):
+            return RETRY if idempotent else AMBIGUOUS
+        return FATAL
+    if status is None or status < 400:
+        return OK
+    if (status == 429 and status in retry_statuses) or edge_refusal:
+        return RETRY
+    if status >= 500 and not idempotent:
+        return AMBIGUOUS
+    if status in retry_statuses:
+        return RETRY
+    return FATAL
+
+
+# ---------------------------------------------------------------- the session
+
+
 class _Retry(Exception):
     """Internal: a retriable response, carried through tenacity."""
 
@@ -261,15 +343,25 @@ class DeskSession(requests.Session):
 
     # -- the one request path
 
-    def request(self, method: str, url: str, *args: Any, label: str | None = None,
-                raise_for_status: bool = True, **kwargs: Any) -> requests.Response:  # type: ignore[override]
-        """Send with retries; raise `DeskHTTPError` on a fatal answer (unless `raise_for_status=False`)."""
+    def request(self, method: str, url: str, *args: Any, label: str | None = None,  # type: ignore[override]
+                raise_for_status: bool = True, idempotent: bool | None = None,
+                **kwargs: Any) -> requests.Response:
+        """Send, retrying what `classify` calls `RETRY`; raise `DeskHTTPError` on a fatal or
+        ambiguous answer (unless `raise_for_status=False`, which returns the last response).
+
+        `idempotent` overrides the method's default (see `is_idempotent`): pass True for a POST
+        that only reads or sets absolute values."""
         method = method.upper()
         full_url = self.url_for(url)
         key = self.endpoint(method, full_url)
         kwargs.setdefault("timeout", self.timeout)
         policy = self.policy
+        safe = is_idempotent(method, kwargs.get("headers"), idempotent)
         attempts = [0]
+
+        def decide(*, status: int | None = None, error: BaseException | None = None, edge_refusal: bool = False) -> str:
+            return classify(method, idempotent=safe, status=status, error=error, edge_refusal=edge_refusal,
+                            retry_statuses=policy.retry_statuses)
 
         def next_wait(state: tenacity.RetryCallState) -> float:
             outcome = state.outcome
@@ -302,32 +394,20 @@ class DeskSession(requests.Session):
             attempts[0] += 1
             response = super(DeskSession, self).request(method, full_url, *args, **kwargs)
             self._remember_rate_limit(response)
-            if response.status_code in policy.retry_statuses or is_cdn_denial(response):
+            if decide(status=response.status_code, edge_refusal=is_cdn_denial(response)) == RETRY:
                 raise _Retry(response)
             return response
-
-        headers = {k.lower() for k in (kwargs.get("headers") or {})}
-        # A POST that may have reached the server is not repeated blindly (it could create a second
-        # object) unless it carries an Idempotency-Key; the caller gets an `ambiguous` error and can
-        # look the object up first. Connect timeouts never reached the server. (PUT/PATCH/DELETE
-        # of one object are idempotent and retried.)
-        unsafe = method == "POST" and "idempotency-key" not in headers
-
-        def retriable(exc: BaseException) -> bool:
-            if isinstance(exc, (_Retry, requests.ConnectTimeout)):
-                return True
-            if isinstance(exc, (requests.ConnectionError, requests.Timeout)):
-                return not unsafe
-            return False
 
         retrying = tenacity.Retrying(
             stop=stop,
             wait=next_wait,
-            retry=tenacity.retry_if_exception(retriable),
+            retry=tenacity.retry_if_exception(
+                lambda exc: isinstance(exc, _Retry) or decide(error=exc) == RETRY),
             sleep=self.sleep,
             before_sleep=before_sleep,
             reraise=True,
         )
+        where = f"{method} {normalize_path(full_url)}"
         try:
             response = retrying(attempt)
         except _Retry as exc:
@@ -337,32 +417,40 @@ class DeskSession(requests.Session):
             summary = summarize_error_body(response)
             reason = "rate limited" if response.status_code == 429 else "server error"
             raise DeskHTTPError(
-                f"{method} {normalize_path(full_url)}: {reason} {response.status_code} {summary} "
+                f"{where}: {reason} {response.status_code} {summary} "
                 f"(gave up after {attempts[0]} attempts, retry budget {policy.budget_seconds:.0f}s)",
                 status=response.status_code, method=method, path=normalize_path(full_url),
                 summary=summary, label=label, hint="the desk is overloaded or down; re-run later "
                 "(an interrupted apply resumes without duplicates)") from None
         except (requests.ConnectionError, requests.Timeout) as exc:
             kind = "timed out" if isinstance(exc, requests.Timeout) else "could not connect"
-            ambiguous = unsafe and not isinstance(exc, requests.ConnectTimeout)
+            ambiguous = decide(error=exc) == AMBIGUOUS
             raise DeskHTTPError(
-                f"{method} {normalize_path(full_url)}: {kind} to {urlsplit(full_url).netloc} "
+                f"{where}: {kind} to {urlsplit(full_url).netloc} "
                 + ("(the write may or may not have happened)" if ambiguous
                    else f"(gave up after {attempts[0]} attempts, retry budget {policy.budget_seconds:.0f}s)"),
                 method=method, path=normalize_path(full_url), label=label, ambiguous=ambiguous,
                 hint="check the URL and network, then re-run (an interrupted apply resumes without duplicates)") from None
         if raise_for_status and response.status_code >= 400:
-            raise self.error_for(response, method, full_url, label)
+            raise self.error_for(response, method, full_url, label, idempotent=safe)
         return response
 
-    def error_for(self, response: requests.Response, method: str, url: str, label: str | None) -> DeskHTTPError:
-        """The `DeskHTTPError` for a fatal answer."""
+    def error_for(self, response: requests.Response, method: str, url: str, label: str | None, *,
+                  idempotent: bool | None = None) -> DeskHTTPError:
+        """The `DeskHTTPError` for a fatal or ambiguous answer (a 5xx to a write that is not
+        idempotent: it may have happened, so it is not repeated; the caller looks it up)."""
         summary = summarize_error_body(response)
         status = response.status_code
+        safe = is_idempotent(method, response.request.headers if response.request is not None else None, idempotent)
+        ambiguous = classify(method, status=status, idempotent=safe) == AMBIGUOUS
+        message = f"{method} {normalize_path(url)} answered {status} {response.reason or ''}: {summary}".replace("  ", " ")
+        if ambiguous:
+            message += " (the write may or may not have happened; not repeated)"
         return DeskHTTPError(
-            f"{method} {normalize_path(url)} answered {status} {response.reason or ''}: {summary}".replace("  ", " "),
-            status=status, method=method, path=normalize_path(url), summary=summary, label=label,
-            hint=_HINTS.get(status))
+            message, status=status, method=method, path=normalize_path(url), summary=summary, label=label,
+            ambiguous=ambiguous,
+            hint=_HINTS.get(status) or ("re-run: the next run looks the object up before writing it again"
+                                        if ambiguous else None))
 
     def _remember_rate_limit(self, response: requests.Response) -> None:
         for name, value in response.headers.items():
@@ -389,84 +477,168 @@ class DeskSession(requests.Session):
 
 
 # ---------------------------------------------------------------- pagination
+#
+# A paginator only computes requests: `first(path, params, body)` and `next(request, data)`
+# (None when the last page was read). `pages` is the one loop that sends them, refuses a
+# paginator that asks for a page it already read (a repeated cursor), and yields each page.
 
 
-class CursorPaginator:
+@dataclass(frozen=True)
+class PageRequest:
+    """One page's request: GET `path` with `params`, or (with `body`) a POST that only reads."""
+
+    path: str
+    params: tuple[tuple[str, Any], ...] = ()
+    body: Any = None
+
+    @property
+    def method(self) -> str:
+        """POST when the page is asked for with a body, else GET."""
+        return "GET" if self.body is None else "POST"
+
+    def with_params(self, **changes: Any) -> "PageRequest":
+        """The same request with some query parameters replaced."""
+        return PageRequest(self.path, tuple({**dict(self.params), **changes}.items()), self.body)
+
+    def with_body(self, **changes: Any) -> "PageRequest":
+        """The same request with some body members replaced."""
+        return PageRequest(self.path, self.params, {**(self.body or {}), **changes})
+
+    def identity(self) -> str:
+        """What makes two page requests the same (for loop detection)."""
+        return json.dumps([self.method, self.path, sorted(self.params), self.body], sort_keys=True, default=str)
+
+
+def page_request(path: str, params: dict[str, Any] | None = None, body: Any = None) -> PageRequest:
+    """A `PageRequest` from a dict of query parameters."""
+    return PageRequest(path, tuple((params or {}).items()), body)
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page read: its request, its JSON body and the next request (None on the last page)."""
+
+    request: PageRequest
+    data: Any
+    next: PageRequest | None
+
+    @property
+    def last(self) -> bool:
+        """True on the last page."""
+        return self.next is None
+
+
+class Paginator:
+    """Computes page requests; subclasses override `first` (optional) and `next`."""
+
+    #: Where a page lists its items, when the caller does not say.
+    key: str | None = None
+
+    def first(self, path: str, params: dict[str, Any] | None = None, body: Any = None) -> PageRequest:
+        """The first page's request."""
+        return page_request(path, params, body)
+
+    def next(self, request: PageRequest, data: Any) -> PageRequest | None:
+        """The request after the page `data` answered `request`; None when it was the last."""
+        raise NotImplementedError
+
+    def iter_items(self, session: "DeskSession", path: str, key: str | None = None,
+                   params: dict[str, Any] | None = None, body: Any = None) -> Iterator[Any]:
+        """Every item of `key` (default: the paginator's) across the pages (see `items`)."""
+        return items(session, self, path, key or self.key or "", params=params, body=body)
+
+
+def pages(session: DeskSession, paginator: Paginator, path: str | PageRequest, *,
+          params: dict[str, Any] | None = None, body: Any = None) -> Iterator[Page]:
+    """The one pagination loop: send the paginator's requests in turn and yield each `Page`.
+
+    A request for a page already read (a cursor or token that repeats) is a desk fault that would
+    loop for ever: it raises `DeskHTTPError` naming the endpoint. Page reads are idempotent, POST
+    searches included, so the retry policy repeats them after a 5xx or a lost answer."""
+    request: PageRequest | None = path if isinstance(path, PageRequest) else paginator.first(path, params, body)
+    seen: set[str] = set()
+    while request is not None:
+        identity = request.identity()
+        if identity in seen:
+            where = f"{request.method} {normalize_path(request.path)}"
+            raise DeskHTTPError(f"{where}: pagination asked for a page it already read (a repeated cursor)",
+                                method=request.method, path=normalize_path(request.path),
+                                hint="the desk's paging is inconsistent; re-run later")
+        seen.add(identity)
+        data = session.json_request(request.method, request.path, params=dict(request.params) or None,
+                                    json=request.body, idempotent=True)
+        following = paginator.next(request, data)
+        yield Page(request, data, following)
+        request = following
+
+
+def items(session: DeskSession, paginator: Paginator, path: str | PageRequest, key: str, *,
+          params: dict[str, Any] | None = None, body: Any = None) -> Iterator[Any]:
+    """Every item listed under `key` across the pages."""
+    for page in pages(session, paginator, path, params=params, body=body):
+        yield from (page.data.get(key) if isinstance(page.data, dict) else None) or []
+
+
+class CursorPaginator(Paginator):
     """Zendesk cursor pagination: `page[size]`, follow `meta.after_cursor` (or `links.next`),
     stop when `meta.has_more` is false — never on `links.next` alone (Zendesk documents that
     `links.next` can be present on the last page)."""
 
-    def __init__(self, page_size: int = 100):
-        self.page_size = min(100, max(1, page_size))
+    def __init__(self, page_size: int = 100, *, most: int = 100):
+        self.page_size = min(most, max(1, page_size))  # most: the endpoint's page size limit
 
-    def iter_items(self, session: DeskSession, path: str, key: str,
-                   params: dict[str, Any] | None = None) -> Iterator[dict[str, Any]]:
-        """Every item of `key` across the pages of `path`."""
-        query = dict(params or {})
-        query["page[size]"] = self.page_size
-        url: str = path
-        seen: set[str] = set()
-        while True:
-            data = session.get_json(url, params=query)
-            yield from data.get(key) or []
-            meta = data.get("meta") or {}
-            if not meta.get("has_more"):
-                return
-            after = meta.get("after_cursor")
-            if after:
-                if after in seen:
-                    raise DeskHTTPError(f"GET {normalize_path(path)}: cursor pagination repeated a cursor",
-                                        method="GET", path=normalize_path(path))
-                seen.add(after)
-                url, query = path, {**query, "page[after]": after}
-            elif (data.get("links") or {}).get("next"):
-                url, query = data["links"]["next"], {}
-            else:
-                return
+    def first(self, path: str, params: dict[str, Any] | None = None, body: Any = None) -> PageRequest:
+        """`page[size]` added to the query."""
+        return page_request(path, {**(params or {}), "page[size]": self.page_size}, body)
+
+    def next(self, request: PageRequest, data: Any) -> PageRequest | None:
+        """`page[after]` = `meta.after_cursor`, else the `links.next` URL."""
+        meta = data.get("meta") or {}
+        if not meta.get("has_more"):
+            return None
+        if meta.get("after_cursor"):
+            return request.with_params(**{"page[after]": meta["after_cursor"]})
+        following = (data.get("links") or {}).get("next")
+        return PageRequest(following) if following else None
 
 
-class OffsetPaginator:
+class OffsetPaginator(Paginator):
     """Zendesk offset pagination: `per_page`, follow `next_page` until it is null."""
 
-    def __init__(self, per_page: int = 100, max_pages: int = 10_000):
+    def __init__(self, per_page: int = 100):
         self.per_page = per_page
-        self.max_pages = max_pages
 
-    def iter_items(self, session: DeskSession, path: str, key: str,
-                   params: dict[str, Any] | None = None) -> Iterator[dict[str, Any]]:
-        """Every item of `key` across the pages of `path`."""
-        url: str | None = path
-        query: dict[str, Any] = {**(params or {}), "per_page": self.per_page}
-        for _ in range(self.max_pages):
-            data = session.get_json(url, params=query)
-            yield from data.get(key) or []
-            url = data.get("next_page")
-            if not url:
-                return
-            query = {}
+    def first(self, path: str, params: dict[str, Any] | None = None, body: Any = None) -> PageRequest:
+        """`per_page` added to the query."""
+        return page_request(path, {**(params or {}), "per_page": self.per_page}, body)
+
+    def next(self, request: PageRequest, data: Any) -> PageRequest | None:
+        """The `next_page` URL (it carries the whole query)."""
+        following = data.get("next_page")
+        return PageRequest(following) if following else None
 
 
-class StartLimitPaginator:
+class StartLimitPaginator(Paginator):
     """Atlassian / JSM paging: `start` + `limit`, stop on `isLastPage` (or a short page)."""
 
-    def __init__(self, limit: int = 50, start_param: str = "start", limit_param: str = "limit"):
+    def __init__(self, limit: int = 50, start_param: str = "start", limit_param: str = "limit", key: str = "values"):
         self.limit = limit
         self.start_param = start_param
         self.limit_param = limit_param
+        self.key = key
 
-    def iter_items(self, session: DeskSession, path: str, key: str = "values",
-                   params: dict[str, Any] | None = None) -> Iterator[dict[str, Any]]:
-        """Every item of `key` across the pages of `path`."""
-        start = 0
-        while True:
-            query = {**(params or {}), self.start_param: start, self.limit_param: self.limit}
-            data = session.get_json(path, params=query)
-            items = data.get(key) or []
-            yield from items
-            last = data.get("isLastPage")
-            if last is None:  # platform APIs: total instead of isLastPage
-                total = data.get("total")
-                last = (not items) or (total is not None and start + len(items) >= int(total))
-            if last or not items:
-                return
-            start += int(data.get("size") or len(items))
+    def first(self, path: str, params: dict[str, Any] | None = None, body: Any = None) -> PageRequest:
+        """`start=0` and `limit` added to the query."""
+        return page_request(path, {**(params or {}), self.start_param: 0, self.limit_param: self.limit}, body)
+
+    def next(self, request: PageRequest, data: Any) -> PageRequest | None:
+        """`start` moved past the items read (by the page's `size`)."""
+        size = len(data.get(self.key) or [])
+        start = int(dict(request.params).get(self.start_param) or 0)
+        last = data.get("isLastPage")
+        if last is None:  # platform APIs: total instead of isLastPage
+            total = data.get("total")
+            last = total is not None and start + size >= int(total)
+        if last or not size:
+            return None
+        return request.with_params(**{self.start_param: start + int(data.get("size") or size)})
