@@ -49,6 +49,10 @@ def register(subparsers) -> None:
     serve = commands.add_parser("serve", parents=_common(),
                                 help="run the jobs daily at the playbook's time (and once at start)")
     serve.add_argument("--interval-seconds", type=float, help="run every N seconds instead of daily (tests, demos)")
+    serve.add_argument("--metrics-port", type=int, metavar="N",
+                       help="answer /healthz and Prometheus /metrics on this port (0: any free port, logged)")
+    serve.add_argument("--metrics-host", default="127.0.0.1",
+                       help="address for --metrics-port (default 127.0.0.1; 0.0.0.0 inside a container)")
     serve.set_defaults(func=cmd_serve)
 
 
@@ -148,7 +152,26 @@ def cmd_serve(args: argparse.Namespace) -> ExitCode:
     settings, _, make_desk, ledger_path, library = _open(args)
     if args.interval_seconds is not None and args.interval_seconds <= 0:
         raise DeskbookError("--interval-seconds must be positive")
+    metrics = server = None
+    if args.metrics_port is not None:
+        if not 0 <= args.metrics_port <= 65535:
+            raise DeskbookError(f"--metrics-port {args.metrics_port} is not a port", hint="give 0 to 65535")
+        from deskbook.sync.metrics import MetricsServer, SyncMetrics
+
+        period = args.interval_seconds or 86400.0
+        metrics = SyncMetrics(stale_after=2 * period + 3600)
     with LedgerLock(ledger_path):
+        if metrics is not None:
+            try:
+                server = MetricsServer(metrics, args.metrics_host, args.metrics_port)
+            except OSError as exc:
+                raise DeskbookError(f"cannot listen on {args.metrics_host}:{args.metrics_port}: {exc.strerror}",
+                                    hint="choose another --metrics-port") from None
+            log.info("metrics on http://%s:%d/metrics and /healthz", args.metrics_host, server.port)
         service = SyncService(lambda: (make_desk(), Ledger(ledger_path)), settings, library,
-                              interval_seconds=args.interval_seconds)
-        return ExitCode(service.serve())
+                              interval_seconds=args.interval_seconds, metrics=metrics)
+        try:
+            return ExitCode(service.serve())
+        finally:
+            if server is not None:
+                server.close()

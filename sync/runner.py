@@ -110,6 +110,19 @@ def _progress(total_hint: str):
     return tqdm(desc=total_hint, unit="page", file=sys.stderr, leave=False)
 
 
+def _creation_bar(ledger: Ledger, settings: SyncSettings, jobs: tuple[str, ...], as_of: date):
+    """On a terminal, a tqdm bar over the tasks this run will create (total and ETA): a first pass
+    over the index counts the due items not done yet. None when stderr is not a terminal."""
+    if not sys.stderr.isatty():
+        return None
+    from tqdm import tqdm
+
+    done = ledger.done_keys()
+    total = sum(1 for org in ledger.iter_organizations()
+                for item in due_for(org, as_of, settings.schedule, jobs)[0] if item.key not in done)
+    return tqdm(total=total, desc="creating tasks", unit="task", file=sys.stderr, leave=False) if total else None
+
+
 def refresh_index(desk: SyncDesk, ledger: Ledger) -> None:
     """Bring the ledger's organization index and our-ticket knowledge up to date (incremental)."""
     with _index_lock:
@@ -169,6 +182,7 @@ def run_jobs(
     if refresh:
         refresh_index(desk, ledger)
     report.organizations = ledger.organization_count()
+    bar = None if dry_run else _creation_bar(ledger, settings, jobs, as_of)
     for org in ledger.iter_organizations():
         if stop is not None and stop.is_set():
             report.interrupted = True
@@ -181,13 +195,20 @@ def run_jobs(
                 job.skip_reasons.append(skip.reason)
             log.warning("%s: skipped %s", skip.job, skip.reason)
         for item in items:
+            before = report.jobs[item.job].created + report.jobs[item.job].failed
             _settle(item, org, desk, ledger, settings, library, report.jobs[item.job], dry_run)
+            if bar is not None and report.jobs[item.job].created + report.jobs[item.job].failed > before:
+                bar.update(1)
+    if bar is not None:
+        bar.close()
     if not dry_run and not report.interrupted:
         _finish_leftovers(desk, ledger, settings, library, report, as_of)
     report.requests = dict(sorted(desk.calls.items()))
     for name, job in report.jobs.items():
         log.info("%s: created %d, already done %d, skipped %d, failed %d%s", name, job.created,
-                 job.already_done, job.skipped, job.failed, f", would create {job.would_create}" if dry_run else "")
+                 job.already_done, job.skipped, job.failed, f", would create {job.would_create}" if dry_run else "",
+                 extra={"event": "job_counts", "job": name, "tasks_created": job.created, "already_done": job.already_done,
+                        "skipped": job.skipped, "failed": job.failed})
     return report
 
 

@@ -7,7 +7,10 @@
   organization scan, ⌈N/50⌉ + N reads, so one per tick, not one per job). A run still going at
   the next tick is not started twice.
 - SIGTERM / SIGINT set a stop flag: jobs finish the request in flight, stop between items,
-  and the process exits 0. Every run is logged.
+  and the process exits 0. Every run is logged: one line when it starts, one per job with its
+  counts (the runner's), one when it finishes.
+- With `metrics` (`sync serve --metrics-port N`), each run's report feeds `/metrics` and
+  `/healthz` (`deskbook.sync.metrics`).
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+import time
 from datetime import date
 from typing import Any, Callable, Iterable
 
@@ -33,7 +37,7 @@ class SyncService:
 
     def __init__(self, make_context: Callable[[], tuple[Any, Any]], settings: SyncSettings, library: Any = None,
                  *, jobs: Iterable[str] = JOBS, interval_seconds: float | None = None,
-                 as_of: Callable[[], date] | None = None):
+                 as_of: Callable[[], date] | None = None, metrics: Any = None):
         self.make_context = make_context
         self.settings = settings
         self.library = library
@@ -44,6 +48,7 @@ class SyncService:
         self.thread: threading.Thread | None = None
         self.runs: dict[str, int] = {job: 0 for job in self.jobs}
         self.scheduler = schedule.Scheduler()
+        self.metrics = metrics
 
     def launch(self) -> None:
         """Start a run of every job, unless the previous one is still going."""
@@ -55,19 +60,27 @@ class SyncService:
 
     def _run(self) -> None:
         desk, ledger = None, None
+        started = time.monotonic()
         try:
             desk, ledger = self.make_context()
-            log.info("run started: %s", ", ".join(self.jobs))
+            log.info("run started: %s", ", ".join(self.jobs), extra={"event": "run_started"})
             report = run_jobs(desk, ledger, self.settings, self.library, jobs=self.jobs, as_of=self.as_of(),
                               stop=self.stop_event)
-            for job, counts in report.jobs.items():
-                log.info("%s: run finished: created %d, already done %d, skipped %d, failed %d%s", job, counts.created,
-                         counts.already_done, counts.skipped, counts.failed,
-                         " (interrupted)" if report.interrupted else "")
+            created = sum(j.created for j in report.jobs.values())
+            log.info("run finished in %.1f s: %d organizations, created %d, failed %d%s", time.monotonic() - started,
+                     report.organizations, created, report.failed, " (interrupted)" if report.interrupted else "",
+                     extra={"event": "run_finished", "tasks_created": created, "failed": report.failed,
+                            "organizations": report.organizations, "interrupted": report.interrupted})
+            if self.metrics is not None:
+                self.metrics.observe(report)
         except DeskbookError as exc:
-            log.error("run failed: %s", exc)
-        except Exception:  # a scheduler must survive one bad run; the log carries the traceback
-            log.exception("run crashed")
+            log.error("run failed: %s", exc, extra={"event": "run_failed"})
+            if self.metrics is not None:
+                self.metrics.crashed(str(exc))
+        except Exception as exc:  # a scheduler must survive one bad run; the log carries the traceback
+            log.exception("run crashed", extra={"event": "run_crashed"})
+            if self.metrics is not None:
+                self.metrics.crashed(f"run crashed: {type(exc).__name__}")
         finally:
             for job in self.jobs:
                 self.runs[job] = self.runs.get(job, 0) + 1

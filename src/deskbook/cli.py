@@ -136,6 +136,9 @@ def build_parser(settings: Settings | None = None) -> argparse.ArgumentParser:
     parser.add_argument("--version", action=ShowVersion)
     parser.add_argument("-v", "--verbose", action="count", default=0, help="more log output on stderr")
     parser.add_argument("-q", "--quiet", action="store_true", help="only warnings and errors on stderr")
+    parser.add_argument("--log-format", choices=("text", "json"),
+                        help="log lines on stderr as timestamped text (default) or one JSON object per line "
+                             "(env DESKBOOK_LOG_FORMAT)")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMAND_MODULES:
         importlib.import_module(name).register(subparsers)
@@ -177,7 +180,7 @@ def main(argv: list[str] | None = None) -> int:
         return int(exc.exit_code)
     parser = build_parser(settings)
     args = parser.parse_args(argv)
-    setup_logging(verbosity=-1 if args.quiet else args.verbose)
+    setup_logging(verbosity=-1 if args.quiet else args.verbose, log_format=args.log_format)
     if not getattr(args, "func", None):
         parser.print_help(sys.stderr)
         return ExitCode.USAGE
