@@ -36,7 +36,8 @@ import yaml
 
 from deskbook.errors import DeskbookError, ValidationError
 from deskbook.yaml_reading import read_yaml
-from deskbook.playbooks import model
+from deskbook.playbooks import automation_check, model
+from deskbook.playbooks.automation_check import automation_problems
 from deskbook.playbooks.model import (
     Action,
     Automation,
@@ -70,10 +71,8 @@ PLAYBOOK_SUFFIXES = (".yaml", ".yml")
 #: Operators that compare numbers (hours_* conditions).
 NUMERIC_OPERATORS = ("is", "less_than", "greater_than")
 TAG_FIELDS = ("add_tags", "remove_tags", "set_tags")
-#: Views and automations must be scoped by one of these under `all` (Zendesk requires it).
-SCOPE_FIELDS = ("status", "group", "assignee")
-#: Condition fields an action can also set (so the action may nullify the condition).
-SETTABLE = ("status", "priority", "group", "category", "assignee")
+#: Views must be scoped by one of these under `all`, as automations (Zendesk requires it).
+SCOPE_FIELDS = automation_check.SCOPE_FIELDS
 
 JsonPath = tuple  # a JSON path into the document: ("macros", 3, "actions", 0, "value")
 
@@ -697,25 +696,11 @@ class _Builder:
         )
 
     def automation(self, a: dict, path: JsonPath) -> Automation:
-        """One automation, with Zendesk's two rules checked."""
+        """One automation, with Zendesk's automation rules checked (`automation_check`, as plan checks them)."""
         conditions = self.conditions(a["conditions"], (*path, "conditions"))
         actions = self.actions(a["actions"], (*path, "actions"))
-        if not any(c.field.startswith("hours_") for c in conditions.all):
-            self.problem((*path, "conditions"),
-                         f"automation {a['key']!r} needs an hours_* condition under `all` (e.g. hours_since_updated greater_than 24)", key=True)
-        if not any(c.field in SCOPE_FIELDS for c in conditions.all):
-            self.problem((*path, "conditions"),
-                         f"automation {a['key']!r} needs a condition on {', '.join(SCOPE_FIELDS)} under `all` "
-                         "(e.g. status less_than solved); Zendesk refuses automations without one", key=True)
-        if not actions:
-            self.problem((*path, "actions"), f"automation {a['key']!r} needs at least one action", key=True)
-        elif not any(nullifies(c, actions) for c in conditions.all):
-            self.problem(
-                (*path, "conditions"),
-                f"automation {a['key']!r} would fire every hour: add a condition under `all` that its own actions make false "
-                "(e.g. `tags not_includes X` with `add_tags: [X]`, or `status is open` with `status: pending`)",
-                key=True,
-            )
+        for part, message in automation_problems(a["key"], conditions, actions):
+            self.problem((*path, part), message, key=True)
         return Automation(
             key=a["key"],
             title=self.text(a["title"], (*path, "title")),
@@ -819,33 +804,6 @@ class _Builder:
                                  f"{ref!r} points at nothing; {kind} has: {', '.join(keys) or 'no elements'}")
             out.append(Representation(r["item"], r["requirement"], tuple(r["represented_by"]), r.get("note", "")))
         return tuple(out)
-
-
-def nullifies(condition: Condition, actions: Iterable[Action]) -> bool:
-    """True when one of `actions` makes `condition` false (so a time rule fires once per ticket)."""
-    name, op, value = condition.field, condition.operator, condition.value
-    values = value if isinstance(value, list) else [value]
-    for action in actions:
-        if name == "tags" and op == "not_includes":
-            if action.field in ("add_tags", "set_tags") and set(values) & set(action.value):
-                return True
-        elif name == "tags" and op == "includes":
-            if action.field == "remove_tags" and set(values) & set(action.value):
-                return True
-            if action.field == "set_tags" and not set(values) <= set(action.value):
-                return True
-        elif op == "is" and action.field == name and (name in SETTABLE or name.startswith("field.")):
-            if action.value != value:
-                return True
-        elif op == "is_not" and action.field == name and action.value == value:
-            return True
-        elif op == "not_present" and action.field == name and action.value not in (None, "", []):
-            return True
-        elif op == "less_than" and name == "status" and action.field == "status":
-            if value in model.STATUSES and action.value in model.STATUSES \
-                    and model.STATUSES.index(action.value) >= model.STATUSES.index(value):
-                return True
-    return False
 
 
 # ---------------------------------------------------------------- entry points

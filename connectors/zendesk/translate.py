@@ -49,6 +49,7 @@ from deskbook.errors import DeskbookError
 from deskbook.marker import format_marker
 from deskbook.plan import DesiredObject
 from deskbook.playbooks import model as m
+from deskbook.playbooks.automation_check import automation_problems
 
 #: Object kinds in dependency order (the plan creates in this order, deletes in reverse).
 KIND_ORDER = (
@@ -439,75 +440,12 @@ def _notification(playbook: m.Playbook, comment: m.Comment) -> dict[str, Any]:
 
 # ---------------------------------------------------------------- automation rule check
 
-_STATUS_RANK = {s: i for i, s in enumerate(m.STATUSES)}
-_PRIORITY_RANK = {p: i for i, p in enumerate(m.PRIORITIES)}
-_NEEDED_SCOPE = {"status", "type", "group", "assignee", "requester"}
-
-
-def _holds(cond: m.Condition, new_value: Any) -> bool | None:
-    """Whether `cond` holds once its field is `new_value` (None when the check does not apply)."""
-    rank = _STATUS_RANK if cond.field == "status" else _PRIORITY_RANK if cond.field == "priority" else None
-    op, want = cond.operator, cond.value
-    if op == "is":
-        return str(new_value) == str(want)
-    if op == "is_not":
-        return str(new_value) != str(want)
-    if op in ("less_than", "greater_than") and rank and new_value in rank and want in rank:
-        return rank[new_value] < rank[want] if op == "less_than" else rank[new_value] > rank[want]
-    if op == "present":
-        return new_value not in (None, "")
-    if op == "not_present":
-        return new_value in (None, "")
-    return None
-
-
-def _tag_list(value: Any) -> set[str]:
-    if isinstance(value, (list, tuple)):
-        return {str(v) for v in value}
-    return set(str(value or "").split())
-
-
-def _nullifies(cond: m.Condition, actions: Iterable[m.Action]) -> bool:
-    """True when one of `actions` makes `cond` false on the next hourly run."""
-    for act in actions:
-        if cond.field == "tags":
-            tags = _tag_list(cond.value)
-            if cond.operator in ("not_includes", "is_not") and act.field in ("add_tags", "set_tags"):
-                if tags & _tag_list(act.value):
-                    return True
-            if cond.operator in ("includes", "is") and act.field == "remove_tags" and tags <= _tag_list(act.value):
-                return True
-            if cond.operator in ("includes", "is") and act.field == "set_tags" and not tags & _tag_list(act.value):
-                return True
-        elif act.field == cond.field and _holds(cond, act.value) is False:
-            return True
-    return False
-
-
 def check_automation(auto: m.Automation) -> None:
-    """Zendesk's create rules for automations, checked before any request (DeskbookError naming it)."""
-    where = _where(auto, "automation")
-    every = (*auto.conditions.all, *auto.conditions.any)
-    if not any(c.field in TIME_FIELDS for c in auto.conditions.all):
-        raise DeskbookError(
-            f"automation {auto.key!r} has no time condition in `all`",
-            where=where,
-            hint="add an hours_since_* condition: Zendesk runs automations hourly on time conditions",
-        )
-    if not any(c.field in _NEEDED_SCOPE for c in auto.conditions.all):
-        raise DeskbookError(
-            f"automation {auto.key!r} needs an `all` condition on status, type, group, assignee or requester",
-            where=where,
-        )
-    true_once = any(c.field in TIME_FIELDS and c.operator == "is" for c in every)
-    if not true_once and not any(_nullifies(c, auto.actions) for c in every):
-        raise DeskbookError(
-            f"automation {auto.key!r} has no nullifying condition: none of its actions makes a condition false "
-            "and no condition is true only once, so Zendesk would reject it (it would fire every hour)",
-            where=where,
-            hint="add e.g. `tags not_includes X` with action `add_tags X`, or a status change, "
-            "or use `hours_since_* is N`",
-        )
+    """The automation rules (`deskbook.playbooks.automation_check`, the ones `validate` applies),
+    checked before any request: DeskbookError naming the automation and its first problem."""
+    problems = automation_problems(auto.key, auto.conditions, auto.actions)
+    if problems:
+        raise DeskbookError(problems[0][1], where=_where(auto, "automation"))
 
 
 _VIEW_SCOPE = {"status", "group", "assignee"}
