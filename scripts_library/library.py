@@ -42,7 +42,7 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from deskbook.errors import DeskbookError
+from deskbook.errors import DeskbookError, ValidationError
 from deskbook.yaml_reading import read_yaml
 
 if TYPE_CHECKING:  # jinja2 and jsonschema are imported where used: `deskbook --help` needs neither
@@ -74,6 +74,8 @@ STANDARD_PHRASES = (
 TEMPLATES_DIR = "templates"
 APPROVALS_FILE = "approvals.yaml"
 TEMPLATE_SUFFIX = ".j2"
+#: Largest template file (bytes) read; a phrase is a few sentences.
+TEMPLATE_BYTES = 64 * 1024
 
 _SNAKE = r"^[a-z][a-z0-9_]*$"
 #: JSON Schema of a template's front matter.
@@ -128,11 +130,11 @@ def front_matter_validator() -> jsonschema.Draft202012Validator:
 
 
 def sandbox_environment() -> SandboxedEnvironment:
-    """The one Jinja environment phrases are parsed and rendered in: sandboxed, strict, plain text."""
-    import jinja2
-    from jinja2.sandbox import SandboxedEnvironment
+    """The one Jinja environment phrases are parsed and rendered in: sandboxed, strict, plain text,
+    bounded (`deskbook.scripts_library.engine`)."""
+    from deskbook.scripts_library import engine
 
-    return SandboxedEnvironment(undefined=jinja2.StrictUndefined, autoescape=False, keep_trailing_newline=False)
+    return engine.environment()
 
 
 def content_hash(body: str, variable_names: Iterable[str]) -> str:
@@ -147,6 +149,23 @@ def content_hash(body: str, variable_names: Iterable[str]) -> str:
 
 def _normalize_newlines(text: str) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+class UnapprovedPhrase(ValidationError):
+    """Phrases that are not approved as they stand: no command hands their text out."""
+
+    def __init__(self, problems: list[str]):
+        super().__init__(problems, summary=(
+            "refusing unapproved phrase text (only approved text reaches a desk or a customer; "
+            "--force does not change this)"))
+
+
+def compile_unapproved(phrase: Phrase) -> jinja2.Template:
+    """The compiled template of `phrase` whether or not it is approved: for `approve` (which must
+    try a template before approving it) and lint only; everything else uses `Library.template`."""
+    from deskbook.scripts_library import engine
+
+    return engine.compile_template(phrase.body, phrase.path, phrase.body_line)
 
 
 @dataclass(frozen=True)
@@ -224,18 +243,11 @@ class Library:
         )
 
     def template(self, phrase: Phrase) -> jinja2.Template:
-        """The compiled template of `phrase`; DeskbookError (file:line) when its Jinja is invalid."""
-        import jinja2
-
-        env = sandbox_environment()
-        try:
-            return env.from_string(phrase.body)
-        except jinja2.TemplateSyntaxError as exc:
-            raise DeskbookError(
-                f"Jinja syntax error: {exc.message}",
-                where=f"{phrase.path}:{phrase.body_line + (exc.lineno or 1) - 1}",
-                hint="fix the template, then re-approve it",
-            ) from None
+        """The compiled template of `phrase`, which must be approved as it stands: the one door every
+        text a desk, a sync job or `render` receives goes through (`UnapprovedPhrase` otherwise,
+        whatever `--force` says). DeskbookError (file:line) when its Jinja is invalid."""
+        self.require_approved([phrase.id], [phrase.locale])
+        return compile_unapproved(phrase)
 
     # ------------------------------------------------------------ approval
 
@@ -284,6 +296,23 @@ class Library:
         """True when the phrase's current text is the approved text."""
         return self.approval_problem(phrase) is None
 
+    def require_approved(self, phrase_ids: Iterable[str] | None = None, locales: Iterable[str] | None = None) -> None:
+        """Refuse (`UnapprovedPhrase`, naming each phrase, locale and the diff) when any of `phrase_ids`
+        (default: all) in any of `locales` (default: all it has) is not approved as it stands.
+
+        The one-call guard for a command about to hand phrases to a desk or a customer; rendering
+        checks it too, so a command that forgets still cannot send unapproved text."""
+        wanted = None if phrase_ids is None else set(phrase_ids)
+        wanted_locales = None if locales is None else set(locales)
+        problems = []
+        for (phrase_id, locale), phrase in sorted(self.phrases.items()):
+            if (wanted is None or phrase_id in wanted) and (wanted_locales is None or locale in wanted_locales):
+                problem = self.approval_problem(phrase)
+                if problem:
+                    problems.append(problem)
+        if problems:
+            raise UnapprovedPhrase(problems)
+
     # ------------------------------------------------------------ validation
 
     def validate(
@@ -327,18 +356,17 @@ class Library:
 
     def template_problems(self, phrase: Phrase) -> list[str]:
         """Jinja syntax errors and declared-versus-used variable mismatches of one template (file:line)."""
-        import jinja2
         from jinja2 import meta
 
-        env = sandbox_environment()
+        from deskbook.scripts_library import engine
+
         try:
-            ast = env.parse(phrase.body)
-        except jinja2.TemplateSyntaxError as exc:
-            line = phrase.body_line + (exc.lineno or 1) - 1
-            return [f"{phrase.path}:{line}: Jinja syntax error: {exc.message}"]
+            ast = engine.parse(phrase.body, phrase.path, phrase.body_line, check_constructs=False)
+        except DeskbookError as exc:
+            return [str(exc)]
+        problems = engine.construct_problems(ast, phrase.path, phrase.body_line)
         used = meta.find_undeclared_variables(ast)
         declared = set(phrase.variable_names)
-        problems = []
         if used - declared:
             problems.append(
                 f"{phrase.path}: template uses undeclared variables {sorted(used - declared)}; "
@@ -479,6 +507,10 @@ def load_library(path: str | Path | None = None) -> Library:
         for file in sorted(locale_dir.glob(f"*{TEMPLATE_SUFFIX}")):
             shown = str(file)
             try:
+                if file.stat().st_size > TEMPLATE_BYTES:
+                    library.load_problems.append(
+                        f"{shown}: template file is larger than {TEMPLATE_BYTES // 1024} KiB; a phrase is a short text")
+                    continue
                 text = file.read_text(encoding="utf-8")
                 phrase = parse_template(text, shown, expect_id=file.stem, expect_locale=locale_dir.name)
             except UnicodeDecodeError:
@@ -553,10 +585,12 @@ def approve(
     """Approve the current text of `phrase_id` (one locale, or every locale it has).
 
     Records hash, text, approver and time in `approvals.yaml` and in each template's front
-    matter, and returns the approved phrases. Refuses a template with Jinja errors or a
-    declared/used variable mismatch. A phrase already approved as it stands is left alone (not
-    returned, nothing written); one whose text changed since its last approval gets the next
-    version (above the approved one, which the lock records).
+    matter, and returns the approved phrases. Refuses a template with Jinja errors, a
+    declared/used variable mismatch, or one that cannot render within the bounds
+    (`deskbook.scripts_library.engine`) with its example values and with each desk's placeholders.
+    A phrase already approved as it stands is left alone (not returned, nothing written); one
+    whose text changed since its last approval gets the next version (above the approved one,
+    which the lock records).
     """
     if not by or not by.strip():
         raise DeskbookError("an approval needs the approver's name", hint="pass --by NAME")
@@ -571,6 +605,13 @@ def approve(
         broken = library.template_problems(phrase)
         if broken:
             raise DeskbookError("cannot approve a broken template: " + "; ".join(broken))
+    from deskbook.scripts_library.render import trial_render
+
+    for phrase in targets:
+        try:
+            trial_render(phrase)
+        except DeskbookError as exc:
+            raise DeskbookError(f"cannot approve a template that does not render: {exc}") from None
     stamp = (now or _dt.datetime.now(_dt.timezone.utc)).astimezone(_dt.timezone.utc).replace(microsecond=0)
     approved_at = stamp.isoformat().replace("+00:00", "Z")
     approved = []

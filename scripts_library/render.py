@@ -11,27 +11,26 @@ import datetime as _dt
 from collections.abc import Mapping
 from typing import Any
 
-import jinja2
 from markupsafe import escape
 
 from deskbook.errors import DeskbookError
-from deskbook.scripts_library.library import Library, Phrase
-from deskbook.scripts_library.placeholders import placeholders_for
+from deskbook.scripts_library import engine
+from deskbook.scripts_library.library import Library, Phrase, compile_unapproved
+from deskbook.scripts_library.placeholders import DESKS, placeholders_for
 
 
 def _render(library: Library, phrase: Phrase, variables: Mapping[str, str]) -> str:
-    """Render `phrase` with string `variables` (all declared ones present)."""
-    template = library.template(phrase)
-    try:
-        return template.render(**variables).strip()
-    except jinja2.UndefinedError as exc:
-        raise DeskbookError(
-            f"template uses a variable it does not declare ({exc.message})",
-            where=phrase.path,
-            hint="run `deskbook validate` and declare the variable",
-        ) from None
-    except jinja2.TemplateError as exc:  # SecurityError and friends from the sandbox
-        raise DeskbookError(f"template cannot be rendered: {exc}", where=phrase.path) from None
+    """Render the approved `phrase` with string `variables` (all declared ones present), bounded."""
+    return engine.render(library.template(phrase), variables, phrase.path).strip()
+
+
+def trial_render(phrase: Phrase) -> None:
+    """Render `phrase` (approved or not) with its example values and with each desk's placeholders,
+    within the bounds: what `approve` asks of a template before it records an approval."""
+    template = compile_unapproved(phrase)
+    engine.render(template, phrase.examples(), phrase.path)
+    for desk in DESKS:
+        engine.render(template, placeholders_for(desk, phrase.variable_names, phrase.locale), phrase.path)
 
 
 def render_for_desk(

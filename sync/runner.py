@@ -171,12 +171,11 @@ def run_jobs(
     stop: threading.Event | None = None,
     refresh: bool = True,
 ) -> SyncReport:
-    """Run the given jobs once against `desk`, recording in `ledger`; returns the report."""
-    if library is None:
-        from deskbook.scripts_library import load_library
+    """Run the given jobs once against `desk`, recording in `ledger`; returns the report.
 
-        library = load_library()
+    Refuses (before reading the desk) when a phrase one of the jobs writes is not approved."""
     jobs = tuple(jobs)
+    library = approved_job_library(settings, library, jobs)
     as_of = as_of or date.today()
     report = SyncReport(as_of=as_of, dry_run=dry_run, jobs={name: JobReport() for name in jobs})
     if refresh:
@@ -210,6 +209,18 @@ def run_jobs(
                  extra={"event": "job_counts", "job": name, "tasks_created": job.created, "already_done": job.already_done,
                         "skipped": job.skipped, "failed": job.failed})
     return report
+
+
+def approved_job_library(settings: SyncSettings, library: Any = None, jobs: Iterable[str] = JOBS) -> Any:
+    """`library` (None: the shipped one), after checking that every phrase `jobs` write is approved in
+    every locale (`UnapprovedPhrase` naming each phrase, locale and diff otherwise)."""
+    if library is None:
+        from deskbook.scripts_library import load_library
+
+        library = load_library()
+    if hasattr(library, "require_approved"):
+        library.require_approved({settings.job(name).phrase for name in jobs})
+    return library
 
 
 def _finish_leftovers(desk, ledger, settings, library, report: SyncReport, as_of: date) -> None:

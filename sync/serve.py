@@ -26,7 +26,7 @@ import schedule
 
 from deskbook.errors import DeskbookError
 from deskbook.sync.jobs import SyncSettings
-from deskbook.sync.runner import run_jobs
+from deskbook.sync.runner import approved_job_library, run_jobs
 from deskbook.sync.schedule import JOBS
 
 log = logging.getLogger("deskbook.sync.serve")
@@ -97,7 +97,11 @@ class SyncService:
             log.info("scheduled daily at %s %s", self.settings.run_at, self.settings.time_zone)
 
     def serve(self, install_signals: bool = True) -> int:
-        """Catch up, then run on schedule until SIGTERM/SIGINT (or `stop()`); returns exit code 0."""
+        """Catch up, then run on schedule until SIGTERM/SIGINT (or `stop()`); returns exit code 0.
+
+        Refuses to start (DeskbookError) when a phrase the jobs write is not approved; each run
+        checks again, so a template edited while serving stops that run, not the service."""
+        approved_job_library(self.settings, self.library, self.jobs)
         if install_signals:
             for sig in (signal.SIGTERM, signal.SIGINT):
                 signal.signal(sig, lambda signum, frame: self.stop())
