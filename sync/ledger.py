@@ -9,6 +9,12 @@ i.e. `~/.local/share/deskbook`). Tables:
   contact) kept current from the desk's incremental exports, so a daily run reads only changes.
 - `cursors`: export cursors / start times, committed in the same transaction as the page
   they follow, so a run killed mid-scan resumes where it stopped.
+
+The ledger is a cache of what the desk holds: deleting it is always safe (the next run rebuilds
+it from the desk's exports, and the desk's keys keep creates exactly-once). So a ledger that
+cannot be opened or written, or turns out damaged or foreign (another program's SQLite file, a
+file that is not SQLite, garbage pages met mid-run), is one `LedgerError` naming the path and
+what to do — every statement goes through `_LedgerCursor`, which turns SQLite's errors into it.
 """
 
 from __future__ import annotations
@@ -23,6 +29,95 @@ from typing import Iterable, Iterator
 
 from deskbook.errors import DeskbookError
 from deskbook.sync.schedule import Organization, parse_key
+
+#: The columns each ledger table must have (a ledger from an older deskbook may lack `orgs.seen`,
+#: which opening adds).
+COLUMNS = {
+    "items": {"key", "job", "organization_id", "period", "state", "ticket_id", "created_at"},
+    "orgs": {"id", "name", "contract_end_date", "tier", "first_service_date", "locale", "contact_email"},
+    "first_service": {"organization_id", "day"},
+    "cursors": {"name", "value"},
+}
+_DAMAGE_HINT = ("delete it and run again: that is safe, the desk is the source of truth and the next run "
+                "rebuilds the ledger from it (or pass --ledger with another file)")
+_ACCESS_HINT = "make that folder and file writable, or pass --ledger (or set DESKBOOK_HOME) to a writable place"
+#: SQLite messages that mean "cannot reach or write the file" rather than "the file is damaged".
+_ACCESS_WORDS = ("readonly", "read-only", "unable to open", "permission", "disk i/o", "disk is full",
+                 "locked", "access", "no such file")
+
+
+class LedgerError(DeskbookError):
+    """The ledger file cannot be used: unreachable, unwritable, damaged or not ours."""
+
+
+def ledger_error(path: Path, exc: BaseException) -> LedgerError:
+    """The one-line error for `exc` met while opening or using the ledger at `path`."""
+    text = str(exc).split("\n", 1)[0] or type(exc).__name__
+    if isinstance(exc, ValueError):  # e.g. an embedded NUL byte
+        return LedgerError(f"the sync ledger path is not a usable file name ({text}; NUL bytes are not allowed)",
+                           where=repr(str(path))[1:-1], hint="pass --ledger with a plain file path")
+    if isinstance(exc, sqlite3.DatabaseError) and not any(w in text.lower() for w in _ACCESS_WORDS):
+        return LedgerError(f"the sync ledger is damaged or not a deskbook ledger ({text})", where=str(path),
+                           hint=_DAMAGE_HINT)
+    return LedgerError(f"cannot open or write the sync ledger ({text})", where=str(path), hint=_ACCESS_HINT)
+
+
+class _LedgerCursor(sqlite3.Cursor):
+    """A cursor whose SQLite errors become `LedgerError` naming the ledger file."""
+
+    def _fail(self, exc: sqlite3.Error) -> LedgerError:
+        return ledger_error(getattr(self.connection, "ledger_path", Path("?")), exc)
+
+    def execute(self, *args):  # type: ignore[override]
+        try:
+            return super().execute(*args)
+        except sqlite3.DatabaseError as exc:
+            raise self._fail(exc) from None
+
+    def executemany(self, *args):  # type: ignore[override]
+        try:
+            return super().executemany(*args)
+        except sqlite3.DatabaseError as exc:
+            raise self._fail(exc) from None
+
+    def executescript(self, *args):  # type: ignore[override]
+        try:
+            return super().executescript(*args)
+        except sqlite3.DatabaseError as exc:
+            raise self._fail(exc) from None
+
+    def __next__(self):
+        try:
+            return super().__next__()
+        except sqlite3.DatabaseError as exc:
+            raise self._fail(exc) from None
+
+    def fetchone(self):
+        try:
+            return super().fetchone()
+        except sqlite3.DatabaseError as exc:
+            raise self._fail(exc) from None
+
+    def fetchall(self):
+        try:
+            return super().fetchall()
+        except sqlite3.DatabaseError as exc:
+            raise self._fail(exc) from None
+
+
+class _LedgerConnection(sqlite3.Connection):
+    """A connection whose statements run on `_LedgerCursor` (`Connection.execute` would not)."""
+
+    ledger_path = Path("?")
+
+    def execute(self, *args):  # type: ignore[override]
+        return self.cursor(_LedgerCursor).execute(*args)
+
+    def executemany(self, *args):  # type: ignore[override]
+        return self.cursor(_LedgerCursor).executemany(*args)
+
+    def executescript(self, *args):  # type: ignore[override]
+        return self.cursor(_LedgerCursor).executescript(*args)
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS items (
@@ -77,20 +172,39 @@ class Ledger:
         self.path = Path(path)
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            self.db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
-            self.db.execute("PRAGMA journal_mode=WAL")
-            self.db.execute("PRAGMA synchronous=NORMAL")
-            self.db.executescript(SCHEMA)
-            columns = {row[1] for row in self.db.execute("PRAGMA table_info(orgs)")}
-            if "seen" not in columns:  # a ledger written before full-scan desks existed
-                try:
-                    self.db.execute("ALTER TABLE orgs ADD COLUMN seen TEXT")
-                except sqlite3.OperationalError as exc:  # another process added it first
-                    if "duplicate column" not in str(exc):
-                        raise
-        except (OSError, sqlite3.DatabaseError) as exc:
-            raise DeskbookError(f"cannot open the sync ledger: {exc}", where=str(self.path),
-                                hint="check the path and permissions, or set DESKBOOK_HOME") from None
+            self.db = sqlite3.connect(self.path, timeout=30, isolation_level=None, factory=_LedgerConnection)
+        except (OSError, ValueError, sqlite3.DatabaseError) as exc:
+            raise ledger_error(self.path, exc) from None
+        self.db.ledger_path = self.path
+        try:
+            self._prepare()
+        except BaseException:
+            self.db.close()
+            raise
+
+    def _prepare(self) -> None:
+        """WAL mode, the tables (created, or checked to be ours), the `orgs.seen` migration."""
+        tables = {row[0] for row in self.db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        if tables and not set(COLUMNS) <= tables:  # another program's database: leave it untouched
+            raise LedgerError(f"the file is an SQLite database but not a deskbook ledger (its tables: "
+                              f"{', '.join(sorted(tables))[:200]})", where=str(self.path),
+                              hint="pass --ledger with another file (a new one is created), or delete this one if it is "
+                                   "an old ledger: that is safe, the desk is the source of truth")
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=NORMAL")
+        self.db.executescript(SCHEMA)
+        columns = {row[1] for row in self.db.execute("PRAGMA table_info(orgs)")}
+        if "seen" not in columns:  # a ledger written before full-scan desks existed
+            try:
+                self.db.execute("ALTER TABLE orgs ADD COLUMN seen TEXT")
+            except LedgerError as exc:  # another process added it first
+                if "duplicate column" not in str(exc):
+                    raise
+        for table, wanted in COLUMNS.items():
+            have = {row[1] for row in self.db.execute(f"PRAGMA table_info({table})")}
+            if not wanted <= have:
+                raise LedgerError(f"the sync ledger is not a deskbook ledger (table {table} lacks "
+                                  f"{', '.join(sorted(wanted - have))})", where=str(self.path), hint=_DAMAGE_HINT)
 
     def close(self) -> None:
         """Close the connection."""

@@ -18,8 +18,13 @@ class LedgerLock:
 
     def acquire(self) -> "LedgerLock":
         """Take the lock or raise DeskbookError naming the ledger and the holder's pid."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        except (OSError, ValueError) as exc:  # a path that cannot exist, a folder that cannot be written
+            from deskbook.sync.ledger import ledger_error
+
+            raise ledger_error(Path(str(self.path)[: -len(".lock")]), exc) from None
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

@@ -24,7 +24,7 @@ from typing import Any, Iterable
 from deskbook.errors import DeskbookError
 from deskbook.sync.desk import SyncDesk
 from deskbook.sync.jobs import SyncSettings, draft_task
-from deskbook.sync.ledger import Ledger
+from deskbook.sync.ledger import Ledger, LedgerError
 from deskbook.sync.schedule import JOBS, DueItem, due_for, parse_key
 
 log = logging.getLogger("deskbook.sync")
@@ -260,6 +260,8 @@ def _settle(item, org, desk, ledger, settings, library, job_report: JobReport, d
         else:
             job_report.created += 1
             log.info("%s: created ticket %s for %s", item.job, ticket_id, item.key)
+    except LedgerError:  # the ledger itself is unusable: stop the run, not just this item
+        raise
     except (DeskbookError, OSError) as exc:
         job_report.failed += 1
         if len(job_report.errors) < MAX_REASONS:

@@ -2,8 +2,9 @@
 
 Every package that offers commands exposes `register(subparsers)`, which adds its
 sub-parsers with `set_defaults(func=handler)`; a handler takes the parsed arguments and
-returns an `ExitCode`. User errors (`DeskbookError`) become one line on stderr and exit 1;
-only a genuine bug shows a traceback.
+returns an `ExitCode`. User errors (`DeskbookError`) become one line on stderr and exit 1.
+Anything else is a bug: it too is one line (secrets masked) and exit 1, and `-v` adds the
+traceback — each case a user can cause gets its own `DeskbookError` instead.
 
 Usage errors (an unknown command, a bad choice, a missing option) exit 64 (`ExitCode.USAGE`,
 sysexits' EX_USAGE), never argparse's 2: 2 is what `plan` returns when it found changes, and a CI
@@ -195,3 +196,20 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:  # `deskbook scripts list | head`: the reader left, nothing to report
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return int(ExitCode.OK)
+    except Exception as exc:  # a bug, not the user's doing: still one line; the traceback with -v
+        report_unexpected(exc, verbose=args.verbose > 0)
+        return int(ExitCode.ERROR)
+
+
+def report_unexpected(exc: Exception, *, verbose: bool) -> None:
+    """An exception no user error explains: one line naming it (secrets masked), plus the traceback
+    (masked too) when `-v` was given."""
+    import traceback
+
+    from deskbook.log import redact
+
+    if verbose:
+        sys.stderr.write(redact("".join(traceback.format_exception(exc))))
+    text = redact(str(exc).split("\n", 1)[0])[:300]
+    report_error(DeskbookError(f"unexpected {type(exc).__name__}" + (f": {text}" if text else ""),
+                               hint="a bug in deskbook; rerun as `deskbook -v ...` to see where, and report it"))
