@@ -181,6 +181,9 @@ def seed_jsm(store, count: int, as_of: date) -> int:
     store.db.execute("UPDATE sequences SET next = ? WHERE kind = 'organization'", (first_org + count,))
     store.put_many("customer", customers)
     store.put_many("organization", orgs)
+    from deskbook.connectors.jsm.sandbox.app import attach_organizations
+
+    attach_organizations(store, [org_id for org_id, _ in orgs])  # the desk's organizations, as sync lists them
     desk = store.all("servicedesk")[0]
     resolved = []
     for org_id, org in orgs[::50]:

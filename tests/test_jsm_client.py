@@ -120,7 +120,8 @@ def test_unknown_project_is_a_clear_error(sandbox):
 
 def test_429_is_retried_after_retry_after_and_401_is_fatal(sandbox):
     client = client_for(sandbox)
-    sandbox.inject(429, count=2, retry_after=4, path_prefix="/rest/servicedeskapi/organization")
+    client.service_desk()
+    sandbox.inject(429, count=2, retry_after=4, path_prefix="/rest/servicedeskapi/servicedesk/1/organization")
     assert client.organizations() == []
     assert client.sleeps == [4.0, 4.0]
     bad = JsmClient(JsmConnection(url=sandbox.url, email=sandbox.email, token="wrong"))

@@ -186,8 +186,11 @@ def test_export_and_verify_sla(library):
         connector.apply(plan, snapshot)
         client = connector.client
         org = client.create_organization("Acme")
+        client.attach_organization(org["id"])
+        client.create_organization("Other desk's customer")  # site-wide, not this desk's: not exported
         client.set_organization_property(org["id"], "deskbook.contract", {"customer_tier": "key"})
         exported = connector.export()
+        assert [o["name"] for o in exported["organizations"]] == ["Acme"]
         assert len(exported["request_types"]) == 4 and len(exported["automation_rules"]) == 4
         assert exported["automation_rules"][0]["components"]
         assert exported["organizations"][0]["properties"] == {"deskbook.contract": {"customer_tier": "key"}}

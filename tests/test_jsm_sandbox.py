@@ -202,9 +202,19 @@ def test_request_on_behalf_comments_properties_and_jql(sandbox):
         "serviceDeskId": "1", "requestTypeId": rtype["id"], "requestFieldValues": {"summary": "s"},
         "raiseOnBehalfOf": "nobody@x.example"})
     assert unknown.status_code == 400
+    by_email = http.post(f"{sandbox.url}{SD}/request", json={  # an email, even a customer's, is refused
+        "serviceDeskId": "1", "requestTypeId": rtype["id"], "requestFieldValues": {"summary": "s"},
+        "raiseOnBehalfOf": "c@x.example"})
+    assert by_email.status_code == 400 and "c@x.example" in by_email.json()["errorMessage"]
+    off_form = http.post(f"{sandbox.url}{SD}/request", json={  # an API-made type's form has only summary
+        "serviceDeskId": "1", "requestTypeId": rtype["id"], "raiseOnBehalfOf": customer["accountId"],
+        "requestFieldValues": {"summary": "Renew Acme", "labels": ["x"]}})
+    assert off_form.status_code == 400 and "Field 'labels' cannot be set" in off_form.json()["errorMessage"]
+    fields = http.get(f"{sandbox.url}{SD}/servicedesk/1/requesttype/{rtype['id']}/field").json()["requestTypeFields"]
+    assert [f["fieldId"] for f in fields] == ["summary"]
     created = http.post(f"{sandbox.url}{SD}/request", json={
         "serviceDeskId": "1", "requestTypeId": rtype["id"], "raiseOnBehalfOf": customer["accountId"],
-        "requestFieldValues": {"summary": "Renew Acme", "description": "due"}})
+        "requestFieldValues": {"summary": "Renew Acme"}})
     assert created.status_code == 201
     key = created.json()["issueKey"]
     assert key.startswith("SUP-") and created.json()["reporter"]["accountId"] == customer["accountId"]

@@ -63,20 +63,27 @@ def install(sandbox) -> list[Organization]:
     orgs = []
     for name, end, tier, locale, contact, first in ORGS:
         org = client.create_organization(name)
+        client.attach_organization(org["id"])
         if contact:
             customer = client.create_customer(contact, name + " contact")
             client.add_organization_users(org["id"], [customer["accountId"]])
         client.set_organization_property(org["id"], CONTRACT_PROPERTY, {
             "contract_end_date": end, "customer_tier": tier, "locale": locale, "contact_email": contact})
         if first:
-            made = client.session.json_request("POST", "/rest/servicedeskapi/request", json={
-                "serviceDeskId": client.desk_id, "requestTypeId": types["技术"],
-                "requestFieldValues": {"summary": "first service", "customfield_10002": [{"id": int(org["id"])}]}})
+            made = first_service(client, types["技术"], org["id"])
             issue = sandbox.store.get("request", made["issueKey"])
             sandbox.store.put("request", made["issueKey"], {**issue, "status": "Resolved",
                                                             "resolutiondate": first + "T09:00:00.000+0000"})
         orgs.append(Organization(int(org["id"]), name, end, tier, first, locale, contact))
     return orgs
+
+
+def first_service(client: JsmClient, type_id: str, org_id) -> dict:
+    """A request of `type_id` for the organization (set through the platform edit: an API-made request
+    type's form has no Organizations field)."""
+    made = client.create_request(type_id, "first service")
+    client.edit_issue(made["issueKey"], fields={client.organizations_field_id(): [int(org_id)]})
+    return made
 
 
 def desk_keys(sandbox) -> Counter:
@@ -147,10 +154,9 @@ def _raise_unfinished(sandbox, key: str, org_id: int, *, with_note: str | None) 
     """A request as a run killed after the create (and, with `with_note`, after the note) leaves it."""
     client = client_for(sandbox)
     desk = JsmSyncDesk(client)
-    made = client.session.json_request("POST", "/rest/servicedeskapi/request", json={
-        "serviceDeskId": client.desk_id, "requestTypeId": desk.request_type_id(key.split(":")[1]),
-        "requestFieldValues": {"summary": "interrupted", "labels": [SYNC_LABEL, key],
-                               "customfield_10002": [{"id": org_id}]}})
+    made = client.create_request(desk.request_type_id(key.split(":")[1]), "interrupted")
+    client.edit_issue(made["issueKey"], fields={client.organizations_field_id(): [org_id]},
+                      update={"labels": [{"add": SYNC_LABEL}, {"add": key}]})
     if with_note is not None:
         client.add_comment(made["issueKey"], with_note, public=False)
     return made["issueKey"]
@@ -183,9 +189,7 @@ def test_daily_runs_read_tickets_incrementally_and_see_new_first_service(sandbox
     client = client_for(sandbox)
     types = {t["name"]: t["id"] for t in client.request_types()}
     northwind = next(o for o in sandbox.orgs if o.name == "Northwind")
-    made = client.session.json_request("POST", "/rest/servicedeskapi/request", json={
-        "serviceDeskId": client.desk_id, "requestTypeId": types["技术"],
-        "requestFieldValues": {"summary": "first service", "customfield_10002": [{"id": northwind.id}]}})
+    made = first_service(client, types["技术"], northwind.id)
     issue = sandbox.store.get("request", made["issueKey"])
     sandbox.store.put("request", made["issueKey"], {**issue, "status": "Resolved", "resolutiondate": issue["created"]})
     second = Ledger(ledger)
@@ -304,3 +308,50 @@ def test_an_organization_a_shifted_scan_missed_is_kept(sandbox, tmp_path):
         assert ledger.organization_count() == len(sandbox.orgs)
     finally:
         ledger.close()
+
+
+def test_requests_name_the_customer_by_account_id_and_only_this_desks_organizations_get_tasks(sandbox, tmp_path):
+    """raiseOnBehalfOf takes account ids only (a contact who is not a customer yet is created), the
+    Organizations field is the site's (found in /field by schema), the key reaches requests whose form
+    has no labels, and an organization of another desk (site-wide, not attached) gets nothing."""
+    client = client_for(sandbox)
+    initech = client.create_organization("Initech")
+    client.attach_organization(initech["id"])
+    client.set_organization_property(initech["id"], CONTRACT_PROPERTY, {
+        "contract_end_date": "2026-06-20", "customer_tier": "key", "locale": "en", "contact_email": "boss@initech.example"})
+    other = client.create_organization("Other desk's customer")
+    client.set_organization_property(other["id"], CONTRACT_PROPERTY, {
+        "contract_end_date": "2026-06-20", "customer_tier": "key", "locale": "en", "contact_email": None})
+    sandbox.clear_requests()
+    run_once(sandbox, tmp_path / "a.sqlite")
+    creates = [r["json"] for r in sandbox.requests() if r["method"] == "POST" and r["path"] == "/rest/servicedeskapi/request"]
+    assert creates and all("@" not in str(body.get("raiseOnBehalfOf", "")) for body in creates)
+    assert all(set(body["requestFieldValues"]) == {"summary"} for body in creates)  # the form has only summary
+    made = [r for r in sandbox.requests() if r["method"] == "POST" and r["path"] == "/rest/servicedeskapi/customer"]
+    assert [r["json"]["email"] for r in made] == ["boss@initech.example"]
+    ours = [i for i in sandbox.store.all("request") if SYNC_LABEL in i["labels"]]
+    initech_tasks = [i for i in ours if i["organizations"] == [initech["id"]]]
+    boss = sandbox.store.lookup("customer", "emailAddress", "boss@initech.example")["accountId"]
+    assert initech_tasks and {i["reporter"] for i in initech_tasks} == {boss}
+    assert not [i for i in ours if other["id"] in i["organizations"]]
+    assert all(i["organizations"] for i in ours)
+
+
+def test_a_create_whose_answer_was_lost_is_found_by_summary_and_finished_not_raised_again(sandbox, tmp_path):
+    """The form takes no labels, so a request whose create answer was lost has no key yet: the next run
+    (even with a lost ledger) finds it among the job's recent requests by summary and requester."""
+    expected = {item.key for org in sandbox.orgs for item in due_for(org, AS_OF, SETTINGS.schedule)[0]}
+    real_create = sandbox.app.on_request_create
+
+    def answer_lost(request, body):  # the request is made, the caller gets a 500
+        real_create(request, body)
+        return sandbox.app.json({"errorMessage": "Injected sandbox fault after the write."}, 500)
+
+    sandbox.app.on_request_create = answer_lost
+    run_once(sandbox, tmp_path / "a.sqlite")
+    del sandbox.app.on_request_create
+    keyless = [i for i in sandbox.store.all("request") if i["summary"] != "first service" and not i["labels"]]
+    assert keyless, "the first run must leave requests without their key"
+    run_once(sandbox, tmp_path / "b.sqlite")
+    assert_finished_once(sandbox, expected)
+    assert all(sandbox.store.get("request", i["key"])["labels"] for i in keyless)

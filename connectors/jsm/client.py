@@ -51,6 +51,8 @@ API = "/rest/api/3"
 EXPERIMENTAL = {"X-ExperimentalApi": "opt-in"}
 #: Issue type names (lower case) JSM service projects give service requests; request types use it.
 SERVICE_REQUEST_TYPES = ("service request", "[system] service request")
+#: `schema.custom` of JSM's Organizations field (its id differs per site).
+ORGANIZATIONS_SCHEMA = "com.atlassian.servicedesk:sd-customer-organizations"
 #: Organization property under which deskbook keeps contract data (`contract_end`, `tier`, ...).
 CONTRACT_PROPERTY = "deskbook.contract"
 
@@ -166,6 +168,9 @@ class JsmClient:
         self._cloud_id = connection.cloud_id
         self._myself: dict | None = None
         self._issue_type_id: str | None = None
+        self._organizations_field: str | None = None
+        self._type_fields: dict[str, set[str]] = {}
+        self._accounts: dict[str, str] = {}
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> "JsmClient":
@@ -246,12 +251,19 @@ class JsmClient:
 
     # ---------------------------------------------------------------- organizations
     def organizations(self) -> list[dict]:
-        """Every organization of the site."""
+        """Every organization of the project's service desk."""
         return list(self.iter_organizations())
 
     def iter_organizations(self) -> Iterator[dict]:
-        """Every organization of the site, page by page as they are read (for large sites)."""
-        return self.pages.iter_items(self.session, f"{SD}/organization")
+        """The organizations of the project's service desk, page by page as they are read. Not the
+        site-wide `/organization` list: on a site with several service projects that holds other
+        desks' customers too (FACTS.md 5.1)."""
+        return self.pages.iter_items(self.session, f"{SD}/servicedesk/{self.desk_id}/organization")
+
+    def attach_organization(self, org_id: str) -> None:
+        """Add an organization (site-wide) to the project's service desk."""
+        self.session.request("POST", f"{SD}/servicedesk/{self.desk_id}/organization",
+                             json={"organizationId": int(org_id)}, label=f"organization {org_id}")
 
     def organization(self, org_id: str) -> dict | None:
         """One organization, or None when it does not exist (404)."""
@@ -306,16 +318,44 @@ class JsmClient:
                              label=f"organization {org_id}")
 
     def create_customer(self, email: str, display_name: str) -> dict:
-        """Create a portal customer account."""
+        """Create a portal customer account (JSM emails them an invitation, FACTS.md 4.9)."""
         return self.session.json_request("POST", f"{SD}/customer", json={"email": email, "displayName": display_name},
                                          label=f"customer {email}")
 
+    def customer_account_id(self, email: str, display_name: str | None = None) -> str:
+        """The accountId of the desk's customer with `email` (what `raiseOnBehalfOf` takes: emails are
+        refused, FACTS.md 4.2): looked up among the desk's customers, else created and added to the
+        desk. Cached per client."""
+        wanted = email.strip().lower()
+        if wanted not in self._accounts:
+            page = self.session.get_json(f"{SD}/servicedesk/{self.desk_id}/customer",
+                                         params={"query": email, "limit": 50}, headers=EXPERIMENTAL)
+            found = [c for c in page.get("values") or [] if str(c.get("emailAddress") or "").lower() == wanted]
+            if found:
+                self._accounts[wanted] = str(found[0]["accountId"])
+            else:
+                made = self.create_customer(email, display_name or email)
+                self.session.request("POST", f"{SD}/servicedesk/{self.desk_id}/customer",
+                                     json={"accountIds": [made["accountId"]]}, label=f"customer {email}")
+                self._accounts[wanted] = str(made["accountId"])
+        return self._accounts[wanted]
+
     # ---------------------------------------------------------------- requests
+    def request_type_field_ids(self, type_id: str) -> set[str]:
+        """Ids of the fields on a request type's form (cached): a request may set only these (FACTS.md 4.3)."""
+        if str(type_id) not in self._type_fields:
+            self._type_fields[str(type_id)] = {f["fieldId"] for f in self.request_type_fields(str(type_id))}
+        return self._type_fields[str(type_id)]
+
     def create_request(self, request_type_id: str, summary: str, description: str = "", *,
                        raise_on_behalf_of: str | None = None, label: str | None = None) -> dict:
-        """Raise a customer request (optionally on behalf of a customer account id or email)."""
+        """Raise a customer request (optionally on behalf of a customer account id); the description only
+        when the request type's form has it."""
+        values = {"summary": summary}
+        if description and "description" in self.request_type_field_ids(request_type_id):
+            values["description"] = description
         body: dict[str, Any] = {"serviceDeskId": self.desk_id, "requestTypeId": str(request_type_id),
-                                "requestFieldValues": {"summary": summary, "description": description}}
+                                "requestFieldValues": values}
         if raise_on_behalf_of:
             body["raiseOnBehalfOf"] = raise_on_behalf_of
         return self.session.json_request("POST", f"{SD}/request", json=body, label=label or f"request {summary!r}")
@@ -368,6 +408,27 @@ class JsmClient:
     def set_issue_property(self, key: str, prop: str, value: Any) -> None:
         """Set an issue property (e.g. the sync job's exactly-once key)."""
         self.session.request("PUT", f"{API}/issue/{key}/properties/{prop}", json=value, label=f"issue {key}")
+
+    def fields(self) -> list[dict]:
+        """Every issue field of the site (`GET /rest/api/3/field`)."""
+        return list(self.session.get_json(f"{API}/field") or [])
+
+    def organizations_field_id(self) -> str:
+        """The id of the Organizations field (cached), found by its schema: the id differs per site and
+        the name is localised (FACTS.md 4.5)."""
+        if self._organizations_field is None:
+            found = [f for f in self.fields() if (f.get("schema") or {}).get("custom") == ORGANIZATIONS_SCHEMA]
+            if not found:
+                raise DeskbookError("the site has no Organizations field (JSM's sd-customer-organizations)",
+                                    where=self.connection.url, hint="is Jira Service Management licensed on this site?")
+            self._organizations_field = str(found[0]["id"])
+        return self._organizations_field
+
+    def edit_issue(self, key: str, *, fields: dict | None = None, update: dict | None = None,
+                   label: str | None = None) -> None:
+        """Edit an issue through the platform API (`PUT /rest/api/3/issue/{key}`)."""
+        body = {k: v for k, v in (("fields", fields), ("update", update)) if v}
+        self.session.request("PUT", f"{API}/issue/{key}", json=body, label=label or f"issue {key}")
 
     def add_labels(self, key: str, labels: list[str]) -> None:
         """Add labels to an issue."""

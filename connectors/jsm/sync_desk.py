@@ -2,36 +2,45 @@
 
 Reads (through `JsmClient`, i.e. `deskbook.http.DeskSession`):
 
-- organizations: JSM has no change feed for organizations or their properties and no bulk
-  property read, so every run lists all organizations (`start`/`limit` pages, ≤ 50 each) and
-  reads each one's contract property `deskbook.contract` (`client.CONTRACT_PROPERTY`:
-  `{<contract_end_field>, <tier_field>, locale, contact_email}`): ⌈N/50⌉ + N reads, the floor
-  for this API. The pages form one full scan; organizations the scan did not see are dropped
+- organizations: those of the project's service desk (`/servicedesk/{id}/organization`, not the
+  site-wide list, which holds other desks' customers). JSM has no change feed for organizations
+  or their properties and no bulk property read, so every run lists them all (`start`/`limit`
+  pages, ≤ 50 each) and reads each one's contract property `deskbook.contract`
+  (`client.CONTRACT_PROPERTY`: `{<contract_end_field>, <tier_field>, locale, contact_email}`):
+  ⌈N/50⌉ + N reads. The pages form one full scan; organizations the scan did not see are dropped
   from the ledger's index (deleted in JSM).
 - tickets: JQL search (`nextPageToken` pages), incremental after the first run: requests
   resolved since the last scan (minus an hour of overlap) give first service dates through
-  their Organizations field (`customfield_10002`); requests labelled `deskbook-sync` created
-  since then carry our item keys as labels, with the `deskbook.sync` issue property returned
-  in the same search. JQL reads relative dates (`-90m`), so the user's time zone does not matter.
+  their Organizations field (found by its schema in `/rest/api/3/field`: the id differs per
+  site); requests labelled `deskbook-sync` created since then carry our item keys as labels,
+  with the `deskbook.sync` issue property returned in the same search. JQL reads relative dates
+  (`-90m`), so the user's time zone does not matter.
 
-Exactly-once on the desk side. A JSM create is three calls, none with an idempotency key:
+Exactly-once on the desk side. A JSM create is several calls, none with an idempotency key:
 
-1. `POST /rest/servicedeskapi/request` with the item key (`deskbook:<job>:<org>:<period>`) as
-   a label, so a request never exists without its key; `find_task` looks the key up by JQL
-   (`labels = "<key>"`) before any re-create.
-2. The rendered phrase as an internal comment.
-3. The issue property `deskbook.sync` = `{key, job}`: the *finished* mark.
+1. `POST /rest/servicedeskapi/request` with only the fields on the request type's form (an
+   API-made type has just `summary`, FACTS.md 3.3; labels there are refused unless on the form,
+   4.4), on behalf of the contact's accountId (emails are refused, 4.2: the customer is looked
+   up by email among the desk's customers and created when missing).
+2. When the form had no labels or Organizations field: a platform edit adding the labels
+   `deskbook-sync` and the item key (`deskbook:<job>:<org>:<period>`) and setting the
+   Organizations field (numeric ids). `find_task` looks the key up by JQL (`labels = "<key>"`):
+   labels are indexed on every site, while JQL on an issue property sees only properties an
+   app declares for indexing, so the property is not the lookup key.
+3. The rendered phrase as an internal comment.
+4. The issue property `deskbook.sync` = `{key, job}`: the *finished* mark.
 
 Creates and comments are never retried blindly (`deskbook.http.classify`: only 429, which
 Atlassian did not execute, or a connection refused before sending): a 5xx or a lost answer ends
-the item's attempt. A request with its label but without the property is
+the item's attempt. A request with its key but without the property is
 unfinished: the next run finishes it — reading its comments first, so the note is added once.
 The issue id is handed to the ledger (`on_created`) the moment JSM answers the create, so a run
 restarted right after a crash reads that request directly instead of trusting JQL, whose index
-can lag a few seconds behind a create; only a create whose answer was lost is looked up by JQL.
-The request is raised on behalf of the organization's contact when the contact is a JSM
-customer, in the job's dedicated request type (`translate.SYNC_REQUEST_TYPES`, created by
-`deskbook apply`).
+can lag a few seconds behind a create. A create whose answer was lost left a request without its
+key (when the form takes no labels): before raising, `create_task` looks among the job's requests
+of the last `ORPHAN_DAYS` days for one without a key with the same summary and requester, and
+finishes that one instead. Requests go into the job's dedicated request type
+(`translate.SYNC_REQUEST_TYPES`, created by `deskbook apply`).
 """
 
 from __future__ import annotations
@@ -49,11 +58,20 @@ from deskbook.errors import DeskbookError
 from deskbook.sync.desk import OrganizationPage, TaskDraft, TicketPage
 from deskbook.sync.schedule import Organization, parse_key
 
+
+def item_key(issue: dict) -> str | None:
+    """The sync item key a request carries (label or `deskbook.sync` property), None when it has none."""
+    prop = (issue.get("properties") or {}).get(SYNC_PROPERTY) or {}
+    if prop.get("key"):
+        return str(prop["key"])
+    return next((label for label in (issue.get("fields") or {}).get("labels") or [] if parse_key(label)), None)
+
 log = logging.getLogger("deskbook.sync.jsm")
 
 SYNC_LABEL = "deskbook-sync"
 SYNC_PROPERTY = "deskbook.sync"
-ORGANIZATIONS_FIELD = "customfield_10002"
+#: How far back a create whose answer was lost is looked for (runs are daily; a retry comes sooner).
+ORPHAN_DAYS = 3
 #: Minutes re-read before the last scan's start: index lag and clock skew between us and Jira.
 SCAN_OVERLAP_MINUTES = 60
 #: Search results folded into one ledger transaction.
@@ -87,6 +105,8 @@ class JsmSyncDesk:
         self.tier_field = tier_field
         self.playbook_name = playbook_name
         self._types: dict[str, str] | None = None
+        self._type_names: dict[str, str] = {}
+        self._orphans: dict[str, dict[str, dict]] = {}  # job -> request summary -> issue bean
         self._unfinished: dict[str, tuple[int, str]] = {}  # item key -> (issue id, issue key)
 
     @property
@@ -130,12 +150,14 @@ class JsmSyncDesk:
         resolved = (f"project = {project} AND resolved is not EMPTY{since_clause('resolved', cursor, started)} "
                     "ORDER BY resolved ASC")
         first: list[tuple[int, str]] = []
-        for issue in self.client.search(resolved, fields=["resolutiondate", ORGANIZATIONS_FIELD, "labels"],
-                                        max_results=PAGE_SIZE):
+        organizations = self.client.organizations_field_id()
+        for issue in self.client.search(resolved, fields=["resolutiondate", organizations, "labels"],
+                                        properties=[SYNC_PROPERTY], max_results=PAGE_SIZE):
             fields = issue.get("fields") or {}
             day = str(fields.get("resolutiondate") or "")[:10]
-            if SYNC_LABEL not in (fields.get("labels") or []) and day:
-                first += [(int(org["id"]), day) for org in fields.get(ORGANIZATIONS_FIELD) or []]
+            ours = SYNC_LABEL in (fields.get("labels") or []) or SYNC_PROPERTY in (issue.get("properties") or {})
+            if not ours and day:
+                first += [(int(org["id"]), day) for org in fields.get(organizations) or []]
             if len(first) >= PAGE_SIZE:
                 yield TicketPage(first, [], cursor or "")
                 first = []
@@ -163,7 +185,7 @@ class JsmSyncDesk:
         right after a crash must not miss its own request and raise it again."""
         if ticket_id is not None:
             issue = self.client.issue(str(ticket_id), fields=["labels"], properties=[SYNC_PROPERTY])
-            if issue is not None and key in ((issue.get("fields") or {}).get("labels") or []):
+            if issue is not None and item_key(issue) in (key, None):  # the ledger says it is ours
                 return self._settled(key, [issue])
         project = self.client.connection.project_key
         found = list(self.client.search(f'project = {project} AND labels = "{key}" ORDER BY created ASC',
@@ -189,42 +211,87 @@ class JsmSyncDesk:
                 owner = tr.parse_marker(rtype.get("description"))
                 if owner and owner[1].startswith("sync."):
                     self._types[owner[1][len("sync."):]] = rtype["id"]
+                    self._type_names[owner[1][len("sync."):]] = rtype.get("name") or ""
         if job not in self._types:
             raise DeskbookError(f"no request type for the {job} job in project {self.client.connection.project_key}",
                                 hint="run `deskbook apply --desk jsm --doit` first (it creates the sync request types)")
         return self._types[job]
 
     def create_task(self, draft: TaskDraft, on_created: Callable[[int], None] | None = None) -> tuple[int, bool]:
-        """Raise the request with the key as a label (atomic), add the note, then the finished mark.
+        """Raise the request (with its key as a label when the request type's form takes labels), then
+        label it and set its Organizations field through the platform API, add the note, then the
+        finished mark.
 
-        When `find_task` met an unfinished request for this key, it is finished instead
-        (returned as replayed: the request already existed)."""
+        Only fields on the request type's form go into the create (an API-made type has just
+        `summary`, FACTS.md 3.3); the requester is an accountId (customer looked up by email, created
+        when missing). When `find_task` met an unfinished request for this key, or a request of this
+        job raised for the same summary and requester whose create answer was lost (no key yet), it is
+        finished instead (returned as replayed: the request already existed)."""
+        type_id = self.request_type_id(draft.job)
+        on_form = self.client.request_type_field_ids(type_id)
+        account = self.client.customer_account_id(draft.requester_email, draft.requester_name) \
+            if draft.requester_email else None
+        if draft.key not in self._unfinished and "labels" not in on_form:
+            orphan = self._orphan(draft, account)
+            if orphan is not None:
+                self._unfinished[draft.key] = (int(orphan["id"]), orphan["key"])
         if draft.key in self._unfinished:
             issue_id, issue_key = self._unfinished.pop(draft.key)
             log.info("%s: finishing request %s left unfinished by an earlier run", draft.key, issue_key)
+            self._link(issue_key, draft, on_form)
             self._finish(issue_key, draft, check_comments=True)
             return issue_id, True
-        labels = [SYNC_LABEL, draft.key, *[t for t in draft.tags if " " not in t]]
-        if draft.group_key:
-            labels.append(f"group-{draft.group_key}")
-        body = {"serviceDeskId": self.client.desk_id, "requestTypeId": self.request_type_id(draft.job),
-                "requestFieldValues": {"summary": draft.subject, "description": "", "labels": labels,
-                                       ORGANIZATIONS_FIELD: [{"id": draft.organization_id}]}}
-        if draft.requester_email:
-            body["raiseOnBehalfOf"] = draft.requester_email
+        values: dict[str, Any] = {"summary": draft.subject}
+        if "labels" in on_form:  # the key lands with the request itself
+            values["labels"] = self._labels(draft)
+        organizations = self.client.organizations_field_id()
+        if organizations in on_form:
+            values[organizations] = [int(draft.organization_id)]
+        body: dict[str, Any] = {"serviceDeskId": self.client.desk_id, "requestTypeId": type_id,
+                                "requestFieldValues": values}
+        if account:
+            body["raiseOnBehalfOf"] = account
         response = self._send_once("POST", f"{SD}/request", body, f"sync task {draft.key}")
-        if response.status_code == 400 and draft.requester_email:
-            log.warning("%s: %s is not a JSM customer; raising the request as the API user", draft.key,
-                        draft.requester_email)
-            body.pop("raiseOnBehalfOf")
-            response = self._send_once("POST", f"{SD}/request", body, f"sync task {draft.key}")
         if response.status_code >= 400:
             raise self.client.session.error_for(response, "POST", f"{SD}/request", f"sync task {draft.key}")
         created = response.json()
-        if on_created is not None:  # before the note and the mark: a kill from here on is finished, not re-raised
+        if on_created is not None:  # before the rest: a kill from here on is finished, not re-raised
             on_created(int(created["issueId"]))
+        self._link(created["issueKey"], draft, on_form)
         self._finish(created["issueKey"], draft, check_comments=False)
         return int(created["issueId"]), False
+
+    def _labels(self, draft: TaskDraft) -> list[str]:
+        labels = [SYNC_LABEL, draft.key, *[t for t in draft.tags if " " not in t]]
+        return labels + ([f"group-{draft.group_key}"] if draft.group_key else [])
+
+    def _link(self, issue_key: str, draft: TaskDraft, on_form: set[str]) -> None:
+        """Label the request with its key and set its Organizations field where the create could not
+        (platform edit, FACTS.md 4.4; numeric organization ids, 4.5). Idempotent: retried normally."""
+        organizations = self.client.organizations_field_id()
+        fields = {} if organizations in on_form else {organizations: [int(draft.organization_id)]}
+        update = {} if "labels" in on_form else {"labels": [{"add": label} for label in self._labels(draft)]}
+        if fields or update:
+            self.client.edit_issue(issue_key, fields=fields, update=update, label=f"sync task {draft.key}")
+
+    def _orphan(self, draft: TaskDraft, account: str | None) -> dict | None:
+        """A request of the draft's job from the last `ORPHAN_DAYS` days that carries no item key yet
+        (its create was answered with an error or not at all) with the draft's summary and requester."""
+        if draft.job not in self._orphans:
+            self.request_type_id(draft.job)
+            jql = (f"project = {self.client.connection.project_key} AND \"Request Type\" = "
+                   f"{tr._quote(self._type_names[draft.job])} AND created >= -{ORPHAN_DAYS}d ORDER BY created ASC")
+            found: dict[str, dict] = {}
+            for issue in self.client.search(jql, fields=["summary", "labels", "reporter"], properties=[SYNC_PROPERTY],
+                                            max_results=PAGE_SIZE):
+                if item_key(issue) is None:
+                    found.setdefault(str((issue.get("fields") or {}).get("summary") or ""), issue)
+            self._orphans[draft.job] = found
+        issue = self._orphans[draft.job].pop(draft.subject, None)
+        reporter = ((issue or {}).get("fields") or {}).get("reporter") or {}
+        if issue is not None and account and reporter.get("accountId") not in (None, account):
+            return None
+        return issue
 
     def _send_once(self, method: str, path: str, body: dict, label: str):
         """A write without an idempotency key: the session repeats it only when the desk did not run

@@ -58,13 +58,32 @@ SCOPED_PREFIX = "/ex/jira/"
 DEFAULT_CLOUD_ID = "5f1c2b7e-0000-4000-8000-00000000d35c"
 ADMIN_ACCOUNT_ID = "557058:sandbox-admin"
 RULE_STATES = ("ENABLED", "DISABLED")
-#: The Organizations field of JSM requests (its id on JSM Cloud sites).
-ORGANIZATIONS_FIELD = "customfield_10002"
+#: The Organizations field of JSM requests. Its id differs per site (`customfield_10002` on many,
+#: `customfield_10204` on others: FACTS.md 4.5); clients find it by its schema in `/rest/api/3/field`.
+ORGANIZATIONS_FIELD = "customfield_10204"
+#: The Request Type field (`com.atlassian.servicedesk:vp-origin`).
+REQUEST_TYPE_FIELD = "customfield_10010"
+#: What a request type made through the API has on its form: the required fields only (FACTS.md 3.3).
+API_REQUEST_TYPE_FIELDS = ("summary",)
 
 #: Endpoints Atlassian marks `x-experimental` (need `X-ExperimentalApi: opt-in`).
-EXPERIMENTAL_ENDPOINTS = {("POST", "requesttype_create"), ("DELETE", "requesttype_delete"), ("GET", "requesttype_all")}
+EXPERIMENTAL_ENDPOINTS = {("POST", "requesttype_create"), ("DELETE", "requesttype_delete"), ("GET", "requesttype_all"),
+                          ("GET", "desk_customers")}
 
 RequestChecker = Callable[[str, str, dict, Any], list]
+
+
+def _form_field(field_id: str, name: str, required: bool, schema: dict) -> dict:
+    return {"fieldId": field_id, "name": name, "description": "", "required": required, "visible": True,
+            "validValues": [], "defaultValues": [], "presetValues": [], "jiraSchema": schema}
+
+
+#: `RequestTypeFieldDTO`s a request type's form can hold.
+REQUEST_FORM_FIELDS = {
+    "summary": _form_field("summary", "Summary", True, {"type": "string", "system": "summary"}),
+    "description": _form_field("description", "Description", False, {"type": "string", "system": "description"}),
+    "labels": _form_field("labels", "Labels", False, {"type": "array", "items": "string", "system": "labels"}),
+}
 
 #: The issue type scheme of the sandbox's service project (JSM Cloud's defaults for a new one).
 ISSUE_TYPES = (
@@ -75,6 +94,35 @@ ISSUE_TYPES = (
     {"id": "10001", "name": "Task", "subtask": False, "hierarchyLevel": 0, "description": "A small piece of work."},
     {"id": "10002", "name": "Subtask", "subtask": True, "hierarchyLevel": -1, "description": "A piece of a task."},
 )
+def _field(field_id: str, name: str, schema: dict, *, custom: bool = False, searchable: bool = True) -> dict:
+    out = {"id": field_id, "key": field_id, "name": name, "custom": custom, "orderable": True, "navigable": True,
+           "searchable": searchable, "clauseNames": [name.lower()] if not custom else
+           [f"cf[{field_id.split('_')[1]}]", name], "schema": schema}
+    if custom:
+        out["untranslatedName"] = name
+    return out
+
+
+#: `GET /rest/api/3/field`: what the sandbox's issues have.
+FIELDS = [
+    _field("summary", "Summary", {"type": "string", "system": "summary"}),
+    _field("description", "Description", {"type": "string", "system": "description"}),
+    _field("labels", "Labels", {"type": "array", "items": "string", "system": "labels"}),
+    _field("priority", "Priority", {"type": "priority", "system": "priority"}),
+    _field("status", "Status", {"type": "status", "system": "status"}),
+    _field("reporter", "Reporter", {"type": "user", "system": "reporter"}),
+    _field("created", "Created", {"type": "datetime", "system": "created"}),
+    _field("resolutiondate", "Resolved", {"type": "datetime", "system": "resolutiondate"}),
+    _field("project", "Project", {"type": "project", "system": "project"}),
+    _field("issuetype", "Issue Type", {"type": "issuetype", "system": "issuetype"}),
+    _field(ORGANIZATIONS_FIELD, "Organizations", {"type": "array", "items": "sd-customerorganization",
+                                                  "custom": "com.atlassian.servicedesk:sd-customer-organizations",
+                                                  "customId": int(ORGANIZATIONS_FIELD.split("_")[1])}, custom=True),
+    _field(REQUEST_TYPE_FIELD, "Request Type", {"type": "sd-customerrequesttype",
+                                                "custom": "com.atlassian.servicedesk:vp-origin",
+                                                "customId": int(REQUEST_TYPE_FIELD.split("_")[1])}, custom=True),
+]
+
 #: What `POST /servicedesk/{id}/requesttype` takes (FACTS.md 3.2: `groupIds`/`iconId` get a 400).
 REQUEST_TYPE_FIELDS = ("name", "issueTypeId", "description", "helpText")
 
@@ -191,6 +239,7 @@ class JsmSandboxApp:
         add(f"{SD}/requesttype", "requesttype_all", ["GET"])
         add(f"{SD}/servicedesk/<desk_id>/organization", "desk_orgs", ["GET", "POST", "DELETE"])
         add(f"{SD}/servicedesk/<desk_id>/customer", "desk_customers_add", ["POST"])
+        add(f"{SD}/servicedesk/<desk_id>/customer", "desk_customers", ["GET"])
         add(f"{SD}/request", "request_create", ["POST"])
         add(f"{SD}/request", "request_list", ["GET"])
         add(f"{SD}/request/<key>", "request_get", ["GET"])
@@ -212,6 +261,7 @@ class JsmSandboxApp:
         add(f"{API}/issue/<key>/properties/<prop_key>", "issue_property", ["GET", "PUT", "DELETE"])
         add(f"{API}/label", "labels", ["GET"])
         add(f"{API}/issuetype/project", "issuetypes_of_project", ["GET"])
+        add(f"{API}/field", "fields", ["GET"])
         for base in AUTOMATION_BASES:
             add(f"{base}/rule/summary", "rule_summary", ["GET", "POST"])
             add(f"{base}/rule", "rule_create", ["POST"])
@@ -398,6 +448,7 @@ class JsmSandboxApp:
 
     def request_type_dto(self, rtype: dict) -> dict:
         """`RequestTypeDTO` for a stored request type."""
+        rtype = {k: v for k, v in rtype.items() if k != "fields"}
         return {**rtype, "_links": {"self": self.link(f"{SD}/servicedesk/{rtype['serviceDeskId']}/requesttype/{rtype['id']}")}}
 
     def issue(self, key: str) -> dict:
@@ -505,7 +556,7 @@ class JsmSandboxApp:
         rtype = {"id": type_id, "name": name, "description": str(body.get("description") or ""),
                  "helpText": str(body.get("helpText") or ""), "issueTypeId": issue_type,
                  "serviceDeskId": desk["id"], "portalId": desk["id"], "groupIds": [], "canCreateRequest": True,
-                 "restrictionStatus": "OPEN", "_expands": []}
+                 "restrictionStatus": "OPEN", "_expands": [], "fields": list(API_REQUEST_TYPE_FIELDS)}
         self.store.put("requesttype", type_id, rtype)
         return self.json(self.request_type_dto(rtype))
 
@@ -527,30 +578,29 @@ class JsmSandboxApp:
         return Response(status=204)
 
     def on_requesttype_fields(self, request, body, desk_id, type_id):
-        """`GET .../requesttype/{typeId}/field`: summary (required) and description."""
-        self.request_type(self.desk(desk_id), type_id)
-        fields = [
-            {"fieldId": "summary", "name": "Summary", "description": "", "required": True, "visible": True,
-             "validValues": [], "defaultValues": [], "presetValues": [], "jiraSchema": {"type": "string", "system": "summary"}},
-            {"fieldId": "description", "name": "Description", "description": "", "required": False, "visible": True,
-             "validValues": [], "defaultValues": [], "presetValues": [], "jiraSchema": {"type": "string", "system": "description"}},
-        ]
+        """`GET .../requesttype/{typeId}/field`: the fields on the type's form (an API-made type: summary)."""
+        rtype = self.request_type(self.desk(desk_id), type_id)
+        fields = [REQUEST_FORM_FIELDS[f] for f in rtype.get("fields", API_REQUEST_TYPE_FIELDS) if f in REQUEST_FORM_FIELDS]
         return self.json({"canAddRequestParticipants": True, "canRaiseOnBehalfOf": True, "requestTypeFields": fields})
 
     def on_desk_orgs(self, request, body, desk_id):
-        """`GET|POST|DELETE /servicedesk/{id}/organization`."""
+        """`GET|POST|DELETE /servicedesk/{id}/organization`: the desk's organizations (one document per
+        membership, kind `desk_org_kind(desk id)`, so a page reads only its own organizations)."""
         desk = self.desk(desk_id)
-        members = desk.setdefault("organizationIds", [])
+        kind = desk_org_kind(desk["id"])
         if request.method == "GET":
-            orgs = [self.org_dto(self.organization(o)) for o in members if self.store.get("organization", o)]
-            return self.json(self.page(request, orgs, f"{SD}/servicedesk/{desk['id']}/organization"))
-        org_id = str((body or {}).get("organizationId", ""))
+            def load(start: int, limit: int) -> list[dict]:
+                found = (self.store.get("organization", m["id"]) for m in self.store.slice(kind, start, limit))
+                return [self.org_dto(o) for o in found if o]
+
+            return self.json(self.page(request, self.store.count(kind), f"{SD}/servicedesk/{desk['id']}/organization",
+                                       load))
+        org_id = str((body or {}).get("organizationId", "")) if isinstance(body, dict) else ""
         self.organization(org_id)
-        if request.method == "POST" and org_id not in members:
-            members.append(org_id)
-        if request.method == "DELETE" and org_id in members:
-            members.remove(org_id)
-        self.store.put("servicedesk", desk["id"], desk)
+        if request.method == "POST" and not self.store.get(kind, org_id):
+            self.store.put(kind, org_id, {"id": org_id})
+        if request.method == "DELETE":
+            self.store.delete(kind, org_id)
         return Response(status=204)
 
     def on_desk_customers_add(self, request, body, desk_id):
@@ -560,6 +610,15 @@ class JsmSandboxApp:
             if not self.find_user(account):
                 raise ApiError(400, f"The user '{account}' does not exist.", i18n_key="sd.customer.error.not.found")
         return Response(status=204)
+
+    def on_desk_customers(self, request, body, desk_id):
+        """`GET /servicedesk/{id}/customer?query=` (experimental): the desk's customers whose email or
+        display name contains `query`."""
+        desk = self.desk(desk_id)
+        query = (request.args.get("query") or "").lower()
+        found = [self.user_dto(u) for u in self.store.all("customer")
+                 if query in u["emailAddress"].lower() or query in u["displayName"].lower()]
+        return self.json(self.page(request, found, f"{SD}/servicedesk/{desk['id']}/customer"))
 
     def request_dto(self, issue: dict) -> dict:
         """`CustomerRequestDTO` for a stored request."""
@@ -595,11 +654,17 @@ class JsmSandboxApp:
         if not summary:
             raise ApiError(400, "Your request could not be created. Please check the fields have been correctly filled in. "
                                 "Summary is required.", i18n_key="sd.request.create.error.field.required")
+        on_form = set(rtype.get("fields", API_REQUEST_TYPE_FIELDS))
+        for field_id in values:
+            if field_id not in on_form:
+                raise ApiError(400, f"Field '{field_id}' cannot be set. It is not on the appropriate screen, or unknown.",
+                               i18n_key="sd.request.create.error.field.not.on.screen")
         reporter = self.admin()
         if body.get("raiseOnBehalfOf"):
-            reporter = self.find_user(str(body["raiseOnBehalfOf"]))
-            if not reporter:
-                raise ApiError(400, f"The user '{body['raiseOnBehalfOf']}' does not exist or is not a customer "
+            account = str(body["raiseOnBehalfOf"])
+            reporter = self.store.get("customer", account) or (self.admin() if account == ADMIN_ACCOUNT_ID else None)
+            if not reporter:  # an email is refused by design (FACTS.md 4.2): the API takes account ids only
+                raise ApiError(400, f"The user '{account}' does not exist or is not a customer "
                                     "of this service desk.", i18n_key="sd.request.create.error.raise.on.behalf.of")
         number = self.store.next_id("issue_number")
         key = f"{desk['projectKey']}-{number}"
@@ -726,9 +791,11 @@ class JsmSandboxApp:
         return self.json(self.org_dto(self.organization(org_id)))
 
     def on_org_delete(self, request, body, org_id):
-        """`DELETE /organization/{id}`."""
+        """`DELETE /organization/{id}` (site-wide: it leaves every desk)."""
         self.organization(org_id)
         self.store.delete("organization", org_id)
+        for desk in self.store.all("servicedesk"):
+            self.store.delete(desk_org_kind(desk["id"]), org_id)
         return Response(status=204)
 
     def on_org_property_keys(self, request, body, org_id):
@@ -900,6 +967,8 @@ class JsmSandboxApp:
             issue["priority"] = str(body["fields"]["priority"].get("name") or issue.get("priority", "Medium"))
         if "summary" in (body.get("fields") or {}):
             issue["summary"] = str(body["fields"]["summary"])
+        if ORGANIZATIONS_FIELD in (body.get("fields") or {}):  # numeric organization ids (FACTS.md 4.5)
+            issue["organizations"] = self._organization_ids(body["fields"][ORGANIZATIONS_FIELD])
         issue["labels"] = labels
         self.store.put("request", issue["key"], issue)
         return Response(status=204)
@@ -914,6 +983,11 @@ class JsmSandboxApp:
         """`GET|PUT|DELETE /rest/api/3/issue/{key}/properties/{propertyKey}`."""
         issue = self.issue(key)
         return self._property(request, body, issue, "request", issue["key"], prop_key)
+
+    def on_fields(self, request, body):
+        """`GET /rest/api/3/field`: system and custom fields (`FieldDetails`), the Organizations field among
+        them under this site's id, found by `schema.custom`."""
+        return self.json(FIELDS)
 
     def issue_type_dto(self, issue_type: dict) -> dict:
         """`IssueTypeDetails` of one of the project's issue types."""
@@ -1127,7 +1201,20 @@ def seed_organizations(store: Store, count: int, rng: random.Random | None = Non
                                                  "contact_email": contact["emailAddress"]}},
         })
         ids.append(org_id)
+    attach_organizations(store, ids)
     return ids
+
+
+def desk_org_kind(desk_id: str) -> str:
+    """The store kind holding a desk's organization memberships (documents `{"id": org id}`)."""
+    return f"desk_org.{desk_id}"
+
+
+def attach_organizations(store: Store, org_ids: list[str]) -> None:
+    """Add new organizations to the sandbox's (first) service desk, as `POST /servicedesk/{id}/organization`
+    does (in one transaction, for seeding large sandboxes)."""
+    desk = store.all("servicedesk")[0]
+    store.put_many(desk_org_kind(desk["id"]), [(str(o), {"id": str(o)}) for o in org_ids])
 
 
 #: How many days before the run date the seeded new customers were first served, in turn: most long
