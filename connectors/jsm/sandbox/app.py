@@ -123,6 +123,36 @@ FIELDS = [
                                                 "customId": int(REQUEST_TYPE_FIELD.split("_")[1])}, custom=True),
 ]
 
+#: The service-request workflow's transitions (to every other status).
+TRANSITIONS = (
+    {"id": "11", "name": "Respond to customer", "to": "Waiting for customer", "status_id": "10002", "category": "indeterminate"},
+    {"id": "21", "name": "Start work", "to": "Work in progress", "status_id": "3", "category": "indeterminate"},
+    {"id": "31", "name": "Back to support", "to": "Waiting for support", "status_id": "10001", "category": "new"},
+    {"id": "41", "name": "Pending", "to": "Pending", "status_id": "10003", "category": "indeterminate"},
+    {"id": "51", "name": "Resolve this issue", "to": "Resolved", "status_id": "5", "category": "done"},
+    {"id": "61", "name": "Close", "to": "Closed", "status_id": "6", "category": "done"},
+)
+
+
+def adf(text: str) -> dict:
+    """Plain text as an Atlassian Document Format document (one paragraph per line)."""
+    return {"type": "doc", "version": 1, "content": [
+        {"type": "paragraph", "content": [{"type": "text", "text": line}] if line else []}
+        for line in text.split("\n")]}
+
+
+def adf_text(value: Any) -> str:
+    """The text of an ADF document (or of a plain string)."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dict):
+        if value.get("type") == "text":
+            return str(value.get("text") or "")
+        parts = [adf_text(c) for c in value.get("content") or []]
+        return ("\n" if value.get("type") == "doc" else "").join(parts)
+    return ""
+
+
 #: What `POST /servicedesk/{id}/requesttype` takes (FACTS.md 3.2: `groupIds`/`iconId` get a 400).
 REQUEST_TYPE_FIELDS = ("name", "issueTypeId", "description", "helpText")
 
@@ -262,6 +292,11 @@ class JsmSandboxApp:
         add(f"{API}/label", "labels", ["GET"])
         add(f"{API}/issuetype/project", "issuetypes_of_project", ["GET"])
         add(f"{API}/field", "fields", ["GET"])
+        add(f"{API}/serverInfo", "server_info", ["GET"])
+        add(f"{API}/project", "projects", ["GET"])
+        add(f"{API}/project/<project>", "project", ["GET"])
+        add(f"{API}/issue/<key>/comment", "issue_comments", ["GET", "POST"])
+        add(f"{API}/issue/<key>/transitions", "issue_transitions", ["GET", "POST"])
         for base in AUTOMATION_BASES:
             add(f"{base}/rule/summary", "rule_summary", ["GET", "POST"])
             add(f"{base}/rule", "rule_create", ["POST"])
@@ -278,6 +313,10 @@ class JsmSandboxApp:
             cloud_id, _, rest = path[len(SCOPED_PREFIX):].partition("/")
             if cloud_id == self.config.cloud_id and rest:
                 environ = {**environ, "PATH_INFO": "/" + rest}
+                path = environ["PATH_INFO"]
+        for older in ("/rest/api/2/", "/rest/api/latest/"):  # python-jira's default: same resources as v3
+            if path.startswith(older):
+                environ = {**environ, "PATH_INFO": API + "/" + path[len(older):], "deskbook.api_version": "2"}
         request = Request(environ)
         response = self.dispatch(request)
         return response(environ, start_response)
@@ -899,8 +938,9 @@ class JsmSandboxApp:
         params = body if request.method == "POST" and isinstance(body, dict) else {
             "jql": request.args.get("jql"), "nextPageToken": request.args.get("nextPageToken"),
             "maxResults": request.args.get("maxResults"),
-            "fields": request.args.get("fields", "").split(",") if request.args.get("fields") else None,
-            "properties": request.args.get("properties", "").split(",") if request.args.get("properties") else None,
+            # GET repeats a list parameter (`fields=a&fields=b`) or joins it with commas
+            "fields": [f for v in request.args.getlist("fields") for f in v.split(",") if f] or None,
+            "properties": [f for v in request.args.getlist("properties") for f in v.split(",") if f] or None,
         }
         try:
             matches = compile_jql(params.get("jql") or "")
@@ -983,6 +1023,88 @@ class JsmSandboxApp:
         """`GET|PUT|DELETE /rest/api/3/issue/{key}/properties/{propertyKey}`."""
         issue = self.issue(key)
         return self._property(request, body, issue, "request", issue["key"], prop_key)
+
+    def on_server_info(self, request, body):
+        """`GET /rest/api/3/serverInfo` (python-jira reads it on connect): a Cloud site."""
+        return self.json({"baseUrl": self.base_url, "displayUrl": self.base_url, "version": "1001.0.0-SNAPSHOT",
+                          "versionNumbers": [1001, 0, 0], "deploymentType": "Cloud", "buildNumber": 100290,
+                          "buildDate": "2026-11-30T00:00:00.000+0000", "serverTime": now_iso(),
+                          "scmInfo": "sandbox", "serverTitle": "Jira (deskbook sandbox)",
+                          "defaultLocale": {"locale": "en_US"}, "serverTimeZone": "Etc/UTC"})
+
+    def project_dto(self, desk: dict, *, full: bool = False) -> dict:
+        """`Project` of a service desk's project (with its issue types when `full`)."""
+        dto = {"id": desk["projectId"], "key": desk["projectKey"], "name": desk["projectName"],
+               "projectTypeKey": "service_desk", "simplified": False, "style": "classic", "isPrivate": False,
+               "self": self.link(f"{API}/project/{desk['projectId']}")}
+        if full:
+            dto |= {"description": "", "lead": self.user_dto(self.admin()), "assigneeType": "UNASSIGNED",
+                    "issueTypes": [self.issue_type_dto(t) for t in ISSUE_TYPES], "properties": {}}
+        return dto
+
+    def on_projects(self, request, body):
+        """`GET /rest/api/3/project`: every project (the service projects of the sandbox)."""
+        return self.json([self.project_dto(d) for d in self.store.all("servicedesk")])
+
+    def on_project(self, request, body, project):
+        """`GET /rest/api/3/project/{projectIdOrKey}`."""
+        for desk in self.store.all("servicedesk"):
+            if project in (desk["projectId"], desk["projectKey"]):
+                return self.json(self.project_dto(desk, full=True))
+        raise ApiError(404, f"No project could be found with key '{project}'.")
+
+    def platform_comment(self, request, issue: dict, comment: dict) -> dict:
+        """A comment as the platform API shows it: a plain-text body on v2, ADF on v3; `jsdPublic`."""
+        text = comment["body"]
+        body: Any = text if request.environ.get("deskbook.api_version") == "2" else adf(text)
+        author = self.user_dto(self.find_user(comment["author"]) or self.admin())
+        return {"id": comment["id"], "self": self.link(f"{API}/issue/{issue['id']}/comment/{comment['id']}"),
+                "author": author, "updateAuthor": author, "body": body, "created": comment["created"],
+                "updated": comment["created"], "jsdPublic": comment["public"]}
+
+    def on_issue_comments(self, request, body, key):
+        """`GET|POST /rest/api/3/issue/{key}/comment` (v2: plain text; v3: ADF). A platform comment is
+        public unless its `sd.public.comment` property says `internal: true` (FACTS.md 4.7)."""
+        issue = self.issue(key)
+        if request.method == "GET":
+            comments = [self.platform_comment(request, issue, c) for c in issue["comments"]]
+            start = max(0, _int_arg(request, "startAt", 0))
+            limit = max(1, min(_int_arg(request, "maxResults", 100), 100))
+            return self.json({"startAt": start, "maxResults": limit, "total": len(comments),
+                              "comments": comments[start:start + limit]})
+        raw = body.get("body") if isinstance(body, dict) else None
+        text = raw if isinstance(raw, str) and request.environ.get("deskbook.api_version") == "2" else adf_text(raw)
+        if not text or not text.strip():
+            raise ApiError(400, "", errors={"comment": "Comment body can not be empty!"})
+        internal = any(p.get("key") == "sd.public.comment" and (p.get("value") or {}).get("internal") is True
+                       for p in (body.get("properties") or []) if isinstance(p, dict))
+        comment = {"id": str(self.store.next_id("comment")), "body": text, "public": not internal,
+                   "created": now_iso(), "author": ADMIN_ACCOUNT_ID}
+        issue["comments"].append(comment)
+        self.store.put("request", issue["key"], issue)
+        return self.json(self.platform_comment(request, issue, comment), 201)
+
+    def on_issue_transitions(self, request, body, key):
+        """`GET|POST /rest/api/3/issue/{key}/transitions`: the service-request workflow's transitions."""
+        issue = self.issue(key)
+        available = [t for t in TRANSITIONS if t["to"] != issue["status"]]
+        if request.method == "GET":
+            return self.json({"expand": "transitions", "transitions": [
+                {"id": t["id"], "name": t["name"], "hasScreen": False, "isGlobal": True, "isInitial": False,
+                 "isAvailable": True, "isConditional": False, "isLooped": False,
+                 "to": {"id": t["status_id"], "name": t["to"], "self": self.link(f"{API}/status/{t['status_id']}"),
+                        "statusCategory": {"key": t["category"], "name": t["category"]}}} for t in available]})
+        wanted = str(((body or {}).get("transition") or {}).get("id") or "") if isinstance(body, dict) else ""
+        chosen = next((t for t in available if t["id"] == wanted), None)
+        if chosen is None:
+            raise ApiError(400, f"Transition id '{wanted}' is not valid for this issue.")
+        issue["status"] = chosen["to"]
+        if chosen["category"] == "done":
+            issue["resolutiondate"] = now_iso()
+        else:
+            issue.pop("resolutiondate", None)
+        self.store.put("request", issue["key"], issue)
+        return Response(status=204)
 
     def on_fields(self, request, body):
         """`GET /rest/api/3/field`: system and custom fields (`FieldDetails`), the Organizations field among
