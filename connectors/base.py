@@ -24,7 +24,9 @@ A desk connector subclasses `DeskConnector` and supplies the desk's I/O and tran
 - a create whose outcome is unknown (`DeskHTTPError.ambiguous`: a 5xx or a lost answer to a
   POST the session would not repeat) is not repeated blindly: `create_checked` lists the kind
   again and looks for the object's marker first (after giving the desk the client's timeout
-  to finish storing it when no answer came at all), and only creates again when it is absent.
+  to finish storing it when no answer came at all), and only creates again when it is absent;
+- with an intent log (`deskbook.connectors.intents`, the CLI's apply), a create a killed run sent
+  and never saw answered is waited for and looked up by marker before it is created again.
 """
 
 from __future__ import annotations
@@ -140,6 +142,10 @@ class DeskConnector:
         """(owner playbook, key) from the object's marker, or None when unmanaged."""
         raise NotImplementedError
 
+    def location(self) -> str | None:
+        """The desk account's base URL (names the apply intent log); None when there is none."""
+        return getattr(getattr(self, "session", None), "base_url", None)
+
     def settle_seconds(self) -> float:
         """How long the desk may still take to store a write whose answer never came: as long as this
         client waits for an answer (its session's timeout)."""
@@ -221,12 +227,34 @@ class DeskConnector:
         return None
 
     def create_checked(self, kind: str, payload: dict[str, Any], label: str, playbook: str,
-                       key: str | None) -> dict[str, Any]:
-        """Create; when the outcome is unknown (ambiguous), look the object up by its marker before
-        creating again (up to `ambiguous_create_rounds` creates)."""
+                       key: str | None, intents: CreateIntents | None = None) -> dict[str, Any]:
+        """Create, never making a second copy of an object whose earlier create is unconfirmed:
+
+        - a create an interrupted apply sent and never saw answered (`intents`) may still be stored
+          late: wait until the desk has had the client's timeout since it was sent, list the kind
+          again and take the object found by marker;
+        - when this create's outcome is unknown (ambiguous), look the object up by marker before
+          creating again (up to `ambiguous_create_rounds` creates)."""
+        if intents is not None and key and (kind, key) in intents.unconfirmed:
+            wait = intents.unconfirmed[(kind, key)] + self.settle_seconds() - time.time()
+            if wait > 0:
+                log.info("%s: an interrupted apply sent its create %.1fs ago; waiting %.1fs for the desk to store it",
+                         label, self.settle_seconds() - wait, wait)
+                self.sleep(wait)
+            found = self.find_managed(kind, playbook, key)
+            if found is not None:
+                log.info("%s: found the object an interrupted apply created", label)
+                found = self.finish_found(kind, found, payload, label)
+                intents.confirmed(kind, key)
+                return found
         for round_ in range(self.ambiguous_create_rounds):
             try:
-                return self.create_object(kind, payload, label)
+                if intents is not None and key:
+                    intents.sending(kind, key)
+                created = self.create_object(kind, payload, label)
+                if intents is not None and key:
+                    intents.confirmed(kind, key)
+                return created
             except DeskbookError as exc:
                 if not getattr(exc, "ambiguous", False) or not key or round_ == self.ambiguous_create_rounds - 1:
                     raise
@@ -240,7 +268,10 @@ class DeskConnector:
                         self.sleep(wait)
                     found = self.find_managed(kind, playbook, key)
                     if found is not None:
-                        return self.finish_found(kind, found, payload, label)
+                        found = self.finish_found(kind, found, payload, label)
+                        if intents is not None:
+                            intents.confirmed(kind, key)
+                        return found
         raise AssertionError("unreachable")  # pragma: no cover
 
     def populate(self, playbook: str) -> Snapshot:
@@ -301,8 +332,11 @@ class DeskConnector:
                 hint="re-run with --adopt to take them over, or rename them in the desk")
         plan.check_safety(snapshot.managed_counts(plan.playbook), force=force)
 
-    def apply(self, plan: Plan, snapshot: Snapshot, *, on_change: Callable[[Change], None] | None = None) -> ApplyReport:
-        """Carry out `plan` in order; ids of created objects feed the refs of later ones."""
+    def apply(self, plan: Plan, snapshot: Snapshot, *, on_change: Callable[[Change], None] | None = None,
+              intents: CreateIntents | None = None) -> ApplyReport:
+        """Carry out `plan` in order; ids of created objects feed the refs of later ones. With
+        `intents` (the CLI's apply), creates are logged so that a killed run's late-stored create is
+        found by the next run instead of made twice; the log is removed when the plan is done."""
         report = ApplyReport(ids=dict(snapshot.managed_ids(plan.playbook)))
         ids = report.ids
         for change in plan.changes:  # adopted objects are known by their id from the start
@@ -312,7 +346,7 @@ class DeskConnector:
             label = object_label(change.kind, change.name, change.key)
             if change.action == CREATE:
                 created = self.create_checked(change.kind, self.resolve_refs(change.desired or {}, ids), label,
-                                              plan.playbook, change.key)
+                                              plan.playbook, change.key, intents)
                 change.id = created.get("id")
                 ids[(change.kind, change.key)] = change.id
             elif change.action == UPDATE:
@@ -330,6 +364,8 @@ class DeskConnector:
             report.done.append(change)
             if on_change:
                 on_change(change)
+        if intents is not None:
+            intents.finish()
         return report
 
 

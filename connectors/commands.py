@@ -217,7 +217,12 @@ def cmd_apply(args: argparse.Namespace) -> ExitCode:
         return ExitCode.OK
     if not args.json:
         show_plan(plan)
-    report = connector.apply(plan, snapshot)
+    intents = None
+    if connector.location():  # creates a killed run sent are waited for, not made twice
+        from deskbook.connectors.intents import CreateIntents, intents_path_for
+
+        intents = CreateIntents(intents_path_for(args.desk, connector.location(), plan.playbook))
+    report = connector.apply(plan, snapshot, intents=intents)
     if args.json:
         print_plan(plan, True, {"applied": {"summary": report.summary(), "count": len(report.done)}})
     else:

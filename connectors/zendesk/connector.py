@@ -205,10 +205,11 @@ class ZendeskConnector(DeskConnector):
             self.written_positions[(kind, str(created["id"]))] = created.get("position")
         return created
 
-    def apply(self, plan: Plan, snapshot: Snapshot, *, on_change: Callable[[Change], None] | None = None) -> ApplyReport:
+    def apply(self, plan: Plan, snapshot: Snapshot, *, on_change: Callable[[Change], None] | None = None,
+              **options: Any) -> ApplyReport:
         """The engine's apply (`DeskConnector.apply`), with the positions of an earlier apply forgotten."""
         self.written_positions = {}
-        return super().apply(plan, snapshot, on_change=on_change)
+        return super().apply(plan, snapshot, on_change=on_change, **options)
 
     def apply_extra(self, change: Change, ids: dict, snapshot: Snapshot, done: list[Change]) -> None:
         """Write one kind's order: SLA policies with `/slas/policies/reorder` (unmanaged first, then

@@ -22,7 +22,8 @@ Singer SDK's REST stream, whose `validate_response` sorts answers into retriable
 Plain `http://` is refused unless the host is loopback (the local sandboxes). Each real
 request is counted in `session.calls` under `"METHOD /normalised/path"` (numbers become
 `{id}`, `.json` is dropped) and the rate-limit headers last seen are kept in
-`session.rate_limit`. Tests pass `sleep=` so that nothing actually sleeps.
+`session.rate_limit`. Tests pass `sleep=` so that nothing actually sleeps. The answer timeout is
+30 s unless `timeout=` or `DESKBOOK_HTTP_TIMEOUT` says otherwise.
 
 Pagination (after the Singer SDK's paginators): a `Paginator` only computes requests —
 `first(path, params, body)` and `next(request, data)` (None after the last page) — and
@@ -41,6 +42,7 @@ import email.utils
 import ipaddress
 import json
 import logging
+import os
 import random
 import re
 import time
@@ -218,6 +220,20 @@ def check_url_allowed(url: str) -> None:
 # ---------------------------------------------------------------- the session
 
 
+def default_timeout() -> float:
+    """Seconds to wait for an answer: `DESKBOOK_HTTP_TIMEOUT`, else 30. It is also how long the
+    apply engine gives a desk to store a create whose answer never came."""
+    value = os.environ.get("DESKBOOK_HTTP_TIMEOUT", "").strip()
+    try:
+        seconds = float(value) if value else 30.0
+    except ValueError:
+        raise DeskbookError(f"DESKBOOK_HTTP_TIMEOUT={value!r} is not a number of seconds",
+                            hint="set it to e.g. 30, or unset it") from None
+    if not 0 < seconds < 3600:
+        raise DeskbookError(f"DESKBOOK_HTTP_TIMEOUT={value!r} is out of range", hint="use 1 to 3599 seconds")
+    return seconds
+
+
 # ---------------------------------------------------------------- the retry decision
 
 #: What `classify` decides for one answer or one transport failure.
@@ -299,7 +315,7 @@ class _Retry(Exception):
 class DeskSession(requests.Session):
     """requests.Session with base URL, auth, timeout, one retry policy and per-endpoint counters."""
 
-    def __init__(self, base_url: str, *, auth: Any = None, timeout: float = 30.0,
+    def __init__(self, base_url: str, *, auth: Any = None, timeout: float | None = None,
                  policy: RetryPolicy | None = None, sleep: Callable[[float], None] = time.sleep,
                  headers: dict[str, str] | None = None, user_agent: str = "deskbook"):
         super().__init__()
@@ -307,7 +323,7 @@ class DeskSession(requests.Session):
         check_url_allowed(base_url)
         self.base_url = base_url
         self.auth = auth
-        self.timeout = timeout
+        self.timeout = default_timeout() if timeout is None else timeout
         self.policy = policy or RetryPolicy()
         self.sleep = sleep
         self.headers["User-Agent"] = user_agent

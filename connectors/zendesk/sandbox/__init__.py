@@ -97,7 +97,8 @@ def build_app(*, email: str = "admin@example.com", token: str = "sandbox", db: s
               rate_limits: dict[str, int] | None = None,
               request_checker: Callable[[str, str, dict, Any], list[str]] | None = None,
               seed: int = 0, clock: Any = None, fault_slow_seconds: float = 3.0,
-              sla_available: bool = True, export_lag_seconds: float = EXPORT_LAG_SECONDS) -> SandboxApp:
+              sla_available: bool = True, export_lag_seconds: float = EXPORT_LAG_SECONDS,
+              write_delay_seconds: float = 0.0) -> SandboxApp:
     """The WSGI app over a (new or existing) SQLite store, with the admin user and seeded orgs."""
     store = Store(db, clock=clock)
     ensure_admin(store, email)
@@ -106,7 +107,7 @@ def build_app(*, email: str = "admin@example.com", token: str = "sandbox", db: s
     return SandboxApp(store, email=email, token=token, fault_rate=fault_rate, seed=seed,
                       fault_slow_seconds=fault_slow_seconds, latency_ms=latency_ms, rate_limits=rate_limits,
                       request_checker=request_checker, sla_available=sla_available,
-                      export_lag_seconds=export_lag_seconds)
+                      export_lag_seconds=export_lag_seconds, write_delay_seconds=write_delay_seconds)
 
 
 @contextlib.contextmanager
@@ -118,7 +119,8 @@ def running_sandbox(*, host: str = "127.0.0.1", port: int = 0, **options: Any) -
     json) -> [problems], seed (fault and data RNG), clock (e.g. `FakeClock()`), fault_slow_seconds
     (how long a "slow" fault stalls before answering), sla_available (False: 403 on /slas/, as on a
     plan without SLA policies), export_lag_seconds (default 60, as Zendesk: incremental exports
-    refuse a newer `start_time` and leave out changes this recent; 0 turns that off)."""
+    refuse a newer `start_time` and leave out changes this recent; 0 turns that off),
+    write_delay_seconds (each POST is carried out this long after it arrives, answered or not)."""
     app = build_app(**options)
     with serving_in_background(app, host=host, port=port, name="zendesk-sandbox", on_close=app.store.close) as url:
         yield SandboxHandle(app, url)

@@ -229,8 +229,13 @@ class SandboxApp:
                  fault_rate: float = 0.0, seed: int = 0, fault_slow_seconds: float = 3.0, latency_ms: int = 0,
                  rate_limits: dict[str, int] | None = None,
                  request_checker: Callable[[str, str, dict, Any], list[str]] | None = None,
-                 sla_available: bool = True, export_lag_seconds: float = EXPORT_LAG_SECONDS):
+                 sla_available: bool = True, export_lag_seconds: float = EXPORT_LAG_SECONDS,
+                 write_delay_seconds: float = 0.0):
         self.store = store
+        # A slow desk: each POST is carried out this long after it arrived, whether or not the
+        # client is still there to read the answer (tests kill clients while writes are in flight).
+        self.write_delay_seconds = write_delay_seconds
+        self.writes_in_flight = 0
         self.sla_available = sla_available
         self.export_lag_seconds = export_lag_seconds
         self.email, self.token = email, token
@@ -315,6 +320,14 @@ class SandboxApp:
             if not self.sla_available and path.startswith("/api/v2/slas/"):
                 raise ApiError(403, {"error": "Forbidden", "description": "You do not have access to this page. Please "
                                      "contact the account owner of this help desk for further help."})
+            if self.write_delay_seconds and request.method == "POST":
+                with self._log_lock:
+                    self.writes_in_flight += 1
+                try:
+                    time.sleep(self.write_delay_seconds)
+                finally:
+                    with self._log_lock:
+                        self.writes_in_flight -= 1
             response = self._handle(endpoint, args, request, path, body)
         except ApiError as exc:
             response = _json_response(exc.status, exc.body, exc.headers)
