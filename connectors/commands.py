@@ -211,7 +211,11 @@ def cmd_apply(args: argparse.Namespace) -> ExitCode:
         if not args.json:
             print("(plan only: re-run with --doit to apply)")
         return plan_exit(plan)
-    connector.guard(plan, snapshot, force=args.force, checksum=args.checksum)
+    try:
+        connector.guard(plan, snapshot, force=args.force, checksum=args.checksum)
+    except DeskbookError as exc:  # show what was refused, so it can be reviewed before --force
+        print_plan(plan, args.json, {"refused": str(exc)})
+        raise
     if not plan.has_changes:
         print_plan(plan, args.json, {"applied": {}})
         return ExitCode.OK

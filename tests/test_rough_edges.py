@@ -187,3 +187,28 @@ def test_errors_are_red_on_a_terminal_unless_no_color(monkeypatch, capsys):
         monkeypatch.delenv("FORCE_COLOR", raising=False)
         assert main(["render", "no_such_phrase", "--locale", "en", "--desk", "zendesk"]) == 1
         assert buffer.getvalue().startswith(expected), buffer.getvalue()
+
+
+# ---------------------------------------------------------------- a refused apply shows what it refused
+
+
+def test_a_threshold_refusal_prints_the_plan_it_refused(capsys, monkeypatch):
+    from deskbook.connectors.zendesk.connector import ZendeskConnector
+    from deskbook.connectors.zendesk.sandbox import running_sandbox
+
+    with running_sandbox() as desk:
+        argv = ["--desk", "zendesk", "--url", desk.url, "--email", desk.email, "--token", desk.token]
+        assert main(["-q", "apply", "--doit", *argv]) == 0
+        original = ZendeskConnector.desired_objects
+        monkeypatch.setattr(ZendeskConnector, "desired_objects",
+                            lambda self, *a, **k: [d for d in original(self, *a, **k) if d.kind != "macro"])
+        capsys.readouterr()
+        assert main(["-q", "apply", "--doit", *argv]) == 1
+        out, err = capsys.readouterr()
+        assert "plan deletes" in err and "--force" in err
+        assert '- delete macro "' in out and "Plan: 0 to create" in out and "checksum: " in out
+        assert main(["-q", "apply", "--doit", "--json", *argv]) == 1
+        import json
+
+        body = json.loads(capsys.readouterr().out)
+        assert body["refused"].startswith("plan deletes") and body["summary"]["delete"] > 10
