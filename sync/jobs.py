@@ -47,15 +47,24 @@ class SyncSettings:
 
 DEFAULT_PHRASES = {"renewals": "renewal_reminder", "callbacks": "periodic_callback", "followups": "new_customer_followup"}
 
-#: Phrase values a playbook may override under `extra.sync_values.<locale>`.
+#: The values a task's phrase gets besides the customer's own (name, company, contract end, period).
+#: Defaults come from playbook constants: `company_name` is the name of the group the job assigns
+#: its tasks to (the team the customer deals with, e.g. 客户服务中心 / Customer service centre;
+#: these fallbacks only when a job has no group), `agent_name` is the agent's role, so a callback
+#: reads "我是客户服务中心的客服专员" / "this is your customer service specialist from Customer
+#: service centre". A playbook sets its own per locale under `extra.sync_values.<locale>`, e.g.
+#: `{zh-CN: {company_name: 北极星科技, agent_name: 客户经理, renewal_offer: ...}}` (README, "Scheduled sync jobs").
 DEFAULT_VALUES = {
     "en": {
-        "company_name": "our service team",
+        "company_name": "our company",
         "renewal_offer": "a loyalty discount on the renewal and added services",
-        "agent_name": "your account team",
+        "agent_name": "your customer service specialist",
     },
-    "zh-CN": {"company_name": "我们的服务团队", "renewal_offer": "续约忠诚客户折扣及增值服务", "agent_name": "您的客户服务团队"},
+    "zh-CN": {"company_name": "本公司", "renewal_offer": "续约忠诚客户折扣及增值服务", "agent_name": "客服专员"},
 }
+#: Keys of `DEFAULT_VALUES` whose default is the job's group name.
+GROUP_NAMED_VALUES = ("company_name",)
+
 
 SUBJECTS = {
     "en": {
@@ -97,7 +106,7 @@ def settings_from_playbook(playbook: Any) -> SyncSettings:
             priority=job.priority,
         )
     record_fields = tuple((f.key, dict(f.title.values)) for f in playbook.ticket_fields() if "T-4" in f.implements)
-    values = {loc: dict(v) for loc, v in DEFAULT_VALUES.items()}
+    values: dict[str, dict[str, str]] = {}
     for loc, overrides in (playbook.extra.get("sync_values") or {}).items():
         values.setdefault(loc, {}).update(overrides)
     return SyncSettings(
@@ -152,9 +161,11 @@ def draft_task(item: DueItem, org: Organization, settings: SyncSettings, library
     job = settings.job(item.job)
     locales = tuple(library.locales()) if hasattr(library, "locales") else ("zh-CN", "en")
     locale = organization_locale(org, settings, locales)
-    base = dict(settings.values.get(locale) or DEFAULT_VALUES.get(locale) or DEFAULT_VALUES["en"])
+    base = dict(DEFAULT_VALUES.get(locale) or DEFAULT_VALUES["en"])
     if job.group_names:
-        base["agent_name"] = job.group_names.get(locale) or next(iter(job.group_names.values()))
+        group_name = job.group_names.get(locale) or next(iter(job.group_names.values()))
+        base.update({key: group_name for key in GROUP_NAMED_VALUES})
+    base.update(settings.values.get(locale) or {})  # the playbook's own `extra.sync_values` win
     name = org.name or f"#{org.id}"
     values = {
         **base,

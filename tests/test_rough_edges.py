@@ -212,3 +212,39 @@ def test_a_threshold_refusal_prints_the_plan_it_refused(capsys, monkeypatch):
 
         body = json.loads(capsys.readouterr().out)
         assert body["refused"].startswith("plan deletes") and body["summary"]["delete"] > 10
+
+
+# ---------------------------------------------------------------- sync task text from playbook constants
+
+
+def sync_note(job: str, locale: str, playbook=None) -> str:
+    from datetime import date
+
+    from deskbook.playbooks.loader import load_playbook
+    from deskbook.scripts_library import load_library
+    from deskbook.sync.jobs import draft_task, settings_from_playbook
+    from deskbook.sync.schedule import DueItem, Organization
+
+    settings = settings_from_playbook(playbook or load_playbook())
+    org = Organization(id=7, name="北风贸易", contract_end_date="2027-01-31", tier="key", locale=locale)
+    item = DueItem(job=job, organization_id=7, period="2026-12", due_on=date(2026, 12, 1))
+    return draft_task(item, org, settings, load_library()).note
+
+
+@pytest.mark.parametrize("job", ["callbacks", "followups"])
+def test_sync_task_text_reads_naturally_by_default(job):
+    zh = sync_note(job, "zh-CN")
+    assert "我们的服务团队的" not in zh
+    assert "我是客户服务中心的客服专员" in zh  # the job's group (a playbook constant) and the agent's role
+    en = sync_note(job, "en")
+    assert "our service team" not in en and "your customer service specialist from Customer service centre" in en
+
+
+def test_sync_values_in_the_playbook_override_the_defaults():
+    import dataclasses
+
+    from deskbook.playbooks.loader import load_playbook
+
+    playbook = load_playbook()
+    custom = dataclasses.replace(playbook, extra={"sync_values": {"zh-CN": {"company_name": "北极星科技"}}})
+    assert "我是北极星科技的客服专员" in sync_note("callbacks", "zh-CN", custom)
