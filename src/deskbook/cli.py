@@ -32,6 +32,7 @@ COMMAND_MODULES = (
     "deskbook.scripts_library.cli",
     "deskbook.connectors.cli",
     "deskbook.sync.cli",
+    "deskbook.handbook",
 )
 
 log = logging.getLogger("deskbook")
