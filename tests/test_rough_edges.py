@@ -248,3 +248,64 @@ def test_sync_values_in_the_playbook_override_the_defaults():
     playbook = load_playbook()
     custom = dataclasses.replace(playbook, extra={"sync_values": {"zh-CN": {"company_name": "北极星科技"}}})
     assert "我是北极星科技的客服专员" in sync_note("callbacks", "zh-CN", custom)
+
+
+# ---------------------------------------------------------------- --adopt keeps the desk's option values
+
+
+def desk_argv(desk) -> list[str]:
+    return ["--desk", "zendesk", "--url", desk.url, "--email", desk.email, "--token", desk.token]
+
+
+def hand_made_tier_field(client, *extra_options):
+    options = [{"name": "Key", "value": "key"}, {"name": "Regular", "value": "regular"},
+               {"name": "New", "value": "new"}, *extra_options]
+    return client.create("organization_field", {"key": "customer_tier", "type": "dropdown", "title": "Tier",
+                                                 "custom_field_options": options})
+
+
+def test_adopting_an_existing_dropdown_keeps_the_values_organizations_hold(capsys):
+    import json
+
+    from deskbook.connectors.zendesk.connector import ZendeskConnector
+    from deskbook.connectors.zendesk.sandbox import running_sandbox
+
+    with running_sandbox(export_lag_seconds=0) as desk:
+        client = ZendeskConnector.connect(desk.url, desk.email, desk.token).client
+        field = hand_made_tier_field(client)
+        client.create_many_organizations([{"name": "Northwind", "organization_fields": {"customer_tier": "key"}}])
+        assert main(["plan", "--adopt", "--json", *desk_argv(desk)]) == 2
+        change = next(c for c in json.loads(capsys.readouterr().out)["changes"]
+                      if c["kind"] == "organization_field" and c["key"] == "customer_tier")
+        assert change["action"] == "update" and change["reason"] == "adopted"
+        assert sorted(o["value"] for o in change["desired"]["custom_field_options"]) == ["key", "new", "regular"]
+
+        assert main(["-q", "apply", "--adopt", "--doit", *desk_argv(desk)]) == 0
+        after = next(f for f in client.list("organization_field") if f["id"] == field["id"])
+        assert sorted(o["value"] for o in after["custom_field_options"]) == ["key", "new", "regular"]
+        assert "[deskbook:standard-service:customer_tier]" in after["description"]  # now managed
+        org = next(o for o in desk.store.all("organization") if o["name"] == "Northwind")
+        assert org["organization_fields"]["customer_tier"] == "key"  # the record's value still means something
+        capsys.readouterr()
+        assert main(["plan", "--json", *desk_argv(desk)]) == 0  # and it stays that way
+        from deskbook.connectors.zendesk.translate import option_value
+
+        assert option_value("customer_tier", "key") == "key"  # what the sync jobs read as the tier
+
+
+def test_adopting_a_dropdown_that_would_orphan_values_is_refused_naming_them(capsys):
+    from deskbook.connectors.zendesk.connector import ZendeskConnector
+    from deskbook.connectors.zendesk.sandbox import running_sandbox
+
+    with running_sandbox() as desk:
+        client = ZendeskConnector.connect(desk.url, desk.email, desk.token).client
+        field = hand_made_tier_field(client, {"name": "VIP", "value": "vip"})
+        assert main(["plan", "--adopt", *desk_argv(desk)]) == 2
+        out = capsys.readouterr().out
+        line = next(l for l in out.splitlines() if "organization_field" in l and "customer_tier" not in l
+                    and "'VIP'" in l)
+        assert line.lstrip().startswith("! conflict") and "'VIP' (value 'vip')" in line and "orphaned" in line
+        assert main(["-q", "apply", "--adopt", "--doit", *desk_argv(desk)]) == 1
+        capsys.readouterr()
+        after = next(f for f in client.list("organization_field") if f["id"] == field["id"])
+        assert sorted(o["value"] for o in after["custom_field_options"]) == ["key", "new", "regular", "vip"]
