@@ -314,10 +314,12 @@ def cmd_verify(args: argparse.Namespace) -> ExitCode:
             return _verify_dry_run(args, connector, draft)
         key = connector.raise_test_request(draft)
         created = True
-    problems = connector.verify_sla(playbook, key)
+    out_of_scope: list[str] = []
+    problems = connector.verify_sla(playbook, key, out_of_scope)
     if args.json:
         json.dump({"desk": args.desk, "request": key, "created_test_request": created, "verified": True,
-                   "ok": not problems, "problems": problems}, sys.stdout, indent=2, ensure_ascii=False)
+                   "ok": not problems, "problems": problems, "out_of_scope": out_of_scope},
+                  sys.stdout, indent=2, ensure_ascii=False)
         sys.stdout.write("\n")
     else:
         if created:
@@ -326,7 +328,10 @@ def cmd_verify(args: argparse.Namespace) -> ExitCode:
             print(f"SLA goals of playbook {playbook.name} NOT all in place on {key}:")
             print("\n".join(f"  - {p}" for p in problems))
         else:
-            print(f"SLA goals of playbook {playbook.name} are in place on {key}.")
+            print(f"SLA goals of playbook {playbook.name} that apply to {key} are in place.")
+        if out_of_scope:
+            print(f"Out of scope for {key} (JSM shows an SLA only on requests its JQL matches):")
+            print("\n".join(f"  - {p}" for p in out_of_scope))
     return ExitCode.ERROR if problems else ExitCode.OK
 
 

@@ -266,25 +266,34 @@ class JsmConnector(DeskConnector):
                                              label="SLA test request")
         return request["issueKey"]
 
-    def verify_sla(self, playbook: Any, request_key: str) -> list[str]:
+    def verify_sla(self, playbook: Any, request_key: str, out_of_scope: list[str] | None = None) -> list[str]:
         """Problems with the SLA goals JSM applies to `request_key` versus the playbook (empty = all there).
 
         Reads `GET /rest/servicedeskapi/request/{key}/sla` (public API) and checks that each SLA the
         playbook needs is present by name; a goal duration is checked against the playbook goals of
-        that SLA (JSM reports the goal that applies to this request's priority).
+        that SLA (JSM reports the goal that applies to this request's priority). JSM lists only the
+        SLAs whose goal JQL matches the request, so an SLA it does not list is a problem only when the
+        request matches one of the SLA's goal queries (one JQL search, `key = KEY AND (goal)`, per
+        absent SLA); otherwise the SLA is out of this request's scope and its description (with the
+        JQL a request must match) is added to `out_of_scope`.
         """
         metrics = tr.sla_metrics(playbook, self.client.connection.project_key)
         wanted = {m["payload"]["name"]: {g["duration"] * 60_000 for g in m["payload"]["goals"]} for m in metrics}
-        scopes = {m["payload"]["name"]: m["payload"]["goals"][0]["jql"] for m in metrics if m["payload"]["goals"]}
+        goal_queries = {m["payload"]["name"]: [g["jql"] for g in m["payload"]["goals"]] for m in metrics}
         found = {s["name"]: s for s in self.client.request_sla(request_key)}
         problems = []
         for name, durations in wanted.items():
             sla = found.get(name)
             if sla is None:
-                problems.append(f'SLA "{name}" is missing on {request_key}: add it in Project settings > SLAs '
-                                f"(see the goals in `deskbook plan --desk jsm`); JSM lists only SLAs whose goal "
-                                f"JQL matches the request, so if {request_key} is outside them (e.g. "
-                                f"{scopes.get(name, '')}) verify with --request KEY of a request that matches")
+                queries = goal_queries.get(name) or []
+                if queries and not any(self._request_matches(request_key, jql) for jql in queries):
+                    if out_of_scope is not None:
+                        out_of_scope.append(f'SLA "{name}" is out of scope for {request_key}: it applies to requests '
+                                            f"matching {queries[0].rsplit(' AND priority = ', 1)[0]}; verify it "
+                                            "with --request KEY of such a request")
+                    continue
+                problems.append(f'SLA "{name}" is missing on {request_key}, which matches its goal JQL: add it in '
+                                "Project settings > SLAs (see the goals in `deskbook plan --desk jsm`)")
                 continue
             cycle = sla.get("ongoingCycle") or (sla.get("completedCycles") or [{}])[-1]
             goal = (cycle.get("goalDuration") or {}).get("millis")
@@ -293,6 +302,9 @@ class JsmConnector(DeskConnector):
                                 f"the playbook expects one of {sorted(d // 60_000 for d in durations)} min")
         return problems
 
+    def _request_matches(self, request_key: str, jql: str) -> bool:
+        """Whether the request is among the issues `jql` finds."""
+        return any(True for _ in self.client.search(f"key = {request_key} AND {jql}", fields=["summary"], max_results=1))
 
 
 def is_request_type_replace(change: Change) -> bool:
