@@ -70,6 +70,12 @@ def register(subparsers) -> None:
     p.add_argument("--out", required=True, metavar="FILE", help="where to write the JSON ('-' for stdout)")
     p.set_defaults(func=cmd_export)
 
+    p = subparsers.add_parser("restore", parents=[connection],
+                              help="write a backup's configuration back into the desk (Zendesk; plans only without --doit)")
+    p.add_argument("file", metavar="FILE", help="a file written by `deskbook export` ('-' for stdin)")
+    p.add_argument("--doit", action="store_true", help="really write (re-create deleted objects, revert changed ones)")
+    p.set_defaults(func=cmd_restore)
+
     p = subparsers.add_parser("demo", help="sandbox desk + install + re-plan + sync jobs, with a summary")
     p.add_argument("--desk", default=default_desk(), choices=desks(),
                    help=f"which sandbox desk (default {default_desk()})")
@@ -256,9 +262,12 @@ def cmd_uninstall(args: argparse.Namespace) -> ExitCode:
 
 
 def cmd_export(args: argparse.Namespace) -> ExitCode:
-    """`deskbook export`: all business rules, fields, groups, views and SLA policies as JSON."""
+    """`deskbook export`: all business rules, fields, groups, views and SLA policies as JSON (one format
+    for both desks, `deskbook.connectors.backup`)."""
+    from deskbook.connectors.backup import export_document
+
     connector = connect(args)
-    data = connector.export()
+    data = export_document(connector)
     text = json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n"
     if args.out == "-":
         sys.stdout.write(text)
@@ -267,10 +276,35 @@ def cmd_export(args: argparse.Namespace) -> ExitCode:
             Path(args.out).write_text(text, encoding="utf-8")
         except OSError as exc:
             raise DeskbookError(f"cannot write the export: {exc.strerror}", where=args.out) from None
-        groups = data["objects"] if isinstance(data.get("objects"), dict) else data
-        counts = ", ".join(f"{len(v)} {k.replace('_', ' ')}" for k, v in groups.items() if isinstance(v, list))
+        counts = ", ".join(f"{len(v)} {k.replace('_', ' ')}(s)" for k, v in data["objects"].items())
         print(f"Exported {counts} to {args.out}")
     return ExitCode.OK
+
+
+def cmd_restore(args: argparse.Namespace) -> ExitCode:
+    """`deskbook restore FILE`: write a backup's configuration back (Zendesk); plan only without --doit."""
+    from deskbook.connectors.backup import read_document, restore_zendesk
+
+    document = read_document(args.file)
+    if document.get("desk") != args.desk:
+        raise DeskbookError(f"the backup is of a {document.get('desk')} desk, not --desk {args.desk}", where=args.file)
+    if args.desk != "zendesk":
+        raise DeskbookError("restore writes back Zendesk configuration only: JSM cannot update a request type, and "
+                            "its automation rules and SLA goals do not round-trip through its public API",
+                            hint="the JSM export is a record to re-enter by hand (README, \"Backups\")")
+    connector = connect(args)
+    steps = restore_zendesk(connector, document, doit=args.doit)
+    for step in steps:
+        symbol = "+" if step["action"] == "create" else "~"
+        was = f" (backed up as id {step['was_id']}" + (f", now id {step['id']})" if step.get("id") else ")") \
+            if step["action"] == "create" else f" (id {step['id']})"
+        print(f"  {symbol} {step['action']} {step['kind']} \"{step['name']}\"{was}")
+    creates = sum(1 for s in steps if s["action"] == "create")
+    print(f"Restore of {args.file} (exported {document.get('exported_at')}): {creates} to create, "
+          f"{len(steps) - creates} to update" + ("." if args.doit else "; plan only: re-run with --doit to write."))
+    if args.doit:
+        return ExitCode.OK
+    return ExitCode.CHANGES if steps else ExitCode.OK
 
 
 def cmd_demo(args: argparse.Namespace) -> ExitCode:

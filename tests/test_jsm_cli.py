@@ -113,9 +113,10 @@ def test_plan_apply_plan_uninstall_through_the_cli_against_the_spec(capsys, jsm_
         out_file = tmp_path / "jsm-export.json"
         code, out, _ = run(capsys, "export", "--desk", "jsm", "--out", str(out_file))
         exported = json.loads(out_file.read_text(encoding="utf-8"))
-        assert code == 0 and "request types" in out
-        assert {t["name"] for t in exported["request_types"]} >= {"Walk-in"}
-        assert len(exported["automation_rules"]) == len(client.rule_summaries())
+        assert code == 0 and "request type(s)" in out
+        assert (exported["format"], exported["desk"], exported["project"]) == ("deskbook-export", "jsm", "SUP")
+        assert {t["name"] for t in exported["objects"]["request_type"]} >= {"Walk-in"}
+        assert len(exported["objects"]["automation_rule"]) == len(client.rule_summaries())
 
         code, out, err = run(capsys, "uninstall", "--desk", "jsm", "--doit")
         assert code == 0, err

@@ -189,12 +189,12 @@ def test_export_and_verify_sla(library):
         client.attach_organization(org["id"])
         client.create_organization("Other desk's customer")  # site-wide, not this desk's: not exported
         client.set_organization_property(org["id"], "deskbook.contract", {"customer_tier": "key"})
-        exported = connector.export()
-        assert [o["name"] for o in exported["organizations"]] == ["Acme"]
-        assert len(exported["request_types"]) == 4 and len(exported["automation_rules"]) == 4
-        assert exported["automation_rules"][0]["components"]
-        assert exported["organizations"][0]["properties"] == {"deskbook.contract": {"customer_tier": "key"}}
-        assert [s_["name"] for s_ in exported["sla_metrics"]] == ["Time to first response (标准)"]
+        exported = connector.export()["objects"]
+        assert [o["name"] for o in exported["organization"]] == ["Acme"]
+        assert len(exported["request_type"]) == 4 and len(exported["automation_rule"]) == 4
+        assert exported["automation_rule"][0]["components"]
+        assert exported["organization"][0]["properties"] == {"deskbook.contract": {"customer_tier": "key"}}
+        assert [s_["name"] for s_ in exported["sla_metric"]] == ["Time to first response (标准)"]
         types = {t["name"]: t["id"] for t in client.request_types()}
         request = client.create_request(types["技术"], "SLA probe")
         # the sandbox applies the first goal whose JQL it can evaluate; both are playbook goals

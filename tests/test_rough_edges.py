@@ -309,3 +309,62 @@ def test_adopting_a_dropdown_that_would_orphan_values_is_refused_naming_them(cap
         capsys.readouterr()
         after = next(f for f in client.list("organization_field") if f["id"] == field["id"])
         assert sorted(o["value"] for o in after["custom_field_options"]) == ["key", "new", "regular", "vip"]
+
+
+# ---------------------------------------------------------------- one export format, and restore
+
+
+def test_restore_brings_back_deleted_and_changed_objects_and_repoints_references(capsys, tmp_path):
+    import json
+
+    from deskbook.connectors.zendesk.connector import ZendeskConnector
+    from deskbook.connectors.zendesk.sandbox import running_sandbox
+
+    with running_sandbox() as desk:
+        client = ZendeskConnector.connect(desk.url, desk.email, desk.token).client
+        group = client.create("group", {"name": "Night shift"})
+        trigger = client.create("trigger", {
+            "title": "Night tickets to the night shift",
+            "conditions": {"all": [{"field": "status", "operator": "is", "value": "new"}], "any": []},
+            "actions": [{"field": "group_id", "value": str(group["id"])}]})
+        view = client.create("view", {"title": "Night queue",
+                                      "all": [{"field": "group_id", "operator": "is", "value": str(group["id"])}]})
+        backup = tmp_path / "backup.json"
+        assert main(["export", "--out", str(backup), *desk_argv(desk)]) == 0
+        capsys.readouterr()
+
+        client.delete("view", view["id"])
+        client.delete("trigger", trigger["id"])
+        client.delete("group", group["id"])
+        client.create("macro", {"title": "Made after the backup", "actions": [{"field": "status", "value": "open"}]})
+
+        assert main(["restore", str(backup), *desk_argv(desk)]) == 2  # plan only
+        out = capsys.readouterr().out
+        assert '+ create group "Night shift"' in out and '+ create view "Night queue"' in out
+        assert "re-run with --doit" in out and client.list("view") == [] or all(
+            v["title"] != "Night queue" for v in client.list("view"))
+
+        assert main(["restore", str(backup), "--doit", *desk_argv(desk)]) == 0
+        capsys.readouterr()
+        new_group = next(g for g in client.list("group") if g["name"] == "Night shift")
+        assert new_group["id"] != group["id"]
+        restored_trigger = next(t for t in client.list("trigger") if t["title"] == "Night tickets to the night shift")
+        assert restored_trigger["actions"] == [{"field": "group_id", "value": str(new_group["id"])}]
+        restored_view = next(v for v in client.list("view") if v["title"] == "Night queue")
+        assert str(new_group["id"]) in json.dumps(restored_view["conditions"])
+        assert any(m["title"] == "Made after the backup" for m in client.list("macro"))  # restore never deletes
+        code = main(["restore", str(backup), *desk_argv(desk)])
+        assert code == 0, capsys.readouterr().out  # the desk matches the backup again
+
+
+def test_restore_refuses_what_it_cannot_write_back(capsys, tmp_path):
+    backup = tmp_path / "jsm.json"
+    backup.write_text('{"format": "deskbook-export", "version": 1, "desk": "jsm", "objects": {"request_type": []}}')
+    assert main(["restore", str(backup), "--desk", "jsm", "--url", "https://x.atlassian.net", "--email", "a@b.c",
+                 "--token", "tok-1234"]) == 1
+    assert "Zendesk configuration only" in capsys.readouterr().err
+    other = tmp_path / "other.json"
+    other.write_text('{"objects": {}}')
+    assert main(["restore", str(other), "--desk", "zendesk", "--url", "https://x.zendesk.com", "--email", "a@b.c",
+                 "--token", "tok-1234"]) == 1
+    assert "not a deskbook export" in capsys.readouterr().err

@@ -64,8 +64,9 @@ def test_plan_apply_plan_uninstall_round_trip(capsys, desk, tmp_path):
     code, out, _ = run(capsys, desk, "export", "--out", str(export))
     data = json.loads(export.read_text(encoding="utf-8"))
     assert code == 0
-    assert any(v["title"] == "Hand view" for v in data["objects"]["views"])
-    assert data["objects"]["macros"] and data["objects"]["sla_policies"]
+    assert (data["format"], data["version"], data["desk"]) == ("deskbook-export", 1, "zendesk")
+    assert any(v["title"] == "Hand view" for v in data["objects"]["view"])
+    assert data["objects"]["macro"] and data["objects"]["sla_policy"]
 
     code, out, _ = run(capsys, desk, "uninstall")
     assert code == 2 and "- delete" in out and "+ create" not in out

@@ -221,7 +221,8 @@ class JsmConnector(DeskConnector):
 
     def export(self) -> dict[str, Any]:
         """Every request type, automation rule of the project (full definitions), organization
-        (with its properties) and, with the internal API allowed, SLA metric, as JSON."""
+        (with its properties) and, with the internal API allowed, SLA metric, as JSON by kind
+        (`deskbook.connectors.backup` wraps it in the one backup format)."""
         rules = [{**self.client.rule(s["uuid"]), "uuid": s["uuid"]}
                  for s in self.client.rule_summaries(scope=self.client.project_ari)]
         organizations = []
@@ -229,15 +230,10 @@ class JsmConnector(DeskConnector):
             props = {key: self.client.organization_property(org["id"], key)
                      for key in self.client.organization_property_keys(org["id"])}
             organizations.append({**org, "properties": props})
-        return {
-            "desk": self.desk,
-            "url": self.client.connection.url,
-            "project": self.client.connection.project_key,
-            "request_types": self.client.request_types(),
-            "automation_rules": rules,
-            "organizations": organizations,
-            "sla_metrics": self.client.sla_metrics() if self.allow_internal_api else None,
-        }
+        return {"url": self.client.connection.url, "project": self.client.connection.project_key,
+                "objects": {"request_type": self.client.request_types(), "automation_rule": rules,
+                            "organization": organizations,
+                            "sla_metric": self.client.sla_metrics() if self.allow_internal_api else None}}
 
     def test_request_draft(self, playbook: Any) -> dict[str, Any]:
         """The test request `verify` would raise, read-only: a request type the playbook owns (any type

@@ -33,14 +33,13 @@ module supplies Zendesk's pieces:
 
 from __future__ import annotations
 
-import datetime as _dt
 import logging
 from typing import Any, Callable
 
 from deskbook.connectors.base import ApplyReport, DeskConnector, Snapshot
 from deskbook.connectors.zendesk import compare as zcompare
 from deskbook.connectors.zendesk import translate
-from deskbook.connectors.zendesk.client import ENDPOINTS, POSITIONED_KINDS, ZendeskClient
+from deskbook.connectors.zendesk.client import POSITIONED_KINDS, ZendeskClient
 from deskbook.marker import without_trailing_marker
 from deskbook.plan import CREATE, DELETE, REORDER, UPDATE, Change, DesiredObject, ExistingObject, Plan
 
@@ -264,14 +263,9 @@ class ZendeskConnector(DeskConnector):
     # ------------------------------------------------------------ export
 
     def export(self) -> dict[str, Any]:
-        """Every business rule, field, group, schedule, dynamic content item, view and SLA policy as JSON."""
-        return {
-            "desk": self.desk,
-            "url": self.client.url,
-            "exported_at": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
-            "objects": {ENDPOINTS[kind].plural if kind != "dynamic_content" else "dynamic_content_items":
-                        self.list_kind(kind) for kind in self.kind_order},
-        }
+        """Every business rule, field, group, schedule, dynamic content item, view and SLA policy as JSON,
+        by kind (`deskbook.connectors.backup` wraps it in the one backup format)."""
+        return {"url": self.client.url, "objects": {kind: self.list_kind(kind) for kind in self.kind_order}}
 
 
 # ------------------------------------------------------------------ order logic (pure)
