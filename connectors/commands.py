@@ -71,7 +71,8 @@ def register(subparsers) -> None:
     p.set_defaults(func=cmd_export)
 
     p = subparsers.add_parser("restore", parents=[connection],
-                              help="write a backup's configuration back into the desk (Zendesk; plans only without --doit)")
+                              help="write a backup's configuration back into the desk (plans only without --doit; "
+                                   + ", ".join(d.title for d in all_desks() if d.restore_refusal is None) + " only)")
     p.add_argument("file", metavar="FILE", help="a file written by `deskbook export` ('-' for stdin)")
     p.add_argument("--doit", action="store_true", help="really write (re-create deleted objects, revert changed ones)")
     p.set_defaults(func=cmd_restore)
@@ -282,18 +283,17 @@ def cmd_export(args: argparse.Namespace) -> ExitCode:
 
 
 def cmd_restore(args: argparse.Namespace) -> ExitCode:
-    """`deskbook restore FILE`: write a backup's configuration back (Zendesk); plan only without --doit."""
-    from deskbook.connectors.backup import read_document, restore_zendesk
+    """`deskbook restore FILE`: write a backup's configuration back; plan only without --doit."""
+    from deskbook.connectors.backup import read_document
 
     document = read_document(args.file)
     if document.get("desk") != args.desk:
-        raise DeskbookError(f"the backup is of a {document.get('desk')} desk, not --desk {args.desk}", where=args.file)
-    if args.desk != "zendesk":
-        raise DeskbookError("restore writes back Zendesk configuration only: JSM cannot update a request type, and "
-                            "its automation rules and SLA goals do not round-trip through its public API",
-                            hint="the JSM export is a record to re-enter by hand (README, \"Backups\")")
+        raise DeskbookError(f"the backup is of desk {document.get('desk')!r}, not --desk {args.desk}", where=args.file)
+    desk = get_desk(args.desk)
+    if desk.restore_refusal is not None:
+        desk.restore(None, document, doit=False)  # raises, saying why
     connector = connect(args)
-    steps = restore_zendesk(connector, document, doit=args.doit)
+    steps = desk.restore(connector, document, doit=args.doit)
     for step in steps:
         symbol = "+" if step["action"] == "create" else "~"
         was = f" (backed up as id {step['was_id']}" + (f", now id {step['id']})" if step.get("id") else ")") \
@@ -364,7 +364,7 @@ def cmd_verify(args: argparse.Namespace) -> ExitCode:
         else:
             print(f"SLA goals of playbook {playbook.name} that apply to {key} are in place.")
         if out_of_scope:
-            print(f"Out of scope for {key} (JSM shows an SLA only on requests its JQL matches):")
+            print(f"Out of scope for {key} (the desk shows an SLA only on requests its goal JQL matches):")
             print("\n".join(f"  - {p}" for p in out_of_scope))
     return ExitCode.ERROR if problems else ExitCode.OK
 

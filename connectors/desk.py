@@ -80,6 +80,15 @@ class Desk:
     def add_sandbox_command(self, subparsers: Any) -> None:
         """Register `deskbook sandbox <desk>` (none by default)."""
 
+    #: Why `deskbook restore` cannot write this desk's backups back (None: it can, see `restore`).
+    restore_refusal: str | None = "restoring is not implemented for this desk"
+
+    def restore(self, connector: Any, document: dict[str, Any], *, doit: bool) -> list[dict[str, Any]]:
+        """Write the backup `document` (`deskbook.connectors.backup`) back through `connector`, or with
+        `doit=False` only list the steps ({action, kind, name, id, was_id}); refuses by default."""
+        raise DeskbookError(f"deskbook restore cannot write {self.title} backups back: {self.restore_refusal}",
+                            hint="the export is a record to re-enter by hand (README, \"Backups\")")
+
 
 def refuse_foreign_options(desk: Desk, others: list[Desk], args: argparse.Namespace, command: str) -> None:
     """DeskbookError when `args` sets a flag only another desk takes (e.g. `--project` with --desk zendesk)."""

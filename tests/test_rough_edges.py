@@ -362,7 +362,7 @@ def test_restore_refuses_what_it_cannot_write_back(capsys, tmp_path):
     backup.write_text('{"format": "deskbook-export", "version": 1, "desk": "jsm", "objects": {"request_type": []}}')
     assert main(["restore", str(backup), "--desk", "jsm", "--url", "https://x.atlassian.net", "--email", "a@b.c",
                  "--token", "tok-1234"]) == 1
-    assert "Zendesk configuration only" in capsys.readouterr().err
+    assert "cannot write JSM backups back" in capsys.readouterr().err
     other = tmp_path / "other.json"
     other.write_text('{"objects": {}}')
     assert main(["restore", str(other), "--desk", "zendesk", "--url", "https://x.zendesk.com", "--email", "a@b.c",

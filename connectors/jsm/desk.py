@@ -18,6 +18,9 @@ from deskbook.connectors.desk import Desk
 class JsmDesk(Desk):
     """`--desk jsm`."""
 
+    restore_refusal = ("JSM cannot update a request type, and its automation rules and SLA goals do not "
+                       "round-trip through its public API")
+
     name = "jsm"
     title = "JSM"
     env = {"url": "env JIRA_URL", "email": "env JIRA_EMAIL", "token": "env JIRA_API_TOKEN"}

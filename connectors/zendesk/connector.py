@@ -124,13 +124,14 @@ class ZendeskConnector(DeskConnector):
         """The playbook as Zendesk objects (`translate.desired_objects`)."""
         return translate.desired_objects(playbook, library)
 
-    def plan(self, playbook: str, desired: list[DesiredObject], snapshot: Snapshot, *, adopt: bool = False) -> Plan:
+    def plan(self, playbook: Any, desired: list[DesiredObject], snapshot: Snapshot, *, adopt: bool = False) -> Plan:
         """The shared plan, keeping the dropdown option values the desk holds (`options.py`): an
         organization option keeps the desk's bare value, and an adoption that would orphan values
         is a conflict naming them."""
         from deskbook.connectors.zendesk import options
 
-        desired = options.keep_desk_option_values(desired, snapshot.existing, playbook, self.identity)
+        name = playbook if isinstance(playbook, str) else playbook.name
+        desired = options.keep_desk_option_values(desired, snapshot.existing, name, self.identity)
         plan = super().plan(playbook, desired, snapshot, adopt=adopt)
         options.refuse_orphaning_adoptions(plan)
         return plan

@@ -39,6 +39,14 @@ class ZendeskDesk(Desk):
 
         run_demo(playbook, library, seed_orgs=seed_orgs)
 
+    restore_refusal = None
+
+    def restore(self, connector: Any, document: dict[str, Any], *, doit: bool) -> list[dict[str, Any]]:
+        """Revert changed objects, re-create deleted ones (`connectors/backup.py`)."""
+        from deskbook.connectors.backup import restore_zendesk
+
+        return restore_zendesk(connector, document, doit=doit)
+
     def add_sandbox_command(self, subparsers: Any) -> None:
         """`deskbook sandbox zendesk` (its arguments live in the light `sandbox_command`)."""
         from deskbook.connectors.zendesk.sandbox_command import add_sandbox_command
