@@ -35,7 +35,8 @@ HEAVY_PACKAGES = ("werkzeug", "jira", "zenpy", "openapi_core", "openapi_schema_v
 
 #: Light modules that define the sandbox sub-commands; the parser imports these and no other sandbox module.
 SANDBOX_COMMAND_MODULES = {"deskbook.connectors.sandbox_cli", "deskbook.connectors.zendesk.sandbox_command",
-                           "deskbook.connectors.jsm.sandbox_command"}
+                           "deskbook.connectors.jsm.sandbox_command", "deskbook.connectors.sandbox_kit",
+                           "deskbook.connectors.sandbox_kit.options"}
 
 #: Runs in a fresh interpreter: import the CLI, build the parser, list what got imported.
 PROBE = """
@@ -85,7 +86,7 @@ def test_sandbox_desks_are_registered_with_their_handlers():
 def test_sandbox_command_defaults_are_the_desks_defaults():
     from deskbook.connectors.jsm.sandbox import SandboxConfig
     from deskbook.connectors.zendesk.sandbox import app as zendesk_app
-    from deskbook.connectors.zendesk.sandbox.ratelimit import DEFAULT_LIMITS
+    from deskbook.connectors.zendesk.sandbox.app import DEFAULT_RATE_LIMITS as DEFAULT_LIMITS
 
     assert zendesk_app.EXPORT_LAG_SECONDS == zendesk_sandbox_command.EXPORT_LAG_SECONDS
     assert DEFAULT_LIMITS == zendesk_sandbox_command.DEFAULT_RATE_LIMITS

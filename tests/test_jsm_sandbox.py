@@ -172,7 +172,7 @@ def test_request_log_and_checker_see_every_request():
         assert log[0]["json"] == {"name": "Acme"} and log[1]["query"] == {"limit": "2"}
         assert seen == [("POST", f"{SD}/organization"), ("GET", f"{SD}/organization")]
         assert sandbox.violations() == [f"POST {SD}/organization: flagged"]
-        served = requests.get(f"{sandbox.url}/sandbox/requests").json()
+        served = http.get(f"{sandbox.url}/sandbox/requests").json()
         assert len(served["requests"]) == 2
 
 

@@ -137,13 +137,13 @@ def test_expected_requests_then_none_then_none_with_a_lost_ledger(sandbox, tmp_p
     assert on_behalf and all(i["reporter"].startswith("qm:") for i in on_behalf)
 
 
-@pytest.mark.parametrize("knob", ["fault_rate", "write_fault_rate"])
+@pytest.mark.parametrize("knob", ["rate", "write_rate"])
 def test_faults_and_lost_answers_do_not_duplicate(sandbox, tmp_path, knob):
     expected = {item.key for org in sandbox.orgs for item in due_for(org, AS_OF, SETTINGS.schedule)[0]}
-    setattr(sandbox.app.config, knob, 0.3)
+    setattr(sandbox.app.faults, knob, 0.3)
     for n in range(3):
         run_once(sandbox, tmp_path / f"run{n}.sqlite")
-    setattr(sandbox.app.config, knob, 0.0)
+    setattr(sandbox.app.faults, knob, 0.0)
     writes = [r for r in sandbox.requests() if r["method"] == "POST" and r["path"].startswith("/rest/servicedeskapi/request")]
     assert any(r["status"] == 500 for r in writes), "the faults must hit creates or notes for this test to mean much"
     run_once(sandbox, tmp_path / "final.sqlite")

@@ -216,7 +216,7 @@ def test_request_log_and_checker(desk, http):
         assert isinstance(query, list)
         return ["bad"] if method == "POST" else []
 
-    desk.app.request_checker = checker
+    desk.app.checkers.append(checker)
     _create(http, "/groups.json", "group", {"name": "Log me"})
     http.get(_url(http, "/groups.json?page[size]=10"))
     log = desk.requests()
@@ -225,7 +225,7 @@ def test_request_log_and_checker(desk, http):
     assert log[1]["endpoint"] == "GET /api/v2/groups" and log[1]["endpoint_class"] == "account"
     assert calls == [("POST", "/api/v2/groups"), ("GET", "/api/v2/groups")]
     assert desk.violations() == ["POST /api/v2/groups.json: bad"]
-    over_http = requests.get(desk.url + "/sandbox/requests").json()
+    over_http = http.get(desk.url + "/sandbox/requests").json()
     assert len(over_http["requests"]) == 2
-    assert requests.delete(desk.url + "/sandbox/requests").status_code == 204
+    assert http.delete(desk.url + "/sandbox/requests").status_code == 204
     assert desk.requests() == []

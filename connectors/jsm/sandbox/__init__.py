@@ -2,8 +2,11 @@
 
 - `running_sandbox(**options)`: in-process server for tests; yields a `Sandbox` with `.url`,
   `.email`, `.token`, `.cloud_id`, `.requests()`, `.violations()`, `.store`, `.inject(...)`.
-- `deskbook sandbox jsm [--port] [--db] [--email] [--token] [--fault-rate] [--write-fault-rate]
-  [--latency] [--rate-limit] [--seed-orgs N] [--project KEY]`.
+- `deskbook sandbox jsm [--host --allow-remote] [--port] [--db] [--email] [--token] [--fault-rate]
+  [--write-fault-rate] [--latency] [--rate-limit] [--seed-orgs N] [--seed] [--spec] [--project KEY]`.
+
+Built on the sandbox kit (`deskbook.connectors.sandbox_kit`): pipeline, store, clock, limiter,
+faults, request log and serving are the kit's; this package keeps JSM's routes, handlers and rules.
 """
 
 from __future__ import annotations
@@ -22,15 +25,18 @@ from deskbook.connectors.jsm.sandbox.app import (
     seed_organizations,
 )
 from deskbook.connectors.jsm.sandbox.store import Store
-from deskbook.connectors.sandbox_server import QuietRequestHandler, serving_in_background
+from deskbook.connectors.sandbox_kit.clock import FakeClock
+from deskbook.connectors.sandbox_kit.handle import KitHandle
+from deskbook.connectors.sandbox_kit.serve import serve_in_foreground, serving_in_background
 from deskbook.errors import DeskbookError, ExitCode
 
-__all__ = ["Sandbox", "running_sandbox", "run_sandbox_command", "SandboxConfig", "DEFAULT_CLOUD_ID"]
+__all__ = ["Sandbox", "running_sandbox", "run_sandbox_command", "SandboxConfig", "DEFAULT_CLOUD_ID", "FakeClock"]
 
 
 @dataclass
-class Sandbox:
-    """A running sandbox: where it is, how to log in, what it saw."""
+class Sandbox(KitHandle):
+    """A running sandbox: where it is, how to log in; what it saw (`requests()`, `violations()`) and
+    `inject(...)` come from the kit."""
 
     url: str
     email: str
@@ -44,29 +50,6 @@ class Sandbox:
     def automation_url(self) -> str:
         """Base URL of the automation rule-management API on this sandbox."""
         return f"{self.url}/automation/public/jira/{self.cloud_id}/rest/v1"
-
-    def requests(self) -> list[dict]:
-        """Every API request served so far: method, path, query, json, status."""
-        with self.app.lock:
-            return list(self.app.log)
-
-    def clear_requests(self) -> None:
-        """Forget the request log (and recorded violations)."""
-        with self.app.lock:
-            self.app.log.clear()
-            self.app.violations.clear()
-
-    def violations(self) -> list[str]:
-        """Problems the request checkers (spec, `request_checker`) found."""
-        with self.app.lock:
-            return list(self.app.violations)
-
-    def inject(self, status: int, count: int = 1, *, path_prefix: str | None = None,
-               retry_after: int | None = None) -> None:
-        """Answer the next `count` requests (under `path_prefix`) with `status` (e.g. 429 + Retry-After)."""
-        with self.app.lock:
-            self.app.faults.append({"status": status, "count": count, "path_prefix": path_prefix,
-                                    "retry_after": retry_after})
 
     def seed_organizations(self, count: int) -> list[str]:
         """Add `count` sample organizations (contact customer, contract property)."""
@@ -83,7 +66,7 @@ def build_app(*, db: str = ":memory:", spec: str | Path | None = None,
         config.request_checkers.append(SpecChecker(spec))
     if request_checker is not None:
         config.request_checkers.append(request_checker)
-    return JsmSandboxApp(Store(db), config)
+    return JsmSandboxApp(Store(db, clock=config.clock), config)
 
 
 @contextlib.contextmanager
@@ -92,9 +75,9 @@ def running_sandbox(*, host: str = "127.0.0.1", port: int = 0, db: str = ":memor
                     seed_orgs: int = 0, **options) -> Iterator[Sandbox]:
     """Serve a sandbox on a free loopback port in a background thread for the `with` block.
 
-    `spec` is `../shared/jsm` (or one of its files): requests are then checked against it;
-    `options` are `SandboxConfig` fields (email, token, fault_rate, latency_ms, max_limit,
-    rate_limit_per_minute, seed, ...).
+    `spec` is `../shared` (or `../shared/jsm`, or one of its files): requests are then checked
+    against it; `options` are `SandboxConfig` fields (email, token, fault_rate, latency_ms, max_limit,
+    rate_limit_per_minute, seed, clock, max_body_bytes, ...).
     """
     app = build_app(db=db, spec=spec, request_checker=request_checker, **options)
     with serving_in_background(app, host=host, port=port, name="jsm-sandbox", on_close=app.store.close) as url:
@@ -108,30 +91,26 @@ def running_sandbox(*, host: str = "127.0.0.1", port: int = 0, db: str = ":memor
 
 def run_sandbox_command(args) -> ExitCode:
     """Serve the sandbox until interrupted."""
-    from werkzeug.serving import make_server
+    from deskbook.connectors.sandbox_kit.options import check_serve_options
+    from deskbook.log import register_secret
 
-    for flag, value in (("--fault-rate", args.fault_rate), ("--write-fault-rate", args.write_fault_rate)):
-        if not 0.0 <= value <= 1.0:
-            raise DeskbookError(f"{flag} {value} is outside 0..1", hint=f"use e.g. {flag} 0.2")
-    app = build_app(db=args.db, email=args.email, token=args.token, fault_rate=args.fault_rate,
-                    write_fault_rate=args.write_fault_rate, latency_ms=args.latency,
-                    rate_limit_per_minute=args.rate_limit, project_key=args.project)
+    where = "deskbook sandbox jsm"
+    check_serve_options(args, where=where)
+    register_secret(args.token)
+    try:
+        app = build_app(db=args.db, email=args.email, token=args.token, fault_rate=args.fault_rate,
+                        write_fault_rate=args.write_fault_rate, latency_ms=args.latency, seed=args.seed,
+                        rate_limit_per_minute=args.rate_limit, project_key=args.project, spec=args.spec)
+    except ValueError as exc:
+        raise DeskbookError(str(exc), where=f"{where} --spec", hint="give the folder of vendor material, e.g. ../shared") from None
     if args.seed_orgs:
-        seed_organizations(app.store, args.seed_orgs)
-    try:
-        server = make_server(args.host, args.port, app, threaded=True)
-    except OSError as exc:
-        raise DeskbookError(f"cannot listen on {args.host}:{args.port}: {exc.strerror}",
-                            hint="choose another --port") from None
-    url = f"http://{args.host}:{server.server_port}"
-    app.base_url = url
-    print(f"JSM sandbox on {url} (project {args.project}, cloud id {app.config.cloud_id}); "
-          f"export JIRA_URL={url} JIRA_EMAIL={args.email} JSM_PROJECT={args.project} "
-          f"JIRA_CLOUD_ID={app.config.cloud_id} and JIRA_API_TOKEN; Ctrl-C stops it", flush=True)
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.server_close()
+        seed_organizations(app.store, args.seed_orgs, random.Random(args.seed))
+
+    def listening(url: str) -> None:
+        app.base_url = url
+
+    serve_in_foreground(app, host=args.host, port=args.port, where=where, on_listen=listening, on_close=app.store.close,
+                        banner=lambda url: f"JSM sandbox on {url} (project {args.project}, cloud id {app.config.cloud_id}); "
+                                           f"export JIRA_URL={url} JIRA_EMAIL={args.email} JSM_PROJECT={args.project} "
+                                           f"JIRA_CLOUD_ID={app.config.cloud_id} and JIRA_API_TOKEN; Ctrl-C stops it")
     return ExitCode.OK

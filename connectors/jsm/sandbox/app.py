@@ -23,10 +23,12 @@ JSON shapes and behaviour:
   create, update, delete SLA metrics with `goals`. `GET /rest/servicedeskapi/request/{key}/sla`
   reports one ongoing cycle per metric.
 
-Cross-cutting: basic auth `email:token` (401 otherwise), 429 with `Retry-After` past the rate
-limit, random 500/503 at `fault_rate` (before any change), lost answers at `write_fault_rate`
-(the write happens, the answer is a 500), scheduled faults (`Sandbox.inject`), latency, a request
-log at `/sandbox/requests`, optional request checking (OpenAPI specs and a callable).
+Cross-cutting, from the sandbox kit's pipeline (`deskbook.connectors.sandbox_kit`): basic auth
+`email:token` (401 otherwise), 429 with `Retry-After` past the rate limit (on the sandbox clock),
+random 500/503 at `fault_rate` (before any change), lost answers at `write_fault_rate` (the write
+happens, the answer is a 500), scheduled faults (`Sandbox.inject`), latency, body size and depth
+limits, a request log at `/sandbox/requests`, optional request checking (OpenAPI specs and a
+callable). This module keeps JSM's routes, handlers and error bodies (`error_response`).
 """
 
 from __future__ import annotations
@@ -34,7 +36,6 @@ from __future__ import annotations
 import base64
 import json
 import random
-import threading
 import time
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
@@ -46,6 +47,13 @@ from werkzeug.wrappers import Request, Response
 
 from deskbook.connectors.jsm.sandbox import automation as rules
 from deskbook.connectors.jsm.sandbox.jql import JqlError, compile_jql, order_key
+from deskbook.connectors.sandbox_kit.clock import SystemClock
+from deskbook.connectors.sandbox_kit.errors import KitError
+from deskbook.connectors.sandbox_kit.faults import Faults
+from deskbook.connectors.sandbox_kit.limiter import Decision
+from deskbook.connectors.sandbox_kit.pipeline import SandboxPipeline
+from deskbook.connectors.sandbox_kit.seeding import FIRST_SERVICE_DAYS_AGO
+from deskbook.connectors.sandbox_kit.seeding import seed_first_services as kit_seed_first_services
 from deskbook.connectors.jsm.sandbox.store import Store, date_dto, now_iso
 from deskbook.connectors.jsm.sandbox_command import DEFAULT_EMAIL, DEFAULT_PROJECT_KEY, DEFAULT_TOKEN
 
@@ -176,9 +184,14 @@ class SandboxConfig:
     write_fault_rate: float = 0.0
     latency_ms: int = 0
     rate_limit_per_minute: int | None = None
-    retry_after_seconds: int = 1
     seed: int | None = None
     request_checkers: list[RequestChecker] = field(default_factory=list)
+    #: the clock the rate limiter reads (e.g. `FakeClock()`; default: wall time)
+    clock: Any = None
+    #: request bodies past this many bytes are answered 413
+    max_body_bytes: int = 4 * 1024 * 1024
+    #: JSON nested deeper than this is answered 400
+    max_json_depth: int = 100
 
 
 class ApiError(Exception):
@@ -233,17 +246,24 @@ def _int_arg(request: Request, name: str, default: int) -> int:
                        i18n_key="sd.error.invalid.parameter") from None
 
 
-class JsmSandboxApp:
-    """WSGI app: routing, auth, faults, logging around the endpoint handlers."""
+#: i18n keys of the kit's refusals on servicedeskapi paths, by reason.
+_KIT_I18N = {"unauthorized": "sd.error.authentication.required", "rate_limited": "sd.error.rate.limit",
+             "fault": "sd.error.injected", "lost_answer": "sd.error.internal", "internal": "sd.error.internal",
+             "invalid_json": "sd.error.invalid.json", "too_large": "sd.error.request.too.large",
+             "not_found": "sd.error.not.found", "invalid": "sd.error.invalid.parameter"}
+
+
+class JsmSandboxApp(SandboxPipeline):
+    """WSGI app: JSM's routes and error bodies on the sandbox kit's pipeline (auth, faults, limits, log)."""
 
     def __init__(self, store: Store, config: SandboxConfig):
+        super().__init__(email=config.email, token=config.token, clock=config.clock or SystemClock(),
+                         limits={"account": config.rate_limit_per_minute},
+                         faults=Faults(config.fault_rate, config.seed, write_rate=config.write_fault_rate,
+                                       kinds=("500", "503_retry_after")),
+                         latency_ms=config.latency_ms, checkers=config.request_checkers,
+                         max_body_bytes=config.max_body_bytes, max_json_depth=config.max_json_depth)
         self.store, self.config = store, config
-        self.random = random.Random(config.seed)
-        self.log: list[dict] = []
-        self.violations: list[str] = []
-        self.faults: list[dict] = []
-        self.window: list[float] = []
-        self.lock = threading.Lock()
         self.search_cache: dict[str, tuple[int, list[str], float]] = {}
         self.base_url = ""
         self.url_map = Map(self._rules(), strict_slashes=False, merge_slashes=False)
@@ -256,7 +276,6 @@ class JsmSandboxApp:
         def add(path, endpoint, methods):
             r.append(Rule(path, endpoint=endpoint, methods=methods))
 
-        add("/sandbox/requests", "sandbox_requests", ["GET", "DELETE"])
         add("/_edge/tenant_info", "tenant_info", ["GET"])
         add(f"{SD}/info", "info", ["GET"])
         add(f"{SD}/servicedesk", "servicedesk_list", ["GET"])
@@ -306,10 +325,11 @@ class JsmSandboxApp:
         add(f"{INTERNAL_SLA}/<int:metric_id>", "sla_metric", ["GET", "PUT", "DELETE"])
         return r
 
-    # ----------------------------------------------------------------- WSGI
+    # ----------------------------------------------------------------- the kit's hooks
     def __call__(self, environ, start_response):
+        """api.atlassian.com/ex/jira/{cloudId}/rest/... is the same site: strip the prefix, then the kit's pipeline."""
         path = environ.get("PATH_INFO") or ""
-        if path.startswith(SCOPED_PREFIX):  # api.atlassian.com/ex/jira/{cloudId}/rest/...: the same site
+        if path.startswith(SCOPED_PREFIX):
             cloud_id, _, rest = path[len(SCOPED_PREFIX):].partition("/")
             if cloud_id == self.config.cloud_id and rest:
                 environ = {**environ, "PATH_INFO": "/" + rest}
@@ -317,65 +337,40 @@ class JsmSandboxApp:
         for older in ("/rest/api/2/", "/rest/api/latest/"):  # python-jira's default: same resources as v3
             if path.startswith(older):
                 environ = {**environ, "PATH_INFO": API + "/" + path[len(older):], "deskbook.api_version": "2"}
-        request = Request(environ)
-        response = self.dispatch(request)
-        return response(environ, start_response)
+        return super().__call__(environ, start_response)
 
     def json(self, body: Any, status: int = 200, headers: dict | None = None) -> Response:
         """A JSON response."""
         return Response(json.dumps(body), status=status, headers=headers, mimetype="application/json")
 
     def dispatch(self, request: Request) -> Response:
-        """Handle one request: log it, check it, authenticate, inject faults, route."""
+        """Remember the URL the sandbox is reached at (for `_links`), then answer through the kit."""
         if not self.base_url:
             self.base_url = request.host_url.rstrip("/")
-        path = request.path
-        kind = family(path)
-        body = self._json_body(request)
-        entry = {
-            "method": request.method,
-            "path": path,
-            "query": {k: request.args.getlist(k) if len(request.args.getlist(k)) > 1 else request.args[k] for k in request.args},
-            "json": body if body is not _INVALID else None,
-            "time": time.time(),
-        }
-        if path.startswith("/sandbox/"):
-            return self._route(request, body)
-        if self.config.latency_ms:
-            time.sleep(self.config.latency_ms / 1000)
-        for checker in self.config.request_checkers:
-            for problem in checker(request.method, path, dict(entry["query"]), entry["json"]) or []:
-                with self.lock:
-                    self.violations.append(f"{request.method} {path}: {problem}")
-        response = self._respond(request, kind, body)
-        entry["status"] = response.status_code
-        with self.lock:
-            self.log.append(entry)
-        return response
+        return super().dispatch(request)
 
-    def _respond(self, request: Request, kind: str, body: Any) -> Response:
-        if not self._authenticated(request):
+    def error_response(self, request: Request, path: str, error: KitError) -> Response:
+        """The refusal in the error shape of the API family the path belongs to."""
+        message = error.message
+        headers = dict(error.headers)
+        if error.reason == "unauthorized":
             message = "Client must be authenticated to access this resource."
-            return self.json(error_body(kind, 401, message, "sd.error.authentication.required"), 401,
-                             {"WWW-Authenticate": 'Basic realm="protected-by-api-token"'})
-        forced = self._take_fault(request.path)
-        if forced:
-            return forced
-        limited = self._rate_limited(kind)
-        if limited:
-            return limited
-        if self.config.fault_rate and self.random.random() < self.config.fault_rate:
-            status = self.random.choice((500, 503))
-            headers = {"Retry-After": "1"} if status == 503 else None
-            return self.json(error_body(kind, status, "Injected sandbox fault.", "sd.error.internal"), status, headers)
-        if body is _INVALID:
-            return self.json(error_body(kind, 400, "Unexpected character in the request body: it is not valid JSON.",
-                                        "sd.error.invalid.json"), 400)
-        response = self._route(request, body)
-        if (self.config.write_fault_rate and request.method in ("POST", "PUT", "DELETE")
-                and response.status_code < 400 and self.random.random() < self.config.write_fault_rate):
-            return self.json(error_body(kind, 500, "Injected sandbox fault after the write.", "sd.error.internal"), 500)
-        return response
+            headers["WWW-Authenticate"] = 'Basic realm="protected-by-api-token"'
+        elif error.status == 429:
+            message = "Rate limit exceeded."
+        i18n = "sd.error.internal" if error.reason == "fault" and error.status >= 500 else _KIT_I18N.get(error.reason, "sd.error")
+        errors = {error.field: message} if error.field else None
+        return self.json(error_body(family(path), error.status, message, i18n, errors), error.status, headers)
+
+    def limit_headers(self, decision: Decision) -> dict[str, str]:
+        """`X-RateLimit-Limit`/`-Remaining` when a limit is set."""
+        if decision.limit is None:
+            return {}
+        return {"X-RateLimit-Limit": str(decision.limit), "X-RateLimit-Remaining": str(decision.remaining or 0)}
+
+    def route(self, request: Request, path: str, body: Any, entry: dict) -> Response:
+        """JSM's routes."""
+        return self._route(request, body)
 
     def _route(self, request: Request, body: Any) -> Response:
         kind = family(request.path)
@@ -398,50 +393,6 @@ class JsmSandboxApp:
             return self.json(error_body(kind, 404, f"No resource at {request.path}.", "sd.error.not.found"), 404)
         except HTTPException as exc:  # pragma: no cover - other Werkzeug errors
             return self.json(error_body(kind, exc.code or 500, exc.description or "error"), exc.code or 500)
-
-    @staticmethod
-    def _json_body(request: Request) -> Any:
-        data = request.get_data(cache=True)
-        if not data:
-            return None
-        try:
-            return json.loads(data)
-        except ValueError:
-            return _INVALID
-
-    def _authenticated(self, request: Request) -> bool:
-        auth = request.authorization
-        return bool(auth and auth.type == "basic" and auth.username == self.config.email
-                    and auth.password == self.config.token)
-
-    def _take_fault(self, path: str) -> Response | None:
-        with self.lock:
-            for fault in self.faults:
-                if fault["path_prefix"] and not path.startswith(fault["path_prefix"]):
-                    continue
-                fault["count"] -= 1
-                if fault["count"] <= 0:
-                    self.faults.remove(fault)
-                status = fault["status"]
-                headers = {"Retry-After": str(fault["retry_after"])} if fault["retry_after"] is not None else None
-                message = "Rate limit exceeded." if status == 429 else "Injected sandbox fault."
-                return self.json(error_body(family(path), status, message, "sd.error.injected"), status, headers)
-        return None
-
-    def _rate_limited(self, kind: str) -> Response | None:
-        limit = self.config.rate_limit_per_minute
-        if not limit:
-            return None
-        now = time.monotonic()
-        with self.lock:
-            self.window = [t for t in self.window if now - t < 60]
-            if len(self.window) >= limit:
-                retry = max(1, int(60 - (now - self.window[0])) + 1)
-                return self.json(error_body(kind, 429, "Rate limit exceeded.", "sd.error.rate.limit"), 429,
-                                 {"Retry-After": str(retry), "X-RateLimit-Limit": str(limit),
-                                  "X-RateLimit-Remaining": "0"})
-            self.window.append(now)
-        return None
 
     # ----------------------------------------------------------------- helpers
     def link(self, path: str) -> str:
@@ -528,15 +479,6 @@ class JsmSandboxApp:
         """`OrganizationDTO` for a stored organization."""
         return {"id": org["id"], "name": org["name"], "uuid": org["uuid"], "scimManaged": False,
                 "created": date_dto(org["created"]), "_links": {"self": self.link(f"{SD}/organization/{org['id']}")}}
-
-    # ----------------------------------------------------------------- sandbox
-    def on_sandbox_requests(self, request: Request, body: Any) -> Response:
-        """The request log (`DELETE` clears it)."""
-        with self.lock:
-            if request.method == "DELETE":
-                self.log.clear()
-                return Response(status=204)
-            return self.json({"requests": list(self.log), "violations": list(self.violations)})
 
     # ----------------------------------------------------------------- servicedeskapi
     def on_tenant_info(self, request, body):
@@ -1283,9 +1225,6 @@ class JsmSandboxApp:
         return self.json(updated)
 
 
-_INVALID = object()
-
-
 def _duration(millis: int) -> dict:
     """`DurationDTO`: millis and a friendly `h m` text."""
     sign = "-" if millis < 0 else ""
@@ -1339,11 +1278,6 @@ def attach_organizations(store: Store, org_ids: list[str]) -> None:
     store.put_many(desk_org_kind(desk["id"]), [(str(o), {"id": str(o)}) for o in org_ids])
 
 
-#: How many days before the run date the seeded new customers were first served, in turn: most long
-#: enough ago for the 7-day follow-up (R-1) to be due, one (3) too recent, so a demo shows both.
-FIRST_SERVICE_DAYS_AGO = (8, 12, 3, 20)
-
-
 def seed_first_services(store: Store, organization_ids: list[str], today: date, *,
                         days_ago: tuple[int, ...] = FIRST_SERVICE_DAYS_AGO) -> dict[str, date]:
     """Give each organization (in id order) its first service: one resolved request raised by its
@@ -1351,12 +1285,8 @@ def seed_first_services(store: Store, organization_ids: list[str], today: date, 
     (cycling, noon UTC, so the `resolutiondate` day is the same wherever it is read); returns
     organization id -> that day. The requests have no request type (none exists before `apply`)."""
     desk = store.all("servicedesk")[0]
-    served: dict[str, date] = {}
-    for n, org_id in enumerate(sorted((str(i) for i in organization_ids), key=int)):
-        org = store.get("organization", org_id)
-        if org is None:
-            raise KeyError(f"no organization {org_id} in the sandbox")
-        day = today - timedelta(days=days_ago[n % len(days_ago)])
+
+    def resolved_request(org_id: str, org: dict, day: date) -> None:
         key = f"{desk['projectKey']}-{store.next_id('issue_number')}"
         store.put("request", key, {
             "id": str(store.next_id("request")), "key": key, "summary": f"First service for {org['name']}",
@@ -1366,5 +1296,6 @@ def seed_first_services(store: Store, organization_ids: list[str], today: date, 
             "status": "Resolved", "priority": "Medium", "created": f"{day - timedelta(days=1)}T12:00:00.000+0000",
             "resolutiondate": f"{day}T12:00:00.000+0000", "properties": {}, "comments": [], "participants": [],
             "organizations": [org_id]})
-        served[org_id] = day
-    return served
+
+    return kit_seed_first_services((str(i) for i in organization_ids), today, days_ago,
+                                   find=lambda org_id: store.get("organization", org_id), create=resolved_request)

@@ -23,15 +23,15 @@ def _load(path: str) -> dict:
 class SpecChecker:
     """The JSM request contract (`deskbook.connectors.contract.jsm_contract`) as a sandbox checker.
 
-    `spec` is `../shared/jsm` or a file in it. Called as `checker(method, path, query, json_body)`,
+    `spec` is `../shared`, `../shared/jsm` or a file in it. Called as `checker(method, path, query, json_body)`,
     it returns the problems: no operation with that method and path, a body failing the request
     schema, or an endpoint outside the specs that is not on the documented allow-list.
     """
 
     def __init__(self, spec: str | Path):
-        spec = Path(spec)
-        jsm_dir = spec if spec.is_dir() else spec.parent
-        self.contract = jsm_contract(jsm_dir.parent)
+        from deskbook.connectors.sandbox_kit.serve import shared_root
+
+        self.contract = jsm_contract(shared_root(spec, "jsm"))
 
     def __call__(self, method: str, path: str, query: Any, json_body: Any) -> list[str]:
         return self.contract(method, path, query, json_body)

@@ -2,19 +2,19 @@
 
 Every object the sandbox knows (service desks, request types, requests, organizations,
 customers, automation rules, SLA metrics) is one JSON document in `documents`, keyed by
-(kind, id). Ids come from per-kind sequences so they look like Atlassian's (numeric strings,
-issue keys `SUP-1`, rule UUIDs). One lock serialises access; the connection is shared
-across the server's worker threads.
+(kind, id), kept in creation order (`position`). Ids come from per-kind sequences so they look
+like Atlassian's (numeric strings, issue keys `SUP-1`, rule UUIDs). The connection, its lock,
+transactions and sequences are the sandbox kit's `DocumentStore`.
 """
 
 from __future__ import annotations
 
 import json
-import sqlite3
-import threading
 import uuid
 from datetime import datetime, timezone
 from typing import Any, Iterator
+
+from deskbook.connectors.sandbox_kit.store import DocumentStore
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS documents (
@@ -25,7 +25,6 @@ CREATE TABLE IF NOT EXISTS documents (
     PRIMARY KEY (kind, id)
 );
 CREATE INDEX IF NOT EXISTS documents_by_position ON documents (kind, position);
-CREATE TABLE IF NOT EXISTS sequences (kind TEXT PRIMARY KEY, next INTEGER NOT NULL);
 """
 
 #: First id handed out per kind (Atlassian ids are numeric strings of this order).
@@ -57,14 +56,13 @@ def date_dto(iso: str) -> dict:
     }
 
 
-class Store:
+class Store(DocumentStore):
     """JSON documents in SQLite behind one re-entrant lock."""
 
-    def __init__(self, path: str = ":memory:"):
-        self.path = path
-        self.lock = threading.RLock()
-        self.db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
-        self.db.executescript(SCHEMA)
+    SCHEMA = SCHEMA
+
+    def __init__(self, path: str = ":memory:", clock: Any = None):
+        super().__init__(path, clock)
         self._revisions: dict[str, int] = {}
         self._lookups: dict[tuple[str, str], tuple[int, dict[str, str]]] = {}
 
@@ -77,15 +75,7 @@ class Store:
 
     def next_id(self, kind: str) -> int:
         """Take the next number of `kind`'s sequence."""
-        with self.lock:
-            row = self.db.execute("SELECT next FROM sequences WHERE kind = ?", (kind,)).fetchone()
-            value = row[0] if row else SEQUENCE_START.get(kind, 1)
-            self.db.execute(
-                "INSERT INTO sequences (kind, next) VALUES (?, ?) "
-                "ON CONFLICT(kind) DO UPDATE SET next = excluded.next",
-                (kind, value + 1),
-            )
-            return value
+        return self.next_ids(kind, first=SEQUENCE_START.get(kind, 1))[0]
 
     def new_uuid(self) -> str:
         """A fresh UUID string (automation rules are addressed by UUID)."""
@@ -119,16 +109,11 @@ class Store:
             start = self.db.execute(
                 "SELECT COALESCE(MAX(position), 0) + 1 FROM documents WHERE kind = ?", (kind,)
             ).fetchone()[0]
-            self.db.execute("BEGIN")
-            try:
+            with self.transaction():
                 self.db.executemany(
                     "INSERT INTO documents (kind, id, position, body) VALUES (?, ?, ?, ?)",
                     ((kind, str(ident), start + n, json.dumps(body)) for n, (ident, body) in enumerate(documents)),
                 )
-            except BaseException:
-                self.db.execute("ROLLBACK")
-                raise
-            self.db.execute("COMMIT")
             self._touch(kind)
 
     def get(self, kind: str, ident: str) -> dict | None:
@@ -197,8 +182,3 @@ class Store:
         with self.lock:
             rows = self.db.execute("SELECT DISTINCT kind FROM documents ORDER BY kind").fetchall()
         yield from (row[0] for row in rows)
-
-    def close(self) -> None:
-        """Close the database."""
-        with self.lock:
-            self.db.close()

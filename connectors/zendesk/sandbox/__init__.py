@@ -30,10 +30,12 @@ Served (with and without `.json`), basic auth `email/token:TOKEN`:
   (`LimitOneCategory`) and answers `{"trigger": ...}`; automations need a time-based and a
   status/type/group/assignee/requester condition in `all`, and a condition true only once
   (`hours since ... is N`) or an action that nullifies a condition.
-- Control: `GET /sandbox/requests` (log + checker violations), `DELETE /sandbox/requests`.
+- Control: `GET /sandbox/requests` (log + checker violations), `DELETE /sandbox/requests`, behind
+  the same basic auth.
 
-See `app.py` for routing and pagination, `rules.py` for Zendesk's validation rules and read-form
-rewrites, `ratelimit.py` for limits and the fake clock, `seed.py` for sample data.
+Built on the sandbox kit (`deskbook.connectors.sandbox_kit`: pipeline, store, clock, limiter,
+faults, request log, serving). See `app.py` for routing, pagination and Zendesk's error bodies,
+`rules.py` for Zendesk's validation rules and read-form rewrites, `seed.py` for sample data.
 """
 
 from __future__ import annotations
@@ -42,29 +44,24 @@ import argparse
 import contextlib
 import logging
 import sqlite3
+from pathlib import Path
 from typing import Any, Callable, Iterator
 
-from werkzeug.serving import WSGIRequestHandler, make_server
-
+from deskbook.connectors.sandbox_kit.clock import FakeClock
+from deskbook.connectors.sandbox_kit.handle import KitHandle
+from deskbook.connectors.sandbox_kit.serve import serve_in_foreground, serving_in_background, shared_root
 from deskbook.connectors.zendesk.sandbox.app import EXPORT_LAG_SECONDS, SandboxApp
-from deskbook.connectors.zendesk.sandbox.ratelimit import FakeClock
 from deskbook.connectors.zendesk.sandbox.seed import ensure_admin, seed_organizations
 from deskbook.connectors.zendesk.sandbox.store import Store
-from deskbook.connectors.sandbox_server import LOOPBACK, serving_in_background
 
 __all__ = ["running_sandbox", "SandboxHandle", "FakeClock", "build_app"]
 
 log = logging.getLogger("deskbook.sandbox.zendesk")
 
 
-class _KeepAliveHandler(WSGIRequestHandler):
-    """Keep-alive connections for the foreground server (access log lines stay on)."""
-
-    protocol_version = "HTTP/1.1"
-
-
-class SandboxHandle:
-    """What `running_sandbox` yields: where the desk listens and what it saw."""
+class SandboxHandle(KitHandle):
+    """What `running_sandbox` yields: where the desk listens; what it saw (`requests()`,
+    `violations()`, `reset_log()`) and `inject(...)` come from the kit."""
 
     def __init__(self, app: SandboxApp, url: str):
         self.app = app
@@ -79,48 +76,42 @@ class SandboxHandle:
         """(username, password) for requests' basic auth: `email/token`, token."""
         return f"{self.email}/token", self.token
 
-    def requests(self) -> list[dict]:
-        """The request log: dicts with method, path, query, status, endpoint, endpoint_class, json."""
-        return self.app.requests()
 
-    def reset_log(self) -> None:
-        """Clear the request log (and recorded violations)."""
-        self.app.reset_log()
+def spec_checker(spec: str | Path) -> Callable[[str, str, Any, Any], list[str]]:
+    """The Zendesk request contract of the vendor material `spec` is or lies in (`../shared`)."""
+    from deskbook.connectors.contract import zendesk_contract
 
-    def violations(self) -> list[str]:
-        """What the `request_checker` reported."""
-        return self.app.violations()
+    return zendesk_contract(shared_root(spec, "zendesk"))
 
 
 def build_app(*, email: str = "admin@example.com", token: str = "sandbox", db: str | None = None,
-              seed_orgs: int = 0, fault_rate: float = 0.0, latency_ms: int = 0,
-              rate_limits: dict[str, int] | None = None,
-              request_checker: Callable[[str, str, dict, Any], list[str]] | None = None,
-              seed: int = 0, clock: Any = None, fault_slow_seconds: float = 3.0,
-              sla_available: bool = True, export_lag_seconds: float = EXPORT_LAG_SECONDS,
-              write_delay_seconds: float = 0.0) -> SandboxApp:
-    """The WSGI app over a (new or existing) SQLite store, with the admin user and seeded orgs."""
+              seed_orgs: int = 0, seed: int = 0, clock: Any = None, spec: str | Path | None = None,
+              request_checker: Callable[[str, str, Any, Any], list[str]] | None = None,
+              **options: Any) -> SandboxApp:
+    """The WSGI app over a (new or existing) SQLite store, with the admin user and seeded orgs;
+    `spec` (e.g. `../shared`) checks every request against Zendesk's OpenAPI file."""
     store = Store(db, clock=clock)
     ensure_admin(store, email)
     if seed_orgs:
         seed_organizations(store, seed_orgs, seed=seed)
-    return SandboxApp(store, email=email, token=token, fault_rate=fault_rate, seed=seed,
-                      fault_slow_seconds=fault_slow_seconds, latency_ms=latency_ms, rate_limits=rate_limits,
-                      request_checker=request_checker, sla_available=sla_available,
-                      export_lag_seconds=export_lag_seconds, write_delay_seconds=write_delay_seconds)
+    app = SandboxApp(store, email=email, token=token, seed=seed, request_checker=request_checker, **options)
+    if spec is not None:
+        app.checkers.append(spec_checker(spec))
+    return app
 
 
 @contextlib.contextmanager
 def running_sandbox(*, host: str = "127.0.0.1", port: int = 0, **options: Any) -> Iterator[SandboxHandle]:
     """Serve a sandbox desk on a free loopback port in a background thread; stop it on exit.
 
-    Options: email, token, db, seed_orgs, fault_rate, latency_ms, rate_limits (e.g.
+    Options: email, token, db, spec, seed_orgs, fault_rate, write_fault_rate, latency_ms, rate_limits (e.g.
     {"account": 700, "incremental": 10, "search_export": 100}), request_checker(method, path, query,
     json) -> [problems], seed (fault and data RNG), clock (e.g. `FakeClock()`), fault_slow_seconds
     (how long a "slow" fault stalls before answering), sla_available (False: 403 on /slas/, as on a
     plan without SLA policies), export_lag_seconds (default 60, as Zendesk: incremental exports
     refuse a newer `start_time` and leave out changes this recent; 0 turns that off),
-    write_delay_seconds (each POST is carried out this long after it arrives, answered or not)."""
+    write_delay_seconds (each POST is carried out this long after it arrives, answered or not),
+    max_body_bytes, max_json_depth, max_logged_requests."""
     app = build_app(**options)
     with serving_in_background(app, host=host, port=port, name="zendesk-sandbox", on_close=app.store.close) as url:
         yield SandboxHandle(app, url)
@@ -128,36 +119,25 @@ def running_sandbox(*, host: str = "127.0.0.1", port: int = 0, **options: Any) -
 
 def _serve(args: argparse.Namespace) -> int:
     """Run the sandbox in the foreground until interrupted."""
+    from deskbook.connectors.sandbox_kit.options import check_serve_options
     from deskbook.errors import DeskbookError, ExitCode
     from deskbook.log import register_secret
 
-    if args.host not in LOOPBACK:
-        raise DeskbookError(f"--host {args.host} is not a loopback address", where="deskbook sandbox zendesk",
-                            hint="the sandbox only listens on 127.0.0.1, localhost or ::1")
-    if not 0.0 <= args.fault_rate <= 1.0:
-        raise DeskbookError(f"--fault-rate {args.fault_rate} is not between 0 and 1", where="deskbook sandbox zendesk")
+    where = "deskbook sandbox zendesk"
+    check_serve_options(args, where=where)
     register_secret(args.token)
     try:
         app = build_app(email=args.email, token=args.token, db=args.db, seed_orgs=args.seed_orgs, seed=args.seed,
-                        fault_rate=args.fault_rate, latency_ms=args.latency,
+                        fault_rate=args.fault_rate, write_fault_rate=args.write_fault_rate, latency_ms=args.latency,
                         rate_limits={"account": args.rate_limit, "incremental": args.incremental_rate_limit,
                                      "search_export": args.search_export_rate_limit},
-                        sla_available=not args.no_sla, export_lag_seconds=max(0.0, args.export_lag))
+                        sla_available=not args.no_sla, export_lag_seconds=max(0.0, args.export_lag), spec=args.spec)
     except sqlite3.Error as exc:
-        raise DeskbookError(f"cannot open the sandbox database {args.db}: {exc}", where="deskbook sandbox zendesk --db",
+        raise DeskbookError(f"cannot open the sandbox database {args.db}: {exc}", where=f"{where} --db",
                             hint="give a writable file path, or leave --db out for an in-memory desk") from exc
-    try:
-        server = make_server(args.host, args.port, app, threaded=True, request_handler=_KeepAliveHandler)
-    except OSError as exc:
-        raise DeskbookError(f"cannot listen on {args.host}:{args.port}: {exc.strerror}", where="deskbook sandbox zendesk",
-                            hint="pick another --port (0 = any free port)") from exc
-    print(f"Zendesk sandbox listening on http://{args.host}:{server.server_port} "
-          f"(user {args.email}/token; request log at /sandbox/requests). Ctrl-C to stop.", flush=True)
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.server_close()
-        app.store.close()
+    except ValueError as exc:
+        raise DeskbookError(str(exc), where=f"{where} --spec", hint="give the folder of vendor material, e.g. ../shared") from None
+    serve_in_foreground(app, host=args.host, port=args.port, where=where, on_close=app.store.close,
+                        banner=lambda url: f"Zendesk sandbox listening on {url} (user {args.email}/token; request "
+                                           f"log at /sandbox/requests). Ctrl-C to stop.")
     return ExitCode.OK

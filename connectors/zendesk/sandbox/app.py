@@ -1,8 +1,10 @@
 """The sandbox desk's WSGI application: Zendesk Support API v2 routes over a `Store`.
 
 Routing is a Werkzeug `Map`; `.json` suffixes are accepted and ignored. Every `/api/v2` request
-passes, in order: latency, JSON parsing, the optional request checker, basic auth, the rate
-limiter, fault injection, then the handler. Every request is logged (see `SandboxApp.requests`).
+passes the sandbox kit's pipeline (`deskbook.connectors.sandbox_kit.pipeline`: size limit,
+latency, JSON parsing, request checkers, basic auth, faults, the rate limiter, then the routes
+here) and is logged (see `SandboxApp.requests`). This module keeps Zendesk's routes, handlers,
+rate-limit classes and error bodies.
 """
 
 from __future__ import annotations
@@ -11,7 +13,6 @@ import base64
 import hashlib
 import json
 import logging
-import random
 import re
 import threading
 import time
@@ -19,15 +20,18 @@ import uuid
 from typing import Any, Callable
 from urllib.parse import urlencode
 
-from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
+from werkzeug.exceptions import MethodNotAllowed, NotFound
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
+from deskbook.connectors.sandbox_kit.errors import KitError
+from deskbook.connectors.sandbox_kit.faults import Faults
+from deskbook.connectors.sandbox_kit.limiter import Decision
+from deskbook.connectors.sandbox_kit.pipeline import SandboxPipeline
 from deskbook.connectors.zendesk.sandbox import rules
-from deskbook.connectors.zendesk.sandbox.ratelimit import RateLimiter, endpoint_class
 from deskbook.connectors.zendesk.sandbox.rules import ApiError, bad_request, not_found
 from deskbook.connectors.zendesk.sandbox.store import DELETED_TICKET, Store, iso, parse_iso
-from deskbook.connectors.zendesk.sandbox_command import EXPORT_LAG_SECONDS  # one source with the CLI default
+from deskbook.connectors.zendesk.sandbox_command import DEFAULT_RATE_LIMITS, EXPORT_LAG_SECONDS  # one source with the CLI
 
 log = logging.getLogger("deskbook.sandbox.zendesk")
 
@@ -144,30 +148,17 @@ def decode_position_cursor(cursor: str) -> tuple[int, int]:
         raise bad_request("InvalidPaginationParameter", f"page cursor {cursor!r} is not valid") from exc
 
 
+def endpoint_class(path: str) -> str:
+    """Rate-limit class of an API path: incremental exports, search export, or the account limit."""
+    if path.startswith("/api/v2/incremental/"):
+        return "incremental"
+    if path.startswith("/api/v2/search/export"):
+        return "search_export"
+    return "account"
+
+
 def _fingerprint(body: Any) -> str:
     return hashlib.sha256(json.dumps(body, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
-
-
-class Faults:
-    """Deterministic fault injection: for each API request, draw from a seeded RNG whether to fail
-    (500, 503, 503 with Retry-After) or to answer slowly (after `slow_seconds`, still doing the work)."""
-
-    KINDS = ("500", "503", "503_retry_after", "slow")
-
-    def __init__(self, rate: float = 0.0, seed: int = 0, slow_seconds: float = 3.0):
-        self.rate = rate
-        self.slow_seconds = slow_seconds
-        self._rng = random.Random(seed)
-        self._lock = threading.Lock()
-
-    def draw(self) -> str | None:
-        """The fault for the next request, or None."""
-        if self.rate <= 0:
-            return None
-        with self._lock:
-            hit = self._rng.random() < self.rate
-            kind = self._rng.choice(self.KINDS)
-        return kind if hit else None
 
 
 class Ctx:
@@ -221,160 +212,115 @@ def _json_response(status: int, body: Any, headers: dict | None = None) -> Respo
     return response
 
 
-class SandboxApp:
+#: Zendesk's error bodies for the kit's refusals (status, reason) -> body; see `SandboxApp.error_response`.
+_KIT_ERRORS: dict[tuple[int, str], dict] = {
+    (401, "unauthorized"): {"error": "Couldn't authenticate you"},
+    (429, "rate_limited"): {"error": "APIRateLimitExceeded", "description": "Number of allowed API requests per minute exceeded"},
+    (429, "fault"): {"error": "APIRateLimitExceeded", "description": "Number of allowed API requests per minute exceeded"},
+    (500, "fault"): {"error": "InternalServerError", "description": "Sandbox fault injection: internal error"},
+    (500, "lost_answer"): {"error": "InternalServerError", "description": "Sandbox fault injection: internal error"},
+    (503, "fault"): {"error": "ServiceUnavailable", "description": "Sandbox fault injection: try again later"},
+    (404, "not_found"): {"error": "InvalidEndpoint", "description": "Not found"},
+}
+#: Error codes of the other refusals, by reason.
+_KIT_ERROR_CODES = {"invalid_json": "InvalidJSON", "too_large": "RequestTooLarge", "invalid": "InvalidValue",
+                    "method_not_allowed": "InvalidEndpoint", "internal": "InternalError", "fault": "SandboxFault"}
+
+
+class SandboxApp(SandboxPipeline):
     """The WSGI app. Options mirror `running_sandbox`; `sla_available=False` answers 403 on
     `/slas/...` like an account whose plan has no SLA policies."""
 
     def __init__(self, store: Store, *, email: str = "admin@example.com", token: str = "sandbox",
                  fault_rate: float = 0.0, seed: int = 0, fault_slow_seconds: float = 3.0, latency_ms: int = 0,
                  rate_limits: dict[str, int] | None = None,
-                 request_checker: Callable[[str, str, dict, Any], list[str]] | None = None,
+                 request_checker: Callable[[str, str, Any, Any], list[str]] | None = None,
                  sla_available: bool = True, export_lag_seconds: float = EXPORT_LAG_SECONDS,
-                 write_delay_seconds: float = 0.0):
+                 write_fault_rate: float = 0.0, write_delay_seconds: float = 0.0, **pipeline: Any):
+        super().__init__(email=email, token=token, clock=store.clock,
+                         limits={**DEFAULT_RATE_LIMITS, **(rate_limits or {})},
+                         faults=Faults(fault_rate, seed, slow_seconds=fault_slow_seconds, write_rate=write_fault_rate),
+                         latency_ms=latency_ms, checkers=[request_checker] if request_checker else [], **pipeline)
         self.store = store
         # A slow desk: each POST is carried out this long after it arrived, whether or not the
         # client is still there to read the answer (tests kill clients while writes are in flight).
         self.write_delay_seconds = write_delay_seconds
         self.writes_in_flight = 0
+        self._in_flight_lock = threading.Lock()
         self.sla_available = sla_available
         self.export_lag_seconds = export_lag_seconds
-        self.email, self.token = email, token
-        self.faults = Faults(fault_rate, seed, fault_slow_seconds)
-        self.latency_ms = latency_ms
-        self.limiter = RateLimiter(store.clock, rate_limits)
-        self.request_checker = request_checker
-        self._log: list[dict] = []
-        self._violations: list[str] = []
-        self._log_lock = threading.Lock()
 
-    # ------------------------------------------------------------ log
+    # ------------------------------------------------------------ the kit's hooks
 
-    def requests(self) -> list[dict]:
-        """Every request served so far (oldest first)."""
-        with self._log_lock:
-            return [dict(r) for r in self._log]
+    def auth_username(self) -> str:
+        """Zendesk API tokens authenticate as `email/token`."""
+        return f"{self.email}/token"
 
-    def reset_log(self) -> None:
-        """Forget the request log and the recorded contract violations."""
-        with self._log_lock:
-            self._log.clear()
-            self._violations.clear()
+    def api_path(self, request: Request) -> str:
+        """The path without a `.json` suffix."""
+        return request.path[:-5] if request.path.endswith(".json") else request.path
 
-    def violations(self) -> list[str]:
-        """Problems the request checker reported, as 'METHOD path: problem'."""
-        with self._log_lock:
-            return list(self._violations)
+    def limit_class(self, path: str) -> str:
+        """Zendesk's rate-limit classes."""
+        return endpoint_class(path)
 
-    # ------------------------------------------------------------ WSGI
+    def limit_headers(self, decision: Decision) -> dict[str, str]:
+        """`X-Rate-Limit` and `X-Rate-Limit-Remaining` of the request's class."""
+        return {"X-Rate-Limit": str(decision.limit), "X-Rate-Limit-Remaining": str(decision.remaining)}
 
-    def __call__(self, environ, start_response):
-        request = Request(environ)
-        response = self.dispatch(request)
-        return response(environ, start_response)
+    def common_headers(self) -> dict[str, str]:
+        """Every answer names the API version."""
+        return {"x-zendesk-api-version": "v2"}
 
-    def dispatch(self, request: Request) -> Response:
-        """Answer one request (see the module docstring for the order of checks)."""
-        raw_path = request.path
-        if raw_path.startswith("/sandbox/"):
-            return self._sandbox_endpoint(request)
-        path = raw_path[:-5] if raw_path.endswith(".json") else raw_path
-        klass = endpoint_class(path)
-        entry: dict[str, Any] = {
-            "method": request.method, "path": raw_path, "query": {k: v if len(v) > 1 else v[0] for k, v in request.args.lists()},
-            "endpoint": None, "endpoint_class": klass, "json": None, "status": None, "time": time.time(),
-        }
-        headers: dict[str, str] = {"x-zendesk-api-version": "v2"}
+    def log_fields(self, request: Request, path: str) -> dict[str, Any]:
+        """The endpoint (ids folded) and its rate-limit class."""
+        endpoint, _ = self._match(request, path)
+        return {"endpoint": self._endpoint_name(request.method, endpoint, path), "endpoint_class": endpoint_class(path)}
+
+    def error_response(self, request: Request, path: str, error: KitError) -> Response:
+        """Zendesk's JSON error body for a refusal of the pipeline."""
+        body = _KIT_ERRORS.get((error.status, error.reason))
+        if body is None:
+            body = {"error": _KIT_ERROR_CODES.get(error.reason, "InvalidValue"), "description": error.message}
+        headers = dict(error.headers)
+        if error.status == 401:
+            headers["WWW-Authenticate"] = 'Basic realm="Web Password"'
+        return _json_response(error.status, body, headers)
+
+    def route(self, request: Request, path: str, body: Any, entry: dict) -> Response:
+        """Zendesk's routes (404 InvalidEndpoint for others; 403 on `/slas/` without SLA policies)."""
+        endpoint, args = self._match(request, path)
         try:
-            if self.latency_ms:
-                time.sleep(self.latency_ms / 1000)
-            body = self._parse_body(request)
-            entry["json"] = body
-            adapter = URL_MAP.bind_to_environ(request.environ)
-            try:
-                endpoint, args = adapter.match(path, method=request.method)
-            except (NotFound, MethodNotAllowed):
-                endpoint, args = None, {}
-            entry["endpoint"] = self._endpoint_name(request.method, endpoint, path)
-            if self.request_checker is not None:
-                pairs = list(request.args.items(multi=True))
-                for problem in self.request_checker(request.method, path, pairs, body) or []:
-                    with self._log_lock:
-                        self._violations.append(f"{request.method} {raw_path}: {problem}")
-            self._authenticate(request)
-            decision = self.limiter.check(klass)
-            headers.update({"X-Rate-Limit": str(decision.limit), "X-Rate-Limit-Remaining": str(decision.remaining)})
-            if not decision.allowed:
-                raise ApiError(429, {"error": "APIRateLimitExceeded",
-                                     "description": "Number of allowed API requests per minute exceeded"},
-                               {"Retry-After": str(decision.retry_after)})
-            fault = self.faults.draw()
-            if fault == "500":
-                raise ApiError(500, {"error": "InternalServerError", "description": "Sandbox fault injection: internal error"})
-            if fault in ("503", "503_retry_after"):
-                extra = {"Retry-After": "1"} if fault == "503_retry_after" else {}
-                raise ApiError(503, {"error": "ServiceUnavailable", "description": "Sandbox fault injection: try again later"}, extra)
-            if fault == "slow":
-                time.sleep(self.faults.slow_seconds)
             if endpoint is None:
                 raise ApiError(404, {"error": "InvalidEndpoint", "description": "Not found"})
             if not self.sla_available and path.startswith("/api/v2/slas/"):
                 raise ApiError(403, {"error": "Forbidden", "description": "You do not have access to this page. Please "
                                      "contact the account owner of this help desk for further help."})
             if self.write_delay_seconds and request.method == "POST":
-                with self._log_lock:
+                with self._in_flight_lock:
                     self.writes_in_flight += 1
                 try:
                     time.sleep(self.write_delay_seconds)
                 finally:
-                    with self._log_lock:
+                    with self._in_flight_lock:
                         self.writes_in_flight -= 1
-            response = self._handle(endpoint, args, request, path, body)
+            return self._handle(endpoint, args, request, path, body)
         except ApiError as exc:
-            response = _json_response(exc.status, exc.body, exc.headers)
-        except HTTPException as exc:  # pragma: no cover - werkzeug-level failures
-            response = _json_response(exc.code or 500, {"error": exc.name, "description": exc.description})
-        except Exception as exc:  # noqa: BLE001 - a sandbox bug must still answer JSON and be logged
-            log.exception("sandbox error on %s %s", request.method, raw_path)
-            response = _json_response(500, {"error": "InternalError", "description": f"sandbox error: {exc!r}"})
-        for key, value in headers.items():
-            response.headers.setdefault(key, value)
-        entry["status"] = response.status_code
-        with self._log_lock:
-            self._log.append(entry)
-        return response
+            return _json_response(exc.status, exc.body, exc.headers)
+
+    @staticmethod
+    def _match(request: Request, path: str) -> tuple[str | None, dict]:
+        adapter = URL_MAP.bind_to_environ(request.environ)
+        try:
+            return adapter.match(path, method=request.method)
+        except (NotFound, MethodNotAllowed):
+            return None, {}
 
     @staticmethod
     def _endpoint_name(method: str, endpoint: str | None, path: str) -> str:
         if endpoint is None:
             return f"{method} {path}"
         return f"{method} " + re.sub(r"/\d+(?=/|$)", "/{id}", path)
-
-    @staticmethod
-    def _parse_body(request: Request) -> Any:
-        data = request.get_data(cache=True)
-        if not data.strip():
-            return None
-        try:
-            return json.loads(data)
-        except ValueError as exc:
-            raise ApiError(400, {"error": "InvalidJSON", "description": f"The request body is not valid JSON: {exc}"}) from exc
-
-    def _authenticate(self, request: Request) -> None:
-        auth = request.authorization
-        ok = (auth is not None and auth.type == "basic" and auth.username == f"{self.email}/token"
-              and auth.password == self.token)
-        if not ok:
-            raise ApiError(401, {"error": "Couldn't authenticate you"},
-                           {"WWW-Authenticate": 'Basic realm="Web Password"'})
-
-    def _sandbox_endpoint(self, request: Request) -> Response:
-        if request.path.rstrip("/") == "/sandbox/requests":
-            if request.method == "GET":
-                return _json_response(200, {"requests": self.requests(), "violations": self.violations()})
-            if request.method == "DELETE":
-                self.reset_log()
-                return Response(status=204)
-        return _json_response(404, {"error": "InvalidEndpoint", "description": "Not found"})
 
     def _handle(self, endpoint: str, args: dict, request: Request, path: str, body: Any) -> Response:
         ctx = Ctx(self, request, path)

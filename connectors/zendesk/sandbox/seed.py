@@ -7,6 +7,8 @@ import random
 from datetime import date, timedelta
 from typing import Iterable, Sequence
 
+from deskbook.connectors.sandbox_kit.seeding import FIRST_SERVICE_DAYS_AGO
+from deskbook.connectors.sandbox_kit.seeding import seed_first_services as kit_seed_first_services
 from deskbook.connectors.zendesk.sandbox.rules import ADMIN_USER_ID
 from deskbook.connectors.zendesk.sandbox.store import Store, iso
 
@@ -70,12 +72,6 @@ def seed_organizations(store: Store, count: int, *, seed: int = 0, today: date |
     return ids
 
 
-
-#: How many days before the run date the seeded new customers were first served, in turn: most long
-#: enough ago for the 7-day follow-up (R-1) to be due, one (3) too recent, so the demo shows both.
-FIRST_SERVICE_DAYS_AGO = (8, 12, 3, 20)
-
-
 def seed_first_services(store: Store, organization_ids: Iterable[int], today: date, *,
                         days_ago: Sequence[int] = FIRST_SERVICE_DAYS_AGO) -> dict[int, date]:
     """Give each organization (in id order) its first service: one solved ticket, solved
@@ -84,17 +80,13 @@ def seed_first_services(store: Store, organization_ids: Iterable[int], today: da
     Zendesk tickets have no `solved_at`: a solved ticket's `updated_at` is when it was solved, and
     that is what the ticket export and search report, so the day goes there (noon UTC, so every
     reader slicing the date off sees the same day); the ticket was opened the day before."""
-    served: dict[int, date] = {}
-    for n, org_id in enumerate(sorted(int(i) for i in organization_ids)):
-        org = store.get("organization", org_id)
-        if org is None:
-            raise KeyError(f"no organization {org_id} in the sandbox")
-        day = today - timedelta(days=days_ago[n % len(days_ago)])
+    def solved_ticket(org_id: int, org: dict, day: date) -> None:
         subject = f"First service for {org['name']}"
         body = "Sample first service of a new customer, solved."
         store.add_ticket(subject=subject, raw_subject=subject, description=body, status="solved",
                          organization_id=org_id, created_at=f"{day - timedelta(days=1)}T12:00:00Z",
                          updated_at=f"{day}T12:00:00Z",
                          _comments=[{"body": body, "public": True, "author_id": ADMIN_USER_ID}])
-        served[org_id] = day
-    return served
+
+    return kit_seed_first_services((int(i) for i in organization_ids), today, days_ago,
+                                   find=lambda org_id: store.get("organization", org_id), create=solved_ticket)

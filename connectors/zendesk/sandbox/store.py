@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import json
 import re
-import sqlite3
-import threading
 import time
 from datetime import datetime, timezone
 from typing import Any, Callable, Iterable, Iterator
+
+from deskbook.connectors.sandbox_kit.store import DocumentStore
 
 #: First id handed out per kind (Zendesk ids are large integers; ticket ids count from 1).
 FIRST_IDS = {"ticket": 1, "trigger_category": 10001}
@@ -36,21 +36,12 @@ CREATE INDEX IF NOT EXISTS objects_external ON objects (kind, external_id);
 CREATE INDEX IF NOT EXISTS objects_updated ON objects (kind, updated_ts, id);
 CREATE INDEX IF NOT EXISTS objects_name ON objects (kind, lower(json_extract(data, '$.name')));
 CREATE INDEX IF NOT EXISTS objects_user_email ON objects (lower(json_extract(data, '$.email'))) WHERE kind = 'user';
-CREATE TABLE IF NOT EXISTS counters (kind TEXT PRIMARY KEY, next_id INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS idempotency (
     key TEXT PRIMARY KEY, fingerprint TEXT NOT NULL, status INTEGER NOT NULL,
     body TEXT NOT NULL, created_ts REAL NOT NULL
 );
 CREATE TABLE IF NOT EXISTS jobs (id TEXT PRIMARY KEY, data TEXT NOT NULL);
 """
-
-
-class SystemClock:
-    """Wall-clock time in epoch seconds."""
-
-    def now(self) -> float:
-        """Seconds since the epoch."""
-        return time.time()
 
 
 def iso(ts: float) -> str:
@@ -67,44 +58,17 @@ def parse_iso(text: str) -> float:
     return parsed.timestamp()
 
 
-class Store:
-    """Thread-safe object store over one SQLite connection (`path=None`: in memory)."""
+class Store(DocumentStore):
+    """Thread-safe object store over one SQLite connection (`path=None`: in memory), on the
+    sandbox kit's document store."""
 
-    def __init__(self, path: str | None = None, clock: Any = None):
-        self.clock = clock or SystemClock()
-        self.path = path or ":memory:"
-        self._conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
-        self._lock = threading.RLock()
-        self._depth = 0
-        with self._lock:
-            self._conn.executescript(_SCHEMA)
+    SCHEMA = _SCHEMA
 
-    # ------------------------------------------------------------ plumbing
-
-    def close(self) -> None:
-        """Close the database."""
-        with self._lock:
-            self._conn.close()
-
-    def transaction(self) -> "_Transaction":
-        """A context manager holding the store lock inside one SQLite transaction."""
-        return _Transaction(self)
-
-    def now(self) -> float:
-        """The store clock's current time (epoch seconds)."""
-        return float(self.clock.now())
-
-    def next_ids(self, kind: str, count: int = 1) -> list[int]:
+    def next_ids(self, kind: str, count: int = 1) -> list[int]:  # type: ignore[override]
         """Reserve `count` new ids for `kind` (one account-wide sequence, like Zendesk's, except
         tickets and trigger categories, which count on their own)."""
-        kind = kind if kind in FIRST_IDS else "global"
-        with self._lock:
-            row = self._conn.execute("SELECT next_id FROM counters WHERE kind=?", (kind,)).fetchone()
-            first = row[0] if row else FIRST_IDS.get(kind, DEFAULT_FIRST_ID)
-            self._conn.execute(
-                "INSERT OR REPLACE INTO counters (kind, next_id) VALUES (?, ?)", (kind, first + count)
-            )
-            return list(range(first, first + count))
+        sequence = kind if kind in FIRST_IDS else "global"
+        return super().next_ids(sequence, count, first=FIRST_IDS.get(kind, DEFAULT_FIRST_ID))
 
     # ------------------------------------------------------------ objects
 
@@ -133,7 +97,7 @@ class Store:
                 if not data.get("updated_at"):
                     data["updated_at"] = iso(updated)
                 rows.append((kind, int(data["id"]), json.dumps(data), _text(data.get("external_id")), created, updated))
-            self._conn.executemany(
+            self.db.executemany(
                 "INSERT INTO objects (kind, id, data, external_id, created_ts, updated_ts) VALUES (?,?,?,?,?,?)",
                 rows,
             )
@@ -146,7 +110,7 @@ class Store:
             if touch:
                 data["updated_at"] = iso(now)
             updated = parse_iso(data["updated_at"]) if not touch else now
-            self._conn.execute(
+            self.db.execute(
                 "UPDATE objects SET data=?, external_id=?, updated_ts=? WHERE kind=? AND id=?",
                 (json.dumps(data), _text(data.get("external_id")), updated, kind, int(data["id"])),
             )
@@ -158,8 +122,8 @@ class Store:
             object_id = int(object_id)
         except (TypeError, ValueError):
             return None
-        with self._lock:
-            row = self._conn.execute("SELECT data FROM objects WHERE kind=? AND id=?", (kind, object_id)).fetchone()
+        with self.lock:
+            row = self.db.execute("SELECT data FROM objects WHERE kind=? AND id=?", (kind, object_id)).fetchone()
         return json.loads(row[0]) if row else None
 
     def delete(self, kind: str, object_id: Any) -> bool:
@@ -175,13 +139,13 @@ class Store:
                 if doc is not None:
                     now = self.now()
                     doc.update(status="deleted", _generated_ts=now)
-                    self._conn.execute(
+                    self.db.execute(
                         "INSERT OR REPLACE INTO objects (kind, id, data, external_id, created_ts, updated_ts)"
                         " VALUES (?,?,?,?,?,?)",
                         (DELETED_TICKET, int(doc["id"]), json.dumps(doc), _text(doc.get("external_id")),
                          parse_iso(doc.get("created_at") or iso(now)), now),
                     )
-            cur = self._conn.execute("DELETE FROM objects WHERE kind=? AND id=?", (kind, int(object_id)))
+            cur = self.db.execute("DELETE FROM objects WHERE kind=? AND id=?", (kind, int(object_id)))
             return cur.rowcount > 0
 
     def all(self, kind: str) -> list[dict]:
@@ -192,8 +156,8 @@ class Store:
         """Objects of `kind` by id (or by `position`, then id), optionally filtered by an SQL expression over `data`."""
         sql = ("SELECT data FROM objects WHERE kind=?" + (f" AND ({where})" if where else "")
                + " ORDER BY " + (f"{POSITION_SQL}, id" if by_position else "id"))
-        with self._lock:
-            rows = self._conn.execute(sql, (kind, *params)).fetchall()
+        with self.lock:
+            rows = self.db.execute(sql, (kind, *params)).fetchall()
         return (json.loads(r[0]) for r in rows)
 
     def page(self, kind: str, *, after_id: Any = None, before_id: Any = None,
@@ -219,21 +183,21 @@ class Store:
             order = "DESC"
         order_sql = f"{POSITION_SQL} {order}, id {order}" if by_position else f"id {order}"
         sql = f"SELECT data FROM objects WHERE {' AND '.join(clauses)} ORDER BY {order_sql} LIMIT ? OFFSET ?"
-        with self._lock:
-            rows = self._conn.execute(sql, (*args, limit, offset)).fetchall()
+        with self.lock:
+            rows = self.db.execute(sql, (*args, limit, offset)).fetchall()
         found = [json.loads(r[0]) for r in rows]
         return found[::-1] if before_id is not None else found
 
     def count(self, kind: str, *, where: str = "", params: tuple = ()) -> int:
         """How many objects of `kind` (optionally filtered)."""
         sql = "SELECT COUNT(*) FROM objects WHERE kind=?" + (f" AND ({where})" if where else "")
-        with self._lock:
-            return self._conn.execute(sql, (kind, *params)).fetchone()[0]
+        with self.lock:
+            return self.db.execute(sql, (kind, *params)).fetchone()[0]
 
     def by_external_id(self, kind: str, external_id: str) -> list[dict]:
         """Objects of `kind` whose `external_id` equals the given text."""
-        with self._lock:
-            rows = self._conn.execute(
+        with self.lock:
+            rows = self.db.execute(
                 "SELECT data FROM objects WHERE kind=? AND external_id=? ORDER BY id", (kind, str(external_id))
             ).fetchall()
         return [json.loads(r[0]) for r in rows]
@@ -245,8 +209,8 @@ class Store:
         every = (kind, *kinds)
         marks = ", ".join("?" for _ in every)
         until = "" if until_ts is None else " AND updated_ts<=?"
-        with self._lock:
-            rows = self._conn.execute(
+        with self.lock:
+            rows = self.db.execute(
                 f"SELECT updated_ts, data FROM objects WHERE kind IN ({marks}) AND (updated_ts>? OR (updated_ts=? AND id>?))"
                 f"{until} ORDER BY updated_ts, id LIMIT ?",
                 (*every, start_ts, start_ts, after_id, *(() if until_ts is None else (until_ts,)), limit),
@@ -261,8 +225,8 @@ class Store:
         # the kind is written literally so that the partial index on user emails applies
         sql = (f"SELECT data FROM objects WHERE kind='{kind}' AND lower(json_extract(data, '$.{attribute}')) = lower(?)"
                " AND id != ? LIMIT 1")
-        with self._lock:
-            row = self._conn.execute(sql, (str(value), -1 if exclude_id is None else int(exclude_id))).fetchone()
+        with self.lock:
+            row = self.db.execute(sql, (str(value), -1 if exclude_id is None else int(exclude_id))).fetchone()
         return json.loads(row[0]) if row else None
 
     def find_first(self, kind: str, predicate: Callable[[dict], bool]) -> dict | None:
@@ -273,8 +237,8 @@ class Store:
 
     def idempotent_lookup(self, key: str, max_age: float) -> tuple[str, int, str] | None:
         """(fingerprint, status, body) remembered for an Idempotency-Key younger than `max_age`."""
-        with self._lock:
-            row = self._conn.execute(
+        with self.lock:
+            row = self.db.execute(
                 "SELECT fingerprint, status, body, created_ts FROM idempotency WHERE key=?", (key,)
             ).fetchone()
         if not row or self.now() - row[3] > max_age:
@@ -283,21 +247,21 @@ class Store:
 
     def idempotent_remember(self, key: str, fingerprint: str, status: int, body: str) -> None:
         """Remember the first response given for an Idempotency-Key."""
-        with self._lock:
-            self._conn.execute(
+        with self.lock:
+            self.db.execute(
                 "INSERT OR REPLACE INTO idempotency (key, fingerprint, status, body, created_ts) VALUES (?,?,?,?,?)",
                 (key, fingerprint, status, body, self.now()),
             )
 
     def save_job(self, job: dict) -> None:
         """Store a job status document."""
-        with self._lock:
-            self._conn.execute("INSERT OR REPLACE INTO jobs (id, data) VALUES (?, ?)", (job["id"], json.dumps(job)))
+        with self.lock:
+            self.db.execute("INSERT OR REPLACE INTO jobs (id, data) VALUES (?, ?)", (job["id"], json.dumps(job)))
 
     def get_job(self, job_id: str) -> dict | None:
         """A stored job status, or None."""
-        with self._lock:
-            row = self._conn.execute("SELECT data FROM jobs WHERE id=?", (job_id,)).fetchone()
+        with self.lock:
+            row = self.db.execute("SELECT data FROM jobs WHERE id=?", (job_id,)).fetchone()
         return json.loads(row[0]) if row else None
 
     # ------------------------------------------------------------ seeding helpers for tests
@@ -315,33 +279,6 @@ class Store:
         data = ticket_defaults(self)
         data.update(fields)
         return self.insert("ticket", data)
-
-
-class _Transaction:
-    def __init__(self, store: Store):
-        self.store = store
-
-    def __enter__(self) -> Store:
-        store = self.store
-        store._lock.acquire()
-        store._depth += 1
-        if store._depth == 1:
-            try:
-                store._conn.execute("BEGIN")
-            except BaseException:
-                store._depth -= 1
-                store._lock.release()
-                raise
-        return store
-
-    def __exit__(self, exc_type, exc, tb) -> None:
-        store = self.store
-        try:
-            store._depth -= 1
-            if store._depth == 0:
-                store._conn.execute("ROLLBACK" if exc_type else "COMMIT")
-        finally:
-            store._lock.release()
 
 
 def _text(value: Any) -> str | None:
