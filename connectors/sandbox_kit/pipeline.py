@@ -26,7 +26,7 @@ from deskbook.connectors.sandbox_kit.body import MAX_BODY_BYTES, MAX_JSON_DEPTH,
 from deskbook.connectors.sandbox_kit.errors import KitError
 from deskbook.connectors.sandbox_kit.faults import Faults
 from deskbook.connectors.sandbox_kit.limiter import ACCOUNT, Decision, RateLimiter
-from deskbook.connectors.sandbox_kit.requestlog import RequestLog
+from deskbook.connectors.sandbox_kit.requestlog import MAX_ENTRIES, RequestLog
 
 log = logging.getLogger("deskbook.sandbox")
 
@@ -38,12 +38,13 @@ CONTROL_PREFIX = "/sandbox/"
 
 class SandboxPipeline:
     """The WSGI app's shared half. Options: credentials, the clock the limiter reads, rate
-    `limits` per endpoint class, `faults`, `latency_ms`, request `checkers`, body limits."""
+    `limits` per endpoint class, `faults`, `latency_ms`, request `checkers`, body limits
+    (`max_body_bytes`, `max_json_depth`) and how many requests the log keeps."""
 
     def __init__(self, *, email: str, token: str, clock: Any, limits: dict[str, int | None] | None = None,
                  faults: Faults | None = None, latency_ms: int = 0, checkers: Iterable[RequestChecker] = (),
                  max_body_bytes: int = MAX_BODY_BYTES, max_json_depth: int = MAX_JSON_DEPTH,
-                 request_log: RequestLog | None = None):
+                 max_logged_requests: int = MAX_ENTRIES):
         self.email, self.token = email, token
         self.clock = clock
         self.limiter = RateLimiter(clock, limits)
@@ -52,7 +53,7 @@ class SandboxPipeline:
         self.checkers: list[RequestChecker] = list(checkers)
         self.max_body_bytes = max_body_bytes
         self.max_json_depth = max_json_depth
-        self.request_log = request_log or RequestLog()
+        self.request_log = RequestLog(max_logged_requests)
 
     # ------------------------------------------------------------ the desk's hooks
 

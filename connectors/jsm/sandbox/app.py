@@ -49,6 +49,7 @@ from deskbook.connectors.jsm.sandbox import automation as rules
 from deskbook.connectors.jsm.sandbox.jql import JqlError, compile_jql, order_key
 from deskbook.connectors.sandbox_kit.clock import SystemClock
 from deskbook.connectors.sandbox_kit.errors import KitError
+from deskbook.connectors.sandbox_kit.fields import mistyped
 from deskbook.connectors.sandbox_kit.faults import Faults
 from deskbook.connectors.sandbox_kit.limiter import Decision
 from deskbook.connectors.sandbox_kit.pipeline import SandboxPipeline
@@ -73,6 +74,11 @@ ORGANIZATIONS_FIELD = "customfield_10204"
 REQUEST_TYPE_FIELD = "customfield_10010"
 #: What a request type made through the API has on its form: the required fields only (FACTS.md 3.3).
 API_REQUEST_TYPE_FIELDS = ("summary",)
+
+#: Field types of a JQL search body (`SearchAndReconcileRequestBean` in the platform spec).
+SEARCH_FIELD_RULES = {"jql": "text", "nextPageToken": "text?", "maxResults": "id", "fields": "texts",
+                      "properties": "texts", "expand": "text", "fieldsByKeys": "bool", "failFast": "bool",
+                      "reconcileIssues": "ids"}
 
 #: Endpoints Atlassian marks `x-experimental` (need `X-ExperimentalApi: opt-in`).
 EXPERIMENTAL_ENDPOINTS = {("POST", "requesttype_create"), ("DELETE", "requesttype_delete"), ("GET", "requesttype_all"),
@@ -192,6 +198,8 @@ class SandboxConfig:
     max_body_bytes: int = 4 * 1024 * 1024
     #: JSON nested deeper than this is answered 400
     max_json_depth: int = 100
+    #: how many requests the request log keeps (the oldest go first)
+    max_logged_requests: int = 20_000
 
 
 class ApiError(Exception):
@@ -262,7 +270,8 @@ class JsmSandboxApp(SandboxPipeline):
                          faults=Faults(config.fault_rate, config.seed, write_rate=config.write_fault_rate,
                                        kinds=("500", "503_retry_after")),
                          latency_ms=config.latency_ms, checkers=config.request_checkers,
-                         max_body_bytes=config.max_body_bytes, max_json_depth=config.max_json_depth)
+                         max_body_bytes=config.max_body_bytes, max_json_depth=config.max_json_depth,
+                         max_logged_requests=config.max_logged_requests)
         self.store, self.config = store, config
         self.search_cache: dict[str, tuple[int, list[str], float]] = {}
         self.base_url = ""
@@ -876,8 +885,16 @@ class JsmSandboxApp(SandboxPipeline):
         return bean
 
     def on_search_jql(self, request, body):
-        """`GET|POST /rest/api/3/search/jql`: token pages (`nextPageToken`, `isLast`)."""
-        params = body if request.method == "POST" and isinstance(body, dict) else {
+        """`GET|POST /rest/api/3/search/jql`: token pages (`nextPageToken`, `isLast`). A POST body
+        must be a search object (`SearchAndReconcileRequestBean`, required) with its fields' types."""
+        if request.method == "POST":
+            if not isinstance(body, dict):
+                raise ApiError(400, "Invalid request payload. Refer to the REST API documentation and try again.")
+            wrong = mistyped(body, SEARCH_FIELD_RULES)
+            if wrong is not None:
+                raise ApiError(400, "Invalid request payload. Refer to the REST API documentation and try again.",
+                               errors={wrong[0]: f"must be {wrong[1]}"})
+        params = body if request.method == "POST" else {
             "jql": request.args.get("jql"), "nextPageToken": request.args.get("nextPageToken"),
             "maxResults": request.args.get("maxResults"),
             # GET repeats a list parameter (`fields=a&fields=b`) or joins it with commas

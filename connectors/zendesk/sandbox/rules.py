@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from deskbook.connectors.sandbox_kit.fields import mistyped
 from deskbook.connectors.zendesk.sandbox.store import Store, iso
 
 
@@ -520,6 +521,27 @@ TICKET_TYPES = {None, "problem", "incident", "question", "task"}
 ADMIN_USER_ID = 360000000000
 
 
+#: What a ticket's writable fields hold (spec: TicketObject); another type is a 422.
+TICKET_FIELD_RULES = {
+    "subject": "text?", "description": "text?", "status": "text", "priority": "text?", "type": "text?",
+    "external_id": "text|number?", "organization_id": "id?", "group_id": "id?", "assignee_id": "id?",
+    "requester_id": "id?", "brand_id": "id?", "problem_id": "id?", "custom_status_id": "id?", "due_at": "text?",
+    "tags": "texts", "additional_tags": "texts|text", "remove_tags": "texts|text", "collaborator_ids": "ids",
+    "comment": "object|text", "requester": "object", "custom_fields": "objects", "fields": "objects",
+}
+#: What a ticket comment's fields hold.
+COMMENT_FIELD_RULES = {"body": "text", "html_body": "text", "public": "bool"}
+#: What a new requester's fields hold.
+REQUESTER_FIELD_RULES = {"name": "text?", "email": "text?", "locale": "text?"}
+
+
+def refuse_mistyped(payload: Any, rules: dict[str, str], prefix: str = "") -> None:
+    """422 RecordInvalid naming the first field of `payload` whose value breaks `rules`."""
+    found = mistyped(payload, rules)
+    if found is not None:
+        raise invalid(prefix + found[0], f"must be {found[1]}")
+
+
 def ticket_defaults(store: Store) -> dict:
     """A ticket's attributes before the request's own values (as the recordings show them)."""
     return {
@@ -548,6 +570,9 @@ def _comment_body(comment: Any) -> tuple[str, bool] | None:
 def build_ticket(payload: dict, existing: dict | None, store: Store) -> dict:
     """Tickets: a comment (or description) on create; known status/priority/type; requester by id or
     `{name, email}` (created when new); organization and group must exist."""
+    refuse_mistyped(payload, TICKET_FIELD_RULES)
+    refuse_mistyped(payload.get("comment"), COMMENT_FIELD_RULES, "comment.")
+    refuse_mistyped(payload.get("requester"), REQUESTER_FIELD_RULES, "requester.")
     doc = dict(existing) if existing else ticket_defaults(store)
     for key in ("subject", "status", "priority", "type", "external_id", "organization_id", "group_id", "assignee_id",
                 "requester_id", "tags", "due_at", "custom_status_id", "problem_id", "collaborator_ids", "brand_id"):
@@ -591,7 +616,7 @@ def build_ticket(payload: dict, existing: dict | None, store: Store) -> dict:
     if "custom_fields" in payload or "fields" in payload:
         values = {int(c["id"]): c.get("value") for c in (doc.get("custom_fields") or [])}
         for entry in (payload.get("custom_fields") or []) + (payload.get("fields") or []):
-            if not isinstance(entry, dict) or "id" not in entry:
+            if not isinstance(entry, dict) or not str(entry.get("id", "")).isdigit():
                 raise invalid("custom_fields", "each entry needs an id and a value")
             if store.get("ticket_field", entry["id"]) is None:
                 raise invalid("custom_fields", f"ticket field {entry['id']} does not exist")
