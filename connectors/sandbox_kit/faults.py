@@ -48,9 +48,9 @@ class Faults:
         if self.rate <= 0:
             return None
         with self._lock:
-            hit = self._rng.random() < self.rate
-            kind = self._rng.choice(self.kinds)
-        return kind if hit else None
+            if self._rng.random() >= self.rate:
+                return None
+            return self._rng.choice(self.kinds)
 
     def lose_answer(self, method: str, status: int) -> bool:
         """Whether to answer this successful write with a 500 although it happened."""
