@@ -12,7 +12,6 @@ import json
 import logging
 import sys
 from datetime import date
-from pathlib import Path
 
 from deskbook.connectors.commands import connection_parent, desk_options, load_inputs, playbook_parent
 from deskbook.connectors.registry import default_desk, desks, get_desk
@@ -60,7 +59,8 @@ def _common() -> list[argparse.ArgumentParser]:
     """Parents with the desk, connection, playbook and phrase options: the same as `plan`'s (one set of
     connection settings for every command; each desk's own flags for `sync`), plus the ledger."""
     ledger = argparse.ArgumentParser(add_help=False)
-    ledger.add_argument("--ledger", help="ledger file (default: one per desk under $DESKBOOK_HOME)")
+    ledger.add_argument("--ledger", help="ledger file, or a postgresql:// URL shared by a fleet (default: "
+                                         "$DESKBOOK_LEDGER, else one SQLite file per desk under $DESKBOOK_HOME)")
     return [connection_parent(desks(), desk_default=default_desk(), command="sync"), playbook_parent(), ledger]
 
 
@@ -77,7 +77,7 @@ def _open(args: argparse.Namespace):
     Connection flags and environment are read as `plan` reads them (each desk's `Desk.sync_desk`);
     the playbook is checked against the phrase library of `--scripts`, whose phrases the tasks use."""
     from deskbook.sync.jobs import settings_from_playbook
-    from deskbook.sync.ledger import ledger_path_for
+    from deskbook.sync.ledger import ledger_location
 
     desk_kind = get_desk(args.desk)
     options = desk_options(args, "sync")  # refuses another desk's flags, as every desk command does
@@ -89,21 +89,19 @@ def _open(args: argparse.Namespace):
                                    tier_field=settings.tier_field, playbook_name=settings.playbook_name, **options)
 
     desk = make_desk()
-    ledger_path = Path(args.ledger) if args.ledger else ledger_path_for(args.desk, desk.url)
-    return settings, desk, make_desk, ledger_path, library
+    location = ledger_location(args.desk, desk.url, args.ledger)
+    return settings, desk, make_desk, location, library
 
 
 def cmd_run(args: argparse.Namespace) -> ExitCode:
     """`deskbook sync run`: one run; exit 0 when nothing failed."""
     from deskbook.sync.jobs import selected_jobs
-    from deskbook.sync.ledger import Ledger
-    from deskbook.sync.lock import LedgerLock
     from deskbook.sync.runner import run_jobs
 
     jobs = selected_jobs(args.job)
-    settings, desk, _, ledger_path, library = _open(args)
-    with LedgerLock(ledger_path):
-        ledger = Ledger(ledger_path)
+    settings, desk, _, location, library = _open(args)
+    with location.lock():
+        ledger = location.open()
         try:
             report = run_jobs(desk, ledger, settings, library, jobs=jobs, as_of=args.as_of, dry_run=args.dry_run)
         finally:
@@ -119,15 +117,13 @@ def cmd_run(args: argparse.Namespace) -> ExitCode:
 def cmd_forecast(args: argparse.Namespace) -> ExitCode:
     """`deskbook sync forecast`: tasks per day per job over the coming days."""
     from deskbook.sync.forecast import forecast
-    from deskbook.sync.ledger import Ledger
-    from deskbook.sync.lock import LedgerLock
     from deskbook.sync.runner import refresh_index
 
     if not 1 <= args.days <= 3660:
         raise DeskbookError(f"--days {args.days} is out of range", hint="give 1 to 3660 days")
-    settings, desk, _, ledger_path, _library = _open(args)
-    with LedgerLock(ledger_path):
-        ledger = Ledger(ledger_path)
+    settings, desk, _, location, _library = _open(args)
+    with location.lock():
+        ledger = location.open()
         try:
             if not args.offline:
                 refresh_index(desk, ledger)
@@ -145,11 +141,9 @@ def cmd_forecast(args: argparse.Namespace) -> ExitCode:
 
 def cmd_serve(args: argparse.Namespace) -> ExitCode:
     """`deskbook sync serve`: schedule the jobs until SIGTERM."""
-    from deskbook.sync.ledger import Ledger
-    from deskbook.sync.lock import LedgerLock
     from deskbook.sync.serve import SyncService
 
-    settings, _, make_desk, ledger_path, library = _open(args)
+    settings, _, make_desk, location, library = _open(args)
     if args.interval_seconds is not None and args.interval_seconds <= 0:
         raise DeskbookError("--interval-seconds must be positive")
     metrics = server = None
@@ -160,7 +154,7 @@ def cmd_serve(args: argparse.Namespace) -> ExitCode:
 
         period = args.interval_seconds or 86400.0
         metrics = SyncMetrics(stale_after=2 * period + 3600)
-    with LedgerLock(ledger_path):
+    with location.lock():
         if metrics is not None:
             try:
                 server = MetricsServer(metrics, args.metrics_host, args.metrics_port)
@@ -168,7 +162,7 @@ def cmd_serve(args: argparse.Namespace) -> ExitCode:
                 raise DeskbookError(f"cannot listen on {args.metrics_host}:{args.metrics_port}: {exc.strerror}",
                                     hint="choose another --metrics-port") from None
             log.info("metrics on http://%s:%d/metrics and /healthz", args.metrics_host, server.port)
-        service = SyncService(lambda: (make_desk(), Ledger(ledger_path)), settings, library,
+        service = SyncService(lambda: (make_desk(), location.open()), settings, library,
                               interval_seconds=args.interval_seconds, metrics=metrics)
         try:
             return ExitCode(service.serve())

@@ -15,6 +15,11 @@ it from the desk's exports, and the desk's keys keep creates exactly-once). So a
 cannot be opened or written, or turns out damaged or foreign (another program's SQLite file, a
 file that is not SQLite, garbage pages met mid-run), is one `LedgerError` naming the path and
 what to do — every statement goes through `_LedgerCursor`, which turns SQLite's errors into it.
+
+The same ledger lives in PostgreSQL for a fleet of workers (`DESKBOOK_LEDGER=postgresql://…` or
+`--ledger postgresql://…`; `deskbook.sync.ledger_pg`): one schema per desk, the same tables and the
+same statements (written once, in the SQL both databases speak; `?` placeholders are translated),
+and a PostgreSQL advisory lock instead of the file lock. `ledger_location` picks the backend.
 """
 
 from __future__ import annotations
@@ -158,6 +163,39 @@ def deskbook_home() -> Path:
     return Path(base).expanduser() / "deskbook"
 
 
+def ledger_location(desk: str, url: str, explicit: str | None = None):
+    """Where the ledger of one desk lives: `explicit` (`--ledger`: a file, or a postgresql:// URL),
+    else `$DESKBOOK_LEDGER` (a postgresql:// URL: one schema per desk in that database), else the
+    SQLite file under `$DESKBOOK_HOME`. Returns an object with `open()`, `lock()` and `display`."""
+    target = explicit or os.environ.get("DESKBOOK_LEDGER") or ""
+    if target.startswith(("postgresql://", "postgres://")):
+        from deskbook.sync.ledger_pg import PostgresLocation
+
+        return PostgresLocation(target, PostgresLocation.schema_for(desk, url))
+    if target and not explicit:
+        raise DeskbookError(f"DESKBOOK_LEDGER must be a postgresql:// URL, not {target[:40]!r}",
+                            hint="unset it to use the SQLite ledger under $DESKBOOK_HOME, or use --ledger FILE")
+    return FileLocation(Path(explicit) if explicit else ledger_path_for(desk, url))
+
+
+class FileLocation:
+    """The SQLite ledger file and its `flock` lock."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.display = str(path)
+
+    def open(self) -> "Ledger":
+        """A connection to the ledger (one per thread)."""
+        return Ledger(self.path)
+
+    def lock(self):
+        """The one-runner-per-ledger lock (a context manager)."""
+        from deskbook.sync.lock import LedgerLock
+
+        return LedgerLock(self.path)
+
+
 def ledger_path_for(desk: str, url: str, home: Path | None = None) -> Path:
     """The ledger file for one desk instance: `<home>/sync-<desk>-<host>-<hash>.sqlite`."""
     host = re.sub(r"[^A-Za-z0-9.-]+", "_", url.split("://", 1)[-1].split("/", 1)[0]) or "desk"
@@ -220,7 +258,8 @@ class Ledger:
     def mark_pending(self, key: str, job: str, organization_id: int, period: str) -> None:
         """Record the intent to create `key` (committed before the desk is called)."""
         self.db.execute(
-            "INSERT OR IGNORE INTO items(key, job, organization_id, period, state, created_at) VALUES (?,?,?,?,?,?)",
+            "INSERT INTO items(key, job, organization_id, period, state, created_at) VALUES (?,?,?,?,?,?) "
+            "ON CONFLICT(key) DO NOTHING",
             (key, job, organization_id, period, "pending", time.time()),
         )
 
@@ -271,7 +310,7 @@ class Ledger:
     def unseen_organizations(self, scan: str) -> list[int]:
         """Indexed organizations a complete full scan `scan` did not list (deleted in the desk, or
         skipped because the listing shifted under the scan)."""
-        return [row[0] for row in self.db.execute("SELECT id FROM orgs WHERE seen IS NOT ? ORDER BY id", (scan,))]
+        return [row[0] for row in self.db.execute("SELECT id FROM orgs WHERE seen IS NULL OR seen <> ? ORDER BY id", (scan,))]
 
     def delete_organizations(self, ids: Iterable[int]) -> None:
         """Drop organizations from the index."""
@@ -287,7 +326,8 @@ class Ledger:
         with self.transaction():
             self.db.executemany(
                 "INSERT INTO first_service(organization_id, day) VALUES (?, ?) "
-                "ON CONFLICT(organization_id) DO UPDATE SET day=min(day, excluded.day)",
+                "ON CONFLICT(organization_id) DO UPDATE SET day = CASE WHEN excluded.day < first_service.day "
+                "THEN excluded.day ELSE first_service.day END",
                 first_service,
             )
             for key, ticket_id in done:

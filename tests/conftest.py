@@ -31,7 +31,7 @@ def shared() -> Path:
 
 def _need(program: str, why: str) -> None:
     """Skip a test whose program is missing — except in CI, where `tests/services.sh` installs it."""
-    if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+    if os.environ.get("CI", "").lower() in ("1", "true", "yes"):  # noqa: SIM108
         pytest.fail(f"{program} is missing in CI ({why}); tests/services.sh should have installed it")
     pytest.skip(f"{program} is missing ({why}); `sh tests/services.sh` installs it")
 
@@ -45,3 +45,49 @@ def chromium() -> str:
     if path is None:
         _need("chromium", "HTML pages are rendered in headless Chromium")
     return path  # type: ignore[return-value]
+
+
+def _ci() -> bool:
+    return os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> str:
+    """A PostgreSQL database for the fleet ledger tests (`tests/services.sh` starts one):
+    $DESKBOOK_TEST_POSTGRES, else the local cluster's `deskbook_test` over the Unix socket."""
+    url = os.environ.get("DESKBOOK_TEST_POSTGRES", "postgresql:///deskbook_test")
+    try:
+        import psycopg
+
+        psycopg.connect(url, connect_timeout=5).close()
+    except Exception as exc:  # noqa: BLE001 - any failure means "no server here"
+        _need("a PostgreSQL server", f"{url}: {str(exc).splitlines()[0] if str(exc) else exc!r}")
+    return url
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    """A Redis server for the Celery tests (`tests/services.sh` starts one on 127.0.0.1:6379)."""
+    url = os.environ.get("DESKBOOK_TEST_REDIS", "redis://127.0.0.1:6379/15")
+    try:
+        import redis
+
+        redis.Redis.from_url(url, socket_connect_timeout=3).ping()
+    except Exception as exc:  # noqa: BLE001
+        _need("a Redis server", f"{url}: {exc}")
+    return url
+
+
+def pytest_runtest_makereport(item, call):
+    """In CI a test marked `service` must not skip: its server is CI's job to provide."""
+    if call.when in ("setup", "call") and call.excinfo is not None and _ci() \
+            and call.excinfo.errisinstance(pytest.skip.Exception) and item.get_closest_marker("service"):
+        item.user_properties.append(("service_skipped", str(call.excinfo.value)))
+
+
+def pytest_sessionfinish(session, exitstatus):
+    skipped = [item.nodeid for item in session.items
+               if any(name == "service_skipped" for name, _ in getattr(item, "user_properties", []))]
+    if skipped and _ci():
+        print(f"\nCI: {len(skipped)} test(s) needing a server were skipped: {skipped[:5]}", flush=True)
+        session.exitstatus = 1
