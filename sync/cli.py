@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 from datetime import date
 
@@ -32,7 +33,25 @@ def register(subparsers) -> None:
     run.add_argument("--as-of", type=_date_arg, help="run as of this date (YYYY-MM-DD; default today)")
     run.add_argument("--dry-run", action="store_true", help="report what would be created; create nothing in the desk (the local index is still refreshed)")
     run.add_argument("--json", action="store_true", help="print the report as JSON on stdout")
+    run.add_argument("--fleet", metavar="DESKS_YAML",
+                     help="run every desk of this inventory (desks.yaml) instead of one desk")
+    run.add_argument("--parallel", type=int, default=4, metavar="N",
+                     help="with --fleet: desks run at once on this machine (default 4)")
+    run.add_argument("--celery", action="store_true",
+                     help="with --fleet: send one task per desk to Celery workers (broker: env DESKBOOK_BROKER)")
+    run.add_argument("--timeout", type=float, default=6 * 3600, metavar="SECONDS",
+                     help="with --celery: how long to wait for the workers (default 6 h)")
     run.set_defaults(func=cmd_run)
+
+    worker = commands.add_parser(
+        "worker", help="a Celery worker for fleet runs (broker: env DESKBOOK_BROKER)",
+        description="Process fleet tasks sent by `deskbook sync run --fleet desks.yaml --celery`. Needs the "
+                    "inventory's shared PostgreSQL ledger and each desk's credentials in this machine's "
+                    "environment or files.",
+        epilog="example: DESKBOOK_BROKER=redis://queue:6379/0 deskbook sync worker --concurrency 4")
+    worker.add_argument("--concurrency", type=int, default=2, metavar="N", help="desks at once (default 2)")
+    worker.add_argument("--hostname", help="the worker's Celery node name (default deskbook@<host>)")
+    worker.set_defaults(func=cmd_worker)
 
     forecast = commands.add_parser(
         "forecast", help="tasks each job will create per day (reads the desk's changes, writes nothing to it)",
@@ -93,8 +112,51 @@ def _open(args: argparse.Namespace):
     return settings, desk, make_desk, location, library
 
 
+def cmd_fleet(args: argparse.Namespace) -> ExitCode:
+    """`deskbook sync run --fleet desks.yaml`: every desk, locally or on Celery workers."""
+    from deskbook.sync import fleet as fleet_module
+    from deskbook.sync.jobs import selected_jobs
+
+    inventory = fleet_module.load_fleet(args.fleet)
+    kwargs = {"as_of": args.as_of.isoformat() if args.as_of else None, "jobs": selected_jobs(args.job),
+              "dry_run": args.dry_run}
+    if args.celery:
+        from deskbook.sync.celery_app import run_on_celery
+
+        if not (inventory.ledger or os.environ.get("DESKBOOK_LEDGER")):
+            raise DeskbookError("Celery workers need a shared ledger", where=args.fleet,
+                                hint="add `ledger: postgresql://...` to the inventory (or set DESKBOOK_LEDGER)")
+        results = run_on_celery(inventory, timeout=args.timeout, **kwargs)
+    else:
+        if args.parallel < 1:
+            raise DeskbookError("--parallel must be at least 1")
+        results = fleet_module.run_local(inventory, parallel=args.parallel, **kwargs)
+    if args.json:
+        json.dump({"desks": results}, sys.stdout, indent=2, ensure_ascii=False)
+        sys.stdout.write("\n")
+    else:
+        print(fleet_module.summary(results))
+    return ExitCode.ERROR if fleet_module.failed(results) else ExitCode.OK
+
+
+def cmd_worker(args: argparse.Namespace) -> ExitCode:
+    """`deskbook sync worker`: a Celery worker until SIGTERM."""
+    from deskbook.sync.celery_app import app
+
+    argv = ["worker", f"--concurrency={max(1, args.concurrency)}", "--loglevel=INFO", "--without-gossip",
+            "--without-mingle"]
+    if args.hostname:
+        argv.append(f"--hostname={args.hostname}")
+    app.worker_main(argv)
+    return ExitCode.OK
+
+
 def cmd_run(args: argparse.Namespace) -> ExitCode:
     """`deskbook sync run`: one run; exit 0 when nothing failed."""
+    if args.fleet:
+        return cmd_fleet(args)
+    if args.celery:
+        raise DeskbookError("--celery sends a fleet's desks to workers", hint="give --fleet desks.yaml")
     from deskbook.sync.jobs import selected_jobs
     from deskbook.sync.runner import run_jobs
 
