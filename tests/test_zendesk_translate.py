@@ -164,7 +164,7 @@ def spec_schema_for(shared: Path, kind: str) -> tuple[dict, str]:
         "trigger_category": ("/api/v2/trigger_categories", "trigger_category"),
         "trigger": ("/api/v2/triggers", "trigger"), "macro": ("/api/v2/macros", "macro"),
         "automation": ("/api/v2/automations", "automation"), "sla_policy": ("/api/v2/slas/policies", "sla_policy"),
-        "view": ("/api/v2/views", "view"),
+        "view": ("/api/v2/views", "view"), "ticket_form": ("/api/v2/ticket_forms", "ticket_form"),
     }
     if kind == "schedule":
         supplement = yaml.safe_load((shared / "zendesk/spec/supplement-schedules.yml").read_text(encoding="utf-8"))
@@ -214,7 +214,7 @@ def assert_valid_objects(shared: Path, desired) -> None:
 
 
 def test_kind_order_is_the_documented_dependency_order():
-    assert tr.KIND_ORDER == ("group", "ticket_field", "organization_field", "schedule", "dynamic_content",
+    assert tr.KIND_ORDER == ("group", "ticket_field", "ticket_form", "organization_field", "schedule", "dynamic_content",
                              "trigger_category", "trigger", "macro", "automation", "sla_policy", "view")
 
 
@@ -228,7 +228,7 @@ def test_objects_come_in_kind_order_and_depend_only_on_earlier_kinds(desired):
             assert dep in keys, f"{d.kind} {d.key} depends on missing {dep}"
             assert rank[dep[0]] < rank[d.kind]
     counts = {k: sum(1 for d in desired if d.kind == k) for k in tr.KIND_ORDER}
-    assert counts == {"group": 2, "ticket_field": 3, "organization_field": 2, "schedule": 1, "dynamic_content": 3,
+    assert counts == {"group": 2, "ticket_field": 3, "ticket_form": 2, "organization_field": 2, "schedule": 1, "dynamic_content": 3,
                       "trigger_category": 1, "trigger": 2, "macro": 2, "automation": 1, "sla_policy": 1, "view": 1}
 
 
@@ -439,7 +439,7 @@ CREATE_ENDPOINTS = {
     "trigger_category": ("/api/v2/trigger_categories", "trigger_category"),
     "trigger": ("/api/v2/triggers.json", "trigger"), "macro": ("/api/v2/macros.json", "macro"),
     "automation": ("/api/v2/automations.json", "automation"), "sla_policy": ("/api/v2/slas/policies.json", "sla_policy"),
-    "view": ("/api/v2/views.json", "view"),
+    "view": ("/api/v2/views.json", "view"), "ticket_form": ("/api/v2/ticket_forms.json", "ticket_form"),
 }
 
 

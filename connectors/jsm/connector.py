@@ -170,6 +170,7 @@ class JsmConnector(DeskConnector):
                          "--allow-internal-api; goals entered by hand stay for an admin to remove")
         if playbook is not None and desired:  # rule comments carry the default locale only
             notes += tr.locale_notes(playbook)
+            notes += tr.request_form_notes(playbook)  # request type forms: not settable by the public API
         return notes
 
     def guard(self, plan: Plan, snapshot: Snapshot, *, force: bool = False, checksum: str | None = None) -> None:

@@ -333,6 +333,36 @@ def calendar_notes(playbook: m.Playbook, project_key: str) -> list[str]:
             f"that SLA clocks do not run"]
 
 
+def request_form_notes(playbook: m.Playbook) -> list[str]:
+    """The fields each request type's form should show (`deskbook.playbooks.forms`): JSM's public API
+    reads a request type's fields but cannot set them (FACTS 3.1, 3.6: no update; forms are edited in
+    Project settings > Request types), so the plan lists them for an admin, one note per top-level
+    category (its request types), with the fields that only some types or only solved requests need."""
+    from deskbook.playbooks.forms import after_solve_fields, field_categories
+
+    locale = playbook.metadata.default_locale
+    fields = [f for f in playbook.ticket_fields() if f.key != playbook.category_field]
+    title = {f.key: f.title.get(locale) for f in fields}
+    belongs = {f.key: field_categories(playbook, f) for f in fields}
+    survey = after_solve_fields(playbook)
+    notes = []
+    for top in playbook.categories:
+        subtree = list(top.walk())
+        names = category_names(playbook)
+        common = [title[k] for k in title if belongs[k] is None and k not in survey]
+        parts = [f"request types {', '.join(names.get(c.key, c.key) for c in subtree)}: show "
+                 + ", ".join(common)]
+        for category in subtree:
+            only = [title[k] for k in title if belongs[k] is not None and category.key in belongs[k]]
+            if only:
+                parts.append(f"only on {names.get(category.key, category.key)}: {', '.join(only)}")
+        if survey:
+            parts.append(f"after resolution (hidden on the portal): {', '.join(title[k] for k in title if k in survey)}")
+        notes.append("request type fields are not settable through JSM's public API; in Project settings > "
+                     "Request types set " + "; ".join(parts))
+    return notes
+
+
 def locale_notes(playbook: m.Playbook) -> list[str]:
     """Plan notes on the locales JSM rules do not carry: a rule's comment action has one text, so the
     approved phrases are installed in the playbook's default locale only (`comment_component`).

@@ -52,6 +52,7 @@ ENDPOINTS: dict[str, KindEndpoint] = {
     "group": KindEndpoint("/api/v2/groups", "groups", "group", True),
     "ticket_field": KindEndpoint("/api/v2/ticket_fields", "ticket_fields", "ticket_field", True),
     "organization_field": KindEndpoint("/api/v2/organization_fields", "organization_fields", "organization_field", True),
+    "ticket_form": KindEndpoint("/api/v2/ticket_forms", "ticket_forms", "ticket_form", False),
     "schedule": KindEndpoint("/api/v2/business_hours/schedules", "schedules", "schedule", False),
     "dynamic_content": KindEndpoint("/api/v2/dynamic_content/items", "items", "item", True),
     "trigger_category": KindEndpoint("/api/v2/trigger_categories", "trigger_categories", "trigger_category", True,

@@ -46,6 +46,7 @@ MARKER_ATTRIBUTE = {
     "ticket_field": "description",
     "organization_field": "description",
     "schedule": "name",
+    "ticket_form": "name",
     "dynamic_content": "name",
     "trigger_category": "name",
     "trigger": "description",
@@ -188,6 +189,17 @@ def normalize(kind: str, payload: dict[str, Any]) -> dict[str, Any]:
              for pm in out.get("policy_metrics") or []),
             key=lambda pm: (pm["metric"], pm["priority"]),
         )
+    if kind == "ticket_form":
+        # field order is display order (kept); conditions and their children compare as sets
+        out["ticket_field_ids"] = " ".join(_scalar(i) for i in out.get("ticket_field_ids") or [])
+        for part in ("agent_conditions", "end_user_conditions"):
+            if part in out:
+                out[part] = sorted(
+                    ({"parent_field_id": _scalar(c.get("parent_field_id")), "value": _scalar(c.get("value")),
+                      "child_fields": " ".join(sorted(f"{_scalar(f.get('id'))}:{bool(f.get('is_required'))}"
+                                                      for f in c.get("child_fields") or []))}
+                     for c in out[part] or []),
+                    key=lambda c: (c["parent_field_id"], c["value"]))
     if kind in ("ticket_field", "organization_field"):
         if out.get("type") == "dropdown" and kind == "ticket_field":
             out["type"] = "tagger"

@@ -55,6 +55,7 @@ from deskbook.playbooks.automation_check import automation_problems
 KIND_ORDER = (
     "group",
     "ticket_field",
+    "ticket_form",
     "organization_field",
     "schedule",
     "dynamic_content",
@@ -610,6 +611,54 @@ def zendesk_time_zone(iana: str) -> str:
 SCHEDULE_KEY = "business_hours"
 
 
+def ticket_form_key(category: m.Category) -> str:
+    """Key (marker) of the ticket form of a top-level category."""
+    return f"form_{category.key}"
+
+
+def _ticket_forms(pb: m.Playbook) -> list[DesiredObject]:
+    """One ticket form per top-level request category: the category dropdown, the common fields, and
+    the fields specific to a category of the form (complaint, callback record) shown only when the
+    category dropdown holds that category, and the survey fields shown only once the record field says
+    solved (`agent_conditions`, Zendesk's conditional fields: a parent custom field and its value)."""
+    if not pb.categories:
+        return []
+    from deskbook.playbooks.forms import after_solve_fields, field_categories, solved_marker
+
+    fields = [f for f in pb.ticket_fields() if f.key != pb.category_field]
+    belongs = {f.key: field_categories(pb, f) for f in fields}
+    solved = solved_marker(pb)
+    survey = after_solve_fields(pb)
+    ref = "{ref:ticket_field:%s}"
+    out = []
+    for top in pb.categories:
+        subtree = [c.key for c in top.walk()]
+        common = [f.key for f in fields if belongs[f.key] is None]
+        specific = [f.key for f in fields if belongs[f.key] is not None and belongs[f.key] & set(subtree)]
+        conditions = []
+        if solved and survey:  # the survey fields show once the record says solved
+            conditions.append({"parent_field_id": ref % solved[0], "value": option_tag(solved[0], solved[1]),
+                               "child_fields": [{"id": ref % k, "is_required": False} for k in common if k in survey]})
+        for category in subtree:
+            children = [k for k in specific if category in belongs[k]]
+            if children:
+                conditions.append({"parent_field_id": ref % pb.category_field,
+                                   "value": option_tag(pb.category_field, category),
+                                   "child_fields": [{"id": ref % k, "is_required": False} for k in children]})
+        title = _title(pb, top.name)
+        name = f"{title} {marker(pb, ticket_form_key(top))}"
+        payload: dict[str, Any] = {
+            "name": name,
+            "display_name": title,
+            "active": True,
+            "end_user_visible": True,
+            "ticket_field_ids": [ref % k for k in (pb.category_field, *common, *specific)],
+            "agent_conditions": conditions,
+        }
+        out.append(DesiredObject("ticket_form", ticket_form_key(top), name, payload))
+    return out
+
+
 def _schedule(pb: m.Playbook) -> list[DesiredObject]:
     if not pb.metadata.business_hours:
         return []
@@ -834,6 +883,7 @@ def desired_objects(playbook: m.Playbook, library: Any) -> list[DesiredObject]:
     built = [
         *_groups(playbook),
         *_ticket_fields(playbook),
+        *_ticket_forms(playbook),
         *_organization_fields(playbook),
         *_schedule(playbook),
         *_dynamic_content(playbook, library),

@@ -52,6 +52,7 @@ RESOURCES: dict[str, tuple[str, str, str, str]] = {
     "slas/policies": ("sla_policy", "sla_policy", "sla_policies", "all"),
     "dynamic_content/items": ("dynamic_content_item", "item", "items", "cursor"),
     "business_hours/schedules": ("schedule", "schedule", "schedules", "all"),
+    "ticket_forms": ("ticket_form", "ticket_form", "ticket_forms", "all"),
 }
 PATH_OF_KIND = {spec[0]: path for path, spec in RESOURCES.items()}
 #: Kinds Zendesk lists by `position` (then id) rather than by id: the order rules fire or show in.

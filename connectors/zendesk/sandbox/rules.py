@@ -740,10 +740,57 @@ def build_trigger_category(payload: dict, existing: dict | None, store: Store) -
     return doc
 
 
+def build_ticket_form(payload: dict, existing: dict | None, store: Store) -> dict:
+    """Ticket forms: a name, ticket fields that exist, and conditions (`agent_conditions`,
+    `end_user_conditions`) whose parent and child fields are fields of the form, a parent never its own
+    child, and a dropdown parent's value one of its options."""
+    doc = _merged(payload, existing, ("name", "display_name", "active", "end_user_visible", "default", "position",
+                                      "in_all_brands", "ticket_field_ids", "agent_conditions", "end_user_conditions"))
+    _require_text(doc, "name")
+    ids = doc.get("ticket_field_ids") or []
+    if not isinstance(ids, list) or not all(isinstance(i, int) and not isinstance(i, bool) for i in ids):
+        raise invalid("ticket_field_ids", "must be a list of ticket field ids")
+    fields = {}
+    for field_id in ids:
+        found = store.get("ticket_field", field_id)
+        if found is None:
+            raise invalid("ticket_field_ids", f"ticket field {field_id} does not exist")
+        fields[field_id] = found
+    for attribute in ("agent_conditions", "end_user_conditions"):
+        conditions = doc.get(attribute) or []
+        if not isinstance(conditions, list):
+            raise invalid(attribute, "must be a list of conditions")
+        for condition in conditions:
+            parent = condition.get("parent_field_id") if isinstance(condition, dict) else None
+            if parent not in fields:
+                raise invalid(attribute, f"parent field {parent} is not a field of this form")
+            options = {str(o.get("value")) for o in fields[parent].get("custom_field_options") or []}
+            if fields[parent].get("type") == "tagger" and str(condition.get("value")) not in options:
+                raise invalid(attribute, f"value {condition.get('value')!r} is not an option of field {parent}")
+            children = condition.get("child_fields")
+            if not isinstance(children, list) or not children:
+                raise invalid(attribute, "each condition needs child_fields")
+            for child in children:
+                child_id = child.get("id") if isinstance(child, dict) else None
+                if child_id not in fields or child_id == parent:
+                    raise invalid(attribute, f"child field {child_id} is not another field of this form")
+                child.setdefault("is_required", False)
+    doc.setdefault("display_name", doc["name"])
+    doc.setdefault("active", True)
+    doc.setdefault("end_user_visible", True)
+    doc.setdefault("default", False)
+    doc.setdefault("in_all_brands", True)
+    doc.setdefault("ticket_field_ids", [])
+    doc.setdefault("agent_conditions", [])
+    doc.setdefault("end_user_conditions", [])
+    doc.setdefault("position", len(store.all("ticket_form")) + (0 if existing else 1))
+    return doc
+
+
 BUILDERS = {
     "trigger": build_trigger, "automation": build_automation, "macro": build_macro, "view": build_view,
     "group": build_group, "ticket_field": build_ticket_field, "organization_field": build_organization_field,
     "organization": build_organization, "user": build_user, "ticket": build_ticket, "sla_policy": build_sla_policy,
     "dynamic_content_item": build_dynamic_content_item, "schedule": build_schedule,
-    "trigger_category": build_trigger_category,
+    "trigger_category": build_trigger_category, "ticket_form": build_ticket_form,
 }
