@@ -365,7 +365,13 @@ class Library:
         except DeskbookError as exc:
             return [str(exc)]
         problems = engine.construct_problems(ast, phrase.path, phrase.body_line)
-        used = meta.find_undeclared_variables(ast)
+        if problems:  # the variable analysis compiles the template, which refused constructs can break
+            return problems
+        try:
+            used = meta.find_undeclared_variables(ast)
+        except Exception as exc:  # e.g. TemplateAssertionError: the template is user input  # noqa: BLE001
+            line = phrase.body_line + (getattr(exc, "lineno", None) or 1) - 1
+            return [f"{phrase.path}:{line}: Jinja error: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}"]
         declared = set(phrase.variable_names)
         if used - declared:
             problems.append(

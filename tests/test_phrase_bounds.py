@@ -21,6 +21,7 @@ import pytest
 from deskbook.cli import main
 from deskbook.errors import DeskbookError
 from deskbook.scripts_library import engine, load_library
+from deskbook.scripts_library import library as library_module
 from deskbook.scripts_library.library import TEMPLATE_BYTES, dump_yaml, shipped_library_root
 
 REPO = Path(__file__).resolve().parents[1]
@@ -91,6 +92,17 @@ def test_lint_names_the_line_of_a_refused_construct(tmp_path):
     problems = engine.construct_problems(broken, phrase.path, phrase.body_line)
     line = phrase.body_line + body.count("\n")
     assert problems == [f"{phrase.path}:{line}: " + engine.STATEMENTS_REFUSED[type(broken.body[-1])]]
+
+
+def test_lint_of_a_refused_construct_that_jinja_cannot_compile_is_a_problem(tmp_path):
+    """Found by the fuzz test: the variable analysis compiles the template and raised
+    TemplateAssertionError ("cannot use extend from a non top-level scope")."""
+    library = load_library(_copy_library(tmp_path))
+    phrase = library.phrase("closing", "en")
+    odd = library_module.replace(phrase, body="{% macro m() %}{% extends 'b.j2' %}{% endmacro %}{{ m() }}")
+    problems = library.template_problems(odd)
+    assert problems and all(p.startswith(phrase.path) for p in problems)
+    assert any("`{% extends %}` is not available" in p for p in problems)
 
 
 def test_huge_template_file_is_a_load_problem_not_a_read(tmp_path):
