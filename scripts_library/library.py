@@ -522,6 +522,10 @@ def load_library(path: str | Path | None = None) -> Library:
             except UnicodeDecodeError:
                 library.load_problems.append(f"{shown}: not UTF-8 text")
                 continue
+            except OSError as exc:  # unreadable, or a folder named like a template
+                library.load_problems.append(f"{shown}: cannot read the template ({exc.strerror or exc}); "
+                                             "make it a readable file or remove it")
+                continue
             except DeskbookError as exc:
                 library.load_problems.append(str(exc))
                 continue
@@ -536,6 +540,12 @@ def read_approvals(path: Path) -> dict[str, dict[str, dict[str, Any]]]:
         return {}
     try:
         data = safe_load_yaml(path.read_text(encoding="utf-8")) or {}
+    except UnicodeDecodeError as exc:
+        raise DeskbookError(f"approvals file is not UTF-8 text (byte {exc.start})", where=str(path),
+                            hint="restore it from version control") from None
+    except OSError as exc:
+        raise DeskbookError(f"cannot read the approvals file ({exc.strerror or exc})", where=str(path),
+                            hint="make it readable") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"{path}:{mark.line + 1}" if mark is not None else str(path)
@@ -640,7 +650,7 @@ def approve(
         text = template_text(
             replace(phrase, approval={"approved_by": by.strip(), "approved_at": approved_at, "sha256": digest})
         )
-        Path(phrase.path).write_text(text, encoding="utf-8")
+        _write(Path(phrase.path), text)
         updated = parse_template(text, phrase.path)
         library.phrases[(phrase.id, phrase.locale)] = updated
         approved.append(updated)
@@ -657,4 +667,13 @@ def write_approvals(library: Library) -> None:
         "# Approval lock of the phrase library: written by `deskbook scripts approve`, do not edit by hand.\n"
         "# phrase id -> locale -> sha256 of body + variable names, who approved, when, and the approved text.\n"
     )
-    library.approvals_path.write_text(header + dump_yaml(ordered), encoding="utf-8")
+    _write(library.approvals_path, header + dump_yaml(ordered))
+
+
+def _write(path: Path, text: str) -> None:
+    """Write a library file; DeskbookError naming it when the folder or file cannot be written."""
+    try:
+        path.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise DeskbookError(f"cannot write the phrase library ({exc.strerror or exc})", where=str(path),
+                            hint="make the library folder writable (or approve in your own copy: deskbook init DIR)") from None
