@@ -104,10 +104,10 @@ def run_worker(handle, ledger: Path, as_of: date, desk: str = "zendesk") -> dict
 
 def naive_baseline(handle, sample: int) -> dict:
     """List every organization, then one ticket search per organization (on `sample` of them)."""
-    from deskbook.connectors.zendesk.sync_desk import make_session
+    from deskbook.connectors.zendesk.client import ZendeskClient
     from deskbook.http import CursorPaginator
 
-    session = make_session(handle.url, handle.email, handle.token)
+    session = ZendeskClient(handle.url, handle.email, handle.token).session
     started = time.perf_counter()
     ids = [org["id"] for org in CursorPaginator(100).iter_items(session, "/api/v2/organizations.json", "organizations")]
     listed = time.perf_counter() - started

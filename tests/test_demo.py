@@ -19,7 +19,8 @@ from deskbook.connectors.jsm.sandbox.app import seed_first_services as seed_jsm_
 from deskbook.connectors.jsm.sync_desk import JsmSyncDesk
 from deskbook.connectors.zendesk.sandbox import running_sandbox as running_zendesk_sandbox
 from deskbook.connectors.zendesk.sandbox import seed as zendesk_seed
-from deskbook.connectors.zendesk.sync_desk import ZendeskSyncDesk, make_session
+from deskbook.connectors.zendesk.client import ZendeskClient
+from deskbook.connectors.zendesk.sync_desk import ZendeskSyncDesk
 from deskbook.connectors.zendesk.translate import option_value
 from deskbook.playbooks.loader import load_playbook
 from deskbook.sync.jobs import settings_from_playbook
@@ -97,7 +98,7 @@ def test_zendesk_ticket_export_reports_the_seeded_first_service_day():
     with running_zendesk_sandbox() as desk:
         org_ids = desk.store.seed_organizations(3)
         served = zendesk_seed.seed_first_services(desk.store, org_ids[:2], today, days_ago=(9, 2))
-        sync_desk = ZendeskSyncDesk(desk.url, make_session(desk.url, desk.email, desk.token))
+        sync_desk = ZendeskSyncDesk(ZendeskClient(desk.url, desk.email, desk.token))
         reported = [pair for page in sync_desk.ticket_pages(None) for pair in page.first_service]
     assert sorted(reported) == sorted((org_id, day.isoformat()) for org_id, day in served.items())
     assert sorted(served.values()) == [today - timedelta(days=9), today - timedelta(days=2)]

@@ -91,3 +91,11 @@ def test_jsm_notes_do_not_hang_on_an_earlier_call():
     `plan_playbook` left on the connector."""
     assert not hasattr(JsmConnector, "_playbook")
     assert "plan" not in vars(JsmConnector) and "plan_playbook" not in vars(JsmConnector)
+
+
+def test_the_zendesk_sync_desk_is_built_on_the_client():
+    """Every Zendesk call of the sync jobs goes through `ZendeskClient` (paths, pagination, the
+    idempotent ticket create live there once), none through the raw session."""
+    text = (REPO / "connectors" / "zendesk" / "sync_desk.py").read_text(encoding="utf-8")
+    raw = re.findall(r"session\.(?:request|get_json|json_request)\(|iter_items\(|(?<!\w)pages\(|[\"']/api/v2/", text)
+    assert raw == []

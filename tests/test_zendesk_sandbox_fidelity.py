@@ -10,9 +10,9 @@ import requests
 
 from deskbook.connectors.contract import zendesk_contract
 from deskbook.connectors.zendesk.sandbox import FakeClock, running_sandbox
+from deskbook.connectors.zendesk.client import ZendeskClient
 from deskbook.connectors.zendesk.sync_desk import ZendeskSyncDesk
 from deskbook.connectors.zendesk.translate import ZENDESK_LOCALE_IDS
-from deskbook.http import DeskSession
 
 from test_zendesk_sandbox_features import desk, http  # noqa: F401  (the same fake-clock sandbox and session)
 
@@ -137,7 +137,6 @@ def test_sla_reorder_answers_200_with_the_empty_body_of_the_spec(http, shared):
 
 
 def test_the_client_reorders_sla_policies_over_the_empty_answer(desk):
-    from deskbook.connectors.zendesk.client import ZendeskClient
 
     client = ZendeskClient(desk.url, desk.email, desk.token)
     session = client.session
@@ -223,7 +222,7 @@ def test_the_sync_desk_does_not_count_a_deleted_task_as_done(desk, http):
     task = send(http, "POST", "/tickets.json", json={"ticket": {"subject": "Renew", "comment": {"body": "x"}, "external_id": key}})
     assert send(http, "DELETE", f"/tickets/{task.json()['ticket']['id']}.json").status_code == 204
     desk.clock.advance(61)
-    sync_desk = ZendeskSyncDesk(desk.url, DeskSession(desk.url, auth=desk.auth))
+    sync_desk = ZendeskSyncDesk(ZendeskClient(desk.url, desk.email, desk.token))
     pages = list(sync_desk.ticket_pages(None))
     assert [page.our_items for page in pages] == [[]]
 

@@ -27,9 +27,11 @@ from deskbook.http import (
     CursorPaginator,
     DeskSession,
     OffsetPaginator,
+    Page,
     PageRequest,
     Paginator,
     RetryPolicy,
+    pages,
 )
 from deskbook.log import register_secret
 
@@ -69,6 +71,8 @@ ENDPOINTS: dict[str, KindEndpoint] = {
 POSITIONED_KINDS = ("trigger_category", "trigger", "macro", "automation", "view")
 #: Most objects one Zendesk bulk request takes.
 BULK_LIMIT = 100
+#: Items per page of the incremental and search exports (their maximum).
+EXPORT_PAGE_SIZE = 1000
 
 #: zenpy object class per kind (for typed views of JSON; no I/O).
 _ZENPY_CLASSES = {
@@ -309,13 +313,42 @@ class ZendeskClient:
     def create_ticket(self, ticket: dict[str, Any], *, idempotency_key: str | None = None,
                       label: str | None = None) -> dict[str, Any]:
         """Create a ticket; with `idempotency_key` a retried create returns the first ticket, not a second."""
+        return self.create_ticket_replayed(ticket, idempotency_key=idempotency_key, label=label)[0]
+
+    def create_ticket_replayed(self, ticket: dict[str, Any], *, idempotency_key: str | None = None,
+                               label: str | None = None) -> tuple[dict[str, Any], bool]:
+        """(ticket, replayed): `create_ticket`, telling whether Zendesk answered with the ticket an earlier
+        request with the same key created (`x-idempotency-lookup: hit`) instead of a new one."""
         headers = {"Idempotency-Key": idempotency_key} if idempotency_key else None
-        return self.session.json_request("POST", "/api/v2/tickets", json={"ticket": ticket}, headers=headers,
-                                         label=label).get("ticket") or {}
+        response = self.session.request("POST", "/api/v2/tickets", json={"ticket": ticket}, headers=headers,
+                                        label=label)
+        replayed = response.headers.get("x-idempotency-lookup", "").lower() == "hit"
+        return (response.json() if response.content else {}).get("ticket") or {}, replayed
 
     def tickets(self) -> Iterator[dict[str, Any]]:
         """Every ticket (cursor pagination)."""
         return self.cursor.iter_items(self.session, "/api/v2/tickets", "tickets")
+
+    # ------------------------------------------------------------ exports (what the sync jobs read)
+
+    def organization_export(self, start_time: int, *, per_page: int = EXPORT_PAGE_SIZE) -> Iterator[Page]:
+        """Pages of the time-based incremental organization export from `start_time` (epoch seconds);
+        each page's `end_time` is where the next export starts."""
+        return pages(self.session, IncrementalTimePaginator(), "/api/v2/incremental/organizations",
+                     params={"start_time": start_time, "per_page": per_page})
+
+    def ticket_export(self, cursor: str | None = None, *, per_page: int = EXPORT_PAGE_SIZE) -> Iterator[Page]:
+        """Pages of the cursor-based incremental ticket export, from the start (no `cursor`) or from
+        an `after_cursor` a page handed out (`Page.next`)."""
+        params: dict[str, Any] = {"cursor": cursor} if cursor else {"start_time": 0}
+        params["per_page"] = per_page
+        return pages(self.session, IncrementalCursorPaginator(), "/api/v2/incremental/tickets/cursor", params=params)
+
+    def search_export(self, query: str, *, object_type: str = "ticket",
+                      page_size: int = EXPORT_PAGE_SIZE) -> Iterator[Page]:
+        """Pages of `GET /search/export` (cursor pagination, no 1000-result cap) for `query`."""
+        return pages(self.session, CursorPaginator(page_size, most=page_size), "/api/v2/search/export",
+                     params={"query": query, "filter[type]": object_type})
 
     def tickets_by_external_id(self, external_id: str) -> list[dict[str, Any]]:
         """Tickets whose `external_id` is exactly this."""

@@ -1,6 +1,7 @@
 """Zendesk Support as a sync desk (`deskbook.sync.desk.SyncDesk`).
 
-Reads (all through `deskbook.http.DeskSession`, which owns retries and counts calls):
+Built on `ZendeskClient` (`client.py`), like the connector: every call goes through its
+`deskbook.http.DeskSession`, which owns retries and counts calls. Reads:
 
 - organizations: time-based incremental export `GET /api/v2/incremental/organizations`
   (`start_time`, up to 1000 per page, `end_time` stored as the cursor, `end_of_stream`);
@@ -28,10 +29,7 @@ from datetime import datetime, timezone
 from collections import Counter
 from typing import Any, Callable, Iterator
 
-from deskbook.errors import DeskbookError
-from deskbook.http import CursorPaginator, DeskSession, pages
-from deskbook.connectors.zendesk.client import IncrementalCursorPaginator, IncrementalTimePaginator
-from deskbook.log import register_secret
+from deskbook.connectors.zendesk.client import ZendeskClient
 from deskbook.marker import owned_by
 from deskbook.connectors.zendesk.translate import option_value
 from deskbook.sync.desk import OrganizationPage, TaskDraft, TicketPage
@@ -39,7 +37,6 @@ from deskbook.sync.schedule import Organization, parse_key
 
 log = logging.getLogger("deskbook.sync.zendesk")
 
-PAGE_SIZE = 1000
 #: Search is indexed with a delay: look back this much further than the last scan.
 SEARCH_MARGIN_SECONDS = 3600
 
@@ -49,10 +46,10 @@ class ZendeskSyncDesk:
 
     name = "zendesk"
 
-    def __init__(self, url: str, session: Any, *, contract_end_field: str = "contract_end_date",
+    def __init__(self, client: ZendeskClient, *, contract_end_field: str = "contract_end_date",
                  tier_field: str = "customer_tier", playbook_name: str = "standard-service"):
-        self.url = url.rstrip("/")
-        self.session = session
+        self.client = client
+        self.url = client.url
         self.contract_end_field = contract_end_field
         self.tier_field = tier_field
         self.playbook_name = playbook_name
@@ -60,17 +57,21 @@ class ZendeskSyncDesk:
         self._missing_groups: set[str] = set()
 
     @property
+    def session(self) -> Any:
+        """The client's DeskSession (retry policy, call and retry counters)."""
+        return self.client.session
+
+    @property
     def calls(self) -> Counter:
         """Requests made, by endpoint (the session counts them)."""
-        return getattr(self.session, "calls", Counter())
+        return getattr(self.client.session, "calls", Counter())
 
     # ------------------------------------------------------------ exports
 
     def organization_pages(self, cursor: str | None) -> Iterator[OrganizationPage]:
         """Organizations changed since the stored `end_time` (all from 0 the first time)."""
         start_time = int(cursor) if cursor else 0
-        for page in pages(self.session, IncrementalTimePaginator(), "/api/v2/incremental/organizations.json",
-                          params={"start_time": start_time, "per_page": PAGE_SIZE}):
+        for page in self.client.organization_export(start_time):
             data = page.data
             orgs, deleted = [], []
             for raw in data.get("organizations") or []:
@@ -111,19 +112,14 @@ class ZendeskSyncDesk:
         if cursor and cursor.startswith("since:"):
             yield from self._solved_since(int(cursor.split(":", 1)[1]), scan_started)
             return
-        params: dict[str, Any] = {"cursor": cursor.split(":", 1)[1]} if cursor else {"start_time": 0}
-        params["per_page"] = PAGE_SIZE
-        for page in pages(self.session, IncrementalCursorPaginator(), "/api/v2/incremental/tickets/cursor.json",
-                          params=params):
+        for page in self.client.ticket_export(cursor.split(":", 1)[1] if cursor else None):
             first_service, ours = self._reduce(page.data.get("tickets") or [])
             after = dict(page.next.params)["cursor"] if page.next else None
             yield TicketPage(first_service, ours, f"export:{after}" if after else f"since:{scan_started}")
 
     def _solved_since(self, since: int, scan_started: int) -> Iterator[TicketPage]:
         stamp = datetime.fromtimestamp(since - SEARCH_MARGIN_SECONDS, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-        params: dict[str, Any] = {"query": f"type:ticket status>=solved updated>={stamp}", "filter[type]": "ticket"}
-        for page in pages(self.session, CursorPaginator(PAGE_SIZE, most=PAGE_SIZE), "/api/v2/search/export.json",
-                          params=params):
+        for page in self.client.search_export(f"type:ticket status>=solved updated>={stamp}"):
             first_service, ours = self._reduce(page.data.get("results") or [])
             yield TicketPage(first_service, ours, f"since:{scan_started}" if page.last else f"since:{since}")
 
@@ -149,8 +145,8 @@ class ZendeskSyncDesk:
     def find_task(self, key: str, ticket_id: int | None = None) -> int | None:
         """The lowest ticket id with external_id `key`, or None (a Zendesk create is one call, so the
         ledger never holds an id for an unfinished one: `ticket_id` is not needed)."""
-        data = self.session.get_json("/api/v2/tickets.json", params={"external_id": key})
-        ids = [int(t["id"]) for t in data.get("tickets") or [] if t.get("external_id") == key and t.get("status") != "deleted"]
+        ids = [int(t["id"]) for t in self.client.tickets_by_external_id(key)
+               if t.get("external_id") == key and t.get("status") != "deleted"]
         return min(ids) if ids else None
 
     def create_task(self, draft: TaskDraft, on_created: Callable[[int], None] | None = None) -> tuple[int, bool]:
@@ -169,17 +165,16 @@ class ZendeskSyncDesk:
             ticket["group_id"] = group_id
         if draft.requester_email:
             ticket["requester"] = {"email": draft.requester_email, "name": draft.requester_name or draft.requester_email}
-        response = self.session.request("POST", "/api/v2/tickets.json", json={"ticket": ticket},
-                                        headers={"Idempotency-Key": draft.key}, label=f"sync task {draft.key}")
-        replayed = response.headers.get("x-idempotency-lookup", "").lower() == "hit"
-        return int(response.json()["ticket"]["id"]), replayed
+        created, replayed = self.client.create_ticket_replayed(ticket, idempotency_key=draft.key,
+                                                               label=f"sync task {draft.key}")
+        return int(created["id"]), replayed
 
     def group_id(self, group_key: str | None, group_name: str | None) -> int | None:
         """The Zendesk id of the job's owner group (by ownership marker, then by name); None with a warning."""
         if not group_key and not group_name:
             return None
         if self._groups is None:
-            self._groups = list(CursorPaginator(100).iter_items(self.session, "/api/v2/groups.json", "groups"))
+            self._groups = self.client.list("group")
         for group in self._groups:
             description = group.get("description") or ""
             if group_key and owned_by(description, self.playbook_name) == group_key:
@@ -193,16 +188,9 @@ class ZendeskSyncDesk:
             log.warning("group %r is not in Zendesk; tasks stay unassigned (run `deskbook apply` first)", label)
         return None
 
+
 def connect(url: str | None, email: str | None, token: str | None, *, session_options: dict | None = None,
             **options: Any) -> ZendeskSyncDesk:
-    """A ZendeskSyncDesk from explicit values or the environment, read as `plan` reads it
-    (`client.connection_from`: ZENDESK_URL or ZENDESK_SUBDOMAIN, ZENDESK_EMAIL, ZENDESK_API_TOKEN)."""
-    from deskbook.connectors.zendesk.client import connection_from
-
-    url, email, token = connection_from(url, email, token)
-    return ZendeskSyncDesk(url, make_session(url, email, token, **(session_options or {})), **options)
-
-
-def make_session(url: str, email: str, token: str, **session_options: Any) -> DeskSession:
-    """The shared DeskSession (retry policy, call counts) authenticated as `email/token`."""
-    return DeskSession(url, auth=(f"{email}/token", token), **session_options)
+    """A ZendeskSyncDesk over a `ZendeskClient` for explicit values or the environment, read as `plan`
+    reads it (ZENDESK_URL or ZENDESK_SUBDOMAIN, ZENDESK_EMAIL, ZENDESK_API_TOKEN)."""
+    return ZendeskSyncDesk(ZendeskClient(url, email, token, **(session_options or {})), **options)
