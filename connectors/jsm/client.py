@@ -182,12 +182,21 @@ class JsmClient:
         """Requests sent, per endpoint (`"METHOD /path"`)."""
         return self.session.calls
 
-    def jira(self):
-        """A python-jira `JIRA` for the same site (REST v3, no server-info call, retries off)."""
+    def jira(self) -> Any:
+        """A configured python-jira `JIRA` in Cloud mode for your own scripts, on this client's site and
+        credentials (email + API token): REST v3, no server-info round trip, no update check, no
+        retries of its own (retry in your script, or use deskbook's commands, whose calls go
+        through `DeskSession`).
+
+        Cloud mode is set rather than asked for (deskbook works with JSM Cloud only): python-jira
+        then speaks as to Jira Cloud — account ids, `search_issues` through `/search/jql`."""
         import jira
 
-        return jira.JIRA(server=self.connection.url, basic_auth=(self.connection.email, self.connection.token),
-                         options={"rest_api_version": "3"}, get_server_info=False, max_retries=0)
+        client = jira.JIRA(server=self.connection.url, basic_auth=(self.connection.email, self.connection.token),
+                           options={"rest_api_version": "3", "check_update": False}, get_server_info=False,
+                           max_retries=0)
+        client.deploymentType = "Cloud"
+        return client
 
     # ---------------------------------------------------------------- service desk
     def service_desk(self) -> dict:

@@ -10,6 +10,11 @@ rate-limit sleeps and raises its own exceptions, which would split the one retry
 counts, one-line errors), and zenpy is kept for what it does well without I/O: its object
 classes (`as_zenpy`) give typed views of recorded or listed objects.
 
+For your own scripts, `ZendeskClient.zenpy()` hands out a working, configured `zenpy.Zenpy` on the
+same account: its requests go through a `ZenpySession` (a `DeskSession` that sends zenpy's
+`https://<subdomain>.<domain>` URLs to the client's base URL, so the sandbox works too, with the
+same retry policy and call counters, and leaves error answers to zenpy's own exceptions).
+
 Connection: explicit arguments or the environment (`ZENDESK_URL` or `ZENDESK_SUBDOMAIN`,
 `ZENDESK_EMAIL`, `ZENDESK_API_TOKEN`); the token is registered as a secret so no log shows it.
 Paths are written without `.json` (both forms are valid; the OpenAPI file lists them bare).
@@ -21,6 +26,9 @@ import logging
 import os
 from dataclasses import dataclass
 from typing import Any, Iterator
+from urllib.parse import urlsplit
+
+import requests
 
 from deskbook.errors import DeskbookError
 from deskbook.http import (
@@ -139,6 +147,19 @@ def as_zenpy(kind: str, payload: dict[str, Any]) -> Any:
         obj.__dict__.update(payload)
         return obj
     return cls(api=None, **payload)
+
+
+class ZenpySession(DeskSession):
+    """The session under `ZendeskClient.zenpy()`: zenpy's absolute URLs are sent to this session's
+    base URL with the shared retry policy and counters, and every answer is handed back to zenpy
+    (which raises its own exceptions) rather than raised here."""
+
+    def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> requests.Response:  # type: ignore[override]
+        """Send `url`'s path and query to the base URL; never raise for an HTTP status."""
+        parts = urlsplit(url)
+        path = parts.path + (f"?{parts.query}" if parts.query else "")
+        kwargs.setdefault("raise_for_status", False)
+        return super().request(method, path, *args, **kwargs)
 
 
 class ZendeskClient:
@@ -281,6 +302,28 @@ class ZendeskClient:
         """Set the SLA policies' order (Zendesk applies the first policy whose filter matches)."""
         self.session.json_request("PUT", f"{ENDPOINTS['sla_policy'].path}/reorder",
                                   json={"sla_policy_ids": [int(i) for i in ids]}, label=label or "SLA policy order")
+
+    # ------------------------------------------------------------ zenpy for your own scripts
+
+    def zenpy(self) -> Any:
+        """A configured `zenpy.Zenpy` for your own scripts, on this client's account and credentials.
+
+        Its requests go through a `DeskSession` with this client's base URL, retry policy and call
+        counters (`ZenpySession`): zenpy builds `https://<subdomain>.<domain>/api/v2/...` URLs, which
+        are sent to the base URL (so the local sandbox works too), and zenpy sees every answer
+        and raises its own exceptions for errors. deskbook itself does not call zenpy (see the
+        module docstring)."""
+        from zenpy import Zenpy
+
+        host = urlsplit(self.url).netloc
+        subdomain, _, domain = host.partition(".")
+        session = ZenpySession(self.url, auth=self.session.auth, timeout=self.session.timeout,
+                               policy=self.session.policy, sleep=self.session.sleep)
+        session.calls = self.session.calls  # one set of counters for the client and its zenpy
+        session.retries = self.session.retries
+        email, token = self.session.auth[0].removesuffix("/token"), self.session.auth[1]
+        return Zenpy(subdomain=subdomain, domain=domain or "zendesk.com", email=email, token=token,
+                     session=session, timeout=self.session.timeout)
 
     # ------------------------------------------------------------ customers and tickets
 
