@@ -35,7 +35,7 @@ import logging
 import time
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable
+from typing import TYPE_CHECKING, Any, Callable, Iterable
 
 from deskbook.errors import DeskbookError, ExitCode
 from deskbook.plan import (
@@ -51,6 +51,9 @@ from deskbook.plan import (
     build_plan,
 )
 
+if TYPE_CHECKING:
+    from deskbook.connectors.intents import CreateIntents
+
 log = logging.getLogger("deskbook.connectors")
 
 _SYMBOLS = {CREATE: "+", UPDATE: "~", DELETE: "-", CONFLICT: "!", REORDER: "↕"}
@@ -63,9 +66,9 @@ class Snapshot:
     raw: dict[str, list[dict[str, Any]]]
     existing: list[ExistingObject]
 
-    def managed_ids(self, playbook: str) -> dict[tuple[str, str], Any]:
+    def managed_ids(self, playbook: str) -> dict[tuple[str, Any], Any]:
         """(kind, key) -> id of the objects this playbook owns (the first one found when duplicated)."""
-        ids: dict[tuple[str, str], Any] = {}
+        ids: dict[tuple[str, Any], Any] = {}
         for e in self.existing:
             if e.owner == playbook and e.key:
                 ids.setdefault((e.kind, e.key), e.id)
@@ -92,7 +95,7 @@ class ApplyReport:
     """What an apply did."""
 
     done: list[Change] = field(default_factory=list)
-    ids: dict[tuple[str, str], Any] = field(default_factory=dict)
+    ids: dict[tuple[str, Any], Any] = field(default_factory=dict)
 
     def count(self, action: str) -> int:
         """How many changes of `action` were applied."""

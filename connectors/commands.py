@@ -229,10 +229,11 @@ def cmd_apply(args: argparse.Namespace) -> ExitCode:
     if not args.json:
         show_plan(plan)
     intents = None
-    if connector.location():  # creates a killed run sent are waited for, not made twice
+    location = connector.location()
+    if location:  # creates a killed run sent are waited for, not made twice
         from deskbook.connectors.intents import CreateIntents, intents_path_for
 
-        intents = CreateIntents(intents_path_for(args.desk, connector.location(), plan.playbook))
+        intents = CreateIntents(intents_path_for(args.desk, location, plan.playbook))
     report = connector.apply(plan, snapshot, intents=intents)
     if args.json:
         print_plan(plan, True, {"applied": {"summary": report.summary(), "count": len(report.done)}})

@@ -146,7 +146,7 @@ class _Template:
         """True when the request's path segments fit this template."""
         if len(parts) != len(self.segments):
             return False
-        for part, segment in zip(parts, self.segments):
+        for part, segment in zip(parts, self.segments, strict=False):
             if isinstance(segment, str):
                 if part != segment:
                     return False

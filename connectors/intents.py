@@ -26,6 +26,7 @@ import os
 import re
 import time
 from pathlib import Path
+from typing import IO
 from urllib.parse import urlsplit
 
 from deskbook.errors import DeskbookError
@@ -50,7 +51,7 @@ class CreateIntents:
     def __init__(self, path: str | Path):
         self.path = Path(path)
         self.unconfirmed: dict[tuple[str, str], float] = self._read()
-        self._file = None
+        self._file: IO[str] | None = None
 
     def _read(self) -> dict[tuple[str, str], float]:
         try:

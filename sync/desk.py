@@ -64,7 +64,10 @@ class SyncDesk(Protocol):
 
     name: str
     url: str
-    calls: Counter  # "METHOD /path" -> count, read by reports and benchmarks
+
+    @property
+    def calls(self) -> Counter:
+        """"METHOD /path" -> count, read by reports and benchmarks."""
 
     def organization_pages(self, cursor: str | None) -> Iterator[OrganizationPage]:
         """Organizations changed since `cursor` (all when None), page by page."""

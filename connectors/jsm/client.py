@@ -86,12 +86,13 @@ class JsmConnection:
                                      "https://api.atlassian.com/ex/jira/<cloudId> for a scoped token; JIRA_EMAIL, "
                                      "JIRA_API_TOKEN) or pass --url/--email/--token")
         register_secret(values["token"])
-        url = values["url"].rstrip("/")
+        email, token, project_key = str(values["email"]), str(values["token"]), str(values["project_key"])
+        url = str(values["url"]).rstrip("/")
         scoped = SCOPED_URL.match(url)
         if scoped and values["cloud_id"] and values["cloud_id"] != scoped["cloud"]:
             raise DeskbookError(f"JIRA_CLOUD_ID {values['cloud_id']} differs from the cloud id in JIRA_URL ({scoped['cloud']})",
                                 hint="drop JIRA_CLOUD_ID; the api.atlassian.com URL names the site already")
-        return cls(url=url, email=values["email"], token=values["token"], project_key=values["project_key"],
+        return cls(url=url, email=email, token=token, project_key=project_key,
                    cloud_id=values["cloud_id"] or (scoped["cloud"] if scoped else None))
 
     @property

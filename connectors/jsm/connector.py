@@ -173,7 +173,8 @@ class JsmConnector(DeskConnector):
             notes += tr.request_form_notes(playbook)  # request type forms: not settable by the public API
         return notes
 
-    def guard(self, plan: Plan, snapshot: Snapshot, *, force: bool = False, checksum: str | None = None) -> None:
+    def guard(self, plan: Plan, snapshot: Snapshot, *, force: bool = False,  # type: ignore[override]
+              checksum: str | None = None) -> None:
         """The shared checks (checksum, conflicts, thresholds), then — unless `force` — refuse a plan that
         replaces or deletes a request type requests use (JSM strips the type from them). Reads only."""
         DeskConnector.guard(plan, snapshot, force=force, checksum=checksum)

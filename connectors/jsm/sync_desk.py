@@ -106,7 +106,7 @@ class JsmSyncDesk:
         self.playbook_name = playbook_name
         self._types: dict[str, str] | None = None
         self._type_names: dict[str, str] = {}
-        self._orphans: dict[str, dict[str, dict]] = {}  # job -> request summary -> issue bean
+        self._orphans: dict[str, dict[str, Any]] = {}  # job -> request summary -> issue bean
         self._unfinished: dict[str, tuple[int, str]] = {}  # item key -> (issue id, issue key)
 
     @property
@@ -155,8 +155,8 @@ class JsmSyncDesk:
                                         properties=[SYNC_PROPERTY], max_results=PAGE_SIZE):
             fields = issue.get("fields") or {}
             day = str(fields.get("resolutiondate") or "")[:10]
-            ours = SYNC_LABEL in (fields.get("labels") or []) or SYNC_PROPERTY in (issue.get("properties") or {})
-            if not ours and day:
+            ours_too = SYNC_LABEL in (fields.get("labels") or []) or SYNC_PROPERTY in (issue.get("properties") or {})
+            if not ours_too and day:
                 first += [(int(org["id"]), day) for org in fields.get(organizations) or []]
             if len(first) >= PAGE_SIZE:
                 yield TicketPage(first, [], cursor or "")

@@ -251,15 +251,15 @@ def desired_objects(playbook: m.Playbook, library: Any, *, project_ari: str, pro
         out.append(DesiredObject("automation_rule", key, name,
                                  _rule(playbook, key, name, rule.description.get(locale), trigger, components,
                                        project_ari, account_id)))
-    for rule in playbook.automations:
-        key = f"automation.{rule.key}"
-        trigger = au.scheduled_trigger(conditions_jql(playbook, rule.conditions, project_key))
-        components = action_components(playbook, rule.actions)
-        if rule.comment:
-            components.append(comment_component(playbook, library, rule.comment))
-        name = rule.title.get(locale)
+    for auto in playbook.automations:
+        key = f"automation.{auto.key}"
+        trigger = au.scheduled_trigger(conditions_jql(playbook, auto.conditions, project_key))
+        components = action_components(playbook, auto.actions)
+        if auto.comment:
+            components.append(comment_component(playbook, library, auto.comment))
+        name = auto.title.get(locale)
         out.append(DesiredObject("automation_rule", key, name,
-                                 _rule(playbook, key, name, rule.description.get(locale), trigger, components,
+                                 _rule(playbook, key, name, auto.description.get(locale), trigger, components,
                                        project_ari, account_id)))
     if allow_internal_api:
         for metric in sla_metrics(playbook, project_key):
@@ -374,7 +374,8 @@ def locale_notes(playbook: m.Playbook) -> list[str]:
     default = playbook.metadata.default_locale
     others = [loc for loc in playbook.metadata.locales if loc != default]
     macro_phrases = list(dict.fromkeys(mac.comment.phrase for mac in playbook.macros if mac.comment))
-    automatic = [r.key for r in (*playbook.triggers, *playbook.automations) if r.comment]
+    rules: tuple[m.Trigger | m.Automation, ...] = (*playbook.triggers, *playbook.automations)
+    automatic = [r.key for r in rules if r.comment]
     if not others or not (macro_phrases or automatic):
         return []
     why = "an automation rule's comment has one text, no per-language variant"

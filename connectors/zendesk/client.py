@@ -22,10 +22,11 @@ Paths are written without `.json` (both forms are valid; the OpenAPI file lists 
 
 from __future__ import annotations
 
+import builtins
 import logging
 import os
 from dataclasses import dataclass
-from typing import Any, Iterator
+from typing import Any, Iterator, cast
 from urllib.parse import urlsplit
 
 import requests
@@ -130,7 +131,7 @@ def connection_from(url: str | None = None, email: str | None = None, token: str
     missing = [name for name, value in (("--url/ZENDESK_URL (or ZENDESK_SUBDOMAIN)", url),
                                         ("--email/ZENDESK_EMAIL", email),
                                         ("--token/ZENDESK_API_TOKEN", token)) if not value]
-    if missing:
+    if missing or not (url and email and token):
         raise DeskbookError("Zendesk connection is incomplete: missing " + ", ".join(missing),
                             hint="pass the flags or set the environment variables")
     register_secret(token)
@@ -271,7 +272,7 @@ class ZendeskClient:
             self.session.json_request("POST", f"{base}/variants/create_many", json={"variants": creates}, label=label)
         return item
 
-    def update_positions(self, kind: str, positions: list[tuple[Any, int]], *, label: str | None = None) -> None:
+    def update_positions(self, kind: str, positions: builtins.list[tuple[Any, int]], *, label: str | None = None) -> None:
         """Set rules' `position` with `PUT /api/v2/<rules>/update_many` (`{"<rules>": [{"id", "position"}]}`),
         one request per 100 rules (Zendesk's bulk limit); only the listed rules change."""
         if kind == "trigger_category":
@@ -283,7 +284,7 @@ class ZendeskClient:
             self.session.json_request("PUT", f"{ep.path}/update_many", json={ep.plural: items[start:start + BULK_LIMIT]},
                                       label=label or f"{kind} order")
 
-    def update_trigger_category_positions(self, positions: list[tuple[Any, int]], *,
+    def update_trigger_category_positions(self, positions: builtins.list[tuple[Any, int]], *,
                                           label: str | None = None) -> None:
         """Set trigger categories' `position` in one batch job (`POST /api/v2/trigger_categories/jobs`,
         ids as strings); a job answering `status: failed` raises naming its first error."""
@@ -298,7 +299,7 @@ class ZendeskClient:
             raise DeskbookError(f"Zendesk refused the trigger category order: {first.get('detail') or first}",
                                 where=label, hint="re-run plan; if it persists, check the categories in Zendesk")
 
-    def reorder_sla_policies(self, ids: list[Any], *, label: str | None = None) -> None:
+    def reorder_sla_policies(self, ids: builtins.list[Any], *, label: str | None = None) -> None:
         """Set the SLA policies' order (Zendesk applies the first policy whose filter matches)."""
         self.session.json_request("PUT", f"{ENDPOINTS['sla_policy'].path}/reorder",
                                   json={"sla_policy_ids": [int(i) for i in ids]}, label=label or "SLA policy order")
@@ -321,8 +322,8 @@ class ZendeskClient:
                                policy=self.session.policy, sleep=self.session.sleep)
         session.calls = self.session.calls  # one set of counters for the client and its zenpy
         session.retries = self.session.retries
-        email, token = self.session.auth[0].removesuffix("/token"), self.session.auth[1]
-        return Zenpy(subdomain=subdomain, domain=domain or "zendesk.com", email=email, token=token,
+        token = cast("tuple[str, str]", self.session.auth)[1]
+        return Zenpy(subdomain=subdomain, domain=domain or "zendesk.com", email=self.email, token=token,
                      session=session, timeout=self.session.timeout)
 
     # ------------------------------------------------------------ customers and tickets
@@ -340,7 +341,7 @@ class ZendeskClient:
         return self.session.json_request("POST", "/api/v2/organizations", json={"organization": organization},
                                          label=label).get("organization") or {}
 
-    def create_many_organizations(self, organizations: list[dict[str, Any]]) -> dict[str, Any]:
+    def create_many_organizations(self, organizations: builtins.list[dict[str, Any]]) -> dict[str, Any]:
         """Queue a bulk create (up to 100); returns the job status."""
         return self.session.json_request("POST", "/api/v2/organizations/create_many",
                                          json={"organizations": organizations}).get("job_status") or {}
@@ -393,6 +394,6 @@ class ZendeskClient:
         return pages(self.session, CursorPaginator(page_size, most=page_size), "/api/v2/search/export",
                      params={"query": query, "filter[type]": object_type})
 
-    def tickets_by_external_id(self, external_id: str) -> list[dict[str, Any]]:
+    def tickets_by_external_id(self, external_id: str) -> builtins.list[dict[str, Any]]:
         """Tickets whose `external_id` is exactly this."""
         return self.session.get_json("/api/v2/tickets", params={"external_id": external_id}).get("tickets") or []

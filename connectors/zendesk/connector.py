@@ -227,12 +227,13 @@ class ZendeskConnector(DeskConnector):
         the playbook's), rules with one `update_many` of the managed rules whose position changes
         (triggers: the slots each category's managed triggers hold, taken in playbook order)."""
         kind = change.kind
+        wanted = change.desired or {}
         deleted = {str(c.id) for c in done if c.action == "delete" and c.kind == kind}
         if kind == "sla_policy":
-            managed_ids = {ids.get(("sla_policy", key)) for key in change.desired["order"]}
+            managed_ids = {ids.get(("sla_policy", key)) for key in wanted["order"]}
             others = [p["id"] for p in snapshot.raw.get("sla_policy", [])
                       if str(p["id"]) not in deleted and p["id"] not in managed_ids]
-            order = others + [ids[("sla_policy", key)] for key in change.desired["order"]
+            order = others + [ids[("sla_policy", key)] for key in wanted["order"]
                               if ("sla_policy", key) in ids]
             self.client.reorder_sla_policies(order)
             return
@@ -251,9 +252,9 @@ class ZendeskConnector(DeskConnector):
                 end += 1
                 position = end
             current[object_id] = position
-        group_of = change.desired.get("categories") or {}
+        group_of = wanted.get("categories") or {}
         groups: dict[Any, list[tuple[Any, int]]] = {}
-        for key in change.desired["order"]:
+        for key in wanted["order"]:
             if (kind, key) in ids:
                 object_id = ids[(kind, key)]
                 groups.setdefault(group_of.get(key), []).append((object_id, current.get(str(object_id)) or 0))
@@ -305,7 +306,7 @@ def category_firing_order(keys: list[str], category_of: dict[str, str], category
     """`keys` as Zendesk fires them: grouped by category in `category_order` (keys of unknown
     categories last), keeping the given order within each category (a stable sort)."""
     rank = {key: n for n, key in enumerate(category_order)}
-    return sorted(keys, key=lambda key: rank.get(category_of.get(key), len(rank)))
+    return sorted(keys, key=lambda key: rank.get(category_of.get(key, ""), len(rank)))
 
 
 def moves_category(changes: list[Change], category_of: dict[str, str], ids: dict[tuple[str, Any], Any]) -> bool:
@@ -371,7 +372,7 @@ def rule_positions(managed: list[tuple[Any, int]]) -> list[tuple[Any, int]]:
     slots = sorted(position for _, position in managed)
     out: list[tuple[Any, int]] = []
     previous: int | None = None
-    for (object_id, position), slot in zip(managed, slots):
+    for (object_id, position), slot in zip(managed, slots, strict=True):
         new = slot if previous is None else max(slot, previous + 1)
         previous = new
         if new != position:

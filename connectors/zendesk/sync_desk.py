@@ -64,7 +64,7 @@ class ZendeskSyncDesk:
     @property
     def calls(self) -> Counter:
         """Requests made, by endpoint (the session counts them)."""
-        return getattr(self.client.session, "calls", Counter())
+        return self.client.session.calls
 
     # ------------------------------------------------------------ exports
 
@@ -182,7 +182,7 @@ class ZendeskSyncDesk:
         for group in self._groups:
             if group_name and group.get("name") == group_name:
                 return int(group["id"])
-        label = group_key or group_name
+        label = group_key or group_name or ""
         if label not in self._missing_groups:
             self._missing_groups.add(label)
             log.warning("group %r is not in Zendesk; tasks stay unassigned (run `deskbook apply` first)", label)

@@ -496,7 +496,7 @@ def _category_field(pb: m.Playbook) -> DesiredObject:
     """The generated request-category dropdown (`playbook.category_field`)."""
     title = _builtin(pb, CATEGORY_FIELD_TITLE)
     lines = [_title(pb, title), *_localized_lines(pb, title)]
-    payload = {
+    payload: dict[str, Any] = {
         "type": "tagger",
         "title": _title(pb, title),
         "description": _described("\n".join(lines), pb, pb.category_field),
@@ -591,7 +591,7 @@ def schedule_intervals(hours: Iterable[m.BusinessHours], where: str = "metadata.
                 raise DeskbookError(f"unknown day {day!r}", where=where, hint="use mon..sun")
             out.append({"start_time": index * 1440 + start, "end_time": index * 1440 + end})
     out.sort(key=lambda i: i["start_time"])
-    for a, b in zip(out, out[1:]):
+    for a, b in zip(out, out[1:], strict=False):
         if b["start_time"] < a["end_time"]:
             raise DeskbookError("business hours overlap", where=where)
     return out
@@ -699,7 +699,8 @@ def schedule_notes(pb: m.Playbook) -> list[str]:
 def rule_phrases(pb: m.Playbook) -> list[str]:
     """Phrase ids that macros, triggers and automations insert (each becomes dynamic content)."""
     seen: list[str] = []
-    for element in (*pb.macros, *pb.triggers, *pb.automations):
+    elements: tuple[m.Macro | m.Trigger | m.Automation, ...] = (*pb.macros, *pb.triggers, *pb.automations)
+    for element in elements:
         if element.comment and element.comment.phrase not in seen:
             seen.append(element.comment.phrase)
     return seen

@@ -162,8 +162,8 @@ def summarize_error_body(response: requests.Response, limit: int = 300) -> str:
         if isinstance(details, dict):
             for name, problems in details.items():
                 for problem in problems if isinstance(problems, list) else [problems]:
-                    text = problem.get("description") if isinstance(problem, dict) else problem
-                    parts.append(f"{name}: {text}")
+                    detail = problem.get("description") if isinstance(problem, dict) else problem
+                    parts.append(f"{name}: {detail}")
         if body.get("errorMessage"):
             parts.append(str(body["errorMessage"]))
         for text in body.get("errorMessages") or []:

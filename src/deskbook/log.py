@@ -72,7 +72,7 @@ class JsonFormatter(logging.Formatter):
     """One JSON object per line: ts, level, logger, message and the record's `extra` fields."""
 
     def format(self, record: logging.LogRecord) -> str:
-        data = {"ts": _timestamp(record), "level": record.levelname, "logger": record.name,
+        data: dict[str, object] = {"ts": _timestamp(record), "level": record.levelname, "logger": record.name,
                 "message": record.getMessage()}
         for key, value in vars(record).items():
             if key not in _STANDARD and not key.startswith("_"):

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import re
-from typing import IO
+from typing import IO, Mapping
 
 _CODES = {"green": "32", "red": "31", "yellow": "33", "cyan": "36", "bold": "1", "dim": "2"}
 #: Plan line (after its indent) -> colour, by the change symbol `deskbook.connectors.base` prints.
@@ -19,14 +19,14 @@ _PLAN_STYLES = (("+ ", "green"), ("- ", "red"), ("~ ", "yellow"), ("! ", "red"),
 _INDENT = re.compile(r"^(\s*)(.*)$", re.S)
 
 
-def colour_wanted(stream: IO[str], env: dict[str, str] | None = None) -> bool:
+def colour_wanted(stream: IO[str], env: Mapping[str, str] | None = None) -> bool:
     """True when text written to `stream` may carry ANSI colour."""
-    env = os.environ if env is None else env
-    if env.get("NO_COLOR"):
+    values: Mapping[str, str] = os.environ if env is None else env
+    if values.get("NO_COLOR"):
         return False
-    if env.get("FORCE_COLOR"):
+    if values.get("FORCE_COLOR"):
         return True
-    if env.get("TERM") == "dumb":
+    if values.get("TERM") == "dumb":
         return False
     isatty = getattr(stream, "isatty", None)
     return bool(isatty and isatty())
@@ -43,7 +43,7 @@ def colour_plan(text: str, enabled: bool) -> str:
         return text
     out = []
     for line in text.split("\n"):
-        indent, rest = _INDENT.match(line).groups()
+        indent, rest = _INDENT.match(line).groups()  # type: ignore[union-attr]  # `.*` matches every line
         style = next((s for prefix, s in _PLAN_STYLES if rest.startswith(prefix)), None)
         if style is None and rest.startswith(("Plan:", "Plan for ")):
             style = "bold"

@@ -622,7 +622,7 @@ class SandboxApp(SandboxPipeline):
         updated = []
         with ctx.store.transaction():
             docs = [self._get(ctx, kind, item.get("id")) for item in items]
-            for doc, item in zip(docs, items):
+            for doc, item in zip(docs, items, strict=False):
                 doc.update({k: v for k, v in item.items() if k != "id"})
                 if kind == "trigger" and "category_id" in item:
                     if ctx.store.get("trigger_category", item["category_id"]) is None:

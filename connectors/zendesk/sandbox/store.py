@@ -82,7 +82,7 @@ class Store(DocumentStore):
         with self.transaction():
             now = self.now() if ts is None else ts
             missing = [d for d in items if "id" not in d]
-            for data, new_id in zip(missing, self.next_ids(kind, len(missing))):
+            for data, new_id in zip(missing, self.next_ids(kind, len(missing)), strict=True):
                 data["id"] = new_id
             rows = []
             for data in items:
