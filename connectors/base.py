@@ -216,8 +216,9 @@ class DeskConnector:
         """Create the request `draft` describes (a write); its key."""
         raise DeskbookError(f"desk {self.desk!r} has no verify")
 
-    def verify_sla(self, playbook: Any, request_key: str) -> list[str]:
-        """Problems with the SLA goals the desk applies to `request_key` (empty = all there)."""
+    def verify_sla(self, playbook: Any, request_key: str, out_of_scope: list[str] | None = None) -> list[str]:
+        """Problems with the SLA goals the desk applies to `request_key` (empty = all there); SLAs
+        whose scope the request is outside of are appended to `out_of_scope`."""
         raise DeskbookError(f"desk {self.desk!r} has no verify")
 
     # ------------------------------------------------------------ the engine

@@ -320,7 +320,7 @@ def process_svg(stages: list[Stage], locale: str) -> str:
             out.append("</g>")
             centres.append((x, y, row_height))
         y += row_height + gap_y
-    for (x1, y1, h1), (x2, y2, h2) in zip(centres, centres[1:]):
+    for (x1, y1, h1), (x2, y2, h2) in zip(centres, centres[1:], strict=False):
         if y1 == y2:  # same row: right edge to left edge
             out.append(f'<line x1="{x1 + box_w}" y1="{y1 + h1 / 2}" x2="{x2 - 2}" y2="{y2 + h2 / 2}" '
                        'stroke="#5b6b7f" stroke-width="1.5" marker-end="url(#arrow)"/>')
@@ -437,7 +437,7 @@ def handbook_data(playbook: Any, library: Any, locale: str) -> dict[str, Any]:
                      "team": groups.get(job.group, job.group), "phrase": phrase_html(library, job.phrase, locale)})
 
     meta = playbook.metadata
-    hours = [{"days": "、".join(WEEKDAYS[locale].get(d, d) for d in h.days) if locale == "zh-CN"
+    opening_hours = [{"days": "、".join(WEEKDAYS[locale].get(d, d) for d in h.days) if locale == "zh-CN"
               else ", ".join(WEEKDAYS[locale].get(d, d) for d in h.days), "open": f"{h.start}–{h.end}"}
              for h in meta.business_hours]
     return {
@@ -445,7 +445,7 @@ def handbook_data(playbook: Any, library: Any, locale: str) -> dict[str, Any]:
         "description": _text(meta.description, locale), "name": playbook.name, "version": meta.version,
         "date": _dt.date.today().isoformat(), "stages": stages, "diagram": process_svg(stages, locale),
         "routes": routes, "escalations": escalations, "complaint_rules": complaint_rules, "forbidden": forbidden,
-        "tiers": tiers, "jobs": jobs, "run_at": sync.run_at, "time_zone": meta.time_zone, "hours": hours,
+        "tiers": tiers, "jobs": jobs, "run_at": sync.run_at, "time_zone": meta.time_zone, "hours": opening_hours,
         "holidays": [{"name": n, "start": s, "end": e} for n, s, e in meta.holidays],
         "extra_workdays": [{"date": w.date, "name": w.name} for w in meta.extra_workdays],
     }
