@@ -52,6 +52,8 @@ def json_depth(data: bytes) -> int:
 
 def _drain(request: Request) -> None:
     stream = request.environ.get("wsgi.input")
+    if stream is None:
+        return
     left = min(request.content_length or _DRAIN_LIMIT, _DRAIN_LIMIT)
     try:
         while left > 0:

@@ -40,8 +40,8 @@ def add_common_arguments(parser: argparse.ArgumentParser, *, desk: str, port: in
                         help="share of writes that happen but are answered 500 (lost answers, 0..1)")
     parser.add_argument("--latency", type=int, default=0, metavar="MS", help="added latency per request")
     parser.add_argument("--spec", metavar="PATH",
-                        help=f"vendor material (e.g. ../shared) to check every request against; "
-                             f"problems are listed at /sandbox/requests")
+                        help="vendor material (e.g. ../shared) to check every request against; "
+                             "problems are listed at /sandbox/requests")
 
 
 def check_serve_options(args: argparse.Namespace, *, where: str) -> None:

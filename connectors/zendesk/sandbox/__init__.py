@@ -50,7 +50,7 @@ from typing import Any, Callable, Iterator
 from deskbook.connectors.sandbox_kit.clock import FakeClock
 from deskbook.connectors.sandbox_kit.handle import KitHandle
 from deskbook.connectors.sandbox_kit.serve import serve_in_foreground, serving_in_background, shared_root
-from deskbook.connectors.zendesk.sandbox.app import EXPORT_LAG_SECONDS, SandboxApp
+from deskbook.connectors.zendesk.sandbox.app import SandboxApp
 from deskbook.connectors.zendesk.sandbox.seed import ensure_admin, seed_organizations
 from deskbook.connectors.zendesk.sandbox.store import Store
 
