@@ -353,7 +353,7 @@ def request_form_notes(playbook: m.Playbook) -> list[str]:
         parts = [f"request types {', '.join(names.get(c.key, c.key) for c in subtree)}: show "
                  + ", ".join(common)]
         for category in subtree:
-            only = [title[k] for k in title if belongs[k] is not None and category.key in belongs[k]]
+            only = [title[k] for k in title if category.key in (belongs[k] or ())]
             if only:
                 parts.append(f"only on {names.get(category.key, category.key)}: {', '.join(only)}")
         if survey:

@@ -634,13 +634,13 @@ def _ticket_forms(pb: m.Playbook) -> list[DesiredObject]:
     for top in pb.categories:
         subtree = [c.key for c in top.walk()]
         common = [f.key for f in fields if belongs[f.key] is None]
-        specific = [f.key for f in fields if belongs[f.key] is not None and belongs[f.key] & set(subtree)]
+        specific = [f.key for f in fields if (belongs[f.key] or set()) & set(subtree)]
         conditions = []
         if solved and survey:  # the survey fields show once the record says solved
             conditions.append({"parent_field_id": ref % solved[0], "value": option_tag(solved[0], solved[1]),
                                "child_fields": [{"id": ref % k, "is_required": False} for k in common if k in survey]})
         for category in subtree:
-            children = [k for k in specific if category in belongs[k]]
+            children = [k for k in specific if category in (belongs[k] or ())]
             if children:
                 conditions.append({"parent_field_id": ref % pb.category_field,
                                    "value": option_tag(pb.category_field, category),
