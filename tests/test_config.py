@@ -66,3 +66,23 @@ def test_validate_uses_the_configured_playbook(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("DESKBOOK_PLAYBOOK", str(broken))
     assert main(["validate"]) == 1
     assert str(broken) in capsys.readouterr().err
+
+
+def test_init_writes_an_editable_copy_and_never_overwrites(tmp_path, monkeypatch, capsys):
+    from deskbook.scripts_library.library import shipped_library_root
+
+    target = tmp_path / "mydesk"
+    assert main(["init", str(target), "--desk", "jsm"]) == 0
+    assert "deskbook validate" in capsys.readouterr().out
+    monkeypatch.chdir(target / "scripts")  # found upward from a sub-folder too
+    settings = load_settings()
+    assert (settings.playbook, settings.scripts, settings.desk) == (
+        str((target / "playbook.yaml").resolve()), str((target / "scripts").resolve()), "jsm")
+    shipped = sorted(p.relative_to(shipped_library_root()) for p in (shipped_library_root() / "templates").rglob("*.j2"))
+    assert sorted(p.relative_to(target / "scripts") for p in (target / "scripts" / "templates").rglob("*.j2")) == shipped
+    before = (target / "playbook.yaml").read_bytes()
+    assert main(["init", str(target)]) == 1
+    assert "refusing to overwrite" in capsys.readouterr().err
+    assert (target / "playbook.yaml").read_bytes() == before
+    assert main(["init", str(tmp_path / "other"), "--from-playbook", "no-such-playbook"]) == 1
+    assert not (tmp_path / "other" / "deskbook.toml").exists()
