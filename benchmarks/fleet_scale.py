@@ -42,9 +42,6 @@ def fleet_run(args, workers: int, tmp: Path) -> tuple[float, int]:
     from sync_scale import seed
 
     redis.Redis.from_url(args.redis).flushdb()
-    with psycopg.connect(args.postgres, autocommit=True) as conn:
-        for (schema,) in conn.execute("SELECT nspname FROM pg_namespace WHERE nspname LIKE 'deskbook_zendesk_%'"):
-            conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
     unlimited = {"account": 10**9, "incremental": 10**9, "search_export": 10**9}
     with ExitStack() as stack:
         handles = [stack.enter_context(running_sandbox(rate_limits=unlimited, latency_ms=args.latency,
@@ -74,6 +71,11 @@ def fleet_run(args, workers: int, tmp: Path) -> tuple[float, int]:
             for p in procs:
                 os.killpg(p.pid, signal.SIGTERM)
                 p.wait()
+            from deskbook.sync.ledger_pg import PostgresLocation
+
+            with psycopg.connect(args.postgres, autocommit=True) as conn:  # this run's schemas only
+                for h in handles:
+                    conn.execute(f'DROP SCHEMA IF EXISTS "{PostgresLocation.schema_for("zendesk", h.url)}" CASCADE')
         settings = load_settings(None)
         created = 0
         for h in handles:

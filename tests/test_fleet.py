@@ -18,6 +18,7 @@ import pytest
 from deskbook.connectors.zendesk.sandbox import running_sandbox
 from deskbook.errors import DeskbookError
 from deskbook.sync.fleet import load_fleet
+from deskbook.sync.ledger_pg import PostgresLocation
 from test_sync_zendesk import NO_LIMITS, REPO, desk_keys, expected_keys, playbook_settings, seed  # noqa: F401
 
 AS_OF = date(2026, 6, 22)
@@ -143,8 +144,7 @@ def test_celery_workers_with_postgres_exactly_once_through_a_killed_worker(
                        AS_OF.isoformat(), "--json"], env, timeout=180)
         assert out.returncode == 0, out.stderr[-3000:] + out.stdout[-2000:]
         assert_exactly_once(desks, playbook_settings, [AS_OF])
-        with psycopg.connect(postgres_url) as conn:
-            schemas = [r[0] for r in conn.execute("SELECT nspname FROM pg_namespace WHERE nspname LIKE 'deskbook_zendesk_%'")]
+        schemas = [PostgresLocation.schema_for("zendesk", h.url) for h in desks]  # ours only: others may share the db
         # next month: kill one worker while the fleet runs, then run the fleet again
         later = date(2026, 7, 27)
         submit = subprocess.Popen([sys.executable, "-m", "deskbook", "sync", "run", "--fleet", str(path), "--celery",
@@ -163,7 +163,7 @@ def test_celery_workers_with_postgres_exactly_once_through_a_killed_worker(
         # the PostgreSQL ledger lost: rebuilt from the desks, nothing created twice
         with psycopg.connect(postgres_url, autocommit=True) as conn:
             for schema in schemas:
-                conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+                conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
         rebuilt = run_cli(["sync", "run", "--fleet", str(path), "--celery", "--timeout", "120", "--as-of",
                            later.isoformat(), "--json"], env, timeout=180)
         assert rebuilt.returncode == 0, rebuilt.stderr[-3000:]
@@ -174,5 +174,5 @@ def test_celery_workers_with_postgres_exactly_once_through_a_killed_worker(
         for w in workers:
             stop(w)
         with psycopg.connect(postgres_url, autocommit=True) as conn:
-            for (schema,) in conn.execute("SELECT nspname FROM pg_namespace WHERE nspname LIKE 'deskbook_zendesk_%'"):
-                conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+            for h in desks:
+                conn.execute(f'DROP SCHEMA IF EXISTS "{PostgresLocation.schema_for("zendesk", h.url)}" CASCADE')
