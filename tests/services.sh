@@ -2,7 +2,8 @@
 # The real servers and programs the tests need, installed and started where this machine lets us.
 #
 # One script for a newcomer's run and CI's run (.ci/run calls it before the README's test command):
-# - chromium: headless Chromium renders the handbook and report HTML in the tests;
+# - chromium: headless Chromium renders the handbook and report HTML in the tests (with a CJK font,
+#   so zh-CN screenshots show characters, not boxes);
 # - postgresql: the fleet's shared ledger (DESKBOOK_LEDGER=postgresql://...);
 # - redis-server: the Celery broker of the fleet workers.
 # Installs Debian packages only when they are missing and we are root with apt-get; starts the
@@ -12,6 +13,7 @@ set -eu
 
 missing=""
 command -v chromium >/dev/null 2>&1 || missing="$missing chromium"
+[ -e /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ] || missing="$missing fonts-wqy-microhei"
 command -v pg_ctlcluster >/dev/null 2>&1 || missing="$missing postgresql"
 command -v redis-server >/dev/null 2>&1 || missing="$missing redis-server"
 
