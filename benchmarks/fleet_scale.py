@@ -34,20 +34,21 @@ AS_OF = date(2026, 6, 22)
 def fleet_run(args, workers: int, tmp: Path) -> tuple[float, int]:
     """Seed fresh desks, start `workers` workers, run the fleet once; (wall seconds, tasks created)."""
     import psycopg
-    import redis
 
     from deskbook.connectors.zendesk.sandbox import running_sandbox
     from deskbook.sync.jobs import load_settings
     from deskbook.sync.schedule import due_for
     from sync_scale import seed
 
-    redis.Redis.from_url(args.redis).flushdb()
+    import uuid
+
     unlimited = {"account": 10**9, "incremental": 10**9, "search_export": 10**9}
     with ExitStack() as stack:
         handles = [stack.enter_context(running_sandbox(rate_limits=unlimited, latency_ms=args.latency,
                                                      export_lag_seconds=0))
                    for _ in range(args.desks)]
         env = dict(os.environ, DESKBOOK_BROKER=args.redis, DESKBOOK_HOME=str(tmp / f"home{workers}"),
+                   DESKBOOK_QUEUE=f"deskbook-bench-{uuid.uuid4().hex[:12]}",
                    PYTHONPATH=str(REPO))
         lines = [f"ledger: {args.postgres}", "desks:"]
         for n, h in enumerate(handles):

@@ -22,9 +22,12 @@ import os
 from celery import Celery
 
 BROKER = os.environ.get("DESKBOOK_BROKER", "redis://127.0.0.1:6379/0")
+#: The queue fleet tasks travel on (`DESKBOOK_QUEUE`): separate fleets can share one broker.
+QUEUE = os.environ.get("DESKBOOK_QUEUE", "deskbook")
 
 app = Celery("deskbook", broker=BROKER, backend=BROKER)
 app.conf.update(
+    task_default_queue=QUEUE,
     task_acks_late=True,
     task_reject_on_worker_lost=True,
     worker_prefetch_multiplier=1,  # a worker takes one desk at a time per process

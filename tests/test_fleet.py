@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import time
+import uuid
 from collections import Counter
 from contextlib import ExitStack
 from datetime import date
@@ -131,11 +132,11 @@ def stop(proc, sig=signal.SIGTERM):
 def test_celery_workers_with_postgres_exactly_once_through_a_killed_worker(
         desks, playbook_settings, tmp_path, postgres_url, redis_url):  # noqa: F811
     import psycopg
-    import redis
 
-    redis.Redis.from_url(redis_url).flushdb()
     path, tokens = inventory(tmp_path, desks, ledger=postgres_url)
+    queue = f"deskbook-test-{uuid.uuid4().hex[:12]}"  # its own queue: other runs may share the broker
     env = dict(os.environ, DESKBOOK_HOME=str(tmp_path / "home"), PYTHONPATH=str(REPO), DESKBOOK_BROKER=redis_url,
+               DESKBOOK_QUEUE=queue,
                DESKBOOK_VISIBILITY_TIMEOUT="5", **tokens)
     workers = [start_worker(env, "w1"), start_worker(env, "w2")]
     schemas = []

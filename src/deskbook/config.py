@@ -69,7 +69,10 @@ def find_config_file(start: Path | None = None) -> Path | None:
 
 def read_config_file(path: Path) -> dict[str, str]:
     """The settings in `path`, relative paths resolved against its folder; UsageError when malformed."""
-    import tomllib
+    try:
+        import tomllib
+    except ModuleNotFoundError:  # Python 3.10: the same parser, packaged as tomli
+        import tomli as tomllib
 
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
