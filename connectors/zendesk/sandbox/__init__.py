@@ -51,6 +51,7 @@ from deskbook.connectors.sandbox_kit.clock import FakeClock
 from deskbook.connectors.sandbox_kit.handle import KitHandle
 from deskbook.connectors.sandbox_kit.serve import serve_in_foreground, serving_in_background, shared_root
 from deskbook.connectors.zendesk.sandbox.app import SandboxApp
+from deskbook.connectors.zendesk.sandbox.desk_rules import install_system_rules
 from deskbook.connectors.zendesk.sandbox.seed import ensure_admin, seed_organizations
 from deskbook.connectors.zendesk.sandbox.store import Store
 
@@ -76,6 +77,10 @@ class SandboxHandle(KitHandle):
         """(username, password) for requests' basic auth: `email/token`, token."""
         return f"{self.email}/token", self.token
 
+    def pass_time(self, seconds: float) -> int:
+        """Move the fake clock on, running automations hourly (see `desk_rules.DeskRules.pass_time`)."""
+        return self.app.rules.pass_time(seconds)
+
 
 def spec_checker(spec: str | Path) -> Callable[[str, str, Any, Any], list[str]]:
     """The Zendesk request contract of the vendor material `spec` is or lies in (`../shared`)."""
@@ -87,14 +92,18 @@ def spec_checker(spec: str | Path) -> Callable[[str, str, Any, Any], list[str]]:
 def build_app(*, email: str = "admin@example.com", token: str = "sandbox", db: str | None = None,
               seed_orgs: int = 0, seed: int = 0, clock: Any = None, spec: str | Path | None = None,
               request_checker: Callable[[str, str, Any, Any], list[str]] | None = None,
-              **options: Any) -> SandboxApp:
+              csat: bool = False, system_rules: bool = False, **options: Any) -> SandboxApp:
     """The WSGI app over a (new or existing) SQLite store, with the admin user and seeded orgs;
-    `spec` (e.g. `../shared`) checks every request against Zendesk's OpenAPI file."""
+    `spec` (e.g. `../shared`) checks every request against Zendesk's OpenAPI file; `system_rules`
+    adds the automations a new Zendesk account comes with."""
     store = Store(db, clock=clock)
     ensure_admin(store, email)
+    if system_rules:
+        install_system_rules(store, csat=csat)
     if seed_orgs:
         seed_organizations(store, seed_orgs, seed=seed)
-    app = SandboxApp(store, email=email, token=token, seed=seed, request_checker=request_checker, **options)
+    app = SandboxApp(store, email=email, token=token, seed=seed, request_checker=request_checker, csat=csat,
+                     **options)
     if spec is not None:
         app.checkers.append(spec_checker(spec))
     return app
@@ -111,7 +120,10 @@ def running_sandbox(*, host: str = "127.0.0.1", port: int = 0, **options: Any) -
     plan without SLA policies), export_lag_seconds (default 60, as Zendesk: incremental exports
     refuse a newer `start_time` and leave out changes this recent; 0 turns that off),
     write_delay_seconds (each POST is carried out this long after it arrives, answered or not),
-    max_body_bytes, max_json_depth, max_logged_requests."""
+    max_body_bytes, max_json_depth, max_logged_requests, run_rules (default True: triggers,
+    automations, SLA policies run, see `engine.py`), csat (customer satisfaction on:
+    `{{satisfaction.rating_url}}` renders) and system_rules (Zendesk's default automations: close 4
+    days after solved, and the CSAT request when csat)."""
     app = build_app(**options)
     with serving_in_background(app, host=host, port=port, name="zendesk-sandbox", on_close=app.store.close) as url:
         yield SandboxHandle(app, url)

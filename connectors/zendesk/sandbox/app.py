@@ -10,6 +10,7 @@ rate-limit classes and error bodies.
 from __future__ import annotations
 
 import base64
+import copy
 import hashlib
 import json
 import logging
@@ -28,7 +29,8 @@ from deskbook.connectors.sandbox_kit.errors import KitError
 from deskbook.connectors.sandbox_kit.faults import Faults
 from deskbook.connectors.sandbox_kit.limiter import Decision
 from deskbook.connectors.sandbox_kit.pipeline import SandboxPipeline
-from deskbook.connectors.zendesk.sandbox import rules
+from deskbook.connectors.zendesk.sandbox import engine, rules
+from deskbook.connectors.zendesk.sandbox.desk_rules import DeskRules
 from deskbook.connectors.zendesk.sandbox.rules import ApiError, bad_request, not_found
 from deskbook.connectors.zendesk.sandbox.store import DELETED_TICKET, Store, iso, parse_iso
 from deskbook.connectors.zendesk.sandbox_command import DEFAULT_RATE_LIMITS, EXPORT_LAG_SECONDS  # one source with the CLI
@@ -84,6 +86,14 @@ def _rules() -> Map:
         Rule("/api/v2/organizations/search", methods=["GET"], endpoint="organizations_search"),
         Rule("/api/v2/users/search", methods=["GET"], endpoint="users_search"),
         Rule("/api/v2/tickets/<int:object_id>/comments", methods=["GET"], endpoint="ticket_comments"),
+        Rule("/api/v2/tickets/<int:object_id>/metrics", methods=["GET"], endpoint="ticket_metrics"),
+        Rule("/api/v2/tickets/<int:object_id>/audits", methods=["GET"], endpoint="ticket_audits"),
+        Rule("/api/v2/ticket_metrics/<int:object_id>", methods=["GET"], endpoint="ticket_metrics"),
+        Rule("/api/v2/tickets/<int:object_id>/macros/<int:macro_id>/apply", methods=["GET"], endpoint="macro_apply"),
+        Rule("/api/v2/macros/<int:macro_id>/apply", methods=["GET"], endpoint="macro_changes"),
+        Rule("/api/v2/views/<int:object_id>/tickets", methods=["GET"], endpoint="view_tickets"),
+        Rule("/api/v2/views/<int:object_id>/count", methods=["GET"], endpoint="view_count"),
+        Rule("/api/v2/incremental/ticket_metric_events", methods=["GET"], endpoint="ticket_metric_events"),
         Rule("/api/v2/ticket_fields/<int:object_id>/options", methods=["GET", "POST"], endpoint="field_options"),
         Rule("/api/v2/ticket_fields/<int:object_id>/options/<int:option_id>", methods=["GET", "DELETE"], endpoint="field_option"),
         Rule("/api/v2/dynamic_content/items/<int:object_id>/variants", methods=["GET", "POST"], endpoint="variants"),
@@ -237,12 +247,14 @@ class SandboxApp(SandboxPipeline):
                  rate_limits: dict[str, int] | None = None,
                  request_checker: Callable[[str, str, Any, Any], list[str]] | None = None,
                  sla_available: bool = True, export_lag_seconds: float = EXPORT_LAG_SECONDS,
-                 write_fault_rate: float = 0.0, write_delay_seconds: float = 0.0, **pipeline: Any):
+                 write_fault_rate: float = 0.0, write_delay_seconds: float = 0.0, run_rules: bool = True,
+                 csat: bool = False, **pipeline: Any):
         super().__init__(email=email, token=token, clock=store.clock,
                          limits={**DEFAULT_RATE_LIMITS, **(rate_limits or {})},
                          faults=Faults(fault_rate, seed, slow_seconds=fault_slow_seconds, write_rate=write_fault_rate),
                          latency_ms=latency_ms, checkers=[request_checker] if request_checker else [], **pipeline)
         self.store = store
+        self.rules = DeskRules(store, csat=csat, enabled=run_rules)
         # A slow desk: each POST is carried out this long after it arrived, whether or not the
         # client is still there to read the answer (tests kill clients while writes are in flight).
         self.write_delay_seconds = write_delay_seconds
@@ -322,6 +334,23 @@ class SandboxApp(SandboxPipeline):
         if endpoint is None:
             return f"{method} {path}"
         return f"{method} " + re.sub(r"/\d+(?=/|$)", "/{id}", path)
+
+    def control(self, request: Request) -> Response:
+        """The kit's control API plus `POST /sandbox/clock {"advance_seconds": N}`: time passes on a
+        fake clock, automations running at each whole hour (`DeskRules.pass_time`)."""
+        if request.path.rstrip("/") != "/sandbox/clock":
+            return super().control(request)
+        if not self.authenticated(request):
+            raise KitError(401, "Authentication required.", reason="unauthorized")
+        if request.method != "POST":
+            raise KitError(405, f"Method {request.method} is not allowed here.", reason="method_not_allowed",
+                           headers={"Allow": "POST"})
+        try:
+            body = json.loads(request.get_data(cache=True) or b"{}")
+            fired = self.rules.pass_time(float(body.get("advance_seconds", 0)))
+        except (TypeError, ValueError, AttributeError) as exc:
+            return _json_response(400, {"error": "InvalidValue", "description": str(exc)})
+        return _json_response(200, {"now": iso(self.store.now()), "automation_actions": fired})
 
     def _handle(self, endpoint: str, args: dict, request: Request, path: str, body: Any) -> Response:
         ctx = Ctx(self, request, path)
@@ -434,9 +463,97 @@ class SandboxApp(SandboxPipeline):
         return doc
 
     def do_show(self, ctx: Ctx, collection: str, body: Any, object_id: int) -> Response:
-        """Show one object."""
+        """Show one object; a ticket with `?include=slas` also shows its running SLA targets
+        (`ticket.slas.policy_metrics`) and with `include=metric_sets` its metrics."""
         kind, singular, _, _ = RESOURCES[collection]
-        return _json_response(200, {singular: ctx.present(kind, self._get(ctx, kind, object_id))})
+        doc = self._get(ctx, kind, object_id)
+        shown = ctx.present(kind, doc)
+        include = {i.strip() for i in (ctx.request.args.get("include") or "").split(",")}
+        if kind == "ticket" and "slas" in include:
+            shown["slas"] = self.rules.slas(doc)
+        if kind == "ticket" and "metric_sets" in include:
+            shown["metric_set"] = engine.ticket_metrics(doc, self._schedule(ctx))
+        return _json_response(200, {singular: shown})
+
+    # ------------------------------------------------------------ rules at work (see engine.py)
+
+    @staticmethod
+    def _schedule(ctx: Ctx) -> dict | None:
+        from deskbook.connectors.zendesk.sandbox.business_hours import schedule_of
+
+        return schedule_of(ctx.store)
+
+    def do_ticket_metrics(self, ctx: Ctx, body: Any, object_id: int) -> Response:
+        """`GET /tickets/{id}/metrics` (and `/ticket_metrics/{id}`, the sandbox using the ticket id
+        as the metric set's id): reply and resolution times, reopens, replies."""
+        doc = self._get(ctx, "ticket", object_id)
+        return _json_response(200, {"ticket_metric": engine.ticket_metrics(doc, self._schedule(ctx))})
+
+    def do_ticket_metric_events(self, ctx: Ctx, body: Any) -> Response:
+        """`GET /incremental/ticket_metric_events?start_time=`: the `apply_sla` events since then."""
+        start = float(self._int_arg(ctx.request.args, "start_time", 0))
+        events = []
+        for doc in ctx.store.iter("ticket"):
+            for event in doc.get("_metric_events") or []:
+                if parse_iso(event["time"]) >= start:
+                    events.append({k: v for k, v in event.items() if not k.startswith("_")})
+        events.sort(key=lambda e: (e["time"], e["id"]))
+        end = int(parse_iso(events[-1]["time"])) if events else int(start)
+        return _json_response(200, {"ticket_metric_events": events, "count": len(events), "end_time": end,
+                                    "next_page": ctx.url(ctx.request.path, [("start_time", end)])})
+
+    def do_macro_apply(self, ctx: Ctx, body: Any, object_id: int, macro_id: int) -> Response:
+        """`GET /tickets/{id}/macros/{macro_id}/apply`: the ticket as the macro would leave it
+        (changed fields and the comment), without changing it."""
+        ticket = copy.deepcopy(self._get(ctx, "ticket", object_id))
+        return _json_response(200, {"result": self._macro_result(ctx, macro_id, ticket)})
+
+    def do_macro_changes(self, ctx: Ctx, body: Any, macro_id: int) -> Response:
+        """`GET /macros/{id}/apply`: the changes the macro makes to an empty ticket."""
+        ticket = rules.ticket_defaults(ctx.store)
+        ticket["id"] = 0
+        return _json_response(200, {"result": self._macro_result(ctx, macro_id, ticket)})
+
+    def _macro_result(self, ctx: Ctx, macro_id: int, ticket: dict) -> dict:
+        macro = self._get(ctx, "macro", macro_id)
+        effects = engine.Effects()
+        before = copy.deepcopy(ticket)
+        fields = {int(f["id"]): f for f in ctx.store.all("ticket_field")}
+        engine.apply_actions(ticket, macro.get("actions") or [], fields=fields, effects=effects,
+                             rule=f"macro:{macro.get('title')}", current_user=rules.ADMIN_USER_ID,
+                             render=self.rules._renderer(ticket, rules.ADMIN_USER_ID))
+        changed: dict[str, Any] = {}
+        for key in ("status", "priority", "type", "group_id", "assignee_id", "tags"):
+            if ticket.get(key) != before.get(key):
+                changed[key] = ticket.get(key)
+        if ticket.get("custom_fields") != before.get("custom_fields"):
+            changed["fields"] = ticket.get("custom_fields")
+        if effects.comments:
+            comment = effects.comments[-1]
+            changed["comment"] = {"body": comment["body"], "public": comment["public"],
+                                  "scoped_body": [["channel:all", comment["body"]]]}
+        if ticket.get("id"):
+            changed["id"] = ticket["id"]
+            changed["url"] = f"{ctx.base}/api/v2/tickets/{ticket['id']}.json"
+        return {"ticket": changed}
+
+    def do_view_tickets(self, ctx: Ctx, body: Any, object_id: int) -> Response:
+        """`GET /views/{id}/tickets`: the tickets the view's conditions match, in its order."""
+        found = self._view_rows(ctx, object_id)
+        return _json_response(200, {"tickets": [ctx.present("ticket", d) for d in found], "next_page": None,
+                                    "previous_page": None, "count": len(found)})
+
+    def do_view_count(self, ctx: Ctx, body: Any, object_id: int) -> Response:
+        """`GET /views/{id}/count` (always fresh in the sandbox)."""
+        found = self._view_rows(ctx, object_id)
+        return _json_response(200, {"view_count": {"view_id": object_id, "url": f"{ctx.base}/api/v2/views/{object_id}/count.json",
+                                                   "value": len(found), "pretty": str(len(found)), "fresh": True}})
+
+    def _view_rows(self, ctx: Ctx, object_id: int) -> list[dict]:
+        view = self._get(ctx, "view", object_id)
+        args = ctx.request.args
+        return engine.view_tickets(view, ctx.store.all("ticket"), now=ctx.store.now(), schedule=self._schedule(ctx),
+                                   sort_by=args.get("sort_by"), sort_order=args.get("sort_order"))
 
     def do_create(self, ctx: Ctx, collection: str, body: Any) -> Response:
         """Create one object (tickets honour `Idempotency-Key`)."""
@@ -461,7 +578,9 @@ class SandboxApp(SandboxPipeline):
                         raise bad_request("IdempotentRequestError",
                                           "The request parameters don't match the original request for this idempotency key")
                     return _json_response(status, json.loads(text), {"x-idempotency-lookup": "hit"})
-            doc = store.insert("ticket", rules.build_ticket(self._inner(body, "ticket"), None, store))
+            payload = self._inner(body, "ticket")
+            doc = store.insert("ticket", rules.build_ticket(payload, None, store))
+            doc = store.put("ticket", self.rules.ticket_written(None, doc, payload))
             presented = ctx.present("ticket", doc)
             answer = {"ticket": presented, "audit": self._audit(doc)}
             if key:
@@ -486,8 +605,12 @@ class SandboxApp(SandboxPipeline):
         kind, singular, _, _ = RESOURCES[collection]
         with ctx.store.transaction():
             existing = self._get(ctx, kind, object_id)
-            doc = rules.BUILDERS[kind](self._inner(body, singular), existing, ctx.store)
+            payload = self._inner(body, singular)
+            before = copy.deepcopy(existing)
+            doc = rules.BUILDERS[kind](payload, existing, ctx.store)
             doc["id"] = existing["id"]
+            if kind == "ticket":
+                doc = self.rules.ticket_written(before, doc, payload)
             ctx.store.put(kind, doc)
         answer = {singular: ctx.present(kind, doc)}
         if kind == "ticket":
@@ -544,6 +667,8 @@ class SandboxApp(SandboxPipeline):
             try:
                 with ctx.store.transaction():
                     doc = ctx.store.insert(kind, rules.BUILDERS[kind](item, None, ctx.store))
+                    if kind == "ticket":
+                        doc = ctx.store.put("ticket", self.rules.ticket_written(None, doc, item))
                 results.append({"index": index, "id": doc["id"]} if kind == "ticket" else {"id": doc["id"], "status": "Created"})
             except ApiError as exc:
                 results.append({"index": index, "error": exc.body.get("error"), "details": json.dumps(exc.body.get("details", exc.body))})
@@ -563,8 +688,11 @@ class SandboxApp(SandboxPipeline):
             try:
                 with ctx.store.transaction():
                     existing = self._get(ctx, kind, item.get("id"))
+                    before = copy.deepcopy(existing)
                     doc = rules.BUILDERS[kind](item, existing, ctx.store)
                     doc["id"] = existing["id"]
+                    if kind == "ticket":
+                        doc = self.rules.ticket_written(before, doc, item)
                     ctx.store.put(kind, doc)
                 results.append({"action": "update", "id": doc["id"], "status": "Updated", "success": True})
             except ApiError as exc:
@@ -732,9 +860,33 @@ class SandboxApp(SandboxPipeline):
         """Comments of a ticket, oldest first."""
         doc = self._get(ctx, "ticket", object_id)
         comments = [{"id": object_id * 1000 + n, "type": "Comment", "body": c["body"], "plain_body": c["body"],
-                     "public": c["public"], "author_id": c["author_id"], "attachments": []}
+                     "public": c["public"], "author_id": c["author_id"], "attachments": [],
+                     "created_at": iso(c["ts"]) if c.get("ts") else doc.get("created_at")}
                     for n, c in enumerate(doc.get("_comments") or [], start=1)]
         return _json_response(200, {"comments": comments, "next_page": None, "previous_page": None, "count": len(comments)})
+
+    def do_ticket_audits(self, ctx: Ctx, body: Any, object_id: int) -> Response:
+        """Audits of a ticket, oldest first: one per comment (a Comment event) and one per email a
+        trigger or automation sent (a Notification event: subject, body, recipients, the rule in
+        `via.source.from`)."""
+        doc = self._get(ctx, "ticket", object_id)
+        audits = []
+        for n, c in enumerate(doc.get("_comments") or [], start=1):
+            audits.append({"id": object_id * 1000 + n, "ticket_id": object_id, "author_id": c["author_id"],
+                           "created_at": iso(c["ts"]) if c.get("ts") else doc.get("created_at"),
+                           "metadata": {"system": {}, "custom": {}}, "via": {"channel": "api", "source": {"from": {}, "to": {}, "rel": None}},
+                           "events": [{"id": object_id * 100000 + n, "type": "Comment", "body": c["body"],
+                                       "plain_body": c["body"], "public": c["public"], "author_id": c["author_id"],
+                                       "attachments": []}]})
+        for n, note in enumerate(doc.get("_notifications") or [], start=1):
+            audits.append({"id": object_id * 1000 + 500 + n, "ticket_id": object_id, "author_id": -1,
+                           "created_at": iso(note["ts"]), "metadata": {"system": {}, "custom": {}},
+                           "via": {"channel": "rule", "source": {"from": {"title": note.get("rule")}, "to": {}, "rel": "trigger"}},
+                           "events": [{"id": object_id * 100000 + 500 + n, "type": "Notification",
+                                       "subject": note.get("subject"), "body": note.get("body"),
+                                       "recipients": [note["to"]] if note.get("to") is not None else []}]})
+        audits.sort(key=lambda a: (a["created_at"], a["id"]))
+        return _json_response(200, {"audits": audits, "next_page": None, "previous_page": None, "count": len(audits)})
 
     def do_field_options(self, ctx: Ctx, body: Any, object_id: int) -> Response:
         """List, or create/update (by id or value) one option of a dropdown ticket field."""

@@ -575,7 +575,8 @@ def build_ticket(payload: dict, existing: dict | None, store: Store) -> dict:
     refuse_mistyped(payload.get("requester"), REQUESTER_FIELD_RULES, "requester.")
     doc = dict(existing) if existing else ticket_defaults(store)
     for key in ("subject", "status", "priority", "type", "external_id", "organization_id", "group_id", "assignee_id",
-                "requester_id", "tags", "due_at", "custom_status_id", "problem_id", "collaborator_ids", "brand_id"):
+                "requester_id", "tags", "due_at", "custom_status_id", "problem_id", "collaborator_ids", "brand_id",
+                "submitter_id"):
         if key in payload:
             doc[key] = payload[key]
     if "additional_tags" in payload:
@@ -625,7 +626,11 @@ def build_ticket(payload: dict, existing: dict | None, store: Store) -> dict:
         doc["fields"] = doc["custom_fields"]
     doc["raw_subject"] = doc.get("subject")
     if comment is not None:
-        doc.setdefault("_comments", []).append({"body": comment[0], "public": comment[1], "author_id": ADMIN_USER_ID})
+        author = payload["comment"].get("author_id") if isinstance(payload.get("comment"), dict) else None
+        if author is not None and store.get("user", author) is None and author != ADMIN_USER_ID:
+            raise invalid("comment", f"author {author} does not exist")
+        doc["_comments"] = list(doc.get("_comments") or []) + [
+            {"body": comment[0], "public": comment[1], "author_id": author or ADMIN_USER_ID}]
     return doc
 
 
