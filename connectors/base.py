@@ -314,6 +314,10 @@ class DeskConnector:
                                        reason=f"duplicate of id {ids[(e.kind, e.key)]}"))
         plan.changes += self.extra_changes(playbook, desired, snapshot, plan.changes)
         plan.notes += self.plan_notes(plan, loaded, desired)
+        if loaded is not None and desired:  # SOP items no scenario can prove on this desk
+            from deskbook.connectors.scenarios.runner import not_expressible_notes
+
+            plan.notes += not_expressible_notes(loaded.name, getattr(loaded, "path", None), self.desk)
         return plan
 
     def guard_uninstall(self, plan: Plan, *, force: bool = False) -> None:

@@ -1,0 +1,148 @@
+"""Run scenarios on a desk driver, compare each step's expectations, and check SOP coverage.
+
+A driver (see `zendesk_driver.py`) acts (`customer_writes`, `agent_applies`, ...) and reads the
+ticket back in the playbook's words (`state()`: status, priority, group key, category key, tags,
+field values, SLA policy key and targets, the views it is in, messages the customer received,
+metrics). `live=True` drivers (a real desk) cannot make time pass: a scenario stops at its first
+`time_passes` step and the rest is reported as skipped.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Callable
+
+from deskbook.connectors.scenarios.model import SOP_IDS, Scenario, ScenarioSet
+
+_PLACEHOLDER = re.compile(r"\{\{.*?\}\}")
+
+
+def phrase_pattern(library: Any, phrase_id: str, locale: str, desk: str) -> re.Pattern:
+    """A pattern matching the approved phrase as the desk sends it, each placeholder filled by
+    something (an empty placeholder does not match)."""
+    from deskbook.scripts_library import render_for_desk
+
+    text = render_for_desk(library, phrase_id, locale, desk).strip()
+    parts = [re.escape(p) for p in _PLACEHOLDER.split(text)]
+    return re.compile(r"\s*" + r"(\S.*?)".join(parts) + r"\s*", re.S)
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return "" if value is None else str(value)
+
+
+def compare(expect: dict[str, Any], state: dict[str, Any], new_messages: list[str], *,
+            pattern: Callable[[str], re.Pattern]) -> list[dict[str, Any]]:
+    """Differences between what a step expects and the desk state: [{what, expected, actual}]."""
+    problems: list[dict[str, Any]] = []
+
+    def differ(what: str, expected: Any, actual: Any) -> None:
+        problems.append({"what": what, "expected": expected, "actual": actual})
+
+    for key in ("status", "priority", "group", "category"):
+        if key in expect and _text(expect[key]) != _text(state.get(key)):
+            differ(key, expect[key], state.get(key))
+    tags = set(state.get("tags") or [])
+    for tag in (expect.get("tags") or {}).get("has") or []:
+        if tag not in tags:
+            differ(f"tags has {tag}", True, sorted(tags))
+    for tag in (expect.get("tags") or {}).get("lacks") or []:
+        if tag in tags:
+            differ(f"tags lacks {tag}", True, sorted(tags))
+    for key, value in (expect.get("fields") or {}).items():
+        actual = (state.get("fields") or {}).get(key)
+        if _text(value) != _text(actual):
+            differ(f"field {key}", value, actual)
+    if "sla" in expect:
+        sla, have = expect["sla"] or {}, state.get("sla") or {}
+        if "policy" in sla and _text(sla["policy"]) != _text(have.get("policy")):
+            differ("sla policy", sla["policy"], have.get("policy"))
+        for metric, minutes in (sla.get("targets") or {}).items():
+            actual = (have.get("targets") or {}).get(metric)
+            if _text(minutes) != _text(actual):
+                differ(f"sla target {metric} (minutes)", minutes, actual)
+        for metric, when in (sla.get("breach_at") or {}).items():
+            actual = (have.get("breach_at") or {}).get(metric)
+            if _text(when) != _text(actual):
+                differ(f"sla breach_at {metric}", when, actual)
+    views = set(state.get("views") or [])
+    for view in (expect.get("views") or {}).get("in") or []:
+        if view not in views:
+            differ(f"in view {view}", True, sorted(views))
+    for view in (expect.get("views") or {}).get("out") or []:
+        if view in views:
+            differ(f"not in view {view}", True, sorted(views))
+    for phrase in expect.get("customer_received") or []:
+        if not any(pattern(phrase).fullmatch(m) for m in new_messages):
+            differ(f"customer received {phrase}", "the approved phrase, every placeholder filled",
+                   new_messages or "no new message")
+    if "customer_received_count" in expect and len(new_messages) != int(expect["customer_received_count"]):
+        differ("new messages to the customer", expect["customer_received_count"], new_messages)
+    for phrase, count in (expect.get("customer_total") or {}).items():
+        found = [m for m in state.get("messages") or [] if _loose(pattern(phrase)).search(m)]
+        if len(found) != int(count):
+            differ(f"messages to the customer with {phrase}", count, len(found))
+    for key, value in (expect.get("metrics") or {}).items():
+        if _text(value) != _text((state.get("metrics") or {}).get(key)):
+            differ(f"metric {key}", value, (state.get("metrics") or {}).get(key))
+    return problems
+
+
+def _loose(pattern: re.Pattern) -> re.Pattern:
+    """The phrase pattern with placeholders allowed to be empty (to count sends, filled or not)."""
+    return re.compile(pattern.pattern.replace(r"(\S.*?)", r"(.*?)"), re.S)
+
+
+def run_scenario(driver: Any, scenario: Scenario, *, pattern: Callable[[str], re.Pattern]) -> dict[str, Any]:
+    """Run one scenario; the JSON-ready result (`status` passed/failed/skipped, per-step detail)."""
+    result: dict[str, Any] = {"name": scenario.name, "title": scenario.title, "implements": list(scenario.implements),
+                              "status": "passed", "steps": []}
+    seen = 0
+    for step in scenario.steps:
+        entry: dict[str, Any] = {"step": step.index, "action": step.action, "say": step.say}
+        if step.action == "time_passes" and driver.live:
+            entry["status"] = "skipped"
+            entry["reason"] = "time cannot be made to pass on a real desk"
+            result["steps"].append(entry)
+            result["status"] = "skipped" if result["status"] == "passed" else result["status"]
+            for rest in scenario.steps[step.index:]:
+                result["steps"].append({"step": rest.index, "action": rest.action, "say": rest.say,
+                                        "status": "skipped", "reason": f"after step {step.index} (time passing)"})
+            break
+        driver.act(step.action, step.argument)
+        state = driver.state()
+        messages = state.get("messages") or []
+        problems = compare(step.expect, state, messages[seen:], pattern=pattern)
+        seen = len(messages)
+        entry["status"] = "failed" if problems else "passed"
+        if problems:
+            entry["problems"] = problems
+            result["status"] = "failed"
+        result["steps"].append(entry)
+        if problems:
+            for rest in scenario.steps[step.index:]:
+                result["steps"].append({"step": rest.index, "action": rest.action, "say": rest.say,
+                                        "status": "skipped", "reason": f"step {step.index} failed"})
+            break
+    return result
+
+
+def coverage(scenario_set: ScenarioSet, desk: str, results: list[dict[str, Any]]) -> tuple[list[dict], list[str]]:
+    """(not_expressible entries for `desk`, SOP ids neither proved by a passing scenario nor listed)."""
+    listed = [{"id": i, "reason": r} for i, r in scenario_set.not_expressible.get(desk, ())]
+    proved = {i for r in results if r["status"] == "passed" for i in r["implements"]}
+    missing = [i for i in SOP_IDS if i not in proved and i not in {e["id"] for e in listed}]
+    return listed, missing
+
+
+def not_expressible_notes(playbook_name: str, playbook_path: str | None, desk: str) -> list[str]:
+    """Plan notes: the SOP ids the playbook's scenarios list as not expressible on `desk`."""
+    from deskbook.connectors.scenarios.model import load_scenarios, scenario_folder
+
+    folder = scenario_folder(playbook_name, playbook_path)
+    if not folder.is_dir():
+        return []
+    found = load_scenarios(folder).not_expressible.get(desk, ())
+    return [f"{sop_id} is not enforced by {desk} rules (no scenario can prove it there): {reason}" for sop_id, reason in found]

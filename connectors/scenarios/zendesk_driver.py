@@ -1,0 +1,208 @@
+"""Scenario steps on a Zendesk desk, and the ticket read back in the playbook's words.
+
+Every action is an ordinary API call a Zendesk integration makes: a customer's request is a
+ticket created for the customer (requester and submitter the customer, `via` the channel); a macro
+is applied as agents' tools do it (`GET /tickets/{id}/macros/{id}/apply`, then `PUT` the changes);
+a reply is a ticket update with a comment by its author. The state is read with `GET
+/tickets/{id}?include=slas`, `/tickets/{id}/comments`, `/tickets/{id}/audits` (notifications),
+`/incremental/ticket_metric_events` (the SLA policy applied), `/views/{id}/tickets` and
+`include=metric_sets`.
+
+Embedded (`live=False`): the sandbox runs the rules and `time_passes` moves its clock (automations
+hourly). Live (a real account): test tickets carry the subject prefix `[deskbook test]` and the tag
+`deskbook_test`, and are deleted afterwards; `via` is only a request on a real desk (Zendesk sets
+the channel of API-made tickets itself), so channel-dependent expectations may differ there.
+"""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+from deskbook.connectors.zendesk import translate as zt
+
+TEST_TAG = "deskbook_test"
+TEST_PREFIX = "[deskbook test]"
+CHANNELS = {"phone": "voice", "chat": "chat", "web": "web", "email": "email", "api": "api"}
+_counter = itertools.count(1)
+
+
+class ZendeskDriver:
+    """Acts on one ticket at a time through a `ZendeskConnector`'s session."""
+
+    def __init__(self, connector: Any, playbook: Any, *, handle: Any = None, live: bool = False):
+        self.connector = connector
+        self.session = connector.client.session
+        self.playbook = playbook
+        self.handle = handle
+        self.live = live
+        self.ticket_id: int | None = None
+        self.requester_id: int | None = None
+        self.created: list[int] = []
+        snapshot = connector.populate(playbook.metadata.name)
+        self.ids = snapshot.managed_ids(playbook.metadata.name)
+        self.keys = {(kind, str(i)): key for (kind, key), i in self.ids.items()}
+        self.fields = {f.key: f for f in playbook.fields if f.scope == "ticket"}
+
+    # ------------------------------------------------------------ helpers
+
+    def _id(self, kind: str, key: str) -> int:
+        if (kind, key) not in self.ids:
+            raise KeyError(f"the playbook installed no {kind} {key!r}")
+        return int(self.ids[(kind, key)])
+
+    def _field_id(self, key: str) -> int:
+        return self._id("ticket_field", key)
+
+    def _changes(self, values: dict[str, Any]) -> dict[str, Any]:
+        """Neutral `{priority: high, group: sales, field.x: v, category: c}` as a ticket update."""
+        out: dict[str, Any] = {}
+        custom = []
+        for name, value in values.items():
+            if name in ("status", "priority", "type"):
+                out[name] = value
+            elif name == "group":
+                out["group_id"] = self._id("group", value) if value else None
+            elif name == "category":
+                custom.append({"id": self._field_id(self.playbook.category_field),
+                               "value": zt.option_tag(self.playbook.category_field, value)})
+            elif name.startswith("field."):
+                key = name.split(".", 1)[1]
+                fld = self.fields[key]
+                custom.append({"id": self._field_id(key),
+                               "value": zt.option_tag(key, value) if fld.type == "dropdown" else value})
+            elif name == "add_tags":
+                out["additional_tags"] = list(value)
+            else:
+                raise KeyError(f"agent_sets does not know {name!r}")
+        if custom:
+            # `fields`, the alias of `custom_fields` tickets also answer with: the spec types
+            # `custom_fields` entries as field definitions (key, type, title required)
+            out["fields"] = custom
+        return out
+
+    def _put(self, body: dict[str, Any]) -> None:
+        self.session.json_request("PUT", f"/api/v2/tickets/{self.ticket_id}.json", json={"ticket": body})
+
+    # ------------------------------------------------------------ actions
+
+    def act(self, action: str, argument: Any) -> None:
+        """Perform one scenario step."""
+        getattr(self, action)(argument)
+
+    def customer_writes(self, request: dict[str, Any]) -> None:
+        n = next(_counter)
+        user = self.session.json_request("POST", "/api/v2/users.json", json={"user": {
+            "name": request.get("customer", "Ms Li"), "email": f"deskbook-test-{n}@example.com",
+            "locale": request.get("locale", self.playbook.metadata.default_locale).lower(), "role": "end-user"}})["user"]
+        self.requester_id = user["id"]
+        subject = request.get("subject", "request")
+        body: dict[str, Any] = {
+            "subject": f"{TEST_PREFIX} {subject}" if self.live else subject,
+            "comment": {"body": request.get("body", subject), "public": True},
+            "requester_id": user["id"], "submitter_id": user["id"],
+            "via": {"channel": CHANNELS.get(request.get("channel", "web"), "web")},
+        }
+        changes = self._changes({k: v for k, v in request.items() if k in ("priority", "category") or k.startswith("field.")})
+        body.update(changes)
+        if self.live:
+            body["tags"] = [TEST_TAG]
+        ticket = self.session.json_request("POST", "/api/v2/tickets.json", json={"ticket": body})["ticket"]
+        self.ticket_id = ticket["id"]
+        self.created.append(ticket["id"])
+
+    def agent_applies(self, macro_key: str) -> None:
+        macro_id = self._id("macro", macro_key)
+        result = self.session.get_json(f"/api/v2/tickets/{self.ticket_id}/macros/{macro_id}/apply.json")["result"]["ticket"]
+        body: dict[str, Any] = {k: result[k] for k in ("status", "priority", "type", "group_id", "assignee_id", "tags")
+                                if k in result}
+        if "fields" in result:
+            body["fields"] = result["fields"] if isinstance(result["fields"], list) else [result["fields"]]
+        if "comment" in result:
+            body["comment"] = {"body": result["comment"]["body"], "public": result["comment"].get("public", True)}
+        self._put(body)
+
+    def agent_replies(self, text: str) -> None:
+        self._put({"comment": {"body": str(text), "public": True}})
+
+    def agent_notes(self, text: str) -> None:
+        self._put({"comment": {"body": str(text), "public": False}})
+
+    def agent_sets(self, values: dict[str, Any]) -> None:
+        self._put(self._changes(dict(values)))
+
+    def customer_replies(self, text: str) -> None:
+        self._put({"comment": {"body": str(text), "public": True, "author_id": self.requester_id}})
+
+    def time_passes(self, argument: dict[str, Any]) -> None:
+        if self.live or self.handle is None:
+            raise RuntimeError("time can only pass on the embedded sandbox")
+        hours = float(argument.get("hours", 0)) + float(argument.get("days", 0)) * 24
+        self.handle.pass_time(hours * 3600 + float(argument.get("minutes", 0)) * 60)
+
+    # ------------------------------------------------------------ state
+
+    def state(self) -> dict[str, Any]:
+        """The ticket in the playbook's words (see runner.py)."""
+        tid = self.ticket_id
+        ticket = self.session.get_json(f"/api/v2/tickets/{tid}.json", params={"include": "slas,metric_sets"})["ticket"]
+        values = {str(c["id"]): c.get("value") for c in ticket.get("custom_fields") or []}
+        fields: dict[str, Any] = {}
+        for key, fld in self.fields.items():
+            if ("ticket_field", key) not in self.ids:
+                continue
+            raw = values.get(str(self._field_id(key)))
+            fields[key] = zt.option_value(key, raw) if fld.type == "dropdown" and raw else raw
+        category_raw = values.get(str(self._field_id(self.playbook.category_field)))
+        state: dict[str, Any] = {
+            "status": ticket.get("status"), "priority": ticket.get("priority"),
+            "group": self.keys.get(("group", str(ticket.get("group_id")))) if ticket.get("group_id") else None,
+            "category": zt.option_value(self.playbook.category_field, category_raw) if category_raw else None,
+            "tags": ticket.get("tags") or [], "fields": fields,
+        }
+        state["sla"] = self._sla(ticket)
+        state["views"] = sorted(key for (kind, key), vid in self.ids.items() if kind == "view"
+                                and any(t["id"] == tid for t in self.session.get_json(
+                                    f"/api/v2/views/{vid}/tickets.json")["tickets"]))
+        state["messages"] = self._messages(ticket)
+        metrics = ticket.get("metric_set") or {}
+        state["metrics"] = {"replies": metrics.get("replies"), "reopens": metrics.get("reopens")}
+        return state
+
+    def _sla(self, ticket: dict) -> dict[str, Any]:
+        events = self.session.get_json("/api/v2/incremental/ticket_metric_events.json",
+                                       params={"start_time": 0})["ticket_metric_events"]
+        mine = [e for e in events if e["ticket_id"] == ticket["id"] and e["type"] == "apply_sla"]
+        policy_id = ((mine[-1].get("sla") or {}).get("policy") or {}).get("id") if mine else None
+        out: dict[str, Any] = {"policy": self.keys.get(("sla_policy", str(policy_id))) if policy_id else None,
+                               "targets": {}, "breach_at": {}}
+        if policy_id:
+            policy = self.session.get_json(f"/api/v2/slas/policies/{policy_id}.json")["sla_policy"]
+            out["targets"] = {m["metric"]: m["target"] for m in policy.get("policy_metrics") or []
+                              if m.get("priority") == ticket.get("priority")}
+        for running in (ticket.get("slas") or {}).get("policy_metrics") or []:
+            out["breach_at"][running["metric"]] = running.get("breach_at")
+        return out
+
+    def _messages(self, ticket: dict) -> list[str]:
+        """What the customer received, oldest first: public comments by others than the requester and
+        email notifications addressed to the requester."""
+        found: list[tuple[str, str]] = []
+        comments = self.session.get_json(f"/api/v2/tickets/{ticket['id']}/comments.json")["comments"]
+        for comment in comments:
+            if comment.get("public") and comment.get("author_id") != ticket.get("requester_id"):
+                found.append((comment.get("created_at") or "", comment.get("body") or ""))
+        audits = self.session.get_json(f"/api/v2/tickets/{ticket['id']}/audits.json")["audits"]
+        for audit in audits:
+            for event in audit.get("events") or []:
+                if event.get("type") == "Notification" and ticket.get("requester_id") in (event.get("recipients") or []):
+                    found.append((audit.get("created_at") or "", event.get("body") or ""))
+        return [body for _, body in sorted(found, key=lambda pair: pair[0])]
+
+    # ------------------------------------------------------------ live desks
+
+    def cleanup(self) -> None:
+        """Delete the test tickets this driver made (live desks)."""
+        for tid in self.created:
+            self.session.request("DELETE", f"/api/v2/tickets/{tid}.json")
+        self.created.clear()

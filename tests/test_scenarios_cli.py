@@ -1,0 +1,72 @@
+"""`deskbook test`: scenarios on the embedded Zendesk sandbox, exit codes, JSON, coverage."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from deskbook.cli import main
+
+PLAYBOOKS = Path(__file__).resolve().parents[1] / "playbooks"
+
+
+def test_one_scenario_passes_with_the_json_shape_the_issue_gives(capsys):
+    assert main(["test", "--desk", "zendesk", "--scenario", "sla-policy-order", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["desk"] == "zendesk"
+    [scenario] = report["scenarios"]
+    assert scenario["name"] == "sla-policy-order" and scenario["status"] == "passed"
+    assert {"S-7", "S-8", "S-10"} <= set(scenario["implements"])
+    assert all(step["status"] == "passed" for step in scenario["steps"])
+    assert {"id": "S-1", "reason": report["not_expressible"][0]["reason"]} == report["not_expressible"][0]
+
+
+@pytest.fixture
+def playbook_copy(tmp_path):
+    shutil.copy(PLAYBOOKS / "standard-service.yaml", tmp_path / "standard-service.yaml")
+    folder = tmp_path / "scenarios" / "standard-service"
+    folder.mkdir(parents=True)
+    shutil.copy(PLAYBOOKS / "scenarios" / "standard-service" / "coverage.yaml", folder)
+    return tmp_path / "standard-service.yaml", folder
+
+
+def test_a_failing_step_exits_1_naming_scenario_step_expected_and_actual(playbook_copy, capsys):
+    path, folder = playbook_copy
+    (folder / "wrong.yaml").write_text(
+        "implements: [S-5]\nsteps:\n"
+        "  - customer_writes: {channel: web, category: fault, priority: normal, subject: x, body: y}\n"
+        "    expect: {group: sales}\n", encoding="utf-8")
+    assert main(["test", "--desk", "zendesk", "--playbook", str(path)]) == 1
+    out = capsys.readouterr().out
+    assert "FAILED  wrong" in out
+    assert "step 1 (customer_writes): group: expected 'sales', got 'technical_support'" in out
+    # and no scenario proves most ids any more: coverage fails, naming them
+    assert "FAILED coverage" in out and "S-2" in out
+
+
+def test_a_real_desk_without_doit_writes_nothing_and_says_what_it_would_create(capsys, monkeypatch):
+    monkeypatch.setenv("ZENDESK_URL", "https://example.zendesk.com")
+    assert main(["test", "--desk", "zendesk", "--scenario", "one-survey"]) == 64
+    out = capsys.readouterr().out
+    assert "one-survey: 1 test customer + 1 test ticket tagged deskbook_test" in out
+    assert "skips step 4 onwards (time cannot pass on a real desk)" in out
+
+
+def test_jsm_refuses_a_rule_whose_condition_it_cannot_express_unless_the_playbook_accepts(tmp_path):
+    from deskbook.connectors.jsm import translate as tr
+    from deskbook.errors import DeskbookError
+    from deskbook.playbooks.loader import load_playbook
+
+    text = (PLAYBOOKS / "standard-service.yaml").read_text(encoding="utf-8")
+    path = tmp_path / "p.yaml"
+    path.write_text(text.replace("      sla.online_first_reply:\n        effect: skip\n",
+                                 "      sla.online_first_reply_x:\n        effect: skip\n"), encoding="utf-8")
+    with pytest.raises(DeskbookError) as caught:
+        tr.check_desk_limits(load_playbook(str(path)))
+    assert "sla.online_first_reply" in str(caught.value) and "channel is chat" in str(caught.value)
+    skipped, notes = tr.check_desk_limits(load_playbook())
+    assert "sla.online_first_reply" in skipped
+    assert any(n.startswith("sla.online_first_reply on JSM (not installed)") for n in notes)
