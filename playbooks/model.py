@@ -46,6 +46,7 @@ CONDITION_FIELDS = (
     "channel",
     "via_update",  # is: created | updated (triggers only)
     "comment_is_public",
+    "updated_by",  # is / is_not: agent | end_user (who made the update: Zendesk's current user role)
     "hours_since_created",
     "hours_since_updated",
     "hours_since_open",
@@ -59,7 +60,8 @@ CONDITION_FIELDS = (
 #: Condition operators.
 OPERATORS = ("is", "is_not", "includes", "not_includes", "less_than", "greater_than", "present", "not_present")
 #: Neutral action fields. `field.<key>` sets a playbook field.
-ACTION_FIELDS = ("status", "priority", "group", "assignee", "add_tags", "remove_tags", "set_tags", "category")
+ACTION_FIELDS = ("status", "priority", "group", "assignee", "add_tags", "remove_tags", "set_tags", "category",
+                 "satisfaction")  # satisfaction: offered (the desk's own satisfaction survey counts as sent)
 
 Scope = Literal["ticket", "organization"]
 Cadence = Literal["monthly", "quarterly", "after_first_service", "none"]

@@ -6,7 +6,7 @@ placeholder, emitted literally so that the desk fills it in when an agent uses t
 
 * Zendesk Support placeholders (Liquid), e.g. `{{ticket.requester.name}}`, `{{current_user.name}}`,
   `{{ticket.id}}`, `{{ticket.group.name}}`, `{{ticket.organization.name}}`,
-  `{{ticket.organization.custom_fields.<field key>}}`, `{{satisfaction.rating_url}}`
+  `{{ticket.organization.custom_fields.<field key>}}`, `{{ticket.url}}`
   (Zendesk help centre, "Zendesk Support placeholders reference").
 * Jira Service Management automation smart values, e.g. `{{reporter.displayName}}`,
   `{{initiator.displayName}}`, `{{issue.key}}`, `{{issue.organizations.first.name}}`,
@@ -40,7 +40,10 @@ DESK_PLACEHOLDERS: dict[str, dict[str, str]] = {
         "customer_company": "{{ticket.organization.name}}",
         # The playbook's organization field `contract_end_date` (Zendesk: organization field key).
         "contract_end_date": "{{ticket.organization.custom_fields.contract_end_date}}",
-        "survey_link": "{{satisfaction.rating_url}}",
+        # The customer's own page of the request, where they answer the three 1-5 questions. Not
+        # `{{satisfaction.rating_url}}`: that is Zendesk's one-question CSAT link, which renders empty
+        # when customer satisfaction is off and duplicates Zendesk's own CSAT email when it is on.
+        "survey_link": "{{ticket.url}}",
     },
     "jsm": {
         "customer_name": "{{reporter.displayName}}",

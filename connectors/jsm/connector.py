@@ -171,6 +171,8 @@ class JsmConnector(DeskConnector):
         if playbook is not None and desired:  # rule comments carry the default locale only
             notes += tr.locale_notes(playbook)
             notes += tr.request_form_notes(playbook)  # request type forms: not settable by the public API
+        if playbook is not None and desired:  # rules JSM cannot express, accepted by the playbook
+            notes += tr.check_desk_limits(playbook)[1]
         return notes
 
     def guard(self, plan: Plan, snapshot: Snapshot, *, force: bool = False,  # type: ignore[override]

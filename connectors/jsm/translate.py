@@ -48,6 +48,7 @@ from typing import Any
 
 from deskbook.connectors.jsm import automation as au
 from deskbook.marker import format_marker, parse_marker  # noqa: F401  (parse_marker: re-exported)
+from deskbook.errors import DeskbookError
 from deskbook.plan import DesiredObject
 from deskbook.playbooks import model as m
 from deskbook.scripts_library import render_for_desk
@@ -139,6 +140,8 @@ def condition_jql(playbook: m.Playbook, condition: m.Condition) -> str | None:
         names = category_names(playbook)
         types = [names.get(k, k) for k in _leaf_keys(playbook, value)]
         return f'"Request Type" {"not in" if negate else "in"} ({", ".join(map(_quote, types))})'
+    if field.startswith("field.") and op in ("is", "is_not"):  # a playbook field is a label `<key>-<value>`
+        return f"labels {'!=' if negate else '='} {_quote(field[len('field.'):] + '-' + str(value))}"
     if field in HOURS_FIELDS and op in ("greater_than", "is"):
         return f"{HOURS_FIELDS[field]} <= -{int(value)}h"
     if field in HOURS_FIELDS and op == "less_than":
@@ -151,6 +154,63 @@ def unsupported_conditions(playbook: m.Playbook, conditions: m.Conditions) -> li
     skipped = [c for c in (*conditions.all, *conditions.any)
                if c.field != "via_update" and condition_jql(playbook, c) is None]
     return [f"{c.field} {c.operator} {c.value}" for c in skipped]
+
+
+#: Action fields a JSM rule has no component for.
+UNSUPPORTED_ACTIONS = {"satisfaction": "JSM has no action that marks a request's satisfaction survey as sent"}
+#: What accepting a desk limit does (`extra.desk_limits.jsm.<kind>.<key>: {effect, note}`).
+LIMIT_EFFECTS = ("skip", "without")
+
+
+def _limits(playbook: m.Playbook) -> dict[str, dict[str, str]]:
+    raw = ((playbook.extra or {}).get("desk_limits") or {}).get("jsm") or {}
+    out = {}
+    for key, value in raw.items():
+        if not isinstance(value, dict) or value.get("effect") not in LIMIT_EFFECTS or not value.get("note"):
+            raise DeskbookError(f"extra.desk_limits.jsm.{key} needs effect ({' or '.join(LIMIT_EFFECTS)}) and a note",
+                                where=playbook.path, hint="e.g. {effect: skip, note: what happens on JSM instead}")
+        out[str(key)] = {"effect": value["effect"], "note": str(value["note"])}
+    return out
+
+
+def desk_limit_problems(playbook: m.Playbook) -> list[tuple[str, str, Any]]:
+    """(rule key, what JSM cannot express, source) for every trigger, automation, macro and SLA
+    policy that has a condition or action JSM cannot express."""
+    found = []
+    groups = (("trigger", playbook.triggers, "conditions"), ("automation", playbook.automations, "conditions"),
+              ("sla", playbook.sla_policies, "filter"), ("macro", playbook.macros, None))
+    for kind, rules, attribute in groups:
+        for rule in rules:
+            what = [f"condition `{c}`" for c in (unsupported_conditions(playbook, getattr(rule, attribute))
+                                                   if attribute else [])]
+            what += [f"action `{a.field} {a.value}` ({UNSUPPORTED_ACTIONS[a.field]})"
+                     for a in getattr(rule, "actions", ()) if a.field in UNSUPPORTED_ACTIONS]
+            if what:
+                found.append((f"{kind}.{rule.key}", "; ".join(what), getattr(rule, "source", None)))
+    return found
+
+
+def check_desk_limits(playbook: m.Playbook) -> tuple[set[str], list[str]]:
+    """(rule keys to leave out, plan notes): refuses (DeskbookError naming the rule and the
+    condition or action) any rule JSM cannot express unless the playbook accepts JSM's limit for
+    it under `extra.desk_limits.jsm.<kind>.<key>` with `effect: skip` (the rule is not installed)
+    or `effect: without` (installed without what JSM cannot express) and a note."""
+    accepted = _limits(playbook)
+    skipped: set[str] = set()
+    notes = []
+    for key, what, source in desk_limit_problems(playbook):
+        if key not in accepted:
+            raise DeskbookError(
+                f"{key} cannot be installed on JSM as written: {what} has no JSM equivalent",
+                where=str(source or playbook.path),
+                hint=f"change the rule, or accept JSM's limit in the playbook: extra: {{desk_limits: {{jsm: "
+                     f"{{{key}: {{effect: skip|without, note: what the rule does on JSM instead}}}}}}}}")
+        limit = accepted[key]
+        if limit["effect"] == "skip":
+            skipped.add(key)
+        notes.append(f"{key} on JSM ({'not installed' if limit['effect'] == 'skip' else 'installed without ' + what}): "
+                     f"{limit['note']}")
+    return skipped, notes
 
 
 def conditions_jql(playbook: m.Playbook, conditions: m.Conditions, project_key: str) -> str:
@@ -211,6 +271,7 @@ def desired_objects(playbook: m.Playbook, library: Any, *, project_ari: str, pro
     locale = playbook.metadata.default_locale
     out: list[DesiredObject] = []
     names = category_names(playbook)
+    skipped, _ = check_desk_limits(playbook)
     for category in playbook.all_categories():
         key = f"category.{category.key}"
         others = "; ".join(f"{loc}: {category.name.values[loc]}" for loc in playbook.metadata.locales
@@ -230,6 +291,8 @@ def desired_objects(playbook: m.Playbook, library: Any, *, project_ari: str, pro
     stages = dict(playbook.stages)
     for macro in playbook.macros:
         key = f"macro.{macro.key}"
+        if key in skipped:
+            continue
         stage = stages.get(macro.stage)
         name = f"{macro.stage} {stage.get(locale)} / {macro.title.get(locale)}" if stage else \
             f"{macro.stage} / {macro.title.get(locale)}"
@@ -241,6 +304,8 @@ def desired_objects(playbook: m.Playbook, library: Any, *, project_ari: str, pro
                                        project_ari, account_id)))
     for rule in playbook.triggers:
         key = f"trigger.{rule.key}"
+        if key in skipped:
+            continue
         created = any(c.field == "via_update" and c.value == "created" for c in rule.conditions.all)
         trigger = au.event_trigger(created, project_ari)
         components = [au.jql_condition(conditions_jql(playbook, rule.conditions, project_key))]
@@ -253,6 +318,8 @@ def desired_objects(playbook: m.Playbook, library: Any, *, project_ari: str, pro
                                        project_ari, account_id)))
     for auto in playbook.automations:
         key = f"automation.{auto.key}"
+        if key in skipped:
+            continue
         trigger = au.scheduled_trigger(conditions_jql(playbook, auto.conditions, project_key))
         components = action_components(playbook, auto.actions)
         if auto.comment:
@@ -275,7 +342,10 @@ def sla_metrics(playbook: m.Playbook, project_key: str) -> list[dict]:
     """One JSM SLA metric per (policy, metric): goals per priority in minutes, policy filter as JQL."""
     locale = playbook.metadata.default_locale
     out = []
+    skipped, _ = check_desk_limits(playbook)
     for policy in playbook.sla_policies:
+        if f"sla.{policy.key}" in skipped:
+            continue
         scope = conditions_jql(playbook, policy.filter, project_key)
         by_metric: dict[str, list[m.SLATarget]] = {}
         for target in policy.targets:

@@ -386,6 +386,11 @@ def condition(playbook: m.Playbook, cond: m.Condition, where: str) -> dict[str, 
         return {"field": "update_type", "operator": "is", "value": update}
     if f == "comment_is_public":
         return {"field": "comment_is_public", "operator": "is", "value": _text(bool(value) if value is not None else True)}
+    if f == "updated_by":  # Zendesk's "Current user" condition: field role, values agent / end_user
+        role = {"agent": "agent", "end_user": "end_user", "end-user": "end_user", "customer": "end_user"}.get(str(value))
+        if role is None or op not in ("is", "is_not"):
+            raise DeskbookError(f"updated_by takes is/is_not agent or end_user; got {op} {value!r}", where=where)
+        return {"field": "role", "operator": op, "value": role}
     if f in TIME_FIELDS:
         return {"field": TIME_FIELDS[f], "operator": op, "value": _text(value)}
     if f == "category":
@@ -423,6 +428,10 @@ def action(playbook: m.Playbook, act: m.Action, where: str) -> dict[str, Any]:
         return {"field": "current_tags", "value": _text(value)}
     if f in ("remove_tags", "set_tags"):
         return {"field": f, "value": _text(value)}
+    if f == "satisfaction":  # "Satisfaction: Offered to requester": Zendesk's own CSAT request then never fires
+        if str(value) != "offered":
+            raise DeskbookError(f"satisfaction can only be set to offered; got {value!r}", where=where)
+        return {"field": "satisfaction_score", "value": "offered_to_requester"}
     if f == "category":
         cat = _find_category(playbook, value, where)
         return {"field": _field_ref(playbook.category_field), "value": option_tag(playbook.category_field, cat.key)}
