@@ -80,6 +80,27 @@ SEARCH_FIELD_RULES = {"jql": "text", "nextPageToken": "text?", "maxResults": "id
                       "properties": "texts", "expand": "text", "fieldsByKeys": "bool", "failFast": "bool",
                       "reconcileIssues": "ids"}
 
+#: Field types of a new customer request (`RequestCreateDTO`).
+REQUEST_CREATE_FIELD_RULES = {"serviceDeskId": "text|id", "requestTypeId": "text|id", "requestFieldValues": "object?",
+                              "raiseOnBehalfOf": "text?", "requestParticipants": "texts?", "isAdfRequest": "bool?"}
+#: Field types of an issue edit (`IssueUpdateDetails`), of its `fields` and its `update` we read.
+ISSUE_EDIT_FIELD_RULES = {"fields": "object?", "update": "object?"}
+ISSUE_EDIT_FIELDS_RULES = {"labels": "texts?", "summary": "text?", "priority": "object?"}
+ISSUE_EDIT_UPDATE_RULES = {"labels": "objects"}
+LABEL_OPERATION_RULES = {"set": "texts?", "add": "text", "remove": "text"}
+
+
+def refuse_mistyped(body: Any, rules: dict[str, str], prefix: str = "") -> None:
+    """400 naming the first field of `body` whose value breaks `rules` (the platform's `errors` map)."""
+    wrong = mistyped(body, rules)
+    if wrong is not None:
+        raise ApiError(400, "Invalid request payload. Refer to the REST API documentation and try again.",
+                       errors={prefix + wrong[0]: f"must be {wrong[1]}"})
+
+
+#: Field types of an organization's user change (`UsersOrganizationUpdateDTO` in the servicedesk spec).
+ORG_USERS_FIELD_RULES = {"accountIds": "texts?", "usernames": "texts?"}
+
 #: Endpoints Atlassian marks `x-experimental` (need `X-ExperimentalApi: opt-in`).
 EXPERIMENTAL_ENDPOINTS = {("POST", "requesttype_create"), ("DELETE", "requesttype_delete"), ("GET", "requesttype_all"),
                           ("GET", "desk_customers")}
@@ -248,10 +269,13 @@ def _int_arg(request: Request, name: str, default: int) -> int:
     if raw is None or raw == "":
         return default
     try:
-        return int(raw)
+        value = int(raw)
     except ValueError:
+        value = None
+    if value is None or not -(2 ** 63) <= value < 2 ** 63:
         raise ApiError(400, f"The value '{raw}' of parameter '{name}' is not a number.",
-                       i18n_key="sd.error.invalid.parameter") from None
+                       i18n_key="sd.error.invalid.parameter")
+    return value
 
 
 #: i18n keys of the kit's refusals on servicedeskapi paths, by reason.
@@ -596,7 +620,10 @@ class JsmSandboxApp(SandboxPipeline):
     def on_desk_customers_add(self, request, body, desk_id):
         """`POST /servicedesk/{id}/customer`: customers are known desk-wide already."""
         self.desk(desk_id)
-        for account in (body or {}).get("accountIds", []):
+        if not isinstance(body, dict) or mistyped(body, ORG_USERS_FIELD_RULES):
+            raise ApiError(400, "The body must be {\"accountIds\": [...]} (ServiceDeskCustomerDTO).",
+                           i18n_key="sd.error.invalid.parameter")
+        for account in body.get("accountIds") or []:
             if not self.find_user(account):
                 raise ApiError(400, f"The user '{account}' does not exist.", i18n_key="sd.customer.error.not.found")
         return Response(status=204)
@@ -637,6 +664,7 @@ class JsmSandboxApp(SandboxPipeline):
         """`POST /request`: a customer request, optionally `raiseOnBehalfOf` a customer."""
         if not isinstance(body, dict):
             raise ApiError(400, "The request body must be a JSON object.", i18n_key="sd.request.error.body")
+        refuse_mistyped(body, REQUEST_CREATE_FIELD_RULES)
         desk = self.desk(str(body.get("serviceDeskId") or ""))
         rtype = self.request_type(desk, str(body.get("requestTypeId") or ""))
         values = body.get("requestFieldValues") or {}
@@ -829,7 +857,10 @@ class JsmSandboxApp(SandboxPipeline):
         if request.method == "GET":
             users = [self.user_dto(u) for u in map(self.find_user, org["users"]) if u]
             return self.json(self.page(request, users, f"{SD}/organization/{org_id}/user"))
-        accounts = list((body or {}).get("accountIds") or []) + list((body or {}).get("usernames") or [])
+        if not isinstance(body, dict) or mistyped(body, ORG_USERS_FIELD_RULES):
+            raise ApiError(400, "The body must be {\"accountIds\": [...]} (UsersOrganizationUpdateDTO).",
+                           i18n_key="sd.error.invalid.parameter")
+        accounts = list(body.get("accountIds") or []) + list(body.get("usernames") or [])
         for account in accounts:
             user = self.find_user(account)
             if not user:
@@ -949,10 +980,14 @@ class JsmSandboxApp(SandboxPipeline):
             return self.json(self.issue_bean(issue, fields.split(",") if fields else None, props.split(",") if props else None))
         if not isinstance(body, dict):
             raise ApiError(400, "The request body must be a JSON object.")
+        refuse_mistyped(body, ISSUE_EDIT_FIELD_RULES)
+        refuse_mistyped(body.get("fields"), ISSUE_EDIT_FIELDS_RULES, "fields.")
+        refuse_mistyped(body.get("update"), ISSUE_EDIT_UPDATE_RULES, "update.")
         labels = list(issue.get("labels", []))
         if "labels" in (body.get("fields") or {}):
             labels = list(body["fields"]["labels"] or [])
         for op in (body.get("update") or {}).get("labels", []):
+            refuse_mistyped(op, LABEL_OPERATION_RULES, "update.labels.")
             if "set" in op:
                 labels = list(op["set"] or [])
             if "add" in op and op["add"] not in labels:

@@ -168,6 +168,14 @@ def endpoint_class(path: str) -> str:
     return "account"
 
 
+def _numeric_ids(text: str) -> list[str]:
+    """The ids of a comma-separated `ids` parameter; 400 InvalidValue unless each is a number."""
+    ids = [i.strip() for i in text.split(",") if i.strip()]
+    if not all(i.isdigit() and len(i) < 19 for i in ids):
+        raise bad_request("InvalidValue", "ids must be a comma-separated list of numeric ids")
+    return ids
+
+
 def _fingerprint(body: Any) -> str:
     return hashlib.sha256(json.dumps(body, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
 
@@ -379,7 +387,7 @@ class SandboxApp(SandboxPipeline):
             params.append(args["external_id"])
         if kind == "trigger" and "category_id" in args:
             clauses.append("json_extract(data, '$.category_id') = ?")
-            params.append(int(args["category_id"]))
+            params.append(self._int_arg(args, "category_id", 0))
         if kind == "user" and "role" in args:
             clauses.append("json_extract(data, '$.role') = ?")
             params.append(args["role"])
@@ -452,9 +460,12 @@ class SandboxApp(SandboxPipeline):
         if raw in (None, ""):
             return default
         try:
-            return int(raw)
+            value = int(raw)
         except ValueError as exc:
             raise bad_request("InvalidValue", f"{name} must be an integer, got {raw!r}") from exc
+        if not -(2 ** 63) <= value < 2 ** 63:
+            raise bad_request("InvalidValue", f"{name} is out of range: {raw!r}")
+        return value
 
     def _get(self, ctx: Ctx, kind: str, object_id: Any) -> dict:
         doc = ctx.store.get(kind, object_id)
@@ -679,7 +690,7 @@ class SandboxApp(SandboxPipeline):
         kind, singular, plural, _ = RESOURCES[collection]
         if ctx.request.args.get("ids"):
             change = self._inner(body, singular)
-            items = [dict(change, id=int(i)) for i in ctx.request.args["ids"].split(",") if i.strip()]
+            items = [dict(change, id=int(i)) for i in _numeric_ids(ctx.request.args["ids"])]
         else:
             items = body.get(plural) if isinstance(body, dict) else None
         items = self._bulk_items(items, plural)
@@ -785,7 +796,7 @@ class SandboxApp(SandboxPipeline):
             ids = ids[0].split(",")
         if not ids and isinstance(body, dict):
             ids = body.get("sla_policy_ids") or []
-        self._reorder(ctx, "sla_policy", [int(i) for i in ids])
+        self._reorder(ctx, "sla_policy", [int(i) for i in _numeric_ids(",".join(map(str, ids)))])
         # spec ReorderSLAPolicies: 200 "Empty response" (schema type string, example "")
         return Response(b"", status=200, content_type="application/json; charset=utf-8")
 

@@ -118,9 +118,8 @@ class Store(DocumentStore):
 
     def get(self, kind: str, object_id: Any) -> dict | None:
         """The stored object, or None."""
-        try:
-            object_id = int(object_id)
-        except (TypeError, ValueError):
+        object_id = _sqlite_id(object_id)
+        if object_id is None:
             return None
         with self.lock:
             row = self.db.execute("SELECT data FROM objects WHERE kind=? AND id=?", (kind, object_id)).fetchone()
@@ -145,6 +144,8 @@ class Store(DocumentStore):
                         (DELETED_TICKET, int(doc["id"]), json.dumps(doc), _text(doc.get("external_id")),
                          parse_iso(doc.get("created_at") or iso(now)), now),
                     )
+            if _sqlite_id(object_id) is None:
+                return False
             cur = self.db.execute("DELETE FROM objects WHERE kind=? AND id=?", (kind, int(object_id)))
             return cur.rowcount > 0
 
@@ -279,6 +280,15 @@ class Store(DocumentStore):
         data = ticket_defaults(self)
         data.update(fields)
         return self.insert("ticket", data)
+
+
+def _sqlite_id(value: Any) -> int | None:
+    """`value` as an id SQLite can look up (a 64-bit integer), or None: no object has another id."""
+    try:
+        number = int(value)
+    except (TypeError, ValueError, OverflowError):
+        return None
+    return number if -(2 ** 63) <= number < 2 ** 63 else None
 
 
 def _text(value: Any) -> str | None:
