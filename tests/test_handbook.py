@@ -128,7 +128,8 @@ def test_an_unapproved_phrase_stops_the_handbook(tmp_path, capsys):
     out = tmp_path / "h.html"
     assert main(["handbook", "--scripts", str(scripts), "--out", str(out)]) == 1
     err = capsys.readouterr().err
-    assert "not approved: closing (en)" in err and "deskbook scripts approve" in err
+    assert "refusing unapproved phrase text" in err and "'closing' (en)" in err and "+" in err  # with the diff
+    assert "deskbook scripts approve closing --locale en" in err
     assert not out.exists()
 
 
