@@ -325,8 +325,9 @@ class Library:
 
         `forbidden` maps a locale to phrases no template in that locale may contain
         (case-insensitive); `required` names phrase ids that must exist in every one of `locales`.
-        Also checked: front matter, Jinja syntax, declared versus used variables, variables
-        consistent across locales, and the approval lock.
+        Also checked: front matter, Jinja syntax, declared versus used variables, that each template
+        renders within the bounds (as `approve` checks), variables consistent across locales, and
+        the approval lock.
         """
         problems = list(self.load_problems)
         locales = tuple(locales)
@@ -340,7 +341,15 @@ class Library:
         forbidden_by_locale = {loc: [p for p in phrases if p] for loc, phrases in (forbidden or {}).items()}
         for key in sorted(self.phrases):
             phrase = self.phrases[key]
-            problems.extend(self.template_problems(phrase))
+            broken = self.template_problems(phrase)
+            problems.extend(broken)
+            if not broken:  # what `approve` asks: it renders, within the bounds, with examples and placeholders
+                from deskbook.scripts_library.render import trial_render
+
+                try:
+                    trial_render(phrase)
+                except DeskbookError as exc:
+                    problems.append(str(exc))
             for bad in forbidden_by_locale.get(phrase.locale, []):
                 line = _find_line(phrase.body, bad)
                 if line is not None:

@@ -178,3 +178,15 @@ def test_huge_template_under_a_500_mb_limit(tmp_path, hostile):
         assert len(lines) == 1 and "Traceback" not in done.stderr, done.stderr[-2000:]
         assert str(closing) in lines[0] and "template" in lines[0]
         assert elapsed < 5, elapsed
+
+
+def test_validate_reports_a_forged_approval_of_a_template_that_cannot_render(tmp_path, capsys):
+    root = _copy_library(tmp_path)
+    closing = root / "templates" / "en" / "closing.j2"
+    closing.write_text(closing.read_text(encoding="utf-8").replace("All the best, {{ agent_name }}",
+                                                                   "All the best, {{ agent_name }}{{ 'x' * 10**9 }}"), encoding="utf-8")
+    _forge_approval(root, "closing", "en")
+    code = main(["validate", "--scripts", str(root)])
+    _, err = capsys.readouterr()
+    assert code == 1 and "Traceback" not in err
+    assert f"{closing}: template does too much work" in err
