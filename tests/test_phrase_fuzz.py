@@ -90,7 +90,7 @@ def _check(source: str, values: tuple[str, str]) -> None:
         pass
     try:
         template = engine.compile_template(source, path, 10)
-        text = engine.render(template, dict(zip(VARIABLES, values)), path)
+        text = engine.render(template, dict(zip(VARIABLES, values, strict=True)), path)
         assert isinstance(text, str) and len(text) <= engine.OUTPUT_LIMIT
     except DeskbookError as exc:
         assert str(exc).startswith(path) and "Traceback" not in str(exc)

@@ -39,7 +39,7 @@ def assert_refused(code: int, out: str, err: str) -> None:
     assert "Traceback" not in err
     assert "refusing unapproved phrase text" in err
     assert "'greeting' (en)" in err  # the phrase and the locale
-    assert f"+Hello {{{{ customer_name }}}}" in err and FORBIDDEN.capitalize() in err  # the diff
+    assert "+Hello {{ customer_name }}" in err and FORBIDDEN.capitalize() in err  # the diff
     assert "--force does not change this" in err
     assert FORBIDDEN not in out.lower()
 
