@@ -109,6 +109,11 @@ def test_demo_refuses_an_edited_library(capsys, edited_library):
     assert_refused(code, *capsys.readouterr())
 
 
+def test_deskbook_test_refuses_an_edited_library(capsys, edited_library):
+    code = main(["test", "--scripts", str(edited_library)])
+    assert_refused(code, *capsys.readouterr())
+
+
 def test_sync_run_and_serve_refuse_before_touching_the_desk(capsys, monkeypatch, zendesk_desk, edited_library, tmp_path):
     # `sync` renders the shipped library: edit that one (in a copy the package is pointed at), and
     # a phrase a sync job writes.
