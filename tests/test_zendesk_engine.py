@@ -118,3 +118,41 @@ def test_views_list_matching_tickets_in_their_order():
     tickets = [ticket(id=1, priority="urgent", _created_ts=3.0), ticket(id=2, tags=["esc"], _created_ts=1.0),
                ticket(id=3), ticket(id=4, priority="urgent", status="solved")]
     assert [t["id"] for t in engine.view_tickets(view, tickets, now=10.0, schedule=None)] == [2, 1]
+
+
+def test_sandbox_shows_a_business_hours_breach_across_a_holiday_and_runs_automations_as_time_passes():
+    """Through the API: an SLA policy with a business-hours target on the installed schedule; the
+    ticket's `?include=slas` breach time skips the Qingming weekend; `POST /sandbox/clock` runs an
+    automation on the hour after its time condition holds."""
+    import requests
+
+    from deskbook.connectors.zendesk.sandbox import FakeClock, running_sandbox
+
+    with running_sandbox(clock=FakeClock(ts("2026-04-03T17:00:00+08:00")), export_lag_seconds=0) as desk:
+        api = desk.url + "/api/v2"
+        schedule = requests.post(f"{api}/business_hours/schedules.json", auth=desk.auth, json={"schedule": {
+            "name": "Office", "time_zone": "Beijing", "intervals": SCHEDULE["intervals"]}}).json()["schedule"]
+        requests.post(f"{api}/business_hours/schedules/{schedule['id']}/holidays.json", auth=desk.auth, json={
+            "holiday": {"name": "Qingming", "start_date": "2026-04-04", "end_date": "2026-04-06"}}).raise_for_status()
+        requests.post(f"{api}/slas/policies.json", auth=desk.auth, json={"sla_policy": {
+            "title": "Office hours", "filter": {"all": [{"field": "status", "operator": "less_than", "value": "solved"}],
+                                                "any": []},
+            "policy_metrics": [{"priority": "normal", "metric": "first_reply_time", "target": 180,
+                                "business_hours": True}]}}).raise_for_status()
+        requests.post(f"{api}/automations.json", auth=desk.auth, json={"automation": {
+            "title": "Nudge", "conditions": {"all": [
+                {"field": "status", "operator": "is", "value": "new"},
+                {"field": "NEW", "operator": "greater_than", "value": "2"},
+                {"field": "current_tags", "operator": "not_includes", "value": "nudged"}], "any": []},
+            "actions": [{"field": "current_tags", "value": "nudged"}]}}).raise_for_status()
+        created = requests.post(f"{api}/tickets.json", auth=desk.auth, json={"ticket": {
+            "subject": "Vacuum", "comment": {"body": "It will not charge"}, "priority": "normal"}}).json()["ticket"]
+        shown = requests.get(f"{api}/tickets/{created['id']}.json", params={"include": "slas"}, auth=desk.auth).json()
+        [target] = shown["ticket"]["slas"]["policy_metrics"]
+        assert target["metric"] == "first_reply_time" and target["breach_at"] == "2026-04-07T03:00:00Z"  # 11:00 Beijing
+        moved = requests.post(desk.url + "/sandbox/clock", auth=desk.auth, json={"advance_seconds": 2 * 3600}).json()
+        assert moved["automation_actions"] == 0  # 2 whole hours is not more than 2
+        moved = requests.post(desk.url + "/sandbox/clock", auth=desk.auth, json={"advance_seconds": 3600}).json()
+        assert moved["automation_actions"] == 1
+        tags = requests.get(f"{api}/tickets/{created['id']}.json", auth=desk.auth).json()["ticket"]["tags"]
+        assert "nudged" in tags

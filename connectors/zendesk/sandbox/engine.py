@@ -30,7 +30,8 @@ conditions/actions references):
 Assumptions where the documentation is silent (the sandbox's reading):
 
 * A ticket without a priority gets no SLA targets (policies have targets per priority only).
-* `first_reply_time` starts at creation and is fulfilled by the first public agent comment;
+* `first_reply_time` starts at creation and is fulfilled by the first public agent comment after
+  the one that created the ticket (also in the metrics' reply time and reply count);
   `next_reply_time` starts at the first public end-user comment after an agent's public reply and is
   fulfilled by the next public agent comment; `periodic_update_time` starts at the first public
   agent comment and restarts at each; all stop when the ticket is solved. Other metrics
@@ -381,7 +382,9 @@ def metric_clocks(ticket: dict) -> dict[str, float | None]:
     """When each measured SLA metric's current cycle started (None: not running)."""
     comments = ticket.get("_comments") or []
     solved = ticket.get("status") in ("solved", "closed")
-    agent_public = [c for c in comments if c.get("public") and c.get("role") == "agent"]
+    # the comment that created the ticket is not a reply, whoever wrote it (an agent opening a ticket
+    # for a caller has not replied yet)
+    agent_public = [c for c in comments[1:] if c.get("public") and c.get("role") == "agent"]
     created = ticket.get("_created_ts")
     clocks: dict[str, float | None] = {m: None for m in MEASURED}
     if solved:
@@ -453,7 +456,7 @@ def ticket_metrics(ticket: dict, schedule: dict | None) -> dict[str, Any]:
 
     comments = ticket.get("_comments") or []
     created = ticket.get("_created_ts") or 0.0
-    agent_public = [c for c in comments if c.get("public") and c.get("role") == "agent"]
+    agent_public = [c for c in comments[1:] if c.get("public") and c.get("role") == "agent"]
 
     def minutes(end: float | None) -> dict[str, int | None]:
         if end is None:
