@@ -197,7 +197,11 @@ class FileLocation:
 
 
 def ledger_path_for(desk: str, url: str, home: Path | None = None) -> Path:
-    """The ledger file for one desk instance: `<home>/sync-<desk>-<host>-<hash>.sqlite`."""
+    """The ledger file for one desk instance: `<home>/sync-<desk>-<host>-<hash>.sqlite` (never with
+    the URL's user information, should one get this far: the connection refuses such URLs)."""
+    scheme, _, rest = url.rpartition("://")
+    where, slash, path = rest.partition("/")
+    url = f"{scheme}://{where.rpartition('@')[2]}{slash}{path}" if scheme else where.rpartition("@")[2] + slash + path
     host = re.sub(r"[^A-Za-z0-9.-]+", "_", url.split("://", 1)[-1].split("/", 1)[0]) or "desk"
     digest = hashlib.sha256(url.rstrip("/").encode()).hexdigest()[:8]
     return (home or deskbook_home()) / f"sync-{desk}-{host}-{digest}.sqlite"

@@ -39,6 +39,7 @@ from deskbook.http import (
     StartLimitPaginator,
     is_loopback,
     page_request,
+    refuse_user_info,
 )
 from deskbook.log import register_secret
 
@@ -87,6 +88,7 @@ class JsmConnection:
                                      "JIRA_API_TOKEN) or pass --url/--email/--token")
         register_secret(values["token"])
         email, token, project_key = str(values["email"]), str(values["token"]), str(values["project_key"])
+        refuse_user_info(str(values["url"]), "the JSM URL (--url / JIRA_URL)")
         url = str(values["url"]).rstrip("/")
         scoped = SCOPED_URL.match(url)
         if scoped and values["cloud_id"] and values["cloud_id"] != scoped["cloud"]:

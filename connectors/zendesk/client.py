@@ -41,6 +41,7 @@ from deskbook.http import (
     Paginator,
     RetryPolicy,
     pages,
+    refuse_user_info,
 )
 from deskbook.log import register_secret
 
@@ -126,6 +127,8 @@ def connection_from(url: str | None = None, email: str | None = None, token: str
     """(base URL, email, token) from arguments, else the ZENDESK_* environment; raises naming what is missing."""
     subdomain = subdomain or os.environ.get("ZENDESK_SUBDOMAIN")
     url = url or os.environ.get("ZENDESK_URL") or (f"https://{subdomain}.zendesk.com" if subdomain else None)
+    if url:
+        refuse_user_info(url, "the Zendesk URL (--url / ZENDESK_URL / ZENDESK_SUBDOMAIN)")
     email = email or os.environ.get("ZENDESK_EMAIL")
     token = token or os.environ.get("ZENDESK_API_TOKEN")
     missing = [name for name, value in (("--url/ZENDESK_URL (or ZENDESK_SUBDOMAIN)", url),

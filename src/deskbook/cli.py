@@ -152,9 +152,10 @@ def build_parser(settings: Settings | None = None) -> argparse.ArgumentParser:
 
 def report_error(exc: DeskbookError) -> None:
     """One line on stderr: `deskbook: error: ...` (red on a terminal unless NO_COLOR)."""
+    from deskbook.log import redact
     from deskbook.term import colour_wanted, paint
 
-    print(f"{paint('deskbook: error:', 'red', colour_wanted(sys.stderr))} {exc}", file=sys.stderr)
+    print(f"{paint('deskbook: error:', 'red', colour_wanted(sys.stderr))} {redact(str(exc))}", file=sys.stderr)
 
 
 def register_completion(subparsers) -> None:

@@ -204,8 +204,37 @@ def is_loopback(host: str | None) -> bool:
         return False
 
 
+def refuse_user_info(url: str, name: str = "the desk URL") -> None:
+    """Refuse a URL with user information (`https://admin:TOKEN@host`) before anything can print,
+    log or store it (a file name, an error message); the message never repeats the URL."""
+    try:
+        netloc = urlsplit(url).netloc
+    except ValueError:
+        netloc = ""
+    if "@" in netloc or re.match(r"^[^/]*@", url.split("://", 1)[-1]):
+        raise DeskbookError(f"{name} contains user information (user:password@ before the host); refusing it "
+                            "so that no credential is printed or stored",
+                            hint="give the URL as https://host only; pass the email and API token with "
+                                 "--email/--token or their environment variables")
+
+
+def redact_url(url: str) -> str:
+    """`url` fit to print: without user information, query or fragment."""
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+        port = f":{parts.port}" if parts.port else ""
+    except ValueError:
+        return "<unparseable URL>"
+    if not parts.scheme and not host:
+        return redact(url.split("@")[-1].split("?")[0])
+    return redact(f"{parts.scheme}://{host}{port}{parts.path}")
+
+
 def check_url_allowed(url: str) -> None:
-    """Refuse plain http to anything but loopback, and schemes other than http(s)."""
+    """Refuse URLs with user information, plain http to anything but loopback, and schemes other
+    than http(s)."""
+    refuse_user_info(url)
     parts = urlsplit(url)
     if parts.scheme == "https":
         return
@@ -213,8 +242,8 @@ def check_url_allowed(url: str) -> None:
         return
     if parts.scheme == "http":
         raise DeskbookError(f"refusing plain http to {parts.hostname}: credentials would travel unencrypted",
-                            where=url.split("?")[0], hint="use https:// (plain http is only for loopback sandboxes)")
-    raise DeskbookError(f"unsupported URL {url!r}", hint="give a base URL like https://example.zendesk.com")
+                            where=redact_url(url), hint="use https:// (plain http is only for loopback sandboxes)")
+    raise DeskbookError(f"unsupported URL {redact_url(url)!r}", hint="give a base URL like https://example.zendesk.com")
 
 
 # ---------------------------------------------------------------- the session
@@ -442,7 +471,7 @@ class DeskSession(requests.Session):
             kind = "timed out" if isinstance(exc, requests.Timeout) else "could not connect"
             ambiguous = decide(error=exc) == AMBIGUOUS
             raise DeskHTTPError(
-                f"{where}: {kind} to {urlsplit(full_url).netloc} "
+                f"{where}: {kind} to {redact_url(full_url).split('://')[-1].split('/')[0]} "
                 + ("(the write may or may not have happened)" if ambiguous
                    else f"(gave up after {attempts[0]} attempts, retry budget {policy.budget_seconds:.0f}s)"),
                 method=method, path=normalize_path(full_url), label=label, ambiguous=ambiguous,
