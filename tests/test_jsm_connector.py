@@ -464,3 +464,31 @@ def test_renaming_the_type_in_jsm_instead_keeps_its_id_and_requests(library):
         connector.apply(again, snapshot)
         assert types_by_name(connector)["技术支持"] == before["技术"]
         assert connector.client.request(used)["requestTypeId"] == before["技术"]
+
+
+def test_a_rule_create_answered_500_after_it_was_stored_is_found_and_enabled_not_repeated(library, monkeypatch):
+    """A POST without an idempotency key answered 500 is not re-sent: the engine finds the rule by its
+    marker and finishes it (enables it, as the create's second call would have)."""
+    from deskbook.connectors.jsm.sandbox.app import JsmSandboxApp
+
+    dispatch = JsmSandboxApp.dispatch
+    broken: list[str] = []
+
+    def stored_then_500(self, request):
+        response = dispatch(self, request)
+        if request.method == "POST" and request.path.endswith("/rest/v1/rule") and not broken:
+            broken.append(request.path)
+            return self.json({"errors": [{"title": "Internal server error"}]}, status=500)
+        return response
+
+    monkeypatch.setattr(JsmSandboxApp, "dispatch", stored_then_500)
+    with running_sandbox() as sandbox:
+        connector = connector_for(sandbox)
+        plan, snapshot = connector.plan_playbook(playbook(), library)
+        connector.apply(plan, snapshot)
+        assert broken, "the test must break a rule create to mean anything"
+        creates = [r for r in sandbox.requests() if r["method"] == "POST" and r["path"].endswith("/rest/v1/rule")]
+        rules = [r for r in connector.list_kind("automation_rule") if tr.parse_marker(r.get("description"))]
+        assert len(creates) == len(rules) and len({tr.parse_marker(r["description"]) for r in rules}) == len(rules)
+        assert all(r.get("state") == "ENABLED" for r in rules)
+        assert not connector.plan_playbook(playbook(), library)[0].has_changes

@@ -100,6 +100,14 @@ class JsmConnector(DeskConnector):
             return {"id": self.client.create_rule(payload, label=label)}
         return self.client.create_sla_metric(payload)
 
+    def finish_found(self, kind: str, found: dict[str, Any], payload: dict[str, Any], label: str) -> dict[str, Any]:
+        """A rule found after an unconfirmed create may still be DISABLED (`create_rule` creates it
+        disabled, then enables it in a second call): enable it as the create would have."""
+        wanted = str(payload.get("state") or "ENABLED").upper()
+        if kind == "automation_rule" and wanted == "ENABLED" and str(found.get("state") or "").upper() != "ENABLED":
+            self.client.set_rule_state(str(found["id"]), enabled=True, label=label)
+        return found
+
     def update_object(self, kind: str, object_id: Any, payload: dict[str, Any], existing: dict[str, Any] | None,
                       label: str) -> None:
         """Update one object (request types: delete + create, JSM has no update)."""
