@@ -141,8 +141,8 @@ def test_celery_workers_with_postgres_exactly_once_through_a_killed_worker(
     workers = [start_worker(env, "w1"), start_worker(env, "w2")]
     schemas = []
     try:
-        out = run_cli(["sync", "run", "--fleet", str(path), "--celery", "--timeout", "120", "--as-of",
-                       AS_OF.isoformat(), "--json"], env, timeout=180)
+        out = run_cli(["sync", "run", "--fleet", str(path), "--celery", "--timeout", "240", "--as-of",
+                       AS_OF.isoformat(), "--json"], env, timeout=300)
         assert out.returncode == 0, out.stderr[-3000:] + out.stdout[-2000:]
         assert_exactly_once(desks, playbook_settings, [AS_OF])
         schemas = [PostgresLocation.schema_for("zendesk", h.url) for h in desks]  # ours only: others may share the db
@@ -157,16 +157,16 @@ def test_celery_workers_with_postgres_exactly_once_through_a_killed_worker(
             time.sleep(0.02)
         stop(workers[0], signal.SIGKILL)
         submit.communicate(timeout=120)
-        retried = run_cli(["sync", "run", "--fleet", str(path), "--celery", "--timeout", "120", "--as-of",
-                           later.isoformat()], env, timeout=180)
+        retried = run_cli(["sync", "run", "--fleet", str(path), "--celery", "--timeout", "240", "--as-of",
+                           later.isoformat()], env, timeout=300)
         assert retried.returncode == 0, retried.stderr[-3000:] + retried.stdout[-2000:]
         assert_exactly_once(desks, playbook_settings, [AS_OF, later])
         # the PostgreSQL ledger lost: rebuilt from the desks, nothing created twice
         with psycopg.connect(postgres_url, autocommit=True) as conn:
             for schema in schemas:
                 conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
-        rebuilt = run_cli(["sync", "run", "--fleet", str(path), "--celery", "--timeout", "120", "--as-of",
-                           later.isoformat(), "--json"], env, timeout=180)
+        rebuilt = run_cli(["sync", "run", "--fleet", str(path), "--celery", "--timeout", "240", "--as-of",
+                           later.isoformat(), "--json"], env, timeout=300)
         assert rebuilt.returncode == 0, rebuilt.stderr[-3000:]
         assert all(sum(j["created"] for j in r["report"]["jobs"].values()) == 0
                    for r in json.loads(rebuilt.stdout)["desks"])
