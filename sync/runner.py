@@ -68,6 +68,10 @@ class SyncReport:
     organizations: int = 0
     requests: dict[str, int] = field(default_factory=dict)
     interrupted: bool = False
+    #: the largest share of the desk's rate limit the run used in any minute (None: no limit reported)
+    rate_share: float | None = None
+    #: the share the run kept to (`DESKBOOK_RATE_SHARE`)
+    rate_budget: float | None = None
 
     @property
     def failed(self) -> int:
@@ -83,6 +87,8 @@ class SyncReport:
             "interrupted": self.interrupted,
             "jobs": {name: job.to_json() for name, job in self.jobs.items()},
             "requests": self.requests,
+            "rate_share": self.rate_share,
+            "rate_budget": self.rate_budget,
         }
 
     def text(self) -> str:
@@ -93,6 +99,9 @@ class SyncReport:
             lines.append(f"  {name}: {made}, already done {job.already_done}, skipped {job.skipped}, failed {job.failed}")
             lines += [f"    skipped: {reason}" for reason in job.skip_reasons]
             lines += [f"    failed: {error}" for error in job.errors]
+        if self.rate_share is not None:
+            budget = f" (budget {self.rate_budget:.0%})" if self.rate_budget is not None else ""
+            lines.append(f"  rate limit: at most {self.rate_share:.0%} of the desk's limit in any minute{budget}")
         if self.interrupted:
             lines.append("  interrupted: stopped before the end; the next run continues")
         return "\n".join(lines)
@@ -178,6 +187,12 @@ def run_jobs(
     library = approved_job_library(settings, library, jobs)
     as_of = as_of or date.today()
     report = SyncReport(as_of=as_of, dry_run=dry_run, jobs={name: JobReport() for name in jobs})
+    headroom = _headroom(desk)
+    if headroom is not None:
+        from deskbook.http import rate_share_from_env
+
+        report.rate_budget = rate_share_from_env()
+        headroom.start(report.rate_budget)
     if refresh:
         refresh_index(desk, ledger)
     report.organizations = ledger.organization_count()
@@ -203,12 +218,20 @@ def run_jobs(
     if not dry_run and not report.interrupted:
         _finish_leftovers(desk, ledger, settings, library, report, as_of)
     report.requests = dict(sorted(desk.calls.items()))
+    if headroom is not None and headroom.peak is not None:
+        report.rate_share = round(headroom.peak, 6)
     for name, job in report.jobs.items():
         log.info("%s: created %d, already done %d, skipped %d, failed %d%s", name, job.created,
                  job.already_done, job.skipped, job.failed, f", would create {job.would_create}" if dry_run else "",
                  extra={"event": "job_counts", "job": name, "tasks_created": job.created, "already_done": job.already_done,
                         "skipped": job.skipped, "failed": job.failed})
     return report
+
+
+def _headroom(desk: SyncDesk) -> Any:
+    """The desk session's `RateHeadroom` (None for a desk without a `DeskSession`)."""
+    session = getattr(desk, "session", None) or getattr(getattr(desk, "client", None), "session", None)
+    return getattr(session, "headroom", None)
 
 
 def approved_job_library(settings: SyncSettings, library: Any = None, jobs: Iterable[str] = JOBS) -> Any:

@@ -23,6 +23,11 @@ class Decision:
     limit: int | None
     remaining: int | None
     retry_after: int
+    #: the account class's limit and what is left of it in this window (None: the account is not limited)
+    account_limit: int | None = None
+    account_remaining: int | None = None
+    #: when the window ends (epoch seconds of the sandbox clock)
+    reset_at: float = 0.0
 
 
 class RateLimiter:
@@ -46,9 +51,14 @@ class RateLimiter:
             for old in [k for k in self._counts if k[1] < window]:
                 del self._counts[old]
             used = {c: self._counts.get((c, window), 0) for c in classes}
+            account = self.limits.get(ACCOUNT) or None
+            account_used = used.get(ACCOUNT, 0)
+            reset_at = (window + 1) * 60.0
             if any(used[c] >= self.limits[c] for c in classes):  # type: ignore[operator]
-                return Decision(False, limit, 0, retry_after)
+                left = max(0, account - account_used) if account else None
+                return Decision(False, limit, 0, retry_after, account, left, reset_at)
             for c in classes:
                 self._counts[(c, window)] = used[c] + 1
         remaining = limit - used[reported] - 1 if reported and limit is not None else None
-        return Decision(True, limit, remaining, retry_after)
+        left = account - account_used - 1 if account else None
+        return Decision(True, limit, remaining, retry_after, account, left, reset_at)

@@ -22,8 +22,15 @@ Singer SDK's REST stream, whose `validate_response` sorts answers into retriable
 Plain `http://` is refused unless the host is loopback (the local sandboxes). Each real
 request is counted in `session.calls` under `"METHOD /normalised/path"` (numbers become
 `{id}`, `.json` is dropped) and the rate-limit headers last seen are kept in
-`session.rate_limit`. Tests pass `sleep=` so that nothing actually sleeps. The answer timeout is
-30 s unless `timeout=` or `DESKBOOK_HTTP_TIMEOUT` says otherwise.
+`session.rate_limit`. Tests pass `sleep=` (and `clock=`) so that nothing actually sleeps. The answer
+timeout is 30 s unless `timeout=` or `DESKBOOK_HTTP_TIMEOUT` says otherwise.
+
+Rate-limit headroom: a desk's rate limit is shared with every other integration of the account,
+so a sync run keeps to a share of it (`DESKBOOK_RATE_SHARE`, default 50 %). `parse_rate_limit` is
+the one reading of both desks' headers (Zendesk `ratelimit-*` and `X-Rate-Limit*`, Atlassian
+`X-RateLimit-*` and `Retry-After`); `session.headroom` (`RateHeadroom`) sleeps before a request when
+the requests this session sent in the last minute already reach the share of the limit, and keeps
+the peak share used, which the run report prints. An answer without these headers paces nothing.
 
 Pagination (after the Singer SDK's paginators): a `Paginator` only computes requests —
 `first(path, params, body)` and `next(request, data)` (None after the last page) — and
@@ -45,6 +52,7 @@ import logging
 import os
 import random
 import re
+import threading
 import time
 from collections import Counter
 from dataclasses import dataclass
@@ -330,6 +338,168 @@ def classify(method: str, *, status: int | None = None, error: BaseException | N
     return FATAL
 
 
+# ---------------------------------------------------------------- rate-limit headroom
+
+
+@dataclass(frozen=True)
+class RateLimit:
+    """What one answer's rate-limit headers say. `account` is True when the limit is known to be the
+    account's (Zendesk's `ratelimit-limit`); Zendesk's `X-Rate-Limit` may be an endpoint's own
+    limit (webhooks 100, incremental exports 10), Atlassian's `X-RateLimit-Limit` is the caller's."""
+
+    limit: int | None
+    remaining: int | None
+    reset_seconds: float | None  # until the window resets
+    retry_after: float | None
+    account: bool = False
+
+
+def _header_int(headers: dict[str, str], *names: str) -> int | None:
+    for name in names:
+        value = (headers.get(name) or "").strip()
+        if value:
+            try:
+                return int(float(value))
+            except ValueError:
+                continue
+    return None
+
+
+def _reset_seconds(value: str | None, now: float | None) -> float | None:
+    """Zendesk `ratelimit-reset`: seconds; Atlassian `X-RateLimit-Reset`: an ISO 8601 time
+    (`yyyy-MM-ddTHH:mmZ`); an HTTP date is read too."""
+    if not value or not value.strip():
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    from datetime import datetime
+
+    try:
+        when = datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
+    except ValueError:
+        return parse_retry_after(value, now=now)
+    return max(0.0, when - (time.time() if now is None else now))
+
+
+def parse_rate_limit(headers: Any, *, now: float | None = None) -> RateLimit | None:
+    """The one reading of both desks' rate-limit headers; None when an answer carries none.
+
+    Zendesk: `ratelimit-limit`/`-remaining`/`-reset` (the account's, reset in seconds) are preferred
+    over `X-Rate-Limit`/`X-Rate-Limit-Remaining`; Jira / JSM: `X-RateLimit-Limit`/`-Remaining`/`-Reset`
+    (an ISO 8601 time) and `Retry-After`."""
+    lower = {str(k).lower(): str(v) for k, v in dict(headers or {}).items()}
+    account = _header_int(lower, "ratelimit-limit")
+    limit = account if account is not None else _header_int(lower, "x-rate-limit", "x-ratelimit-limit")
+    remaining = _header_int(lower, "ratelimit-remaining") if account is not None else None
+    if remaining is None:
+        remaining = _header_int(lower, "x-rate-limit-remaining", "x-ratelimit-remaining")
+    reset = _reset_seconds(lower.get("ratelimit-reset") or lower.get("x-ratelimit-reset"), now)
+    retry_after = parse_retry_after(lower.get("retry-after"), now=now)
+    if limit is None and remaining is None and reset is None and retry_after is None:
+        return None
+    return RateLimit(limit if limit and limit > 0 else None, remaining, reset, retry_after, account is not None)
+
+
+#: The share of the desk's rate limit a sync run keeps to when `DESKBOOK_RATE_SHARE` does not say.
+DEFAULT_RATE_SHARE = 0.5
+
+
+def rate_share_from_env() -> float:
+    """`DESKBOOK_RATE_SHARE` (`0.5` or `50%`), else 0.5: the share of the account's rate limit a sync
+    run may use (the rest is left to the company's other integrations)."""
+    raw = os.environ.get("DESKBOOK_RATE_SHARE", "").strip()
+    if not raw:
+        return DEFAULT_RATE_SHARE
+    try:
+        share = float(raw[:-1]) / 100 if raw.endswith("%") else float(raw)
+    except ValueError:
+        share = -1.0
+    if not 0 < share <= 1:
+        raise DeskbookError(f"DESKBOOK_RATE_SHARE={raw!r} is not a share of the rate limit",
+                            hint="use a share between 0 and 1 or a percentage, e.g. 0.5 or 50%")
+    return share
+
+
+class RateHeadroom:
+    """Keeps this client's own requests under `share` of the desk's rate limit.
+
+    The limit is the last one the desk reported for the account (`ratelimit-limit`), else the
+    largest `X-Rate-Limit` / `X-RateLimit-Limit` seen (an endpoint's own limit is never larger than
+    the account's). The window is a sliding `window` seconds (Zendesk counts per minute): before a
+    request, when `share × limit` requests were already sent in the last window, `delay()` is how
+    long until the oldest of them leaves it. `peak` is the largest share of the limit this client
+    used in any window since `start`; None while the desk has not reported a limit. Pacing is off
+    (`share` None) until a run turns it on; the apply engine's short bursts are not paced."""
+
+    def __init__(self, share: float | None = None, *, clock: Callable[[], float] = time.monotonic,
+                 window: float = 60.0):
+        self.share = share
+        self.clock = clock
+        self.window = window
+        self.limit: int | None = None
+        self.last: RateLimit | None = None
+        self.peak: float | None = None
+        self.paced_seconds = 0.0
+        self._not_before = 0.0
+        self._account_known = False
+        self._sent: list[float] = []
+        self._lock = threading.Lock()
+
+    def start(self, share: float | None) -> None:
+        """Begin a run that keeps to `share` (None: no pacing); the peak starts afresh."""
+        with self._lock:
+            self.share = share
+            self.peak = None
+
+    def observe(self, headers: Any) -> None:
+        """Read an answer's rate-limit headers."""
+        parsed = parse_rate_limit(headers)
+        if parsed is None:
+            return
+        with self._lock:
+            self.last = parsed
+            if parsed.limit is None:
+                return
+            if parsed.account:
+                self.limit, self._account_known = parsed.limit, True
+            elif not self._account_known:
+                self.limit = max(self.limit or 0, parsed.limit)
+
+    def _trim(self, now: float) -> None:
+        cut = now - self.window
+        keep = 0
+        while keep < len(self._sent) and self._sent[keep] <= cut:
+            keep += 1
+        del self._sent[:keep]
+
+    def delay(self) -> float:
+        """Seconds to wait before the next request so that the window stays within the budget."""
+        with self._lock:
+            if self.share is None or self.limit is None:
+                return 0.0
+            now = self.clock()
+            self._trim(now)
+            budget = max(1, int(self.share * self.limit))
+            wait = 0.0 if len(self._sent) < budget else max(0.0, self._sent[len(self._sent) - budget] + self.window - now)
+            self._not_before = now + wait
+            return wait
+
+    def sent(self, waited: float = 0.0) -> None:
+        """Count a request leaving now, after `waited` seconds of pacing (a clock that did not move
+        during the wait, as with a `sleep` that does not sleep, still places it after the wait)."""
+        with self._lock:
+            now = max(self.clock(), self._not_before)
+            self._sent.append(now)
+            self.paced_seconds += waited
+            self._trim(now)
+            if self.limit:
+                share = len(self._sent) / self.limit
+                self.peak = share if self.peak is None else max(self.peak, share)
+
+
 # ---------------------------------------------------------------- the session
 
 
@@ -346,7 +516,8 @@ class DeskSession(requests.Session):
 
     def __init__(self, base_url: str, *, auth: Any = None, timeout: float | None = None,
                  policy: RetryPolicy | None = None, sleep: Callable[[float], None] = time.sleep,
-                 headers: dict[str, str] | None = None, user_agent: str = "deskbook"):
+                 headers: dict[str, str] | None = None, user_agent: str = "deskbook",
+                 clock: Callable[[], float] | None = None, rate_share: float | None = None):
         super().__init__()
         base_url = base_url.rstrip("/")
         check_url_allowed(base_url)
@@ -363,6 +534,8 @@ class DeskSession(requests.Session):
         self.retries: Counter = Counter()  # same keys -> attempts that were retried
         self.waited_seconds = 0.0  # total back-off across all calls
         self.rate_limit: dict[str, str] = {}  # last rate-limit headers seen
+        #: pacing under a share of the desk's rate limit (off until a sync run calls `headroom.start`)
+        self.headroom = RateHeadroom(rate_share, clock=clock or time.monotonic)
 
     # -- URLs
 
@@ -435,6 +608,12 @@ class DeskSession(requests.Session):
                      cause, seconds, state.attempt_number + 1)
 
         def attempt() -> requests.Response:
+            pause = self.headroom.delay()
+            if pause > 0:
+                log.debug("%s %s: pacing %.1fs to stay under %.0f%% of the rate limit", method,
+                          normalize_path(full_url), pause, 100 * (self.headroom.share or 0))
+                self.sleep(pause)
+            self.headroom.sent(pause)
             self.calls[key] += 1
             attempts[0] += 1
             response = super(DeskSession, self).request(method, full_url, *args, **kwargs)
@@ -498,6 +677,7 @@ class DeskSession(requests.Session):
                                         if ambiguous else None))
 
     def _remember_rate_limit(self, response: requests.Response) -> None:
+        self.headroom.observe(response.headers)
         for name, value in response.headers.items():
             if name.lower().startswith(RATE_LIMIT_HEADER_PREFIXES):
                 self.rate_limit[name] = value

@@ -396,10 +396,16 @@ class JsmSandboxApp(SandboxPipeline):
         return self.json(error_body(family(path), error.status, message, i18n, errors), error.status, headers)
 
     def limit_headers(self, decision: Decision) -> dict[str, str]:
-        """`X-RateLimit-Limit`/`-Remaining` when a limit is set."""
+        """`X-RateLimit-Limit`/`-Remaining` when a limit is set; a refusal adds `X-RateLimit-Reset`, the
+        time the limit resets in ISO 8601 (`yyyy-MM-ddTHH:mmZ`), next to `Retry-After` (FACTS.md 9.2)."""
         if decision.limit is None:
             return {}
-        return {"X-RateLimit-Limit": str(decision.limit), "X-RateLimit-Remaining": str(decision.remaining or 0)}
+        headers = {"X-RateLimit-Limit": str(decision.limit), "X-RateLimit-Remaining": str(decision.remaining or 0)}
+        if not decision.allowed:
+            from datetime import datetime, timezone
+
+            headers["X-RateLimit-Reset"] = datetime.fromtimestamp(decision.reset_at, timezone.utc).strftime("%Y-%m-%dT%H:%MZ")
+        return headers
 
     def route(self, request: Request, path: str, body: Any, entry: dict) -> Response:
         """JSM's routes."""

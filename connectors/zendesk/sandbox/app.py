@@ -286,8 +286,14 @@ class SandboxApp(SandboxPipeline):
         return endpoint_class(path)
 
     def limit_headers(self, decision: Decision) -> dict[str, str]:
-        """`X-Rate-Limit` and `X-Rate-Limit-Remaining` of the request's class."""
-        return {"X-Rate-Limit": str(decision.limit), "X-Rate-Limit-Remaining": str(decision.remaining)}
+        """`X-Rate-Limit` and `X-Rate-Limit-Remaining` of the request's class and, as Zendesk sends
+        them, the account's `ratelimit-limit`, `ratelimit-remaining` and `ratelimit-reset` (seconds)."""
+        headers = {"X-Rate-Limit": str(decision.limit), "X-Rate-Limit-Remaining": str(decision.remaining)}
+        if decision.account_limit is not None:
+            headers.update({"ratelimit-limit": str(decision.account_limit),
+                            "ratelimit-remaining": str(decision.account_remaining),
+                            "ratelimit-reset": str(decision.retry_after)})
+        return headers
 
     def common_headers(self) -> dict[str, str]:
         """Every answer names the API version."""
