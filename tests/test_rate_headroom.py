@@ -8,6 +8,7 @@ from collections import Counter
 from datetime import datetime, timezone
 
 import pytest
+from prometheus_client import generate_latest
 import requests
 import responses
 
@@ -16,6 +17,7 @@ from deskbook.connectors.zendesk.sync_desk import connect
 from deskbook.errors import DeskbookError
 from deskbook.http import DeskSession, RateHeadroom, parse_rate_limit, rate_share_from_env
 from deskbook.sync.ledger import Ledger
+from deskbook.sync.metrics import SyncMetrics
 from deskbook.sync.runner import run_jobs
 
 from test_sync_zendesk import AS_OF, SETTINGS, seed
@@ -146,6 +148,9 @@ def test_a_sync_run_stays_under_its_share_of_a_small_limit(tmp_path, monkeypatch
     assert report.rate_share == 0.5
     assert report.to_json()["rate_share"] == 0.5
     assert "rate limit: at most 50% of the desk's limit in any minute (budget 50%)" in report.text()
+    metrics = SyncMetrics(stale_after=3600)
+    metrics.observe(report)
+    assert "deskbook_sync_rate_limit_share 0.5" in generate_latest(metrics.registry).decode()
 
 
 def test_a_run_against_an_unlimited_desk_reports_its_small_share(tmp_path):
