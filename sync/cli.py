@@ -41,6 +41,7 @@ def register(subparsers) -> None:
                      help="with --fleet: send one task per desk to Celery workers (broker: env DESKBOOK_BROKER)")
     run.add_argument("--timeout", type=float, default=6 * 3600, metavar="SECONDS",
                      help="with --celery: how long to wait for the workers (default 6 h)")
+    _rate_share_option(run)
     run.set_defaults(func=cmd_run)
 
     worker = commands.add_parser(
@@ -71,6 +72,7 @@ def register(subparsers) -> None:
                        help="answer /healthz and Prometheus /metrics on this port (0: any free port, logged)")
     serve.add_argument("--metrics-host", default="127.0.0.1",
                        help="address for --metrics-port (default 127.0.0.1; 0.0.0.0 inside a container)")
+    _rate_share_option(serve)
     serve.set_defaults(func=cmd_serve)
 
 
@@ -81,6 +83,22 @@ def _common() -> list[argparse.ArgumentParser]:
     ledger.add_argument("--ledger", help="ledger file, or a postgresql:// URL shared by a fleet (default: "
                                          "$DESKBOOK_LEDGER, else one SQLite file per desk under $DESKBOOK_HOME)")
     return [connection_parent(desks(), desk_default=default_desk(), command="sync"), playbook_parent(), ledger]
+
+
+def _rate_share_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--rate-share", metavar="SHARE",
+                        help="share of the desk's rate limit a run may use, e.g. 0.5 or 50%% (default: "
+                             "$DESKBOOK_RATE_SHARE, else 50%%); the rest is left to other integrations")
+
+
+def apply_rate_share(args: argparse.Namespace) -> None:
+    """`--rate-share`, checked, becomes `DESKBOOK_RATE_SHARE` for this process (and the fleet's desks
+    it runs), where every run reads it."""
+    if getattr(args, "rate_share", None) is None:
+        return
+    from deskbook.http import parse_rate_share
+
+    os.environ["DESKBOOK_RATE_SHARE"] = str(parse_rate_share(args.rate_share, "--rate-share"))
 
 
 def _date_arg(text: str) -> date:
@@ -153,6 +171,7 @@ def cmd_worker(args: argparse.Namespace) -> ExitCode:
 
 def cmd_run(args: argparse.Namespace) -> ExitCode:
     """`deskbook sync run`: one run; exit 0 when nothing failed."""
+    apply_rate_share(args)
     if args.fleet:
         return cmd_fleet(args)
     if args.celery:
@@ -203,6 +222,7 @@ def cmd_forecast(args: argparse.Namespace) -> ExitCode:
 
 def cmd_serve(args: argparse.Namespace) -> ExitCode:
     """`deskbook sync serve`: schedule the jobs until SIGTERM."""
+    apply_rate_share(args)
     from deskbook.sync.serve import SyncService
 
     settings, _, make_desk, location, library = _open(args)

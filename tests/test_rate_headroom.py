@@ -3,6 +3,7 @@ run is paced to stay under its share of the account's limit, and the run report 
 
 from __future__ import annotations
 
+import argparse
 import json
 from collections import Counter
 from datetime import datetime, timezone
@@ -193,3 +194,18 @@ def test_the_jsm_sandbox_refusal_carries_x_ratelimit_reset():
     assert refused.headers["X-RateLimit-Reset"] == "2027-01-15T08:01Z"
     parsed = parse_rate_limit(refused.headers, now=clock.now())
     assert (parsed.limit, parsed.remaining, parsed.reset_seconds, parsed.retry_after) == (1, 0, 45.0, 45.0)
+
+
+def test_sync_rate_share_option_sets_the_share_and_refuses_a_bad_one(capsys, monkeypatch, tmp_path):
+    from deskbook.cli import main
+
+    monkeypatch.delenv("DESKBOOK_RATE_SHARE", raising=False)
+    monkeypatch.setenv("DESKBOOK_HOME", str(tmp_path))
+    code = main(["sync", "run", "--desk", "zendesk", "--rate-share", "120%", "--url", "https://acme.zendesk.com"])
+    err = capsys.readouterr().err
+    assert code != 0 and "--rate-share" in err and "Traceback" not in err
+    assert len([line for line in err.splitlines() if line.strip()]) <= 2
+    from deskbook.sync.cli import apply_rate_share
+
+    apply_rate_share(argparse.Namespace(rate_share="25%"))
+    assert rate_share_from_env() == 0.25

@@ -411,14 +411,19 @@ def rate_share_from_env() -> float:
     """`DESKBOOK_RATE_SHARE` (`0.5` or `50%`), else 0.5: the share of the account's rate limit a sync
     run may use (the rest is left to the company's other integrations)."""
     raw = os.environ.get("DESKBOOK_RATE_SHARE", "").strip()
-    if not raw:
-        return DEFAULT_RATE_SHARE
+    return parse_rate_share(raw, "DESKBOOK_RATE_SHARE") if raw else DEFAULT_RATE_SHARE
+
+
+def parse_rate_share(raw: str, source: str) -> float:
+    """A share of the rate limit from `0.5` or `50%` (0 < share <= 1); `source` names the setting
+    in the error."""
+    raw = raw.strip()
     try:
         share = float(raw[:-1]) / 100 if raw.endswith("%") else float(raw)
     except ValueError:
         share = -1.0
     if not 0 < share <= 1:
-        raise DeskbookError(f"DESKBOOK_RATE_SHARE={raw!r} is not a share of the rate limit",
+        raise DeskbookError(f"{source}={raw!r} is not a share of the rate limit",
                             hint="use a share between 0 and 1 or a percentage, e.g. 0.5 or 50%")
     return share
 
