@@ -11,15 +11,18 @@ Zendesk (`--desk zendesk`, default):
 4. naive baseline: list every organization (100 per page), then one ticket search per
    organization — measured on a sample of organizations and extrapolated to N.
 
-JSM (`--desk jsm`): JSM has no change feed and no bulk read for organization properties, so
-every run must list the organizations (50 per page) and read each one's contract property;
-that is the floor, F = ceil(N/50) + N. Tickets are read by JQL, incrementally after the first run.
+JSM (`--desk jsm`): JSM has no change feed, so every run lists the desk's organizations (50 per
+page) and reads their contract data from Customer Service Management detail fields, 25 profiles a
+call: F = ceil(N/50) + ceil(N/25) (goal F + 50). Tickets are read by JQL, incrementally after the
+first run; a task also looks its requester's accountId up once (cached per email).
 
-1. first run (empty ledger)            reads <= F + ceil(R/100) + 5 (R = resolved requests),
-                                       writes <= 3 x due items (request, internal note, finished mark)
+1. first run (empty ledger)            reads <= F + ceil(R/100) + customers + 5 (R = resolved requests),
+                                       writes <= 4 x due items (request, key label + Organizations edit,
+                                       internal note, finished mark)
 2. second run, same day                reads <= F + ceil(P/100) + 5, writes 0 (P = requests raised
                                        since the previous scan began, less 1 h: that run's own)
-3. next day                            reads <= F + ceil(P/100) + 5, writes <= 3 x newly due items
+3. next day                            reads <= F + ceil(P/100) + 5, writes <= 4 x newly due items
+`--scan-only` measures just the organization scan (the part every run repeats) at N.
 4. naive baseline: the same listing and property reads, plus one JQL search per organization
    for its existing requests — measured on a sample and extrapolated to N.
 
@@ -175,6 +178,10 @@ def seed_jsm(store, count: int, as_of: date) -> int:
         end = as_of + timedelta(days=rng.randint(-180, 540))
         orgs.append((org_id, {"id": org_id, "name": f"Customer {n:06d}", "uuid": f"bench-{n}", "created": now_iso(),
                               "users": [contact["accountId"]],
+                              # the contract data in CSM detail fields (what sync reads when CSM is on)
+                              "details": {"contract_end_date": [end.isoformat()],
+                                          "customer_tier": [tiers[n % len(tiers)]],
+                                          "contact_email": [contact["emailAddress"]]},
                               "properties": {CONTRACT_PROPERTY: {"contract_end_date": end.isoformat(),
                                                                  "customer_tier": tiers[n % len(tiers)],
                                                                  "contact_email": contact["emailAddress"]}}}))
@@ -211,6 +218,22 @@ def install_jsm(handle) -> None:
                                                      project_key=handle.project_key, cloud_id=handle.cloud_id)))
     plan, snapshot = connector.plan_playbook(load_playbook(None), load_library())
     connector.apply(plan, snapshot)
+
+
+def scan_jsm(handle, goal: int) -> None:
+    """One full organization scan through the sync desk, as every daily run starts: requests by endpoint."""
+    from deskbook.connectors.jsm.client import JsmClient, JsmConnection
+    from deskbook.connectors.jsm.sync_desk import JsmSyncDesk
+
+    desk = JsmSyncDesk(JsmClient(JsmConnection(url=handle.url, email=handle.email, token=handle.token,
+                                               project_key=handle.project_key, cloud_id=handle.cloud_id)))
+    started = time.perf_counter()
+    seen = sum(len(page.organizations) for page in desk.organization_pages(None))
+    calls = Counter(desk.calls)
+    print(f"\n== organization scan ({seen} organizations with their contract data)")
+    for endpoint, count in sorted(calls.items()):
+        print(f"   {count:>8}  {endpoint}")
+    print(f"   requests {sum(calls.values())} (goal <= {goal}); wall {time.perf_counter() - started:.1f}s")
 
 
 def naive_baseline_jsm(handle, sample: int) -> dict:
@@ -264,8 +287,8 @@ def forecast_row(ledger: Path, as_of: date) -> None:
 
 
 def reads_writes(requests: dict) -> tuple[int, int]:
-    """(reads, writes): GETs, and POST /search/jql (a read with a body), are reads."""
-    reads = sum(n for k, n in requests.items() if k.startswith("GET ") or k.endswith("/search/jql"))
+    """(reads, writes): GETs, and POST /search/jql and CSM profile fetches (reads with a body), are reads."""
+    reads = sum(n for k, n in requests.items() if k.startswith("GET ") or k.endswith(("/search/jql", "/profile/fetch")))
     return reads, sum(requests.values()) - reads
 
 
@@ -286,6 +309,8 @@ def main() -> None:
     parser.add_argument("--naive-sample", type=int, default=2000)
     parser.add_argument("--as-of", default="2026-06-01")
     parser.add_argument("--skip-naive", action="store_true", help="do not run the naive baseline")
+    parser.add_argument("--scan-only", action="store_true",
+                        help="JSM: measure one organization scan (the part every daily run repeats), no task runs")
     parser.add_argument("--desk", choices=("zendesk", "jsm"), default="zendesk")
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--url")
@@ -331,17 +356,22 @@ def main_jsm(args: argparse.Namespace, as_of: date) -> None:
     """The JSM rows: seed, install, three runs, naive baseline."""
     from deskbook.connectors.jsm.sandbox import running_sandbox
 
-    floor = math.ceil(args.orgs / 50) + args.orgs
+    floor = math.ceil(args.orgs / 50) + math.ceil(args.orgs / 25)
     with tempfile.TemporaryDirectory() as tmp, running_sandbox() as handle:
         started = time.perf_counter()
         resolved = seed_jsm(handle.store, args.orgs, as_of)
         install_jsm(handle)
         print(f"seeded {args.orgs} organizations and {resolved} resolved requests, installed the playbook "
-              f"in {time.perf_counter() - started:.1f}s; floor F = ceil(N/50) + N = {floor} reads per run")
+              f"in {time.perf_counter() - started:.1f}s; F = ceil(N/50) + ceil(N/25) = {floor} reads per run "
+              f"(goal F + 50 = {floor + 50} for the organizations)")
+        if args.scan_only:
+            scan_jsm(handle, floor + 50)
+            return
         ledger = Path(tmp) / "ledger.sqlite"
         first = run_worker(handle, ledger, as_of, "jsm")
-        show("first run (empty ledger)", first, f"<= F + {math.ceil(resolved / 100) + 5} = {floor + math.ceil(resolved / 100) + 5}",
-             f"<= 3 x {first['created']} due = {3 * first['created']}")
+        show("first run (empty ledger)", first, f"<= F + {math.ceil(resolved / 100) + 5} + customers = "
+             f"{floor + math.ceil(resolved / 100) + 5} + {first['created']}",
+             f"<= 4 x {first['created']} due = {4 * first['created']}")
         second = run_worker(handle, ledger, as_of, "jsm")
         goal = floor + math.ceil(first["created"] / 100) + 5
         show("second run, same day", second, f"<= F + ceil(P/100) + 5 = {goal}", "0")
@@ -351,7 +381,7 @@ def main_jsm(args: argparse.Namespace, as_of: date) -> None:
         # it would be the previous day's only).
         goal = floor + math.ceil((first["created"] + second["created"]) / 100) + 5
         show("next day", next_day, f"<= F + ceil(P/100) + 5 = {goal}",
-             f"<= 3 x {next_day['created']} newly due = {3 * next_day['created']}")
+             f"<= 4 x {next_day['created']} newly due = {4 * next_day['created']}")
         if args.skip_naive:
             return
         naive = naive_baseline_jsm(handle, args.naive_sample)

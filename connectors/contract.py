@@ -494,6 +494,18 @@ JSM_ALLOWED_ENDPOINTS: tuple[AllowedEndpoint, ...] = tuple(
     )
 )
 
+CSM_DOC = "https://developer.atlassian.com/cloud/customer-service-management/rest/v1/"
+JSM_ALLOWED_ENDPOINTS += tuple(
+    AllowedEndpoint(method, "/jsm/csm/cloudid/{cloudId}/api/v1" + suffix, CSM_DOC, reason)
+    for method, suffix, reason in (
+        ("GET", "/organization/details", "list organization detail fields"),
+        ("POST", "/organization/details", "create an organization detail field"),
+        ("PUT", "/organization/{organizationId}/details", "set an organization's detail field value"),
+        ("POST", "/organization/profile/fetch", "read up to 25 organization profiles with their details"),
+        ("GET", "/organization/profile/{organizationId}", "read one organization profile"),
+    )
+)
+
 #: Zendesk endpoints documented outside the OpenAPI file and its schedules supplement: none yet.
 ZENDESK_ALLOWED_ENDPOINTS: tuple[AllowedEndpoint, ...] = ()
 
@@ -516,7 +528,7 @@ def _jsm_contract(shared_dir: str) -> OpenAPIContract:
         allowed=JSM_ALLOWED_ENDPOINTS,
         # python-jira speaks /rest/api/2; v2 and v3 have the same resources (v3 adds ADF bodies).
         path_aliases=(("/rest/api/2/", "/rest/api/3/"), ("/rest/api/latest/", "/rest/api/3/")),
-        covered_prefixes=("/rest/", "/automation/", "/gateway/"),
+        covered_prefixes=("/rest/", "/automation/", "/gateway/", "/jsm/csm/"),
     )
 
 

@@ -95,7 +95,7 @@ def test_plan_apply_plan_uninstall_through_the_cli_against_the_spec(capsys, jsm_
         body = json.loads(out)
         assert code == 2 and len(body["checksum"]) == 64
         assert all({"action", "kind", "name", "id"} <= set(c) for c in body["changes"])
-        assert {c["kind"] for c in body["changes"]} == {"request_type", "automation_rule"}
+        assert {c["kind"] for c in body["changes"]} == {"organization_detail_field", "request_type", "automation_rule"}
         sla_notes = [n for n in body["notes"] if n.startswith("SLA ")]
         assert sla_notes and all("not installed" in n and " min " in n for n in sla_notes)
 

@@ -119,7 +119,8 @@ def test_plan_apply_plan_is_empty_and_uninstall_leaves_unmanaged_objects(shared,
         pb = playbook()
         plan, snapshot = connector.plan_playbook(pb, library)
         assert plan.has_changes
-        assert plan.summary()["create"] == 3 + 1 + 2 + 1 + 1  # categories, sync type, macros, trigger, automation
+        assert plan.summary()["create"] == 4 + 3 + 1 + 2 + 1 + 1  # detail fields, categories, sync type, macros, trigger, automation
+        assert any(n.startswith("contract data: Customer Service Management") for n in plan.notes)
         assert any("Time to first response" in note and "30 min" in note for note in plan.notes)
         connector.guard(plan, snapshot)
         connector.apply(plan, snapshot)
@@ -217,7 +218,9 @@ def test_demo_installs_converges_and_runs_the_sync_jobs(library):
         "renewals": JobSettings("renewals", "support", {"en": "Support"}, "renewal_reminder", ("renewal",), "high")})
     summary = run_demo(playbook(), library, settings, seed_orgs=6, as_of=date.today())
     assert summary["second_plan_has_changes"] is False
-    assert summary["first_plan"]["create"] == 8
+    assert summary["first_plan"]["create"] == 8 + 4  # and the four contract detail fields
+    contract = summary["contract_details"]
+    assert len(contract) == 6 and all(d.get("contract_end_date") and "@" in d["contact_email"] for d in contract.values())
     assert "续约提醒" in summary["request_types"] and len(summary["rules"]) == 4 and len(summary["agent_rules"]) == 2  # 2 macros + trigger + automation
     assert set(summary["sync"]) == {"renewals"}  # the jobs the playbook lists
     assert summary["sync"]["renewals"] >= 1 and summary["requests_served"] > 0
@@ -492,3 +495,22 @@ def test_a_rule_create_answered_500_after_it_was_stored_is_found_and_enabled_not
         assert len(creates) == len(rules) and len({tr.parse_marker(r["description"]) for r in rules}) == len(rules)
         assert all(r.get("state") == "ENABLED" for r in rules)
         assert not connector.plan_playbook(playbook(), library)[0].has_changes
+
+
+def test_without_csm_the_plan_says_contract_data_stays_in_the_property(library):
+    with running_sandbox(csm=False) as sandbox:
+        connector = connector_for(sandbox)
+        plan, _ = connector.plan_playbook(playbook(), library)
+        assert not [c for c in plan.changes if c.kind == "organization_detail_field"]
+        assert any(n.startswith("contract data: organization property deskbook.contract") for n in plan.notes)
+    with running_sandbox() as sandbox:
+        connector = connector_for(sandbox)
+        plan, snapshot = connector.plan_playbook(playbook(), library)
+        assert {c.name for c in plan.changes if c.kind == "organization_detail_field"} == {
+            "contract_end_date", "tier", "locale", "contact_email"}
+        connector.apply(plan, snapshot)
+        again, snap = connector.plan_playbook(playbook(), library)
+        assert not again.has_changes
+        gone = uninstall_plan(connector, playbook().name, snap)  # uninstall keeps the data's fields
+        assert not [c for c in gone.changes if c.kind == "organization_detail_field"]
+        assert any("keeps the organization detail fields" in n for n in gone.notes)

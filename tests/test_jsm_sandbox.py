@@ -513,3 +513,38 @@ def test_concurrent_writes_are_not_lost(sandbox):
     assert len(keys) == 24
     ids = [o["id"] for o in http.get(f"{sandbox.url}{SD}/organization", params={"limit": 50}).json()["values"]]
     assert len(ids) == len(set(ids)) == 25
+
+
+# ---------------------------------------------------------------- Customer Service Management
+
+
+def test_csm_detail_fields_values_and_profile_fetch(sandbox):
+    http = session_for(sandbox)
+    base = f"{sandbox.url}/jsm/csm/cloudid/{sandbox.cloud_id}/api/v1"
+    assert http.get(f"{base}/organization/details").status_code == 412  # experimental: opt-in header
+    made = http.post(f"{base}/organization/details", headers=OPT_IN,
+                     json={"name": "tier", "type": {"name": "SELECT", "options": ["key", "regular"]}})
+    assert made.status_code == 201 and made.json()["type"] == {"name": "SELECT", "options": ["key", "regular"]}
+    for body in ({"name": "x", "type": {"name": "COLOUR"}}, {"name": "tier", "type": {"name": "TEXT"}},
+                 {"name": "y", "type": {"name": "SELECT", "options": [str(n) for n in range(51)]}}):
+        assert http.post(f"{base}/organization/details", headers=OPT_IN, json=body).status_code in (400, 409)
+    http.post(f"{base}/organization/details", headers=OPT_IN, json={"name": "ends", "type": {"name": "DATE"}})
+    orgs = sandbox.seed_organizations(30)
+    put = lambda org, name, values: http.put(f"{base}/organization/{org}/details", params={"fieldName": name},
+                                             headers=OPT_IN, json={"values": values}).status_code
+    assert put(orgs[0], "tier", ["key"]) == 204 and put(orgs[0], "ends", ["2027-01-31"]) == 204
+    assert put(orgs[0], "tier", ["gold"]) == 400 and put(orgs[0], "ends", ["31/01/2027"]) == 400
+    assert put(orgs[0], "nope", ["x"]) == 404
+    fetch = lambda ids: http.post(f"{base}/organization/profile/fetch", headers=OPT_IN, json={"organizationIds": ids})
+    assert fetch(orgs[:26]).status_code == 400  # at most 25 a call (FACTS.md 5.6)
+    got = fetch([orgs[0], orgs[1], "999999"]).json()["results"]  # unknown ids dropped silently
+    assert [p["id"] for p in got] == [orgs[0], orgs[1]]
+    assert got[0]["details"] == [{"name": "tier", "values": ["key"]}, {"name": "ends", "values": ["2027-01-31"]}]
+    assert got[1]["details"] == []
+
+
+def test_a_site_without_csm_answers_404():
+    with running_sandbox(csm=False) as sandbox:
+        http = session_for(sandbox)
+        base = f"{sandbox.url}/jsm/csm/cloudid/{sandbox.cloud_id}/api/v1"
+        assert http.get(f"{base}/organization/details", headers=OPT_IN).status_code == 404

@@ -54,7 +54,7 @@ def install(sandbox) -> list[Organization]:
     jobs = tuple(m.SyncJob(name, "support", phrase) for name, phrase in (
         ("renewals", "renewal_reminder"), ("callbacks", "periodic_callback"), ("followups", "new_customer_followup")))
     pb = playbook()
-    pb = dataclasses.replace(pb, sync=dataclasses.replace(pb.sync, jobs=jobs))
+    pb = dataclasses.replace(pb, sync=dataclasses.replace(pb.sync, jobs=jobs, tier_field="customer_tier"))
     client = client_for(sandbox)
     connector = JsmConnector(client)
     plan, snapshot = connector.plan_playbook(pb, load_library())
@@ -67,8 +67,8 @@ def install(sandbox) -> list[Organization]:
         if contact:
             customer = client.create_customer(contact, name + " contact")
             client.add_organization_users(org["id"], [customer["accountId"]])
-        client.set_organization_property(org["id"], CONTRACT_PROPERTY, {
-            "contract_end_date": end, "customer_tier": tier, "locale": locale, "contact_email": contact})
+        contract = {"contract_end_date": end, "customer_tier": tier, "locale": locale, "contact_email": contact}
+        enter_contract(client, org["id"], contract)
         if first:
             made = first_service(client, types["技术"], org["id"])
             issue = sandbox.store.get("request", made["issueKey"])
@@ -76,6 +76,16 @@ def install(sandbox) -> list[Organization]:
                                                             "resolutiondate": first + "T09:00:00.000+0000"})
         orgs.append(Organization(int(org["id"]), name, end, tier, first, locale, contact))
     return orgs
+
+
+def enter_contract(client: JsmClient, org_id, contract: dict) -> None:
+    """The contract data where the site keeps it: CSM detail fields (made by apply), else the property."""
+    if client.csm_detail_fields() is None:
+        client.set_organization_property(org_id, CONTRACT_PROPERTY, contract)
+        return
+    for name, value in contract.items():
+        if value is not None:
+            client.set_csm_detail(org_id, name, [value])
 
 
 def first_service(client: JsmClient, type_id: str, org_id) -> dict:
@@ -102,9 +112,11 @@ def assert_finished_once(sandbox, expected: set[str]) -> None:
         assert issue["properties"].get(SYNC_PROPERTY, {}).get("key") == key
 
 
-@pytest.fixture()
-def sandbox():
-    with running_sandbox(spec=SPEC, seed=5) as handle:
+@pytest.fixture(params=["csm", "property"])
+def sandbox(request):
+    """A site with Customer Service Management (contract data in detail fields) and one without (the
+    organization property)."""
+    with running_sandbox(spec=SPEC, seed=5, csm=request.param == "csm") as handle:
         handle.orgs = install(handle)
         yield handle
         assert handle.violations() == []
@@ -317,10 +329,10 @@ def test_requests_name_the_customer_by_account_id_and_only_this_desks_organizati
     client = client_for(sandbox)
     initech = client.create_organization("Initech")
     client.attach_organization(initech["id"])
-    client.set_organization_property(initech["id"], CONTRACT_PROPERTY, {
+    enter_contract(client, initech["id"], {
         "contract_end_date": "2026-06-20", "customer_tier": "key", "locale": "en", "contact_email": "boss@initech.example"})
     other = client.create_organization("Other desk's customer")
-    client.set_organization_property(other["id"], CONTRACT_PROPERTY, {
+    enter_contract(client, other["id"], {
         "contract_end_date": "2026-06-20", "customer_tier": "key", "locale": "en", "contact_email": None})
     sandbox.clear_requests()
     run_once(sandbox, tmp_path / "a.sqlite")

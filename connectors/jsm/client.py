@@ -52,6 +52,8 @@ API = "/rest/api/3"
 EXPERIMENTAL = {"X-ExperimentalApi": "opt-in"}
 #: Issue type names (lower case) JSM service projects give service requests; request types use it.
 SERVICE_REQUEST_TYPES = ("service request", "[system] service request")
+#: Organization profiles one `POST …/organization/profile/fetch` returns at most (FACTS.md 5.6).
+CSM_FETCH_LIMIT = 25
 #: `schema.custom` of JSM's Organizations field (its id differs per site).
 ORGANIZATIONS_SCHEMA = "com.atlassian.servicedesk:sd-customer-organizations"
 #: Organization property under which deskbook keeps contract data (`contract_end`, `tier`, ...).
@@ -545,6 +547,50 @@ class JsmClient:
         if response.status_code >= 400:
             raise self.session.error_for(response, "DELETE", path, label)
         return True
+
+    # ---------------------------------------------------------------- Customer Service Management
+    @property
+    def csm_base(self) -> str:
+        """Base of the CSM API (FACTS.md 1.6: on api.atlassian.com, or the scoped URL's gateway)."""
+        return f"{self.connection.gateway}/jsm/csm/cloudid/{self.cloud_id}/api/v1"
+
+    def csm_detail_fields(self) -> list[dict] | None:
+        """The site's organization detail fields, or None when Customer Service Management is not
+        available (its API answers 401/403/404: not licensed, feature off, no Administer Jira)."""
+        path = f"{self.csm_base}/organization/details"
+        response = self.session.request("GET", path, headers=EXPERIMENTAL, raise_for_status=False)
+        if response.status_code in (401, 403, 404):
+            return None
+        if response.status_code >= 400:
+            raise self.session.error_for(response, "GET", path, "organization detail fields")
+        return list(response.json().get("results") or [])
+
+    def create_csm_detail_field(self, name: str, type_name: str, options: list[str] | None = None, *,
+                                label: str | None = None) -> dict:
+        """Create an organization detail field (site-wide)."""
+        kind: dict[str, Any] = {"name": type_name}
+        if options:
+            kind["options"] = list(options)
+        return self.session.json_request("POST", f"{self.csm_base}/organization/details",
+                                         json={"name": name, "type": kind}, headers=EXPERIMENTAL,
+                                         label=label or f"organization detail field {name!r}")
+
+    def set_csm_detail(self, org_id: str, field_name: str, values: list[str]) -> None:
+        """Set one organization's value(s) of a detail field."""
+        self.session.request("PUT", f"{self.csm_base}/organization/{org_id}/details", params={"fieldName": field_name},
+                             json={"values": list(values)}, headers=EXPERIMENTAL,
+                             label=f"organization {org_id} detail {field_name}")
+
+    def fetch_csm_profiles(self, org_ids: list[str]) -> list[dict]:
+        """Organization profiles (with detail values), `CSM_FETCH_LIMIT` per call (FACTS.md 5.6)."""
+        out: list[dict] = []
+        for start in range(0, len(org_ids), CSM_FETCH_LIMIT):
+            chunk = [str(i) for i in org_ids[start:start + CSM_FETCH_LIMIT]]
+            data = self.session.json_request("POST", f"{self.csm_base}/organization/profile/fetch",
+                                             json={"organizationIds": chunk}, headers=EXPERIMENTAL,
+                                             idempotent=True)  # a read with a body: safe to repeat
+            out += list(data.get("results") or [])
+        return out
 
     # ---------------------------------------------------------------- internal SLA (opt-in)
     def _sla_path(self) -> str:

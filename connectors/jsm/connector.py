@@ -33,7 +33,7 @@ from typing import Any
 
 from deskbook.connectors.base import DeskConnector, Snapshot
 from deskbook.connectors.jsm import translate as tr
-from deskbook.connectors.jsm.client import JsmClient, JsmConnection
+from deskbook.connectors.jsm.client import CONTRACT_PROPERTY, JsmClient, JsmConnection
 from deskbook.errors import DeskbookError
 from deskbook.marker import strip_marker
 from deskbook.plan import DELETE, UPDATE, Change, DesiredObject, ExistingObject, Plan
@@ -57,6 +57,13 @@ class JsmConnector(DeskConnector):
         self.client = client
         self.allow_internal_api = allow_internal_api
         self.kind_order = tr.KIND_ORDER if allow_internal_api else tuple(k for k in tr.KIND_ORDER if k != "sla_metric")
+        self._detail_fields: list[dict] | None | bool = False  # False: not read yet; None: no CSM
+
+    def detail_fields(self) -> list[dict] | None:
+        """The site's CSM organization detail fields (read once), None when CSM is not available."""
+        if self._detail_fields is False:
+            self._detail_fields = self.client.csm_detail_fields()
+        return self._detail_fields  # type: ignore[return-value]
 
     @classmethod
     def connect(cls, url: str | None = None, email: str | None = None, token: str | None = None,
@@ -89,6 +96,9 @@ class JsmConnector(DeskConnector):
             return rules
         if kind == "sla_metric":
             return self.client.sla_metrics()
+        if kind == "organization_detail_field":
+            self._detail_fields = self.client.csm_detail_fields()  # read fresh on every populate
+            return [{**f, "id": f["name"]} for f in self._detail_fields or []]
         raise ValueError(kind)
 
     def create_object(self, kind: str, payload: dict[str, Any], label: str) -> dict[str, Any]:
@@ -98,6 +108,10 @@ class JsmConnector(DeskConnector):
                                                    payload.get("helpText", ""), label=label)
         if kind == "automation_rule":
             return {"id": self.client.create_rule(payload, label=label)}
+        if kind == "organization_detail_field":
+            made = self.client.create_csm_detail_field(payload["name"], payload["type"]["name"],
+                                                       payload["type"].get("options"), label=label)
+            return {**made, "id": payload["name"]}
         return self.client.create_sla_metric(payload)
 
     def finish_found(self, kind: str, found: dict[str, Any], payload: dict[str, Any], label: str) -> dict[str, Any]:
@@ -117,6 +131,10 @@ class JsmConnector(DeskConnector):
                                             payload.get("helpText", ""), label=label)
         elif kind == "automation_rule":
             self.client.update_rule(str(object_id), payload, label=label)
+        elif kind == "organization_detail_field":
+            raise DeskbookError(f"organization detail field {object_id!r} has another type or other options than the "
+                                "playbook's, and only a detail field's label can change (FACTS.md 5.4)",
+                                where=label, hint="fix it in JSM (Settings > Organization details) or rename the field")
         else:
             self.client.update_sla_metric(int(object_id), payload)
 
@@ -139,7 +157,10 @@ class JsmConnector(DeskConnector):
             self.client.delete_sla_metric(int(object_id))
 
     def ownership(self, kind: str, payload: dict[str, Any], playbook: str) -> tuple[str, str] | None:
-        """(playbook, key) from the marker in the description."""
+        """(playbook, key) from the marker in the description; detail fields (no description) by name."""
+        if kind == "organization_detail_field":
+            names = {f["name"] for f in tr.contract_detail_fields(self._playbook)} if self._playbook else set()
+            return (playbook, f"detail.{payload.get('name')}") if payload.get("name") in names else None
         return tr.parse_marker(payload.get("description"))
 
     def display_name(self, kind: str, payload: dict[str, Any]) -> str:
@@ -150,7 +171,8 @@ class JsmConnector(DeskConnector):
         """The playbook as JSM objects for this project."""
         return tr.desired_objects(playbook, library, project_ari=self.client.project_ari,
                                   project_key=self.client.connection.project_key,
-                                  allow_internal_api=self.allow_internal_api, account_id=self.client.account_id)
+                                  allow_internal_api=self.allow_internal_api, account_id=self.client.account_id,
+                                  csm=self.detail_fields() is not None)
 
     def compare(self, desired: DesiredObject, existing: ExistingObject, ids: dict) -> list[str]:
         """Differences by meaning."""
@@ -181,7 +203,28 @@ class JsmConnector(DeskConnector):
             notes += tr.request_form_notes(playbook)  # request type forms: not settable by the public API
         if playbook is not None and desired:  # rules JSM cannot express, accepted by the playbook
             notes += tr.check_desk_limits(playbook)[1]
+        if playbook is not None and desired and playbook.sync.jobs:
+            notes.append(contract_store_note(self.detail_fields() is not None))
+        elif not desired and self.detail_fields():
+            notes.append("uninstall keeps the organization detail fields deskbook made for contract data (site-wide, "
+                         "they hold the customers' contract data); delete them in JSM (Settings > Organization "
+                         "details) when no longer wanted")
         return notes
+
+    _playbook: Any = None
+
+    def plan(self, playbook: Any, desired: list[DesiredObject], snapshot: Snapshot, *, adopt: bool = False) -> Plan:
+        """The shared plan; an uninstall (nothing desired) keeps the contract detail fields: they are
+        site-wide and hold the customers' data (its notes say so)."""
+        plan = super().plan(playbook, desired, snapshot, adopt=adopt)
+        if not desired:
+            plan.changes = [c for c in plan.changes if c.kind != "organization_detail_field"]
+        return plan
+
+    def plan_playbook(self, playbook: Any, library: Any, *, adopt: bool = False) -> tuple[Plan, Snapshot]:
+        """The shared plan; the playbook is kept for `ownership` (detail fields are owned by name)."""
+        self._playbook = playbook
+        return super().plan_playbook(playbook, library, adopt=adopt)
 
     def guard(self, plan: Plan, snapshot: Snapshot, *, force: bool = False,  # type: ignore[override]
               checksum: str | None = None) -> None:
@@ -313,6 +356,15 @@ class JsmConnector(DeskConnector):
     def _request_matches(self, request_key: str, jql: str) -> bool:
         """Whether the request is among the issues `jql` finds."""
         return any(True for _ in self.client.search(f"key = {request_key} AND {jql}", fields=["summary"], max_results=1))
+
+
+def contract_store_note(csm: bool) -> str:
+    """The plan note saying where the sync jobs read contract data."""
+    if csm:
+        return ("contract data: Customer Service Management organization detail fields (agents see and edit them "
+                "on the organization's profile); sync reads them 25 organizations a call")
+    return (f"contract data: organization property {CONTRACT_PROPERTY} (Customer Service Management is not available "
+            "on this site, so agents cannot see it; sync reads it one organization a call)")
 
 
 def is_request_type_replace(change: Change) -> bool:

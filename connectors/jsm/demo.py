@@ -37,6 +37,7 @@ def run_demo(playbook: Any, library: Any, settings: Any = None, *, seed_orgs: in
         plan, snapshot = connector.plan_playbook(playbook, library)
         connector.guard(plan, snapshot)
         report = connector.apply(plan, snapshot)
+        contract = enter_contract_details(connector.client, sandbox.store) if connector.detail_fields() is not None else {}
         again, _ = connector.plan_playbook(playbook, library)
         if again.has_changes:
             raise DeskbookError("the JSM sandbox did not converge: the second plan still has changes",
@@ -48,6 +49,7 @@ def run_demo(playbook: Any, library: Any, settings: Any = None, *, seed_orgs: in
             "request_types": [t["name"] for t in connector.client.request_types()],
             "rules": [r["name"] for r in connector.client.rule_summaries()],
             "agent_rules": [r["name"] for r in connector.client.rule_summaries(trigger=tr.MANUAL_TRIGGER)],
+            "contract_details": contract,
         }
         if settings is not None:
             from deskbook.sync.ledger import Ledger
@@ -65,6 +67,21 @@ def run_demo(playbook: Any, library: Any, settings: Any = None, *, seed_orgs: in
             summary["sync"] = {name: job.created for name, job in sync.jobs.items()}
         summary["requests_served"] = len(sandbox.requests())
         return summary
+
+
+def enter_contract_details(client: JsmClient, store: Any) -> dict[str, dict[str, str]]:
+    """What an admin does once after `apply` on a site whose contract data sat in organization
+    properties: enter it into the detail fields agents see (one `PUT …/details` per value). Returns
+    organization name -> detail name -> value, read back through the profile fetch sync uses."""
+    names = {f["name"] for f in client.csm_detail_fields() or []}
+    orgs = list(client.iter_organizations())
+    for org in orgs:
+        contract = client.organization_property(org["id"], CONTRACT_PROPERTY) or {}
+        for name, value in contract.items():
+            if name in names and value not in (None, ""):
+                client.set_csm_detail(org["id"], name, [str(value)])
+    profiles = client.fetch_csm_profiles([o["id"] for o in orgs])
+    return {p["name"]: {d["name"]: ", ".join(d.get("values") or []) for d in p.get("details") or []} for p in profiles}
 
 
 def new_customer_ids(store: Any, settings: Any = None) -> list[str]:
@@ -104,6 +121,11 @@ def render_demo(summary: dict[str, Any]) -> str:
     lines.append("Agent sees:")
     lines.append(f"  request types: {', '.join(types[:8])}{' …' if len(types) > 8 else ''}")
     lines.append(f"  manual rules (macros) in the issue view: {len(summary.get('agent_rules') or [])}")
+    contract = summary.get("contract_details") or {}
+    if contract:
+        lines.append(f"  contract data in organization detail fields ({len(contract)} organizations), e.g.:")
+        for name, details in list(contract.items())[:3]:
+            lines.append(f"    {name}: " + "; ".join(f"{k} {v}" for k, v in details.items()))
     lines.append(f"  {summary.get('requests_served', 0)} API requests served by the sandbox")
     lines += [f"Note: {note}" for note in summary.get("notes") or [] if note not in notes]
     return "\n".join(lines)

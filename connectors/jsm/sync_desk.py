@@ -120,20 +120,43 @@ class JsmSyncDesk:
         """Every organization with its contract property: one full scan (JSM has no change feed)."""
         stamp = datetime.now(timezone.utc).isoformat(timespec="seconds")
         scan = uuid.uuid4().hex  # unique per scan: two scans in the same second must differ
-        batch: list[Organization] = []
+        fields = {f.get("name") for f in self.client.csm_detail_fields() or []}
+        csm = self.contract_end_field in fields  # else the organization property (CSM absent or not installed)
+        raws: list[dict] = []
         for raw in self.client.iter_organizations():
-            batch.append(self._organization(raw))
-            if len(batch) == 50:
-                yield OrganizationPage(batch, [], stamp, scan=scan)
-                batch = []
-        yield OrganizationPage(batch, [], stamp, scan=scan, scan_complete=True)
+            raws.append(raw)
+            if len(raws) == 50:
+                yield OrganizationPage(self._organizations(raws, csm), [], stamp, scan=scan)
+                raws = []
+        yield OrganizationPage(self._organizations(raws, csm), [], stamp, scan=scan, scan_complete=True)
+
+    def _organizations(self, raws: list[dict], csm: bool) -> list[Organization]:
+        """Organizations with their contract data: from CSM detail fields (25 profiles a call) or, without
+        CSM, each one's contract property; an organization whose detail fields hold none of it yet (data
+        not moved over) is read from its property too."""
+        if not csm:
+            return [self._organization(raw, self.client.organization_property(raw["id"], CONTRACT_PROPERTY) or {})
+                    for raw in raws]
+        profiles = {str(p["id"]): p for p in self.client.fetch_csm_profiles([raw["id"] for raw in raws]) if p.get("id")}
+        out = []
+        for raw in raws:
+            details = (profiles.get(str(raw["id"])) or {}).get("details") or []
+            values = {d.get("name"): (d.get("values") or [None])[0] for d in details}
+            if not any(values.get(name) for name in self.contract_names):  # not entered yet: the property, if any
+                values = self.client.organization_property(raw["id"], CONTRACT_PROPERTY) or {}
+            out.append(self._organization(raw, values))
+        return out
+
+    @property
+    def contract_names(self) -> tuple[str, ...]:
+        """The contract data's names (detail fields and property keys)."""
+        return (self.contract_end_field, self.tier_field, "locale", "contact_email")
 
     def organizations_gone(self, ids: list[int]) -> list[int]:
         """Of organizations a full scan did not list, those JSM answers 404 for (really deleted)."""
         return [org_id for org_id in ids if self.client.organization(str(org_id)) is None]
 
-    def _organization(self, raw: dict) -> Organization:
-        contract = self.client.organization_property(raw["id"], CONTRACT_PROPERTY) or {}
+    def _organization(self, raw: dict, contract: dict) -> Organization:
 
         def text(value: Any) -> str | None:
             return None if value is None or value == "" else str(value)

@@ -53,7 +53,7 @@ from deskbook.plan import DesiredObject
 from deskbook.playbooks import model as m
 from deskbook.scripts_library import render_for_desk
 
-KIND_ORDER = ("request_type", "automation_rule", "sla_metric")
+KIND_ORDER = ("organization_detail_field", "request_type", "automation_rule", "sla_metric")
 NAME_LIMIT = 60
 RULE_LABEL = "deskbook"
 
@@ -265,11 +265,31 @@ def _rule(playbook: m.Playbook, key: str, name: str, description: str, trigger: 
                         components=components, scope_aris=[project_ari], labels=[RULE_LABEL], account_id=account_id)
 
 
+def contract_detail_fields(playbook: m.Playbook) -> list[dict]:
+    """The CSM organization detail fields holding the sync jobs' contract data: the contract end (DATE),
+    the tier (SELECT of the playbook field's options), the locale (SELECT of the playbook's locales)
+    and the contact (EMAIL). Named by their keys, which sync reads (`sync_desk`); a detail field has
+    no description to carry a marker, so these names are what deskbook owns."""
+    sync = playbook.sync
+    fields = {f.key: f for f in playbook.organization_fields()}
+    tier = fields.get(sync.tier_field)
+    tiers = [o.value for o in tier.options] if tier is not None and tier.options else ["key", "regular", "new"]
+    return [{"name": sync.contract_end_field, "type": {"name": "DATE"}},
+            {"name": sync.tier_field, "type": {"name": "SELECT", "options": tiers}},
+            {"name": "locale", "type": {"name": "SELECT", "options": list(playbook.metadata.locales)}},
+            {"name": "contact_email", "type": {"name": "EMAIL"}}]
+
+
 def desired_objects(playbook: m.Playbook, library: Any, *, project_ari: str, project_key: str = "SUP",
-                    allow_internal_api: bool = False, account_id: str | None = None) -> list[DesiredObject]:
-    """The playbook as JSM request types, automation rules (and SLA metrics when allowed)."""
+                    allow_internal_api: bool = False, account_id: str | None = None,
+                    csm: bool = False) -> list[DesiredObject]:
+    """The playbook as JSM request types, automation rules (and SLA metrics when allowed; the contract
+    detail fields when `csm`, Customer Service Management, is available)."""
     locale = playbook.metadata.default_locale
     out: list[DesiredObject] = []
+    if csm and playbook.sync.jobs:
+        out += [DesiredObject("organization_detail_field", f"detail.{f['name']}", f["name"], f)
+                for f in contract_detail_fields(playbook)]
     names = category_names(playbook)
     skipped, _ = check_desk_limits(playbook)
     for category in playbook.all_categories():
@@ -492,7 +512,10 @@ def compare_payloads(kind: str, desired: dict, existing: dict) -> list[str]:
     """Differences by meaning between a desired and an existing JSM object (empty = same)."""
     if kind == "automation_rule":
         return au.differences(desired, existing)
-    if kind == "request_type":
+    if kind == "organization_detail_field":
+        want = {"type": desired.get("type", {}).get("name"), "options": desired.get("type", {}).get("options")}
+        have = {"type": (existing.get("type") or {}).get("name"), "options": (existing.get("type") or {}).get("options")}
+    elif kind == "request_type":
         want = {k: (desired.get(k) or "") for k in ("name", "description", "helpText")}
         have = {k: (existing.get(k) or "") for k in ("name", "description", "helpText")}
     else:

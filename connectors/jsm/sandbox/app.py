@@ -62,6 +62,8 @@ SD = "/rest/servicedeskapi"
 API = "/rest/api/3"
 AUTOMATION_BASES = ("/automation/public/jira/<cloud_id>/rest/v1", "/gateway/api/automation/public/jira/<cloud_id>/rest/v1")
 INTERNAL_SLA = "/rest/servicedesk/1/servicedesk/agent/<project_key>/sla/metrics"
+#: Customer Service Management API (api.atlassian.com in production; FACTS.md 1.6).
+CSM = "/jsm/csm/cloudid/<cloud_id>/api/v1"
 #: The gateway form of the site's REST paths scoped tokens use: `/ex/jira/{cloudId}/rest/...`.
 SCOPED_PREFIX = "/ex/jira/"
 DEFAULT_CLOUD_ID = "5f1c2b7e-0000-4000-8000-00000000d35c"
@@ -188,6 +190,28 @@ def adf_text(value: Any) -> str:
     return ""
 
 
+#: CSM organization detail field types.
+DETAIL_TYPES = ("TEXT", "SELECT", "MULTISELECT", "EMAIL", "URL", "DATE", "NUMBER", "PHONE")
+
+
+def detail_value_problem(field: dict, values: list[str]) -> str | None:
+    """Why `values` cannot go into the detail field, or None."""
+    kind = field["type"]
+    if kind != "MULTISELECT" and len(values) > 1:
+        return f"a {kind} field takes one value"
+    for value in values:
+        if kind in ("SELECT", "MULTISELECT") and value not in field.get("options", []):
+            return f"'{value}' is not an option of '{field['name']}'"
+        if kind == "DATE":
+            try:
+                date.fromisoformat(value)
+            except ValueError:
+                return f"'{value}' is not a date (yyyy-MM-dd)"
+        if kind == "EMAIL" and ("@" not in value or " " in value):
+            return f"'{value}' is not an email address"
+    return None
+
+
 #: What `POST /servicedesk/{id}/requesttype` takes (FACTS.md 3.2: `groupIds`/`iconId` get a 400).
 REQUEST_TYPE_FIELDS = ("name", "issueTypeId", "description", "helpText")
 
@@ -203,6 +227,8 @@ class SandboxConfig:
     cloud_id: str = DEFAULT_CLOUD_ID
     max_limit: int = 50
     rule_page_limit: int = 100
+    #: whether Customer Service Management (organization detail fields, profiles) is on (FACTS.md 5.9)
+    csm: bool = True
     #: whether `DELETE /rule/{uuid}` exists (later clients use it; the 2025 spec has none: FACTS.md 2.12)
     rule_delete: bool = True
     fault_rate: float = 0.0
@@ -232,9 +258,11 @@ class ApiError(Exception):
 
 
 def family(path: str) -> str:
-    """Which API a path belongs to: "sd", "platform", "automation" or "sandbox"."""
+    """Which API a path belongs to: "sd", "platform", "automation", "csm" or "sandbox"."""
     if path.startswith(SD):
         return "sd"
+    if path.startswith("/jsm/csm/"):
+        return "csm"
     if "/automation/public/" in path:
         return "automation"
     if path.startswith("/sandbox/"):
@@ -248,6 +276,8 @@ def error_body(kind: str, status: int, message: str, i18n_key: str = "sd.error",
         return {"errorMessage": message, "i18nErrorMessage": {"i18nKey": i18n_key, "parameters": []}}
     if kind == "automation":
         return {"errors": [{"title": message, "detail": message, "status": status}]}
+    if kind == "csm":
+        return {"errors": [{"status": str(status), "title": message, "detail": message}]}
     return {"errorMessages": [message] if message else [], "errors": errors or {}}
 
 
@@ -354,6 +384,12 @@ class JsmSandboxApp(SandboxPipeline):
             add(f"{base}/rule", "rule_create", ["POST"])
             add(f"{base}/rule/<rule_uuid>", "rule", ["GET", "PUT", "DELETE"] if self.config.rule_delete else ["GET", "PUT"])
             add(f"{base}/rule/<rule_uuid>/state", "rule_state", ["PUT"])
+        if self.config.csm:
+            add(f"{CSM}/organization/details", "csm_details", ["GET", "POST"])
+            add(f"{CSM}/organization/details/<field_name>", "csm_detail", ["PUT", "DELETE"])
+            add(f"{CSM}/organization/profile/fetch", "csm_profile_fetch", ["POST"])
+            add(f"{CSM}/organization/profile/<org_id>", "csm_profile", ["GET"])
+            add(f"{CSM}/organization/<org_id>/details", "csm_org_details", ["PUT"])
         add(INTERNAL_SLA, "sla_metrics", ["GET", "POST"])
         add(f"{INTERNAL_SLA}/<int:metric_id>", "sla_metric", ["GET", "PUT", "DELETE"])
         return r
@@ -639,8 +675,12 @@ class JsmSandboxApp(SandboxPipeline):
         display name contains `query`."""
         desk = self.desk(desk_id)
         query = (request.args.get("query") or "").lower()
-        found = [self.user_dto(u) for u in self.store.all("customer")
-                 if query in u["emailAddress"].lower() or query in u["displayName"].lower()]
+        exact = self.store.lookup("customer", "emailAddress", query) if "@" in query else None
+        if exact is not None:  # an email address: the index answers (large sandboxes)
+            found = [self.user_dto(exact)]
+        else:
+            found = [self.user_dto(u) for u in self.store.all("customer")
+                     if query in u["emailAddress"].lower() or query in u["displayName"].lower()]
         return self.json(self.page(request, found, f"{SD}/servicedesk/{desk['id']}/customer"))
 
     def request_dto(self, issue: dict) -> dict:
@@ -1239,6 +1279,100 @@ class JsmSandboxApp(SandboxPipeline):
         rule.update(state=value, updated=now_iso())
         self.store.put("rule", rule_uuid, rule)
         return self.json({"ruleUuid": rule_uuid, "state": value})
+
+    # ----------------------------------------------------------------- Customer Service Management
+    def _csm(self, request, cloud_id: str) -> None:
+        self._check_cloud(cloud_id)
+        if request.headers.get("X-ExperimentalApi", "").lower() != "opt-in":  # FACTS.md 1.8
+            raise ApiError(412, "This API is experimental: send the header 'X-ExperimentalApi: opt-in'.")
+
+    @staticmethod
+    def detail_field_dto(field: dict) -> dict:
+        """A detail field definition as the CSM API shows it."""
+        kind = {"name": field["type"]}
+        if field["type"] in ("SELECT", "MULTISELECT"):
+            kind["options"] = list(field.get("options") or [])
+        return {"name": field["name"], "type": kind, "configuration": {"position": field["position"]}}
+
+    def on_csm_details(self, request, body, cloud_id):
+        """`GET|POST /api/v1/organization/details`: the site's organization detail fields (at most 50; a
+        select at most 50 options; types text, select, multi-select, email, URL, date, number, phone)."""
+        self._csm(request, cloud_id)
+        fields = self.store.all("csm_detail_field")
+        if request.method == "GET":
+            return self.json({"results": [self.detail_field_dto(f) for f in fields]})
+        name = str((body or {}).get("name") or "").strip() if isinstance(body, dict) else ""
+        kind = (body or {}).get("type") if isinstance(body, dict) else None
+        if not name:
+            raise ApiError(400, "name: must not be blank")
+        if not isinstance(kind, dict) or kind.get("name") not in DETAIL_TYPES:
+            raise ApiError(400, f"type.name: must be one of {', '.join(DETAIL_TYPES)}")
+        if any(f["name"].lower() == name.lower() for f in fields):
+            raise ApiError(409, f"A detail field named '{name}' already exists.")
+        if len(fields) >= 50:
+            raise ApiError(400, "An organization can have at most 50 detail fields.")
+        options = list(kind.get("options") or [])
+        if kind["name"] in ("SELECT", "MULTISELECT") and not (0 < len(options) <= 50):
+            raise ApiError(400, "type.options: a select field needs 1 to 50 options")
+        field = {"name": name, "type": kind["name"], "options": options, "position": len(fields) + 1}
+        self.store.put("csm_detail_field", name, field)
+        return self.json(self.detail_field_dto(field), 201)
+
+    def on_csm_detail(self, request, body, cloud_id, field_name):
+        """`PUT|DELETE /api/v1/organization/details/{fieldName}`: only the name (label) can change."""
+        self._csm(request, cloud_id)
+        field = self.store.get("csm_detail_field", field_name)
+        if not field:
+            raise ApiError(404, f"No detail field named '{field_name}'.")
+        if request.method == "DELETE":
+            self.store.delete("csm_detail_field", field_name)
+            return Response(status=204)
+        kind = (body or {}).get("type") if isinstance(body, dict) else None
+        if kind is not None and (kind.get("name") != field["type"]):
+            raise ApiError(400, "type: a detail field's type cannot change")
+        return self.json(self.detail_field_dto(field))
+
+    def csm_profile(self, org: dict) -> dict:
+        """An organization profile: id, name and its detail values."""
+        names = [f["name"] for f in self.store.all("csm_detail_field")]
+        details = org.get("details") or {}
+        return {"id": org["id"], "name": org["name"],
+                "details": [{"name": n, "values": list(details[n])} for n in names if n in details]}
+
+    def on_csm_profile(self, request, body, cloud_id, org_id):
+        """`GET /api/v1/organization/profile/{id}`."""
+        self._csm(request, cloud_id)
+        return self.json(self.csm_profile(self.organization(org_id)))
+
+    def on_csm_profile_fetch(self, request, body, cloud_id):
+        """`POST /api/v1/organization/profile/fetch` `{"organizationIds": [...]}`: at most 25 profiles;
+        unknown ids are dropped silently (FACTS.md 5.6)."""
+        self._csm(request, cloud_id)
+        ids = (body or {}).get("organizationIds") if isinstance(body, dict) else None
+        if not isinstance(ids, list) or not ids:
+            raise ApiError(400, "organizationIds: must name at least one organization")
+        if len(ids) > 25:
+            raise ApiError(400, "organizationIds: at most 25 organizations per request")
+        found = (self.store.get("organization", str(i)) for i in ids)
+        return self.json({"results": [self.csm_profile(o) for o in found if o]})
+
+    def on_csm_org_details(self, request, body, cloud_id, org_id):
+        """`PUT /api/v1/organization/{id}/details?fieldName=...` `{"values": [...]}` (checked by type)."""
+        self._csm(request, cloud_id)
+        org = self.organization(org_id)
+        name = request.args.get("fieldName") or ""
+        field = self.store.get("csm_detail_field", name)
+        if not field:
+            raise ApiError(404, f"No detail field named '{name}'.")
+        values = (body or {}).get("values") if isinstance(body, dict) else None
+        if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
+            raise ApiError(400, "values: must be a list of strings")
+        problem = detail_value_problem(field, values)
+        if problem:
+            raise ApiError(400, f"values: {problem}")
+        org.setdefault("details", {})[name] = values
+        self.store.put("organization", org_id, org)
+        return Response(status=204)
 
     # ----------------------------------------------------------------- internal SLA
     def _validate_metric(self, body: Any) -> dict:
