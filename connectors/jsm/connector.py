@@ -157,10 +157,11 @@ class JsmConnector(DeskConnector):
             self.client.delete_sla_metric(int(object_id))
 
     def ownership(self, kind: str, payload: dict[str, Any], playbook: str) -> tuple[str, str] | None:
-        """(playbook, key) from the marker in the description; detail fields (no description) by name."""
+        """(playbook, key) from the marker in the description. A detail field has no description: any is
+        taken as the planned playbook's, keyed by name, so the one the playbook names is compared, never
+        conflicts, and the others are left alone (`extra_changes` drops their deletes)."""
         if kind == "organization_detail_field":
-            names = {f["name"] for f in tr.contract_detail_fields(self._playbook)} if self._playbook else set()
-            return (playbook, f"detail.{payload.get('name')}") if payload.get("name") in names else None
+            return (playbook, f"detail.{payload.get('name')}")
         return tr.parse_marker(payload.get("description"))
 
     def display_name(self, kind: str, payload: dict[str, Any]) -> str:
@@ -211,20 +212,12 @@ class JsmConnector(DeskConnector):
                          "details) when no longer wanted")
         return notes
 
-    _playbook: Any = None
-
-    def plan(self, playbook: Any, desired: list[DesiredObject], snapshot: Snapshot, *, adopt: bool = False) -> Plan:
-        """The shared plan; an uninstall (nothing desired) keeps the contract detail fields: they are
-        site-wide and hold the customers' data (its notes say so)."""
-        plan = super().plan(playbook, desired, snapshot, adopt=adopt)
-        if not desired:
-            plan.changes = [c for c in plan.changes if c.kind != "organization_detail_field"]
-        return plan
-
-    def plan_playbook(self, playbook: Any, library: Any, *, adopt: bool = False) -> tuple[Plan, Snapshot]:
-        """The shared plan; the playbook is kept for `ownership` (detail fields are owned by name)."""
-        self._playbook = playbook
-        return super().plan_playbook(playbook, library, adopt=adopt)
+    def extra_changes(self, playbook: str, desired: list[DesiredObject], snapshot: Snapshot,
+                      changes: list[Change]) -> list[Change]:
+        """No extra steps; organization detail fields are never deleted (site-wide, they hold the
+        customers' contract data): their deletes are taken out of the plan, whose notes say so."""
+        changes[:] = [c for c in changes if not (c.kind == "organization_detail_field" and c.action == DELETE)]
+        return []
 
     def guard(self, plan: Plan, snapshot: Snapshot, *, force: bool = False,  # type: ignore[override]
               checksum: str | None = None) -> None:
