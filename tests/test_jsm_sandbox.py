@@ -530,12 +530,16 @@ def test_csm_detail_fields_values_and_profile_fetch(sandbox):
         assert http.post(f"{base}/organization/details", headers=OPT_IN, json=body).status_code in (400, 409)
     http.post(f"{base}/organization/details", headers=OPT_IN, json={"name": "ends", "type": {"name": "DATE"}})
     orgs = sandbox.seed_organizations(30)
-    put = lambda org, name, values: http.put(f"{base}/organization/{org}/details", params={"fieldName": name},
-                                             headers=OPT_IN, json={"values": values}).status_code
+    def put(org, name, values):
+        return http.put(f"{base}/organization/{org}/details", params={"fieldName": name}, headers=OPT_IN,
+                        json={"values": values}).status_code
+
     assert put(orgs[0], "tier", ["key"]) == 204 and put(orgs[0], "ends", ["2027-01-31"]) == 204
     assert put(orgs[0], "tier", ["gold"]) == 400 and put(orgs[0], "ends", ["31/01/2027"]) == 400
     assert put(orgs[0], "nope", ["x"]) == 404
-    fetch = lambda ids: http.post(f"{base}/organization/profile/fetch", headers=OPT_IN, json={"organizationIds": ids})
+    def fetch(ids):
+        return http.post(f"{base}/organization/profile/fetch", headers=OPT_IN, json={"organizationIds": ids})
+
     assert fetch(orgs[:26]).status_code == 400  # at most 25 a call (FACTS.md 5.6)
     got = fetch([orgs[0], orgs[1], "999999"]).json()["results"]  # unknown ids dropped silently
     assert [p["id"] for p in got] == [orgs[0], orgs[1]]
