@@ -35,7 +35,7 @@ import jsonschema
 import yaml
 
 from deskbook.errors import DeskbookError, ValidationError
-from deskbook.yaml_reading import read_yaml
+from deskbook.yaml_reading import YAMLLimitError, read_text, read_yaml
 from deskbook.playbooks import automation_check, model
 from deskbook.playbooks.automation_check import automation_problems
 from deskbook.playbooks.model import (
@@ -110,12 +110,10 @@ def _read_source(path_or_name: str | Path | None) -> tuple[str, str]:
     if candidate.is_dir():
         raise DeskbookError("is a folder, not a playbook file", where=str(candidate), hint="give the path of a .yaml file")
     try:
-        return candidate.read_bytes().decode("utf-8"), str(candidate)
+        return read_text(candidate), str(candidate)
     except FileNotFoundError:
         raise DeskbookError("playbook file not found", where=str(candidate),
                             hint="check the path, or give a shipped name: " + ", ".join(shipped_playbooks())) from None
-    except UnicodeDecodeError as exc:
-        raise DeskbookError(f"not UTF-8 text (byte {exc.start})", where=str(candidate), hint="save the file as UTF-8") from None
     except OSError as exc:
         raise DeskbookError(f"cannot read the file: {exc.strerror}", where=str(candidate)) from None
 
@@ -160,6 +158,8 @@ def _yaml_error(exc: yaml.YAMLError, file: str) -> str:
     mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
     where = f"{file}:{mark.line + 1}:{mark.column + 1}" if mark is not None else f"{file}:1:1"
     problem = getattr(exc, "problem", None) or str(exc)
+    if isinstance(exc, YAMLLimitError):
+        return f"{where}: cannot read this YAML: {problem}; a playbook is a plain, shallow document (see `deskbook schema`)"
     context = getattr(exc, "context", None)
     context_mark = getattr(exc, "context_mark", None)
     text = f"{where}: broken YAML: {problem}"

@@ -43,7 +43,7 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 from deskbook.errors import DeskbookError, ValidationError
-from deskbook.yaml_reading import read_yaml
+from deskbook.yaml_reading import read_text, read_yaml
 
 if TYPE_CHECKING:  # jinja2 and jsonschema are imported where used: `deskbook --help` needs neither
     import jinja2
@@ -526,11 +526,8 @@ def load_library(path: str | Path | None = None) -> Library:
                     library.load_problems.append(
                         f"{shown}: template file is larger than {TEMPLATE_BYTES // 1024} KiB; a phrase is a short text")
                     continue
-                text = file.read_text(encoding="utf-8")
+                text = read_text(file, max_bytes=TEMPLATE_BYTES)
                 phrase = parse_template(text, shown, expect_id=file.stem, expect_locale=locale_dir.name)
-            except UnicodeDecodeError:
-                library.load_problems.append(f"{shown}: not UTF-8 text")
-                continue
             except OSError as exc:  # unreadable, or a folder named like a template
                 library.load_problems.append(f"{shown}: cannot read the template ({exc.strerror or exc}); "
                                              "make it a readable file or remove it")
@@ -548,10 +545,7 @@ def read_approvals(path: Path) -> dict[str, dict[str, dict[str, Any]]]:
     if not path.is_file():
         return {}
     try:
-        data = safe_load_yaml(path.read_text(encoding="utf-8")) or {}
-    except UnicodeDecodeError as exc:
-        raise DeskbookError(f"approvals file is not UTF-8 text (byte {exc.start})", where=str(path),
-                            hint="restore it from version control") from None
+        data = safe_load_yaml(read_text(path)) or {}
     except OSError as exc:
         raise DeskbookError(f"cannot read the approvals file ({exc.strerror or exc})", where=str(path),
                             hint="make it readable") from None
