@@ -47,7 +47,8 @@ def validation_problems(playbook_arg: str | None, scripts_dir: str | None) -> tu
 
     library = load_library(scripts_dir)
     try:
-        playbook = load_playbook(playbook_arg, phrase_ids=set(library.ids()))
+        playbook = load_playbook(playbook_arg, phrase_ids=set(library.ids()),
+                                 phrase_locales={locale for _, locale in library.phrases})
     except ValidationError as exc:
         return str(playbook_arg or "standard-service"), list(exc.problems)
     problems = library.validate(

@@ -6,13 +6,17 @@ Three passes, each collecting every problem it finds before raising one `Validat
    duplicate keys are errors. The node tree comes from libyaml when PyYAML has it and it agrees
    with the pure-Python composer (`deskbook.yaml_reading`), so a file reads the same, and a
    broken file's message and position are the pure one's, with or without libyaml.
-2. Shape: the JSON Schema of `deskbook.playbooks.schema` (unknown keys, wrong types,
-   missing keys, values outside the vocabulary of `model.py`).
-3. Meaning: references (groups, fields, categories, tiers, stages, trigger categories,
+2. Shape: the model's own validation (`deskbook.playbooks.model`, pydantic dataclasses, the
+   one description of a playbook: unknown keys, wrong types, missing keys, values outside its
+   vocabulary). Each error's path leads back to its line and column, and the published JSON
+   Schema (`deskbook.playbooks.schema`, generated from the same model) supplies the words for
+   what was expected. What it builds is the Playbook; no second description of the shape here.
+3. Meaning, checked on the built Playbook: references (groups, fields, categories, tiers, stages, trigger categories,
    phrases, `field.<key>` in conditions and actions, representation targets) resolve;
    keys are unique; dropdown values exist; automations have a time condition and a
    condition their own actions nullify (Zendesk requires both, else the rule would fire
-   every hour forever); SLA targets are unique per metric and priority.
+   every hour forever); SLA targets are unique per metric and priority. One wrong
+   `default_locale` is one problem, not one per text.
 
 Every message starts with `file:line:column`.
 
@@ -31,7 +35,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Iterable
 
-import jsonschema
+import pydantic
 import yaml
 
 from deskbook.errors import DeskbookError, ValidationError
@@ -41,25 +45,19 @@ from deskbook.playbooks.automation_check import automation_problems
 from deskbook.playbooks.model import (
     Action,
     Automation,
-    BusinessHours,
     Category,
     Comment,
     Condition,
     Conditions,
     Field,
-    FieldOption,
-    Group,
     Localized,
     Macro,
     Metadata,
     Playbook,
     Representation,
     SLAPolicy,
-    SLATarget,
     SourceRef,
-    SyncJob,
     SyncSchedule,
-    Tier,
     Trigger,
     View,
 )
@@ -73,6 +71,15 @@ NUMERIC_OPERATORS = ("is", "less_than", "greater_than")
 TAG_FIELDS = ("add_tags", "remove_tags", "set_tags")
 #: Views must be scoped by one of these under `all`, as automations (Zendesk requires it).
 SCOPE_FIELDS = automation_check.SCOPE_FIELDS
+
+#: The longest name or title a playbook may give an element, in characters, in any locale. Jira
+#: refuses names over 255 characters (../shared/jsm/jira-platform-openapi.json: "maxLength": 255 on
+#: names, "The name is too long, maxSize=255"); Zendesk titles are 255-character strings as well
+#: (not stated in ../shared). deskbook adds to a title on the desk (the macro menu path, the
+#: JSM category prefix, the ownership marker on automations), so a playbook title keeps room for it.
+MAX_TITLE = 150
+#: The localized texts that become desk names or titles.
+TITLE_KEYS = ("title", "name", "label")
 
 JsonPath = tuple  # a JSON path into the document: ("macros", 3, "actions", 0, "value")
 
@@ -241,12 +248,14 @@ def file_pos(file: str, mark: yaml.Mark) -> str:
     return f"{file}:{mark.line + 1}:{mark.column + 1}"
 
 
-# ---------------------------------------------------------------- pass 2: schema
-
-_VALIDATOR = jsonschema.Draft202012Validator(playbook_schema())
+# ---------------------------------------------------------------- pass 2: shape (the model's own validation)
 
 _TYPE_WORDS = {"object": "a mapping (key: value)", "array": "a list", "string": "text", "integer": "a whole number",
                "number": "a number", "boolean": "true or false", "null": "empty"}
+#: pydantic error types that mean "a key this mapping does not have".
+_UNKNOWN_KEY = ("unexpected_keyword_argument", "extra_forbidden", "set_by_loader")
+_MISSING = ("missing", "missing_argument", "missing_keyword_only_argument")
+_NOT_VALID = ("literal_error", "enum", "string_pattern_mismatch")
 
 
 def _type_name(value: Any) -> str:
@@ -264,75 +273,149 @@ def _where_text(path: JsonPath) -> str:
     return text or "the top level"
 
 
+def _schema_at(root: dict[str, Any], path: JsonPath) -> dict[str, Any]:
+    """The part of the published schema that describes the value at `path` ({} when none does)."""
+
+    def resolve(node: dict[str, Any]) -> dict[str, Any]:
+        description = node.get("description")
+        while True:
+            if "$ref" in node:
+                node = root["$defs"][node["$ref"].rsplit("/", 1)[1]]
+            elif "anyOf" in node:  # `X | None`: describe X
+                node = next((alt for alt in node["anyOf"] if alt.get("type") != "null"), {})
+            else:
+                break
+        return {**node, "description": description} if description and "description" not in node else node
+
+    node = resolve(root)
+    for part in path:
+        if isinstance(part, int):
+            node = node.get("items", {})
+        elif part in node.get("properties", {}):
+            node = node["properties"][part]
+        elif isinstance(node.get("additionalProperties"), dict):
+            node = node["additionalProperties"]
+        else:
+            return {}
+        node = resolve(node)
+    return node
+
+
+def _validation_context(data: dict[str, Any], file: str) -> dict[str, Any]:
+    metadata = data.get("metadata")
+    default = metadata.get("default_locale") if isinstance(metadata, dict) else None
+    return {"file": file, "default_locale": default if isinstance(default, str) else None}
+
+
+def validate_shape(data: dict[str, Any], marks: Marks) -> tuple[Playbook | None, list[str]]:
+    """(the Playbook built by the model's validation, []) or (None, every shape problem as
+    `file:line:column: message` lines in document order)."""
+    try:
+        playbook = pydantic.TypeAdapter(Playbook).validate_python(data, context=_validation_context(data, marks.file))
+    except pydantic.ValidationError as exc:
+        schema = playbook_schema()
+        errors = exc.errors(include_url=False, include_context=True)
+        # A list whose items failed also reports itself too short (its valid items are fewer): the
+        # items' own errors say what is wrong.
+        inner = {tuple(e["loc"][:n]) for e in errors for n in range(len(e["loc"]))}
+        errors = [e for e in errors if not (e["type"] == "too_short" and tuple(e["loc"]) in inner)]
+        found = [_describe(error, schema, marks) for error in errors]
+        return None, [text for _, text in sorted(set(found))]
+    return playbook, []
+
+
 def schema_problems(data: Any, marks: Marks) -> list[str]:
-    """Every schema violation of `data`, as `file:line:column: message` lines, in document order."""
-    found = []
-    for error in _VALIDATOR.iter_errors(data):
-        found.extend(_describe(error, marks))
-    # Document order, no duplicates; problems at one position keep the validator's (schema) order,
-    # which unlike a set's does not change with the hash seed.
-    unique = sorted(dict.fromkeys(found), key=lambda item: item[0])
-    return [text for _, text in unique]
+    """Every shape problem of `data` (a parsed playbook file), as `file:line:column: message` lines."""
+    return validate_shape(data, marks)[1]
 
 
-def _describe(error: jsonschema.ValidationError, marks: Marks) -> list[tuple[tuple[int, int], str]]:
-    path = tuple(error.absolute_path)
-    where_name = _where_text(path)
-    expected = error.schema.get("description") if isinstance(error.schema, dict) else None
+def _describe(error: Any, schema: dict[str, Any], marks: Marks) -> tuple[tuple[int, int], str]:
+    loc = tuple(error["loc"])
+    kind = error["type"]
+    value = error.get("input")
 
     def located(at_path: JsonPath, message: str, key: bool = False) -> tuple[tuple[int, int], str]:
         location = marks.at(at_path, key=key)
         _, line, column = location.rsplit(":", 2)
         return (int(line), int(column)), f"{location}: {message}"
 
-    if error.validator == "additionalProperties" and isinstance(error.instance, dict):
-        allowed = sorted((error.schema.get("properties") or {}).keys())
-        extras = [k for k in error.instance if k not in (error.schema.get("properties") or {})]
-        if not allowed:  # a free-form mapping whose values are wrong (e.g. localized text)
-            return [located(path, f"{where_name}: {error.message}")]
-        out = []
-        for extra in extras:
-            close = difflib.get_close_matches(str(extra), allowed, n=1)
-            guess = f" (did you mean {close[0]!r}?)" if close else ""
-            out.append(located((*path, extra), f"unknown key {extra!r} in {where_name}{guess}; expected one of: {', '.join(allowed)}", key=True))
-        return out
-    if error.validator == "required" and isinstance(error.instance, dict):
-        return [
-            located(path, f"missing key {missing!r} in {where_name}", key=True)
-            for missing in error.validator_value
-            if missing not in error.instance
-        ]
-    if error.validator == "type":
-        wanted = error.validator_value if isinstance(error.validator_value, list) else [error.validator_value]
-        words = " or ".join(_TYPE_WORDS.get(w, w) for w in wanted)
-        hint = f"; expected {expected}" if expected else ""
-        return [located(path, f"{where_name} should be {words}, not {_type_name(error.instance)}{hint}")]
-    if error.validator in ("enum", "pattern", "propertyNames") or (error.validator == "anyOf"):
-        hint = f"; expected {expected}" if expected else ""
-        return [located(path, f"{where_name}: {error.instance!r} is not valid here{hint}")]
-    if error.validator in ("minItems", "minProperties", "minLength"):
-        return [located(path, f"{where_name} must not be empty")]
-    if error.validator == "uniqueItems":
-        return [located(path, f"{where_name} lists the same item twice")]
-    if error.validator == "minimum":
-        return [located(path, f"{where_name} must be at least {error.validator_value}, not {error.instance!r}")]
-    return [located(path, f"{where_name}: {error.message}")]
+    if loc and loc[-1] == "[key]":  # a mapping key that is not allowed (e.g. a locale spelled EN)
+        path = loc[:-1]
+        names = _schema_at(schema, path[:-1]).get("propertyNames", {})
+        hint = f"; expected {names['description']}" if names.get("description") else ""
+        return located(path, f"{_where_text(path[:-1])}: {path[-1]!r} is not valid here{hint}", key=True)
+    path = loc
+    where_name = _where_text(path)
+    at = _schema_at(schema, path)
+    expected = at.get("description")
+    hint = f"; expected {expected}" if expected else ""
+    if kind in _UNKNOWN_KEY:
+        parent = path[:-1]
+        allowed = sorted(_schema_at(schema, parent).get("properties", {}))
+        close = difflib.get_close_matches(str(path[-1]), allowed, n=1)
+        guess = f" (did you mean {close[0]!r}?)" if close else ""
+        return located(path, f"unknown key {path[-1]!r} in {_where_text(parent)}{guess}; expected one of: {', '.join(allowed)}",
+                       key=True)
+    if kind in _MISSING:
+        return located(path[:-1], f"missing key {path[-1]!r} in {_where_text(path[:-1])}", key=True)
+    if kind.endswith("_type") or kind in ("none_required", "is_instance_of"):
+        wanted = at.get("type")
+        wanted = wanted if isinstance(wanted, list) else [wanted] if wanted else []
+        words = " or ".join(_TYPE_WORDS.get(w, w) for w in wanted) or "something else"
+        return located(path, f"{where_name} should be {words}, not {_type_name(value)}{hint}")
+    if kind in _NOT_VALID:
+        return located(path, f"{where_name}: {value!r} is not valid here{hint}")
+    if kind in ("too_short", "string_too_short"):
+        return located(path, f"{where_name} must not be empty")
+    if kind == "unique_items":
+        return located(path, f"{where_name} lists the same item twice")
+    if kind == "greater_than_equal":
+        return located(path, f"{where_name} must be at least {error['ctx']['ge']}, not {value!r}")
+    if kind == "less_than_equal":
+        return located(path, f"{where_name} must be at most {error['ctx']['le']}, not {value!r}{hint}")
+    return located(path, f"{where_name}: {error['msg']}")
 
 
-# ---------------------------------------------------------------- pass 3: meaning and building
+# ---------------------------------------------------------------- pass 3: meaning
 
 
-class _Builder:
-    """Builds the model from schema-valid data, collecting every reference and rule problem."""
+def _walk(value: Any, path: JsonPath):
+    """(path, element) of every model object and Localized inside `value`, depth first."""
+    if isinstance(value, Localized):
+        yield path, value
+    elif dataclasses.is_dataclass(value) and not isinstance(value, (type, SourceRef)):
+        yield path, value
+        for f in dataclasses.fields(value):
+            yield from _walk(getattr(value, f.name), (*path, f.name))
+    elif isinstance(value, tuple):
+        for index, item in enumerate(value):
+            yield from _walk(item, (*path, index))
 
-    def __init__(self, data: dict[str, Any], marks: Marks, phrase_ids: set[str] | None):
-        self.data = data
+
+def _place(playbook: Playbook, marks: Marks) -> Playbook:
+    """The playbook with its file and every element's `source` set from the marks.
+
+    The objects were made by this load's validation a moment ago and nobody else holds them, so
+    their frozen fields are set in place (as a dataclass's own __post_init__ would)."""
+    object.__setattr__(playbook, "path", marks.file)
+    for path, element in _walk(playbook, ()):
+        if any(f.name == "source" for f in dataclasses.fields(element)) and element.source is None:
+            object.__setattr__(element, "source", marks.source(path))
+    return playbook
+
+
+class _Checker:
+    """Checks a shape-valid Playbook's references and cross-element rules, collecting every problem."""
+
+    def __init__(self, playbook: Playbook, marks: Marks, phrase_ids: set[str] | None,
+                 phrase_locales: set[str] | None = None):
+        self.playbook = playbook
         self.marks = marks
         self.phrase_ids = phrase_ids
+        self.phrase_locales = phrase_locales
         self.problems: list[str] = []
-        meta = data["metadata"]
-        self.locales = tuple(meta["locales"])
-        self.default_locale = meta["default_locale"]
+        self.locales = playbook.metadata.locales
+        self.default_locale = playbook.metadata.default_locale
 
     # -- helpers
 
@@ -340,23 +423,13 @@ class _Builder:
         """Record a problem located at `path`."""
         self.problems.append(f"{self.marks.at(tuple(path), key=key)}: {message}")
 
-    def text(self, value: dict[str, str], path: JsonPath) -> Localized:
-        """Localized text; its locales must be the playbook's, the default locale present."""
-        for locale in value:
-            if locale not in self.locales:
-                self.problem((*path, locale), f"locale {locale!r} is not in metadata.locales ({', '.join(self.locales)})", key=True)
-        if self.default_locale not in value:
-            self.problem(path, f"text has no {self.default_locale!r} version (the default locale); add it")
-            value = {**value, self.default_locale: next(iter(value.values()))}
-        return Localized(dict(value), self.default_locale)
-
-    def unique(self, items: list[dict], path: JsonPath, what: str, key: str = "key") -> None:
-        """Each item's `key` is unique within the list."""
+    def unique(self, items: Iterable[Any], path: JsonPath, what: str, attribute: str = "key") -> None:
+        """Each item's `attribute` is unique within the list."""
         seen: dict[str, int] = {}
         for index, item in enumerate(items):
-            value = item[key]
+            value = getattr(item, attribute)
             if value in seen:
-                self.problem((*path, index, key), f"duplicate {what} {value!r} (first defined at item {seen[value] + 1}); keys must be unique")
+                self.problem((*path, index, attribute), f"duplicate {what} {value!r} (first defined at item {seen[value] + 1}); keys must be unique")
             else:
                 seen[value] = index
 
@@ -371,204 +444,130 @@ class _Builder:
 
     # -- the whole playbook
 
-    def build(self) -> Playbook | None:
-        """The Playbook, or None when problems were found (see `self.problems`)."""
-        d = self.data
-        metadata = self.metadata(d["metadata"])
-        stages = self.stages(d.get("stages", []))
-        self.stage_ids = {s for s, _ in stages}
-        groups = self.groups(d["groups"])
-        self.group_keys = {g.key for g in groups}
-        fields = self.fields(d["fields"])
-        self.fields_by_key = {f.key: f for f in fields}
-        self.category_field = d.get("category_field", "request_category")
-        if self.category_field in self.fields_by_key:
-            self.problem(("category_field",), f"{self.category_field!r} is generated from categories; do not also declare it under fields")
-        categories = tuple(self.category(c, ("categories", i)) for i, c in enumerate(d["categories"]))
-        all_categories = [c for top in categories for c in top.walk()]
-        self.category_keys = {c.key for c in all_categories}
-        self._unique_categories(d["categories"])
-        tiers = self.tiers(d["tiers"])
-        self.tier_keys = {t.key for t in tiers}
-        trigger_categories = tuple(
-            (tc["key"], self.text(tc["title"], ("trigger_categories", i, "title")))
-            for i, tc in enumerate(d.get("trigger_categories", []))
-        )
-        self.unique(d.get("trigger_categories", []), ("trigger_categories",), "trigger category")
-        self.trigger_category_keys = {k for k, _ in trigger_categories}
-        macros = tuple(self.macro(m, ("macros", i)) for i, m in enumerate(d["macros"]))
-        self.unique(d["macros"], ("macros",), "macro")
-        triggers = tuple(self.trigger(t, ("triggers", i)) for i, t in enumerate(d.get("triggers", [])))
-        self.unique(d.get("triggers", []), ("triggers",), "trigger")
-        automations = tuple(self.automation(a, ("automations", i)) for i, a in enumerate(d.get("automations", [])))
-        self.unique(d.get("automations", []), ("automations",), "automation")
-        sla_policies = tuple(self.sla_policy(p, ("sla_policies", i)) for i, p in enumerate(d.get("sla_policies", [])))
-        self.unique(d.get("sla_policies", []), ("sla_policies",), "SLA policy")
-        views = tuple(self.view(v, ("views", i)) for i, v in enumerate(d.get("views", [])))
-        self.unique(d.get("views", []), ("views",), "view")
-        sync = self.sync(d["sync"])
-        forbidden = self.forbidden(d.get("forbidden_phrases", {}))
-        playbook = Playbook(
-            path=self.marks.file,
-            metadata=metadata,
-            groups=groups,
-            fields=fields,
-            categories=categories,
-            tiers=tiers,
-            trigger_categories=trigger_categories,
-            macros=macros,
-            triggers=triggers,
-            automations=automations,
-            sla_policies=sla_policies,
-            views=views,
-            sync=sync,
-            forbidden_phrases=forbidden,
-            representations=(),
-            stages=stages,
-            category_field=self.category_field,
-            extra=dict(d.get("extra", {})),
-        )
-        representations = self.representations(d.get("representations", []), playbook)
-        if self.problems:
-            return None
-        return dataclasses.replace(playbook, representations=representations)
+    def check(self) -> list[str]:
+        """Every problem, in document order."""
+        pb = self.playbook
+        self.metadata(pb.metadata)
+        self.texts()
+        self.unique(pb.stages, ("stages",), "stage", "id")
+        self.stage_ids = {s.id for s in pb.stages}
+        self.unique(pb.groups, ("groups",), "group")
+        self.group_keys = {g.key for g in pb.groups}
+        self.fields(pb.fields)
+        self.fields_by_key = {f.key: f for f in pb.fields}
+        if pb.category_field in self.fields_by_key:
+            self.problem(("category_field",), f"{pb.category_field!r} is generated from categories; do not also declare it under fields")
+        for i, category in enumerate(pb.categories):
+            self.category(category, ("categories", i))
+        self.category_keys = {c.key for c in pb.all_categories()}
+        self._unique_categories()
+        self.unique(pb.tiers, ("tiers",), "tier")
+        self.tier_keys = {t.key for t in pb.tiers}
+        self.unique(pb.trigger_categories, ("trigger_categories",), "trigger category")
+        self.trigger_category_keys = {tc.key for tc in pb.trigger_categories}
+        for kind, items, check, what in (("macros", pb.macros, self.macro, "macro"),
+                                         ("triggers", pb.triggers, self.trigger, "trigger"),
+                                         ("automations", pb.automations, self.automation, "automation"),
+                                         ("sla_policies", pb.sla_policies, self.sla_policy, "SLA policy"),
+                                         ("views", pb.views, self.view, "view")):
+            for i, item in enumerate(items):
+                check(item, (kind, i))
+            self.unique(items, (kind,), what)
+        self.macro_folders()
+        self.sync(pb.sync)
+        self.forbidden(pb.forbidden_phrases)
+        self.representations(pb.representations)
+        return sorted(set(self.problems), key=_position)
 
     # -- sections
 
-    def metadata(self, m: dict) -> Metadata:
+    def metadata(self, m: Metadata) -> None:
         """metadata: locales, time zone, business hours, holidays, make-up working days."""
         base = ("metadata",)
-        if m["default_locale"] not in m["locales"]:
-            self.problem((*base, "default_locale"), f"default_locale {m['default_locale']!r} is not one of locales ({', '.join(m['locales'])})")
+        if self.phrase_locales is not None:
+            for i, locale in enumerate(m.locales):
+                if locale not in self.phrase_locales:
+                    self.problem((*base, "locales", i),
+                                 f"locale {locale!r} has no phrases in the phrase library (it has "
+                                 f"{', '.join(sorted(self.phrase_locales)) or 'none'}); add templates/{locale}/ "
+                                 "to the library, or remove the locale")
+        if m.default_locale not in m.locales:
+            self.problem((*base, "default_locale"), f"default_locale {m.default_locale!r} is not one of locales ({', '.join(m.locales)})")
         try:
-            zoneinfo.ZoneInfo(m["time_zone"])
+            zoneinfo.ZoneInfo(m.time_zone)
         except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-            self.problem((*base, "time_zone"), f"unknown time zone {m['time_zone']!r}; expected an IANA name such as Asia/Shanghai")
-        hours = []
-        for i, h in enumerate(m["business_hours"]):
-            if h["start"] >= h["end"]:
-                self.problem((*base, "business_hours", i, "end"), f"end {h['end']} is not after start {h['start']}")
-            hours.append(BusinessHours(tuple(h["days"]), h["start"], h["end"]))
-        holidays = []
-        for i, h in enumerate(m.get("holidays", [])):
+            self.problem((*base, "time_zone"), f"unknown time zone {m.time_zone!r}; expected an IANA name such as Asia/Shanghai")
+        for i, h in enumerate(m.business_hours):
+            if h.start >= h.end:
+                self.problem((*base, "business_hours", i, "end"), f"end {h.end} is not after start {h.start}")
+        for i, h in enumerate(m.holidays):
             dates = []
             for part in ("start", "end"):
                 try:
-                    dates.append(_dt.date.fromisoformat(h[part]))
+                    dates.append(_dt.date.fromisoformat(getattr(h, part)))
                 except ValueError:
-                    self.problem((*base, "holidays", i, part), f"{h[part]!r} is not a calendar date (YYYY-MM-DD)")
+                    self.problem((*base, "holidays", i, part), f"{getattr(h, part)!r} is not a calendar date (YYYY-MM-DD)")
             if len(dates) == 2 and dates[0] > dates[1]:
-                self.problem((*base, "holidays", i, "end"), f"holiday ends ({h['end']}) before it starts ({h['start']})")
-            holidays.append((h["name"], h["start"], h["end"]))
-        extra_workdays = tuple(model.ExtraWorkday(w["date"], w["name"]) for w in m.get("extra_workdays", []))
-        for index, part, message in model.extra_workday_problems(extra_workdays, hours, holidays):
+                self.problem((*base, "holidays", i, "end"), f"holiday ends ({h.end}) before it starts ({h.start})")
+        for index, part, message in model.extra_workday_problems(m.extra_workdays, m.business_hours, m.holidays):
             self.problem((*base, "extra_workdays", index, part), message)
-        return Metadata(
-            name=m["name"],
-            version=m["version"],
-            title=self.text(m["title"], (*base, "title")),
-            description=self.text(m["description"], (*base, "description")),
-            locales=tuple(m["locales"]),
-            default_locale=m["default_locale"],
-            time_zone=m["time_zone"],
-            business_hours=tuple(hours),
-            holidays=tuple(holidays),
-            extra_workdays=extra_workdays,
-        )
 
-    def stages(self, items: list[dict]) -> tuple[tuple[str, Localized], ...]:
-        """stages: (id, title) in process order."""
-        self.unique(items, ("stages",), "stage", key="id")
-        return tuple((s["id"], self.text(s["title"], ("stages", i, "title"))) for i, s in enumerate(items))
+    def texts(self) -> None:
+        """Every localized text: its locales are the playbook's, the default locale present (unless
+        the default locale itself is wrong, which is one problem, not one per text)."""
+        default_ok = self.default_locale in self.locales
+        for path, value in _walk(self.playbook, ()):
+            if not isinstance(value, Localized):
+                continue
+            if path[-1] in TITLE_KEYS and not (path[0] == "metadata"):
+                for locale, text in value.values.items():
+                    if len(text) > MAX_TITLE:
+                        self.problem((*path, locale), f"{_where_text(path)} ({locale}) is {len(text):,} characters long; "
+                                                      f"keep names and titles to {MAX_TITLE} (the desks refuse names over "
+                                                      "255 characters, and deskbook adds menu paths and markers)")
+            for locale in value.values:
+                if locale not in self.locales:
+                    self.problem((*path, locale), f"locale {locale!r} is not in metadata.locales ({', '.join(self.locales)})", key=True)
+            if default_ok and self.default_locale not in value.values:
+                self.problem(path, f"text has no {self.default_locale!r} version (the default locale); add it")
 
-    def groups(self, items: list[dict]) -> tuple[Group, ...]:
-        """groups: departments."""
-        self.unique(items, ("groups",), "group")
-        return tuple(
-            Group(
-                key=g["key"],
-                name=self.text(g["name"], ("groups", i, "name")),
-                description=self.text(g["description"], ("groups", i, "description")),
-                implements=tuple(g.get("implements", ())),
-                source=self.marks.source(("groups", i)),
-            )
-            for i, g in enumerate(items)
-        )
-
-    def fields(self, items: list[dict]) -> tuple[Field, ...]:
+    def fields(self, items: tuple[Field, ...]) -> None:
         """fields: ticket and organization custom fields."""
         self.unique(items, ("fields",), "field")
-        out = []
         for i, f in enumerate(items):
             path = ("fields", i)
-            options = f.get("options", [])
-            if f["type"] in ("dropdown", "multiselect"):
-                if not options:
-                    self.problem(path, f"{f['type']} field {f['key']!r} needs options (a list of value + label)")
-                self.unique(options, (*path, "options"), "option", key="value")
-            elif options:
-                self.problem((*path, "options"), f"only dropdown and multiselect fields have options, {f['key']!r} is {f['type']}", key=True)
-            if f["type"] == "regexp" and not f.get("regexp"):
-                self.problem(path, f"regexp field {f['key']!r} needs a `regexp:`")
-            out.append(
-                Field(
-                    key=f["key"],
-                    scope=f["scope"],
-                    type=f["type"],
-                    title=self.text(f["title"], (*path, "title")),
-                    description=self.text(f["description"], (*path, "description")),
-                    required=f.get("required", False),
-                    options=tuple(
-                        FieldOption(o["value"], self.text(o["label"], (*path, "options", j, "label")))
-                        for j, o in enumerate(options)
-                    ),
-                    regexp=f.get("regexp"),
-                    implements=tuple(f.get("implements", ())),
-                    source=self.marks.source(path),
-                )
-            )
-        return tuple(out)
+            if f.type in ("dropdown", "multiselect"):
+                if not f.options:
+                    self.problem(path, f"{f.type} field {f.key!r} needs options (a list of value + label)")
+                self.unique(f.options, (*path, "options"), "option", "value")
+            elif f.options:
+                self.problem((*path, "options"), f"only dropdown and multiselect fields have options, {f.key!r} is {f.type}", key=True)
+            if f.type == "regexp" and not f.regexp:
+                self.problem(path, f"regexp field {f.key!r} needs a `regexp:`")
 
-    def category(self, c: dict, path: JsonPath) -> Category:
+    def category(self, c: Category, path: JsonPath) -> None:
         """One category with its sub-categories."""
-        if "default_group" in c:
-            self.require(c["default_group"], self.group_keys, (*path, "default_group"), "group")
-        return Category(
-            key=c["key"],
-            name=self.text(c["name"], (*path, "name")),
-            description=self.text(c["description"], (*path, "description")),
-            subcategories=tuple(self.category(s, (*path, "subcategories", j)) for j, s in enumerate(c.get("subcategories", []))),
-            default_group=c.get("default_group"),
-            implements=tuple(c.get("implements", ())),
-            source=self.marks.source(path),
-        )
+        if c.default_group is not None:
+            self.require(c.default_group, self.group_keys, (*path, "default_group"), "group")
+        for j, sub in enumerate(c.subcategories):
+            self.category(sub, (*path, "subcategories", j))
 
-    def _unique_categories(self, items: list[dict]) -> None:
+    def _unique_categories(self) -> None:
         seen: set[str] = set()
 
         def walk(entries, path):
             for j, c in enumerate(entries):
-                if c["key"] in seen:
-                    self.problem((*path, j, "key"), f"duplicate category {c['key']!r}; category keys must be unique across the whole tree")
-                seen.add(c["key"])
-                walk(c.get("subcategories", []), (*path, j, "subcategories"))
+                if c.key in seen:
+                    self.problem((*path, j, "key"), f"duplicate category {c.key!r}; category keys must be unique across the whole tree")
+                seen.add(c.key)
+                walk(c.subcategories, (*path, j, "subcategories"))
 
-        walk(items, ("categories",))
+        walk(self.playbook.categories, ("categories",))
 
-    def tiers(self, items: list[dict]) -> tuple[Tier, ...]:
-        """tiers: customer tiers with callback cadence."""
-        self.unique(items, ("tiers",), "tier")
-        return tuple(
-            Tier(t["key"], self.text(t["name"], ("tiers", i, "name")), t["callback"], tuple(t.get("implements", ())))
-            for i, t in enumerate(items)
-        )
-
-    def comment(self, c: dict | None, path: JsonPath) -> Comment | None:
+    def comment(self, c: Comment | None, path: JsonPath) -> None:
         """A phrase-based comment; the phrase must exist in the library."""
-        if c is None:
-            return None
-        self.phrase(c["phrase"], (*path, "phrase"))
-        return Comment(c["phrase"], c.get("public", True))
+        if c is not None:
+            self.phrase(c.phrase, (*path, "phrase"))
 
     def phrase(self, phrase_id: str, path: JsonPath) -> None:
         """Check a phrase reference against the library's ids (when known)."""
@@ -577,7 +576,7 @@ class _Builder:
 
     def _field_ref(self, name: str, path: JsonPath) -> Field | None:
         key = name.split(".", 1)[1]
-        if key == self.category_field:
+        if key == self.playbook.category_field:
             self.problem(path, f"use `category` rather than field.{key} for the request category")
             return None
         if self.require(key, self.fields_by_key, path, "field", "declare it under fields") is False:
@@ -631,179 +630,120 @@ class _Builder:
         if value not in allowed:
             self.problem(path, f"unknown {what} {value!r}; expected one of: {', '.join(allowed)}")
 
-    def conditions(self, c: dict, path: JsonPath, *, trigger: bool = False) -> Conditions:
+
+    def conditions(self, c: Conditions, path: JsonPath, *, trigger: bool = False) -> None:
         """all/any conditions with every value checked."""
-        groups = {}
         for part in ("all", "any"):
-            out = []
-            for j, cond in enumerate(c.get(part, [])):
+            for j, cond in enumerate(getattr(c, part)):
                 cpath = (*path, part, j)
-                if cond["field"] == "via_update" and not trigger:
+                if cond.field == "via_update" and not trigger:
                     self.problem((*cpath, "field"), "via_update is only meaningful in triggers")
-                self._check_value(cond["field"], cond.get("value"), (*cpath, "value"), operator=cond["operator"])
-                out.append(Condition(cond["field"], cond["operator"], cond.get("value")))
-            groups[part] = tuple(out)
-        return Conditions(**groups)
+                self._check_value(cond.field, cond.value, (*cpath, "value"), operator=cond.operator)
 
-    def actions(self, items: list[dict], path: JsonPath) -> tuple[Action, ...]:
+    def actions(self, items: tuple[Action, ...], path: JsonPath) -> None:
         """Actions with every value checked."""
-        out = []
         for j, a in enumerate(items):
-            apath = (*path, j)
-            self._check_value(a["field"], a["value"], (*apath, "value"))
-            value = a["value"]
-            if a["field"] in TAG_FIELDS and isinstance(value, str):
-                value = [value]
-            out.append(Action(a["field"], value))
-        return tuple(out)
+            self._check_value(a.field, a.value, (*path, j, "value"))
 
-    def macro(self, m: dict, path: JsonPath) -> Macro:
+    def macro_folders(self) -> None:
+        """Macros in one menu folder (stage) have different titles: the desk's menu shows only the title."""
+        first: dict[tuple[str, str], int] = {}
+        for i, m in enumerate(self.playbook.macros):
+            title = m.title.values.get(self.default_locale)
+            if title is None:
+                continue
+            folder = (m.stage, " ".join(title.split()).casefold())
+            if folder in first:
+                other = self.playbook.macros[first[folder]]
+                self.problem(("macros", i, "title"),
+                             f"macro {m.key!r} has the same title {title!r} as macro {other.key!r} (item {first[folder] + 1}) "
+                             f"in menu folder {m.stage}; agents could not tell them apart, so give one another title")
+            else:
+                first[folder] = i
+
+    def macro(self, m: Macro, path: JsonPath) -> None:
         """One macro."""
         if self.stage_ids:
-            self.require(m["stage"], self.stage_ids, (*path, "stage"), "stage")
-        return Macro(
-            key=m["key"],
-            stage=m["stage"],
-            title=self.text(m["title"], (*path, "title")),
-            description=self.text(m["description"], (*path, "description")),
-            comment=self.comment(m.get("comment"), (*path, "comment")),
-            actions=self.actions(m.get("actions", []), (*path, "actions")),
-            implements=tuple(m.get("implements", ())),
-            source=self.marks.source(path),
-        )
+            self.require(m.stage, self.stage_ids, (*path, "stage"), "stage")
+        self.comment(m.comment, (*path, "comment"))
+        self.actions(m.actions, (*path, "actions"))
 
-    def trigger(self, t: dict, path: JsonPath) -> Trigger:
+    def trigger(self, t: Trigger, path: JsonPath) -> None:
         """One trigger."""
-        self.require(t["category"], self.trigger_category_keys, (*path, "category"), "trigger category",
+        self.require(t.category, self.trigger_category_keys, (*path, "category"), "trigger category",
                      "declare it under trigger_categories")
-        conditions = self.conditions(t["conditions"], (*path, "conditions"), trigger=True)
-        if not conditions.all and not conditions.any:
+        self.conditions(t.conditions, (*path, "conditions"), trigger=True)
+        if not t.conditions.all and not t.conditions.any:
             self.problem((*path, "conditions"), "a trigger needs at least one condition", key=True)
-        actions = self.actions(t["actions"], (*path, "actions"))
-        comment = self.comment(t.get("comment"), (*path, "comment"))
-        if not actions and comment is None:
+        self.actions(t.actions, (*path, "actions"))
+        self.comment(t.comment, (*path, "comment"))
+        if not t.actions and t.comment is None:
             self.problem((*path, "actions"), "a trigger needs at least one action or a comment", key=True)
-        return Trigger(
-            key=t["key"],
-            title=self.text(t["title"], (*path, "title")),
-            description=self.text(t["description"], (*path, "description")),
-            category=t["category"],
-            conditions=conditions,
-            actions=actions,
-            comment=comment,
-            implements=tuple(t.get("implements", ())),
-            source=self.marks.source(path),
-        )
 
-    def automation(self, a: dict, path: JsonPath) -> Automation:
+    def automation(self, a: Automation, path: JsonPath) -> None:
         """One automation, with Zendesk's automation rules checked (`automation_check`, as plan checks them)."""
-        conditions = self.conditions(a["conditions"], (*path, "conditions"))
-        actions = self.actions(a["actions"], (*path, "actions"))
-        for part, message in automation_problems(a["key"], conditions, actions):
+        conditions, actions = a.conditions, a.actions
+        self.conditions(conditions, (*path, "conditions"))
+        self.actions(actions, (*path, "actions"))
+        self.comment(a.comment, (*path, "comment"))
+        for part, message in automation_problems(a.key, conditions, actions):
             self.problem((*path, part), message, key=True)
-        return Automation(
-            key=a["key"],
-            title=self.text(a["title"], (*path, "title")),
-            description=self.text(a["description"], (*path, "description")),
-            conditions=conditions,
-            actions=actions,
-            comment=self.comment(a.get("comment"), (*path, "comment")),
-            implements=tuple(a.get("implements", ())),
-            source=self.marks.source(path),
-        )
 
-    def sla_policy(self, p: dict, path: JsonPath) -> SLAPolicy:
+    def sla_policy(self, p: SLAPolicy, path: JsonPath) -> None:
         """One SLA policy; one target per metric and priority."""
         seen: dict[tuple[str, str], int] = {}
-        targets = []
-        for j, t in enumerate(p["targets"]):
-            pair = (t["metric"], t["priority"])
+        for j, t in enumerate(p.targets):
+            pair = (t.metric, t.priority)
             if pair in seen:
-                self.problem((*path, "targets", j), f"second {t['metric']} target for priority {t['priority']} (first is target {seen[pair] + 1})")
+                self.problem((*path, "targets", j), f"second {t.metric} target for priority {t.priority} (first is target {seen[pair] + 1})")
             seen[pair] = j
-            targets.append(SLATarget(t["metric"], t["priority"], t["minutes"], t.get("business_hours", True)))
-        return SLAPolicy(
-            key=p["key"],
-            title=self.text(p["title"], (*path, "title")),
-            description=self.text(p["description"], (*path, "description")),
-            filter=self.conditions(p["filter"], (*path, "filter")),
-            targets=tuple(targets),
-            implements=tuple(p.get("implements", ())),
-            source=self.marks.source(path),
-        )
+        self.conditions(p.filter, (*path, "filter"))
 
-    def view(self, v: dict, path: JsonPath) -> View:
+    def view(self, v: View, path: JsonPath) -> None:
         """One view."""
-        conditions = self.conditions(v["conditions"], (*path, "conditions"))
-        if not any(c.field in SCOPE_FIELDS for c in conditions.all):
+        self.conditions(v.conditions, (*path, "conditions"))
+        if not any(c.field in SCOPE_FIELDS for c in v.conditions.all):
             self.problem((*path, "conditions"),
-                         f"view {v['key']!r} needs a condition on {', '.join(SCOPE_FIELDS)} under `all` "
+                         f"view {v.key!r} needs a condition on {', '.join(SCOPE_FIELDS)} under `all` "
                          "(e.g. status less_than solved); desks refuse unscoped views", key=True)
-        defaults = View.__dataclass_fields__
-        return View(
-            key=v["key"],
-            title=self.text(v["title"], (*path, "title")),
-            description=self.text(v["description"], (*path, "description")),
-            conditions=conditions,
-            columns=tuple(v.get("columns", defaults["columns"].default)),
-            sort_by=v.get("sort_by", defaults["sort_by"].default),
-            sort_order=v.get("sort_order", defaults["sort_order"].default),
-            implements=tuple(v.get("implements", ())),
-            source=self.marks.source(path),
-        )
 
-    def sync(self, s: dict) -> SyncSchedule:
+    def sync(self, s: SyncSchedule) -> None:
         """The sync schedule: its fields must be organization fields of the right type."""
         base = ("sync",)
-        contract = self.fields_by_key.get(s["contract_end_field"])
-        if self.require(s["contract_end_field"], self.fields_by_key, (*base, "contract_end_field"), "field"):
+        contract = self.fields_by_key.get(s.contract_end_field)
+        if self.require(s.contract_end_field, self.fields_by_key, (*base, "contract_end_field"), "field"):
             if contract.scope != "organization" or contract.type != "date":
                 self.problem((*base, "contract_end_field"), f"{contract.key!r} must be an organization field of type date")
-        tier = self.fields_by_key.get(s["tier_field"])
-        if self.require(s["tier_field"], self.fields_by_key, (*base, "tier_field"), "field"):
+        tier = self.fields_by_key.get(s.tier_field)
+        if self.require(s.tier_field, self.fields_by_key, (*base, "tier_field"), "field"):
             if tier.scope != "organization" or tier.type != "dropdown":
                 self.problem((*base, "tier_field"), f"{tier.key!r} must be an organization dropdown field")
             else:
                 options = {o.value for o in tier.options}
                 for missing in sorted(self.tier_keys - options):
                     self.problem((*base, "tier_field"), f"tier {missing!r} is not an option of field {tier.key!r}")
-        self.unique(s["jobs"], (*base, "jobs"), "sync job", key="name")
-        jobs = []
-        for j, job in enumerate(s["jobs"]):
+        self.unique(s.jobs, (*base, "jobs"), "sync job", "name")
+        for j, job in enumerate(s.jobs):
             path = (*base, "jobs", j)
-            self.require(job["group"], self.group_keys, (*path, "group"), "group")
-            self.phrase(job["phrase"], (*path, "phrase"))
-            jobs.append(SyncJob(job["name"], job["group"], job["phrase"], tuple(job.get("tags", ())),
-                                job.get("priority", "normal"), tuple(job.get("implements", ()))))
-        return SyncSchedule(
-            run_at=s["run_at"],
-            renewal_lead_days=s["renewal_lead_days"],
-            followup_after_days=s["followup_after_days"],
-            contract_end_field=s["contract_end_field"],
-            tier_field=s["tier_field"],
-            jobs=tuple(jobs),
-        )
+            self.require(job.group, self.group_keys, (*path, "group"), "group")
+            self.phrase(job.phrase, (*path, "phrase"))
 
-    def forbidden(self, f: dict) -> dict[str, tuple[str, ...]]:
+    def forbidden(self, f: dict[str, tuple[str, ...]]) -> None:
         """Forbidden phrases per locale; locales must be the playbook's."""
         for locale in f:
             if locale not in self.locales:
                 self.problem(("forbidden_phrases", locale), f"locale {locale!r} is not in metadata.locales", key=True)
-        return {locale: tuple(phrases) for locale, phrases in f.items()}
 
-    def representations(self, items: list[dict], playbook: Playbook) -> tuple[Representation, ...]:
+    def representations(self, items: tuple[Representation, ...]) -> None:
         """Representations: every element they point at exists."""
-        elements = playbook.elements()
-        out = []
+        elements = self.playbook.elements()
         for i, r in enumerate(items):
-            for j, ref in enumerate(r["represented_by"]):
+            for j, ref in enumerate(r.represented_by):
                 if ref not in elements:
                     kind = ref.split(".", 1)[0]
                     keys = sorted(k.split(".", 1)[1] for k in elements if k.startswith(kind + "."))
                     self.problem(("representations", i, "represented_by", j),
                                  f"{ref!r} points at nothing; {kind} has: {', '.join(keys) or 'no elements'}")
-            out.append(Representation(r["item"], r["requirement"], tuple(r["represented_by"]), r.get("note", "")))
-        return tuple(out)
 
 
 # ---------------------------------------------------------------- entry points
@@ -819,21 +759,22 @@ def default_phrase_ids() -> set[str] | None:
         return None
 
 
-def parse_playbook(text: str, file: str, *, phrase_ids: Iterable[str] | None = None) -> Playbook:
-    """A Playbook from YAML text (`file` names it in messages); ValidationError listing every problem."""
+def parse_playbook(text: str, file: str, *, phrase_ids: Iterable[str] | None = None,
+                   phrase_locales: Iterable[str] | None = None) -> Playbook:
+    """A Playbook from YAML text (`file` names it in messages); ValidationError listing every problem.
+    `phrase_locales`: the locales the phrase library has templates in (None: not checked)."""
     data, marks = parse_yaml(text, file)
     if not isinstance(data, dict):
         raise ValidationError([f"{file}:1:1: a playbook is a YAML mapping (metadata:, groups:, ...), not {_type_name(data)}"],
                               summary=f"{file}: not a valid playbook")
-    problems = schema_problems(data, marks)
-    if problems:
-        raise ValidationError(problems, summary=f"{file}: {len(problems)} problem(s), the playbook does not match its schema (`deskbook schema`)")
-    builder = _Builder(data, marks, set(phrase_ids) if phrase_ids is not None else None)
-    playbook = builder.build()
+    playbook, problems = validate_shape(data, marks)
     if playbook is None:
-        problems = sorted(set(builder.problems), key=_position)
+        raise ValidationError(problems, summary=f"{file}: {len(problems)} problem(s), the playbook does not match its schema (`deskbook schema`)")
+    problems = _Checker(playbook, marks, set(phrase_ids) if phrase_ids is not None else None,
+                        set(phrase_locales) if phrase_locales is not None else None).check()
+    if problems:
         raise ValidationError(problems, summary=f"{file}: {len(problems)} problem(s) in the playbook")
-    return playbook
+    return _place(playbook, marks)
 
 
 def _position(problem: str) -> tuple[int, int, str]:
@@ -844,13 +785,15 @@ def _position(problem: str) -> tuple[int, int, str]:
         return 0, 0, problem
 
 
-def load_playbook(path_or_name: str | Path | None = None, *, phrase_ids: Iterable[str] | None = None) -> Playbook:
+def load_playbook(path_or_name: str | Path | None = None, *, phrase_ids: Iterable[str] | None = None,
+                  phrase_locales: Iterable[str] | None = None) -> Playbook:
     """Load and check a playbook: None = shipped standard-service, a bare name = a shipped one, else a path.
 
-    `phrase_ids` are the phrase ids references are checked against (None: the shipped library's).
+    `phrase_ids` are the phrase ids references are checked against (None: the shipped library's);
+    `phrase_locales` the locales the library has templates in (None: not checked).
     Raises `ValidationError` whose problems each start with `file:line:column`.
     """
     text, shown = _read_source(path_or_name)
     if phrase_ids is None:
         phrase_ids = default_phrase_ids()
-    return parse_playbook(text, shown, phrase_ids=phrase_ids)
+    return parse_playbook(text, shown, phrase_ids=phrase_ids, phrase_locales=phrase_locales)

@@ -1,9 +1,21 @@
-"""The platform-neutral desired state a playbook describes.
+"""The platform-neutral desired state a playbook describes — the one description of a playbook.
 
-A playbook YAML file is validated against the JSON Schema (`deskbook schema`), then loaded
-into these frozen dataclasses with every reference (group, field, phrase, category, tier)
-resolved. Connectors translate this model into their desk's native objects; nothing in
-here knows about Zendesk or JSM.
+These frozen dataclasses are pydantic dataclasses: each field's type, constraints and
+description here is at once what a playbook YAML file may say (the loader validates a file
+with them) and the JSON Schema `deskbook schema` prints (`deskbook.playbooks.schema`
+generates it from them). One new field is one edit, here. References between elements
+(a macro naming a group, a condition naming a field, ...) and rules that span elements are
+checked by `deskbook.playbooks.loader` after the shape; connectors translate the model into
+their desk's native objects; nothing in here knows about Zendesk or JSM.
+
+Three element lists are records rather than the bare tuples they once were (`TriggerCategory`,
+`Stage`, `Holiday`): a file writes them as mappings, and they still unpack and index like the
+`(key, title)` / `(name, start, end)` tuples callers use (code may also pass those tuples).
+Fields a file cannot set (`source`, `Playbook.path`) are filled in by the loader.
+
+Validation is strict about scalars (text is text, a whole number is not `"30"` or `true`),
+as YAML files should be. Objects built in code are validated too, so a typo in a connector's
+test playbook fails where it is made.
 
 Conditions and actions use a small neutral vocabulary (see `CONDITION_FIELDS`,
 `ACTION_FIELDS`) that each connector maps onto its desk.
@@ -11,9 +23,16 @@ Conditions and actions use a small neutral vocabulary (see `CONDITION_FIELDS`,
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as _dt
-from dataclasses import dataclass, field
-from typing import Any, Literal
+import re
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, BeforeValidator, ConfigDict, Strict, StringConstraints, field_validator, model_validator
+from pydantic import Field as Describe
+from pydantic.dataclasses import dataclass as _pydantic_dataclass
+from pydantic.json_schema import SkipJsonSchema
+from pydantic_core import PydanticCustomError, core_schema
 
 # ---------------------------------------------------------------- vocabulary
 
@@ -63,16 +82,102 @@ OPERATORS = ("is", "is_not", "includes", "not_includes", "less_than", "greater_t
 ACTION_FIELDS = ("status", "priority", "group", "assignee", "add_tags", "remove_tags", "set_tags", "category",
                  "satisfaction")  # satisfaction: offered (the desk's own satisfaction survey counts as sent)
 
-Scope = Literal["ticket", "organization"]
-Cadence = Literal["monthly", "quarterly", "after_first_service", "none"]
+#: The longest SLA target, in minutes. Zendesk's SLA policy API reports each target as `target`
+#: (minutes) and `target_in_seconds` (developer.zendesk.com, SLA Policies, Policy Metric); a count of
+#: seconds must fit a signed 32-bit integer, (2**31 - 1) // 60 minutes. JSM goal durations are
+#: milliseconds in a Java long (../shared/jsm/FACTS.md 6.3), a far larger bound. Neither vendor
+#: document in ../shared states a maximum (the Zendesk OpenAPI types `target` as a bare integer):
+#: this is deskbook's reading of the wire types, not yet confirmed on a live desk.
+MAX_SLA_MINUTES = (2**31 - 1) // 60
+#: Weekday names of `BusinessHours.days`, Monday first (the order of `date.weekday()`).
+WEEKDAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+#: The scheduled jobs a playbook configures.
+SYNC_JOB_NAMES = ("renewals", "callbacks", "followups")
+#: Callback cadences of customer tiers.
+CADENCES = ("monthly", "quarterly", "after_first_service", "none")
+#: Field scopes.
+SCOPES = ("ticket", "organization")
+#: Element kinds a representation (or the coverage table) may point at: "<kind>.<key>".
+ELEMENT_KINDS = ("groups", "fields", "categories", "tiers", "macros", "triggers", "automations",
+                 "sla_policies", "views", "sync")
+
+KEY_PATTERN = r"^[a-z][a-z0-9_]*$"
+ITEM_ID_PATTERN = r"^[SCRT]-[0-9]+$"
+STAGE_PATTERN = r"^(S-[0-9]+|[a-z][a-z0-9_]*)$"
+LOCALE_PATTERN = r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$"
+TIME_PATTERN = r"^([01][0-9]|2[0-3]):[0-5][0-9]$"
+DATE_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
+NAME_PATTERN = r"^[a-z][a-z0-9-]*$"
+TAG_PATTERN = r"^[a-z0-9_]+$"
+
+
+def _field_ref_pattern(names) -> str:
+    alternatives = "|".join(re.escape(n) for n in names)
+    return rf"^({alternatives}|field\.[a-z][a-z0-9_]*)$"
+
+
+# ---------------------------------------------------------------- value types (shape + JSON Schema text)
+
+
+def _text(pattern: str | None = None, description: str | None = None, *, min_length: int | None = None) -> Any:
+    """Strict text, optionally patterned; `description` says what is expected (error messages show it)."""
+    return Annotated[str, Strict(), StringConstraints(pattern=pattern, min_length=min_length),
+                     Describe(description=description)]
+
+
+def _choice(values: tuple[str, ...], what: str) -> Any:
+    """One of `values`."""
+    return Annotated[Literal[values], Describe(description=f"{what}: one of {', '.join(values)}")]
+
+
+def _no_repeats(values: tuple) -> tuple:
+    if len(set(values)) != len(values):
+        raise PydanticCustomError("unique_items", "lists the same item twice")
+    return values
+
+
+def _unique(item: Any, description: str | None = None, *, min_length: int | None = None) -> Any:
+    """A list (read as a tuple) whose items are all different."""
+    return Annotated[tuple[item, ...], Describe(min_length=min_length), AfterValidator(_no_repeats),
+                     Describe(description=description, json_schema_extra={"uniqueItems": True})]
+
+
+def _set_by_loader(value: Any, info: Any) -> Any:
+    """Fields the loader fills in: code may pass them, a file may not."""
+    if info.context and info.context.get("file"):
+        raise PydanticCustomError("set_by_loader", "not a key a playbook file sets")
+    return value
+
+
+Key = _text(KEY_PATTERN, "a key: lower-case letters, digits and _ , starting with a letter (e.g. technical_support)")
+PhraseId = _text(KEY_PATTERN, "an approved phrase id (see `deskbook scripts list`)")
+StageId = _text(STAGE_PATTERN, "a stage id such as S-2 (or a key such as complaints)")
+LocaleName = _text(LOCALE_PATTERN, "a locale such as zh-CN or en")
+Text = _text(min_length=1)
+Date = _text(DATE_PATTERN, "a date YYYY-MM-DD")
+ItemId = _text(ITEM_ID_PATTERN, "a process item id such as S-2, C-1, R-4 or T-3")
+Flag = Annotated[bool, Strict()]
+Implements = _unique(ItemId, "ids of ../shared/sop/standard-process.md items this element implements")
+Priority = _choice(PRIORITIES, "a priority")
+Scope = _choice(SCOPES, "a field scope")
+Cadence = _choice(CADENCES, "a callback cadence")
+#: Where an element was defined; the loader sets it, files cannot.
+Source = Annotated[SkipJsonSchema["SourceRef | None"], BeforeValidator(_set_by_loader)]
+
+#: Every model class: frozen, and a file's unknown keys are errors.
+_model = _pydantic_dataclass(frozen=True, config=ConfigDict(extra="forbid"))
+
 
 
 # ---------------------------------------------------------------- building blocks
 
 
-@dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True)
 class Localized:
-    """Text in several locales; `get` falls back to the playbook's default locale."""
+    """Text in several locales; `get` falls back to the playbook's default locale.
+
+    A file writes it as a mapping `{zh-CN: 技术支持, en: Technical support}`; the loader passes
+    the playbook's default locale in the validation context (`default_locale`)."""
 
     values: dict[str, str]
     default_locale: str
@@ -83,8 +188,24 @@ class Localized:
             return self.values[locale]
         return self.values[self.default_locale]
 
+    @classmethod
+    def __get_pydantic_core_schema__(cls, source: Any, handler: Any) -> Any:
+        texts = handler.generate_schema(dict[LocaleName, Text])
+        texts["min_length"] = 1
 
-@dataclass(frozen=True)
+        def build(value: Any, next_: Any, info: Any) -> Localized:
+            if isinstance(value, cls):
+                return value
+            values = next_(value)
+            default = (info.context or {}).get("default_locale")
+            return cls(values, default if isinstance(default, str) else next(iter(values)))
+
+        return core_schema.with_info_wrap_validator_function(
+            build, texts, metadata={"pydantic_js_updates": {
+                "description": "text per locale, e.g. {zh-CN: 技术支持, en: Technical support}"}})
+
+
+@dataclasses.dataclass(frozen=True)
 class SourceRef:
     """Where an element was defined: file, line, column (1-based) — for error messages."""
 
@@ -96,25 +217,52 @@ class SourceRef:
         return f"{self.file}:{self.line}:{self.column}"
 
 
-@dataclass(frozen=True)
+class _Record:
+    """An element that iterates, indexes and unpacks like the tuple of its fields, and may be
+    given as that tuple in code (`("routing", title)`); a file writes it as a mapping."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_tuple(cls, value: Any) -> Any:
+        if isinstance(value, tuple):
+            names = [f.name for f in dataclasses.fields(cls)]  # type: ignore[arg-type]
+            return dict(zip(names, value))
+        return value
+
+    def __iter__(self):
+        return iter(tuple(getattr(self, f.name) for f in dataclasses.fields(self)))  # type: ignore[arg-type]
+
+    def __getitem__(self, index):
+        return tuple(self)[index]
+
+    def __len__(self) -> int:
+        return len(dataclasses.fields(self))  # type: ignore[arg-type]
+
+
+@_model
 class BusinessHours:
     """Weekly opening hours in the playbook's time zone; `days` are mon..sun."""
 
-    days: tuple[str, ...]
-    start: str  # "09:00"
-    end: str  # "18:00"
+    days: _unique(_choice(WEEKDAY_NAMES, "a weekday"), min_length=1)
+    start: _text(TIME_PATTERN, 'a time HH:MM (quote it: "09:00")')
+    end: _text(TIME_PATTERN, 'a time HH:MM (quote it: "18:00")')
 
 
-#: Weekday names of `BusinessHours.days`, Monday first (the order of `date.weekday()`).
-WEEKDAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+@_model
+class Holiday(_Record):
+    """A closed period; unpacks as (name, start, end)."""
+
+    name: Text
+    start: Date
+    end: Date
 
 
-@dataclass(frozen=True)
+@_model
 class ExtraWorkday:
     """A make-up working day (调休上班): a day the weekly hours mark closed on which staff work."""
 
-    date: str  # "2026-02-14"
-    name: str  # e.g. "春节调休上班 Spring Festival make-up workday"
+    date: Date  # "2026-02-14"
+    name: Text  # e.g. "春节调休上班 Spring Festival make-up workday"
 
     @property
     def weekday(self) -> str:
@@ -127,20 +275,21 @@ class ExtraWorkday:
         return f"{self.date} {self.weekday.capitalize()} ({self.name})"
 
 
-@dataclass(frozen=True)
+@_model
 class Metadata:
     """Playbook identity and calendar."""
 
-    name: str  # machine name, e.g. "standard-service"; used in the ownership marker
-    version: str
+    name: _text(NAME_PATTERN, "a machine name such as standard-service")  # used in the ownership marker
+    version: _text(description='a version string; quote it ("1.0")', min_length=1)
     title: Localized
     description: Localized
-    locales: tuple[str, ...]  # e.g. ("zh-CN", "en")
-    default_locale: str
-    time_zone: str  # IANA, e.g. "Asia/Shanghai"
-    business_hours: tuple[BusinessHours, ...]
-    holidays: tuple[tuple[str, str, str], ...] = ()  # (name, start date, end date)
-    extra_workdays: tuple[ExtraWorkday, ...] = ()  # make-up working days on otherwise closed days
+    locales: _unique(LocaleName, min_length=1)  # e.g. ("zh-CN", "en")
+    default_locale: LocaleName
+    time_zone: _text(description="an IANA time zone such as Asia/Shanghai", min_length=1)
+    business_hours: Annotated[tuple[BusinessHours, ...], Describe(min_length=1)]
+    holidays: tuple[Holiday, ...] = ()
+    extra_workdays: Annotated[tuple[ExtraWorkday, ...], Describe(
+        description="make-up working days (调休上班): closed weekdays on which staff work")] = ()
 
 
 def open_weekdays(business_hours: tuple[BusinessHours, ...] | list[BusinessHours]) -> set[str]:
@@ -151,7 +300,7 @@ def open_weekdays(business_hours: tuple[BusinessHours, ...] | list[BusinessHours
 def extra_workday_problems(
     extra_workdays: tuple[ExtraWorkday, ...] | list[ExtraWorkday],
     business_hours: tuple[BusinessHours, ...] | list[BusinessHours],
-    holidays: tuple[tuple[str, str, str], ...] | list[tuple[str, str, str]],
+    holidays: tuple[Holiday | tuple[str, str, str], ...] | list[Holiday | tuple[str, str, str]],
 ) -> list[tuple[int, str, str]]:
     """What is wrong with make-up working days, as (index in the list, "date", message) triples.
 
@@ -186,52 +335,60 @@ def extra_workday_problems(
     return problems
 
 
-@dataclass(frozen=True)
+@_model
+class Stage(_Record):
+    """A process stage macros are grouped by; unpacks as (id, title)."""
+
+    id: StageId
+    title: Localized
+
+
+@_model
 class Group:
     """A department / agent group (sales, technical support, complaints, ...)."""
 
-    key: str
+    key: Key
     name: Localized
     description: Localized
-    implements: tuple[str, ...] = ()
-    source: SourceRef | None = None
+    implements: Implements = ()
+    source: Source = None
 
 
-@dataclass(frozen=True)
+@_model
 class FieldOption:
     """One choice of a dropdown / multiselect field; `value` is the stable machine value (tag)."""
 
-    value: str
+    value: Key
     label: Localized
 
 
-@dataclass(frozen=True)
+@_model
 class Field:
     """A custom ticket or organization field."""
 
-    key: str  # stable machine key; Zendesk organization field `key`, ticket field tag prefix
+    key: Key  # stable machine key; Zendesk organization field `key`, ticket field tag prefix
     scope: Scope
-    type: str  # one of FIELD_TYPES
+    type: _choice(FIELD_TYPES, "a field type")
     title: Localized
     description: Localized
-    required: bool = False  # required for agents to solve (ticket) / to save (organization)
+    required: Flag = False  # required for agents to solve (ticket) / to save (organization)
     options: tuple[FieldOption, ...] = ()
-    regexp: str | None = None
-    implements: tuple[str, ...] = ()
-    source: SourceRef | None = None
+    regexp: Text | None = None
+    implements: Implements = ()
+    source: Source = None
 
 
-@dataclass(frozen=True)
+@_model
 class Category:
     """A request category (S-5) with its sub-categories; rendered as a dropdown/request type."""
 
-    key: str
+    key: Key
     name: Localized
     description: Localized
-    subcategories: tuple["Category", ...] = ()
-    default_group: str | None = None  # Group.key
-    implements: tuple[str, ...] = ()
-    source: SourceRef | None = None
+    subcategories: tuple[Category, ...] = ()
+    default_group: Key | None = None  # Group.key
+    implements: Implements = ()
+    source: Source = None
 
     def walk(self):
         """This category, then every sub-category (depth first)."""
@@ -240,26 +397,35 @@ class Category:
             yield from sub.walk()
 
 
-@dataclass(frozen=True)
+@_model
 class Tier:
     """A customer tier (key / regular / new) and its callback cadence (R-1..R-3)."""
 
-    key: str
+    key: Key
     name: Localized
     callback: Cadence
-    implements: tuple[str, ...] = ()
+    implements: Implements = ()
 
 
-@dataclass(frozen=True)
+@_model
+class TriggerCategory(_Record):
+    """A Zendesk trigger category (triggers fire by category); unpacks as (key, title)."""
+
+    key: Key
+    title: Localized
+
+
+@_model
 class Condition:
-    """`field operator value`; value is already resolved (group key, field key, phrase...)."""
+    """`field operator value`; the loader checks the value against the field (group key, ...)."""
 
-    field: str  # one of CONDITION_FIELDS or "field.<key>"
-    operator: str  # one of OPERATORS
-    value: Any = None
+    field: _text(_field_ref_pattern(CONDITION_FIELDS),
+                 f"a condition field: one of {', '.join(CONDITION_FIELDS)}, or field.<field key>")
+    operator: _choice(OPERATORS, "an operator")
+    value: Annotated[Any, Describe(description="the value compared with (a key, a list of tags, a number of hours, ...)")] = None
 
 
-@dataclass(frozen=True)
+@_model
 class Conditions:
     """All of `all` and at least one of `any` (an empty `any` is true)."""
 
@@ -267,124 +433,138 @@ class Conditions:
     any: tuple[Condition, ...] = ()
 
 
-@dataclass(frozen=True)
+#: Actions whose value is a list of tags (a single tag is read as a list of one).
+TAG_ACTIONS = ("add_tags", "remove_tags", "set_tags")
+
+
+@_model
 class Action:
     """Set `field` to `value` (tags are lists; `field.<key>` sets a playbook field)."""
 
-    field: str
-    value: Any
+    field: _text(_field_ref_pattern(ACTION_FIELDS),
+                 f"an action field: one of {', '.join(ACTION_FIELDS)}, or field.<field key>")
+    value: Annotated[Any, Describe(description="the value set (a key, a list of tags, ...)")]
+
+    @field_validator("value")
+    @classmethod
+    def _one_tag_is_a_list(cls, value: Any, info: Any) -> Any:
+        if info.data.get("field") in TAG_ACTIONS and isinstance(value, str):
+            return [value]
+        return value
 
 
-@dataclass(frozen=True)
+@_model
 class Comment:
     """A reply or internal note made of an approved phrase."""
 
-    phrase: str  # scripts_library phrase id
-    public: bool = True
+    phrase: PhraseId  # scripts_library phrase id
+    public: Flag = True
 
 
-@dataclass(frozen=True)
+@_model
 class Macro:
     """An agent's one-click step: approved phrase + ticket changes. JSM: a manual automation rule."""
 
-    key: str
-    stage: str  # stage id, e.g. "S-2" (macro menus group by stage)
+    key: Key
+    stage: StageId  # stage id, e.g. "S-2" (macro menus group by stage)
     title: Localized  # leaf title; connectors prefix the stage path (Zendesk "::" folders)
     description: Localized
-    comment: Comment | None
+    comment: Comment | None = None
     actions: tuple[Action, ...] = ()
-    implements: tuple[str, ...] = ()
-    source: SourceRef | None = None
+    implements: Implements = ()
+    source: Source = None
 
 
-@dataclass(frozen=True)
+@_model
 class Trigger:
     """Event-driven rule: runs when a ticket is created/updated and the conditions hold."""
 
-    key: str
+    key: Key
     title: Localized
     description: Localized
-    category: str  # trigger category key (Zendesk trigger categories)
+    category: Key  # trigger category key (Zendesk trigger categories)
     conditions: Conditions
     actions: tuple[Action, ...]
     comment: Comment | None = None  # notification/note made of an approved phrase
-    implements: tuple[str, ...] = ()
-    source: SourceRef | None = None
+    implements: Implements = ()
+    source: Source = None
 
 
-@dataclass(frozen=True)
+@_model
 class Automation:
     """Time-based rule (hourly on Zendesk): conditions must include an hours_* condition."""
 
-    key: str
+    key: Key
     title: Localized
     description: Localized
     conditions: Conditions
     actions: tuple[Action, ...]
     comment: Comment | None = None
-    implements: tuple[str, ...] = ()
-    source: SourceRef | None = None
+    implements: Implements = ()
+    source: Source = None
 
 
-@dataclass(frozen=True)
+@_model
 class SLATarget:
     """A target for one metric and priority, in minutes, in business or calendar hours."""
 
-    metric: str  # one of SLA_METRICS
-    priority: str  # one of PRIORITIES
-    minutes: int
-    business_hours: bool = True
+    metric: _choice(SLA_METRICS, "an SLA metric")
+    priority: Priority
+    minutes: Annotated[int, Strict(), Describe(ge=1, le=MAX_SLA_MINUTES, description=(
+        f"whole minutes, from 1 to {MAX_SLA_MINUTES:,} (about 68 years: Zendesk keeps a target as "
+        "`target_in_seconds` too, a 32-bit count of seconds)"))]
+    business_hours: Flag = True
 
 
-@dataclass(frozen=True)
+@_model
 class SLAPolicy:
     """An SLA policy: which tickets it applies to and its targets per priority."""
 
-    key: str
+    key: Key
     title: Localized
     description: Localized
     filter: Conditions
-    targets: tuple[SLATarget, ...]
-    implements: tuple[str, ...] = ()
-    source: SourceRef | None = None
+    targets: Annotated[tuple[SLATarget, ...], Describe(min_length=1)]
+    implements: Implements = ()
+    source: Source = None
 
 
-@dataclass(frozen=True)
+@_model
 class View:
     """An agent's saved list of tickets."""
 
-    key: str
+    key: Key
     title: Localized
     description: Localized
     conditions: Conditions
-    columns: tuple[str, ...] = ("subject", "requester", "priority", "status", "updated")
-    sort_by: str = "updated"
-    sort_order: Literal["asc", "desc"] = "desc"
-    implements: tuple[str, ...] = ()
-    source: SourceRef | None = None
+    columns: Annotated[tuple[Text, ...], Describe(min_length=1)] = ("subject", "requester", "priority", "status", "updated")
+    sort_by: Text = "updated"
+    sort_order: _choice(("asc", "desc"), "a sort order") = "desc"
+    implements: Implements = ()
+    source: Source = None
 
 
-@dataclass(frozen=True)
+@_model
 class SyncJob:
     """One scheduled job's settings: owner group, the phrase it renders, the tags it sets."""
 
-    name: Literal["renewals", "callbacks", "followups"]
-    group: str  # Group.key that owns the created tasks
-    phrase: str  # phrase id rendered in value mode into the task
-    tags: tuple[str, ...] = ()
-    priority: str = "normal"
-    implements: tuple[str, ...] = ()
+    name: _choice(SYNC_JOB_NAMES, "a sync job")
+    group: Key  # Group.key that owns the created tasks
+    phrase: PhraseId  # phrase id rendered in value mode into the task
+    tags: tuple[_text(TAG_PATTERN, "a tag: lower-case letters, digits and _"), ...] = ()
+    priority: Priority = "normal"
+    implements: Implements = ()
 
 
-@dataclass(frozen=True)
+@_model
 class SyncSchedule:
     """The scheduled relationship work (R-1..R-4)."""
 
-    run_at: str  # local time "HH:MM" in metadata.time_zone
-    renewal_lead_days: int  # 30
-    followup_after_days: int  # 7
-    contract_end_field: str  # organization Field.key holding the contract end date
-    tier_field: str  # organization Field.key holding the tier
+    run_at: _text(TIME_PATTERN, 'a local time HH:MM (quote it: "09:00")')  # in metadata.time_zone
+    renewal_lead_days: Annotated[int, Strict(), Describe(ge=1)]  # 30
+    followup_after_days: Annotated[int, Strict(), Describe(ge=1)]  # 7
+    contract_end_field: Key  # organization Field.key holding the contract end date
+    tier_field: Key  # organization Field.key holding the tier
     jobs: tuple[SyncJob, ...]
 
     def job(self, name: str) -> SyncJob:
@@ -395,41 +575,46 @@ class SyncSchedule:
         raise KeyError(name)
 
 
-@dataclass(frozen=True)
+@_model
 class Representation:
     """How a process item a desk cannot enforce directly is represented (e.g. "answer within 3 rings")."""
 
-    item: str  # seed id, e.g. "S-2"
-    requirement: str
-    represented_by: tuple[str, ...]  # element references, e.g. ("sla_policies.standard", "views.phone_queue")
+    item: _text(ITEM_ID_PATTERN, "a process item id such as S-2")  # seed id, e.g. "S-2"
+    requirement: Text
+    #: element references, e.g. ("sla_policies.standard", "views.phone_queue")
+    represented_by: Annotated[tuple[_text(rf"^({'|'.join(ELEMENT_KINDS)})\.[a-z][a-z0-9_]*$",
+                                          f"an element reference <kind>.<key>, kind one of {', '.join(ELEMENT_KINDS)}"),
+                                    ...], Describe(min_length=1)]
     note: str = ""
 
 
 # ---------------------------------------------------------------- the playbook
 
 
-@dataclass(frozen=True)
+@_pydantic_dataclass(frozen=True, kw_only=True, config=ConfigDict(extra="forbid"))
 class Playbook:
-    """A whole loaded, reference-checked playbook."""
+    """A customer-service playbook: the desired state deskbook installs into a help desk."""
 
-    path: str
     metadata: Metadata
     groups: tuple[Group, ...]
     fields: tuple[Field, ...]
     categories: tuple[Category, ...]
     tiers: tuple[Tier, ...]
-    trigger_categories: tuple[tuple[str, Localized], ...]  # (key, title)
+    trigger_categories: tuple[TriggerCategory, ...] = ()  # unpack as (key, title)
     macros: tuple[Macro, ...]
-    triggers: tuple[Trigger, ...]
-    automations: tuple[Automation, ...]
-    sla_policies: tuple[SLAPolicy, ...]
-    views: tuple[View, ...]
+    triggers: tuple[Trigger, ...] = ()
+    automations: tuple[Automation, ...] = ()
+    sla_policies: tuple[SLAPolicy, ...] = ()
+    views: tuple[View, ...] = ()
     sync: SyncSchedule
-    forbidden_phrases: dict[str, tuple[str, ...]]  # locale -> phrases no template may contain
+    #: locale -> phrases no template may contain
+    forbidden_phrases: dict[LocaleName, tuple[Text, ...]] = dataclasses.field(default_factory=dict)
     representations: tuple[Representation, ...] = ()
-    stages: tuple[tuple[str, Localized], ...] = ()  # (stage id, title), process order
-    category_field: str = "request_category"  # ticket Field.key of the category dropdown
-    extra: dict[str, Any] = field(default_factory=dict)
+    stages: tuple[Stage, ...] = ()  # process order; unpack as (stage id, title)
+    category_field: Key = "request_category"  # ticket Field.key of the category dropdown
+    extra: Annotated[dict[str, Any], Describe(description="free-form settings for other parts (e.g. sync_values)")] = \
+        dataclasses.field(default_factory=dict)
+    path: Annotated[SkipJsonSchema[str], BeforeValidator(_set_by_loader)] = ""  # the file it was loaded from
 
     @property
     def name(self) -> str:

@@ -63,6 +63,7 @@ def test_building_the_parser_imports_no_desk_server_or_client_library():
     sandboxes = sorted(m for m in loaded if ".sandbox" in m and m not in SANDBOX_COMMAND_MODULES)
     assert sandboxes == [], f"sandbox packages imported while building the parser: {sandboxes}"
     assert "jsonschema" not in loaded  # only validation needs it
+    assert "pydantic" not in loaded  # only loading a playbook needs the model
 
 
 def sandbox_desk_parsers() -> dict:

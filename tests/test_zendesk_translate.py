@@ -338,7 +338,7 @@ def test_unknown_group_and_empty_trigger_are_named(library):
 def test_organization_fields_have_unique_keys(library):
     dup = sample_playbook()
     dup = dataclasses.replace(dup, fields=dup.fields + (
-        m.Field("Tier", "organization", "text", L("等级2", "Tier2"), L("x", "x")),))
+        m.Field("tier_", "organization", "text", L("等级2", "Tier2"), L("x", "x")),))
     with pytest.raises(DeskbookError, match="same Zendesk key 'tier'"):
         tr.desired_objects(dup, library)
 
