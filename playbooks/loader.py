@@ -30,6 +30,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as _dt
 import difflib
+import functools
 import zoneinfo
 from importlib import resources
 from pathlib import Path
@@ -307,11 +308,16 @@ def _validation_context(data: dict[str, Any], file: str) -> dict[str, Any]:
     return {"file": file, "default_locale": default if isinstance(default, str) else None}
 
 
+@functools.cache
+def _playbook_adapter() -> pydantic.TypeAdapter:
+    return pydantic.TypeAdapter(Playbook)
+
+
 def validate_shape(data: dict[str, Any], marks: Marks) -> tuple[Playbook | None, list[str]]:
     """(the Playbook built by the model's validation, []) or (None, every shape problem as
     `file:line:column: message` lines in document order)."""
     try:
-        playbook = pydantic.TypeAdapter(Playbook).validate_python(data, context=_validation_context(data, marks.file))
+        playbook = _playbook_adapter().validate_python(data, context=_validation_context(data, marks.file))
     except pydantic.ValidationError as exc:
         schema = playbook_schema()
         errors = exc.errors(include_url=False, include_context=True)
@@ -320,7 +326,8 @@ def validate_shape(data: dict[str, Any], marks: Marks) -> tuple[Playbook | None,
         inner = {tuple(e["loc"][:n]) for e in errors for n in range(len(e["loc"]))}
         errors = [e for e in errors if not (e["type"] == "too_short" and tuple(e["loc"]) in inner)]
         found = [_describe(error, schema, marks) for error in errors]
-        return None, [text for _, text in sorted(set(found))]
+        # Document order; at one position, the model's field order (dict keeps the first of duplicates).
+        return None, [text for _, text in sorted(dict.fromkeys(found), key=lambda item: item[0])]
     return playbook, []
 
 
