@@ -26,7 +26,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as _dt
 import re
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import AfterValidator, BeforeValidator, ConfigDict, Strict, StringConstraints, field_validator, model_validator
 from pydantic import Field as Describe
@@ -149,18 +149,70 @@ def _set_by_loader(value: Any, info: Any) -> Any:
     return value
 
 
-Key = _text(KEY_PATTERN, "a key: lower-case letters, digits and _ , starting with a letter (e.g. technical_support)")
-PhraseId = _text(KEY_PATTERN, "an approved phrase id (see `deskbook scripts list`)")
-StageId = _text(STAGE_PATTERN, "a stage id such as S-2 (or a key such as complaints)")
-LocaleName = _text(LOCALE_PATTERN, "a locale such as zh-CN or en")
-Text = _text(min_length=1)
-Date = _text(DATE_PATTERN, "a date YYYY-MM-DD")
-ItemId = _text(ITEM_ID_PATTERN, "a process item id such as S-2, C-1, R-4 or T-3")
+#: The value types of playbook fields. Type checkers read them as plain str / tuple (the
+#: pydantic annotations are built by calls they cannot follow).
+if TYPE_CHECKING:
+    Key = str
+    PhraseId = str
+    StageId = str
+    LocaleName = str
+    Text = str
+    Date = str
+    ItemId = str
+    Time = str
+    LocalTime = str
+    MachineName = str
+    Version = str
+    TimeZone = str
+    ConditionField = str
+    ActionField = str
+    ItemRef = str
+    ElementRef = str
+    Tag = str
+    Implements = tuple[str, ...]
+    Locales = tuple[str, ...]
+    Weekdays = tuple[str, ...]
+    Priority = str
+    Scope = str
+    Cadence = str
+    FieldType = str
+    Operator = str
+    Metric = str
+    SortOrder = str
+    JobName = str
+else:
+    Key = _text(KEY_PATTERN, "a key: lower-case letters, digits and _ , starting with a letter (e.g. technical_support)")
+    PhraseId = _text(KEY_PATTERN, "an approved phrase id (see `deskbook scripts list`)")
+    StageId = _text(STAGE_PATTERN, "a stage id such as S-2 (or a key such as complaints)")
+    LocaleName = _text(LOCALE_PATTERN, "a locale such as zh-CN or en")
+    Text = _text(min_length=1)
+    Date = _text(DATE_PATTERN, "a date YYYY-MM-DD")
+    ItemId = _text(ITEM_ID_PATTERN, "a process item id such as S-2, C-1, R-4 or T-3")
+    Time = _text(TIME_PATTERN, 'a time HH:MM (quote it: "09:00")')
+    LocalTime = _text(TIME_PATTERN, 'a local time HH:MM (quote it: "09:00")')
+    MachineName = _text(NAME_PATTERN, "a machine name such as standard-service")
+    Version = _text(description='a version string; quote it ("1.0")', min_length=1)
+    TimeZone = _text(description="an IANA time zone such as Asia/Shanghai", min_length=1)
+    ConditionField = _text(_field_ref_pattern(CONDITION_FIELDS),
+                           f"a condition field: one of {', '.join(CONDITION_FIELDS)}, or field.<field key>")
+    ActionField = _text(_field_ref_pattern(ACTION_FIELDS),
+                        f"an action field: one of {', '.join(ACTION_FIELDS)}, or field.<field key>")
+    ItemRef = _text(ITEM_ID_PATTERN, "a process item id such as S-2")
+    ElementRef = _text(rf"^({'|'.join(ELEMENT_KINDS)})\.[a-z][a-z0-9_]*$",
+                       f"an element reference <kind>.<key>, kind one of {', '.join(ELEMENT_KINDS)}")
+    Tag = _text(TAG_PATTERN, "a tag: lower-case letters, digits and _")
+    Implements = _unique(ItemId, "ids of ../shared/sop/standard-process.md items this element implements")
+    Locales = _unique(LocaleName, min_length=1)
+    Weekdays = _unique(_choice(WEEKDAY_NAMES, "a weekday"), min_length=1)
+    Priority = _choice(PRIORITIES, "a priority")
+    Scope = _choice(SCOPES, "a field scope")
+    Cadence = _choice(CADENCES, "a callback cadence")
+    FieldType = _choice(FIELD_TYPES, "a field type")
+    Operator = _choice(OPERATORS, "an operator")
+    Metric = _choice(SLA_METRICS, "an SLA metric")
+    SortOrder = _choice(("asc", "desc"), "a sort order")
+    JobName = _choice(SYNC_JOB_NAMES, "a sync job")
 Flag = Annotated[bool, Strict()]
-Implements = _unique(ItemId, "ids of ../shared/sop/standard-process.md items this element implements")
-Priority = _choice(PRIORITIES, "a priority")
-Scope = _choice(SCOPES, "a field scope")
-Cadence = _choice(CADENCES, "a callback cadence")
 #: Where an element was defined; the loader sets it, files cannot.
 Source = Annotated[SkipJsonSchema["SourceRef | None"], BeforeValidator(_set_by_loader)]
 
@@ -243,9 +295,9 @@ class _Record:
 class BusinessHours:
     """Weekly opening hours in the playbook's time zone; `days` are mon..sun."""
 
-    days: _unique(_choice(WEEKDAY_NAMES, "a weekday"), min_length=1)
-    start: _text(TIME_PATTERN, 'a time HH:MM (quote it: "09:00")')
-    end: _text(TIME_PATTERN, 'a time HH:MM (quote it: "18:00")')
+    days: Weekdays
+    start: Time
+    end: Time
 
 
 @_model
@@ -279,13 +331,13 @@ class ExtraWorkday:
 class Metadata:
     """Playbook identity and calendar."""
 
-    name: _text(NAME_PATTERN, "a machine name such as standard-service")  # used in the ownership marker
-    version: _text(description='a version string; quote it ("1.0")', min_length=1)
+    name: MachineName  # used in the ownership marker
+    version: Version
     title: Localized
     description: Localized
-    locales: _unique(LocaleName, min_length=1)  # e.g. ("zh-CN", "en")
+    locales: Locales  # e.g. ("zh-CN", "en")
     default_locale: LocaleName
-    time_zone: _text(description="an IANA time zone such as Asia/Shanghai", min_length=1)
+    time_zone: TimeZone
     business_hours: Annotated[tuple[BusinessHours, ...], Describe(min_length=1)]
     holidays: tuple[Holiday, ...] = ()
     extra_workdays: Annotated[tuple[ExtraWorkday, ...], Describe(
@@ -368,7 +420,7 @@ class Field:
 
     key: Key  # stable machine key; Zendesk organization field `key`, ticket field tag prefix
     scope: Scope
-    type: _choice(FIELD_TYPES, "a field type")
+    type: FieldType
     title: Localized
     description: Localized
     required: Flag = False  # required for agents to solve (ticket) / to save (organization)
@@ -419,9 +471,8 @@ class TriggerCategory(_Record):
 class Condition:
     """`field operator value`; the loader checks the value against the field (group key, ...)."""
 
-    field: _text(_field_ref_pattern(CONDITION_FIELDS),
-                 f"a condition field: one of {', '.join(CONDITION_FIELDS)}, or field.<field key>")
-    operator: _choice(OPERATORS, "an operator")
+    field: ConditionField
+    operator: Operator
     value: Annotated[Any, Describe(description="the value compared with (a key, a list of tags, a number of hours, ...)")] = None
 
 
@@ -441,8 +492,7 @@ TAG_ACTIONS = ("add_tags", "remove_tags", "set_tags")
 class Action:
     """Set `field` to `value` (tags are lists; `field.<key>` sets a playbook field)."""
 
-    field: _text(_field_ref_pattern(ACTION_FIELDS),
-                 f"an action field: one of {', '.join(ACTION_FIELDS)}, or field.<field key>")
+    field: ActionField
     value: Annotated[Any, Describe(description="the value set (a key, a list of tags, ...)")]
 
     @field_validator("value")
@@ -508,7 +558,7 @@ class Automation:
 class SLATarget:
     """A target for one metric and priority, in minutes, in business or calendar hours."""
 
-    metric: _choice(SLA_METRICS, "an SLA metric")
+    metric: Metric
     priority: Priority
     minutes: Annotated[int, Strict(), Describe(ge=1, le=MAX_SLA_MINUTES, description=(
         f"whole minutes, from 1 to {MAX_SLA_MINUTES:,} (about 68 years: Zendesk keeps a target as "
@@ -539,7 +589,7 @@ class View:
     conditions: Conditions
     columns: Annotated[tuple[Text, ...], Describe(min_length=1)] = ("subject", "requester", "priority", "status", "updated")
     sort_by: Text = "updated"
-    sort_order: _choice(("asc", "desc"), "a sort order") = "desc"
+    sort_order: SortOrder = "desc"
     implements: Implements = ()
     source: Source = None
 
@@ -548,10 +598,10 @@ class View:
 class SyncJob:
     """One scheduled job's settings: owner group, the phrase it renders, the tags it sets."""
 
-    name: _choice(SYNC_JOB_NAMES, "a sync job")
+    name: JobName
     group: Key  # Group.key that owns the created tasks
     phrase: PhraseId  # phrase id rendered in value mode into the task
-    tags: tuple[_text(TAG_PATTERN, "a tag: lower-case letters, digits and _"), ...] = ()
+    tags: tuple[Tag, ...] = ()
     priority: Priority = "normal"
     implements: Implements = ()
 
@@ -560,7 +610,7 @@ class SyncJob:
 class SyncSchedule:
     """The scheduled relationship work (R-1..R-4)."""
 
-    run_at: _text(TIME_PATTERN, 'a local time HH:MM (quote it: "09:00")')  # in metadata.time_zone
+    run_at: LocalTime  # in metadata.time_zone
     renewal_lead_days: Annotated[int, Strict(), Describe(ge=1)]  # 30
     followup_after_days: Annotated[int, Strict(), Describe(ge=1)]  # 7
     contract_end_field: Key  # organization Field.key holding the contract end date
@@ -579,12 +629,10 @@ class SyncSchedule:
 class Representation:
     """How a process item a desk cannot enforce directly is represented (e.g. "answer within 3 rings")."""
 
-    item: _text(ITEM_ID_PATTERN, "a process item id such as S-2")  # seed id, e.g. "S-2"
+    item: ItemRef  # seed id, e.g. "S-2"
     requirement: Text
     #: element references, e.g. ("sla_policies.standard", "views.phone_queue")
-    represented_by: Annotated[tuple[_text(rf"^({'|'.join(ELEMENT_KINDS)})\.[a-z][a-z0-9_]*$",
-                                          f"an element reference <kind>.<key>, kind one of {', '.join(ELEMENT_KINDS)}"),
-                                    ...], Describe(min_length=1)]
+    represented_by: Annotated[tuple[ElementRef, ...], Describe(min_length=1)]
     note: str = ""
 
 

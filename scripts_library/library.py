@@ -43,7 +43,7 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 from deskbook.errors import DeskbookError, ValidationError
-from deskbook.yaml_reading import read_text, read_yaml
+from deskbook.yaml_reading import MAX_CHARS, read_text, read_yaml, undecodable_where
 
 if TYPE_CHECKING:  # jinja2 and jsonschema are imported where used: `deskbook --help` needs neither
     import jinja2
@@ -540,12 +540,25 @@ def load_library(path: str | Path | None = None) -> Library:
     return library
 
 
+#: The largest approvals file read (bytes): as much YAML as the reader takes.
+MAX_YAML_BYTES = MAX_CHARS * 4
+
+
 def read_approvals(path: Path) -> dict[str, dict[str, dict[str, Any]]]:
     """The approval lock at `path` (empty when the file does not exist)."""
     if not path.is_file():
         return {}
+    raw = b""
     try:
-        data = safe_load_yaml(read_text(path)) or {}
+        if path.stat().st_size > MAX_YAML_BYTES:
+            raise DeskbookError(f"approvals file is too big ({path.stat().st_size:,} bytes; at most {MAX_YAML_BYTES:,})",
+                                where=str(path), hint="restore it from version control")
+        raw = path.read_bytes()
+        data = safe_load_yaml(raw.decode("utf-8")) or {}
+    except UnicodeDecodeError as exc:
+        line, column = undecodable_where(raw, exc)
+        raise DeskbookError(f"approvals file is not UTF-8 text (byte 0x{raw[exc.start]:02x} at line {line}, column {column})",
+                            where=str(path), hint="restore it from version control") from None
     except OSError as exc:
         raise DeskbookError(f"cannot read the approvals file ({exc.strerror or exc})", where=str(path),
                             hint="make it readable") from None

@@ -308,7 +308,7 @@ def desired_objects(playbook: m.Playbook, library: Any, *, project_ari: str, pro
         others = "; ".join(f"{loc}: {titles[loc]}" for loc in playbook.metadata.locales if loc != locale and loc in titles)
         out.append(DesiredObject("request_type", key, name, {
             "name": name, "description": with_marker(SYNC_DESCRIPTION, playbook, key), "helpText": others}))
-    stages = dict(playbook.stages)
+    stages = {stage.id: stage.title for stage in playbook.stages}
     for macro in playbook.macros:
         key = f"macro.{macro.key}"
         if key in skipped:

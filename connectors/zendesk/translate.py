@@ -786,7 +786,7 @@ def _triggers(pb: m.Playbook) -> list[DesiredObject]:
 
 def macro_title(pb: m.Playbook, macro: m.Macro) -> str:
     """`Playbook::Stage::Macro` in the default locale, so agents see stages as menu folders."""
-    stages = dict(pb.stages)
+    stages = {stage.id: stage.title for stage in pb.stages}
     stage = stages.get(macro.stage)
     if stage is None:
         stage_label = macro.stage
