@@ -18,37 +18,11 @@ import re
 from urllib.parse import urlsplit, urlunsplit
 
 from deskbook.errors import DeskbookError
+from deskbook.sync.ledger import SCHEMA as LEDGER_SCHEMA
 from deskbook.sync.ledger import Ledger, LedgerError
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS items (
-    key TEXT PRIMARY KEY,
-    job TEXT NOT NULL,
-    organization_id BIGINT NOT NULL,
-    period TEXT NOT NULL,
-    state TEXT NOT NULL CHECK (state IN ('pending', 'done')),
-    ticket_id BIGINT,
-    created_at DOUBLE PRECISION NOT NULL
-);
-CREATE TABLE IF NOT EXISTS orgs (
-    id BIGINT PRIMARY KEY,
-    name TEXT NOT NULL DEFAULT '',
-    contract_end_date TEXT,
-    tier TEXT,
-    first_service_date TEXT,
-    locale TEXT,
-    contact_email TEXT,
-    seen TEXT
-);
-CREATE TABLE IF NOT EXISTS first_service (
-    organization_id BIGINT PRIMARY KEY,
-    day TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS cursors (
-    name TEXT PRIMARY KEY,
-    value TEXT NOT NULL
-);
-"""
+#: `Ledger`'s tables in PostgreSQL types: 64-bit ids (Zendesk's exceed 2^31), double-precision times.
+SCHEMA = re.sub(r"\bINTEGER\b", "BIGINT", re.sub(r"\bREAL\b", "DOUBLE PRECISION", LEDGER_SCHEMA))
 
 
 def redacted_url(url: str) -> str:
