@@ -13,6 +13,7 @@ from deskbook.playbooks import model
 from deskbook.playbooks.loader import MAX_TITLE, load_playbook
 from deskbook.playbooks.schema import playbook_schema
 from deskbook.scripts_library import STANDARD_PHRASES
+from test_playbook_loader import line_of
 
 DATA = Path(__file__).parent / "data" / "playbooks"
 MINIMAL = DATA / "minimal.yaml"
@@ -27,13 +28,6 @@ def variant(tmp_path: Path, *replacements: tuple[str, str]) -> Path:
     path = tmp_path / "variant.yaml"
     path.write_text(text, encoding="utf-8")
     return path
-
-
-def line_of(path: Path, needle: str) -> int:
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        if needle in line:
-            return number
-    raise AssertionError(needle)
 
 
 def problems_of(path: Path, **options) -> list[str]:

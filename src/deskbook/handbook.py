@@ -125,11 +125,9 @@ def register(subparsers) -> None:
 
 def cmd_handbook(args: argparse.Namespace) -> ExitCode:
     """`deskbook handbook`."""
-    from deskbook.playbooks.loader import load_playbook
-    from deskbook.scripts_library import load_library
+    from deskbook.connectors.commands import load_inputs
 
-    library = load_library(args.scripts)
-    playbook = load_playbook(args.playbook, phrase_ids=library.ids())
+    playbook, library = load_inputs(args)
     text = render_handbook(playbook, library, locale=args.locale)
     if args.out == "-":
         sys.stdout.write(text)
