@@ -45,7 +45,7 @@ def containers(doc):
 
 
 def test_manifests_run_real_commands_without_inline_secrets():
-    kinds = set()
+    kinds, roles = set(), set()
     for _name, doc in manifests():
         kinds.add(doc["kind"])
         if doc["kind"] not in ("CronJob", "Deployment"):
@@ -58,11 +58,18 @@ def test_manifests_run_real_commands_without_inline_secrets():
             assert c["envFrom"][0]["secretRef"]["name"]
         if doc["kind"] == "CronJob":
             assert doc["spec"]["concurrencyPolicy"] == "Forbid"
+        elif cs[0]["args"][:2] == ["sync", "worker"]:
+            roles.add("worker")
+            # workers share the PostgreSQL ledger named by their Secret: no ledger volume, several replicas
+            assert doc["spec"]["replicas"] >= 2 and not pod.get("volumes")
+            assert pod["terminationGracePeriodSeconds"] >= 60  # a desk in progress is handed back, not cut
         else:
+            roles.add("serve")
             assert doc["spec"]["replicas"] == 1  # one runner per ledger
             probe = cs[0]["livenessProbe"]["httpGet"]
             assert probe["path"] == "/healthz"
     assert {"CronJob", "Deployment", "PersistentVolumeClaim"} <= kinds
+    assert roles == {"serve", "worker"}  # `sync serve` and the fleet's Celery workers
 
 
 def test_dockerfile_lints_and_its_commands_parse():
