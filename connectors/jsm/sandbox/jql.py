@@ -1,7 +1,9 @@
-"""The small part of JQL the sandbox understands: `clause AND clause ... [ORDER BY ...]`.
+"""The small part of JQL the sandbox understands: clauses joined by `AND`, `OR` and `NOT`, grouped by
+parentheses (`NOT` binds tightest, then `AND`, then `OR`, as in Jira), `[ORDER BY ...]`.
 
 Supported clauses (what deskbook sends): `project = KEY`, `key = SUP-1`, `labels = "x"`,
-`labels in ("a", "b")`, `status = "Open"`, `status in (...)`, `priority = "High"`, `summary ~ "text"`,
+`labels in ("a", "b")`, `labels not in ("a")` (an issue without labels matches, as in Jira),
+`status = "Open"`, `status in (...)`, `priority = "High"`, `summary ~ "text"`,
 `requestType = 3` / `"Request Type" = "Name"` (the current name: the app passes it in as
 `requestTypeName`), `issue.property[propKey].path = "value"`, `field is [not] EMPTY`, and date comparisons
 `created|updated|resolved >= | > | <= | < <date>` where `<date>` is relative (`-90m`, `"-2h"`,
@@ -18,8 +20,8 @@ from datetime import datetime, timedelta, timezone
 from typing import Callable
 
 CLAUSE = re.compile(
-    r"""^\s*(?P<field>issue\.property\[[^\]]+\](?:\.[\w.]+)?|"[^"]+"|[\w]+)\s*
-        (?P<op>>=|<=|!=|=|>|<|~|\bis\s+not\b|\bis\b|\bin\b)\s*(?P<value>\(.*\)|"(?:[^"\\]|\\.)*"|'[^']*'|[^\s()]+)\s*$""",
+    r"""\s*(?P<field>issue\.property\[[^\]]+\](?:\.[\w.]+)?|"[^"]+"|[\w]+)\s*
+        (?P<op>>=|<=|!=|=|>|<|~|\bis\s+not\b|\bis\b|\bnot\s+in\b|\bin\b)\s*(?P<value>\([^()]*\)|"(?:[^"\\]|\\.)*"|'[^']*'|[^\s()]+)""",
     re.IGNORECASE | re.VERBOSE,
 )
 PROPERTY_FIELD = re.compile(r"^issue\.property\[(?P<key>[^\]]+)\](?:\.(?P<path>[\w.]+))?$", re.IGNORECASE)
@@ -163,6 +165,92 @@ def _empty_test(field: str, empty: bool) -> Callable[[dict], bool]:
     return lambda issue: (not values(issue)) == empty
 
 
+def _clause_test(field: str, op: str, raw_value: str, now: datetime) -> Callable[[dict], bool]:
+    """The predicate of one `field op value` clause."""
+    op, wanted = " ".join(op.lower().split()), _values(raw_value)
+    if op in ("is", "is not"):
+        if len(wanted) != 1 or wanted[0].upper() not in ("EMPTY", "NULL"):
+            raise JqlError(f"The operator '{op}' only takes EMPTY or NULL (field '{_unquote(field)}').")
+        return _empty_test(field, op == "is")
+    if _unquote(field).lower() in DATE_FIELDS:
+        if op not in ("=", "!=", ">", ">=", "<", "<=") or len(wanted) != 1:
+            raise JqlError(f"The operator '{op}' is not supported by the '{_unquote(field)}' field.")
+        return _date_test(field, op, wanted[0], now)
+    if op in (">", ">=", "<", "<="):
+        raise JqlError(f"The operator '{op}' is not supported by the '{_unquote(field)}' field.")
+    _issue_value({"properties": {}, "projectKey": "", "projectId": "", "key": "", "id": ""}, field)
+
+    def test(issue: dict) -> bool:
+        have = _issue_value(issue, field)
+        if op == "~":
+            return any(w.lower() in h.lower() for h in have for w in wanted)
+        hit = any(h.lower() == w.lower() for h in have for w in wanted)
+        return not hit if op in ("!=", "not in") else hit
+
+    return test
+
+
+_KEYWORD = re.compile(r"\s*(?P<word>and|or|not)(?=[\s(]|$)", re.IGNORECASE)
+
+
+class _Parser:
+    """Recursive descent over `text`: or_expr := and_expr (OR and_expr)*; and_expr := unary (AND unary)*;
+    unary := NOT unary | '(' or_expr ')' | clause."""
+
+    def __init__(self, text: str, now: datetime):
+        self.text, self.pos, self.now = text, 0, now
+
+    def _skip(self) -> None:
+        while self.pos < len(self.text) and self.text[self.pos].isspace():
+            self.pos += 1
+
+    def _keyword(self, word: str) -> bool:
+        match = _KEYWORD.match(self.text, self.pos)
+        if match and match["word"].lower() == word:
+            self.pos = match.end()
+            return True
+        return False
+
+    def parse(self) -> Callable[[dict], bool]:
+        test = self.or_expr()
+        self._skip()
+        if self.pos != len(self.text):
+            raise JqlError(f"Error in the JQL Query: cannot parse '{self.text[self.pos:].strip()}'.")
+        return test
+
+    def or_expr(self) -> Callable[[dict], bool]:
+        parts = [self.and_expr()]
+        while self._keyword("or"):
+            parts.append(self.and_expr())
+        return parts[0] if len(parts) == 1 else (lambda issue: any(p(issue) for p in parts))
+
+    def and_expr(self) -> Callable[[dict], bool]:
+        parts = [self.unary()]
+        while self._keyword("and"):
+            parts.append(self.unary())
+        return parts[0] if len(parts) == 1 else (lambda issue: all(p(issue) for p in parts))
+
+    def unary(self) -> Callable[[dict], bool]:
+        self._skip()
+        if self._keyword("not"):
+            inner = self.unary()
+            return lambda issue: not inner(issue)
+        if self.text.startswith("(", self.pos):
+            self.pos += 1
+            inner = self.or_expr()
+            self._skip()
+            if not self.text.startswith(")", self.pos):
+                raise JqlError("Error in the JQL Query: expecting ')' before the end of the query.")
+            self.pos += 1
+            return inner
+        match = CLAUSE.match(self.text, self.pos)
+        if not match:
+            rest = self.text[self.pos:].strip() or "the end of the query"
+            raise JqlError(f"Error in the JQL Query: cannot parse '{rest}'.")
+        self.pos = match.end()
+        return _clause_test(match["field"], match["op"], match["value"], self.now)
+
+
 def compile_jql(jql: str, *, now: datetime | None = None) -> Callable[[dict], bool]:
     """A predicate over stored issues for `jql`; raises JqlError for what it cannot parse."""
     now = now or datetime.now(timezone.utc)
@@ -170,34 +258,4 @@ def compile_jql(jql: str, *, now: datetime | None = None) -> Callable[[dict], bo
     text = re.split(r"\border\s+by\b", jql or "", maxsplit=1, flags=re.IGNORECASE)[0].strip()
     if not text:
         return lambda issue: True
-    if re.search(r"\bor\b|\bnot\b", re.sub(r"\bis\s+not\b", "is", text, flags=re.IGNORECASE), re.IGNORECASE):
-        raise JqlError("The sandbox supports only AND between JQL clauses.")
-    tests = []
-    for clause in re.split(r"\band\b", text, flags=re.IGNORECASE):
-        match = CLAUSE.match(clause)
-        if not match:
-            raise JqlError(f"Error in the JQL Query: cannot parse '{clause.strip()}'.")
-        field, op, wanted = match["field"], " ".join(match["op"].lower().split()), _values(match["value"])
-        if op in ("is", "is not"):
-            if len(wanted) != 1 or wanted[0].upper() not in ("EMPTY", "NULL"):
-                raise JqlError(f"The operator '{op}' only takes EMPTY or NULL (field '{_unquote(field)}').")
-            tests.append(_empty_test(field, op == "is"))
-            continue
-        if _unquote(field).lower() in DATE_FIELDS:
-            if op not in ("=", "!=", ">", ">=", "<", "<=") or len(wanted) != 1:
-                raise JqlError(f"The operator '{op}' is not supported by the '{_unquote(field)}' field.")
-            tests.append(_date_test(field, op, wanted[0], now))
-            continue
-        if op in (">", ">=", "<", "<="):
-            raise JqlError(f"The operator '{op}' is not supported by the '{_unquote(field)}' field.")
-        _issue_value({"properties": {}, "projectKey": "", "projectId": "", "key": "", "id": ""}, field)
-
-        def test(issue: dict, field=field, op=op, wanted=wanted) -> bool:
-            have = _issue_value(issue, field)
-            if op == "~":
-                return any(w.lower() in h.lower() for h in have for w in wanted)
-            hit = any(h.lower() == w.lower() for h in have for w in wanted)
-            return not hit if op == "!=" else hit
-
-        tests.append(test)
-    return lambda issue: all(test(issue) for test in tests)
+    return _Parser(text, now).parse()
