@@ -6,7 +6,9 @@ and `_holidays` (`start_date`/`end_date`, inclusive, local dates).
 
 Zendesk ("About business hours and SLAs", "Schedules API"): a business-hours SLA target or
 automation time condition counts only the minutes inside the schedule's intervals, and a holiday
-closes its whole days. Assumptions where the documentation is silent, taken here:
+closes its whole days. The arithmetic is the sandbox kit's (`sandbox_kit/working_time.py`, shared with
+the JSM sandbox's SLA calendars); this module turns a Zendesk schedule into it. Assumptions where
+the documentation is silent, taken here:
 
 * A holiday closes every interval that *starts* on one of its dates (intervals never span a day:
   the Schedules API refuses that).
@@ -21,7 +23,9 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta, timezone
 from functools import lru_cache
 from typing import Any
-from zoneinfo import ZoneInfo
+
+from deskbook.connectors.sandbox_kit.working_time import WorkingTime, add_working_seconds, working_seconds
+from deskbook.connectors.sandbox_kit.working_time import open_periods as kit_open_periods
 
 #: Zendesk (Rails) time zone names the sandbox knows -> IANA names.
 RAILS_ZONES = {
@@ -31,12 +35,11 @@ RAILS_ZONES = {
     "Central Time (US & Canada)": "America/Chicago", "Mountain Time (US & Canada)": "America/Denver",
     "Pacific Time (US & Canada)": "America/Los_Angeles", "UTC": "UTC",
 }
-_MAX_DAYS = 3 * 366  # how far ahead a target may be searched for (an always-closed schedule ends here)
 
 
-def _zone(schedule: dict) -> ZoneInfo:
+def _zone(schedule: dict) -> str:
     name = schedule.get("time_zone") or "UTC"
-    return ZoneInfo(RAILS_ZONES.get(name, name if "/" in name else "UTC"))
+    return RAILS_ZONES.get(name, name if "/" in name else "UTC")
 
 
 @lru_cache(maxsize=256)
@@ -55,25 +58,19 @@ def closed_days(schedule: dict) -> frozenset[date]:
     return _holiday_dates(tuple((h["start_date"], h["end_date"]) for h in schedule.get("_holidays") or []))
 
 
+def working_time(schedule: dict) -> WorkingTime:
+    """The schedule as the kit's `WorkingTime` (intervals are minutes since Sunday 00:00 local time)."""
+    weekly = []
+    for interval in schedule.get("intervals") or []:
+        begin, finish = interval["start_time"], interval["end_time"]
+        sunday_based = begin // 1440
+        weekly.append(((sunday_based - 1) % 7, (begin - sunday_based * 1440) * 60, (finish - sunday_based * 1440) * 60))
+    return WorkingTime(zone=_zone(schedule), weekly=tuple(weekly), closed=closed_days(schedule))
+
+
 def open_periods(schedule: dict, start_ts: float, end_ts: float):
     """(open, close) epoch-second pairs of the schedule overlapping [start_ts, end_ts), in order."""
-    zone = _zone(schedule)
-    holidays = closed_days(schedule)
-    intervals = sorted((i["start_time"], i["end_time"]) for i in schedule.get("intervals") or [])
-    local = datetime.fromtimestamp(start_ts, zone).date() - timedelta(days=1)
-    last = datetime.fromtimestamp(end_ts, zone).date()
-    while local <= last:
-        if local not in holidays:
-            weekday = (local.weekday() + 1) % 7  # Zendesk weeks start on Sunday
-            midnight = datetime(local.year, local.month, local.day, tzinfo=zone)
-            for begin, finish in intervals:
-                if begin // 1440 != weekday:
-                    continue
-                opens = (midnight + timedelta(minutes=begin - weekday * 1440)).timestamp()
-                closes = (midnight + timedelta(minutes=finish - weekday * 1440)).timestamp()
-                if closes > start_ts and opens < end_ts:
-                    yield max(opens, start_ts), min(closes, end_ts)
-        local += timedelta(days=1)
+    return kit_open_periods(working_time(schedule), start_ts, end_ts)
 
 
 def business_seconds(schedule: dict | None, start_ts: float, end_ts: float) -> float:
@@ -82,7 +79,7 @@ def business_seconds(schedule: dict | None, start_ts: float, end_ts: float) -> f
         return 0.0
     if not schedule:
         return end_ts - start_ts
-    return sum(b - a for a, b in open_periods(schedule, start_ts, end_ts))
+    return working_seconds(working_time(schedule), start_ts, end_ts)
 
 
 def add_business_minutes(schedule: dict | None, start_ts: float, minutes: float) -> float:
@@ -91,16 +88,10 @@ def add_business_minutes(schedule: dict | None, start_ts: float, minutes: float)
     opening."""
     if not schedule:
         return start_ts + minutes * 60
-    left = minutes * 60.0
-    window = 7 * 86400
-    cursor = start_ts
-    while cursor < start_ts + _MAX_DAYS * 86400:
-        for opens, closes in open_periods(schedule, cursor, cursor + window):
-            if closes - opens >= left:
-                return opens + left
-            left -= closes - opens
-        cursor += window
-    raise ValueError("the schedule has no open hours in three years")
+    try:
+        return add_working_seconds(working_time(schedule), start_ts, minutes * 60.0)
+    except ValueError:
+        raise ValueError("the schedule has no open hours in three years") from None
 
 
 def utc(ts: float) -> datetime:
