@@ -494,6 +494,26 @@ JSM_ALLOWED_ENDPOINTS: tuple[AllowedEndpoint, ...] = tuple(
     )
 )
 
+CALENDAR_DOC = ("https://support.atlassian.com/jira-service-management-cloud/docs/set-up-sla-calendars/ "
+                "(no public REST API; the calendar admin page calls these; FACTS.md 6.5)")
+QUEUE_DOC = ("https://developer.atlassian.com/cloud/jira/service-desk/rest/api-group-servicedesk/ (queues are "
+             "read-only there; the queue admin page creates and edits through these, FACTS.md 7.2)")
+JSM_ALLOWED_ENDPOINTS += tuple(
+    AllowedEndpoint(method, template, doc, reason)
+    for method, template, doc, reason in (
+        ("GET", "/rest/workinghours/1/internal/dialog/{projectKey}", CALENDAR_DOC, "list a project's calendars (internal)"),
+        ("POST", "/rest/workinghours/1/api/calendar/{projectKey}", CALENDAR_DOC, "create a calendar (internal)"),
+        ("PUT", "/rest/workinghours/1/api/calendar/{projectKey}/{calendarId}", CALENDAR_DOC, "update a calendar (internal)"),
+        ("DELETE", "/rest/workinghours/1/api/calendar/{calendarId}", CALENDAR_DOC, "delete a calendar (internal)"),
+        ("GET", "/rest/servicedesk/1/servicedesk/{projectKey}/queues", QUEUE_DOC, "list a project's queues (internal)"),
+        ("POST", "/rest/servicedesk/1/servicedesk/{projectKey}/queues", QUEUE_DOC, "create a queue (internal)"),
+        ("PUT", "/rest/servicedesk/1/servicedesk/{projectKey}/queues/{queueId}", QUEUE_DOC, "update a queue (internal)"),
+        ("PUT", "/rest/servicedesk/1/servicedesk/{projectKey}/queues", QUEUE_DOC,
+         "delete queues with {deleted: [ids]} (salto's reading, disputed: FACTS.md 7.3; on refusal deskbook retires "
+         "the queue instead)"),
+    )
+)
+
 CSM_DOC = "https://developer.atlassian.com/cloud/customer-service-management/rest/v1/"
 JSM_ALLOWED_ENDPOINTS += tuple(
     AllowedEndpoint(method, "/jsm/csm/cloudid/{cloudId}/api/v1" + suffix, CSM_DOC, reason)

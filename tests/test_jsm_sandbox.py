@@ -418,13 +418,23 @@ def test_a_rule_is_stored_disabled_and_enabling_is_stricter_than_saving(sandbox)
     assert refused.status_code == 400 and "eventKey" in refused.json()["errors"][0]["detail"]  # 2.9
 
 
+CREATED = {"pluginKey": "com.atlassian.servicedesk", "factoryKey": "issue-created-sla-condition-factory",
+           "conditionId": "issue-created-hit-condition", "name": "Issue Created"}
+RESOLVED = {"pluginKey": "com.atlassian.servicedesk", "factoryKey": "resolution-sla-condition-factory",
+            "conditionId": "resolution-set-hit-condition", "name": "Resolution: Set"}
+
+
+def metric_body(name: str, *goals: tuple[str, int]) -> dict:
+    """An SLA metric in the shape a real site takes (FACTS.md 6.3), goals (JQL, minutes) on the 24/7 calendar."""
+    return {"name": name, "config": {"definition": {"start": [CREATED], "pause": [], "stop": [RESOLVED]}, "goals": [
+        {"jqlQuery": jql, "duration": minutes * 60_000, "calendarId": 1, "defaultGoal": not jql} for jql, minutes in goals]}}
+
+
 def test_internal_sla_metrics_show_on_request_sla(sandbox):
     http = session_for(sandbox)
     metrics = f"{sandbox.url}/rest/servicedesk/1/servicedesk/agent/SUP/sla/metrics"
-    assert http.post(metrics, json={"name": "Time to first response", "goals": []}).status_code == 400
-    made = http.post(metrics, json={"name": "Time to first response",
-                                    "goals": [{"jql": "labels = urgent", "duration": 60},
-                                              {"jql": "", "duration": 240}]})
+    assert http.post(metrics, json={"name": "Time to first response", "config": {}}).status_code == 400
+    made = http.post(metrics, json=metric_body("Time to first response", ("labels = urgent", 60), ("", 240)))
     assert made.status_code == 201
     rtype = create_type(http, sandbox, "Help").json()
     key = http.post(f"{sandbox.url}{SD}/request", json={"serviceDeskId": "1", "requestTypeId": rtype["id"],
@@ -432,7 +442,7 @@ def test_internal_sla_metrics_show_on_request_sla(sandbox):
     slas = http.get(f"{sandbox.url}{SD}/request/{key}/sla").json()["values"]
     assert [s["name"] for s in slas] == ["Time to first response"]
     assert slas[0]["ongoingCycle"]["goalDuration"]["millis"] == 240 * 60_000
-    assert http.get(metrics).json()["timeMetrics"][0]["goals"][1]["duration"] == 240
+    assert http.get(metrics).json()["timeMetrics"][0]["config"]["goals"][1]["duration"] == 240 * 60_000
 
 
 # ---------------------------------------------------------------- shapes against ../shared/jsm
@@ -450,7 +460,9 @@ def test_responses_match_the_servicedesk_component_schemas(checked_sandbox, shar
     key = request.json()["issueKey"]
     comment = http.post(f"{sandbox.url}{SD}/request/{key}/comment", json={"body": "note", "public": False})
     http.post(f"{sandbox.url}/rest/servicedesk/1/servicedesk/agent/SUP/sla/metrics",
-              json={"name": "Resolution", "goals": [{"jql": "", "duration": 480}]})
+              json=metric_body("Resolution", ("", 480)))
+    queue = http.post(f"{sandbox.url}/rest/servicedesk/1/servicedesk/SUP/queues",
+                      json={"name": "Open", "jql": "resolution is EMPTY", "columns": ["issuekey", "summary"]})
     http.put(f"{sandbox.url}{SD}/organization/{org.json()['id']}/property/deskbook.contract", json={"tier": "gold"})
     http.post(f"{sandbox.url}{SD}/organization/{org.json()['id']}/user", json={"accountIds": [customer.json()["accountId"]]})
     cases = [
@@ -471,6 +483,9 @@ def test_responses_match_the_servicedesk_component_schemas(checked_sandbox, shar
         ("CommentDTO", comment.json()),
         ("PagedDTOCommentDTO", http.get(f"{sandbox.url}{SD}/request/{key}/comment").json()),
         ("PagedDTOSlaInformationDTO", http.get(f"{sandbox.url}{SD}/request/{key}/sla").json()),
+        ("PagedDTOQueueDTO", http.get(f"{sandbox.url}{SD}/servicedesk/1/queue", params={"includeCount": "true"}).json()),
+        ("QueueDTO", http.get(f"{sandbox.url}{SD}/servicedesk/1/queue/{queue.json()['id']}").json()),
+        ("PagedDTOIssueBean", http.get(f"{sandbox.url}{SD}/servicedesk/1/queue/{queue.json()['id']}/issue").json()),
         ("ErrorResponse", http.get(f"{sandbox.url}{SD}/organization/424242").json()),
     ]
     for schema_name, body in cases:

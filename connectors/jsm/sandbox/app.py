@@ -46,6 +46,7 @@ from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
 from deskbook.connectors.jsm.sandbox import automation as rules
+from deskbook.connectors.jsm.sandbox import sla
 from deskbook.connectors.jsm.sandbox.jql import JqlError, compile_jql, order_key
 from deskbook.connectors.sandbox_kit.clock import SystemClock
 from deskbook.connectors.sandbox_kit.errors import KitError
@@ -55,13 +56,22 @@ from deskbook.connectors.sandbox_kit.limiter import Decision
 from deskbook.connectors.sandbox_kit.pipeline import SandboxPipeline
 from deskbook.connectors.sandbox_kit.seeding import FIRST_SERVICE_DAYS_AGO
 from deskbook.connectors.sandbox_kit.seeding import seed_first_services as kit_seed_first_services
-from deskbook.connectors.jsm.sandbox.store import Store, date_dto, now_iso
+from deskbook.connectors.jsm.sandbox.store import Store, date_dto
 from deskbook.connectors.jsm.sandbox_command import DEFAULT_EMAIL, DEFAULT_PROJECT_KEY, DEFAULT_TOKEN
 
 SD = "/rest/servicedeskapi"
 API = "/rest/api/3"
 AUTOMATION_BASES = ("/automation/public/jira/<cloud_id>/rest/v1", "/gateway/api/automation/public/jira/<cloud_id>/rest/v1")
 INTERNAL_SLA = "/rest/servicedesk/1/servicedesk/agent/<project_key>/sla/metrics"
+#: Internal queue endpoints (FACTS.md 7.2: the path takes the project key).
+INTERNAL_QUEUES = "/rest/servicedesk/1/servicedesk/<project_key>/queues"
+#: Working-hours calendars (FACTS.md 6.5): create/update under the project key, delete by id, list via the dialog.
+CALENDAR_API = "/rest/workinghours/1/api/calendar"
+CALENDAR_DIALOG = "/rest/workinghours/1/internal/dialog/<project_key>"
+#: The calendar every site has (goals without another calendar count around the clock).
+DEFAULT_CALENDAR = "24/7 Calendar (Default)"
+#: Sandbox-only header: the customer a comment is written as (there is one login, the API user's).
+ACT_AS_HEADER = "X-Deskbook-Sandbox-Act-As"
 #: Customer Service Management API (api.atlassian.com in production; FACTS.md 1.6).
 CSM = "/jsm/csm/cloudid/<cloud_id>/api/v1"
 #: The gateway form of the site's REST paths scoped tokens use: `/ex/jira/{cloudId}/rest/...`.
@@ -87,7 +97,7 @@ REQUEST_CREATE_FIELD_RULES = {"serviceDeskId": "text|id", "requestTypeId": "text
                               "raiseOnBehalfOf": "text?", "requestParticipants": "texts?", "isAdfRequest": "bool?"}
 #: Field types of an issue edit (`IssueUpdateDetails`), of its `fields` and its `update` we read.
 ISSUE_EDIT_FIELD_RULES = {"fields": "object?", "update": "object?"}
-ISSUE_EDIT_FIELDS_RULES = {"labels": "texts?", "summary": "text?", "priority": "object?"}
+ISSUE_EDIT_FIELDS_RULES = {"labels": "texts?", "summary": "text?", "priority": "object?", "assignee": "object?"}
 ISSUE_EDIT_UPDATE_RULES = {"labels": "objects"}
 LABEL_OPERATION_RULES = {"set": "texts?", "add": "text", "remove": "text"}
 
@@ -169,6 +179,14 @@ TRANSITIONS = (
     {"id": "51", "name": "Resolve this issue", "to": "Resolved", "status_id": "5", "category": "done"},
     {"id": "61", "name": "Close", "to": "Closed", "status_id": "6", "category": "done"},
 )
+
+
+#: Workflow status name -> id (SLA status conditions name statuses by id) and its category.
+STATUS_IDS = {t["to"]: t["status_id"] for t in TRANSITIONS}
+STATUS_CATEGORIES = {t["to"]: t["category"] for t in TRANSITIONS}
+#: Field ids a queue may show as columns.
+QUEUE_COLUMNS = ("issuekey", "issuetype", "summary", "reporter", "assignee", "priority", "status", "created",
+                 "updated", "resolutiondate", "resolution", "labels", "duedate", "organizations", "requestType")
 
 
 def adf(text: str) -> dict:
@@ -392,6 +410,16 @@ class JsmSandboxApp(SandboxPipeline):
             add(f"{CSM}/organization/<org_id>/details", "csm_org_details", ["PUT"])
         add(INTERNAL_SLA, "sla_metrics", ["GET", "POST"])
         add(f"{INTERNAL_SLA}/<int:metric_id>", "sla_metric", ["GET", "PUT", "DELETE"])
+        add(CALENDAR_DIALOG, "calendar_dialog", ["GET"])
+        add(f"{CALENDAR_API}/<project_key>", "calendar_create", ["POST"])
+        add(f"{CALENDAR_API}/<project_key>/<int:calendar_id>", "calendar_update", ["PUT"])
+        add(f"{CALENDAR_API}/<int:calendar_id>", "calendar_delete", ["DELETE"])
+        add(INTERNAL_QUEUES, "queues_internal", ["GET", "POST"])
+        add(f"{INTERNAL_QUEUES}/<int:queue_id>", "queue_internal", ["PUT"])
+        add(f"{SD}/servicedesk/<desk_id>/queue", "queue_list", ["GET"])
+        add(f"{SD}/servicedesk/<desk_id>/queue/<queue_id>", "queue_get", ["GET"])
+        add(f"{SD}/servicedesk/<desk_id>/queue/<queue_id>/issue", "queue_issues", ["GET"])
+        add(f"{API}/status", "statuses", ["GET"])
         return r
 
     # ----------------------------------------------------------------- the kit's hooks
@@ -738,7 +766,7 @@ class JsmSandboxApp(SandboxPipeline):
                  "projectId": desk["projectId"], "reporter": reporter["accountId"], "status": "Waiting for support",
                  "priority": str((values.get("priority") or {}).get("name") or "Medium")
                  if isinstance(values.get("priority") or {}, dict) else "Medium",
-                 "created": now_iso(), "properties": {}, "comments": [],
+                 "created": self.store.stamp(), "properties": {}, "comments": [],
                  "participants": list(body.get("requestParticipants") or []),
                  "organizations": self._organization_ids(values.get(ORGANIZATIONS_FIELD))}
         self.store.put("request", key, issue)
@@ -774,10 +802,22 @@ class JsmSandboxApp(SandboxPipeline):
         if not isinstance(body, dict) or not str(body.get("body") or "").strip():
             raise ApiError(400, "The comment body is required.", i18n_key="sd.comment.error.body.required")
         comment = {"id": str(self.store.next_id("comment")), "body": body["body"], "public": bool(body.get("public", True)),
-                   "created": now_iso(), "author": ADMIN_ACCOUNT_ID}
+                   "created": self.store.stamp(), "author": self.comment_author(request)}
         issue["comments"].append(comment)
         self.store.put("request", issue["key"], issue)
         return self.json(self._comment_dto(issue, comment), 201)
+
+    def comment_author(self, request) -> str:
+        """Who writes a comment: the API user, or — sandbox only, standing in for a customer's own login —
+        the customer named by the `X-Deskbook-Sandbox-Act-As` header (account id or email), so tests can
+        play a customer replying (SLA "Comment: By Customer")."""
+        acting = request.headers.get(ACT_AS_HEADER)
+        if not acting:
+            return ADMIN_ACCOUNT_ID
+        user = self.find_user(acting)
+        if not user:
+            raise ApiError(400, f"{ACT_AS_HEADER}: the user '{acting}' does not exist.", i18n_key="sd.customer.error.not.found")
+        return user["accountId"]
 
     def _comment_dto(self, issue: dict, comment: dict) -> dict:
         return {"id": comment["id"], "body": comment["body"], "public": comment["public"],
@@ -786,50 +826,55 @@ class JsmSandboxApp(SandboxPipeline):
                 "_links": {"self": self.link(f"{SD}/request/{issue['id']}/comment/{comment['id']}")}}
 
     def on_request_sla(self, request, body, key):
-        """`GET /request/{key}/sla`: one ongoing cycle per SLA metric of the project."""
+        """`GET /request/{key}/sla`: per SLA metric of the project whose goal applies, its cycles computed
+        from the request's history on the sandbox clock (`sla.py`): `ongoingCycle`, `completedCycles`."""
         issue = self.issue(key)
         named = self.with_type_names([issue])[0]  # as goal JQL reads it
-        created = datetime.strptime(issue["created"], "%Y-%m-%dT%H:%M:%S.%f%z")
-        elapsed_ms = int((datetime.now(timezone.utc) - created).total_seconds() * 1000)
+        now = self.store.now()
+        calendars = {str(c["id"]): c for c in self.store.all("calendar")}
+        metrics = [m for m in self.store.all("slametric") if m["projectKey"] == issue["projectKey"]]
         values = []
-        for metric in self.store.all("slametric"):
-            if metric["projectKey"] != issue["projectKey"]:
-                continue
-            goal = self._matching_goal(metric, named)
-            if goal is None:
-                continue
-            goal_ms = int(goal["duration"]) * 60_000
-            breach = created + timedelta(milliseconds=goal_ms)
-            values.append({
-                "id": str(metric["id"]), "name": metric["name"],
-                "_links": {"self": self.link(f"{SD}/request/{issue['id']}/sla/{metric['id']}")},
-                "completedCycles": [],
-                "ongoingCycle": {
-                    "startTime": date_dto(issue["created"]),
-                    "breachTime": date_dto(breach.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "+0000"),
-                    "breached": elapsed_ms > goal_ms, "paused": False, "withinCalendarHours": True,
-                    "goalDuration": _duration(goal_ms), "elapsedTime": _duration(elapsed_ms),
-                    "remainingTime": _duration(goal_ms - elapsed_ms),
-                },
-                "slaDisplayFormat": "NEW_SLA_FORMAT",
-            })
+        for found in sla.sla_values(named, metrics, calendars, now=now, agents=self.agent_ids(),
+                                    status_ids=STATUS_IDS, matcher=self.goal_matches):
+            metric, goal_ms = found["metric"], int(found["goal"]["duration"])
+            completed, ongoing = [], None
+            for cycle in found["cycles"]:
+                dto = {"startTime": date_dto(cycle["start"]), "breached": cycle["breached"],
+                       "goalDuration": _duration(goal_ms), "elapsedTime": _duration(cycle["elapsed_ms"]),
+                       "remainingTime": _duration(cycle["remaining_ms"])}
+                if cycle["breach_time"]:
+                    dto["breachTime"] = date_dto(cycle["breach_time"])
+                if cycle["stop"] is None:
+                    ongoing = {**dto, "paused": cycle["paused"], "withinCalendarHours": cycle["within"]}
+                else:
+                    completed.append({**dto, "stopTime": date_dto(cycle["stop"])})
+            value = {"id": str(metric["id"]), "name": metric["name"], "completedCycles": completed,
+                     "_links": {"self": self.link(f"{SD}/request/{issue['id']}/sla/{metric['id']}")},
+                     "slaDisplayFormat": (metric.get("config") or {}).get("slaDisplayFormat") or "NEW_SLA_FORMAT"}
+            if ongoing is not None:
+                value["ongoingCycle"] = ongoing
+            values.append(value)
         return self.json(self.page(request, values, f"{SD}/request/{issue['id']}/sla"))
+
+    def agent_ids(self) -> set[str]:
+        """Accounts whose comments are an agent's (the rest are customers'): the API user."""
+        return {ADMIN_ACCOUNT_ID}
+
+    def goal_matches(self, jql: str, issue: dict) -> bool:
+        """Whether an SLA goal's JQL matches the request (empty JQL: every request; unreadable: none)."""
+        try:
+            return compile_jql(jql, now=self.clock_now())(issue)
+        except JqlError:
+            return False
+
+    def clock_now(self) -> datetime:
+        """The sandbox clock's time (what relative JQL dates are read against)."""
+        return datetime.fromtimestamp(self.store.now(), timezone.utc)
 
     def with_type_names(self, issues: list[dict]) -> list[dict]:
         """Issues with their request type's current name (`requestTypeName`), as JQL reads it."""
         names = {t["id"]: t.get("name", "") for t in self.store.all("requesttype")}
         return [{**i, "requestTypeName": names.get(str(i.get("requestTypeId", "")), "")} for i in issues]
-
-    @staticmethod
-    def _matching_goal(metric: dict, issue: dict) -> dict | None:
-        """The first goal whose JQL matches the issue (from `with_type_names`; empty JQL matches everything)."""
-        for goal in metric.get("goals", []):
-            try:
-                if compile_jql(goal.get("jql") or "")(issue):
-                    return goal
-            except JqlError:
-                continue
-        return None
 
     def on_org_list(self, request, body):
         """`GET /organization`."""
@@ -846,7 +891,7 @@ class JsmSandboxApp(SandboxPipeline):
             raise ApiError(400, f"An organization with the name '{name}' already exists.",
                            i18n_key="sd.admin.organization.name.duplicate")
         org_id = str(self.store.next_id("organization"))
-        org = {"id": org_id, "name": name, "uuid": self.store.new_uuid(), "created": now_iso(), "properties": {}, "users": []}
+        org = {"id": org_id, "name": name, "uuid": self.store.new_uuid(), "created": self.store.stamp(), "properties": {}, "users": []}
         self.store.put("organization", org_id, org)
         return self.json(self.org_dto(org), 201)
 
@@ -979,7 +1024,7 @@ class JsmSandboxApp(SandboxPipeline):
             "properties": [f for v in request.args.getlist("properties") for f in v.split(",") if f] or None,
         }
         try:
-            matches = compile_jql(params.get("jql") or "")
+            matches = compile_jql(params.get("jql") or "", now=self.clock_now())
             sort_key = order_key(params.get("jql") or "")
         except JqlError as exc:
             raise ApiError(400, str(exc), errors={}) from None
@@ -1047,6 +1092,11 @@ class JsmSandboxApp(SandboxPipeline):
             issue["priority"] = str(body["fields"]["priority"].get("name") or issue.get("priority", "Medium"))
         if "summary" in (body.get("fields") or {}):
             issue["summary"] = str(body["fields"]["summary"])
+        if "assignee" in (body.get("fields") or {}):  # `{"accountId": ...}`, or null to unassign
+            account = (body["fields"]["assignee"] or {}).get("accountId")
+            if account and not self.find_user(str(account)):
+                raise ApiError(400, "", errors={"assignee": f"User '{account}' does not exist."})
+            issue["assignee"] = str(account) if account else None
         if ORGANIZATIONS_FIELD in (body.get("fields") or {}):  # numeric organization ids (FACTS.md 4.5)
             issue["organizations"] = self._organization_ids(body["fields"][ORGANIZATIONS_FIELD])
         issue["labels"] = labels
@@ -1068,7 +1118,7 @@ class JsmSandboxApp(SandboxPipeline):
         """`GET /rest/api/3/serverInfo` (python-jira reads it on connect): a Cloud site."""
         return self.json({"baseUrl": self.base_url, "displayUrl": self.base_url, "version": "1001.0.0-SNAPSHOT",
                           "versionNumbers": [1001, 0, 0], "deploymentType": "Cloud", "buildNumber": 100290,
-                          "buildDate": "2026-11-30T00:00:00.000+0000", "serverTime": now_iso(),
+                          "buildDate": "2026-11-30T00:00:00.000+0000", "serverTime": self.store.stamp(),
                           "scmInfo": "sandbox", "serverTitle": "Jira (deskbook sandbox)",
                           "defaultLocale": {"locale": "en_US"}, "serverTimeZone": "Etc/UTC"})
 
@@ -1119,7 +1169,7 @@ class JsmSandboxApp(SandboxPipeline):
         internal = any(p.get("key") == "sd.public.comment" and (p.get("value") or {}).get("internal") is True
                        for p in (body.get("properties") or []) if isinstance(p, dict))
         comment = {"id": str(self.store.next_id("comment")), "body": text, "public": not internal,
-                   "created": now_iso(), "author": ADMIN_ACCOUNT_ID}
+                   "created": self.store.stamp(), "author": self.comment_author(request)}
         issue["comments"].append(comment)
         self.store.put("request", issue["key"], issue)
         return self.json(self.platform_comment(request, issue, comment), 201)
@@ -1140,7 +1190,7 @@ class JsmSandboxApp(SandboxPipeline):
             raise ApiError(400, f"Transition id '{wanted}' is not valid for this issue.")
         issue["status"] = chosen["to"]
         if chosen["category"] == "done":
-            issue["resolutiondate"] = now_iso()
+            issue["resolutiondate"] = self.store.stamp()
         else:
             issue.pop("resolutiondate", None)
         self.store.put("request", issue["key"], issue)
@@ -1200,7 +1250,7 @@ class JsmSandboxApp(SandboxPipeline):
             raise ApiError(exc.status, exc.message) from None
 
     def _enriched(self, rule: dict, rule_uuid: str, created: str | None = None) -> dict:
-        return rules.enrich(rule, next_id=lambda: self.store.next_id("rulecomponent"), stamp=now_iso(),
+        return rules.enrich(rule, next_id=lambda: self.store.next_id("rulecomponent"), stamp=self.store.stamp(),
                             created=created, rule_uuid=rule_uuid)
 
     def on_rule_summary(self, request, body, cloud_id):
@@ -1276,7 +1326,7 @@ class JsmSandboxApp(SandboxPipeline):
                 rules.check_enable(rule)
             except rules.Refused as exc:
                 raise ApiError(exc.status, exc.message) from None
-        rule.update(state=value, updated=now_iso())
+        rule.update(state=value, updated=self.store.stamp())
         self.store.put("rule", rule_uuid, rule)
         return self.json({"ruleUuid": rule_uuid, "state": value})
 
@@ -1374,30 +1424,86 @@ class JsmSandboxApp(SandboxPipeline):
         self.store.put("organization", org_id, org)
         return Response(status=204)
 
-    # ----------------------------------------------------------------- internal SLA
+    # ----------------------------------------------------------------- internal SLA, calendars, queues
+    def _refuse(self, errors: dict) -> None:
+        raise ApiError(400, "", errors=errors)
+
     def _validate_metric(self, body: Any) -> dict:
+        """The metric in the shape a real site takes (FACTS.md 6.3), else 400 naming the field:
+        `{name, config: {definition: {start, pause, stop}, goals: [{jqlQuery, duration, calendarId,
+        defaultGoal}]}}`; the old `{name, description, goals: [{jql, duration (minutes)}]}` is refused."""
         if not isinstance(body, dict) or not str(body.get("name") or "").strip():
-            raise ApiError(400, "", errors={"name": "An SLA name is required."})
-        goals = body.get("goals")
+            self._refuse({"name": "An SLA name is required."})
+        if "goals" in body or "description" in body:
+            self._refuse({"config": "Unrecognized field: an SLA metric is {name, config: {definition, goals}}."})
+        config = body.get("config")
+        if not isinstance(config, dict):
+            self._refuse({"config": "The SLA configuration (config) is required."})
+        definition = config.get("definition")
+        if not isinstance(definition, dict):
+            self._refuse({"config.definition": "The SLA definition (start, pause, stop conditions) is required."})
+        for part in ("start", "pause", "stop"):
+            conditions = definition.get(part)
+            if not isinstance(conditions, list):
+                self._refuse({f"config.definition.{part}": f"The {part} conditions (a list) are required."})
+            for condition in conditions:
+                problem = sla.condition_problem(part, condition, STATUS_IDS.values())
+                if problem:
+                    self._refuse({f"config.definition.{part}": problem})
+        if not definition["start"] or not definition["stop"]:
+            self._refuse({"config.definition": "An SLA needs at least one start and one stop condition."})
+        goals = config.get("goals")
         if not isinstance(goals, list) or not goals:
-            raise ApiError(400, "", errors={"goals": "At least one goal is required."})
-        for goal in goals:
-            if not isinstance(goal, dict) or not isinstance(goal.get("duration"), int) or goal["duration"] <= 0:
-                raise ApiError(400, "", errors={"goals": "Each goal needs a positive integer duration in minutes."})
-            if not isinstance(goal.get("jql", ""), str):
-                raise ApiError(400, "", errors={"goals": "A goal's jql must be a string."})
+            self._refuse({"config.goals": "At least one goal is required."})
+        calendars = {str(c["id"]) for c in self.store.all("calendar")}
+        for n, goal in enumerate(goals):
+            where = f"config.goals[{n}]"
+            if not isinstance(goal, dict):
+                self._refuse({where: "A goal is an object."})
+            for name in ("jqlQuery", "duration", "calendarId", "defaultGoal"):
+                if name not in goal:
+                    self._refuse({f"{where}.{name}": f"{name} is required."})
+            if not isinstance(goal["jqlQuery"], str):
+                self._refuse({f"{where}.jqlQuery": "The goal's JQL is a string."})
+            if not isinstance(goal["duration"], int) or isinstance(goal["duration"], bool) or goal["duration"] <= 0:
+                self._refuse({f"{where}.duration": "The goal's duration is a positive number of milliseconds."})
+            if str(goal["calendarId"]) not in calendars:
+                self._refuse({f"{where}.calendarId": f"No calendar with id {goal['calendarId']}."})
+            if not isinstance(goal["defaultGoal"], bool):
+                self._refuse({f"{where}.defaultGoal": "defaultGoal is true or false."})
+            if goal["defaultGoal"] and goal["jqlQuery"]:
+                self._refuse({f"{where}.jqlQuery": "The default goal has no JQL (\"\")."})
+            if goal["jqlQuery"]:
+                try:
+                    compile_jql(goal["jqlQuery"])
+                except JqlError as exc:
+                    self._refuse({f"{where}.jqlQuery": str(exc)})
+        if sum(1 for g in goals if g["defaultGoal"]) > 1:
+            self._refuse({"config.goals": "An SLA has at most one default goal."})
         return body
 
+    def _stored_metric(self, body: dict, metric_id: int, project_key: str) -> dict:
+        """What a read shows: the body plus `id`, `customFieldId`, goal ids and `timeMetricId` (FACTS.md 6.3)."""
+        config = body["config"]
+        goals = [{**g, "id": str(metric_id * 100 + n), "timeMetricId": metric_id, "subGoals": []}
+                 for n, g in enumerate(config["goals"], 1)]
+        definition = {**config["definition"], "inconsistent": False}
+        return {"id": metric_id, "name": body["name"].strip(), "projectKey": project_key,
+                "customFieldId": 10100 + metric_id,
+                "config": {**config, "definition": definition, "goals": goals,
+                           "slaDisplayFormat": config.get("slaDisplayFormat") or "NEW_SLA_FORMAT"}}
+
     def on_sla_metrics(self, request, body, project_key):
-        """Internal `GET|POST .../agent/{projectKey}/sla/metrics` (name, goals[{jql, duration, calendarId}], startOn, stopOn)."""
+        """Internal `GET|POST .../agent/{projectKey}/sla/metrics` (`{timeMetrics}`; names unique per project)."""
         desk = self.desk(project_key)
+        mine = [m for m in self.store.all("slametric") if m["projectKey"] == desk["projectKey"]]
         if request.method == "GET":
-            return self.json({"timeMetrics": [m for m in self.store.all("slametric") if m["projectKey"] == desk["projectKey"]]})
+            return self.json({"timeMetrics": mine})
         metric = self._validate_metric(body)
-        if any(m["name"].lower() == metric["name"].lower() for m in self.store.all("slametric") if m["projectKey"] == desk["projectKey"]):
-            raise ApiError(400, "", errors={"name": f"An SLA named '{metric['name']}' already exists."})
+        if any(m["name"].lower() == metric["name"].strip().lower() for m in mine):
+            self._refuse({"name": f"An SLA named '{metric['name']}' already exists."})
         metric_id = self.store.next_id("slametric")
-        stored = {**metric, "id": metric_id, "projectKey": desk["projectKey"]}
+        stored = self._stored_metric(metric, metric_id, desk["projectKey"])
         self.store.put("slametric", str(metric_id), stored)
         return self.json(stored, 201)
 
@@ -1412,9 +1518,192 @@ class JsmSandboxApp(SandboxPipeline):
         if request.method == "DELETE":
             self.store.delete("slametric", str(metric_id))
             return Response(status=204)
-        updated = {**self._validate_metric(body), "id": metric_id, "projectKey": desk["projectKey"]}
+        updated = self._stored_metric(self._validate_metric(body), metric_id, desk["projectKey"])
         self.store.put("slametric", str(metric_id), updated)
         return self.json(updated)
+
+    def _validate_calendar(self, body: Any) -> dict:
+        """A calendar in the working-hours shape (FACTS.md 6.6), else 400 naming the field."""
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        if not isinstance(body, dict) or not str(body.get("name") or "").strip():
+            self._refuse({"name": "A calendar name is required."})
+        zone = body.get("timezoneId")
+        try:
+            ZoneInfo(str(zone))
+        except (ZoneInfoNotFoundError, ValueError):
+            self._refuse({"timezoneId": f"'{zone}' is not a time zone id (e.g. Europe/Berlin)."})
+        times = body.get("workingTimes")
+        if not isinstance(times, list) or not times:
+            self._refuse({"workingTimes": "A calendar needs working times."})
+        for n, slot in enumerate(times):
+            ok = isinstance(slot, dict) and str(slot.get("weekday")).lower() in sla.WEEKDAYS and all(
+                isinstance(slot.get(k), int) and 0 <= slot[k] <= sla.DAY_MS for k in ("start", "end"))
+            if not ok or slot["start"] >= slot["end"]:
+                self._refuse({f"workingTimes[{n}]": "A working time is {weekday: monday..sunday, start, end} in ms "
+                                                    "after midnight, start before end."})
+        holidays = body.get("holidays", [])
+        if not isinstance(holidays, list):
+            self._refuse({"holidays": "Holidays are a list."})
+        for n, holiday in enumerate(holidays):
+            try:
+                date.fromisoformat(str((holiday or {}).get("iso8601Date")))
+            except ValueError:
+                self._refuse({f"holidays[{n}].iso8601Date": "A holiday's date is yyyy-MM-dd."})
+            if not str(holiday.get("name") or "").strip() or not isinstance(holiday.get("recurring", False), bool):
+                self._refuse({f"holidays[{n}]": "A holiday is {name, iso8601Date, recurring}."})
+        return body
+
+    def _stored_calendar(self, body: dict, calendar_id: int, project_key: str) -> dict:
+        return {"id": calendar_id, "name": body["name"].strip(), "timezoneId": body["timezoneId"],
+                "workingTimes": [{"weekday": str(w["weekday"]).lower(), "start": w["start"], "end": w["end"]}
+                                 for w in body["workingTimes"]],
+                "holidays": [{"name": h["name"], "iso8601Date": h["iso8601Date"], "recurring": bool(h.get("recurring"))}
+                             for h in body.get("holidays") or []],
+                "projectKey": project_key, "canUpdate": True, "canDelete": True,
+                "context": {"projectKey": project_key}}
+
+    def on_calendar_dialog(self, request, body, project_key):
+        """Internal `GET /rest/workinghours/1/internal/dialog/{projectKey}`: `{calendars}` of the project
+        (and the default 24/7 calendar every project has)."""
+        desk = self.desk(project_key)
+        found = [c for c in self.store.all("calendar") if c["projectKey"] in (desk["projectKey"], "")]
+        return self.json({"calendars": found})
+
+    def on_calendar_create(self, request, body, project_key):
+        """`POST /rest/workinghours/1/api/calendar/{projectKey}` (names unique per project)."""
+        desk = self.desk(project_key)
+        calendar = self._validate_calendar(body)
+        if any(c["name"].lower() == calendar["name"].strip().lower() for c in self.store.all("calendar")
+               if c["projectKey"] in (desk["projectKey"], "")):
+            self._refuse({"name": f"A calendar named '{calendar['name']}' already exists."})
+        calendar_id = self.store.next_id("calendar")
+        stored = self._stored_calendar(calendar, calendar_id, desk["projectKey"])
+        self.store.put("calendar", str(calendar_id), stored)
+        return self.json(stored, 201)
+
+    def on_calendar_update(self, request, body, project_key, calendar_id):
+        """`PUT /rest/workinghours/1/api/calendar/{projectKey}/{id}`."""
+        desk = self.desk(project_key)
+        existing = self.store.get("calendar", str(calendar_id))
+        if not existing or existing["projectKey"] != desk["projectKey"]:
+            raise ApiError(404, f"Calendar {calendar_id} does not exist.")
+        stored = self._stored_calendar(self._validate_calendar(body), calendar_id, desk["projectKey"])
+        self.store.put("calendar", str(calendar_id), stored)
+        return self.json(stored)
+
+    def on_calendar_delete(self, request, body, calendar_id):
+        """`DELETE /rest/workinghours/1/api/calendar/{id}`: refused while a goal uses it."""
+        existing = self.store.get("calendar", str(calendar_id))
+        if not existing or not existing["projectKey"]:
+            raise ApiError(404, f"Calendar {calendar_id} does not exist.")
+        used = [m["name"] for m in self.store.all("slametric")
+                if any(str(g.get("calendarId")) == str(calendar_id) for g in m["config"]["goals"])]
+        if used:
+            self._refuse({"calendar": f"The calendar is used by SLA '{used[0]}'."})
+        self.store.delete("calendar", str(calendar_id))
+        return Response(status=204)
+
+    def _validate_queue(self, body: Any, project_key: str) -> dict:
+        """A queue body (FACTS.md 7.2: `{name, jql, columns}`; the server prepends `project = KEY`)."""
+        if not isinstance(body, dict) or not str(body.get("name") or "").strip():
+            self._refuse({"name": "A queue name is required."})
+        if not isinstance(body.get("jql"), str) or not body["jql"].strip():
+            self._refuse({"jql": "A queue needs a JQL query."})
+        columns = body.get("columns")
+        if not isinstance(columns, list) or not columns or not all(isinstance(c, str) and c for c in columns):
+            self._refuse({"columns": "A queue needs its columns (field ids)."})
+        unknown = [c for c in columns if c not in QUEUE_COLUMNS]
+        if unknown:
+            self._refuse({"columns": f"Unknown column '{unknown[0]}'."})
+        try:
+            compile_jql(body["jql"])
+        except JqlError as exc:
+            self._refuse({"jql": str(exc)})
+        return body
+
+    def _stored_queue(self, body: dict, queue_id: int, desk: dict) -> dict:
+        return {"id": str(queue_id), "name": body["name"].strip(), "serviceDeskId": desk["id"],
+                "projectKey": desk["projectKey"], "jql": f"project = {desk['projectKey']} AND {body['jql'].strip()}",
+                "columns": list(body["columns"])}
+
+    def _project_queues(self, desk: dict) -> list[dict]:
+        return [q for q in self.store.all("queue") if q["projectKey"] == desk["projectKey"]]
+
+    def on_queues_internal(self, request, body, project_key):
+        """Internal `GET|POST /rest/servicedesk/1/servicedesk/{projectKey}/queues` (names unique per
+        project). There is no delete (FACTS.md 7.3, the register's reading: REST-made queues stay)."""
+        desk = self.desk(project_key)
+        if request.method == "GET":
+            return self.json(self._project_queues(desk))
+        queue = self._validate_queue(body, desk["projectKey"])
+        if any(q["name"].lower() == queue["name"].strip().lower() for q in self._project_queues(desk)):
+            self._refuse({"name": f"A queue named '{queue['name']}' already exists."})
+        queue_id = self.store.next_id("queue")
+        stored = self._stored_queue(queue, queue_id, desk)
+        self.store.put("queue", str(queue_id), stored)
+        return self.json(stored, 201)
+
+    def on_queue_internal(self, request, body, project_key, queue_id):
+        """Internal `PUT /rest/servicedesk/1/servicedesk/{projectKey}/queues/{id}`."""
+        desk = self.desk(project_key)
+        existing = self.store.get("queue", str(queue_id))
+        if not existing or existing["projectKey"] != desk["projectKey"]:
+            raise ApiError(404, f"Queue {queue_id} does not exist.")
+        queue = self._validate_queue(body, desk["projectKey"])
+        if any(q["name"].lower() == queue["name"].strip().lower() and q["id"] != existing["id"]
+               for q in self._project_queues(desk)):
+            self._refuse({"name": f"A queue named '{queue['name']}' already exists."})
+        stored = self._stored_queue(queue, queue_id, desk)
+        self.store.put("queue", str(queue_id), stored)
+        return self.json(stored)
+
+    def queue(self, desk: dict, queue_id: str) -> dict:
+        """A queue of `desk`, or 404."""
+        found = self.store.get("queue", str(queue_id))
+        if not found or found["projectKey"] != desk["projectKey"]:
+            raise ApiError(404, f"Queue '{queue_id}' does not exist in service desk {desk['id']}.",
+                           i18n_key="sd.queue.error.not.found")
+        return found
+
+    def queue_issues(self, queue: dict) -> list[dict]:
+        """The requests the queue's JQL finds now (in its ORDER BY, else newest first)."""
+        jql = queue["jql"]
+        matches, sort_key = compile_jql(jql, now=self.clock_now()), order_key(jql)
+        found = [i for i in self.with_type_names(self.store.all("request")) if matches(i)]
+        found.sort(key=sort_key or (lambda i: -float(i["id"])))
+        return found
+
+    def queue_dto(self, request, queue: dict) -> dict:
+        """`QueueDTO` (`issueCount` with `includeCount=true`)."""
+        dto = {"id": queue["id"], "name": queue["name"], "jql": queue["jql"], "fields": list(queue["columns"]),
+               "_links": {"self": self.link(f"{SD}/servicedesk/{queue['serviceDeskId']}/queue/{queue['id']}")}}
+        if (request.args.get("includeCount") or "").lower() == "true":
+            dto["issueCount"] = len(self.queue_issues(queue))
+        return dto
+
+    def on_queue_list(self, request, body, desk_id):
+        """`GET /servicedesk/{id}/queue[?includeCount=true]` (read-only: `Allow: GET`, FACTS.md 7.1)."""
+        desk = self.desk(desk_id)
+        queues = [self.queue_dto(request, q) for q in self._project_queues(desk)]
+        return self.json(self.page(request, queues, f"{SD}/servicedesk/{desk['id']}/queue"))
+
+    def on_queue_get(self, request, body, desk_id, queue_id):
+        """`GET /servicedesk/{id}/queue/{queueId}`."""
+        desk = self.desk(desk_id)
+        return self.json(self.queue_dto(request, self.queue(desk, queue_id)))
+
+    def on_queue_issues(self, request, body, desk_id, queue_id):
+        """`GET /servicedesk/{id}/queue/{queueId}/issue`: the queue's requests as `IssueBean`s, by its JQL."""
+        desk = self.desk(desk_id)
+        queue = self.queue(desk, queue_id)
+        beans = [self.issue_bean(i, ["*navigable"], None) for i in self.queue_issues(queue)]
+        return self.json(self.page(request, beans, f"{SD}/servicedesk/{desk['id']}/queue/{queue['id']}/issue"))
+
+    def on_statuses(self, request, body):
+        """`GET /rest/api/3/status`: the workflow's statuses (SLA status conditions name them by id)."""
+        return self.json([{"id": ident, "name": name, "self": self.link(f"{API}/status/{ident}"),
+                           "statusCategory": {"key": STATUS_CATEGORIES[name]}} for name, ident in STATUS_IDS.items()])
 
 
 def _duration(millis: int) -> dict:
@@ -1431,6 +1720,11 @@ def ensure_defaults(store: Store, config: SandboxConfig) -> None:
     desk_id = str(store.next_id("servicedesk"))
     store.put("servicedesk", desk_id, {"id": desk_id, "projectId": "10000", "projectKey": config.project_key,
                                        "projectName": config.project_name, "projectTypeKey": "service_desk"})
+    calendar_id = store.next_id("calendar")
+    store.put("calendar", str(calendar_id), {
+        "id": calendar_id, "name": DEFAULT_CALENDAR, "timezoneId": "UTC", "projectKey": "", "canUpdate": False,
+        "canDelete": False, "holidays": [], "context": {},
+        "workingTimes": [{"weekday": day, "start": 0, "end": sla.DAY_MS} for day in sla.WEEKDAYS]})
 
 
 def seed_organizations(store: Store, count: int, rng: random.Random | None = None) -> list[str]:
@@ -1447,7 +1741,7 @@ def seed_organizations(store: Store, count: int, rng: random.Random | None = Non
         store.put("customer", contact["accountId"], contact)
         end = today + timedelta(days=rng.randint(-30, 365))
         store.put("organization", org_id, {
-            "id": org_id, "name": f"Sample Customer {n:03d}", "uuid": store.new_uuid(), "created": now_iso(),
+            "id": org_id, "name": f"Sample Customer {n:03d}", "uuid": store.new_uuid(), "created": store.stamp(),
             "users": [contact["accountId"]],
             "properties": {"deskbook.contract": {"contract_end_date": end.isoformat(), "customer_tier": rng.choice(tiers),
                                                  "locale": rng.choice(("zh-CN", "en")),

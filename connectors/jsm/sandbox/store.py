@@ -40,9 +40,27 @@ SEQUENCE_START = {
 }
 
 
-def now_iso() -> str:
-    """The current UTC time in Jira's ISO 8601 form (milliseconds, numeric offset)."""
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "+0000"
+def now_iso(ts: float | None = None) -> str:
+    """The time `ts` (epoch seconds; default: wall time) in Jira's ISO 8601 form (UTC, milliseconds,
+    numeric offset). Handlers stamp with `Store.stamp()`, the sandbox clock's time."""
+    moment = datetime.now(timezone.utc) if ts is None else datetime.fromtimestamp(ts, timezone.utc)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "+0000"
+
+
+#: Request fields whose changes the store records in the request's `history` (what SLA conditions read).
+HISTORY_FIELDS = {"status": "status", "resolution": "resolutiondate", "assignee": "assignee"}
+
+
+def record_history(old: dict | None, new: dict, at: str) -> None:
+    """Append to `new["history"]` a change `{at, field, from, to}` for each of `HISTORY_FIELDS` that differs
+    from `old` (the stored request before this write). A new request starts with an empty history; its
+    creation and comments carry their own times."""
+    history = list(new.get("history") or (old or {}).get("history") or [])
+    if old is not None:
+        for name, key in HISTORY_FIELDS.items():
+            if old.get(key) != new.get(key):
+                history.append({"at": at, "field": name, "from": old.get(key), "to": new.get(key)})
+    new["history"] = history
 
 
 def date_dto(iso: str) -> dict:
@@ -66,6 +84,10 @@ class Store(DocumentStore):
         self._revisions: dict[str, int] = {}
         self._lookups: dict[tuple[str, str], tuple[int, dict[str, str]]] = {}
 
+    def stamp(self) -> str:
+        """The sandbox clock's current time as a Jira timestamp (what handlers write into documents)."""
+        return now_iso(self.now())
+
     def revision(self, kind: str) -> int:
         """A number that changes whenever a document of `kind` is written or deleted (cache keys)."""
         return self._revisions.get(kind, 0)
@@ -82,11 +104,14 @@ class Store(DocumentStore):
         return str(uuid.uuid4())
 
     def put(self, kind: str, ident: str, body: dict) -> dict:
-        """Insert or replace a document; keeps the original position on replace."""
+        """Insert or replace a document; keeps the original position on replace. A request's status,
+        resolution and assignee changes are recorded in its `history` here, whoever writes it."""
         with self.lock:
             row = self.db.execute(
-                "SELECT position FROM documents WHERE kind = ? AND id = ?", (kind, ident)
+                "SELECT position, body FROM documents WHERE kind = ? AND id = ?", (kind, ident)
             ).fetchone()
+            if kind == "request":
+                record_history(json.loads(row[1]) if row else None, body, self.stamp())
             if row:
                 self.db.execute(
                     "UPDATE documents SET body = ? WHERE kind = ? AND id = ?",

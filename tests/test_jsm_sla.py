@@ -1,0 +1,343 @@
+"""The JSM sandbox computes SLAs and queues as JSM documents them (connectors/jsm/sandbox/sla.py, app.py):
+goal order (first matching JQL wins), start/pause/stop conditions over the request's history, time in
+the goal's calendar (business hours, holidays, time zone), breach times; queues by their JQL."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import pytest
+import requests
+
+from deskbook.connectors.jsm.sandbox import running_sandbox, sla
+from deskbook.connectors.jsm.sandbox.app import ACT_AS_HEADER, STATUS_IDS
+from deskbook.connectors.jsm.sandbox.jql import compile_jql
+from deskbook.connectors.sandbox_kit.clock import FakeClock
+
+SD = "/rest/servicedeskapi"
+OPT_IN = {"X-ExperimentalApi": "opt-in"}
+HOUR_MS = 3_600_000
+
+
+def cond(factory: str, ident: str) -> dict:
+    return {"pluginKey": sla.PLUGIN_KEY, "factoryKey": factory, "conditionId": ident, "name": ident}
+
+
+CREATED = cond(sla.CREATED, "issue-created-hit-condition")
+FOR_CUSTOMERS = cond(sla.COMMENT, "comment-for-reporter-hit-condition")
+BY_CUSTOMER = cond(sla.COMMENT, "comment-by-reporter-hit-condition")
+RESOLVED = cond(sla.RESOLUTION, "resolution-set-hit-condition")
+WAITING_FOR_CUSTOMER = cond(sla.STATUS, STATUS_IDS["Waiting for customer"])
+
+
+def ts(text: str) -> float:
+    return datetime.fromisoformat(text).timestamp()
+
+
+def stamp(text: str) -> str:
+    return datetime.fromisoformat(text).astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.000+0000")
+
+
+def issue(created: str, **extra) -> dict:
+    return {"key": "SUP-1", "id": "10000", "projectKey": "SUP", "projectId": "10000", "labels": [],
+            "status": "Waiting for support", "priority": "Medium", "created": stamp(created), "comments": [],
+            "history": [], **extra}
+
+
+def metric(goals: list[dict], start=(CREATED,), pause=(), stop=(RESOLVED,), name="Time to resolution") -> dict:
+    return {"id": 1, "name": name, "config": {"definition": {"start": list(start), "pause": list(pause),
+                                                             "stop": list(stop)}, "goals": goals}}
+
+
+def goal(jql: str, hours: float, calendar=None, default=False) -> dict:
+    return {"jqlQuery": jql, "duration": int(hours * HOUR_MS), "calendarId": calendar, "defaultGoal": default}
+
+
+def matcher(jql: str, found: dict) -> bool:
+    return compile_jql(jql)(found)
+
+
+def values(found: dict, metrics: list[dict], now: str, calendars: dict | None = None) -> list[dict]:
+    return sla.sla_values(found, metrics, calendars or {}, now=ts(now), agents={"agent"}, status_ids=STATUS_IDS,
+                          matcher=matcher)
+
+
+#: 09:00-18:00 Monday to Friday in Shanghai, 2026-10-05 (a Monday) closed.
+SHANGHAI = {"id": 7, "name": "business hours", "timezoneId": "Asia/Shanghai",
+            "workingTimes": [{"weekday": d, "start": 9 * HOUR_MS, "end": 18 * HOUR_MS}
+                             for d in ("monday", "tuesday", "wednesday", "thursday", "friday")],
+            "holidays": [{"name": "National Day", "iso8601Date": "2026-10-05", "recurring": False}]}
+
+
+# ---------------------------------------------------------------- goal order
+
+
+def test_the_first_goal_whose_jql_matches_applies():
+    vip = issue("2026-03-02T10:00:00+00:00", labels=["vip"])
+    goals = [goal("labels = vip", 1), goal("", 4, default=True)]
+    [found] = values(vip, [metric(goals)], "2026-03-02T10:30:00+00:00")
+    assert found["goal"]["duration"] == HOUR_MS
+    [plain] = values(issue("2026-03-02T10:00:00+00:00"), [metric(goals)], "2026-03-02T10:30:00+00:00")
+    assert plain["goal"]["duration"] == 4 * HOUR_MS
+    # order, not specificity: a default goal listed first wins for every request
+    [first] = values(vip, [metric(list(reversed(goals)))], "2026-03-02T10:30:00+00:00")
+    assert first["goal"]["duration"] == 4 * HOUR_MS
+
+
+def test_no_matching_goal_means_no_sla():
+    assert values(issue("2026-03-02T10:00:00+00:00"), [metric([goal("labels = vip", 1)])],
+                  "2026-03-02T11:00:00+00:00") == []
+
+
+# ---------------------------------------------------------------- start, pause, stop
+
+
+def test_time_in_a_pause_condition_does_not_count():
+    waiting = issue("2026-03-02T10:00:00+00:00", status="Work in progress", history=[
+        {"at": stamp("2026-03-02T11:00:00+00:00"), "field": "status", "from": "Waiting for support",
+         "to": "Waiting for customer"},
+        {"at": stamp("2026-03-02T14:00:00+00:00"), "field": "status", "from": "Waiting for customer",
+         "to": "Work in progress"}])
+    m = metric([goal("", 2)], pause=(WAITING_FOR_CUSTOMER,))
+    [found] = values(waiting, [m], "2026-03-02T14:30:00+00:00")
+    [cycle] = found["cycles"]
+    assert cycle["elapsed_ms"] == 1.5 * HOUR_MS and not cycle["paused"] and not cycle["breached"]
+    # the 3 paused hours push the breach time: 10:00 + 2 h + 3 h
+    assert cycle["breach_time"] == stamp("2026-03-02T15:00:00+00:00")
+    # while paused: no breach time, the clock stands still
+    [still] = values(waiting, [m], "2026-03-02T13:00:00+00:00")
+    assert still["cycles"][0]["paused"] and still["cycles"][0]["elapsed_ms"] == HOUR_MS
+    assert still["cycles"][0]["breach_time"] is None
+    # the same history without the pause condition counts every hour and breaches at 12:00
+    [counted] = values(waiting, [metric([goal("", 2)])], "2026-03-02T14:30:00+00:00")
+    assert counted["cycles"][0]["elapsed_ms"] == 4.5 * HOUR_MS and counted["cycles"][0]["breached"]
+    assert counted["cycles"][0]["breach_time"] == stamp("2026-03-02T12:00:00+00:00")
+
+
+def test_a_public_agent_comment_stops_first_response_and_a_customer_comment_does_not():
+    m = metric([goal("", 1)], stop=(FOR_CUSTOMERS, RESOLVED), name="Time to first response")
+    found = issue("2026-03-02T10:00:00+00:00", comments=[
+        {"created": stamp("2026-03-02T10:10:00+00:00"), "public": True, "author": "qm:customer"},
+        {"created": stamp("2026-03-02T10:20:00+00:00"), "public": False, "author": "agent"},
+        {"created": stamp("2026-03-02T10:45:00+00:00"), "public": True, "author": "agent"}])
+    [done] = values(found, [m], "2026-03-02T12:00:00+00:00")
+    [cycle] = done["cycles"]
+    assert cycle["stop"] == stamp("2026-03-02T10:45:00+00:00")
+    assert cycle["elapsed_ms"] == 45 * 60_000 and cycle["remaining_ms"] == 15 * 60_000 and not cycle["breached"]
+
+
+def test_an_event_that_stops_and_starts_opens_the_next_cycle():
+    m = metric([goal("", 24)], start=(CREATED, FOR_CUSTOMERS), stop=(FOR_CUSTOMERS, RESOLVED))
+    found = issue("2026-03-02T10:00:00+00:00", comments=[
+        {"created": stamp("2026-03-03T12:00:00+00:00"), "public": True, "author": "agent"}])
+    [periodic] = values(found, [m], "2026-03-03T13:00:00+00:00")
+    first, second = periodic["cycles"]
+    assert first["breached"] and first["stop"] == stamp("2026-03-03T12:00:00+00:00")
+    assert second["stop"] is None and second["elapsed_ms"] == HOUR_MS
+
+
+def test_a_customer_comment_starts_time_to_next_response():
+    m = metric([goal("", 2)], start=(BY_CUSTOMER,), stop=(FOR_CUSTOMERS,))
+    assert values(issue("2026-03-02T10:00:00+00:00"), [m], "2026-03-02T12:00:00+00:00") == []  # no cycle yet
+    replied = issue("2026-03-02T10:00:00+00:00", comments=[
+        {"created": stamp("2026-03-02T11:00:00+00:00"), "public": True, "author": "qm:customer"}])
+    [found] = values(replied, [m], "2026-03-02T12:00:00+00:00")
+    assert found["cycles"][0]["start"] == stamp("2026-03-02T11:00:00+00:00")
+    assert found["cycles"][0]["elapsed_ms"] == HOUR_MS
+
+
+# ---------------------------------------------------------------- calendars
+
+
+def test_breach_time_counts_business_hours_in_the_calendars_zone_and_skips_holidays():
+    calendars = {"7": SHANGHAI}
+    m = metric([goal("", 2, calendar=7)])
+    # Friday 2026-10-02 17:00 Shanghai: one hour left that day; Monday 10-05 is a holiday -> Tuesday 10:00
+    friday = issue("2026-10-02T17:00:00+08:00")
+    [found] = values(friday, [m], "2026-10-03T12:00:00+08:00", calendars)
+    cycle = found["cycles"][0]
+    assert cycle["breach_time"] == stamp("2026-10-06T10:00:00+08:00")
+    assert cycle["elapsed_ms"] == HOUR_MS and not cycle["within"]
+    # without the holiday: Monday 10:00
+    open_monday = {**SHANGHAI, "holidays": []}
+    [plain] = values(friday, [m], "2026-10-03T12:00:00+08:00", {"7": open_monday})
+    assert plain["cycles"][0]["breach_time"] == stamp("2026-10-05T10:00:00+08:00")
+    # a recurring holiday closes the same day every year
+    recurring = {**SHANGHAI, "holidays": [{"name": "National Day", "iso8601Date": "2020-10-05", "recurring": True}]}
+    [again] = values(friday, [m], "2026-10-03T12:00:00+08:00", {"7": recurring})
+    assert again["cycles"][0]["breach_time"] == stamp("2026-10-06T10:00:00+08:00")
+
+
+def test_a_goal_without_calendar_counts_around_the_clock():
+    [found] = values(issue("2026-10-02T17:00:00+08:00"), [metric([goal("", 2)])], "2026-10-03T12:00:00+08:00")
+    assert found["cycles"][0]["breach_time"] == stamp("2026-10-02T19:00:00+08:00")
+    assert found["cycles"][0]["breached"] and found["cycles"][0]["within"]
+
+
+# ---------------------------------------------------------------- through the sandbox, on its clock
+
+
+def session_for(sandbox) -> requests.Session:
+    http = requests.Session()
+    http.auth = (sandbox.email, sandbox.token)
+    return http
+
+
+def sla_body(name: str, goals: list[dict], **definition) -> dict:
+    parts = {"start": [CREATED], "pause": [], "stop": [FOR_CUSTOMERS, RESOLVED], **definition}
+    return {"name": name, "config": {"definition": parts, "goals": goals}}
+
+
+def test_request_sla_follows_the_requests_history_on_the_sandbox_clock():
+    clock = FakeClock(ts("2026-03-02T10:00:00+00:00"))
+    with running_sandbox(clock=clock) as sandbox:
+        http = session_for(sandbox)
+        metrics = f"{sandbox.url}/rest/servicedesk/1/servicedesk/agent/SUP/sla/metrics"
+        made = http.post(metrics, json=sla_body("Time to first response", [
+            {"jqlQuery": 'priority = "Highest"', "duration": HOUR_MS // 2, "calendarId": 1, "defaultGoal": False},
+            {"jqlQuery": "", "duration": 2 * HOUR_MS, "calendarId": 1, "defaultGoal": True}]))
+        assert made.status_code == 201, made.text
+        rtype = http.post(f"{sandbox.url}{SD}/servicedesk/1/requesttype", headers=OPT_IN,
+                          json={"name": "Help", "issueTypeId": "10004"}).json()
+        customer = http.post(f"{sandbox.url}{SD}/customer", json={"email": "c@x.example", "displayName": "C"}).json()
+        key = http.post(f"{sandbox.url}{SD}/request", json={
+            "serviceDeskId": "1", "requestTypeId": rtype["id"], "raiseOnBehalfOf": customer["accountId"],
+            "requestFieldValues": {"summary": "x"}}).json()["issueKey"]
+        assert http.get(f"{sandbox.url}/rest/api/3/issue/{key}", params={"fields": "created"}).json()[
+            "fields"]["created"] == stamp("2026-03-02T10:00:00+00:00")
+        clock.advance(3600)
+        http.post(f"{sandbox.url}{SD}/request/{key}/comment", json={"body": "still broken", "public": True},
+                  headers={ACT_AS_HEADER: customer["accountId"]})
+        [ongoing] = http.get(f"{sandbox.url}{SD}/request/{key}/sla").json()["values"]
+        cycle = ongoing["ongoingCycle"]
+        assert cycle["elapsedTime"]["millis"] == HOUR_MS and cycle["remainingTime"]["millis"] == HOUR_MS
+        assert cycle["breachTime"]["iso8601"] == stamp("2026-03-02T12:00:00+00:00") and not cycle["breached"]
+        clock.advance(1800)
+        http.post(f"{sandbox.url}{SD}/request/{key}/comment", json={"body": "on it", "public": True})
+        [done] = http.get(f"{sandbox.url}{SD}/request/{key}/sla").json()["values"]
+        assert "ongoingCycle" not in done
+        assert done["completedCycles"][0]["stopTime"]["iso8601"] == stamp("2026-03-02T11:30:00+00:00")
+        assert done["completedCycles"][0]["elapsedTime"]["millis"] == 90 * 60_000
+
+
+def test_transitions_are_recorded_in_the_history_and_pause_the_clock():
+    clock = FakeClock(ts("2026-03-02T10:00:00+00:00"))
+    with running_sandbox(clock=clock) as sandbox:
+        http = session_for(sandbox)
+        http.post(f"{sandbox.url}/rest/servicedesk/1/servicedesk/agent/SUP/sla/metrics", json=sla_body(
+            "Time to resolution", [{"jqlQuery": "", "duration": 4 * HOUR_MS, "calendarId": 1, "defaultGoal": True}],
+            pause=[WAITING_FOR_CUSTOMER], stop=[RESOLVED])).raise_for_status()
+        rtype = http.post(f"{sandbox.url}{SD}/servicedesk/1/requesttype", headers=OPT_IN,
+                          json={"name": "Help", "issueTypeId": "10004"}).json()
+        key = http.post(f"{sandbox.url}{SD}/request", json={"serviceDeskId": "1", "requestTypeId": rtype["id"],
+                                                             "requestFieldValues": {"summary": "x"}}).json()["issueKey"]
+        clock.advance(3600)
+        http.post(f"{sandbox.url}/rest/api/3/issue/{key}/transitions", json={"transition": {"id": "11"}})  # waiting
+        clock.advance(5 * 3600)
+        http.post(f"{sandbox.url}/rest/api/3/issue/{key}/transitions", json={"transition": {"id": "21"}})  # in progress
+        clock.advance(3600)
+        [found] = http.get(f"{sandbox.url}{SD}/request/{key}/sla").json()["values"]
+        assert found["ongoingCycle"]["elapsedTime"]["millis"] == 2 * HOUR_MS
+        assert found["ongoingCycle"]["breachTime"]["iso8601"] == stamp("2026-03-02T19:00:00+00:00")
+        clock.advance(3 * 3600)
+        http.post(f"{sandbox.url}/rest/api/3/issue/{key}/transitions", json={"transition": {"id": "51"}})  # resolved
+        [done] = http.get(f"{sandbox.url}{SD}/request/{key}/sla").json()["values"]
+        assert done["completedCycles"][0]["breached"] is True
+        assert done["completedCycles"][0]["elapsedTime"]["millis"] == 5 * HOUR_MS
+
+
+def test_goals_count_in_a_calendar_made_through_the_working_hours_api():
+    clock = FakeClock(ts("2026-10-02T17:00:00+08:00"))
+    with running_sandbox(clock=clock) as sandbox:
+        http = session_for(sandbox)
+        body = {k: v for k, v in SHANGHAI.items() if k != "id"}
+        calendar = http.post(f"{sandbox.url}/rest/workinghours/1/api/calendar/SUP", json=body)
+        assert calendar.status_code == 201, calendar.text
+        listed = http.get(f"{sandbox.url}/rest/workinghours/1/internal/dialog/SUP").json()["calendars"]
+        assert [c["name"] for c in listed] == ["24/7 Calendar (Default)", "business hours"]
+        http.post(f"{sandbox.url}/rest/servicedesk/1/servicedesk/agent/SUP/sla/metrics", json=sla_body(
+            "Time to first response", [{"jqlQuery": "", "duration": 2 * HOUR_MS, "calendarId": calendar.json()["id"],
+                                        "defaultGoal": True}])).raise_for_status()
+        rtype = http.post(f"{sandbox.url}{SD}/servicedesk/1/requesttype", headers=OPT_IN,
+                          json={"name": "Help", "issueTypeId": "10004"}).json()
+        key = http.post(f"{sandbox.url}{SD}/request", json={"serviceDeskId": "1", "requestTypeId": rtype["id"],
+                                                             "requestFieldValues": {"summary": "x"}}).json()["issueKey"]
+        [found] = http.get(f"{sandbox.url}{SD}/request/{key}/sla").json()["values"]
+        assert found["ongoingCycle"]["breachTime"]["iso8601"] == stamp("2026-10-06T10:00:00+08:00")
+        assert found["ongoingCycle"]["withinCalendarHours"] is True
+
+
+# ---------------------------------------------------------------- refusals
+
+
+def sla_goal(**changes) -> dict:
+    return {"jqlQuery": "", "duration": HOUR_MS, "calendarId": 1, "defaultGoal": True, **changes}
+
+
+@pytest.mark.parametrize("body, field", [
+    ({"name": "TTR", "description": "x", "goals": [{"jql": "", "duration": 60, "calendar": "24/7"}]}, "config"),
+    ({"config": {"definition": {"start": [CREATED], "pause": [], "stop": [RESOLVED]}, "goals": [sla_goal()]}}, "name"),
+    ({"name": "TTR"}, "config"),
+    ({"name": "TTR", "config": {"goals": [sla_goal()]}}, "config.definition"),
+    ({"name": "TTR", "config": {"definition": {"start": [CREATED], "stop": [RESOLVED]}, "goals": [sla_goal()]}},
+     "config.definition.pause"),
+    ({"name": "TTR", "config": {"definition": {"start": [CREATED], "pause": [], "stop": [RESOLVED]}}}, "config.goals"),
+    ({"name": "TTR", "config": {"definition": {"start": [{"factoryKey": sla.CREATED}], "pause": [], "stop": [RESOLVED]},
+                                "goals": [sla_goal()]}}, "config.definition.start"),
+    ({"name": "TTR", "config": {"definition": {"start": [cond("made-up-factory", "x")], "pause": [], "stop": [RESOLVED]},
+                                "goals": [sla_goal()]}}, "config.definition.start"),
+    *[({"name": "TTR", "config": {"definition": {"start": [CREATED], "pause": [], "stop": [RESOLVED]},
+                                  "goals": [{k: v for k, v in sla_goal().items() if k != missing}]}},
+       f"config.goals[0].{missing}") for missing in ("jqlQuery", "duration", "calendarId", "defaultGoal")],
+    ({"name": "TTR", "config": {"definition": {"start": [CREATED], "pause": [], "stop": [RESOLVED]},
+                                "goals": [sla_goal(calendarId=999)]}}, "config.goals[0].calendarId"),
+])
+def test_sla_metric_bodies_missing_a_required_field_are_refused(body, field):
+    with running_sandbox() as sandbox:
+        answer = session_for(sandbox).post(f"{sandbox.url}/rest/servicedesk/1/servicedesk/agent/SUP/sla/metrics",
+                                           json=body)
+        assert answer.status_code == 400
+        assert field in answer.json()["errors"] and answer.json()["errorMessages"] == []
+
+
+@pytest.mark.parametrize("missing", ["name", "timezoneId", "workingTimes"])
+def test_calendar_bodies_missing_a_required_field_are_refused(missing):
+    body = {k: v for k, v in SHANGHAI.items() if k not in ("id", missing)}
+    with running_sandbox() as sandbox:
+        answer = session_for(sandbox).post(f"{sandbox.url}/rest/workinghours/1/api/calendar/SUP", json=body)
+        assert answer.status_code == 400 and missing in answer.json()["errors"]
+
+
+# ---------------------------------------------------------------- queues
+
+
+@pytest.mark.contract_exempt("POSTs to the read-only public queue endpoint to see the sandbox refuse it")
+def test_queues_list_their_requests_by_jql_through_the_public_endpoints():
+    with running_sandbox() as sandbox:
+        http = session_for(sandbox)
+        internal = f"{sandbox.url}/rest/servicedesk/1/servicedesk/SUP/queues"
+        for missing in ("name", "jql", "columns"):
+            body = {k: v for k, v in {"name": "Urgent", "jql": "labels = x", "columns": ["issuekey"]}.items()
+                    if k != missing}
+            refused = http.post(internal, json=body)
+            assert refused.status_code == 400 and missing in refused.json()["errors"]
+        queue = http.post(internal, json={"name": "Urgent", "columns": ["issuekey", "summary", "priority"],
+                                          "jql": '(priority = "Highest" OR labels in ("escalated"))'})
+        assert queue.status_code == 201, queue.text
+        assert queue.json()["jql"] == 'project = SUP AND (priority = "Highest" OR labels in ("escalated"))'
+        rtype = http.post(f"{sandbox.url}{SD}/servicedesk/1/requesttype", headers=OPT_IN,
+                          json={"name": "Help", "issueTypeId": "10004"}).json()
+        keys = [http.post(f"{sandbox.url}{SD}/request", json={"serviceDeskId": "1", "requestTypeId": rtype["id"],
+                                                               "requestFieldValues": {"summary": s}}).json()["issueKey"]
+                for s in ("a", "b", "c")]
+        http.put(f"{sandbox.url}/rest/api/3/issue/{keys[1]}", json={"update": {"labels": [{"add": "escalated"}]}})
+        listed = http.get(f"{sandbox.url}{SD}/servicedesk/1/queue", params={"includeCount": "true"}).json()
+        [mine] = [q for q in listed["values"] if q["name"] == "Urgent"]
+        assert mine["issueCount"] == 1 and mine["fields"] == ["issuekey", "summary", "priority"]
+        issues = http.get(f"{sandbox.url}{SD}/servicedesk/1/queue/{mine['id']}/issue").json()["values"]
+        assert [i["key"] for i in issues] == [keys[1]]
+        assert http.post(f"{sandbox.url}{SD}/servicedesk/1/queue", json={"name": "x"}).status_code == 405
+        renamed = http.put(f"{internal}/{mine['id']}", json={"name": "Urgent now", "jql": "labels = none",
+                                                              "columns": ["issuekey"]})
+        assert renamed.status_code == 200
+        assert http.get(f"{sandbox.url}{SD}/servicedesk/1/queue/{mine['id']}/issue").json()["values"] == []
