@@ -198,17 +198,33 @@ def test_automation_cursor_pages():
         assert client.calls["GET /gateway/api/automation/public/jira/{id}/rest/v1/rule/summary"] == 3
 
 
-def test_internal_sla_metrics_and_request_sla(sandbox):
+def test_internal_sla_metrics_calendars_queues_and_request_sla(sandbox):
+    from deskbook.connectors.jsm import internal
+
     client = client_for(sandbox)
-    made = client.create_sla_metric({"name": "Time to resolution", "goals": [{"jql": "", "duration": 480}]})
-    client.update_sla_metric(made["id"], {"name": "Time to resolution", "goals": [{"jql": "", "duration": 240}]})
-    assert [m["goals"][0]["duration"] for m in client.sla_metrics()] == [240]
+    calendar = client.create_calendar(internal.around_the_clock("Always"))
+    assert [c["name"] for c in client.calendars()] == ["24/7 Calendar (Default)", "Always"]
+    definition = {"start": [internal.ISSUE_CREATED], "pause": [], "stop": [internal.RESOLUTION_SET]}
+
+    def body(minutes):
+        return internal.metric_body("Time to resolution", definition,
+                                    [{**internal.goal("", minutes, "x"), "calendarId": calendar["id"]}])
+
+    made = client.create_sla_metric(body(480))
+    client.update_sla_metric(made["id"], body(240))
+    assert [m["config"]["goals"][0]["duration"] for m in client.sla_metrics()] == [240 * 60_000]
+    assert set(client.statuses()) >= {"Waiting for customer", "Pending", "Resolved"}
+    queue = client.create_queue({"name": "All", "jql": "resolution is EMPTY", "columns": ["issuekey", "summary"]})
+    assert [q["name"] for q in client.queues()] == ["All"] and queue["jql"] == "project = SUP AND resolution is EMPTY"
+    assert client.delete_queue(queue["id"]) is False  # no queue delete on this site (FACTS.md 7.3)
     rtype = client.create_request_type("Help")
     request = client.create_request(rtype["id"], "Broken")
     sla = client.request_sla(request["issueKey"])
     assert sla[0]["ongoingCycle"]["goalDuration"]["millis"] == 240 * 60_000
     client.delete_sla_metric(made["id"])
     assert client.sla_metrics() == []
+    client.delete_calendar(calendar["id"])
+    assert [c["name"] for c in client.calendars()] == ["24/7 Calendar (Default)"]
 
 
 def test_python_jira_reaches_the_sandbox(sandbox):

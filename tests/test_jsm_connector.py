@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pytest
@@ -103,9 +104,18 @@ def test_translation_request_types_rules_markers_and_smart_values(library):
     for d in desired:
         assert tr.parse_marker(d.payload["description"]) == ("jsm-sample", d.key)
     assert not any(d.kind == "sla_metric" for d in desired)
-    with_sla = tr.desired_objects(playbook(), library, project_ari="a", allow_internal_api=True)
-    goals = next(d for d in with_sla if d.kind == "sla_metric").payload["goals"]
-    assert [g["duration"] for g in goals] == [30, 240]
+    statuses = {"Waiting for customer": "10002", "Pending": "10003"}
+    with_sla = tr.desired_objects(playbook(), library, project_ari="a", allow_internal_api=True, status_ids=statuses)
+    metric = next(d for d in with_sla if d.kind == "sla_metric").payload
+    assert set(metric) == {"name", "config"} and set(metric["config"]) == {"definition", "goals"}  # FACTS.md 6.3
+    assert tr.parse_marker(metric["name"]) == ("jsm-sample", "sla.standard.first_reply_time")
+    assert [(g["duration"], g["calendarId"], g["defaultGoal"]) for g in metric["config"]["goals"]] == [
+        (30 * 60_000, "{ref:calendar:calendar.business_hours}", False), (240 * 60_000, "{ref:calendar:calendar.business_hours}", False)]
+    assert [c["conditionId"] for c in metric["config"]["definition"]["start"]] == ["issue-created-hit-condition"]
+    calendar = next(d for d in with_sla if d.kind == "calendar").payload
+    assert calendar["timezoneId"] == "Asia/Shanghai" and tr.parse_marker(calendar["name"])[1] == "calendar.business_hours"
+    assert calendar["workingTimes"] == [{"weekday": d, "start": 9 * 3_600_000, "end": 18 * 3_600_000}
+                                        for d in ("monday", "tuesday")]
 
 
 def test_plan_apply_plan_is_empty_and_uninstall_leaves_unmanaged_objects(shared, library):
@@ -154,18 +164,70 @@ def test_internal_sla_api_installs_goals_only_when_allowed(library):
         connector = connector_for(sandbox, allow_internal_api=True)
         plan, snapshot = connector.plan_playbook(playbook(), library)
         assert any(c.kind == "sla_metric" for c in plan.changes)
-        assert any("internal SLA endpoints" in note for note in plan.notes)
+        assert any("internal endpoints" in note for note in plan.notes)
         connector.apply(plan, snapshot)
         metrics = connector.client.sla_metrics()
-        assert [m_["name"] for m_ in metrics] == ["Time to first response (标准)"]
+        assert [m_["name"] for m_ in metrics] == ["Time to first response (标准) [deskbook:jsm-sample:sla.standard.first_reply_time]"]
         again, _ = connector.plan_playbook(playbook(), library)
         assert not again.has_changes
     with running_sandbox() as sandbox:
         connector = connector_for(sandbox)
         plan, snapshot = connector.plan_playbook(playbook(), library)
         connector.apply(plan, snapshot)
-        assert not any(r["path"].startswith("/rest/servicedesk/1/") for r in sandbox.requests())
+        internal_paths = ("/rest/servicedesk/1/", "/rest/workinghours/")
+        assert not any(r["path"].startswith(internal_paths) and r["method"] != "GET" for r in sandbox.requests())
         assert connector.client.sla_metrics() == []
+
+
+def with_view(pb):
+    view = m.View("billing_open", L("账务待办", "Billing open"), L("未解决的账务请求", "Open billing requests"),
+                  m.Conditions(all=(C("status", "less_than", "solved"), C("category", "is", "billing"))),
+                  columns=("subject", "requester", "priority", "updated"), sort_by="updated", sort_order="asc")
+    return dataclasses.replace(pb, views=(view,))
+
+
+def test_the_opt_in_is_remembered_by_plain_plans_and_uninstall(library):
+    """#12 item 5: what --allow-internal-api installed carries the marker and is seen by every later plan
+    and uninstall, flag or not; only the flag writes there."""
+    pb = with_view(playbook())
+    with running_sandbox() as sandbox:
+        flagged = connector_for(sandbox, allow_internal_api=True)
+        plan, snapshot = flagged.plan_playbook(pb, library)
+        assert {c.kind for c in plan.changes} >= {"calendar", "sla_metric", "queue"}
+        flagged.apply(plan, snapshot)
+        again, _ = flagged.plan_playbook(pb, library)
+        assert not again.has_changes, [str(c) for c in again.changes]
+        plain = connector_for(sandbox)
+        quiet, _ = plain.plan_playbook(pb, library)
+        assert not quiet.has_changes, [str(c) for c in quiet.changes]
+        assert not any("is not installed" in n or n.startswith('Calendar "business hours"') for n in quiet.notes)
+        [note] = [n for n in quiet.notes if "installed earlier with --allow-internal-api" in n]
+        assert "managed only with the flag" in note and "they match the playbook" in note
+        assert '"Time to first response (标准)"' in note and '"账务待办"' in note
+        queue = next(q for q in flagged.client.queues() if tr.parse_marker(q["name"]))
+        assert queue["jql"] == ('project = SUP AND status in ("Waiting for support", "Work in progress", '
+                                '"Waiting for customer", "Pending") AND "Request Type" in ("账务", "账务: 退款") '
+                                "ORDER BY updated ASC")
+        # a changed goal: the plain plan says so and still writes nothing
+        changed = dataclasses.replace(pb, sla_policies=tuple(dataclasses.replace(
+            p, targets=tuple(dataclasses.replace(t, minutes=t.minutes + 5) for t in p.targets)) for p in pb.sla_policies))
+        stale, _ = plain.plan_playbook(changed, library)
+        assert not stale.has_changes and any("1 differ from the playbook" in n for n in stale.notes)
+        updated, snap = flagged.plan_playbook(changed, library)
+        assert [(c.action, c.kind) for c in updated.changes] == [("update", "sla_metric")]
+        # uninstall without the flag: leaves them and says exactly what
+        leaving = plain.plan("jsm-sample", [], plain.populate("jsm-sample"))
+        assert not any(c.kind in ("calendar", "sla_metric", "queue") for c in leaving.changes)
+        [left] = [n for n in leaving.notes if n.startswith("uninstall leaves")]
+        assert '"Time to first response (标准)"' in left and '"账务待办"' in left and "--allow-internal-api" in left
+        # with the flag: metrics and calendars deleted, the queue retired (the sandbox has no queue delete)
+        removal = flagged.plan("jsm-sample", [], flagged.populate("jsm-sample"))
+        flagged.apply(removal, flagged.populate("jsm-sample"))
+        assert flagged.client.sla_metrics() == []
+        assert [c["name"] for c in flagged.client.calendars()] == ["24/7 Calendar (Default)"]
+        [retired] = flagged.client.queues()
+        assert retired["name"] == "[removed] 账务待办" and retired["jql"] == "project = SUP AND issuekey is EMPTY"
+        assert not flagged.plan_playbook(pb, library)[0].changes == []  # a fresh install would make them again
 
 
 def test_apply_converges_under_faults(library):
@@ -195,13 +257,15 @@ def test_export_and_verify_sla(library):
         assert len(exported["request_type"]) == 4 and len(exported["automation_rule"]) == 4
         assert exported["automation_rule"][0]["components"]
         assert exported["organization"][0]["properties"] == {"deskbook.contract": {"customer_tier": "key"}}
-        assert [s_["name"] for s_ in exported["sla_metric"]] == ["Time to first response (标准)"]
+        assert [tr.parse_marker(s_["name"])[1] for s_ in exported["sla_metric"]] == ["sla.standard.first_reply_time"]
         types = {t["name"]: t["id"] for t in client.request_types()}
         request = client.create_request(types["技术"], "SLA probe")
         # the sandbox applies the first goal whose JQL it can evaluate; both are playbook goals
         assert connector.verify_sla(pb, request["issueKey"]) == []
         metric = client.sla_metrics()[0]
-        client.update_sla_metric(metric["id"], {"name": metric["name"], "goals": [{"jql": "", "duration": 999}]})
+        goals = [{"jqlQuery": "", "duration": 999 * 60_000, "calendarId": 1, "defaultGoal": True}]
+        client.update_sla_metric(metric["id"], {"name": metric["name"],
+                                                "config": {**metric["config"], "goals": goals}})
         problems = connector.verify_sla(pb, request["issueKey"])
         assert len(problems) == 1 and "999 min" in problems[0]
         client.delete_sla_metric(metric["id"])

@@ -113,3 +113,97 @@ def test_every_body_deskbook_sends_has_the_fields_facts_lists(tmp_path):
     assert all(seen.values()), seen  # each kind of body was really sent
     creates = [e for e in log if RULE_PATH.search(e["path"]) and e["method"] == "POST"]
     assert all(e["json"]["rule"]["state"] == "DISABLED" for e in creates)  # created disabled (2.7), then enabled
+
+
+#: FACTS.md 6.3: an SLA metric write; what a read adds must not be sent back.
+SLA_READ_ONLY = {"id", "customFieldId", "timeMetricId", "subGoals", "inconsistent", "projectKey"}
+CONDITION_FIELDS = {"pluginKey", "factoryKey", "conditionId", "name"}
+GOAL_FIELDS = {"jqlQuery", "duration", "calendarId", "defaultGoal"}
+SLA_PATH = re.compile(r"^/rest/servicedesk/1/servicedesk/agent/[^/]+/sla/metrics(/\d+)?$")
+CALENDAR_PATH = re.compile(r"^/rest/workinghours/1/api/calendar/[^/]+(/\d+)?$")
+QUEUE_PATH = re.compile(r"^/rest/servicedesk/1/servicedesk/(?P<key>[^/]+)/queues(/\d+)?$")
+
+
+def check_sla_write(body: dict) -> list[str]:
+    if set(body) != {"name", "config"}:
+        return [f"an SLA metric is {{name, config}}, not {sorted(body)}"]
+    config = body["config"]
+    problems = [f"SLA config lacks {k}" for k in ("definition", "goals") if k not in config]
+    definition = config.get("definition") or {}
+    for part in ("start", "pause", "stop"):
+        if not isinstance(definition.get(part), list):
+            problems.append(f"definition lacks the {part} list")
+            continue
+        for condition in definition[part]:
+            problems += [f"{part} condition lacks {f}" for f in sorted(CONDITION_FIELDS - set(condition))]
+            if condition.get("pluginKey") != "com.atlassian.servicedesk":
+                problems.append(f"{part} condition plugin {condition.get('pluginKey')}")
+    for goal in config.get("goals") or []:
+        problems += [f"goal lacks {f}" for f in sorted(GOAL_FIELDS - set(goal))]
+        if not isinstance(goal.get("duration"), int) or goal["duration"] % 60_000:
+            problems.append(f"goal duration is not whole minutes in ms: {goal.get('duration')}")
+        if not isinstance(goal.get("calendarId"), int):
+            problems.append(f"goal calendarId is not a calendar's id: {goal.get('calendarId')!r}")
+    problems += [f"sends read-only {k}" for k in SLA_READ_ONLY & (set(body) | set(config) | set(definition))]
+    return problems
+
+
+def check_calendar_write(body: dict) -> list[str]:
+    problems = [f"calendar lacks {k}" for k in ("name", "timezoneId", "workingTimes", "holidays") if k not in body]
+    problems += [f"calendar sends read-only {k}" for k in ("canUpdate", "canDelete", "context", "id") if k in body]
+    for slot in body.get("workingTimes") or []:
+        if set(slot) != {"weekday", "start", "end"} or not all(isinstance(slot[k], int) for k in ("start", "end")):
+            problems.append(f"working time {slot}")
+    for holiday in body.get("holidays") or []:
+        if set(holiday) != {"name", "iso8601Date", "recurring"}:
+            problems.append(f"holiday {holiday}")
+    return problems
+
+
+def test_internal_sla_calendar_and_queue_bodies_have_the_fields_facts_lists():
+    """#12 acceptance: every SLA, calendar and queue body an opt-in install, a drift repair and an
+    uninstall send carries FACTS.md's fields (6.3, 6.6, 7.2) in its shape."""
+    from deskbook.connectors.base import uninstall_plan
+
+    playbook = load_playbook(None)
+    library = load_library()
+    with running_sandbox() as sandbox:
+        client = JsmClient(JsmConnection(url=sandbox.url, email=sandbox.email, token=sandbox.token,
+                                         cloud_id=sandbox.cloud_id))
+        connector = JsmConnector(client, allow_internal_api=True)
+        connector.apply(*connector.plan_playbook(playbook, library))
+        for kind, change in (("slametric", {"config": None}), ("calendar", {"timezoneId": "UTC"}),
+                             ("queue", {"jql": "project = SUP AND labels = x"})):  # an admin edits one of each
+            first = next(d for d in sandbox.store.all(kind) if "deskbook" in d["name"])
+            if kind == "slametric":
+                change = {"config": {**first["config"], "goals": first["config"]["goals"][:1]}}
+            sandbox.store.put(kind, str(first["id"]), {**first, **change})
+        repair, snapshot = connector.plan_playbook(playbook, library)
+        assert {c.kind for c in repair.changes} == {"sla_metric", "calendar", "queue"}
+        connector.apply(repair, snapshot)
+        snapshot = connector.populate(playbook.name)
+        connector.apply(uninstall_plan(connector, playbook.name, snapshot), snapshot)
+        log = sandbox.requests()
+
+    problems: list[str] = []
+    seen = {"sla": 0, "calendar": 0, "queue": 0, "queue delete": 0}
+    for entry in log:
+        method, path, body = entry["method"], entry["path"].split("?")[0], entry["json"]
+        if method not in ("POST", "PUT"):
+            continue
+        if SLA_PATH.match(path):
+            seen["sla"] += 1
+            problems += [f"{method} {path}: {p}" for p in check_sla_write(body)]
+        elif CALENDAR_PATH.match(path):
+            seen["calendar"] += 1
+            problems += [f"{method} {path}: {p}" for p in check_calendar_write(body)]
+        elif QUEUE_PATH.match(path) and set(body) == {"deleted"}:
+            seen["queue delete"] += 1  # salto's delete (FACTS.md 7.3), refused here: then the queue is retired
+        elif QUEUE_PATH.match(path):
+            seen["queue"] += 1
+            if set(body) != {"name", "jql", "columns"} or not body["columns"]:
+                problems.append(f"{method} {path}: a queue is {{name, jql, columns}}: {sorted(body)}")
+            if body["jql"].lower().startswith("project"):  # the server prepends `project = KEY` (7.2)
+                problems.append(f"{method} {path}: queue JQL names the project: {body['jql']}")
+    assert problems == []
+    assert all(seen.values()), seen

@@ -592,7 +592,8 @@ class JsmClient:
             out += list(data.get("results") or [])
         return out
 
-    # ---------------------------------------------------------------- internal SLA (opt-in)
+    # ---------------------------------------------------------------- internal admin API (opt-in)
+    # Formats: `deskbook.connectors.jsm.internal`. None of these is a public contract (FACTS.md 6.2, 6.5, 7.2).
     def _sla_path(self) -> str:
         return f"/rest/servicedesk/1/servicedesk/agent/{self.connection.project_key}/sla/metrics"
 
@@ -600,15 +601,70 @@ class JsmClient:
         """SLA metrics of the project (internal API: not a public contract)."""
         return list(self.session.get_json(self._sla_path()).get("timeMetrics") or [])
 
-    def create_sla_metric(self, metric: dict) -> dict:
-        """Create an SLA metric with goals (internal API)."""
-        return self.session.json_request("POST", self._sla_path(), json=metric, label=f"SLA {metric.get('name')!r}")
+    def create_sla_metric(self, metric: dict, *, label: str | None = None) -> dict:
+        """Create an SLA metric `{name, config: {definition, goals}}` (internal API)."""
+        return self.session.json_request("POST", self._sla_path(), json=metric,
+                                         label=label or f"SLA {metric.get('name')!r}")
 
-    def update_sla_metric(self, metric_id: int, metric: dict) -> dict:
+    def update_sla_metric(self, metric_id: int, metric: dict, *, label: str | None = None) -> dict:
         """Replace an SLA metric (internal API)."""
         return self.session.json_request("PUT", f"{self._sla_path()}/{metric_id}", json=metric,
-                                         label=f"SLA {metric.get('name')!r}")
+                                         label=label or f"SLA {metric.get('name')!r}")
 
-    def delete_sla_metric(self, metric_id: int) -> None:
+    def delete_sla_metric(self, metric_id: int, *, label: str | None = None) -> None:
         """Delete an SLA metric (internal API)."""
-        self.session.request("DELETE", f"{self._sla_path()}/{metric_id}", label=f"SLA {metric_id}")
+        self.session.request("DELETE", f"{self._sla_path()}/{metric_id}", label=label or f"SLA {metric_id}")
+
+    def statuses(self) -> dict[str, str]:
+        """The site's workflow statuses, name -> id (`GET /rest/api/3/status`; SLA status conditions name
+        statuses by id)."""
+        return {str(s["name"]): str(s["id"]) for s in self.session.get_json(f"{API}/status") or []}
+
+    def calendars(self) -> list[dict]:
+        """The project's SLA calendars (`GET /rest/workinghours/1/internal/dialog/{projectKey}`)."""
+        data = self.session.get_json(f"/rest/workinghours/1/internal/dialog/{self.connection.project_key}")
+        return list(data.get("calendars") or [])
+
+    def create_calendar(self, calendar: dict, *, label: str | None = None) -> dict:
+        """Create a calendar `{name, timezoneId, workingTimes, holidays}` in the project."""
+        return self.session.json_request("POST", f"/rest/workinghours/1/api/calendar/{self.connection.project_key}",
+                                         json=calendar, label=label or f"calendar {calendar.get('name')!r}")
+
+    def update_calendar(self, calendar_id: Any, calendar: dict, *, label: str | None = None) -> dict:
+        """Replace a calendar."""
+        return self.session.json_request(
+            "PUT", f"/rest/workinghours/1/api/calendar/{self.connection.project_key}/{calendar_id}", json=calendar,
+            label=label or f"calendar {calendar.get('name')!r}")
+
+    def delete_calendar(self, calendar_id: Any, *, label: str | None = None) -> None:
+        """Delete a calendar (the site refuses while a goal uses it)."""
+        self.session.request("DELETE", f"/rest/workinghours/1/api/calendar/{calendar_id}",
+                             label=label or f"calendar {calendar_id}")
+
+    def queues(self) -> list[dict]:
+        """The service desk's queues (public, read-only `GET …/servicedesk/{id}/queue`: id, name, jql, fields)."""
+        return list(self.pages.iter_items(self.session, f"{SD}/servicedesk/{self.desk_id}/queue"))
+
+    def _queues_path(self) -> str:
+        return f"/rest/servicedesk/1/servicedesk/{self.connection.project_key}/queues"
+
+    def create_queue(self, queue: dict, *, label: str | None = None) -> dict:
+        """Create a queue `{name, jql, columns}` (internal API; the server prepends `project = KEY`)."""
+        return self.session.json_request("POST", self._queues_path(), json=queue,
+                                         label=label or f"queue {queue.get('name')!r}")
+
+    def update_queue(self, queue_id: Any, queue: dict, *, label: str | None = None) -> dict:
+        """Replace a queue's name, JQL and columns (internal API)."""
+        return self.session.json_request("PUT", f"{self._queues_path()}/{queue_id}", json=queue,
+                                         label=label or f"queue {queue.get('name')!r}")
+
+    def delete_queue(self, queue_id: Any, *, label: str | None = None) -> bool:
+        """Delete a queue with salto's `PUT …/queues {"deleted": [id]}` (FACTS.md 7.3, disputed); False when
+        the site refuses it (400/404/405): the caller retires the queue instead."""
+        response = self.session.request("PUT", self._queues_path(), json={"deleted": [int(queue_id)]},
+                                        raise_for_status=False, label=label or f"queue {queue_id}")
+        if response.status_code in (400, 404, 405):
+            return False
+        if response.status_code >= 400:
+            raise self.session.error_for(response, "PUT", self._queues_path(), label)
+        return True

@@ -17,7 +17,16 @@ Kinds (`translate.KIND_ORDER`): request types, automation rules and — only wit
   the site answers 404/405 to it, "delete" disables the rule, removes the ownership marker
   (description) and prefixes the name with `[removed] `, so the rule is no longer managed,
   cannot run, and frees its name; an admin may delete it in the UI.
-* SLA goals have no public API: without `allow_internal_api` the plan carries notes with the
+* SLA metrics, their calendars and queues have no public write API. With `allow_internal_api` they
+  are planned and applied through JSM's internal endpoints (`internal.py`). The opt-in is
+  remembered by the desk itself: what it installed carries the ownership marker (at the end of the
+  name), and every later plan, verify and uninstall reads those kinds — also without the flag, only to
+  see what deskbook owns (`INTERNAL_KINDS`). Without the flag nothing is written there: their changes
+  are taken out of the plan and a note says what is installed, whether it matches the playbook and
+  that it is managed only with the flag; an uninstall without it says exactly what it leaves. A
+  queue cannot be deleted for sure (FACTS.md 7.3): deskbook tries, and where the site refuses,
+  retires it (renamed `[removed] …`, unmarked, JQL matching nothing).
+* Without `allow_internal_api` and nothing installed, the plan carries notes with the
   exact goals (`translate.sla_notes`), and `deskbook verify --desk jsm` can read
   `GET /rest/servicedeskapi/request/{key}/sla` of a request to confirm them (`test_request_draft`
   says which test request it would raise; `raise_test_request` raises it, with `--doit` only).
@@ -32,11 +41,18 @@ from itertools import islice
 from typing import Any
 
 from deskbook.connectors.base import DeskConnector, Snapshot
+from deskbook.connectors.jsm import internal
 from deskbook.connectors.jsm import translate as tr
 from deskbook.connectors.jsm.client import CONTRACT_PROPERTY, JsmClient, JsmConnection
 from deskbook.errors import DeskbookError
-from deskbook.marker import strip_marker
+from deskbook.http import DeskHTTPError
+from deskbook.marker import strip_marker, without_trailing_marker
 from deskbook.plan import DELETE, UPDATE, Change, DesiredObject, ExistingObject, Plan
+
+#: Kinds written only through the internal API (with `--allow-internal-api`), read by every plan.
+INTERNAL_KINDS = internal.KINDS
+#: How the plan notes name them.
+INTERNAL_TITLES = {"calendar": "calendar", "sla_metric": "SLA metric", "queue": "queue"}
 
 REMOVED_PREFIX = "[removed] "
 #: Counting the requests of a request type stops here (the refusal then says "at least").
@@ -56,7 +72,8 @@ class JsmConnector(DeskConnector):
     def __init__(self, client: JsmClient, *, allow_internal_api: bool = False):
         self.client = client
         self.allow_internal_api = allow_internal_api
-        self.kind_order = tr.KIND_ORDER if allow_internal_api else tuple(k for k in tr.KIND_ORDER if k != "sla_metric")
+        self.kind_order = tr.KIND_ORDER  # internal kinds too: what an opt-in installed is seen without the flag
+        self.unreadable: dict[str, str] = {}  # internal kinds a plan without the flag could not read, and why
         self._detail_fields: list[dict] | None | bool = False  # False: not read yet; None: no CSM
 
     def detail_fields(self) -> list[dict] | None:
@@ -94,12 +111,28 @@ class JsmConnector(DeskConnector):
                 else:
                     rules.append({**summary, "id": summary["uuid"]})
             return rules
-        if kind == "sla_metric":
-            return self.client.sla_metrics()
+        if kind in INTERNAL_KINDS:
+            return self.list_internal(kind)
         if kind == "organization_detail_field":
             self._detail_fields = self.client.csm_detail_fields()  # read fresh on every populate
             return [{**f, "id": f["name"]} for f in self._detail_fields or []]
         raise ValueError(kind)
+
+    def list_internal(self, kind: str) -> list[dict[str, Any]]:
+        """Calendars, SLA metrics or queues of the project. Without the flag a refused read (the site
+        has no such endpoint for this account) is not an error: nothing deskbook owns is visible there,
+        and the plan says it could not look (`unreadable`)."""
+        read = {"calendar": self.client.calendars, "sla_metric": self.client.sla_metrics,
+                "queue": self.client.queues}[kind]
+        self.unreadable.pop(kind, None)
+        try:
+            found = read()
+        except DeskHTTPError as exc:
+            if self.allow_internal_api or exc.status not in (401, 403, 404, 405):
+                raise
+            self.unreadable[kind] = f"HTTP {exc.status}"
+            return []
+        return [{**item, "id": item.get("id")} for item in found]
 
     def create_object(self, kind: str, payload: dict[str, Any], label: str) -> dict[str, Any]:
         """Create one object and return it with its `id`."""
@@ -112,7 +145,15 @@ class JsmConnector(DeskConnector):
             made = self.client.create_csm_detail_field(payload["name"], payload["type"]["name"],
                                                        payload["type"].get("options"), label=label)
             return {**made, "id": payload["name"]}
-        return self.client.create_sla_metric(payload)
+        if kind == "calendar":
+            return self.client.create_calendar(payload, label=label)
+        if kind == "queue":
+            return self.client.create_queue(payload, label=label)
+        return self.client.create_sla_metric(payload, label=label)
+
+    def resolve_refs(self, payload: dict[str, Any], ids: dict) -> dict[str, Any]:
+        """SLA goals' `{ref:calendar:<key>}` become the calendar's id."""
+        return internal.resolve_refs(payload, ids)
 
     def finish_found(self, kind: str, found: dict[str, Any], payload: dict[str, Any], label: str) -> dict[str, Any]:
         """A rule found after an unconfirmed create may still be DISABLED (`create_rule` creates it
@@ -135,8 +176,12 @@ class JsmConnector(DeskConnector):
             raise DeskbookError(f"organization detail field {object_id!r} has another type or other options than the "
                                 "playbook's, and only a detail field's label can change (FACTS.md 5.4)",
                                 where=label, hint="fix it in JSM (Settings > Organization details) or rename the field")
+        elif kind == "calendar":
+            self.client.update_calendar(object_id, payload, label=label)
+        elif kind == "queue":
+            self.client.update_queue(object_id, payload, label=label)
         else:
-            self.client.update_sla_metric(int(object_id), payload)
+            self.client.update_sla_metric(int(object_id), payload, label=label)
 
     def delete_object(self, kind: str, object_id: Any, label: str) -> None:
         """Delete one object (rules: disable and delete; where the site has no rule delete, disable,
@@ -153,8 +198,15 @@ class JsmConnector(DeskConnector):
                        "name": name if name.startswith(REMOVED_PREFIX) else REMOVED_PREFIX + name}
             retired.pop("id", None)
             self.client.update_rule(str(object_id), retired, label=label)
+        elif kind == "calendar":
+            self.client.delete_calendar(object_id, label=label)
+        elif kind == "queue":
+            if not self.client.delete_queue(object_id, label=label):
+                found = next((q for q in self.client.queues() if str(q.get("id")) == str(object_id)), None)
+                if found is not None:
+                    self.client.update_queue(object_id, internal.retired_queue(found), label=label)
         else:
-            self.client.delete_sla_metric(int(object_id))
+            self.client.delete_sla_metric(int(object_id), label=label)
 
     def ownership(self, kind: str, payload: dict[str, Any], playbook: str) -> tuple[str, str] | None:
         """(playbook, key) from the marker in the description. A detail field has no description: any is
@@ -162,22 +214,69 @@ class JsmConnector(DeskConnector):
         conflicts, and the others are left alone (`extra_changes` drops their deletes)."""
         if kind == "organization_detail_field":
             return (playbook, f"detail.{payload.get('name')}")
+        if kind in INTERNAL_KINDS:  # no description: the marker ends the name
+            return tr.parse_marker(payload.get("name"))
         return tr.parse_marker(payload.get("description"))
 
     def display_name(self, kind: str, payload: dict[str, Any]) -> str:
-        """The object's name."""
-        return str(payload.get("name") or "")
+        """The object's name (without a marker at its end)."""
+        name = str(payload.get("name") or "")
+        return without_trailing_marker(name).strip() if kind in INTERNAL_KINDS else name
 
     def desired_objects(self, playbook: Any, library: Any) -> list[DesiredObject]:
         """The playbook as JSM objects for this project."""
         return tr.desired_objects(playbook, library, project_ari=self.client.project_ari,
                                   project_key=self.client.connection.project_key,
                                   allow_internal_api=self.allow_internal_api, account_id=self.client.account_id,
-                                  csm=self.detail_fields() is not None)
+                                  csm=self.detail_fields() is not None,
+                                  status_ids=self.client.statuses() if self.allow_internal_api else None)
 
     def compare(self, desired: DesiredObject, existing: ExistingObject, ids: dict) -> list[str]:
         """Differences by meaning."""
+        if desired.kind in INTERNAL_KINDS:
+            return internal.differences(desired.kind, desired.payload, existing.payload,
+                                        self.client.connection.project_key, ids)
         return tr.compare_payloads(desired.kind, desired.payload, existing.payload)
+
+    def plan(self, playbook: Any, desired: list[DesiredObject], snapshot: Snapshot, *, adopt: bool = False) -> Plan:
+        """The shared plan; without `allow_internal_api`, what an earlier opt-in installed stays out of it
+        (those kinds are written only with the flag) and the notes say what is there (`internal_notes`)."""
+        plan = DeskConnector.plan(self, playbook, desired, snapshot, adopt=adopt)
+        if not self.allow_internal_api:
+            plan.changes[:] = [c for c in plan.changes if c.kind not in INTERNAL_KINDS]
+            plan.notes += self.internal_notes(playbook, snapshot)
+        return plan
+
+    def owned_internal(self, playbook: str, snapshot: Snapshot) -> list[ExistingObject]:
+        """The calendars, SLA metrics and queues `playbook` owns on the desk."""
+        return [e for e in snapshot.existing if e.kind in INTERNAL_KINDS and e.owner == playbook]
+
+    def internal_notes(self, playbook: Any, snapshot: Snapshot) -> list[str]:
+        """Without the flag: what an opt-in installed (by kind and name), whether it still matches the
+        playbook (`playbook` loaded), and that it is managed only with --allow-internal-api; for an
+        uninstall (`playbook` a name), exactly what it leaves."""
+        name = playbook if isinstance(playbook, str) else playbook.name
+        owned = self.owned_internal(name, snapshot)
+        notes = [f"could not read the project's {INTERNAL_TITLES[k]}s without --allow-internal-api ({why}): anything "
+                 "deskbook installed there with the flag is not shown" for k, why in self.unreadable.items()]
+        if not owned:
+            return notes
+        listing = "; ".join(f"{INTERNAL_TITLES[k]}s: " + ", ".join(f'"{e.name}"' for e in owned if e.kind == k)
+                            for k in INTERNAL_KINDS if any(e.kind == k for e in owned))
+        if isinstance(playbook, str):
+            return notes + [f"uninstall leaves what --allow-internal-api installed ({listing}); JSM's internal "
+                            "endpoints are used only with the flag: re-run `deskbook uninstall --desk jsm "
+                            "--allow-internal-api` to remove them"]
+        desired = tr.internal_objects(playbook, self.client.connection.project_key, self.client.statuses())
+        ids = snapshot.managed_ids(name)
+        by_key = {(e.kind, e.key): e for e in owned}
+        stale = [d.name for d in desired if (d.kind, d.key) not in by_key or self.compare(d, by_key[(d.kind, d.key)], ids)]
+        stale += [e.name for e in owned if (e.kind, e.key) not in {(d.kind, d.key) for d in desired}]
+        state = (f"{len(stale)} differ from the playbook or are missing ({', '.join(stale[:5])}"
+                 f"{' …' if len(stale) > 5 else ''}): run `deskbook plan --desk jsm --allow-internal-api`"
+                 if stale else "they match the playbook")
+        return notes + [f"installed earlier with --allow-internal-api and managed only with the flag ({listing}); "
+                        f"this plan leaves them as they are, {state}"]
 
     def plan_notes(self, plan: Plan, playbook: Any | None, desired: list[DesiredObject]) -> list[str]:
         """What JSM cannot take through its public API: request type changes shown as replaces (their
@@ -190,20 +289,21 @@ class JsmConnector(DeskConnector):
         if replaces:
             notes.append(tr.replace_note([c.name for c in replaces]))
         if self.allow_internal_api:
-            notes.append("SLA goals use JSM's internal SLA endpoints (--allow-internal-api): "
+            notes.append("SLA metrics, their calendars and queues use JSM's internal endpoints (--allow-internal-api): "
                          "not a public contract, may change without notice")
-            if playbook is not None and desired:  # calendars are not part of the internal SLA endpoints
-                notes += tr.calendar_notes(playbook, self.client.connection.project_key)
+            notes.append(QUEUE_DELETE_NOTE)
+            if playbook is not None and desired:  # the calendar is installed; make-up days still cannot be
+                notes += tr.calendar_notes(playbook, self.client.connection.project_key, installed=True)
         elif playbook is not None:
-            notes += tr.sla_notes(playbook, self.client.connection.project_key)
-        elif not desired:  # uninstall: SLA metrics are only visible through the internal API
-            notes.append("SLA goals installed with --allow-internal-api are removed only with "
-                         "--allow-internal-api; goals entered by hand stay for an admin to remove")
+            installed = {str(c.key) for c in plan.changes if c.kind in INTERNAL_KINDS and c.action == DELETE and c.key}
+            notes += tr.sla_notes(playbook, self.client.connection.project_key, installed=installed)
+        elif not desired:  # uninstall: goals entered by hand are not deskbook's
+            notes.append("SLA goals entered by hand stay for an admin to remove")
         if playbook is not None and desired:  # rule comments carry the default locale only
             notes += tr.locale_notes(playbook)
             notes += tr.request_form_notes(playbook)  # request type forms: not settable by the public API
         if playbook is not None and desired:  # rules JSM cannot express, accepted by the playbook
-            notes += tr.check_desk_limits(playbook)[1]
+            notes += tr.check_desk_limits(playbook, views=self.allow_internal_api)[1]
         if playbook is not None and desired and playbook.sync.jobs:
             notes.append(contract_store_note(self.detail_fields() is not None))
         elif not desired and self.detail_fields():
@@ -281,7 +381,9 @@ class JsmConnector(DeskConnector):
         return {"url": self.client.connection.url, "project": self.client.connection.project_key,
                 "objects": {"request_type": self.client.request_types(), "automation_rule": rules,
                             "organization": organizations,
-                            "sla_metric": self.client.sla_metrics() if self.allow_internal_api else None}}
+                            "sla_metric": self.client.sla_metrics() if self.allow_internal_api else None,
+                            "calendar": self.client.calendars() if self.allow_internal_api else None,
+                            "queue": self.client.queues() if self.allow_internal_api else None}}
 
     def test_request_draft(self, playbook: Any) -> dict[str, Any]:
         """The test request `verify` would raise, read-only: a request type the playbook owns (any type
@@ -324,7 +426,7 @@ class JsmConnector(DeskConnector):
         metrics = tr.sla_metrics(playbook, self.client.connection.project_key)
         wanted = {m["payload"]["name"]: {g["duration"] * 60_000 for g in m["payload"]["goals"]} for m in metrics}
         goal_queries = {m["payload"]["name"]: [g["jql"] for g in m["payload"]["goals"]] for m in metrics}
-        found = {s["name"]: s for s in self.client.request_sla(request_key)}
+        found = {without_trailing_marker(s["name"]).strip(): s for s in self.client.request_sla(request_key)}
         problems = []
         for name, durations in wanted.items():
             sla = found.get(name)
@@ -349,6 +451,12 @@ class JsmConnector(DeskConnector):
     def _request_matches(self, request_key: str, jql: str) -> bool:
         """Whether the request is among the issues `jql` finds."""
         return any(True for _ in self.client.search(f"key = {request_key} AND {jql}", fields=["summary"], max_results=1))
+
+
+#: What removing a queue does (FACTS.md 7.3: no certain delete).
+QUEUE_DELETE_NOTE = ("JSM may not let deskbook delete a queue (FACTS.md 7.3): removing one tries the internal "
+                     "delete and, where the site refuses it, renames the queue \"[removed] …\", drops deskbook's "
+                     "marker and gives it a JQL that matches nothing; delete it in Project settings > Queues")
 
 
 def contract_store_note(csm: bool) -> str:

@@ -25,11 +25,13 @@ returns one `DesiredObject` per JSM object, in dependency order (`KIND_ORDER`):
   (`ruleScopeARIs`) and labelled `deskbook`. The rule and component shapes, the required fields
   (actor and author: `account_id`, the API user from `/myself`) and the comparison by meaning
   belong to `automation.py` (FACTS.md §2).
-* `sla_metric` — only with `allow_internal_api`: one metric per SLA policy metric with one goal
-  per priority (`{"jql", "duration"}` in minutes) for the internal SLA endpoints. Without it,
-  `sla_notes` gives the exact goals for an admin to enter (the plan prints them), and
-  `calendar_notes` the playbook's make-up working days, which a JSM calendar (weekly hours and
-  holidays only) cannot hold.
+* `calendar`, `sla_metric`, `queue` — only with `allow_internal_api` (formats: `internal.py`): the
+  playbook's business-hours calendar (time zone, weekly hours, holidays; plus a 24/7 one when a goal
+  counts calendar hours), one SLA metric per SLA policy metric (start/pause/stop conditions, one goal
+  per priority in ms on its calendar), one queue per view (JQL, columns, order). Their marker ends the
+  name (they have no description). Without the flag, `sla_notes` gives the exact goals for an admin
+  to enter (the plan prints them) and `calendar_notes` the calendar; either way the playbook's make-up
+  working days, which a JSM calendar (weekly hours and holidays only) cannot hold, are a note.
 * Locales: a rule's comment is rendered in the playbook's default locale only (JSM has no
   per-language variant like Zendesk dynamic content); `locale_notes` says so in the plan and names
   the phrase ids other locales' agents render with `deskbook render`.
@@ -47,13 +49,14 @@ from __future__ import annotations
 from typing import Any
 
 from deskbook.connectors.jsm import automation as au
+from deskbook.connectors.jsm import internal
 from deskbook.marker import format_marker, parse_marker  # noqa: F401  (parse_marker: re-exported)
 from deskbook.errors import DeskbookError
 from deskbook.plan import DesiredObject
 from deskbook.playbooks import model as m
 from deskbook.scripts_library import render_for_desk
 
-KIND_ORDER = ("organization_detail_field", "request_type", "automation_rule", "sla_metric")
+KIND_ORDER = ("organization_detail_field", "request_type", "automation_rule", *internal.KINDS)
 NAME_LIMIT = 60
 RULE_LABEL = "deskbook"
 
@@ -173,12 +176,16 @@ def _limits(playbook: m.Playbook) -> dict[str, dict[str, str]]:
     return out
 
 
-def desk_limit_problems(playbook: m.Playbook) -> list[tuple[str, str, Any]]:
+def desk_limit_problems(playbook: m.Playbook, *, views: bool = False) -> list[tuple[str, str, Any]]:
     """(rule key, what JSM cannot express, source) for every trigger, automation, macro and SLA
-    policy that has a condition or action JSM cannot express."""
+    policy (and, with `views` — queues are installed only with the internal API — view) that has a
+    condition or action JSM cannot express."""
     found = []
-    groups = (("trigger", playbook.triggers, "conditions"), ("automation", playbook.automations, "conditions"),
-              ("sla", playbook.sla_policies, "filter"), ("macro", playbook.macros, None))
+    groups: tuple[tuple[str, Any, str | None], ...] = (
+        ("trigger", playbook.triggers, "conditions"), ("automation", playbook.automations, "conditions"),
+        ("sla", playbook.sla_policies, "filter"), ("macro", playbook.macros, None))
+    if views:
+        groups += (("view", playbook.views, "conditions"),)
     for kind, rules, attribute in groups:
         for rule in rules:
             what = [f"condition `{c}`" for c in (unsupported_conditions(playbook, getattr(rule, attribute))
@@ -190,7 +197,7 @@ def desk_limit_problems(playbook: m.Playbook) -> list[tuple[str, str, Any]]:
     return found
 
 
-def check_desk_limits(playbook: m.Playbook) -> tuple[set[str], list[str]]:
+def check_desk_limits(playbook: m.Playbook, *, views: bool = False) -> tuple[set[str], list[str]]:
     """(rule keys to leave out, plan notes): refuses (DeskbookError naming the rule and the
     condition or action) any rule JSM cannot express unless the playbook accepts JSM's limit for
     it under `extra.desk_limits.jsm.<kind>.<key>` with `effect: skip` (the rule is not installed)
@@ -198,7 +205,7 @@ def check_desk_limits(playbook: m.Playbook) -> tuple[set[str], list[str]]:
     accepted = _limits(playbook)
     skipped: set[str] = set()
     notes = []
-    for key, what, source in desk_limit_problems(playbook):
+    for key, what, source in desk_limit_problems(playbook, views=views):
         if key not in accepted:
             raise DeskbookError(
                 f"{key} cannot be installed on JSM as written: {what} has no JSM equivalent",
@@ -282,7 +289,7 @@ def contract_detail_fields(playbook: m.Playbook) -> list[dict]:
 
 def desired_objects(playbook: m.Playbook, library: Any, *, project_ari: str, project_key: str = "SUP",
                     allow_internal_api: bool = False, account_id: str | None = None,
-                    csm: bool = False) -> list[DesiredObject]:
+                    csm: bool = False, status_ids: dict[str, str] | None = None) -> list[DesiredObject]:
     """The playbook as JSM request types, automation rules (and SLA metrics when allowed; the contract
     detail fields when `csm`, Customer Service Management, is available)."""
     locale = playbook.metadata.default_locale
@@ -349,17 +356,62 @@ def desired_objects(playbook: m.Playbook, library: Any, *, project_ari: str, pro
                                  _rule(playbook, key, name, auto.description.get(locale), trigger, components,
                                        project_ari, account_id)))
     if allow_internal_api:
-        for metric in sla_metrics(playbook, project_key):
-            out.append(DesiredObject("sla_metric", metric["key"], metric["payload"]["name"], metric["payload"]))
+        out += internal_objects(playbook, project_key, status_ids or {})
     return out
 
 
-#: The calendar name SLA goals measured in business hours are listed with.
+#: Keys of the calendars deskbook installs (with the internal API).
+BUSINESS_CALENDAR_KEY = "calendar.business_hours"
+ALWAYS_CALENDAR_KEY = "calendar.around_the_clock"
+
+
+def internal_objects(playbook: m.Playbook, project_key: str, status_ids: dict[str, str]) -> list[DesiredObject]:
+    """The calendars the goals count in, the SLA metrics (real shape, `internal.py`) and one queue per
+    view, marker at the end of each name; `status_ids` (the site's workflow status name -> id) feed the
+    SLA pause conditions."""
+    locale = playbook.metadata.default_locale
+    meta = playbook.metadata
+    metrics = sla_metrics(playbook, project_key)
+    calendars = {g["calendar"] for metric in metrics for g in metric["payload"]["goals"]}
+    out: list[DesiredObject] = []
+    title = meta.title.get(locale)
+    if BUSINESS_CALENDAR in calendars:
+        name = f"{title} {BUSINESS_CALENDAR}"[:NAME_LIMIT]
+        body = internal.calendar_body(with_marker(name, playbook, BUSINESS_CALENDAR_KEY), meta.time_zone,
+                                      meta.business_hours, meta.holidays)
+        out.append(DesiredObject("calendar", BUSINESS_CALENDAR_KEY, name, body))
+    if ALWAYS_CALENDAR in calendars:
+        name = f"{title} 24/7"[:NAME_LIMIT]
+        out.append(DesiredObject("calendar", ALWAYS_CALENDAR_KEY, name,
+                                 internal.around_the_clock(with_marker(name, playbook, ALWAYS_CALENDAR_KEY))))
+    for metric in metrics:
+        name = metric["payload"]["name"]
+        goals = [internal.goal(g["jql"], g["duration"], BUSINESS_CALENDAR_KEY if g["calendar"] == BUSINESS_CALENDAR
+                               else ALWAYS_CALENDAR_KEY) for g in metric["payload"]["goals"]]
+        body = internal.metric_body(with_marker(name, playbook, metric["key"]),
+                                    internal.definition(metric["metric"], status_ids), goals)
+        out.append(DesiredObject("sla_metric", metric["key"], name, body))
+    skipped, _ = check_desk_limits(playbook, views=True)
+    for view in playbook.views:
+        key = f"view.{view.key}"
+        if key in skipped:
+            continue
+        name = view.title.get(locale)[:NAME_LIMIT]
+        body = internal.queue_body(with_marker(name, playbook, key), conditions_jql(playbook, view.conditions, project_key),
+                                   project_key, view.columns, view.sort_by, view.sort_order)
+        out.append(DesiredObject("queue", key, name, body))
+    return out
+
+
+#: The calendar name SLA goals measured in business hours are listed with (and 24/7 goals).
 BUSINESS_CALENDAR = "business hours"
+ALWAYS_CALENDAR = "24/7"
 
 
 def sla_metrics(playbook: m.Playbook, project_key: str) -> list[dict]:
-    """One JSM SLA metric per (policy, metric): goals per priority in minutes, policy filter as JQL."""
+    """One JSM SLA metric per (policy, metric), desk-neutral (the notes and `verify` read it; `internal_objects`
+    turns it into the site's shape): `{key, metric, payload: {name, goals: [{jql, duration (minutes),
+    calendar}]}}`, goals per priority, the policy filter as JQL."""
     locale = playbook.metadata.default_locale
     out = []
     skipped, _ = check_desk_limits(playbook)
@@ -373,24 +425,25 @@ def sla_metrics(playbook: m.Playbook, project_key: str) -> list[dict]:
         for metric, targets in by_metric.items():
             key = f"sla.{policy.key}.{metric}"
             goals = [{"jql": f"{scope} AND priority = {_quote(PRIORITY_NAMES[t.priority])}", "duration": t.minutes,
-                      "calendar": BUSINESS_CALENDAR if t.business_hours else "24/7"} for t in targets]
+                      "calendar": BUSINESS_CALENDAR if t.business_hours else ALWAYS_CALENDAR} for t in targets]
             name = f"{SLA_NAMES.get(metric, metric)} ({policy.title.get(locale)})"[:NAME_LIMIT]
-            out.append({"key": key, "payload": {"name": name,
-                                                "description": with_marker(policy.description.get(locale), playbook, key),
-                                                "goals": goals}})
+            out.append({"key": key, "metric": metric, "payload": {"name": name, "goals": goals}})
     return out
 
 
-def sla_notes(playbook: m.Playbook, project_key: str) -> list[str]:
+def sla_notes(playbook: m.Playbook, project_key: str, *, installed: set[str] | frozenset[str] = frozenset()) -> list[str]:
     """Plan notes with the exact SLA goals an admin enters by hand (no public SLA API), then the
-    business-hours calendar's make-up working days (`calendar_notes`)."""
+    business-hours calendar and its make-up working days (`calendar_notes`). `installed`: keys of the
+    metrics and calendars an earlier `--allow-internal-api` install put there (not "not installed")."""
     notes = []
     metrics = sla_metrics(playbook, project_key)
     for metric in metrics:
+        if metric["key"] in installed:
+            continue
         goals = "; ".join(f"{g['jql']} -> {g['duration']} min ({g['calendar']})" for g in metric["payload"]["goals"])
         notes.append(f"SLA \"{metric['payload']['name']}\" is not installed (JSM has no public SLA API; "
                      f"use --allow-internal-api or enter it in Project settings > SLAs): {goals}")
-    return notes + calendar_notes(playbook, project_key)
+    return notes + calendar_notes(playbook, project_key, installed=BUSINESS_CALENDAR_KEY in installed)
 
 
 def uses_business_calendar(playbook: m.Playbook, project_key: str) -> bool:
@@ -399,19 +452,21 @@ def uses_business_calendar(playbook: m.Playbook, project_key: str) -> bool:
                for metric in sla_metrics(playbook, project_key) for g in metric["payload"]["goals"])
 
 
-def calendar_notes(playbook: m.Playbook, project_key: str) -> list[str]:
-    """Plan notes for the business-hours calendar, when a goal uses it: JSM SLA calendars have no API
-    (public or internal), so the admin enters it (time zone, weekly hours, holidays) in Project
-    settings > Calendars; and the make-up working days (`metadata.extra_workdays`) it cannot hold: a
+def calendar_notes(playbook: m.Playbook, project_key: str, *, installed: bool = False) -> list[str]:
+    """Plan notes for the business-hours calendar, when a goal uses it: JSM SLA calendars have no public
+    API, so unless deskbook installs it through the internal one (`installed`: with
+    --allow-internal-api) the admin enters it (time zone, weekly hours, holidays) in Project settings >
+    Calendars; and the make-up working days (`metadata.extra_workdays`) no calendar can hold: a
     calendar has working hours per weekday and holidays only, so the goals' clocks stay paused then."""
     if not uses_business_calendar(playbook, project_key):
         return []
     meta = playbook.metadata
     hours = "; ".join(f"{','.join(block.days)} {block.start}-{block.end}" for block in meta.business_hours)
     holidays = "; ".join(f"{name} {start}..{end}" for name, start, end in meta.holidays) or "none"
-    notes = [f"Calendar \"{BUSINESS_CALENDAR}\" (the SLA goals' working time) must be entered by hand, JSM has no "
-             f"calendar API (Project settings > Calendars): time zone {meta.time_zone}; working hours {hours}; "
-             f"holidays {holidays}"]
+    notes = [] if installed else [
+        f"Calendar \"{BUSINESS_CALENDAR}\" (the SLA goals' working time) must be entered by hand, JSM has no public "
+        f"calendar API (Project settings > Calendars; or --allow-internal-api): time zone {meta.time_zone}; working "
+        f"hours {hours}; holidays {holidays}"]
     workdays = meta.extra_workdays
     if not workdays:
         return notes
@@ -519,6 +574,5 @@ def compare_payloads(kind: str, desired: dict, existing: dict) -> list[str]:
         want = {k: (desired.get(k) or "") for k in ("name", "description", "helpText")}
         have = {k: (existing.get(k) or "") for k in ("name", "description", "helpText")}
     else:
-        want = {"name": desired.get("name"), "goals": desired.get("goals")}
-        have = {"name": existing.get("name"), "goals": existing.get("goals")}
+        raise ValueError(kind)  # internal kinds: `internal.differences`
     return [f"{k}: {have.get(k)!r} -> {want.get(k)!r}" for k in want if want.get(k) != have.get(k)]

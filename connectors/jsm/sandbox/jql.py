@@ -9,7 +9,7 @@ Supported clauses (what deskbook sends): `project = KEY`, `key = SUP-1`, `labels
 `created|updated|resolved >= | > | <= | < <date>` where `<date>` is relative (`-90m`, `"-2h"`,
 `-1d`, `-1w`) or absolute (`"2026/11/20 09:30"`, `"2026-11-20"`), read in the user's time zone
 (UTC in the sandbox), as Jira reads it. `ORDER BY field [ASC|DESC], ...` sorts by `created`,
-`updated`, `resolved`, `key` or `id`. Anything else is a JQL error, reported as Jira reports one
+`updated`, `resolved`, `priority` (by rank), `key` or `id`. Anything else is a JQL error, reported as Jira reports one
 (400 with `errorMessages`).
 """
 
@@ -33,6 +33,8 @@ class JqlError(ValueError):
 
 DATE_FIELDS = {"created": "created", "createddate": "created", "updated": "updated", "updateddate": "updated",
                "resolved": "resolutiondate", "resolutiondate": "resolutiondate"}
+#: Jira Cloud's default priorities, lowest rank first (ORDER BY priority).
+PRIORITY_RANK = {"Lowest": 1, "Low": 2, "Medium": 3, "High": 4, "Highest": 5}
 RELATIVE = re.compile(r"^(?P<sign>[-+]?)(?P<n>\d+)(?P<unit>[mhdw])$")
 UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 
@@ -71,14 +73,16 @@ def order_key(jql: str) -> Callable[[dict], tuple] | None:
         if not words or len(words) > 2 or (len(words) == 2 and words[1].lower() not in ("asc", "desc")):
             raise JqlError(f"Error in the JQL Query: cannot parse the ORDER BY term '{term.strip()}'.")
         name = _unquote(words[0]).lower()
-        if name not in DATE_FIELDS and name not in ("key", "id", "issuekey"):
+        if name not in DATE_FIELDS and name not in ("key", "id", "issuekey", "priority"):
             raise JqlError(f"Field '{words[0]}' does not exist or you do not have permission to view it.")
         terms.append((name, len(words) == 2 and words[1].lower() == "desc"))
 
     def key(issue: dict) -> tuple:
         out = []
         for name, desc in terms:
-            if name in DATE_FIELDS:
+            if name == "priority":  # by rank, as Jira sorts priorities (Highest first when DESC)
+                value = float(PRIORITY_RANK.get(str(issue.get("priority") or "Medium"), 0))
+            elif name in DATE_FIELDS:
                 stamp = parse_stamp(issue.get(DATE_FIELDS[name]) or (issue.get("created") if name.startswith("updated") else None))
                 value = stamp.timestamp() if stamp else float("inf")  # Jira sorts EMPTY as the largest value
             else:

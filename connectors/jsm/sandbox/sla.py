@@ -41,7 +41,8 @@ live site by deskbook):
 Assumptions where Atlassian's pages are silent, taken here: an event that both stops and starts a
 metric completes the ongoing cycle and starts the next one (periodic-update SLAs); the goal is chosen
 by the request's current state (JSM recalculates an SLA when the request changes); a comment is "by
-a customer" when its author is not an agent (the sandbox's agents are passed in).
+a customer" when its author is not an agent (the sandbox's agents are passed in); an SLA whose goal
+applies but which has not started yet (no start event so far) is listed without cycles.
 
 The request's history is read from the stored request (`store.py` records status, resolution and
 assignee changes on every write, whoever writes: API handlers or the automation engine), never from
@@ -303,6 +304,5 @@ def sla_values(issue: dict, metrics: list[dict], calendars: dict[str, dict], *, 
             numbers = measure(cycle, hours, int(goal["duration"]), now=now, paused=paused)
             shown.append({"start": _moment(cycle.start), "stop": _moment(cycle.stop) if cycle.stop is not None else None,
                           "paused": paused, "within": is_working(hours, now), **numbers})
-        if shown:
-            out.append({"metric": metric, "goal": goal, "cycles": shown})
+        out.append({"metric": metric, "goal": goal, "cycles": shown})
     return out
