@@ -22,7 +22,7 @@ Kinds (`translate.KIND_ORDER`): request types, automation rules and — only wit
   remembered by the desk itself: what it installed carries the ownership marker (at the end of the
   name), and every later plan, verify and uninstall reads those kinds — also without the flag, only to
   see what deskbook owns (`INTERNAL_KINDS`). Without the flag nothing is written there: their changes
-  are taken out of the plan and a note says what is installed, whether it matches the playbook and
+  are taken out of the plan (`plan_notes`) and a note says what is installed, whether it matches the playbook and
   that it is managed only with the flag; an uninstall without it says exactly what it leaves. A
   queue cannot be deleted for sure (FACTS.md 7.3): deskbook tries, and where the site refuses,
   retires it (renamed `[removed] …`, unmarked, JQL matching nothing).
@@ -238,40 +238,28 @@ class JsmConnector(DeskConnector):
                                         self.client.connection.project_key, ids)
         return tr.compare_payloads(desired.kind, desired.payload, existing.payload)
 
-    def plan(self, playbook: Any, desired: list[DesiredObject], snapshot: Snapshot, *, adopt: bool = False) -> Plan:
-        """The shared plan; without `allow_internal_api`, what an earlier opt-in installed stays out of it
-        (those kinds are written only with the flag) and the notes say what is there (`internal_notes`)."""
-        plan = DeskConnector.plan(self, playbook, desired, snapshot, adopt=adopt)
-        if not self.allow_internal_api:
-            plan.changes[:] = [c for c in plan.changes if c.kind not in INTERNAL_KINDS]
-            plan.notes += self.internal_notes(playbook, snapshot)
-        return plan
-
-    def owned_internal(self, playbook: str, snapshot: Snapshot) -> list[ExistingObject]:
-        """The calendars, SLA metrics and queues `playbook` owns on the desk."""
-        return [e for e in snapshot.existing if e.kind in INTERNAL_KINDS and e.owner == playbook]
-
-    def internal_notes(self, playbook: Any, snapshot: Snapshot) -> list[str]:
-        """Without the flag: what an opt-in installed (by kind and name), whether it still matches the
-        playbook (`playbook` loaded), and that it is managed only with --allow-internal-api; for an
-        uninstall (`playbook` a name), exactly what it leaves."""
-        name = playbook if isinstance(playbook, str) else playbook.name
-        owned = self.owned_internal(name, snapshot)
+    def internal_notes(self, plan: Plan, playbook: Any | None, held: list[Change]) -> list[str]:
+        """Without the flag: what an opt-in installed (`held`: the plan's changes to those kinds, taken out
+        of it — deletes of what the playbook owns, since only the flag plans them), whether it still
+        matches the playbook (`playbook` loaded), and that it is managed only with --allow-internal-api;
+        for an uninstall (`playbook` None), exactly what it leaves."""
         notes = [f"could not read the project's {INTERNAL_TITLES[k]}s without --allow-internal-api ({why}): anything "
                  "deskbook installed there with the flag is not shown" for k, why in self.unreadable.items()]
+        owned = [c for c in held if c.action == DELETE and c.key]
         if not owned:
             return notes
-        listing = "; ".join(f"{INTERNAL_TITLES[k]}s: " + ", ".join(f'"{e.name}"' for e in owned if e.kind == k)
-                            for k in INTERNAL_KINDS if any(e.kind == k for e in owned))
-        if isinstance(playbook, str):
+        listing = "; ".join(f"{INTERNAL_TITLES[k]}s: " + ", ".join(f'"{c.name}"' for c in owned if c.kind == k)
+                            for k in INTERNAL_KINDS if any(c.kind == k for c in owned))
+        if playbook is None:
             return notes + [f"uninstall leaves what --allow-internal-api installed ({listing}); JSM's internal "
                             "endpoints are used only with the flag: re-run `deskbook uninstall --desk jsm "
                             "--allow-internal-api` to remove them"]
         desired = tr.internal_objects(playbook, self.client.connection.project_key, self.client.statuses())
-        ids = snapshot.managed_ids(name)
-        by_key = {(e.kind, e.key): e for e in owned}
-        stale = [d.name for d in desired if (d.kind, d.key) not in by_key or self.compare(d, by_key[(d.kind, d.key)], ids)]
-        stale += [e.name for e in owned if (e.kind, e.key) not in {(d.kind, d.key) for d in desired}]
+        ids = {(c.kind, c.key): c.id for c in owned}
+        by_key = {(c.kind, c.key): c for c in owned}
+        stale = [d.name for d in desired if (d.kind, d.key) not in by_key or internal.differences(
+            d.kind, d.payload, by_key[(d.kind, d.key)].existing or {}, self.client.connection.project_key, ids)]
+        stale += [c.name for c in owned if (c.kind, c.key) not in {(d.kind, d.key) for d in desired}]
         state = (f"{len(stale)} differ from the playbook or are missing ({', '.join(stale[:5])}"
                  f"{' …' if len(stale) > 5 else ''}): run `deskbook plan --desk jsm --allow-internal-api`"
                  if stale else "they match the playbook")
@@ -280,9 +268,15 @@ class JsmConnector(DeskConnector):
 
     def plan_notes(self, plan: Plan, playbook: Any | None, desired: list[DesiredObject]) -> list[str]:
         """What JSM cannot take through its public API: request type changes shown as replaces (their
-        `reason` says so), SLA goals (and their calendars), locales. `playbook` None: a plan by name
-        (uninstall)."""
+        `reason` says so), SLA goals (and their calendars), locales. Without --allow-internal-api the
+        changes to calendars, SLA metrics and queues an opt-in installed are taken out of the plan here
+        and described instead (`internal_notes`). `playbook` None: a plan by name (uninstall)."""
         notes: list[str] = []
+        held: list[Change] = []
+        if not self.allow_internal_api:  # what an opt-in installed is written only with the flag
+            held = [c for c in plan.changes if c.kind in INTERNAL_KINDS]
+            plan.changes[:] = [c for c in plan.changes if c.kind not in INTERNAL_KINDS]
+            notes += self.internal_notes(plan, playbook, held)
         replaces = [c for c in plan.changes if is_request_type_replace(c)]
         for change in replaces:
             change.reason = f"{change.reason}; {tr.REQUEST_TYPE_REPLACE}" if change.reason else tr.REQUEST_TYPE_REPLACE
@@ -295,7 +289,7 @@ class JsmConnector(DeskConnector):
             if playbook is not None and desired:  # the calendar is installed; make-up days still cannot be
                 notes += tr.calendar_notes(playbook, self.client.connection.project_key, installed=True)
         elif playbook is not None:
-            installed = {str(c.key) for c in plan.changes if c.kind in INTERNAL_KINDS and c.action == DELETE and c.key}
+            installed = {str(c.key) for c in held if c.action == DELETE and c.key}
             notes += tr.sla_notes(playbook, self.client.connection.project_key, installed=installed)
         elif not desired:  # uninstall: goals entered by hand are not deskbook's
             notes.append("SLA goals entered by hand stay for an admin to remove")
