@@ -18,10 +18,16 @@ JSON shapes and behaviour:
   `GET|POST /rule/summary` (cursor pages: `links.next` is `?cursor=...&limit=...`, `data`),
   `POST /rule` (`{"rule": {...}}` -> `{"ruleUuid"}`), `GET|PUT /rule/{uuid}`, `PUT /rule/{uuid}/state`
   (`{"value": "ENABLED"|"DISABLED"}`). Errors `{"errors": [{"title", "detail"}]}`.
-- Internal SLA endpoints (no public API exists; modelled on the endpoints JSM's own SLA admin
-  page calls, `/rest/servicedesk/1/servicedesk/agent/{projectKey}/sla/metrics[/{id}]`): list,
-  create, update, delete SLA metrics with `goals`. `GET /rest/servicedeskapi/request/{key}/sla`
-  reports one ongoing cycle per metric.
+- Internal admin endpoints (no public API exists; FACTS.md 6.2-6.6, 7.2): SLA metrics
+  `/rest/servicedesk/1/servicedesk/agent/{projectKey}/sla/metrics[/{id}]` in the real shape (`{name,
+  config: {definition: {start, pause, stop}, goals: [{jqlQuery, duration, calendarId, defaultGoal}]}}`;
+  the old `{name, description, goals}` and each missing field refused with the field named), calendars
+  (`/rest/workinghours/1/api/calendar/{projectKey}[/{id}]`, listed by `/internal/dialog/{projectKey}`;
+  every site has the "24/7 Calendar (Default)"), queues (`/rest/servicedesk/1/servicedesk/{projectKey}/
+  queues[/{id}]`, no delete; read through the public `/servicedesk/{id}/queue[/{queueId}[/issue]]`,
+  answered by running the queue's JQL). `GET /rest/servicedeskapi/request/{key}/sla` computes each
+  metric's cycles from the request's history on the sandbox clock (`sla.py`). A comment is written as
+  a customer with the sandbox-only header `X-Deskbook-Sandbox-Act-As`.
 
 Cross-cutting, from the sandbox kit's pipeline (`deskbook.connectors.sandbox_kit`): basic auth
 `email:token` (401 otherwise), 429 with `Retry-After` past the rate limit (on the sandbox clock),
