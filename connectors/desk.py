@@ -18,6 +18,8 @@ the standard library only: building the CLI parser imports it) and the registry
   a `deskbook.sync.desk.SyncDesk`;
 - `demo(playbook, library, *, seed_orgs)` prints the end-to-end story on the desk's sandbox;
 - `add_sandbox_command(subparsers)` registers `deskbook sandbox <desk>`;
+- `report_data(url, email, token, playbook, start, end, **options)` -> the desk-neutral
+  `deskbook.connectors.report.records.DeskData` the weekly review (`deskbook report`) is computed from;
 - `env` — for each of `url`, `email`, `token`, where the desk reads it from the environment
   (the shared `--url/--email/--token` help is composed from it).
 """
@@ -79,6 +81,11 @@ class Desk:
 
     def add_sandbox_command(self, subparsers: Any) -> None:
         """Register `deskbook sandbox <desk>` (none by default)."""
+
+    def report_data(self, url: str | None, email: str | None, token: str | None, playbook: Any, start: float,
+                    end: float, **options: Any) -> Any:
+        """What `deskbook report` needs of the window [start, end): a `DeskData` (connectors/report/records.py)."""
+        raise DeskbookError(f"deskbook report cannot read desk {self.name!r} yet")
 
     #: Why `deskbook restore` cannot write this desk's backups back (None: it can, see `restore`).
     restore_refusal: str | None = "restoring is not implemented for this desk"

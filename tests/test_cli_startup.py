@@ -31,7 +31,7 @@ from deskbook.scripts_library.library import (
 )
 
 #: Top-level packages a handler may need but building the parser must not import.
-HEAVY_PACKAGES = ("werkzeug", "jira", "zenpy", "openapi_core", "openapi_schema_validator")
+HEAVY_PACKAGES = ("werkzeug", "jira", "zenpy", "openapi_core", "openapi_schema_validator", "pygal")
 
 #: Light modules that define the sandbox sub-commands; the parser imports these and no other sandbox module.
 SANDBOX_COMMAND_MODULES = {"deskbook.connectors.sandbox_cli", "deskbook.connectors.zendesk.sandbox_command",

@@ -41,7 +41,8 @@ def created(line: str, job: str) -> int:
     return int(re.search(rf"\b{job}: (\d+)", line).group(1))
 
 
-def test_zendesk_demo_creates_the_followups_the_seeded_first_services_make_due(capsys, monkeypatch):
+def test_zendesk_demo_creates_the_followups_the_seeded_first_services_make_due(capsys, monkeypatch, tmp_path):
+    monkeypatch.chdir(tmp_path)  # the demo writes its week's review (deskbook-report.html/.json) here
     seeded: dict = {}
     original = zendesk_seed.seed_first_services
 

@@ -5,44 +5,18 @@ from __future__ import annotations
 import re
 import shutil
 from markupsafe import escape as html_escape
-import struct
-import subprocess
-import zlib
-from pathlib import Path
 
 import pytest
 
+from browser import ARTIFACTS, chromium_run, console_lines, png_summary
 from deskbook.cli import main
 from deskbook.handbook import render_handbook
 from deskbook.playbooks.loader import load_playbook
 from deskbook.scripts_library import load_library
 from deskbook.scripts_library.library import APPROVALS_FILE, shipped_library_root
 
-#: Screenshots kept for people to look at (gitignored); CI may archive the folder.
-ARTIFACTS = Path(__file__).parent / "artifacts"
 PLAYBOOK = load_playbook()
 LIBRARY = load_library()
-
-
-def png_summary(data: bytes) -> tuple[int, int, int]:
-    """(width, height, distinct byte values in the pixel data) of a PNG, without an imaging library."""
-    assert data[:8] == b"\x89PNG\r\n\x1a\n", "not a PNG"
-    at, idat, width, height = 8, b"", 0, 0
-    while at < len(data):
-        length, kind = struct.unpack(">I4s", data[at:at + 8])
-        body = data[at + 8:at + 8 + length]
-        if kind == b"IHDR":
-            width, height = struct.unpack(">II", body[:8])
-        elif kind == b"IDAT":
-            idat += body
-        at += 12 + length
-    return width, height, len(set(zlib.decompress(idat)))
-
-
-def chromium_run(chromium: str, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([chromium, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
-                           "--enable-logging=stderr", "--v=0", *args],
-                          capture_output=True, text=True, timeout=180)
 
 
 @pytest.mark.slow
@@ -61,7 +35,7 @@ def test_handbook_renders_in_headless_chromium(chromium, tmp_path, capsys, local
     shot.unlink(missing_ok=True)
     done = chromium_run(chromium, f"--screenshot={shot}", "--window-size=1100,1600", page.as_uri())
     assert shot.is_file(), done.stderr[-2000:]
-    console = [line for line in done.stderr.splitlines() if "CONSOLE" in line or "Uncaught" in line]
+    console = console_lines(done.stderr)
     assert console == [], console
     width, height, shades = png_summary(shot.read_bytes())
     assert (width, height) == (1100, 1600) and shades > 50  # a drawn page, not a blank one

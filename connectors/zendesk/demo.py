@@ -1,10 +1,14 @@
 """The Zendesk story end to end on a local sandbox, for `deskbook demo` (`--desk zendesk`, the default).
 
-`run_demo(playbook, library, seed_orgs=20)` starts a sandbox on a free loopback port, plans,
+`run_demo(playbook, library, seed_orgs=20)` starts a sandbox on a free loopback port whose clock
+stands at the start of the last complete week (Monday 00:00 in the playbook's time zone), plans,
 applies, re-plans (a change left is a bug), seeds sample customers in the playbook's fields
-(`seed_customers`), gives the new ones a first service and runs the sync jobs once as of today
-(`demo_sync`), then prints what an admin and an agent now see (`demo_summary`). Lines are printed
-as each step finishes. Nothing here reads the environment or touches a real account.
+(`seed_customers`), gives the new ones a first service and runs the sync jobs once as of that
+Monday (`demo_sync`), then runs a simulated week of traffic through the installed rules
+(`connectors/report/week.py`) and ends with the week's review: `deskbook-report.html` and
+`deskbook-report.json` in the working directory (the same reader and metrics as `deskbook
+report`), printing both paths, and what an admin and an agent now see (`demo_summary`). Lines are
+printed as each step finishes. Nothing here reads the environment or touches a real account.
 """
 
 from __future__ import annotations
@@ -18,13 +22,18 @@ from deskbook.errors import DeskbookError
 
 def run_demo(playbook: Any, library: Any, *, seed_orgs: int = 20) -> None:
     """Install `playbook` into a fresh Zendesk sandbox, check it converged, run the sync jobs once."""
+    import time
+
+    from deskbook.connectors.report.metrics import last_week
+    from deskbook.connectors.sandbox_kit.clock import FakeClock
     from deskbook.connectors.zendesk.connector import ZendeskConnector
     from deskbook.connectors.zendesk.sandbox import running_sandbox
 
     name = playbook.metadata.name
+    window = last_week(time.time(), playbook.metadata.time_zone)
     # Zendesk's incremental exports leave out the most recent minute; the demo's sync runs seconds
     # after the sample customers are created, so its sandbox hands out changes at once.
-    with running_sandbox(export_lag_seconds=0) as desk:
+    with running_sandbox(export_lag_seconds=0, clock=FakeClock(window[0])) as desk:
         print(f"Sandbox Zendesk desk at {desk.url}.")
         connector = ZendeskConnector.connect(desk.url, desk.email, desk.token)
         plan, snapshot = connector.plan_playbook(playbook, library, adopt=True)
@@ -38,13 +47,53 @@ def run_demo(playbook: Any, library: Any, *, seed_orgs: int = 20) -> None:
             print(render_plan(replan))
             raise DeskbookError("re-plan after apply still has changes", hint="this is a bug; please report it")
         print("3. plan again: no changes (exit 0).")
-        made = seed_customers(connector, playbook, seed_orgs)
+        monday = _local_date(window[0], playbook.metadata.time_zone)
+        made = seed_customers(connector, playbook, seed_orgs, today=monday)
         print(f"   seeded {made} sample customers (contract end dates, tiers) in the playbook's fields.")
-        print("\n".join(demo_sync(desk, playbook)))
+        print("\n".join(demo_sync(desk, playbook, today=monday)))
+        print("\n".join(demo_week(connector, playbook, desk, window)))
         print(demo_summary(connector, name))
 
 
-def seed_customers(connector: Any, playbook: Any, count: int) -> int:
+def _local_date(ts: float, zone: str) -> Any:
+    import datetime as dt
+    from zoneinfo import ZoneInfo
+
+    return dt.datetime.fromtimestamp(ts, ZoneInfo(zone)).date()
+
+
+def demo_week(connector: Any, playbook: Any, desk: Any, window: tuple[float, float, str], *,
+              directory: Path | None = None) -> list[str]:
+    """The simulated week on the sandbox, then its review written as deskbook-report.html/.json in
+    `directory` (default: the working directory); returns the lines the demo prints."""
+    from deskbook.connectors.report.cli import compute_and_write
+    from deskbook.connectors.report.week import simulate_week
+    from deskbook.connectors.report.zendesk_reader import read
+    from deskbook.connectors.scenarios.zendesk_driver import ZendeskDriver
+
+    macros = {job.name: job.phrase for job in playbook.sync.jobs}
+    tags = {tag: macros[job.name] for job in playbook.sync.jobs for tag in job.tags}
+    tasks = []
+    for page in connector.client.search_export("status<solved"):
+        for ticket in page.data.get("results") or []:
+            found = [tags[t] for t in ticket.get("tags") or [] if t in tags]
+            if found:
+                tasks.append((ticket["id"], found[0]))
+    driver = ZendeskDriver(connector, playbook, handle=desk)
+    # two in three relationship tasks are done this week
+    stats = simulate_week(driver, desk, playbook, start=window[0], tasks=tasks[: len(tasks) * 2 // 3])
+    lines = [f"5. a simulated week {window[2]}: " + ", ".join(f"{k} {v}" for k, v in sorted(stats.items())) + "."]
+    data = read(connector.client, playbook, window[0], window[1], now=desk.clock.now())
+    folder = directory or Path.cwd()
+    html, js = folder / "deskbook-report.html", folder / "deskbook-report.json"
+    report = compute_and_write(playbook, data, window, html=str(html), json_path=str(js))
+    lines.append(f"6. the week's review, read in {report['requests']['total']} requests:")
+    lines.append(f"   {html}")
+    lines.append(f"   {js}")
+    return lines
+
+
+def seed_customers(connector: Any, playbook: Any, count: int, *, today: Any = None) -> int:
     """Create `count` sample organizations whose contract-end date and tier use the installed fields."""
     import datetime as dt
 
@@ -54,7 +103,7 @@ def seed_customers(connector: Any, playbook: Any, count: int) -> int:
     fields = {f["key"]: f for f in connector.client.list("organization_field")}
     tier_field = fields.get(settings.tier_field) or {}
     tiers = [o["value"] for o in tier_field.get("custom_field_options") or []] or [None]
-    today = dt.date.today()
+    today = today or dt.date.today()
     organizations = []
     for i in range(count):
         values = {settings.contract_end_field: (today + dt.timedelta(days=(i * 11) % 150)).isoformat()}
@@ -66,9 +115,9 @@ def seed_customers(connector: Any, playbook: Any, count: int) -> int:
     return len(organizations)
 
 
-def demo_sync(desk: Any, playbook: Any) -> list[str]:
+def demo_sync(desk: Any, playbook: Any, *, today: Any = None) -> list[str]:
     """Give the sandbox's new customers a first service (a solved ticket), then run the sync jobs
-    once as of today; returns the lines the demo prints."""
+    once as of `today` (default: the real today); returns the lines the demo prints."""
     try:
         from deskbook.sync import run_jobs
         from deskbook.connectors.zendesk.sync_desk import connect as sync_connect
@@ -83,7 +132,7 @@ def demo_sync(desk: Any, playbook: Any) -> list[str]:
     from deskbook.connectors.zendesk.translate import option_value
 
     settings = settings_from_playbook(playbook)
-    today = dt.date.today()
+    today = today or dt.date.today()
     new_tiers = {tier for tier, rule in settings.schedule.tier_cadence.items() if rule == "after_first_service"}
     new_ids = [org["id"] for org in desk.store.all("organization")
                if option_value(settings.tier_field, (org.get("organization_fields") or {}).get(settings.tier_field))

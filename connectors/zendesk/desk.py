@@ -39,6 +39,14 @@ class ZendeskDesk(Desk):
 
         run_demo(playbook, library, seed_orgs=seed_orgs)
 
+    def report_data(self, url: str | None, email: str | None, token: str | None, playbook: Any, start: float,
+                    end: float, **options: Any) -> Any:
+        """The weekly review's data (`connectors/report/zendesk_reader.py`)."""
+        from deskbook.connectors.report.zendesk_reader import read
+        from deskbook.connectors.zendesk.client import ZendeskClient
+
+        return read(ZendeskClient(url, email, token), playbook, start, end)
+
     restore_refusal = None
 
     def restore(self, connector: Any, document: dict[str, Any], *, doit: bool) -> list[dict[str, Any]]:

@@ -31,6 +31,7 @@ COMMAND_MODULES = (
     "deskbook.playbooks.cli",
     "deskbook.scripts_library.cli",
     "deskbook.connectors.cli",
+    "deskbook.connectors.report.cli",
     "deskbook.sync.cli",
     "deskbook.handbook",
 )
@@ -76,6 +77,9 @@ EXAMPLES: dict[tuple[str, ...], tuple[str, ...]] = {
     ("sync", "serve"): ("deskbook sync serve", "deskbook sync serve --desk jsm"),
     ("init",): ("deskbook init mydesk && cd mydesk && deskbook validate",),
     ("handbook",): ("deskbook handbook --out handbook.html", "deskbook handbook --locale en --out handbook-en.html"),
+    ("report",): ("deskbook report --desk zendesk                 # last complete week",
+                  "deskbook report --desk zendesk --week 2026-W49 --html review.html",
+                  "deskbook report --desk jsm --from 2026-11-30 --to 2026-12-06 --json"),
     ("completion",): ("deskbook completion bash > ~/.local/share/bash-completion/completions/deskbook",
                       "deskbook completion zsh > \"${fpath[1]}/_deskbook\""),
 }

@@ -81,6 +81,11 @@ class SandboxHandle(KitHandle):
         """Move the fake clock on, running automations hourly (see `desk_rules.DeskRules.pass_time`)."""
         return self.app.rules.pass_time(seconds)
 
+    def rate(self, ticket_id: int, score: str, comment: str = "") -> dict:
+        """The requester answers the satisfaction link of a solved ticket (`good`/`bad`): what a
+        customer does in the browser, outside the API (see `desk_rules.DeskRules.rate`)."""
+        return self.app.rules.rate(ticket_id, score, comment)
+
 
 def spec_checker(spec: str | Path) -> Callable[[str, str, Any, Any], list[str]]:
     """The Zendesk request contract of the vendor material `spec` is or lies in (`../shared`)."""

@@ -56,7 +56,9 @@ RESOURCES: dict[str, tuple[str, str, str, str]] = {
     "business_hours/schedules": ("schedule", "schedule", "schedules", "all"),
     "ticket_forms": ("ticket_form", "ticket_form", "ticket_forms", "all"),
 }
-PATH_OF_KIND = {spec[0]: path for path, spec in RESOURCES.items()}
+#: Kinds served by their own routes only (no generic create/update/delete), with their URL path.
+READ_ONLY_PATHS = {"satisfaction_rating": "satisfaction_ratings"}
+PATH_OF_KIND = {spec[0]: path for path, spec in RESOURCES.items()} | READ_ONLY_PATHS
 #: Kinds Zendesk lists by `position` (then id) rather than by id: the order rules fire or show in.
 POSITION_ORDERED_KINDS = {"trigger", "automation", "view", "trigger_category", "sla_policy"}
 #: Kinds whose ids Zendesk returns as strings.
@@ -64,6 +66,8 @@ STRING_ID_KINDS = {"trigger_category"}
 MAX_PAGE_SIZE = 100
 OFFSET_LIMIT = 10_000
 SEARCH_RESULT_LIMIT = 1000
+#: Events per page of the time-based ticket metric events export (see `do_ticket_metric_events`).
+METRIC_EVENTS_PAGE = 1000
 IDEMPOTENCY_TTL = 2 * 3600
 STATUS_RANK = "CASE json_extract(data, '$.status') WHEN 'new' THEN 0 WHEN 'open' THEN 1 WHEN 'pending' THEN 2 " \
               "WHEN 'hold' THEN 3 WHEN 'solved' THEN 4 WHEN 'closed' THEN 5 END"
@@ -94,6 +98,8 @@ def _rules() -> Map:
         Rule("/api/v2/views/<int:object_id>/tickets", methods=["GET"], endpoint="view_tickets"),
         Rule("/api/v2/views/<int:object_id>/count", methods=["GET"], endpoint="view_count"),
         Rule("/api/v2/incremental/ticket_metric_events", methods=["GET"], endpoint="ticket_metric_events"),
+        Rule("/api/v2/satisfaction_ratings", methods=["GET"], endpoint="satisfaction_ratings"),
+        Rule("/api/v2/satisfaction_ratings/<int:object_id>", methods=["GET"], endpoint="satisfaction_rating"),
         Rule("/api/v2/ticket_fields/<int:object_id>/options", methods=["GET", "POST"], endpoint="field_options"),
         Rule("/api/v2/ticket_fields/<int:object_id>/options/<int:option_id>", methods=["GET", "DELETE"], endpoint="field_option"),
         Rule("/api/v2/dynamic_content/items/<int:object_id>/variants", methods=["GET", "POST"], endpoint="variants"),
@@ -507,17 +513,53 @@ class SandboxApp(SandboxPipeline):
         return _json_response(200, {"ticket_metric": engine.ticket_metrics(doc, self._schedule(ctx))})
 
     def do_ticket_metric_events(self, ctx: Ctx, body: Any) -> Response:
-        """`GET /incremental/ticket_metric_events?start_time=`: the `apply_sla` events since then."""
+        """`GET /incremental/ticket_metric_events?start_time=`: the events at or after `start_time`,
+        oldest first, as a time-based export of at most `METRIC_EVENTS_PAGE` events a page (`next_page`
+        starts at the last event's second, so a client drops the events it already has by id; the
+        spec gives cursor pages 100 events and says unpaginated results are a time-based export —
+        the page size of that is the incremental exports' 1000). Breach events are derived as read
+        (`desk_rules.breach_events`)."""
+        from deskbook.connectors.zendesk.sandbox.desk_rules import breach_events
+
         start = float(self._int_arg(ctx.request.args, "start_time", 0))
+        now = ctx.store.now()
         events = []
         for doc in ctx.store.iter("ticket"):
-            for event in doc.get("_metric_events") or []:
+            for event in (doc.get("_metric_events") or []) + breach_events(doc, now):
                 if parse_iso(event["time"]) >= start:
                     events.append({k: v for k, v in event.items() if not k.startswith("_")})
         events.sort(key=lambda e: (e["time"], e["id"]))
+        events = events[:METRIC_EVENTS_PAGE]
         end = int(parse_iso(events[-1]["time"])) if events else int(start)
         return _json_response(200, {"ticket_metric_events": events, "count": len(events), "end_time": end,
                                     "next_page": ctx.url(ctx.request.path, [("start_time", end)])})
+
+    def do_satisfaction_ratings(self, ctx: Ctx, body: Any) -> Response:
+        """`GET /satisfaction_ratings`: cursor (`page[size]` <= 100) or offset pages, filtered by
+        `score` (good, bad, received, ...), `start_time` and `end_time` (epoch seconds, on `created_at`)."""
+        args = ctx.request.args
+        clauses, params = [], []
+        score = args.get("score")
+        if score:
+            base = score.split("_with")[0]
+            if base not in ("offered", "unoffered", "received", "good", "bad"):
+                raise bad_request("InvalidValue", f"score {score!r} is not a satisfaction score filter")
+            if base in ("good", "bad"):
+                clauses.append("json_extract(data, '$.score') = ?")
+                params.append(base)
+            elif base in ("offered", "unoffered"):
+                clauses.append("0")  # stored ratings are all received
+        for name, op in (("start_time", ">="), ("end_time", "<=")):
+            if name in args:
+                clauses.append(f"created_ts {op} ?")
+                params.append(self._int_arg(args, name, 0))
+        return _json_response(200, self.paginate(ctx, "satisfaction_rating", "satisfaction_ratings", "cursor",
+                                                 where=" AND ".join(clauses), params=tuple(params)))
+
+    def do_satisfaction_rating(self, ctx: Ctx, body: Any, object_id: int) -> Response:
+        """`GET /satisfaction_ratings/{id}`."""
+        return _json_response(200, {"satisfaction_rating": ctx.present("satisfaction_rating",
+                                                                        self._get(ctx, "satisfaction_rating", object_id))})
 
     def do_macro_apply(self, ctx: Ctx, body: Any, object_id: int, macro_id: int) -> Response:
         """`GET /tickets/{id}/macros/{macro_id}/apply`: the ticket as the macro would leave it
@@ -1218,10 +1260,16 @@ class SandboxApp(SandboxPipeline):
         cursor = base64.b64encode(f"{last_ts:.1f}||{last_id}|".encode()).decode()
         extra = [("per_page", per_page)] if "per_page" in args else []
         tickets = [ctx.present("ticket", d) for _, d in rows]
-        return _json_response(200, {
+        include = [i.strip() for i in (args.get("include") or "").split(",") if i.strip()]
+        extra += [("include", ",".join(include))] if include else []
+        answer = {
             "tickets": tickets, "after_url": ctx.url(ctx.request.path, [("cursor", cursor)] + extra),
             "before_url": None, "after_cursor": cursor, "before_cursor": None, "end_of_stream": not has_more,
-        })
+        }
+        if "metric_sets" in include:  # the tickets sideload (side_loading: "metric_sets"), one per ticket
+            schedule = self._schedule(ctx)
+            answer["metric_sets"] = [engine.ticket_metrics(d, schedule) for _, d in rows if d.get("status") != "deleted"]
+        return _json_response(200, answer)
 
 
 # ------------------------------------------------------------------ search query language

@@ -6,8 +6,18 @@ hour the test clock passes (`pass_time`). Bookkeeping the engine reads lives in 
 the stored ticket (never shown by the API): `_created_ts`, `_updated_ts`, `_status_ts`,
 `_assigned_ts`, `_requester_updated_ts`, `_assignee_updated_ts`, `_solved_ts`,
 `_first_solved_ts`, `_reopens`, `_comments` (each with `ts` and the author's `role`),
-`_notifications` (what triggers and automations sent, rendered) and `_metric_events`
-(`apply_sla` events, as `/incremental/ticket_metric_events` lists them).
+`_notifications` (what triggers and automations sent, rendered), `_metric_events` (as
+`/incremental/ticket_metric_events` lists them: `apply_sla` when the policy or its targets change,
+`activate` and `fulfill` as a measured metric's cycle starts and stops, see `_cycle_events`) and
+`_cycles` (the running cycle of each measured metric: its start, instance and breach time).
+
+Breach events are not stored: `breach_events(ticket, now)` derives them when the export is read,
+one for each cycle whose breach time has passed before it was fulfilled (Zendesk records a breach
+when the target passes; reading it later gives the same event).
+
+Satisfaction ratings (`rate`): the customer's answer to the rating link, a stored
+`satisfaction_rating` and the ticket's `satisfaction_rating` {id, score, comment}; the change is an
+update by the requester, so triggers run on it.
 
 System rules (`system_rules=True` on the sandbox) add what a new Zendesk account has: the
 "Close ticket 4 days after status is set to solved" automation and, with customer satisfaction on
@@ -21,7 +31,7 @@ from typing import Any
 
 from deskbook.connectors.zendesk.sandbox import engine
 from deskbook.connectors.zendesk.sandbox.business_hours import schedule_of
-from deskbook.connectors.zendesk.sandbox.store import Store, iso
+from deskbook.connectors.zendesk.sandbox.store import Store, iso, parse_iso
 
 #: The name of the sandbox account's one brand (`{{ticket.brand.name}}`).
 BRAND_NAME = "Sandbox Support"
@@ -139,6 +149,7 @@ class DeskRules:
         self._record(before, ticket, update, effects, now)
         if self.enabled:
             self._apply_sla(ticket, now)
+            self._cycle_events(ticket, now)
         return ticket
 
     def _record(self, before: dict | None, ticket: dict, update: engine.Update, effects: engine.Effects,
@@ -180,16 +191,79 @@ class DeskRules:
         ticket["_sla_policy"] = {"id": policy["id"], "title": policy.get("title"),
                                  "description": policy.get("description")} if policy else None
         events = ticket.setdefault("_metric_events", [])
-        for metric, target in sorted(targets.items()):
+        named: set[str] = set()
+        for metric, target in sorted(targets.items()):  # one event per metric (first/next reply are both reply_time)
+            name = "reply_time" if metric in ("first_reply_time", "next_reply_time") else metric
+            if name in named:
+                continue
+            named.add(name)
             events.append({"id": ticket["id"] * 100000 + len(events) + 1, "ticket_id": ticket["id"],
-                           "metric": "reply_time" if metric in ("first_reply_time", "next_reply_time") else metric,
-                           "instance_id": 1, "type": "apply_sla", "time": iso(now),
+                           "metric": name, "instance_id": 1, "type": "apply_sla", "time": iso(now),
                            "sla": {"target": target["target"], "business_hours": target["business_hours"],
                                    "policy": ticket["_sla_policy"]}, "_sla_metric": metric})
         if policy is None and applied is not None:
             events.append({"id": ticket["id"] * 100000 + len(events) + 1, "ticket_id": ticket["id"],
                            "metric": "reply_time", "instance_id": 1, "type": "apply_sla", "time": iso(now),
                            "sla": None})
+
+    def _cycle_events(self, ticket: dict, now: float) -> None:
+        """`activate`/`fulfill` events as the measured metrics' cycles start and stop (`engine.metric_clocks`);
+        each running cycle keeps the breach time of the target in force (none without one).
+
+        Events name Zendesk's metrics: first and next reply time are `reply_time` (instance 1 is the
+        first reply, later instances the next replies), periodic update time is `periodic_update_time`."""
+        cycles = ticket.setdefault("_cycles", {})
+        counters = ticket.setdefault("_instances", {})
+        events = ticket.setdefault("_metric_events", [])
+        clocks = engine.metric_clocks(ticket)
+        policy = self.store.get("sla_policy", (ticket.get("_sla_policy") or {}).get("id"))
+        targets = engine.policy_targets(policy, ticket.get("priority"))
+        schedule = schedule_of(self.store)
+
+        def event(kind: str, metric: str, instance: int, **extra: Any) -> None:
+            events.append({"id": ticket["id"] * 100000 + len(events) + 1, "ticket_id": ticket["id"],
+                           "metric": _EVENT_METRIC[metric], "instance_id": instance, "type": kind, "time": iso(now),
+                           **extra})
+
+        for metric in engine.MEASURED:
+            running = cycles.get(metric)
+            start = clocks.get(metric)
+            if running is not None and running["start"] != start:
+                event("fulfill", metric, running["instance"], _sla_metric=metric, _breach_at=running.get("breach_at"))
+                del cycles[metric]
+                running = None
+            if start is not None and running is None:
+                name = _EVENT_METRIC[metric]
+                counters[name] = int(counters.get(name) or 0) + 1
+                running = cycles[metric] = {"start": start, "instance": counters[name]}
+                event("activate", metric, running["instance"], _sla_metric=metric)
+            if running is not None:
+                target = targets.get(metric)
+                running["breach_at"] = engine.breach_time(running["start"], target["target"], target["business_hours"],
+                                                          schedule) if target else None
+
+    def rate(self, ticket_id: int, score: str, comment: str = "") -> dict:
+        """The requester answers the rating link: a stored `satisfaction_rating` (good/bad) and the
+        ticket's `satisfaction_rating`, as an update by the requester (triggers run). Zendesk takes
+        ratings on solved tickets (or solved and reopened) from the requester only; so does this."""
+        if score not in ("good", "bad"):
+            raise ValueError(f"a satisfaction score is good or bad, not {score!r}")
+        store = self.store
+        with store.transaction():
+            ticket = store.get("ticket", ticket_id)
+            if ticket is None or not ticket.get("_first_solved_ts"):
+                raise ValueError(f"ticket {ticket_id} was never solved: no rating can be given")
+            before = dict(ticket)
+            rating = store.insert("satisfaction_rating", {
+                "ticket_id": ticket["id"], "requester_id": ticket.get("requester_id"),
+                "assignee_id": ticket.get("assignee_id"), "group_id": ticket.get("group_id"),
+                "score": score, "comment": comment})
+            ticket["satisfaction_rating"] = {"id": rating["id"], "score": score, "comment": comment}
+            requester = ticket.get("requester_id")
+            self._settle(before, ticket, engine.Update(before, actor_role="end-user", actor_id=requester),
+                         store.now())
+            store.put("ticket", ticket)
+        return rating
 
     # ------------------------------------------------------------ time
 
@@ -250,6 +324,28 @@ class DeskRules:
             out.append({"breach_at": iso(state["breach_at"]), "stage": "active" if left >= 0 else "breached",
                         "metric": state["metric"], "minutes": left})
         return {"policy_metrics": out}
+
+
+#: Measured SLA metric -> the metric its events name (`TicketMetricEventBaseObject.metric`).
+_EVENT_METRIC = {"first_reply_time": "reply_time", "next_reply_time": "reply_time",
+                 "periodic_update_time": "periodic_update_time"}
+
+
+def breach_events(ticket: dict, now: float) -> list[dict]:
+    """The `breach` events of `ticket` as of `now`: a cycle whose breach time passed before it was
+    fulfilled (or is still running past it), stamped at the breach time."""
+    out = []
+    running = list((ticket.get("_cycles") or {}).items())
+    fulfilled = [(e["_sla_metric"], e) for e in ticket.get("_metric_events") or [] if e.get("type") == "fulfill"]
+    for metric, cycle in running:
+        if cycle.get("breach_at") is not None and cycle["breach_at"] <= now:
+            out.append((cycle["breach_at"], metric, cycle["instance"]))
+    for metric, e in fulfilled:
+        if e.get("_breach_at") is not None and e["_breach_at"] < parse_iso(e["time"]) and e["_breach_at"] <= now:
+            out.append((e["_breach_at"], metric, e["instance_id"]))
+    return [{"id": ticket["id"] * 100000 + 90000 + n, "ticket_id": ticket["id"], "metric": _EVENT_METRIC[metric],
+             "instance_id": instance, "type": "breach", "time": iso(at), "deleted": False}
+            for n, (at, metric, instance) in enumerate(sorted(out, key=lambda x: (x[0], x[1])))]
 
 
 def _locale_matches(locale_id: Any, locale: str) -> bool:

@@ -1,0 +1,316 @@
+"""`deskbook report`: the S-13 review — the metrics core on hand-made records, the sandbox's
+metric events and satisfaction ratings, the demo's simulated week, the CLI against a sandbox desk,
+and the HTML in headless Chromium."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+import re
+import shutil
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+import requests
+
+from browser import ARTIFACTS, chromium_run, console_lines, png_summary
+from deskbook.cli import main
+from deskbook.connectors.report import GUARDRAIL_TAG
+from deskbook.connectors.report.html import charts, render_html
+from deskbook.connectors.report.metrics import build_report, week_window
+from deskbook.connectors.report.records import DeskData, SlaCycle, TicketRecord
+from deskbook.connectors.sandbox_kit.clock import FakeClock
+from deskbook.connectors.zendesk.sandbox import running_sandbox
+from deskbook.playbooks.loader import load_playbook
+
+PLAYBOOK = load_playbook()
+TZ = ZoneInfo("Asia/Shanghai")
+#: the keys issue #15 asks `--json` to hold
+REQUIRED = ("first_reply_minutes", "first_contact_resolution_rate", "satisfaction", "sla", "complaints_by_root_cause",
+            "relationship", "forbidden_phrases_caught", "cases_to_review")
+
+
+def at(text: str) -> float:
+    """`2026-10-09 17:30` in Shanghai as epoch seconds."""
+    return dt.datetime.fromisoformat(text).replace(tzinfo=TZ).timestamp()
+
+
+# ---------------------------------------------------------------- the core, on records made by hand
+
+def test_metrics_from_hand_made_records():
+    # week 2026-W41 is Mon 2026-10-05 .. Sun 10-11; National Day closes 10-01..10-07
+    window = week_window("2026-W41", "Asia/Shanghai")
+    assert window[2] == "2026-W41" and window[0] == at("2026-10-05 00:00")
+
+    def ticket(i, created, **kw):
+        return TicketRecord(id=str(i), link=f"https://d/agent/tickets/{i}", subject=f"t{i}", created=at(created),
+                            status=kw.pop("status", "solved"), **kw)
+
+    tickets = [
+        # replied 30 calendar minutes after it came in on a holiday evening -> 0 business minutes
+        ticket(1, "2026-10-07 17:30", first_reply=at("2026-10-07 18:00"), solved=at("2026-10-07 19:00"), rating="good",
+               fields={"first_contact_resolution": True, "score_response_speed": "score_5",
+                       "score_resolution": "score_4", "score_attitude": "score_5"}),
+        # Thursday 17:30 -> Friday 09:30: 990 calendar, 30 + 30 = 60 business minutes
+        ticket(2, "2026-10-08 17:30", first_reply=at("2026-10-09 09:30"), solved=at("2026-10-09 10:00"), rating="bad",
+               fields={"first_contact_resolution": True, "score_response_speed": "score_1",
+                       "score_resolution": "score_2", "score_attitude": "score_3"}, reopens=1),
+        ticket(3, "2026-10-09 10:00", category="complaint", first_reply=at("2026-10-09 10:10"),
+               fields={"root_cause": "cause_process_gap", "remedy": "remedy_refund"}, status="unsolved",
+               tags=frozenset({GUARDRAIL_TAG})),
+        ticket(4, "2026-09-20 10:00", status="unsolved"),  # backlog from before the week
+        ticket(5, "2026-10-12 10:00", rating="bad"),  # after the week
+        ticket(6, "2026-10-06 09:00", tags=frozenset({"deskbook_callback"}), solved=at("2026-10-08 11:00")),
+        ticket(7, "2026-09-28 09:00", tags=frozenset({"deskbook_callback"}), status="unsolved"),
+        ticket(8, "2026-09-28 09:00", tags=frozenset({"deskbook_renewal"}), solved=at("2026-10-01 09:00")),
+    ]
+    sla = [SlaCycle("1", "online_first_reply", "first_reply_time", "breached"),
+           SlaCycle("2", "standard", "first_reply_time", "met"),
+           SlaCycle("3", "standard", "first_reply_time", "met"),
+           SlaCycle("3", "standard", "periodic_update_time", "open"),
+           SlaCycle("5", "standard", "first_reply_time", "breached")]  # outside the week
+    data = DeskData(desk="test", tickets=tickets, sla=sla, read_at=at("2026-10-12 00:00"),
+                    requests={"GET /x": 3})
+    report = build_report(PLAYBOOK, data, window)
+
+    assert all(key in report for key in REQUIRED)
+    assert report["intake"]["requests"] == 3 and report["intake"]["solved"] == 2
+    fr = report["first_reply_minutes"]
+    assert (fr["average"], fr["median"], fr["count"]) == (round((30 + 960 + 10) / 3, 1), 30.0, 3)
+    assert (fr["business"]["average"], fr["business"]["median"]) == (round((0 + 60 + 10) / 3, 1), 10.0)
+    assert report["first_contact_resolution_rate"] == 0.5  # ticket 2 was reopened
+    sat = report["satisfaction"]
+    assert (sat["response_speed"], sat["resolution"], sat["attitude"], sat["responses"]) == (3.0, 3.0, 4.0, 2)
+    assert sat["desk_rating"] == {"responses": 2, "good": 1, "bad": 1, "good_share": 0.5}
+    assert {k: report["sla"][k] for k in ("met", "breached", "open")} == {"met": 2, "breached": 1, "open": 1}
+    assert report["sla"]["by_target"][0] == {"policy": "online_first_reply", "metric": "first_reply_time",
+                                             "met": 0, "breached": 1, "open": 0}
+    assert report["complaints_by_root_cause"] == {"cause_process_gap": 1}
+    assert report["complaints_by_remedy"] == {"remedy_refund": 1}
+    assert report["relationship"]["callbacks"] == {"due": 2, "done": 1}
+    assert report["relationship"]["renewals"] == {"due": 0, "done": 0}  # done before the week
+    assert report["backlog"]["open"] == 2 and report["backlog"]["by_age"]["over_7_days"] == 1
+    assert report["forbidden_phrases_caught"] == 1
+    cases = {c["id"]: c["reasons"] for c in report["cases_to_review"]}
+    assert cases == {"1": ["sla_breach"], "2": ["low_score", "bad_rating"], "3": ["complaint", "forbidden_phrase"]}
+    assert report["requests"]["total"] == 3
+
+
+def test_a_bad_week_is_one_line(capsys):
+    assert main(["report", "--desk", "zendesk", "--url", "http://127.0.0.1:9", "--week", "2026-W99"]) == 1
+    err = capsys.readouterr().err.strip()
+    assert "2026-W99" in err and "2026-W49" in err and len(err.splitlines()) == 1 and "Traceback" not in err
+
+
+# ---------------------------------------------------------------- the sandbox serves what the reader reads
+
+@pytest.fixture()
+def sandbox(shared):
+    with running_sandbox(clock=FakeClock(at("2026-12-01 08:00")), export_lag_seconds=0, spec=shared) as desk:
+        yield desk
+        assert desk.violations() == []
+
+
+def _api(desk, method, path, **kw):
+    r = requests.request(method, desk.url + path, auth=desk.auth, timeout=10, **kw)
+    assert r.status_code < 300, r.text
+    return r.json() if r.text else None
+
+
+def _policy_and_ticket(desk):
+    _api(desk, "POST", "/api/v2/slas/policies", json={"sla_policy": {
+        "title": "Reply", "filter": {"all": [], "any": []},
+        "policy_metrics": [{"priority": "normal", "metric": "first_reply_time", "target": 10, "business_hours": False}]}})
+    user = _api(desk, "POST", "/api/v2/users", json={"user": {"name": "Ms Li", "email": "li@example.com",
+                                                              "role": "end-user"}})["user"]
+
+    def ticket():
+        return _api(desk, "POST", "/api/v2/tickets", json={"ticket": {
+            "subject": "help", "comment": {"body": "help", "public": True}, "priority": "normal",
+            "requester_id": user["id"], "submitter_id": user["id"]}})["ticket"]["id"]
+    return ticket
+
+
+def _reply(desk, tid, status=None):
+    body = {"comment": {"body": "on it", "public": True}}
+    if status:
+        body["status"] = status
+    _api(desk, "PUT", f"/api/v2/tickets/{tid}", json={"ticket": body})
+
+
+def test_metric_events_tell_each_cycle_met_or_breached(sandbox):
+    new_ticket = _policy_and_ticket(sandbox)
+    late, quick, waiting = new_ticket(), new_ticket(), new_ticket()
+    sandbox.pass_time(5 * 60)
+    _reply(sandbox, quick)
+    sandbox.pass_time(10 * 60)
+    _reply(sandbox, late)
+    events = _api(sandbox, "GET", "/api/v2/incremental/ticket_metric_events",
+                  params={"start_time": int(at("2026-12-01 00:00"))})["ticket_metric_events"]
+    kinds = {tid: [e["type"] for e in events if e["ticket_id"] == tid and e["metric"] == "reply_time"]
+             for tid in (late, quick, waiting)}
+    assert kinds[quick] == ["apply_sla", "activate", "fulfill"]
+    assert kinds[late] == ["apply_sla", "activate", "breach", "fulfill"]  # breached at 10 minutes, answered at 15
+    assert kinds[waiting] == ["apply_sla", "activate", "breach"]  # still running
+    breach = next(e for e in events if e["ticket_id"] == late and e["type"] == "breach")
+    assert breach["time"] == "2026-12-01T00:10:00Z" and breach["deleted"] is False
+
+
+def test_satisfaction_ratings_are_listed_by_time_and_score(sandbox):
+    new_ticket = _policy_and_ticket(sandbox)
+    tids = [new_ticket() for _ in range(3)]
+    with pytest.raises(ValueError, match="never solved"):
+        sandbox.rate(tids[0], "good")
+    for tid in tids:
+        _reply(sandbox, tid, status="solved")
+    sandbox.rate(tids[0], "good", "thanks")
+    sandbox.pass_time(3600)
+    sandbox.rate(tids[1], "bad", "slow")
+    sandbox.rate(tids[2], "good")
+    page = _api(sandbox, "GET", "/api/v2/satisfaction_ratings", params={"page[size]": 2})
+    assert [r["score"] for r in page["satisfaction_ratings"]] == ["good", "bad"] and page["meta"]["has_more"]
+    assert page["satisfaction_ratings"][0]["ticket_id"] == tids[0] and page["satisfaction_ratings"][0]["comment"] == "thanks"
+    later = _api(sandbox, "GET", "/api/v2/satisfaction_ratings", params={"start_time": int(at("2026-12-01 08:30"))})
+    assert [r["ticket_id"] for r in later["satisfaction_ratings"]] == tids[1:]
+    bad = _api(sandbox, "GET", "/api/v2/satisfaction_ratings", params={"score": "bad"})
+    assert [r["ticket_id"] for r in bad["satisfaction_ratings"]] == [tids[1]]
+    ticket = _api(sandbox, "GET", f"/api/v2/tickets/{tids[1]}")["ticket"]
+    assert ticket["satisfaction_rating"]["score"] == "bad"
+
+
+def test_the_ticket_export_sideloads_metric_sets(sandbox):
+    new_ticket = _policy_and_ticket(sandbox)
+    tid = new_ticket()
+    sandbox.pass_time(7 * 60)
+    _reply(sandbox, tid)
+    page = _api(sandbox, "GET", "/api/v2/incremental/tickets/cursor",
+                params={"start_time": int(at("2026-12-01 00:00")), "include": "metric_sets"})
+    assert [m["ticket_id"] for m in page["metric_sets"]] == [tid]
+    assert page["metric_sets"][0]["reply_time_in_minutes"]["calendar"] == 7
+    assert "include=metric_sets" in page["after_url"]
+    assert "metric_sets" not in _api(sandbox, "GET", "/api/v2/incremental/tickets/cursor",
+                                     params={"start_time": int(at("2026-12-01 00:00"))})
+
+
+# ---------------------------------------------------------------- the demo's week, the CLI, the HTML
+
+@pytest.fixture(scope="module")
+def demo_week(tmp_path_factory):
+    """`deskbook demo` run once: its output and the report files it wrote."""
+    import contextlib
+    import io
+    import os
+
+    folder = tmp_path_factory.mktemp("demo")
+    out = io.StringIO()
+    cwd = os.getcwd()
+    os.chdir(folder)
+    try:
+        with contextlib.redirect_stdout(out):
+            assert main(["-q", "demo", "--seed-orgs", "12"]) == 0
+    finally:
+        os.chdir(cwd)
+    return out.getvalue(), folder
+
+
+@pytest.mark.slow
+def test_demo_ends_with_the_weeks_review(demo_week):
+    output, folder = demo_week
+    html, js = folder / "deskbook-report.html", folder / "deskbook-report.json"
+    assert str(html) in output and str(js) in output
+    report = json.loads(js.read_text(encoding="utf-8"))
+    assert all(key in report for key in REQUIRED)
+    # every metric computed from the simulated week, none empty
+    assert report["intake"]["requests"] > 30 and report["intake"]["solved"] > 20
+    assert len({c for day in report["intake"]["by_day"].values() for c in day}) >= 3  # several channels
+    fr = report["first_reply_minutes"]
+    assert fr["count"] == report["intake"]["requests"] and fr["average"] > 0 and fr["median"] is not None
+    assert fr["business"]["average"] is not None and fr["business"]["average"] < fr["average"]
+    assert 0 < report["first_contact_resolution_rate"] < 1
+    sat = report["satisfaction"]
+    assert all(1 <= sat[k] <= 5 for k in ("response_speed", "resolution", "attitude")) and sat["responses"] > 10
+    assert sat["desk_rating"]["good"] > 0 and sat["desk_rating"]["bad"] > 0
+    assert report["sla"]["met"] > 0 and report["sla"]["breached"] > 0
+    assert {row["policy"] for row in report["sla"]["by_target"]} == {p.key for p in PLAYBOOK.sla_policies}
+    assert sum(report["complaints_by_root_cause"].values()) > 0 and "unrecorded" not in report["complaints_by_root_cause"]
+    rel = report["relationship"]
+    assert set(rel) == {"renewals", "callbacks", "followups"}
+    assert all(v["due"] > 0 for v in rel.values()) and 0 < sum(v["done"] for v in rel.values()) < sum(v["due"] for v in rel.values())
+    assert report["backlog"]["open"] > 0
+    assert isinstance(report["forbidden_phrases_caught"], int)
+    reasons = {r for c in report["cases_to_review"] for r in c["reasons"]}
+    assert {"sla_breach", "complaint", "low_score", "bad_rating"} <= reasons
+    assert all(re.fullmatch(r"http://127\.0\.0\.1:\d+/agent/tickets/\d+", c["link"]) for c in report["cases_to_review"])
+    # read incrementally: within the goal for the tickets it read
+    n = report["intake"]["requests"] + report["backlog"]["open"]
+    assert report["requests"]["total"] <= math.ceil(n / 100) + 20
+
+
+@pytest.mark.slow
+def test_report_command_reads_the_same_week_from_a_sandbox_desk(tmp_path, capsys):
+    import time
+
+    from deskbook.connectors.report.metrics import last_week
+    from deskbook.connectors.zendesk.connector import ZendeskConnector
+    from deskbook.connectors.zendesk.demo import demo_week as run_week
+    from deskbook.scripts_library import load_library
+
+    window = last_week(time.time(), "Asia/Shanghai")
+    with running_sandbox(clock=FakeClock(window[0]), export_lag_seconds=0) as desk:
+        connector = ZendeskConnector.connect(desk.url, desk.email, desk.token)
+        plan, snapshot = connector.plan_playbook(PLAYBOOK, load_library(), adopt=True)
+        connector.apply(plan, snapshot)
+        run_week(connector, PLAYBOOK, desk, window, directory=tmp_path)
+        capsys.readouterr()
+        page = tmp_path / "review.html"
+        assert main(["report", "--desk", "zendesk", "--url", desk.url, "--email", desk.email, "--token", desk.token,
+                     "--week", window[2], "--json", "--html", str(page)]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    written = json.loads((tmp_path / "deskbook-report.json").read_text(encoding="utf-8"))
+    for key in REQUIRED + ("intake",):
+        assert printed[key] == written[key], key
+    # one page each: ticket fields, ticket export with metric sets, open backlog, metric events
+    assert printed["requests"]["total"] == written["requests"]["total"] == 4
+    # no sync jobs ran on this desk: no relationship tasks, so that chart alone says "no data"
+    html = page.read_text(encoding="utf-8")
+    assert html.count('<svg xmlns="http://www.w3.org/2000/svg"') == 7 and html.count('<p class="empty">') == 1
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("locale", ["zh-CN", "en"])
+def test_review_renders_in_headless_chromium(chromium, demo_week, tmp_path, locale):
+    _, folder = demo_week
+    report = json.loads((folder / "deskbook-report.json").read_text(encoding="utf-8"))
+    drawn = charts(report, PLAYBOOK, locale)
+    assert drawn and all(svg for _, svg in drawn), [c for c, svg in drawn if not svg]  # every chart has data
+    page = tmp_path / f"review-{locale}.html"
+    html = render_html(report, PLAYBOOK, locale)
+    page.write_text(html, encoding="utf-8")
+    if locale == "zh-CN":
+        assert (folder / "deskbook-report.html").read_text(encoding="utf-8").count("<svg") == len(drawn)
+    # self-contained: nothing fetched, nothing run
+    assert "<script" not in html and "<link" not in html and "@import" not in html and "url(" not in html
+    assert re.findall(r'\s(?:href|src)\s*=\s*"(?!#|http://127\.0\.0\.1)[^"]*"', html) == []
+    assert "@media print" in html and f'<html lang="{locale}">' in html
+    assert ("每周服务复盘" if locale == "zh-CN" else "Weekly service review") in html
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    shot = ARTIFACTS / f"report-{locale}.png"
+    shot.unlink(missing_ok=True)
+    done = chromium_run(chromium, f"--screenshot={shot}", "--window-size=1100,2400", page.as_uri())
+    assert shot.is_file(), done.stderr[-2000:]
+    assert console_lines(done.stderr) == []
+    width, height, shades = png_summary(shot.read_bytes())
+    assert (width, height) == (1100, 2400) and shades > 50
+    shutil.copy(shot, tmp_path / shot.name)
+
+    dom = chromium_run(chromium, "--dump-dom", page.as_uri()).stdout
+    svgs = re.findall(r'<svg[^>]*class="chart pygal-chart".*?</svg>', dom, re.S)
+    assert len(svgs) == len(drawn) == 8
+    for svg in svgs:  # each chart drew marks from its data: bars or slices with a height
+        assert re.search(r'class="(?:rect reactive tooltip-trigger|slice reactive tooltip-trigger)"', svg), svg[:300]
+    pdf = tmp_path / f"review-{locale}.pdf"
+    chromium_run(chromium, "--no-pdf-header-footer", f"--print-to-pdf={pdf}", page.as_uri())
+    assert pdf.read_bytes().startswith(b"%PDF")
