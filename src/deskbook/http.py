@@ -367,20 +367,17 @@ def _header_int(headers: dict[str, str], *names: str) -> int | None:
 
 def _reset_seconds(value: str | None, now: float | None) -> float | None:
     """Zendesk `ratelimit-reset`: seconds; Atlassian `X-RateLimit-Reset`: an ISO 8601 time
-    (`yyyy-MM-ddTHH:mmZ`); an HTTP date is read too."""
-    if not value or not value.strip():
-        return None
-    value = value.strip()
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
+    (`yyyy-MM-ddTHH:mmZ`); an HTTP date is read too (the last two through `parse_retry_after`'s
+    reading of seconds and HTTP dates, so there is one)."""
+    seconds = parse_retry_after(value, now=now)
+    if seconds is not None or not value or not value.strip():
+        return seconds
     from datetime import datetime
 
     try:
-        when = datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
+        when = datetime.fromisoformat(value.strip().replace("Z", "+00:00")).timestamp()
     except ValueError:
-        return parse_retry_after(value, now=now)
+        return None
     return max(0.0, when - (time.time() if now is None else now))
 
 
