@@ -156,13 +156,20 @@ def desk_options(args: argparse.Namespace, command: str) -> dict[str, Any]:
     return desk.options(args, command)
 
 
-def load_inputs(args: argparse.Namespace) -> tuple[Any, Any]:
-    """(playbook, phrase library) for `--playbook` / `--scripts`."""
+def load_inputs(args: argparse.Namespace, *, approved: bool = True) -> tuple[Any, Any]:
+    """(playbook, phrase library) for `--playbook` / `--scripts`.
+
+    With `approved` (every command that hands phrases to a desk or a customer), the library's one
+    approval lock is asked for every phrase the playbook uses in each of its locales before anything
+    else happens, so an admin sees every unapproved phrase at once rather than the first one a
+    rendering meets (rendering still checks, so a command that passes False cannot leak text)."""
     from deskbook.playbooks.loader import load_playbook
     from deskbook.scripts_library import load_library
 
     library = load_library(args.scripts) if getattr(args, "scripts", None) else load_library()
     playbook = load_playbook(args.playbook, phrase_ids=library.ids())
+    if approved:
+        library.require_approved(sorted(playbook.phrases_used()), playbook.metadata.locales)
     return playbook, library
 
 
@@ -339,7 +346,7 @@ def cmd_verify(args: argparse.Namespace) -> ExitCode:
     Not 0 (nothing was verified), not 1 (that means "goals missing", a finding about the desk),
     not 2 (a plan's "changes to apply"): the command was run without the input it needs to verify.
     """
-    playbook, _library = load_inputs(args)
+    playbook, _library = load_inputs(args, approved=False)  # verify hands out no phrase text
     connector = connect(args)
     key = args.request
     created = False

@@ -163,3 +163,19 @@ def test_a_hand_forged_approval_of_a_hostile_template_still_fails_cleanly(edited
     library.phrases[("closing", "en")] = library_module.replace(phrase, approval={**phrase.approval, "sha256": phrase.content_hash})
     with pytest.raises(DeskbookError, match="range\\(\\) of 1,000,000,000 items"):
         render_for_desk(library, "closing", "en", "zendesk")
+
+
+@pytest.mark.parametrize("command", [["plan"], ["apply", "--doit"], ["demo"]])
+def test_plan_apply_demo_list_every_unapproved_phrase_at_once(capsys, edited_library, command, tmp_path, monkeypatch):
+    """The review found plan/apply stopping at the first unapproved phrase they happened to render:
+    an admin fixing a library with several edits had to run them once per phrase. The one approval
+    lock is asked for every phrase the playbook uses, before the desk is touched."""
+    monkeypatch.chdir(tmp_path)
+    closing = edited_library / "templates" / "zh-CN" / "closing.j2"
+    closing.write_text(closing.read_text(encoding="utf-8") + "\n再见。\n", encoding="utf-8")
+    desk = [] if command == ["demo"] else ["--url", "http://127.0.0.1:9", "--email", "a@b.c", "--token", "t"]
+    code = main([*command, "--desk", "zendesk", "--scripts", str(edited_library), *desk])
+    out, err = capsys.readouterr()
+    assert code == 1 and "Traceback" not in err
+    assert "'greeting' (en)" in err and "'closing' (zh-CN)" in err
+    assert "127.0.0.1:9" not in err  # refused before any connection was tried

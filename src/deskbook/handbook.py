@@ -452,7 +452,6 @@ def render_handbook(playbook: Any, library: Any, *, locale: str | None = None) -
     if locale not in playbook.metadata.locales:
         raise DeskbookError(f"playbook {playbook.name} has no {locale} text",
                             hint="its locales: " + ", ".join(playbook.metadata.locales))
-    library.require_approved(sorted(playbook.phrases_used()), playbook.metadata.locales)  # the one approval lock
     data = handbook_data(playbook, library, locale)
     data["diagram"] = Markup(data["diagram"])
     for stage in data["stages"]:
