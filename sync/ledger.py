@@ -52,18 +52,27 @@ _ACCESS_WORDS = ("readonly", "read-only", "unable to open", "permission", "disk 
 
 
 class LedgerError(DeskbookError):
-    """The ledger file cannot be used: unreachable, unwritable, damaged or not ours."""
+    """The ledger file cannot be used: unreachable, unwritable, damaged or not ours.
+
+    `lasting` is True when waiting will not help (a damaged or foreign file, an impossible path):
+    `sync serve` stops on such an error instead of failing every run while looking healthy."""
+
+    lasting = False
 
 
 def ledger_error(path: Path, exc: BaseException) -> LedgerError:
     """The one-line error for `exc` met while opening or using the ledger at `path`."""
     text = str(exc).split("\n", 1)[0] or type(exc).__name__
     if isinstance(exc, ValueError):  # e.g. an embedded NUL byte
-        return LedgerError(f"the sync ledger path is not a usable file name ({text}; NUL bytes are not allowed)",
-                           where=repr(str(path))[1:-1], hint="pass --ledger with a plain file path")
+        error = LedgerError(f"the sync ledger path is not a usable file name ({text}; NUL bytes are not allowed)",
+                            where=repr(str(path))[1:-1], hint="pass --ledger with a plain file path")
+        error.lasting = True
+        return error
     if isinstance(exc, sqlite3.DatabaseError) and not any(w in text.lower() for w in _ACCESS_WORDS):
-        return LedgerError(f"the sync ledger is damaged or not a deskbook ledger ({text})", where=str(path),
-                           hint=_DAMAGE_HINT)
+        error = LedgerError(f"the sync ledger is damaged or not a deskbook ledger ({text})", where=str(path),
+                            hint=_DAMAGE_HINT)
+        error.lasting = True
+        return error
     return LedgerError(f"cannot open or write the sync ledger ({text})", where=str(path), hint=_ACCESS_HINT)
 
 

@@ -6,6 +6,9 @@
   connection: the jobs share one read of the desk's organizations and tickets (on JSM a full
   organization scan, ⌈N/50⌉ + N reads, so one per tick, not one per job). A run still going at
   the next tick is not started twice.
+- An error that waiting cannot mend (`LedgerError.lasting`: a damaged or foreign ledger) stops the
+  service with that one-line error and exit 1, so systemd or Kubernetes shows the failure; any
+  other failed or crashed run is logged and the next tick tries again.
 - SIGTERM / SIGINT set a stop flag: jobs finish the request in flight, stop between items,
   and the process exits 0. Every run is logged: one line when it starts, one per job with its
   counts (the runner's), one when it finishes.
@@ -49,6 +52,7 @@ class SyncService:
         self.runs: dict[str, int] = {job: 0 for job in self.jobs}
         self.scheduler = schedule.Scheduler()
         self.metrics = metrics
+        self.fatal: DeskbookError | None = None
 
     def launch(self) -> None:
         """Start a run of every job, unless the previous one is still going."""
@@ -75,6 +79,9 @@ class SyncService:
                 self.metrics.observe(report)
         except DeskbookError as exc:
             log.error("run failed: %s", exc, extra={"event": "run_failed"})
+            if getattr(exc, "lasting", False):  # e.g. a damaged ledger: every later run would fail the same way
+                self.fatal = exc
+                self.stop_event.set()
             if self.metrics is not None:
                 self.metrics.crashed(str(exc))
         except Exception as exc:  # a scheduler must survive one bad run; the log carries the traceback
@@ -100,7 +107,8 @@ class SyncService:
         """Catch up, then run on schedule until SIGTERM/SIGINT (or `stop()`); returns exit code 0.
 
         Refuses to start (DeskbookError) when a phrase the jobs write is not approved; each run
-        checks again, so a template edited while serving stops that run, not the service."""
+        checks again, so a template edited while serving stops that run, not the service. Raises a
+        run's `lasting` error (a damaged ledger) after stopping."""
         approved_job_library(self.settings, self.library, self.jobs)
         if install_signals:
             for sig in (signal.SIGTERM, signal.SIGINT):
@@ -113,6 +121,8 @@ class SyncService:
             self.stop_event.wait(max(0.05, min(1.0, idle if idle is not None else 1.0)))
         if self.thread is not None:
             self.thread.join()
+        if self.fatal is not None:
+            raise self.fatal  # printed as the one-line error; the supervisor sees exit 1
         log.info("sync serve stopped")
         return 0
 

@@ -218,3 +218,20 @@ def test_a_foreign_sqlite_file_is_not_altered(desk, tmp_path):
     assert_one_line(code, err, str(ledger), "not a deskbook ledger")
     tables = {row[0] for row in sqlite3.connect(ledger).execute("SELECT name FROM sqlite_master WHERE type='table'")}
     assert tables == {"customers"}
+
+
+def test_sync_serve_stops_on_a_damaged_ledger_instead_of_failing_every_run(desk, tmp_path):
+    """Review: `sync serve` logged one error per run against a damaged ledger and ran on, healthy
+    to systemd and Kubernetes, raising nothing. A damaged or foreign ledger does not mend itself:
+    the service stops with the one-line error (exit 1), so the supervisor shows it failed."""
+    import subprocess
+
+    ledger = tmp_path / "ledger.sqlite"
+    _garbage(ledger)
+    argv = [sys.executable, "-m", "deskbook", "sync", "serve", "--interval-seconds", "1",
+            *sync_argv(desk, ledger)[2:]]
+    try:
+        done = subprocess.run(argv, capture_output=True, text=True, timeout=30)
+    except subprocess.TimeoutExpired as exc:
+        pytest.fail(f"sync serve kept running on a damaged ledger: {exc.stderr!r}")
+    assert_one_line(done.returncode, done.stderr, str(ledger), DAMAGE_HINT)
