@@ -22,7 +22,6 @@ import argparse
 import json
 import logging
 import sys
-from pathlib import Path
 from typing import Any
 
 from deskbook.connectors.base import DeskConnector, plan_exit, render_plan, uninstall_plan
@@ -278,13 +277,9 @@ def cmd_export(args: argparse.Namespace) -> ExitCode:
     connector = connect(args)
     data = export_document(connector)
     text = json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n"
-    if args.out == "-":
-        sys.stdout.write(text)
-    else:
-        try:
-            Path(args.out).write_text(text, encoding="utf-8")
-        except OSError as exc:
-            raise DeskbookError(f"cannot write the export: {exc.strerror}", where=args.out) from None
+    from deskbook.output import write_output
+
+    if write_output(text, args.out, "the export"):
         counts = ", ".join(f"{len(v)} {k.replace('_', ' ')}(s)" for k, v in data["objects"].items())
         print(f"Exported {counts} to {args.out}")
     return ExitCode.OK

@@ -143,7 +143,7 @@ def test_plan_apply_plan_uninstall_through_the_cli_against_the_spec(capsys, jsm_
 def test_flags_instead_of_env_internal_api_and_verify(capsys, jsm_env, shared):
     """A playbook whose SLA policy covers every request, so one test request shows all its SLAs."""
     library = load_library()
-    jsm_env.setattr(commands, "load_inputs", lambda args: (sample_playbook(), library))
+    jsm_env.setattr(commands, "load_inputs", lambda args, **_: (sample_playbook(), library))
     contract = jsm_contract(shared)
     with running_sandbox(token=TOKEN, spec=shared / "jsm", request_checker=strict_checker(contract)) as sandbox:
         flags = ["--desk", "jsm", "--url", sandbox.url, "--email", sandbox.email, "--token", sandbox.token,

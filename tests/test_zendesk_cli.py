@@ -20,7 +20,7 @@ PLAYBOOK = sample_playbook()
 @pytest.fixture()
 def desk(monkeypatch):
     library = load_library()
-    monkeypatch.setattr(commands, "load_inputs", lambda args: (PLAYBOOK, library))
+    monkeypatch.setattr(commands, "load_inputs", lambda args, **_: (PLAYBOOK, library))
     monkeypatch.setattr(commands, "playbook_name", lambda args: PLAYBOOK.metadata.name)
     for name in ("ZENDESK_URL", "ZENDESK_SUBDOMAIN", "ZENDESK_EMAIL", "ZENDESK_API_TOKEN"):
         monkeypatch.delenv(name, raising=False)
@@ -94,7 +94,7 @@ def test_wrong_token_is_one_line_without_the_token(capsys, desk):
 def test_missing_connection_and_plain_http_are_clear_errors(capsys, monkeypatch):
     for name in ("ZENDESK_URL", "ZENDESK_SUBDOMAIN", "ZENDESK_EMAIL", "ZENDESK_API_TOKEN"):
         monkeypatch.delenv(name, raising=False)
-    monkeypatch.setattr(commands, "load_inputs", lambda args: (PLAYBOOK, None))
+    monkeypatch.setattr(commands, "load_inputs", lambda args, **_: (PLAYBOOK, None))
     assert main(["plan", "--desk", "zendesk"]) == 1
     assert "ZENDESK_API_TOKEN" in capsys.readouterr().err
     assert main(["plan", "--desk", "zendesk", "--url", "http://acme.example.com", "--email", "a@b.c",

@@ -30,9 +30,7 @@ import argparse
 import datetime as _dt
 import html
 import re
-import sys
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from deskbook.errors import DeskbookError, ExitCode
@@ -129,13 +127,9 @@ def cmd_handbook(args: argparse.Namespace) -> ExitCode:
 
     playbook, library = load_inputs(args)
     text = render_handbook(playbook, library, locale=args.locale)
-    if args.out == "-":
-        sys.stdout.write(text)
-    else:
-        try:
-            Path(args.out).write_text(text, encoding="utf-8")
-        except OSError as exc:
-            raise DeskbookError(f"cannot write the handbook: {exc.strerror}", where=args.out) from None
+    from deskbook.output import write_output
+
+    if write_output(text, args.out, "the handbook"):
         print(f"Wrote the {args.locale or playbook.metadata.default_locale} handbook of {playbook.name} to {args.out}")
     return ExitCode.OK
 
