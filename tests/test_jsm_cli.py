@@ -214,6 +214,10 @@ def test_verify_with_the_standard_playbook_confirms_the_slas_a_new_request_gets(
         use_sandbox_env(jsm_env, sandbox)
         code, _, err = run(capsys, "apply", "--desk", "jsm", "--allow-internal-api", "--doit")
         assert code == 0, err
+        for flags in (["--allow-internal-api"], []):  # #12: no changes after an opt-in install, flag or not
+            code, out, err = run(capsys, "plan", "--desk", "jsm", *flags)
+            assert code == 0, out + err
+        assert "managed only with the flag" in out and "they match the playbook" in out
         code, out, _ = run(capsys, "verify", "--desk", "jsm", "--json", "--doit")
         result = json.loads(out)
         assert code == 0 and result["ok"] and result["created_test_request"] and result["problems"] == []

@@ -58,8 +58,8 @@ def matcher(jql: str, found: dict) -> bool:
 
 
 def values(found: dict, metrics: list[dict], now: str, calendars: dict | None = None) -> list[dict]:
-    return sla.sla_values(found, metrics, calendars or {}, now=ts(now), agents={"agent"}, status_ids=STATUS_IDS,
-                          matcher=matcher)
+    return sla.sla_values(found, metrics, calendars or {}, now=ts(now), is_customer=lambda a: a.startswith("qm:"),
+                          status_ids=STATUS_IDS, matcher=matcher)
 
 
 #: 09:00-18:00 Monday to Friday in Shanghai, 2026-10-05 (a Monday) closed.

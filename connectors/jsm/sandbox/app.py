@@ -840,7 +840,7 @@ class JsmSandboxApp(SandboxPipeline):
         calendars = {str(c["id"]): c for c in self.store.all("calendar")}
         metrics = [m for m in self.store.all("slametric") if m["projectKey"] == issue["projectKey"]]
         values = []
-        for found in sla.sla_values(named, metrics, calendars, now=now, agents=self.agent_ids(),
+        for found in sla.sla_values(named, metrics, calendars, now=now, is_customer=self.is_customer,
                                     status_ids=STATUS_IDS, matcher=self.goal_matches):
             metric, goal_ms = found["metric"], int(found["goal"]["duration"])
             completed, ongoing = [], None
@@ -862,9 +862,10 @@ class JsmSandboxApp(SandboxPipeline):
             values.append(value)
         return self.json(self.page(request, values, f"{SD}/request/{issue['id']}/sla"))
 
-    def agent_ids(self) -> set[str]:
-        """Accounts whose comments are an agent's (the rest are customers'): the API user."""
-        return {ADMIN_ACCOUNT_ID}
+    def is_customer(self, account_id: str) -> bool:
+        """Whether a comment's author is a customer (a portal customer account), not an agent, the API
+        user or an automation rule's actor."""
+        return self.store.get("customer", account_id) is not None
 
     def goal_matches(self, jql: str, issue: dict) -> bool:
         """Whether an SLA goal's JQL matches the request (empty JQL: every request; unreadable: none)."""

@@ -41,7 +41,8 @@ live site by deskbook):
 Assumptions where Atlassian's pages are silent, taken here: an event that both stops and starts a
 metric completes the ongoing cycle and starts the next one (periodic-update SLAs); the goal is chosen
 by the request's current state (JSM recalculates an SLA when the request changes); a comment is "by
-a customer" when its author is not an agent (the sandbox's agents are passed in); an SLA whose goal
+a customer" when its author is a customer account (`is_customer`; agents, the API user and rule
+actors are not); an SLA whose goal
 applies but which has not started yet (no start event so far) is listed without cycles.
 
 The request's history is read from the stored request (`store.py` records status, resolution and
@@ -143,7 +144,7 @@ def stamp_seconds(value: str) -> float:
     return datetime.strptime(value, "%Y-%m-%dT%H:%M:%S.%f%z").timestamp()
 
 
-def events(issue: dict, agents: set[str]) -> tuple[State, list[Event]]:
+def events(issue: dict, is_customer: Callable[[str], bool]) -> tuple[State, list[Event]]:
     """The request's initial state and its history as ordered events (created first)."""
     history = list(issue.get("history") or [])
     first = {}
@@ -159,7 +160,7 @@ def events(issue: dict, agents: set[str]) -> tuple[State, list[Event]]:
     if not resolved_in_history and issue.get("resolutiondate"):  # written without history (seeded requests)
         out.append(Event(stamp_seconds(issue["resolutiondate"]), "resolution", {"from": None, "to": issue["resolutiondate"]}))
     for comment in issue.get("comments") or []:
-        by_customer = str(comment.get("author")) not in agents
+        by_customer = is_customer(str(comment.get("author")))
         out.append(Event(stamp_seconds(comment["created"]), "comment",
                          {"public": bool(comment.get("public", True)), "by_customer": by_customer}))
     order = {"created": 0}
@@ -222,11 +223,11 @@ class Cycle:
     running_since: float | None = None
 
 
-def run_cycles(issue: dict, definition: dict, *, now: float, agents: set[str],
+def run_cycles(issue: dict, definition: dict, *, now: float, is_customer: Callable[[str], bool],
                status_ids: dict[str, str]) -> list[Cycle]:
     """The metric's cycles on the request up to `now` (the last one may be ongoing)."""
     start, pause, stop = (list(definition.get(k) or []) for k in ("start", "pause", "stop"))
-    state, history = events(issue, agents)
+    state, history = events(issue, is_customer)
     cycles: list[Cycle] = []
     ongoing: Cycle | None = None
 
@@ -286,8 +287,9 @@ def measure(cycle: Cycle, hours: WorkingTime, goal_ms: int, *, now: float, pause
             "breach_time": _moment(breach_at) if breach_at is not None else None}
 
 
-def sla_values(issue: dict, metrics: list[dict], calendars: dict[str, dict], *, now: float, agents: set[str],
-               status_ids: dict[str, str], matcher: Callable[[str, dict], bool]) -> list[dict]:
+def sla_values(issue: dict, metrics: list[dict], calendars: dict[str, dict], *, now: float,
+               is_customer: Callable[[str], bool], status_ids: dict[str, str],
+               matcher: Callable[[str, dict], bool]) -> list[dict]:
     """Per metric whose goal applies: `{metric, goal, cycles: [{start, stop, paused, within, elapsed_ms,
     remaining_ms, breached, breach_time}]}` — the app turns it into `SlaInformationDTO`s."""
     out = []
@@ -297,7 +299,7 @@ def sla_values(issue: dict, metrics: list[dict], calendars: dict[str, dict], *, 
             continue
         hours = working_time(calendars.get(str(goal.get("calendarId"))) if goal.get("calendarId") is not None else None)
         definition = (metric.get("config") or {}).get("definition") or {}
-        cycles = run_cycles(issue, definition, now=now, agents=agents, status_ids=status_ids)
+        cycles = run_cycles(issue, definition, now=now, is_customer=is_customer, status_ids=status_ids)
         shown = []
         for cycle in cycles:
             paused = cycle.stop is None and cycle.running_since is None
