@@ -342,3 +342,16 @@ def test_queues_list_their_requests_by_jql_through_the_public_endpoints():
                                                               "columns": ["issuekey"]})
         assert renamed.status_code == 200
         assert http.get(f"{sandbox.url}{SD}/servicedesk/1/queue/{mine['id']}/issue").json()["values"] == []
+
+
+def test_a_jira_shaped_changelog_is_read_as_the_history():
+    """The request's history may come as Jira's changelog (`{created, items: [{field, fromString, toString}]}`,
+    what the automation engine's writes record): the same pause as from the store's history."""
+    logged = issue("2026-03-02T10:00:00+00:00", status="Work in progress", history=None, changelog=[
+        {"created": stamp("2026-03-02T11:00:00+00:00"), "items": [
+            {"field": "status", "fromString": "Waiting for support", "toString": "Waiting for customer"}]},
+        {"created": stamp("2026-03-02T14:00:00+00:00"), "items": [
+            {"field": "labels", "fromString": None, "toString": "x"},
+            {"field": "status", "fromString": "Waiting for customer", "toString": "Work in progress"}]}])
+    [found] = values(logged, [metric([goal("", 2)], pause=(WAITING_FOR_CUSTOMER,))], "2026-03-02T14:30:00+00:00")
+    assert found["cycles"][0]["elapsed_ms"] == 1.5 * HOUR_MS

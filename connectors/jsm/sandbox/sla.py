@@ -144,9 +144,21 @@ def stamp_seconds(value: str) -> float:
     return datetime.strptime(value, "%Y-%m-%dT%H:%M:%S.%f%z").timestamp()
 
 
+def changes(issue: dict) -> list[dict]:
+    """The request's status, resolution and assignee changes as `{at, field, from, to}`, oldest first:
+    from its Jira-shaped changelog (`changelog: [{created, items: [{field, fromString, toString}]}]`)
+    when it has one, else from the store's `history` (`store.record_history`)."""
+    if "changelog" in issue:
+        return [{"at": entry["created"], "field": item["field"], "from": item.get("fromString"),
+                 "to": item.get("toString")}
+                for entry in issue.get("changelog") or [] for item in entry.get("items") or []
+                if item.get("field") in ("status", "resolution", "assignee")]
+    return list(issue.get("history") or [])
+
+
 def events(issue: dict, is_customer: Callable[[str], bool]) -> tuple[State, list[Event]]:
     """The request's initial state and its history as ordered events (created first)."""
-    history = list(issue.get("history") or [])
+    history = changes(issue)
     first = {}
     for change in history:
         first.setdefault(change["field"], change.get("from"))
