@@ -24,8 +24,11 @@ def test_or_not_parentheses_and_not_in(jql, expected):
     assert compile_jql(jql)(ISSUE) is expected
 
 
-def test_an_issue_without_labels_matches_not_in():
-    assert compile_jql('labels not in ("vip")')({**ISSUE, "labels": []}) is True
+def test_not_in_and_not_equal_never_match_an_empty_field():
+    """Jira's JQL reference: `!=` and `NOT IN` leave out issues whose field is empty."""
+    bare = {**ISSUE, "labels": []}
+    assert compile_jql('labels not in ("vip")')(bare) is False and compile_jql("labels != vip")(bare) is False
+    assert compile_jql('(labels is EMPTY OR labels not in ("vip"))')(bare) is True
 
 
 @pytest.mark.parametrize("jql", ["labels = vip and", "(labels = vip", "labels = vip or or x", "labels = vip )"])

@@ -2,7 +2,8 @@
 parentheses (`NOT` binds tightest, then `AND`, then `OR`, as in Jira), `[ORDER BY ...]`.
 
 Supported clauses (what deskbook sends): `project = KEY`, `key = SUP-1`, `labels = "x"`,
-`labels in ("a", "b")`, `labels not in ("a")` (an issue without labels matches, as in Jira),
+`labels in ("a", "b")`, `labels not in ("a")` (as Jira documents, `!=` and `not in` never match an
+issue whose field is empty: write `(labels is EMPTY OR labels not in ("a"))`),
 `status = "Open"`, `status in (...)`, `priority = "High"`, `summary ~ "text"`,
 `requestType = 3` / `"Request Type" = "Name"` (the current name: the app passes it in as
 `requestTypeName`), `issue.property[propKey].path = "value"`, `field is [not] EMPTY`, and date comparisons
@@ -189,7 +190,9 @@ def _clause_test(field: str, op: str, raw_value: str, now: datetime) -> Callable
         if op == "~":
             return any(w.lower() in h.lower() for h in have for w in wanted)
         hit = any(h.lower() == w.lower() for h in have for w in wanted)
-        return not hit if op in ("!=", "not in") else hit
+        if op in ("!=", "not in"):  # Jira: never matches an issue whose field is empty
+            return any(h for h in have) and not hit
+        return hit
 
     return test
 
