@@ -156,3 +156,35 @@ def test_sandbox_shows_a_business_hours_breach_across_a_holiday_and_runs_automat
         assert moved["automation_actions"] == 1
         tags = requests.get(f"{api}/tickets/{created['id']}.json", auth=desk.auth).json()["ticket"]["tags"]
         assert "nudged" in tags
+
+
+def comment_update(body, public=True, role="agent"):
+    return engine.Update(ticket(), comment={"body": body, "public": public}, actor_role=role)
+
+
+def test_comment_text_contains_string_is_a_case_insensitive_substring_also_in_chinese_without_spaces():
+    # "Comment text: Contains the following string" (operator is / is_not): the whole string, any case,
+    # anywhere in the comment; Chinese has no spaces between words, so a phrase inside a sentence matches
+    cond = {"field": "comment_includes_word", "operator": "is", "value": "not our responsibility"}
+    assert engine.condition_holds(cond, ticket(), comment_update("Sorry, but this is NOT our responsibility."))
+    # the words apart are not the string (the old reading caught "cannot ... our" here)
+    assert not engine.condition_holds(cond, ticket(), comment_update("We cannot wait to fix our charger."))
+    zh = {"field": "comment_includes_word", "operator": "is", "value": "这不是我们的责任"}
+    assert engine.condition_holds(zh, ticket(), comment_update("您好，这不是我们的责任，请联系快递。"))
+    assert not engine.condition_holds(zh, ticket(), comment_update("您好，这是我们的责任，我们马上处理。"))
+    negated = dict(cond, operator="is_not")
+    assert engine.condition_holds(negated, ticket(), comment_update("We will fix it today."))
+    # no comment in the update: the text condition does not hold
+    assert not engine.condition_holds(cond, ticket(), engine.Update(ticket()))
+
+
+def test_comment_text_contains_words_matches_whole_words_and_chinese_words_as_substrings():
+    # "Contains at least one of the following words" (includes / not_includes): space-separated words,
+    # each a whole word in a Latin-script comment; a word in a script without spaces (Chinese) is
+    # looked for as a substring
+    cond = {"field": "comment_includes_word", "operator": "includes", "value": "refund Refund 退款"}
+    assert engine.condition_holds(cond, ticket(), comment_update("I want a REFUND."))
+    assert not engine.condition_holds(cond, ticket(), comment_update("The refunds desk called."))
+    assert engine.condition_holds(cond, ticket(), comment_update("我要求退款。"))
+    none_of = dict(cond, operator="not_includes")
+    assert engine.condition_holds(none_of, ticket(), comment_update("Thanks, all good."))

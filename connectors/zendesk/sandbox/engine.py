@@ -37,6 +37,14 @@ Assumptions where the documentation is silent (the sandbox's reading):
   agent comment and restarts at each; all stop when the ticket is solved. Other metrics
   (requester_wait_time, agent_work_time, pausable_update_time) are accepted but not measured.
 * "Hours since assignee update" counts from the last update made by the ticket's assignee.
+* "Comment text" (`comment_includes_word`) looks at the comment added by the update only (no
+  comment: the condition does not hold, with any operator). `is` ("contains the following string")
+  holds when the whole value occurs anywhere in the comment; `includes` ("contains at least one of
+  the following words") when one of its space-separated words does, a word of Latin letters or
+  digits only as a whole word ("refund" is not found in "refunds"). Case never matters. Zendesk
+  says nothing of scripts written without spaces: the sandbox looks for a Chinese or Japanese word
+  (or string) as a substring of the comment, so "这不是我们的责任" is found inside a sentence.
+  `not_includes` / `is_not` are the negations. deskbook's C-1 guardrail uses `is`.
 * Placeholders in notifications and macro comments are rendered for `{{dc.*}}` (the default
   variant, or the requester's locale's), `{{ticket.id}}`, `{{ticket.title}}`,
   `{{ticket.requester.name}}`, `{{current_user.name}}`, `{{ticket.url}}` and
@@ -184,10 +192,11 @@ def condition_holds(cond: dict, ticket: dict, update: Update | None = None, *, n
             return False
         public = _text(bool(comment.get("public", True)))
         return (public == _text(want)) if op == "is" else (public != _text(want))
-    if field in ("comment_includes_word", "comment_includes_string"):
-        body = ((update.comment or {}).get("body") or "").lower() if update is not None else ""
-        words = [w.lower() for w in _text(want).split()]
-        found = any(w in body for w in words) if field == "comment_includes_word" else _text(want).lower() in body
+    if field == "comment_includes_word":
+        comment = update.comment if update is not None else None
+        if comment is None:  # no comment in this update: the text condition does not hold
+            return False
+        found = comment_text_matches(comment.get("body") or "", op, _text(want))
         return found if op in ("includes", "is") else not found
     if field == "role":
         role = update.actor_role if update is not None else SYSTEM
@@ -240,6 +249,25 @@ def condition_holds(cond: dict, ticket: dict, update: Update | None = None, *, n
     if op == "not_includes":
         return not (_tags(have) & _tags(want))
     raise ValueError(f"operator {op!r} is not supported on {field!r}")
+
+
+_LATIN_WORD = re.compile(r"^[0-9A-Za-z\u00c0-\u024f'_-]+$")
+
+
+def comment_text_matches(body: str, op: str, want: str) -> bool:
+    """Whether a comment's text has what a "Comment text" condition looks for (see the module
+    docstring): `is`/`is_not` the whole string anywhere, `includes`/`not_includes` any of the
+    space-separated words, a Latin-script word as a whole word; case never matters."""
+    text = body.casefold()
+    if op in ("is", "is_not"):
+        return bool(want.strip()) and want.strip().casefold() in text
+    for word in want.casefold().split():
+        if _LATIN_WORD.match(word):
+            if re.search(r"(?<![0-9a-z\u00c0-\u024f_])" + re.escape(word) + r"(?![0-9a-z\u00c0-\u024f_])", text):
+                return True
+        elif word in text:  # no spaces between words in Chinese or Japanese: a substring
+            return True
+    return False
 
 
 def conditions_hold(conditions: dict, ticket: dict, update: Update | None = None, **context: Any) -> bool:
