@@ -483,6 +483,8 @@ class _Checker:
         self.macro_folders()
         self.sync(pb.sync)
         self.forbidden(pb.forbidden_phrases)
+        if pb.guardrail is not None:
+            self.guardrail(pb.guardrail, pb.forbidden_phrases)
         self.representations(pb.representations)
         return sorted(set(self.problems), key=_position)
 
@@ -740,6 +742,28 @@ class _Checker:
         for locale in f:
             if locale not in self.locales:
                 self.problem(("forbidden_phrases", locale), f"locale {locale!r} is not in metadata.locales", key=True)
+
+    def guardrail(self, g: Any, forbidden: dict[str, tuple[str, ...]]) -> None:
+        """guardrail (C-1): its group, category and phrases exist; every forbidden phrase has an
+        approved alternative, and every alternative belongs to a forbidden phrase."""
+        base = ("guardrail",)
+        self.require(g.notify_group, self.group_keys, (*base, "notify_group"), "group")
+        if g.trigger_category is not None:
+            self.require(g.trigger_category, self.trigger_category_keys, (*base, "trigger_category"), "trigger category")
+        self.phrase(g.note, (*base, "note"))
+        for locale, phrases in forbidden.items():
+            given = g.alternatives.get(locale, {})
+            for phrase in phrases:
+                if phrase not in given:
+                    self.problem((*base, "alternatives"), f"forbidden phrase {phrase!r} ({locale}) has no approved "
+                                                          f"alternative; add `{locale}: {{\"{phrase}\": <phrase id>}}`")
+        for locale, given in g.alternatives.items():
+            for phrase, phrase_id in given.items():
+                if phrase not in forbidden.get(locale, ()):
+                    self.problem((*base, "alternatives", locale, phrase),
+                                 f"{phrase!r} is not a forbidden phrase of {locale}; list it under forbidden_phrases", key=True)
+                else:
+                    self.phrase(phrase_id, (*base, "alternatives", locale, phrase))
 
     def representations(self, items: tuple[Representation, ...]) -> None:
         """Representations: every element they point at exists."""

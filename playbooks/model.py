@@ -636,6 +636,21 @@ class Representation:
     note: str = ""
 
 
+@_model
+class Guardrail:
+    """C-1 at work: a rule per forbidden phrase catches a public agent reply containing it."""
+
+    # Each desk's rule (deskbook.playbooks.guardrail) tags the ticket CAUGHT_TAG, gives the agent a
+    # note naming the phrase and its approved alternative, and notifies notify_group.
+
+    notify_group: Key  # Group.key told about every catch (the supervisors)
+    note: PhraseId  # agent-facing phrase with variables forbidden_phrase and alternative
+    #: locale -> forbidden phrase -> the approved phrase to use instead (every forbidden phrase has one)
+    alternatives: dict[LocaleName, dict[Text, PhraseId]]
+    trigger_category: Key | None = None  # TriggerCategory.key the Zendesk triggers go in
+    implements: Implements = ()
+
+
 # ---------------------------------------------------------------- the playbook
 
 
@@ -657,6 +672,7 @@ class Playbook:
     sync: SyncSchedule
     #: locale -> phrases no template may contain
     forbidden_phrases: dict[LocaleName, tuple[Text, ...]] = dataclasses.field(default_factory=dict)
+    guardrail: Guardrail | None = None  # C-1: catch forbidden phrases in agents' public replies
     representations: tuple[Representation, ...] = ()
     stages: tuple[Stage, ...] = ()  # process order; unpack as (stage id, title)
     category_field: Key = "request_category"  # ticket Field.key of the category dropdown
@@ -694,6 +710,9 @@ class Playbook:
         used = {m.comment.phrase for m in self.macros if m.comment}
         used |= {r.comment.phrase for r in (*self.triggers, *self.automations) if r.comment}
         used |= {j.phrase for j in self.sync.jobs}
+        if self.guardrail is not None:
+            used.add(self.guardrail.note)
+            used |= {alt for phrases in self.guardrail.alternatives.values() for alt in phrases.values()}
         return used
 
     def elements(self) -> dict[str, Any]:

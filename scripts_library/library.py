@@ -70,6 +70,7 @@ STANDARD_PHRASES = (
     "new_customer_followup",
     "periodic_callback",
     "renewal_reminder",
+    "forbidden_phrase_note",  # C-1 guardrail: the agent's note when a reply used a forbidden phrase
 )
 TEMPLATES_DIR = "templates"
 APPROVALS_FILE = "approvals.yaml"

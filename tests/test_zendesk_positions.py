@@ -73,8 +73,14 @@ def playbook_keys(playbook, kind: str) -> list[str]:
     order (grouped by category in playbook category order, playbook order within a category)."""
     keys = [element_key(kind, e) for e in getattr(playbook, ELEMENTS[kind])]
     if kind == "trigger":
+        from deskbook.playbooks.guardrail import guard_rules
+
+        # the C-1 guardrail's triggers follow the playbook's own, in the guardrail's category
+        guards = [r.key for r in guard_rules(playbook)]
+        keys += guards
         rank = {key: n for n, (key, _) in enumerate(playbook.trigger_categories)}
         category = {t.key: t.category for t in playbook.triggers}
+        category.update({key: playbook.guardrail.trigger_category for key in guards})
         keys.sort(key=lambda key: rank[category[key]])
     return keys
 
@@ -312,7 +318,11 @@ def test_trigger_firing_key_orders_by_category_position_then_trigger_position():
 def test_trigger_categories_of_reads_the_category_ref():
     library = load_library()
     desired = desired_objects(PLAYBOOK, library)
-    assert trigger_categories_of(desired) == {t.key: t.category for t in PLAYBOOK.triggers}
+    from deskbook.playbooks.guardrail import guard_rules
+
+    wanted = {t.key: t.category for t in PLAYBOOK.triggers}
+    wanted.update({r.key: PLAYBOOK.guardrail.trigger_category for r in guard_rules(PLAYBOOK)})
+    assert trigger_categories_of(desired) == wanted
 
 
 def test_natural_order_of_triggers_follows_firing_order_when_categories_are_given():
@@ -358,7 +368,7 @@ def interleaved_playbook(order: tuple[int, ...] = (0, 1, 2, 3), categories: tupl
     first_four = PLAYBOOK.triggers[:4]
     triggers = [dataclasses.replace(t, category=category_pairs[n % 2][0]) for n, t in enumerate(first_four)]
     return dataclasses.replace(PLAYBOOK, trigger_categories=tuple(category_pairs[n] for n in categories),
-                               triggers=tuple(triggers[n] for n in order))
+                               triggers=tuple(triggers[n] for n in order), guardrail=None)
 
 
 def test_interleaved_triggers_fire_by_category_and_unmanaged_ones_keep_their_place(desk, library):

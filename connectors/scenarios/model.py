@@ -21,7 +21,10 @@ lacks}`, `fields: {key: value}`, `sla: {policy: key|null, targets: {metric: minu
 {in: [...], out: [...]}`, `customer_received: [phrase ids]` (the new messages to the customer since
 the previous step include each phrase with every placeholder filled), `customer_received_count: n`
 (how many new messages the customer got since the previous step), `customer_total: {phrase:
-count}` (over the whole story), `metrics: {replies: n, reopens: n}`.
+count}` (over the whole story), `metrics: {replies: n, reopens: n}`; what the desk's rules told
+agents since the previous step (never the customer: Zendesk trigger emails to agents or groups,
+JSM internal comments by the rule actor): `notes: [{phrase: "text it names", alternative: phrase
+id whose approved text it carries}]`, `notes_count: n`, `notified: [group keys]`.
 
 `coverage.yaml` in the same folder lists, per desk, the SOP ids no scenario can prove there:
 `not_expressible: {zendesk: [{id: S-1, reason: ...}], jsm: [...]}`.
@@ -43,7 +46,7 @@ DESKS = ("zendesk", "jsm")
 ACTIONS = ("customer_writes", "agent_applies", "agent_replies", "agent_notes", "agent_sets", "customer_replies",
            "time_passes")
 EXPECT_KEYS = ("status", "priority", "group", "category", "tags", "fields", "sla", "views", "customer_received",
-               "customer_received_count", "customer_total", "metrics")
+               "customer_received_count", "customer_total", "metrics", "notes", "notes_count", "notified")
 #: Every SOP id a scenario set must account for (../shared/sop/standard-process.md).
 SOP_IDS = tuple([f"S-{n}" for n in range(1, 14)] + [f"C-{n}" for n in range(1, 6)]
                 + [f"R-{n}" for n in range(1, 6)] + [f"T-{n}" for n in range(1, 5)])

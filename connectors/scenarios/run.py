@@ -19,12 +19,13 @@ DEFAULT_START = "2026-03-02T09:30:00+08:00"
 
 
 def _patterns(library: Any, playbook: Any, desk: str):
-    cache: dict[str, Any] = {}
+    cache: dict[tuple[str, str], Any] = {}
 
-    def pattern(phrase: str):
-        if phrase not in cache:
-            cache[phrase] = phrase_pattern(library, phrase, playbook.metadata.default_locale, desk)
-        return cache[phrase]
+    def pattern(phrase: str, locale: str | None = None):
+        key = (phrase, locale or playbook.metadata.default_locale)
+        if key not in cache:
+            cache[key] = phrase_pattern(library, phrase, key[1], desk)
+        return cache[key]
     return pattern
 
 

@@ -34,7 +34,7 @@ def _text(value: Any) -> str:
 
 
 def compare(expect: dict[str, Any], state: dict[str, Any], new_messages: list[str], *,
-            pattern: Callable[[str], re.Pattern]) -> list[dict[str, Any]]:
+            pattern: Callable[..., re.Pattern], new_notes: list[dict[str, Any]] | None = None) -> list[dict[str, Any]]:
     """Differences between what a step expects and the desk state: [{what, expected, actual}]."""
     problems: list[dict[str, Any]] = []
 
@@ -84,10 +84,30 @@ def compare(expect: dict[str, Any], state: dict[str, Any], new_messages: list[st
         found = [m for m in state.get("messages") or [] if _loose(pattern(phrase)).search(m)]
         if len(found) != int(count):
             differ(f"messages to the customer with {phrase}", count, len(found))
+    notes = new_notes or []
+    if "notes_count" in expect and len(notes) != int(expect["notes_count"]):
+        differ("new notes to agents", expect["notes_count"], [n["body"] for n in notes])
+    locales = state.get("locales") or [None]
+    for wanted in expect.get("notes") or []:
+        phrase, alternative = str(wanted.get("phrase") or ""), wanted.get("alternative")
+        if not any(_names(n["body"], phrase, alternative, locales, pattern) for n in notes):
+            differ(f"a note naming {phrase!r}" + (f" and the approved {alternative}" if alternative else ""), True,
+                   [n["body"] for n in notes] or "no new note")
+    told = {g for n in notes for g in n.get("groups") or []}
+    for group in expect.get("notified") or []:
+        if group not in told:
+            differ(f"group {group} notified", True, sorted(told))
     for key, value in (expect.get("metrics") or {}).items():
         if _text(value) != _text((state.get("metrics") or {}).get(key)):
             differ(f"metric {key}", value, (state.get("metrics") or {}).get(key))
     return problems
+
+
+def _names(body: str, phrase: str, alternative: str | None, locales: list, pattern: Callable[..., re.Pattern]) -> bool:
+    """Whether a note names `phrase` and carries the approved text of phrase `alternative` (any locale)."""
+    if phrase not in body:
+        return False
+    return alternative is None or any(_loose(pattern(alternative, loc)).search(body) for loc in locales)
 
 
 def _loose(pattern: re.Pattern) -> re.Pattern:
@@ -95,11 +115,11 @@ def _loose(pattern: re.Pattern) -> re.Pattern:
     return re.compile(pattern.pattern.replace(r"(\S.*?)", r"(.*?)"), re.S)
 
 
-def run_scenario(driver: Any, scenario: Scenario, *, pattern: Callable[[str], re.Pattern]) -> dict[str, Any]:
+def run_scenario(driver: Any, scenario: Scenario, *, pattern: Callable[..., re.Pattern]) -> dict[str, Any]:
     """Run one scenario; the JSON-ready result (`status` passed/failed/skipped, per-step detail)."""
     result: dict[str, Any] = {"name": scenario.name, "title": scenario.title, "implements": list(scenario.implements),
                               "status": "passed", "steps": []}
-    seen = 0
+    seen = seen_notes = 0
     for step in scenario.steps:
         entry: dict[str, Any] = {"step": step.index, "action": step.action, "say": step.say}
         if step.action == "time_passes" and driver.live:
@@ -112,10 +132,12 @@ def run_scenario(driver: Any, scenario: Scenario, *, pattern: Callable[[str], re
                                         "status": "skipped", "reason": f"after step {step.index} (time passing)"})
             break
         driver.act(step.action, step.argument)
+        driver.wanted = set(step.expect)  # a driver may skip reads no expectation needs (Zendesk: SLA events)
         state = driver.state()
         messages = state.get("messages") or []
-        problems = compare(step.expect, state, messages[seen:], pattern=pattern)
-        seen = len(messages)
+        notes = state.get("notes") or []
+        problems = compare(step.expect, state, messages[seen:], pattern=pattern, new_notes=notes[seen_notes:])
+        seen, seen_notes = len(messages), len(notes)
         entry["status"] = "failed" if problems else "passed"
         if problems:
             entry["problems"] = problems

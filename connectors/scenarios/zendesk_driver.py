@@ -39,6 +39,7 @@ class ZendeskDriver:
         self.ticket_id: int | None = None
         self.requester_id: int | None = None
         self.created: list[int] = []
+        self.wanted: set[str] | None = None  # the expectation keys of the step being checked (None: all)
         snapshot = connector.populate(playbook.metadata.name)
         self.ids = snapshot.managed_ids(playbook.metadata.name)
         self.keys = {(kind, str(i)): key for (kind, key), i in self.ids.items()}
@@ -160,11 +161,15 @@ class ZendeskDriver:
             "category": zt.option_value(self.playbook.category_field, category_raw) if category_raw else None,
             "tags": ticket.get("tags") or [], "fields": fields,
         }
-        state["sla"] = self._sla(ticket)
+        # the SLA policy comes from the incremental metric events export (10 requests a minute on
+        # Zendesk): read only when a step expects it
+        state["sla"] = self._sla(ticket) if self.wanted is None or "sla" in self.wanted else {}
         state["views"] = sorted(key for (kind, key), vid in self.ids.items() if kind == "view"
                                 and any(t["id"] == tid for t in self.session.get_json(
                                     f"/api/v2/views/{vid}/tickets.json")["tickets"]))
         state["messages"] = self._messages(ticket)
+        state["notes"] = self._notes(ticket)
+        state["locales"] = list(self.playbook.metadata.locales)
         metrics = ticket.get("metric_set") or {}
         state["metrics"] = {"replies": metrics.get("replies"), "reopens": metrics.get("reopens")}
         return state
@@ -198,6 +203,34 @@ class ZendeskDriver:
                 if event.get("type") == "Notification" and ticket.get("requester_id") in (event.get("recipients") or []):
                     found.append((audit.get("created_at") or "", event.get("body") or ""))
         return [body for _, body in sorted(found, key=lambda pair: pair[0])]
+
+    def _notes(self, ticket: dict) -> list[dict[str, Any]]:
+        """What rules told agents, oldest first: trigger/automation emails not addressed to the
+        requester, each with the playbook groups its rule's `notification_group` actions address
+        (read from the rule the audit names in `via.source.from`)."""
+        found: list[tuple[str, dict[str, Any]]] = []
+        audits = self.session.get_json(f"/api/v2/tickets/{ticket['id']}/audits.json")["audits"]
+        for audit in audits:
+            source = (audit.get("via") or {}).get("source") or {}
+            for event in audit.get("events") or []:
+                if event.get("type") != "Notification" or ticket.get("requester_id") in (event.get("recipients") or []):
+                    continue
+                groups = self._rule_groups(source.get("rel"), (source.get("from") or {}).get("id"), event.get("body") or "")
+                found.append((audit.get("created_at") or "", {"body": event.get("body") or "", "groups": groups}))
+        return [note for _, note in sorted(found, key=lambda pair: pair[0])]
+
+    def _rule_groups(self, rel: Any, rule_id: Any, body: str) -> list[str]:
+        """Playbook groups addressed by the rule's group notifications whose body is this one's."""
+        if rel not in ("trigger", "automation") or not rule_id:
+            return []
+        rule = self.session.get_json(f"/api/v2/{rel}s/{rule_id}.json")[rel]
+        out = []
+        for act in rule.get("actions") or []:
+            if act.get("field") == "notification_group":
+                group = self.keys.get(("group", str((act.get("value") or [None])[0])))
+                if group:
+                    out.append(group)
+        return out
 
     # ------------------------------------------------------------ live desks
 

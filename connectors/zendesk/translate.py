@@ -784,6 +784,61 @@ def _triggers(pb: m.Playbook) -> list[DesiredObject]:
     return out
 
 
+def _guardrail_triggers(pb: m.Playbook, library: Any) -> list[DesiredObject]:
+    """C-1 (`deskbook.playbooks.guardrail`): one trigger per forbidden phrase. Conditions: a public
+    comment (`comment_is_public`), by an agent (`role`), whose text contains the phrase ("Comment
+    text: contains the following string", `comment_includes_word` with `is`). Actions: the caught
+    tag, the note to the agent who wrote it (`notification_user` current_user) and to the notify
+    group (`notification_group`).
+
+    Zendesk triggers cannot write a comment: `comment_value` is one of the "additional actions for
+    macros" (Actions reference), so the agent's note arrives as the trigger's email to the agent and
+    stays in the ticket's events (audits); the plan says so."""
+    from deskbook.playbooks.guardrail import CAUGHT_TAG, guard_rules, note_text, rule_title
+
+    g = pb.guardrail
+    if g is None:
+        return []
+    category = g.trigger_category or (pb.trigger_categories[0].key if pb.trigger_categories else None)
+    if category is None or category not in {key for key, _ in pb.trigger_categories}:
+        raise DeskbookError("the guardrail's Zendesk triggers need a trigger category", where="guardrail",
+                            hint="add guardrail.trigger_category (a key from trigger_categories)")
+    group = _group_ref(pb, g.notify_group, "guardrail.notify_group")
+    subject = "[{{ticket.id}}] C-1: {{ticket.title}}"
+    out = []
+    for rule in guard_rules(pb):
+        note = note_text(library, pb, rule, "zendesk")
+        title = rule_title(rule)
+        payload = {
+            "title": title,
+            "description": _described(f"C-1: {rule.phrase} -> {rule.alternative}\nImplements: "
+                                      + ", ".join(g.implements or ("C-1",)), pb, rule.key),
+            "active": True,
+            "category_id": ref("trigger_category", category, text=True),
+            "conditions": {"all": [
+                {"field": "comment_is_public", "operator": "is", "value": "true"},
+                {"field": "role", "operator": "is", "value": "agent"},
+                {"field": "comment_includes_word", "operator": "is", "value": rule.phrase},
+            ], "any": []},
+            "actions": [
+                {"field": "current_tags", "value": CAUGHT_TAG},
+                {"field": "notification_user", "value": ["current_user", subject, note]},
+                {"field": "notification_group", "value": [group, subject, note]},
+            ],
+        }
+        out.append(DesiredObject("trigger", rule.key, title, payload))
+    return out
+
+
+def guardrail_notes(pb: m.Playbook) -> list[str]:
+    """Plan notes: what the C-1 guardrail does differently on Zendesk."""
+    if pb.guardrail is None or not pb.forbidden_phrases:
+        return []
+    return ["C-1 guardrail: Zendesk triggers cannot add a comment (comment actions are for macros only), so "
+            "the note naming the forbidden phrase and the approved alternative reaches the agent who wrote the "
+            f"reply and the {pb.guardrail.notify_group!r} group as the trigger's email, kept in the ticket's events"]
+
+
 def macro_title(pb: m.Playbook, macro: m.Macro) -> str:
     """`Playbook::Stage::Macro` in the default locale, so agents see stages as menu folders."""
     stages = {stage.id: stage.title for stage in pb.stages}
@@ -899,6 +954,7 @@ def desired_objects(playbook: m.Playbook, library: Any) -> list[DesiredObject]:
         *_dynamic_content(playbook, library),
         *_trigger_categories(playbook),
         *_triggers(playbook),
+        *_guardrail_triggers(playbook, library),
         *_macros(playbook),
         *_automations(playbook),
         *_sla_policies(playbook),

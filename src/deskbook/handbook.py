@@ -47,6 +47,7 @@ LABELS: dict[str, dict[str, str]] = {
         "public": "public reply", "internal": "internal note", "no_phrase": "no message: sets fields and tags only",
         "category": "Request category", "team": "Handled by", "macro": "Macro", "to_team": "Hands over to",
         "forbidden_phrase": "Forbidden phrase", "instead": "Say instead (approved)",
+        "caught": "The desk watches public replies for these phrases: a reply with one is tagged, your supervisors are told, and you get this note:",
         "tier": "Customer tier", "callback": "Callback", "job": "Scheduled task", "when": "When",
         "phrase": "Message used", "owner": "Owner", "days": "Days", "open": "Open", "holiday": "Holiday",
         "from": "From", "to": "To", "extra_workday": "Make-up working day (desk cannot open it: work it by hand)",
@@ -66,6 +67,7 @@ LABELS: dict[str, dict[str, str]] = {
         "public": "公开回复", "internal": "内部备注", "no_phrase": "无回复内容：仅设置字段与标签",
         "category": "请求分类", "team": "负责团队", "macro": "宏", "to_team": "转交至",
         "forbidden_phrase": "禁用语", "instead": "请改用（已审批话术）",
+        "caught": "系统会检查每条公开回复：含有上述禁用语的回复会被标记并通知主管，您会收到如下提醒：",
         "tier": "客户等级", "callback": "回访", "job": "定时任务", "when": "时间",
         "phrase": "使用话术", "owner": "负责团队", "days": "工作日", "open": "工作时间", "holiday": "节假日",
         "from": "开始", "to": "结束", "extra_workday": "调休上班日（系统无法开放，需人工安排）",
@@ -397,12 +399,20 @@ def handbook_data(playbook: Any, library: Any, locale: str) -> dict[str, Any]:
 
     alternatives = sorted({m.comment.phrase for m in playbook.macros if m.comment and NO_BLAME_ITEM in m.implements})
     forbidden = []
+    guardrail = playbook.guardrail
     for loc in playbook.metadata.locales:
         phrases = list(playbook.forbidden_phrases.get(loc, ()))
-        if phrases:
+        if phrases and guardrail is not None:  # each phrase with the approved wording the desk suggests for it
+            for p in phrases:
+                alternative = guardrail.alternatives.get(loc, {}).get(p)
+                forbidden.append({"locale": loc, "phrases": [p], "instead": [phrase_html(library, alternative, loc)]
+                                  if alternative and (alternative, loc) in library.phrases else []})
+        elif phrases:
             forbidden.append({"locale": loc, "phrases": phrases,
                               "instead": [phrase_html(library, p, loc) for p in alternatives
                                           if (p, loc) in library.phrases]})
+    caught_note = (phrase_html(library, guardrail.note, locale)
+                   if guardrail is not None and (guardrail.note, locale) in library.phrases else "")
 
     tiers = [{"name": _text(t.name, locale), "cadence": CADENCES[locale].get(t.callback, t.callback)}
              for t in playbook.tiers]
@@ -423,7 +433,7 @@ def handbook_data(playbook: Any, library: Any, locale: str) -> dict[str, Any]:
         "locale": locale, "labels": LABELS[locale], "title": _text(meta.title, locale),
         "description": _text(meta.description, locale), "name": playbook.name, "version": meta.version,
         "date": _dt.date.today().isoformat(), "stages": stages, "diagram": process_svg(stages, locale),
-        "routes": routes, "escalations": escalations, "complaint_rules": complaint_rules, "forbidden": forbidden,
+        "routes": routes, "escalations": escalations, "complaint_rules": complaint_rules, "forbidden": forbidden, "caught_note": caught_note,
         "tiers": tiers, "jobs": jobs, "run_at": sync.run_at, "time_zone": meta.time_zone, "hours": opening_hours,
         "holidays": [{"name": n, "start": s, "end": e} for n, s, e in meta.holidays],
         "extra_workdays": [{"date": w.date, "name": w.name} for w in meta.extra_workdays],
@@ -453,6 +463,7 @@ def render_handbook(playbook: Any, library: Any, *, locale: str | None = None) -
             macro["phrase"] = Markup(macro["phrase"]) if macro["phrase"] else None
     for entry in data["forbidden"]:
         entry["instead"] = [Markup(x) for x in entry["instead"]]
+    data["caught_note"] = Markup(data["caught_note"])
     for job in data["jobs"]:
         job["phrase"] = Markup(job["phrase"])
     env = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
@@ -593,6 +604,7 @@ TEMPLATE = """<!DOCTYPE html>
       <td lang="{{ entry.locale }}">{% for alt in entry.instead %}<blockquote>{{ alt }}</blockquote>{% endfor %}</td></tr>
   {% endfor %}
 </table>
+{% if caught_note %}<p>{{ labels.caught }}</p><blockquote>{{ caught_note }}</blockquote>{% endif %}
 
 <h2 id="cadence">{{ labels.cadence }}</h2>
 <table>

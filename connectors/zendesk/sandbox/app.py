@@ -940,7 +940,8 @@ class SandboxApp(SandboxPipeline):
         for n, note in enumerate(doc.get("_notifications") or [], start=1):
             audits.append({"id": object_id * 1000 + 500 + n, "ticket_id": object_id, "author_id": -1,
                            "created_at": iso(note["ts"]), "metadata": {"system": {}, "custom": {}},
-                           "via": {"channel": "rule", "source": {"from": {"title": note.get("rule")}, "to": {}, "rel": "trigger"}},
+                           "via": {"channel": "rule", "source": {"from": {"id": note.get("rule_id"), "title": str(note.get("rule") or "").split(":", 1)[-1]},
+                                                                 "to": {}, "rel": str(note.get("rule") or "trigger").split(":", 1)[0]}},
                            "events": [{"id": object_id * 100000 + 500 + n, "type": "Notification",
                                        "subject": note.get("subject"), "body": note.get("body"),
                                        "recipients": [note["to"]] if note.get("to") is not None else []}]})

@@ -285,7 +285,7 @@ class DeskRules:
                     if engine.conditions_hold(automation.get("conditions") or {}, ticket, None, now=now,
                                               schedule=schedule):
                         engine.apply_actions(ticket, automation.get("actions") or [], fields=self._fields(),
-                                             effects=effects, rule=f"automation:{automation.get('title')}",
+                                             effects=effects, rule=f"automation:{automation.get('title')}", rule_id=automation.get("id"),
                                              render=self._renderer(ticket, None))
                 if not effects.fired:
                     continue

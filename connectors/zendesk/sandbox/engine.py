@@ -312,7 +312,7 @@ def set_custom(ticket: dict, field_id: int, value: Any, fields: dict[int, dict])
 
 
 def apply_actions(ticket: dict, actions: Iterable[dict], *, fields: dict[int, dict], effects: Effects,
-                  rule: str, current_user: int | None = None, render=None) -> None:
+                  rule: str, current_user: int | None = None, render=None, rule_id: int | None = None) -> None:
     """Apply rule or macro actions to `ticket` in place (notifications/comments go to `effects`)."""
     pending_comment: dict | None = None
     for act in actions:
@@ -336,7 +336,15 @@ def apply_actions(ticket: dict, actions: Iterable[dict], *, fields: dict[int, di
             to = {"requester_id": ticket.get("requester_id"), "assignee_id": ticket.get("assignee_id"),
                   "current_user": current_user}.get(str(recipient), recipient)
             effects.notifications.append({"to": to, "recipient": str(recipient), "subject": subject,
-                                          "body": render(body) if render else body, "rule": rule})
+                                          "body": render(body) if render else body, "rule": rule,
+                                          "rule_id": rule_id})
+        elif field == "notification_group":  # [group id, or "group_id" for the ticket's group, subject, body]
+            group, subject, body = (list(value) + ["", "", ""])[:3]
+            group = ticket.get("group_id") if str(group) == "group_id" else group
+            effects.notifications.append({"to": None, "group_id": int(group) if _text(group).isdigit() else None,
+                                          "recipient": str(group), "subject": subject,
+                                          "body": render(body) if render else body, "rule": rule,
+                                          "rule_id": rule_id})
         elif field == "comment_value":
             pending_comment = {"body": render(_text(value)) if render else _text(value), "public": True,
                                "author_id": current_user or ADMIN_USER_ID}
@@ -372,7 +380,8 @@ def run_triggers(ticket: dict, update: Update, triggers: list[dict], *, fields: 
                                current_user=update.actor_id):
                 fired.add(trigger["id"])
                 apply_actions(ticket, trigger.get("actions") or [], fields=fields, effects=effects,
-                              rule=f"trigger:{trigger.get('title')}", current_user=update.actor_id, render=render)
+                              rule=f"trigger:{trigger.get('title')}", current_user=update.actor_id, render=render,
+                              rule_id=trigger.get("id"))
                 break
         else:
             return ticket
