@@ -21,5 +21,8 @@ Three layers, so that a desk adds only a reader:
 from __future__ import annotations
 
 #: The tag (Zendesk) / label (JSM) the C-1 guardrail rule puts on a ticket whose public agent reply
-#: holds a forbidden phrase; the report counts tickets carrying it. One constant for the rule and the report.
-GUARDRAIL_TAG = "deskbook_forbidden_phrase"
+#: holds a forbidden phrase; the report counts tickets carrying it. One constant for the rule and the
+#: report: the rule's module owns it (`deskbook.playbooks.guardrail.CAUGHT_TAG`).
+from deskbook.playbooks.guardrail import CAUGHT_TAG
+
+GUARDRAIL_TAG = CAUGHT_TAG
