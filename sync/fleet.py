@@ -104,13 +104,12 @@ def _read(path: Path) -> tuple[Any, dict]:
     """(data, line of each desk entry and key) — lines from PyYAML's nodes."""
     import yaml
 
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise DeskbookError(f"cannot read the fleet inventory: {exc}", where=str(path)) from None
-    if len(text) > 1_000_000:
-        raise DeskbookError("the fleet inventory is larger than 1 MB", where=str(path), hint="list desks, nothing else")
-    from deskbook.yaml_reading import read_yaml
+    from deskbook.yaml_reading import read_text, read_yaml
+
+    try:  # the bounded reader every playbook goes through: size checked before reading, bad bytes by line
+        text = read_text(path)
+    except OSError as exc:
+        raise DeskbookError(f"cannot read the fleet inventory: {exc.strerror or exc}", where=str(path)) from None
 
     try:
         _refuse_aliases(text, path)
@@ -129,7 +128,7 @@ def _read(path: Path) -> tuple[Any, dict]:
                 for index, item in enumerate(value.value):
                     lines[index] = item.start_mark.line + 1
                     if isinstance(item, yaml.MappingNode):
-                        for k, v in item.value:
+                        for k, _v in item.value:
                             lines[(index, k.value)] = k.start_mark.line + 1
             else:
                 lines[key.value] = key.start_mark.line + 1

@@ -52,6 +52,19 @@ def test_inventory_mistakes_name_the_line(tmp_path, text, line, message):
     assert "hunter22" not in str(err.value)
 
 
+def test_an_undecodable_or_huge_inventory_is_one_line_naming_where(tmp_path):
+    """desks.yaml goes through the same bounded reader as a playbook: the bad byte by line and
+    column, a huge file refused by its size before it is read."""
+    path = tmp_path / "desks.yaml"
+    path.write_bytes(b"desks:\n  - name: caf\xe9\n")
+    with pytest.raises(DeskbookError) as err:
+        load_fleet(path)
+    assert f"{path}:2:" in str(err.value), str(err.value)
+    path.write_bytes(b"# " + b"x" * 5_000_000 + b"\n")
+    with pytest.raises(DeskbookError, match="too big"):
+        load_fleet(path)
+
+
 @pytest.fixture
 def desks(playbook_settings):  # noqa: F811
     """Three Zendesk sandboxes (latency: network-bound as against a real desk), each seeded."""
