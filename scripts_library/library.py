@@ -667,13 +667,17 @@ def approve(
         text = template_text(
             replace(phrase, approval={"approved_by": by.strip(), "approved_at": approved_at, "sha256": digest})
         )
-        _write(Path(phrase.path), text)
         updated = parse_template(text, phrase.path)
         library.phrases[(phrase.id, phrase.locale)] = updated
-        approved.append(updated)
+        approved.append((updated, text))
     if approved:
+        # The lock first: it is what approval means. A failure before the templates are rewritten
+        # leaves their front matter behind the lock, which the lock check refuses with "run approve
+        # to rewrite it" (never unapproved text passing); each file is replaced whole.
         write_approvals(library)
-    return approved
+        for updated, text in approved:
+            _write(Path(updated.path), text)
+    return [updated for updated, _ in approved]
 
 
 def write_approvals(library: Library) -> None:
@@ -689,8 +693,10 @@ def write_approvals(library: Library) -> None:
 
 def _write(path: Path, text: str) -> None:
     """Write a library file; DeskbookError naming it when the folder or file cannot be written."""
+    from deskbook.output import atomic_write
+
     try:
-        path.write_text(text, encoding="utf-8")
+        atomic_write(path, text)
     except OSError as exc:
         raise DeskbookError(f"cannot write the phrase library ({exc.strerror or exc})", where=str(path),
                             hint="make the library folder writable (or approve in your own copy: deskbook init DIR)") from None

@@ -179,3 +179,28 @@ def test_plan_apply_demo_list_every_unapproved_phrase_at_once(capsys, edited_lib
     assert code == 1 and "Traceback" not in err
     assert "'greeting' (en)" in err and "'closing' (zh-CN)" in err
     assert "127.0.0.1:9" not in err  # refused before any connection was tried
+
+
+def test_approve_killed_while_writing_leaves_a_library_that_loads_and_refuses(edited_library, monkeypatch):
+    """Review: approve wrote the template, then approvals.yaml, each with a plain write. A crash
+    (disk full, kill) half-way through approvals.yaml left a lock that no longer parses, so every
+    command failed on the library. Each file is now replaced whole, the lock first."""
+    real_write_text = Path.write_text
+
+    def dies_half_way(self, data, *args, **kwargs):
+        real_write_text(self, data[: len(data) // 2], *args, **kwargs)
+        raise OSError(28, "No space left on device")
+
+    def no_space(src, dst):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(Path, "write_text", dies_half_way)  # a plain write dies half-way
+    monkeypatch.setattr("deskbook.output.os.replace", no_space)  # a whole-file replace fails whole
+    library = load_library(edited_library)
+    with pytest.raises(DeskbookError):
+        approve(library, "greeting", "en", by="Lee")
+    monkeypatch.undo()
+    reloaded = load_library(edited_library)  # the lock and the templates still parse
+    with pytest.raises(UnapprovedPhrase, match="'greeting' \\(en\\)"):
+        reloaded.require_approved(["greeting"], ["en"])
+    reloaded.require_approved(["closing"])  # the other phrases are untouched
