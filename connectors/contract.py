@@ -464,6 +464,8 @@ ZENDESK_SPEC_FILES = ("zendesk/spec/support-api.oas.json", "zendesk/spec/supplem
 JSM_SPEC_FILES = ("jsm/servicedesk-openapi.json", "jsm/jira-platform-openapi.json")
 
 AUTOMATION_DOC = "https://developer.atlassian.com/cloud/automation/rest/api-group-rule-management/"
+#: The Automation REST API's manual rules (search, invoke).
+MANUAL_RULES_DOC = "https://developer.atlassian.com/cloud/automation/rest/api-group-manual-rules"
 SLA_DOC = ("https://support.atlassian.com/jira-service-management-cloud/docs/create-service-level-agreements-slas/ "
            "(no public REST API; JSM's SLA admin page calls these internal endpoints)")
 
@@ -483,6 +485,10 @@ JSM_ALLOWED_ENDPOINTS: tuple[AllowedEndpoint, ...] = tuple(
         ("DELETE", "/rule/{ruleUuid}", "delete a disabled rule (not in the 2025 spec; later clients call it, "
                                        "FACTS.md 2.12: on 404/405 deskbook disables and renames instead)"),
     )
+) + tuple(
+    AllowedEndpoint("POST", base + "/rule/manual/{ruleId}/invocation", MANUAL_RULES_DOC,
+                    "invoke a manual rule on issues (what an agent's click on a macro-like rule does)")
+    for base in ("/automation/public/jira/{cloudId}/rest/v1", "/gateway/api/automation/public/jira/{cloudId}/rest/v1")
 ) + tuple(
     AllowedEndpoint(method, template, SLA_DOC, reason)
     for method, template, reason in (

@@ -1,7 +1,9 @@
 """A local Jira Service Management that answers like JSM Cloud (see `app.py` for what it covers).
 
 - `running_sandbox(**options)`: in-process server for tests; yields a `Sandbox` with `.url`,
-  `.email`, `.token`, `.cloud_id`, `.requests()`, `.violations()`, `.store`, `.inject(...)`.
+  `.email`, `.token`, `.cloud_id`, `.requests()`, `.violations()`, `.store`, `.inject(...)`,
+  `.pass_time(seconds)` (a `FakeClock` moves on, scheduled rules run). Enabled automation rules run
+  (`engine.py`) unless `run_rules=False`.
 - `deskbook sandbox jsm [--host --allow-remote] [--port] [--db] [--email] [--token] [--fault-rate]
   [--write-fault-rate] [--latency] [--rate-limit] [--seed-orgs N] [--seed] [--spec] [--project KEY]`.
 
@@ -50,6 +52,11 @@ class Sandbox(KitHandle):
     def automation_url(self) -> str:
         """Base URL of the automation rule-management API on this sandbox."""
         return f"{self.url}/automation/public/jira/{self.cloud_id}/rest/v1"
+
+    def pass_time(self, seconds: float) -> int:
+        """Move the fake clock on, running scheduled rules when their cron fires (`engine.py`)."""
+        with self.store.lock:
+            return self.app.automation.pass_time(seconds)
 
     def seed_organizations(self, count: int) -> list[str]:
         """Add `count` sample organizations (contact customer, contract property)."""

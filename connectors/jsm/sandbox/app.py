@@ -53,6 +53,8 @@ from werkzeug.wrappers import Request, Response
 
 from deskbook.connectors.jsm.sandbox import automation as rules
 from deskbook.connectors.jsm.sandbox import sla
+from deskbook.connectors.jsm.sandbox import issues as writes
+from deskbook.connectors.jsm.sandbox.engine import Automation, RuleError, Site
 from deskbook.connectors.jsm.sandbox.jql import JqlError, compile_jql, order_key
 from deskbook.connectors.sandbox_kit.clock import SystemClock
 from deskbook.connectors.sandbox_kit.errors import KitError
@@ -271,6 +273,8 @@ class SandboxConfig:
     max_json_depth: int = 100
     #: how many requests the request log keeps (the oldest go first)
     max_logged_requests: int = 20_000
+    #: whether the enabled automation rules run (`engine.py`); off: rules are only stored
+    run_rules: bool = True
 
 
 class ApiError(Exception):
@@ -355,6 +359,15 @@ class JsmSandboxApp(SandboxPipeline):
         self.base_url = ""
         self.url_map = Map(self._rules(), strict_slashes=False, merge_slashes=False)
         ensure_defaults(store, config)
+        self.automation = Automation(store, Site(
+            display_name=lambda account: (self.find_user(account) or {}).get("displayName", "") if account else "",
+            request_type_name=lambda type_id: (store.get("requesttype", str(type_id)) or {}).get("name", "") if type_id else "",
+            organization_name=lambda org_id: (store.get("organization", str(org_id)) or {}).get("name", ""),
+            portal_url=lambda issue: self.link(f"/servicedesk/customer/portal/{issue['serviceDeskId']}/{issue['key']}"),
+            statuses=tuple(t["to"] for t in TRANSITIONS) + ("Waiting for support",),
+            project_ari=lambda issue: f"ari:cloud:jira:{config.cloud_id}:project/{issue['projectId']}"),
+            enabled=config.run_rules)
+
 
     # ----------------------------------------------------------------- routing
     def _rules(self) -> list[Rule]:
@@ -403,11 +416,13 @@ class JsmSandboxApp(SandboxPipeline):
         add(f"{API}/project/<project>", "project", ["GET"])
         add(f"{API}/issue/<key>/comment", "issue_comments", ["GET", "POST"])
         add(f"{API}/issue/<key>/transitions", "issue_transitions", ["GET", "POST"])
+        add(f"{API}/issue/<key>/changelog", "issue_changelog", ["GET"])
         for base in AUTOMATION_BASES:
             add(f"{base}/rule/summary", "rule_summary", ["GET", "POST"])
             add(f"{base}/rule", "rule_create", ["POST"])
             add(f"{base}/rule/<rule_uuid>", "rule", ["GET", "PUT", "DELETE"] if self.config.rule_delete else ["GET", "PUT"])
             add(f"{base}/rule/<rule_uuid>/state", "rule_state", ["PUT"])
+            add(f"{base}/rule/manual/<rule_uuid>/invocation", "rule_invocation", ["POST"])
         if self.config.csm:
             add(f"{CSM}/organization/details", "csm_details", ["GET", "POST"])
             add(f"{CSM}/organization/details/<field_name>", "csm_detail", ["PUT", "DELETE"])
@@ -441,6 +456,24 @@ class JsmSandboxApp(SandboxPipeline):
             if path.startswith(older):
                 environ = {**environ, "PATH_INFO": API + "/" + path[len(older):], "deskbook.api_version": "2"}
         return super().__call__(environ, start_response)
+
+    def control(self, request: Request) -> Response:
+        """The kit's control API plus `POST /sandbox/clock {"advance_seconds": N}`: time passes on a fake
+        clock, scheduled rules running whenever their cron fires (`engine.Automation.pass_time`)."""
+        if request.path.rstrip("/") != "/sandbox/clock":
+            return super().control(request)
+        if not self.authenticated(request):
+            raise KitError(401, "Authentication required.", reason="unauthorized")
+        if request.method != "POST":
+            raise KitError(405, f"Method {request.method} is not allowed here.", reason="method_not_allowed",
+                           headers={"Allow": "POST"})
+        try:
+            body = json.loads(request.get_data(cache=True) or b"{}")
+            with self.store.lock:
+                ran = self.automation.pass_time(float(body.get("advance_seconds", 0)))
+        except (TypeError, ValueError, AttributeError) as exc:
+            return self.json({"errorMessages": [str(exc)]}, 400)
+        return self.json({"now": self.store.stamp(), "scheduled_runs": ran})
 
     def json(self, body: Any, status: int = 200, headers: dict | None = None) -> Response:
         """A JSON response."""
@@ -775,8 +808,9 @@ class JsmSandboxApp(SandboxPipeline):
                  "created": self.store.stamp(), "properties": {}, "comments": [],
                  "participants": list(body.get("requestParticipants") or []),
                  "organizations": self._organization_ids(values.get(ORGANIZATIONS_FIELD))}
-        self.store.put("request", key, issue)
-        return self.json(self.request_dto(issue), 201)
+        event = writes.created(self.store, issue, reporter["accountId"])
+        self.automation.dispatch([event])
+        return self.json(self.request_dto(self.store.get("request", key) or issue), 201)
 
     def _organization_ids(self, value: Any) -> list[str]:
         """Organization ids from the Organizations field value (ids or `{"id": ...}` objects)."""
@@ -807,10 +841,8 @@ class JsmSandboxApp(SandboxPipeline):
             return self.json(self.page(request, comments, f"{SD}/request/{issue['id']}/comment"))
         if not isinstance(body, dict) or not str(body.get("body") or "").strip():
             raise ApiError(400, "The comment body is required.", i18n_key="sd.comment.error.body.required")
-        comment = {"id": str(self.store.next_id("comment")), "body": body["body"], "public": bool(body.get("public", True)),
-                   "created": self.store.stamp(), "author": self.comment_author(request)}
-        issue["comments"].append(comment)
-        self.store.put("request", issue["key"], issue)
+        comment, event = writes.comment(self.store, issue, body["body"], bool(body.get("public", True)), self.comment_author(request))
+        self.automation.dispatch([event])
         return self.json(self._comment_dto(issue, comment), 201)
 
     def comment_author(self, request) -> str:
@@ -1095,20 +1127,37 @@ class JsmSandboxApp(SandboxPipeline):
         bad = [label for label in labels if not isinstance(label, str) or " " in label or len(label) > 255]
         if bad:
             raise ApiError(400, "", errors={"labels": f"The label '{bad[0]}' contains spaces or is too long."})
+        changes: dict[str, Any] = {"labels": labels}
         if isinstance((body.get("fields") or {}).get("priority"), dict):
-            issue["priority"] = str(body["fields"]["priority"].get("name") or issue.get("priority", "Medium"))
+            changes["priority"] = str(body["fields"]["priority"].get("name") or issue.get("priority", "Medium"))
         if "summary" in (body.get("fields") or {}):
-            issue["summary"] = str(body["fields"]["summary"])
-        if "assignee" in (body.get("fields") or {}):  # `{"accountId": ...}`, or null to unassign
-            account = (body["fields"]["assignee"] or {}).get("accountId")
-            if account and not self.find_user(str(account)):
-                raise ApiError(400, "", errors={"assignee": f"User '{account}' does not exist."})
-            issue["assignee"] = str(account) if account else None
+            changes["summary"] = str(body["fields"]["summary"])
         if ORGANIZATIONS_FIELD in (body.get("fields") or {}):  # numeric organization ids (FACTS.md 4.5)
-            issue["organizations"] = self._organization_ids(body["fields"][ORGANIZATIONS_FIELD])
-        issue["labels"] = labels
-        self.store.put("request", issue["key"], issue)
+            changes["organizations"] = self._organization_ids(body["fields"][ORGANIZATIONS_FIELD])
+        if "assignee" in (body.get("fields") or {}):
+            changes["assignee"] = self._assignee(body["fields"]["assignee"])
+        self.automation.dispatch([writes.edit(self.store, issue, changes, ADMIN_ACCOUNT_ID)])
         return Response(status=204)
+
+    def _assignee(self, value: Any) -> str | None:
+        """An assignee: `{"accountId": ...}` of an existing user, or null to unassign."""
+        account = (value or {}).get("accountId") if isinstance(value, dict) or value is None else None
+        if account and not self.find_user(str(account)):
+            raise ApiError(400, "", errors={"assignee": f"User '{account}' does not exist."})
+        return str(account) if account else None
+
+    def on_issue_changelog(self, request, body, key):
+        """`GET /rest/api/3/issue/{key}/changelog`: `PageBeanChangelog`, oldest first."""
+        issue = self.issue(key)
+        entries = [{"id": c["id"], "created": c["created"], "items": c["items"],
+                    "author": self.user_dto(self.find_user(c["author"]) or self.admin())}
+                   for c in issue.get("changelog") or []]
+        start = max(0, _int_arg(request, "startAt", 0))
+        limit = max(1, min(_int_arg(request, "maxResults", 100), 100))
+        page = entries[start:start + limit]
+        return self.json({"startAt": start, "maxResults": limit, "total": len(entries),
+                          "isLast": start + len(page) >= len(entries), "values": page,
+                          "self": self.link(f"{API}/issue/{issue['id']}/changelog")})
 
     def on_issue_property_keys(self, request, body, key):
         """`GET /rest/api/3/issue/{key}/properties`."""
@@ -1175,10 +1224,8 @@ class JsmSandboxApp(SandboxPipeline):
             raise ApiError(400, "", errors={"comment": "Comment body can not be empty!"})
         internal = any(p.get("key") == "sd.public.comment" and (p.get("value") or {}).get("internal") is True
                        for p in (body.get("properties") or []) if isinstance(p, dict))
-        comment = {"id": str(self.store.next_id("comment")), "body": text, "public": not internal,
-                   "created": self.store.stamp(), "author": self.comment_author(request)}
-        issue["comments"].append(comment)
-        self.store.put("request", issue["key"], issue)
+        comment, event = writes.comment(self.store, issue, text, not internal, self.comment_author(request))
+        self.automation.dispatch([event])
         return self.json(self.platform_comment(request, issue, comment), 201)
 
     def on_issue_transitions(self, request, body, key):
@@ -1195,12 +1242,7 @@ class JsmSandboxApp(SandboxPipeline):
         chosen = next((t for t in available if t["id"] == wanted), None)
         if chosen is None:
             raise ApiError(400, f"Transition id '{wanted}' is not valid for this issue.")
-        issue["status"] = chosen["to"]
-        if chosen["category"] == "done":
-            issue["resolutiondate"] = self.store.stamp()
-        else:
-            issue.pop("resolutiondate", None)
-        self.store.put("request", issue["key"], issue)
+        self.automation.dispatch([writes.transition(self.store, issue, chosen["to"], ADMIN_ACCOUNT_ID)])
         return Response(status=204)
 
     def on_fields(self, request, body):
@@ -1336,6 +1378,24 @@ class JsmSandboxApp(SandboxPipeline):
         rule.update(state=value, updated=self.store.stamp())
         self.store.put("rule", rule_uuid, rule)
         return self.json({"ruleUuid": rule_uuid, "state": value})
+
+    def on_rule_invocation(self, request, body, cloud_id, rule_uuid):
+        """`POST /rule/manual/{ruleId}/invocation` with `{"objects": [issue ARI, ...]}`: run a manual rule
+        on each issue (`ari:cloud:jira:{cloudId}:issue/{issueId}`; the sandbox also takes the issue key).
+        The body's shape is this sandbox's reading: FACTS.md names the route, not its body."""
+        self._check_cloud(cloud_id)
+        rule = self._rule(rule_uuid)
+        objects = body.get("objects") if isinstance(body, dict) else None
+        if not isinstance(objects, list) or not objects or not all(isinstance(o, str) for o in objects):
+            raise ApiError(400, "objects: must list the ARIs of the issues to run the rule on")
+        prefix = f"ari:cloud:jira:{self.config.cloud_id}:issue/"
+        found = [self.issue(o[len(prefix):] if o.startswith(prefix) else o) for o in objects]
+        try:
+            for issue in found:
+                self.automation.invoke(rule, issue, ADMIN_ACCOUNT_ID)
+        except RuleError as exc:
+            raise ApiError(400, str(exc)) from None
+        return Response(status=204)
 
     # ----------------------------------------------------------------- Customer Service Management
     def _csm(self, request, cloud_id: str) -> None:

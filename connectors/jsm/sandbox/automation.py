@@ -45,6 +45,7 @@ VALUE_KEYS: dict[str, tuple[str, ...] | type] = {
     "jira.jql.scheduled": ("schedule", "jql", "executionMode", "onlyUpdatedIssues"),
     "jira.jql.condition": str,
     "jira.issue.condition": ("selectedField", "selectedFieldType", "comparison", "compareValue"),
+    "jira.comparator.condition": ("first", "second", "operator"),
     "jira.condition.container.block": (),
     "jira.condition.if.block": ("conditionMatchType",),
     "jira.issue.comment": ("comment", "publicComment", "commentVisibility", "sendNotifications", "addCommentOnce"),

@@ -1,17 +1,18 @@
-"""The small part of JQL the sandbox understands: clauses joined by `AND`, `OR` and `NOT`, grouped by
-parentheses (`NOT` binds tightest, then `AND`, then `OR`, as in Jira), `[ORDER BY ...]`.
+"""The part of JQL the sandbox understands: clauses joined by `AND`, `OR`, `NOT` and parentheses
+(NOT binds tighter than AND, AND tighter than OR), then `[ORDER BY ...]`.
 
 Supported clauses (what deskbook sends): `project = KEY`, `key = SUP-1`, `labels = "x"`,
-`labels in ("a", "b")`, `labels not in ("a")` (as Jira documents, `!=` and `not in` never match an
-issue whose field is empty: write `(labels is EMPTY OR labels not in ("a"))`),
-`status = "Open"`, `status in (...)`, `priority = "High"`, `summary ~ "text"`,
+`labels in ("a", "b")`, `status = "Open"`, `status in (...)`, `priority = "High"`, `summary ~ "text"`,
+`labels not in (...)`, `labels != "x"`, `assignee`/`reporter = accountId`,
 `requestType = 3` / `"Request Type" = "Name"` (the current name: the app passes it in as
 `requestTypeName`), `issue.property[propKey].path = "value"`, `field is [not] EMPTY`, and date comparisons
 `created|updated|resolved >= | > | <= | < <date>` where `<date>` is relative (`-90m`, `"-2h"`,
 `-1d`, `-1w`) or absolute (`"2026/11/20 09:30"`, `"2026-11-20"`), read in the user's time zone
 (UTC in the sandbox), as Jira reads it. `ORDER BY field [ASC|DESC], ...` sorts by `created`,
 `updated`, `resolved`, `priority` (by rank), `key` or `id`. Anything else is a JQL error, reported as Jira reports one
-(400 with `errorMessages`).
+(400 with `errorMessages`). As Jira documents, `!=` and `NOT IN` never match an issue whose field
+is empty: `labels not in ("x")` leaves out an issue without labels (write `(labels is EMPTY OR
+labels not in ("x"))`).
 """
 
 from __future__ import annotations
@@ -20,11 +21,6 @@ import re
 from datetime import datetime, timedelta, timezone
 from typing import Callable
 
-CLAUSE = re.compile(
-    r"""\s*(?P<field>issue\.property\[[^\]]+\](?:\.[\w.]+)?|"[^"]+"|[\w]+)\s*
-        (?P<op>>=|<=|!=|=|>|<|~|\bis\s+not\b|\bis\b|\bnot\s+in\b|\bin\b)\s*(?P<value>\([^()]*\)|"(?:[^"\\]|\\.)*"|'[^']*'|[^\s()]+)""",
-    re.IGNORECASE | re.VERBOSE,
-)
 PROPERTY_FIELD = re.compile(r"^issue\.property\[(?P<key>[^\]]+)\](?:\.(?P<path>[\w.]+))?$", re.IGNORECASE)
 
 
@@ -136,6 +132,10 @@ def _issue_value(issue: dict, field: str) -> list[str]:
         return [str(issue.get("requestTypeId", "")), str(issue.get("requestTypeName") or "")]
     if name in ("resolution", "resolutiondate"):
         return [issue.get("resolutiondate") or ""]
+    if name == "assignee":
+        return [issue.get("assignee") or ""]
+    if name == "reporter":
+        return [issue.get("reporter") or ""]
     if name == "organizations":
         return [str(o) for o in issue.get("organizations", [])]
     raise JqlError(f"Field '{_unquote(field)}' does not exist or you do not have permission to view it.")
@@ -170,9 +170,123 @@ def _empty_test(field: str, empty: bool) -> Callable[[dict], bool]:
     return lambda issue: (not values(issue)) == empty
 
 
-def _clause_test(field: str, op: str, raw_value: str, now: datetime) -> Callable[[dict], bool]:
-    """The predicate of one `field op value` clause."""
-    op, wanted = " ".join(op.lower().split()), _values(raw_value)
+TOKEN = re.compile(r"""\s*(?:(?P<lp>\()|(?P<rp>\))|(?P<op>>=|<=|!=|!~|=|>|<|~)|(?P<comma>,)
+                      |(?P<str>"(?:[^"\\]|\\.)*"|'[^']*')
+                      |(?P<word>issue\.property\[[^\]]+\](?:\.[\w.]+)?|[^\s(),=!<>~"']+))""", re.VERBOSE)
+KEYWORDS = ("and", "or", "not", "in", "is", "empty", "null")
+
+
+def _tokens(text: str) -> list[tuple[str, str]]:
+    out, pos = [], 0
+    while pos < len(text):
+        if not text[pos:].strip():
+            break
+        match = TOKEN.match(text, pos)
+        if not match or match.end() == pos:
+            raise JqlError(f"Error in the JQL Query: the character '{text[pos:].strip()[:1]}' is a reserved JQL character.")
+        kind = match.lastgroup or "word"
+        out.append((kind, match.group(kind)))
+        pos = match.end()
+    return out
+
+
+class _Parser:
+    """Recursive descent over `expr := and (OR and)*; and := unary (AND unary)*;
+    unary := NOT unary | ( expr ) | clause` (NOT binds tighter than AND, AND tighter than OR)."""
+
+    def __init__(self, text: str, now: datetime):
+        self.tokens, self.pos, self.now = _tokens(text), 0, now
+
+    def peek(self, offset: int = 0) -> tuple[str, str]:
+        n = self.pos + offset
+        return self.tokens[n] if n < len(self.tokens) else ("end", "")
+
+    def word(self, offset: int = 0) -> str:
+        kind, value = self.peek(offset)
+        return value.lower() if kind == "word" else ""
+
+    def take(self) -> tuple[str, str]:
+        token = self.peek()
+        self.pos += 1
+        return token
+
+    def parse(self) -> Callable[[dict], bool]:
+        test = self.expr()
+        if self.peek()[0] != "end":
+            raise JqlError(f"Error in the JQL Query: expecting AND, OR or the end of the query but got '{self.peek()[1]}'.")
+        return test
+
+    def expr(self) -> Callable[[dict], bool]:
+        parts = [self.conj()]
+        while self.word() == "or":
+            self.take()
+            parts.append(self.conj())
+        return parts[0] if len(parts) == 1 else (lambda issue: any(p(issue) for p in parts))
+
+    def conj(self) -> Callable[[dict], bool]:
+        parts = [self.unary()]
+        while self.word() == "and":
+            self.take()
+            parts.append(self.unary())
+        return parts[0] if len(parts) == 1 else (lambda issue: all(p(issue) for p in parts))
+
+    def unary(self) -> Callable[[dict], bool]:
+        if self.word() == "not":
+            self.take()
+            inner = self.unary()
+            return lambda issue: not inner(issue)
+        if self.peek()[0] == "lp":
+            self.take()
+            inner = self.expr()
+            if self.take()[0] != "rp":
+                raise JqlError("Error in the JQL Query: expecting ')' before the end of the query.")
+            return inner
+        return self.clause()
+
+    def value(self) -> str:
+        kind, text = self.take()
+        if kind == "str":
+            return _unquote(text)
+        if kind == "word" and text.lower() not in ("and", "or", "not", "in", "is"):
+            if self.peek()[0] == "lp" and self.peek(1)[0] == "rp":  # a function such as currentUser()
+                self.pos += 2
+                return text + "()"
+            return text
+        raise JqlError(f"Error in the JQL Query: expecting a value but got '{text or 'the end of the query'}'.")
+
+    def clause(self) -> Callable[[dict], bool]:
+        kind, field = self.take()
+        if kind not in ("word", "str") or field.lower() in KEYWORDS:
+            raise JqlError(f"Error in the JQL Query: expecting a field name but got '{field or 'the end of the query'}'.")
+        if self.word() == "not" and self.word(1) == "in":
+            self.pos += 2
+            op = "not in"
+        elif self.word() in ("in", "is"):
+            op = self.take()[1].lower()
+            if op == "is" and self.word() == "not":
+                self.take()
+                op = "is not"
+        elif self.peek()[0] == "op":
+            op = self.take()[1]
+        else:
+            raise JqlError(f"Error in the JQL Query: expecting an operator after '{_unquote(field)}'.")
+        if op in ("in", "not in"):
+            if self.take()[0] != "lp":
+                raise JqlError(f"Error in the JQL Query: the operator '{op}' takes a list in parentheses.")
+            wanted = [self.value()]
+            while self.peek()[0] == "comma":
+                self.take()
+                wanted.append(self.value())
+            if self.take()[0] != "rp":
+                raise JqlError("Error in the JQL Query: expecting ')' after the list of values.")
+        else:
+            wanted = [self.value()]
+        return _clause_test(field, op, wanted, self.now)
+
+
+def _clause_test(field: str, op: str, wanted: list[str], now: datetime) -> Callable[[dict], bool]:
+    """One clause. As Jira documents for `!=` and `NOT IN`: they never match an issue whose field
+    is empty (`labels != x` leaves out issues without labels; add `OR labels is EMPTY`)."""
     if op in ("is", "is not"):
         if len(wanted) != 1 or wanted[0].upper() not in ("EMPTY", "NULL"):
             raise JqlError(f"The operator '{op}' only takes EMPTY or NULL (field '{_unquote(field)}').")
@@ -186,76 +300,16 @@ def _clause_test(field: str, op: str, raw_value: str, now: datetime) -> Callable
     _issue_value({"properties": {}, "projectKey": "", "projectId": "", "key": "", "id": ""}, field)
 
     def test(issue: dict) -> bool:
-        have = _issue_value(issue, field)
-        if op == "~":
-            return any(w.lower() in h.lower() for h in have for w in wanted)
+        have = [h for h in _issue_value(issue, field) if h != ""]
+        if op in ("~", "!~"):
+            hit = any(w.lower() in h.lower() for h in have for w in wanted)
+            return bool(have) and (hit if op == "~" else not hit)
         hit = any(h.lower() == w.lower() for h in have for w in wanted)
-        if op in ("!=", "not in"):  # Jira: never matches an issue whose field is empty
-            return any(h for h in have) and not hit
+        if op in ("!=", "not in"):
+            return bool(have) and not hit
         return hit
 
     return test
-
-
-_KEYWORD = re.compile(r"\s*(?P<word>and|or|not)(?=[\s(]|$)", re.IGNORECASE)
-
-
-class _Parser:
-    """Recursive descent over `text`: or_expr := and_expr (OR and_expr)*; and_expr := unary (AND unary)*;
-    unary := NOT unary | '(' or_expr ')' | clause."""
-
-    def __init__(self, text: str, now: datetime):
-        self.text, self.pos, self.now = text, 0, now
-
-    def _skip(self) -> None:
-        while self.pos < len(self.text) and self.text[self.pos].isspace():
-            self.pos += 1
-
-    def _keyword(self, word: str) -> bool:
-        match = _KEYWORD.match(self.text, self.pos)
-        if match and match["word"].lower() == word:
-            self.pos = match.end()
-            return True
-        return False
-
-    def parse(self) -> Callable[[dict], bool]:
-        test = self.or_expr()
-        self._skip()
-        if self.pos != len(self.text):
-            raise JqlError(f"Error in the JQL Query: cannot parse '{self.text[self.pos:].strip()}'.")
-        return test
-
-    def or_expr(self) -> Callable[[dict], bool]:
-        parts = [self.and_expr()]
-        while self._keyword("or"):
-            parts.append(self.and_expr())
-        return parts[0] if len(parts) == 1 else (lambda issue: any(p(issue) for p in parts))
-
-    def and_expr(self) -> Callable[[dict], bool]:
-        parts = [self.unary()]
-        while self._keyword("and"):
-            parts.append(self.unary())
-        return parts[0] if len(parts) == 1 else (lambda issue: all(p(issue) for p in parts))
-
-    def unary(self) -> Callable[[dict], bool]:
-        self._skip()
-        if self._keyword("not"):
-            inner = self.unary()
-            return lambda issue: not inner(issue)
-        if self.text.startswith("(", self.pos):
-            self.pos += 1
-            inner = self.or_expr()
-            self._skip()
-            if not self.text.startswith(")", self.pos):
-                raise JqlError("Error in the JQL Query: expecting ')' before the end of the query.")
-            self.pos += 1
-            return inner
-        match = CLAUSE.match(self.text, self.pos)
-        if not match:
-            rest = self.text[self.pos:].strip() or "the end of the query"
-            raise JqlError(f"Error in the JQL Query: cannot parse '{rest}'.")
-        self.pos = match.end()
-        return _clause_test(match["field"], match["op"], match["value"], self.now)
 
 
 def compile_jql(jql: str, *, now: datetime | None = None) -> Callable[[dict], bool]:
