@@ -70,3 +70,52 @@ def test_jsm_refuses_a_rule_whose_condition_it_cannot_express_unless_the_playboo
     skipped, notes = tr.check_desk_limits(load_playbook())
     assert "sla.online_first_reply" in skipped
     assert any(n.startswith("sla.online_first_reply on JSM (not installed)") for n in notes)
+
+
+# ---------------------------------------------------------------- JSM
+
+def test_every_scenario_passes_on_the_embedded_jsm_sandbox_with_full_coverage(capsys):
+    assert main(["test", "--desk", "jsm", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["desk"] == "jsm" and "coverage_missing" not in report
+    names = {s["name"]: s["status"] for s in report["scenarios"]}
+    assert names["robot-vacuum"] == "passed" and "survey-without-csat" not in names  # desks: [zendesk] only
+    assert all(status == "passed" for status in names.values())
+    assert {e["id"] for e in report["not_expressible"]} == {"S-1", "R-1", "R-2", "R-3", "R-4", "T-1", "T-4"}
+
+
+def test_plan_for_jsm_prints_what_no_jsm_scenario_can_prove_as_notes(capsys):
+    from deskbook.connectors.jsm.sandbox import running_sandbox
+
+    with running_sandbox() as desk:
+        code = main(["plan", "--desk", "jsm", "--url", desk.url, "--email", desk.email, "--token", desk.token,
+                     "--cloud-id", desk.cloud_id, "--json"])
+    assert code in (0, 2)
+    notes = json.loads(capsys.readouterr().out)["notes"]
+    assert any(n.startswith("R-4 is not enforced by jsm rules") and "sync jobs" in n for n in notes)
+
+
+def test_a_desk_override_changes_a_steps_expectations_on_that_desk_only_and_needs_a_reason(tmp_path):
+    from deskbook.connectors.scenarios.model import parse_scenario
+    from deskbook.errors import DeskbookError
+
+    data = {"implements": ["S-5"], "steps": [{
+        "customer_writes": {"category": "fault"}, "expect": {"status": "open", "group": "sales"},
+        "jsm": {"expect": {"status": "pending", "group": None}, "why": "JSM keeps it waiting"}}]}
+    step = parse_scenario(data, "x.yaml").steps[0]
+    assert step.expect_on("zendesk") == {"status": "open", "group": "sales"}
+    assert step.expect_on("jsm") == {"status": "pending"}
+    del data["steps"][0]["jsm"]["why"]
+    with pytest.raises(DeskbookError, match="why"):
+        parse_scenario(data, "x.yaml")
+
+
+def test_a_step_the_jsm_desk_cannot_do_fails_the_scenario_with_the_reason(playbook_copy, capsys):
+    path, folder = playbook_copy
+    (folder / "no-such-macro.yaml").write_text(
+        "implements: [S-5]\nsteps:\n"
+        "  - customer_writes: {channel: web, category: fault, priority: normal, subject: x, body: y}\n"
+        "  - agent_applies: no_such_macro\n", encoding="utf-8")
+    assert main(["test", "--desk", "jsm", "--playbook", str(path), "--scenario", "no-such-macro"]) == 1
+    out = capsys.readouterr().out
+    assert "FAILED  no-such-macro" in out and "no manual rule for macro 'no_such_macro'" in out

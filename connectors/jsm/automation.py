@@ -118,11 +118,15 @@ def label_operation(op: str, labels: list[str]) -> dict:
 
 
 def rule_body(*, name: str, description: str, trigger: dict, components: list[dict], scope_aris: list[str],
-              labels: list[str], account_id: str | None, state: str = "ENABLED") -> dict:
-    """A complete rule (the inner object of the write wrapper)."""
+              labels: list[str], account_id: str | None, state: str = "ENABLED",
+              other_rules_trigger: bool = False) -> dict:
+    """A complete rule (the inner object of the write wrapper). `other_rules_trigger`: whether other
+    rules' actions may trigger it (`canOtherRuleTrigger`; event rules standing for Zendesk triggers
+    need it, since Zendesk runs triggers after a macro's update too)."""
     return {"name": name, "description": description, "state": state, "trigger": trigger,
             "components": components, "ruleScopeARIs": list(scope_aris), "labels": list(labels),
-            "actor": {"type": "ACCOUNT_ID", "actor": account_id}, "authorAccountId": account_id, **RULE_SETTINGS}
+            "actor": {"type": "ACCOUNT_ID", "actor": account_id}, "authorAccountId": account_id,
+            **RULE_SETTINGS, "canOtherRuleTrigger": bool(other_rules_trigger)}
 
 
 def wrap(rule: dict) -> dict:

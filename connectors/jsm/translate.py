@@ -99,6 +99,40 @@ def with_marker(text: str, playbook: m.Playbook, key: str) -> str:
     return f"{text.strip()} {marker(playbook, key)}".strip()
 
 
+def _label_text(value: Any) -> str:
+    return ("true" if value else "false") if isinstance(value, bool) else str(value)
+
+
+def group_label(key: str) -> str:
+    """The label that puts an issue in a playbook group (JSM issues have no group)."""
+    return f"group-{key}"
+
+
+def category_label(key: str) -> str:
+    """The label a rule sets when it re-classifies a request (its request type stays)."""
+    return f"category-{key}"
+
+
+def field_label(key: str, value: Any) -> str:
+    """The label that holds a playbook field's value (`<key>-<value>`; booleans `true`/`false`)."""
+    return f"{key}-{_label_text(value)}"
+
+
+def field_labels(playbook: m.Playbook, key: str) -> list[str]:
+    """Every label a choice field can hold (its options; true/false for a checkbox), else []."""
+    fld = next((f for f in playbook.fields if f.key == key), None)
+    if fld is None:
+        return []
+    if fld.type == "checkbox":
+        return [field_label(key, True), field_label(key, False)]
+    return [field_label(key, option.value) for option in fld.options]
+
+
+def label_value(key: str, label: str) -> str:
+    """The field value a `field_label` holds."""
+    return label[len(key) + 1:]
+
+
 def _quote(value: Any) -> str:
     return '"' + str(value).replace('"', '\\"') + '"'
 
@@ -136,20 +170,28 @@ def condition_jql(playbook: m.Playbook, condition: m.Condition) -> str | None:
         return f"priority {'!=' if negate else '='} {_quote(PRIORITY_NAMES.get(value, value))}"
     if field == "tags" and op in ("includes", "not_includes"):
         labels = value if isinstance(value, (list, tuple)) else [value]
-        return f"labels {'not in' if negate else 'in'} ({', '.join(map(_quote, labels))})"
+        return _labels_clause(list(labels), negate)
     if field == "group" and op in ("is", "is_not"):
-        return f"labels {'!=' if negate else '='} {_quote('group-' + str(value))}"
+        return _labels_clause([group_label(value)], negate)
     if field == "category" and op in ("is", "is_not"):
         names = category_names(playbook)
         types = [names.get(k, k) for k in _leaf_keys(playbook, value)]
         return f'"Request Type" {"not in" if negate else "in"} ({", ".join(map(_quote, types))})'
     if field.startswith("field.") and op in ("is", "is_not"):  # a playbook field is a label `<key>-<value>`
-        return f"labels {'!=' if negate else '='} {_quote(field[len('field.'):] + '-' + str(value))}"
+        return _labels_clause([field_label(field[len('field.'):], value)], negate)
     if field in HOURS_FIELDS and op in ("greater_than", "is"):
         return f"{HOURS_FIELDS[field]} <= -{int(value)}h"
     if field in HOURS_FIELDS and op == "less_than":
         return f"{HOURS_FIELDS[field]} > -{int(value)}h"
     return None
+
+
+def _labels_clause(labels: list[Any], negate: bool) -> str:
+    """`labels in (...)`, or its negation written so it also holds for an issue without labels:
+    Jira's `NOT IN` and `!=` never match an empty field (JQL reference), so a bare
+    `labels not in ("x")` would leave out every new request that has no label yet."""
+    listed = ", ".join(map(_quote, labels))
+    return f"(labels is EMPTY OR labels not in ({listed}))" if negate else f"labels in ({listed})"
 
 
 def unsupported_conditions(playbook: m.Playbook, conditions: m.Conditions) -> list[str]:
@@ -220,6 +262,20 @@ def check_desk_limits(playbook: m.Playbook, *, views: bool = False) -> tuple[set
     return skipped, notes
 
 
+def trigger_events(rule: m.Trigger) -> list[tuple[str, bool, str]]:
+    """The JSM event rules one Zendesk trigger becomes: (key suffix, on created?, name suffix).
+
+    A Zendesk trigger runs on every create and update unless a `via_update` condition limits it;
+    a Jira rule has one trigger, and "Issue updated" does not fire for a new issue. So a trigger
+    without that condition becomes two rules, the second (`.created`) on "Issue created"."""
+    kinds = {c.value for c in rule.conditions.all if c.field == "via_update" and c.operator == "is"}
+    if kinds == {"created"}:
+        return [("", True, "")]
+    if kinds:
+        return [("", False, "")]
+    return [("", False, ""), (".created", True, " (new requests)")]
+
+
 def conditions_jql(playbook: m.Playbook, conditions: m.Conditions, project_key: str) -> str:
     """The conditions as one JQL query within the project."""
     parts = [f"project = {project_key}"]
@@ -246,15 +302,21 @@ def action_components(playbook: m.Playbook, actions: tuple[m.Action, ...]) -> li
         elif action.field == "remove_tags":
             remove_labels += list(action.value if isinstance(action.value, (list, tuple)) else [action.value])
         elif action.field == "group":
-            add_labels.append(f"group-{action.value}")
+            add_labels.append(group_label(action.value))
+            remove_labels += [group_label(g.key) for g in playbook.groups if g.key != action.value]
         elif action.field == "category":
-            add_labels.append(f"category-{action.value}")
+            add_labels.append(category_label(action.value))
+            remove_labels += [category_label(c.key) for c in playbook.all_categories() if c.key != action.value]
         elif action.field.startswith("field."):
-            add_labels.append(f"{action.field[len('field.'):]}-{action.value}")
+            key = action.field[len('field.'):]
+            add_labels.append(field_label(key, action.value))
+            remove_labels += [x for x in field_labels(playbook, key) if x != field_label(key, action.value)]
+    # a group, category or choice field holds one value: setting it removes the labels of the others
+    # (REMOVE first, so the value set stays)
+    if remove_labels:
+        operations.append(au.label_operation("REMOVE", list(dict.fromkeys(remove_labels))))
     if add_labels:
         operations.append(au.label_operation("ADD", add_labels))
-    if remove_labels:
-        operations.append(au.label_operation("REMOVE", remove_labels))
     if operations:
         components.append(au.edit_action(operations))
     return components
@@ -267,9 +329,10 @@ def comment_component(playbook: m.Playbook, library: Any, comment: m.Comment) ->
 
 
 def _rule(playbook: m.Playbook, key: str, name: str, description: str, trigger: dict, components: list[dict],
-          project_ari: str, account_id: str | None) -> dict:
+          project_ari: str, account_id: str | None, *, other_rules_trigger: bool = False) -> dict:
     return au.rule_body(name=name[:255], description=with_marker(description, playbook, key), trigger=trigger,
-                        components=components, scope_aris=[project_ari], labels=[RULE_LABEL], account_id=account_id)
+                        components=components, scope_aris=[project_ari], labels=[RULE_LABEL], account_id=account_id,
+                        other_rules_trigger=other_rules_trigger)
 
 
 def contract_detail_fields(playbook: m.Playbook) -> list[dict]:
@@ -333,16 +396,16 @@ def desired_objects(playbook: m.Playbook, library: Any, *, project_ari: str, pro
         key = f"trigger.{rule.key}"
         if key in skipped:
             continue
-        created = any(c.field == "via_update" and c.value == "created" for c in rule.conditions.all)
-        trigger = au.event_trigger(created, project_ari)
         components = [au.jql_condition(conditions_jql(playbook, rule.conditions, project_key))]
         components += action_components(playbook, rule.actions)
         if rule.comment:
             components.append(comment_component(playbook, library, rule.comment))
         name = rule.title.get(locale)
-        out.append(DesiredObject("automation_rule", key, name,
-                                 _rule(playbook, key, name, rule.description.get(locale), trigger, components,
-                                       project_ari, account_id)))
+        for suffix, created, title in trigger_events(rule):
+            out.append(DesiredObject("automation_rule", key + suffix, name + title,
+                                     _rule(playbook, key + suffix, name + title, rule.description.get(locale),
+                                           au.event_trigger(created, project_ari), components, project_ari,
+                                           account_id, other_rules_trigger=True)))
     for auto in playbook.automations:
         key = f"automation.{auto.key}"
         if key in skipped:

@@ -21,7 +21,7 @@ def register(subparsers) -> None:
     """Add `deskbook test`."""
     p = subparsers.add_parser("test", help="run the playbook's scenarios on a sandbox (or real) desk: "
                                            "does the installed process behave as the SOP says?")
-    p.add_argument("--desk", choices=["zendesk", "jsm"], help="which desk (default zendesk; the JSM sandbox does not run rules yet)")
+    p.add_argument("--desk", choices=["zendesk", "jsm"], help="which desk (default zendesk)")
     p.add_argument("--playbook", metavar="NAME|PATH", help="playbook (default: the shipped standard-service)")
     p.add_argument("--scripts", metavar="DIR", help="phrase library folder (default: the shipped one)")
     p.add_argument("--scenario", metavar="NAME", action="append", help="run only this scenario (repeatable)")

@@ -15,6 +15,9 @@
       - customer_replies: "text"
       - time_passes: {hours: 25}
         expect: {tags: {has: [deskbook_update_due]}}
+      - customer_replies: "text"
+        expect: {status: open}
+        jsm: {expect: {status: new}, why: "JSM sends a request the customer answers back to Waiting for support"}
 
 Expectations (`expect`): `status`, `priority`, `group` (key or null), `category`, `tags: {has,
 lacks}`, `fields: {key: value}`, `sla: {policy: key|null, targets: {metric: minutes}}`, `views:
@@ -25,6 +28,10 @@ count}` (over the whole story), `metrics: {replies: n, reopens: n}`; what the de
 agents since the previous step (never the customer: Zendesk trigger emails to agents or groups,
 JSM internal comments by the rule actor): `notes: [{phrase: "text it names", alternative: phrase
 id whose approved text it carries}]`, `notes_count: n`, `notified: [group keys]`.
+
+A step's `zendesk:` or `jsm:` entry changes its expectations on that desk only: `expect` keys
+given there replace the common ones (a key set to null is not checked on that desk), and `why`
+says what the desk does differently (required).
 
 `coverage.yaml` in the same folder lists, per desk, the SOP ids no scenario can prove there:
 `not_expressible: {zendesk: [{id: S-1, reason: ...}], jsm: [...]}`.
@@ -61,6 +68,16 @@ class Step:
     expect: dict[str, Any]
     say: str = ""
     index: int = 0
+    #: desk -> {"expect": {...}, "why": "..."}: what differs on that desk
+    overrides: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def expect_on(self, desk: str | None) -> dict[str, Any]:
+        """The expectations on `desk`: the common ones with that desk's override applied."""
+        override = (self.overrides.get(desk) or {}).get("expect") if desk else None
+        if not override:
+            return self.expect
+        merged = {**self.expect, **override}
+        return {k: v for k, v in merged.items() if v is not None}
 
 
 @dataclass(frozen=True)
@@ -120,14 +137,25 @@ def parse_scenario(data: Any, path: str) -> Scenario:
         if not isinstance(raw, dict):
             raise _fail(where, "a step is a mapping with one action and optional expect/say")
         actions = [k for k in raw if k in ACTIONS]
-        extra = set(raw) - set(ACTIONS) - {"expect", "say"}
+        extra = set(raw) - set(ACTIONS) - {"expect", "say", *DESKS}
         if len(actions) != 1 or extra:
             raise _fail(where, f"a step needs exactly one of {', '.join(ACTIONS)}"
                                + (f" (unknown: {', '.join(sorted(extra))})" if extra else ""))
         expect = raw.get("expect") or {}
         if not isinstance(expect, dict) or set(expect) - set(EXPECT_KEYS):
             raise _fail(where, f"expect takes {', '.join(EXPECT_KEYS)}")
-        steps.append(Step(actions[0], raw[actions[0]], expect, str(raw.get("say") or ""), index))
+        overrides = {}
+        for desk in DESKS:
+            if desk not in raw:
+                continue
+            entry = raw[desk]
+            if not isinstance(entry, dict) or set(entry) - {"expect", "why"} or not str(entry.get("why") or "").strip():
+                raise _fail(where, f"{desk}: takes expect (what differs on {desk}) and why (the reason, required)")
+            changed = entry.get("expect") or {}
+            if not isinstance(changed, dict) or set(changed) - set(EXPECT_KEYS):
+                raise _fail(where, f"{desk}: expect takes {', '.join(EXPECT_KEYS)}")
+            overrides[desk] = {"expect": dict(changed), "why": str(entry["why"])}
+        steps.append(Step(actions[0], raw[actions[0]], expect, str(raw.get("say") or ""), index, overrides))
     if not steps:
         raise _fail(path, "a scenario needs steps")
     if steps[0].action != "customer_writes":

@@ -48,13 +48,13 @@ def run_zendesk_embedded(scenario: Scenario, playbook: Any, library: Any) -> dic
         plan, snapshot = make_plan(connector, playbook, library, adopt=True)
         connector.apply(plan, snapshot)
         driver = ZendeskDriver(connector, playbook, handle=desk)
-        return run_scenario(driver, scenario, pattern=_patterns(library, playbook, "zendesk"))
+        return run_scenario(driver, scenario, pattern=_patterns(library, playbook, "zendesk"), desk="zendesk")
 
 
 def run_desk(desk: str, scenario_set: ScenarioSet, playbook: Any, library: Any,
              only: list[str] | None = None) -> dict[str, Any]:
     """Every scenario of the set that runs on `desk`, embedded; the JSON-ready report."""
-    runner = {"zendesk": run_zendesk_embedded, "jsm": _jsm_embedded()}[desk]
+    runner = {"zendesk": run_zendesk_embedded, "jsm": run_jsm_embedded}[desk]
     chosen = [s for s in scenario_set.scenarios if desk in s.desks and (not only or s.name in only)]
     if only:
         unknown = sorted(set(only) - {s.name for s in scenario_set.scenarios})
@@ -69,12 +69,23 @@ def run_desk(desk: str, scenario_set: ScenarioSet, playbook: Any, library: Any,
     return report
 
 
-def _jsm_embedded():
-    def run(scenario: Scenario, playbook: Any, library: Any) -> dict[str, Any]:
-        raise DeskbookError("the JSM sandbox does not run automation rules, SLA goals or queues yet, so no "
-                            "scenario can run on it", where="deskbook test --desk jsm",
-                            hint="run `deskbook test --desk zendesk`; JSM rule execution is issue #11 item 2")
-    return run
+def run_jsm_embedded(scenario: Scenario, playbook: Any, library: Any) -> dict[str, Any]:
+    """One scenario on a fresh embedded JSM sandbox with the playbook installed (rules enabled and
+    run by the sandbox's automation engine; SLA metrics through the internal API)."""
+    from deskbook.connectors.commands import make_plan
+    from deskbook.connectors.jsm.client import JsmClient, JsmConnection
+    from deskbook.connectors.jsm.connector import JsmConnector
+    from deskbook.connectors.jsm.sandbox import FakeClock, running_sandbox
+    from deskbook.connectors.scenarios.jsm_driver import JsmDriver
+
+    with running_sandbox(clock=FakeClock(_start(scenario, "jsm"))) as desk:
+        connection = JsmConnection(url=desk.url, email=desk.email, token=desk.token, project_key=desk.project_key,
+                                   cloud_id=desk.cloud_id)
+        connector = JsmConnector(JsmClient(connection), allow_internal_api=True)
+        plan, snapshot = make_plan(connector, playbook, library, adopt=True)
+        connector.apply(plan, snapshot)
+        driver = JsmDriver(connector, playbook, handle=desk)
+        return run_scenario(driver, scenario, pattern=_patterns(library, playbook, "jsm"), desk="jsm")
 
 
 def report_ok(report: dict[str, Any]) -> bool:
@@ -132,7 +143,7 @@ def _real(args: argparse.Namespace, desk: str, scenario_set: ScenarioSet, playbo
     for scenario in chosen:
         driver = ZendeskDriver(connector, playbook, live=True)
         try:
-            results.append(run_scenario(driver, scenario, pattern=pattern))
+            results.append(run_scenario(driver, scenario, pattern=pattern, desk=desk))
         finally:
             driver.cleanup()
     listed, _ = coverage(scenario_set, desk, results)

@@ -13,6 +13,7 @@ import re
 from typing import Any, Callable
 
 from deskbook.connectors.scenarios.model import SOP_IDS, Scenario, ScenarioSet
+from deskbook.errors import DeskbookError
 
 _PLACEHOLDER = re.compile(r"\{\{.*?\}\}")
 
@@ -115,8 +116,10 @@ def _loose(pattern: re.Pattern) -> re.Pattern:
     return re.compile(pattern.pattern.replace(r"(\S.*?)", r"(.*?)"), re.S)
 
 
-def run_scenario(driver: Any, scenario: Scenario, *, pattern: Callable[..., re.Pattern]) -> dict[str, Any]:
-    """Run one scenario; the JSON-ready result (`status` passed/failed/skipped, per-step detail)."""
+def run_scenario(driver: Any, scenario: Scenario, *, pattern: Callable[..., re.Pattern],
+                 desk: str | None = None) -> dict[str, Any]:
+    """Run one scenario on `desk`'s driver; the JSON-ready result (`status` passed/failed/skipped,
+    per-step detail). A step whose action the desk refuses fails with the desk's answer."""
     result: dict[str, Any] = {"name": scenario.name, "title": scenario.title, "implements": list(scenario.implements),
                               "status": "passed", "steps": []}
     seen = seen_notes = 0
@@ -131,13 +134,20 @@ def run_scenario(driver: Any, scenario: Scenario, *, pattern: Callable[..., re.P
                 result["steps"].append({"step": rest.index, "action": rest.action, "say": rest.say,
                                         "status": "skipped", "reason": f"after step {step.index} (time passing)"})
             break
-        driver.act(step.action, step.argument)
-        driver.wanted = set(step.expect)  # a driver may skip reads no expectation needs (Zendesk: SLA events)
-        state = driver.state()
-        messages = state.get("messages") or []
-        notes = state.get("notes") or []
-        problems = compare(step.expect, state, messages[seen:], pattern=pattern, new_notes=notes[seen_notes:])
-        seen, seen_notes = len(messages), len(notes)
+        expect = step.expect_on(desk)
+        try:
+            driver.act(step.action, step.argument)
+            driver.wanted = set(expect)  # a driver may skip reads no expectation needs (Zendesk: SLA events)
+            state = driver.state()
+        except (KeyError, DeskbookError) as exc:
+            problems = [{"what": f"{step.action} {step.argument!r}", "expected": "the desk does it",
+                         "actual": str(exc.args[0] if isinstance(exc, KeyError) and exc.args else exc)}]
+            state = None
+        if state is not None:
+            messages = state.get("messages") or []
+            notes = state.get("notes") or []
+            problems = compare(expect, state, messages[seen:], pattern=pattern, new_notes=notes[seen_notes:])
+            seen, seen_notes = len(messages), len(notes)
         entry["status"] = "failed" if problems else "passed"
         if problems:
             entry["problems"] = problems

@@ -1,0 +1,53 @@
+"""What the JSM scenarios found in the translation of rules (each red before its fix):
+
+* a Zendesk trigger without `via_update` also runs on new tickets; a Jira "Issue updated" rule does
+  not fire for a new issue, so routing by category and the complaint rule never ran on a new
+  request (scenarios `routing` and `complaint` on JSM, step 1);
+* Jira's `NOT IN` / `!=` never match an empty field, so `labels not in ("x")` left out every
+  request without labels (`tags not_includes`, `group is_not`);
+* a group, category or choice field holds one value: setting it by label removed none of the
+  others, so a request could be in two groups at once;
+* event rules must let the manual rules (macros) trigger them, as Zendesk triggers run after a
+  macro's update (`canOtherRuleTrigger`)."""
+
+from __future__ import annotations
+
+from deskbook.connectors.jsm import translate as tr
+from deskbook.playbooks import model as m
+from deskbook.playbooks.loader import load_playbook
+from deskbook.scripts_library import load_library
+
+
+def _rules(playbook):
+    return {o.key: o.payload for o in tr.desired_objects(playbook, load_library(), project_ari="ari:cloud:jira:c:project/1")
+            if o.kind == "automation_rule"}
+
+
+def test_a_trigger_without_via_update_runs_on_created_and_on_updated():
+    rules = _rules(load_playbook())
+    assert rules["trigger.route_complaint"]["trigger"]["type"] == "jira.issue.event.trigger:updated"
+    assert rules["trigger.route_complaint.created"]["trigger"]["type"] == "jira.issue.event.trigger:created"
+    assert rules["trigger.route_complaint.created"]["components"] == rules["trigger.route_complaint"]["components"]
+    assert rules["trigger.route_fault"]["trigger"]["type"] == "jira.issue.event.trigger:created"  # via_update created
+    assert "trigger.route_fault.created" not in rules
+    assert all(rules[k]["canOtherRuleTrigger"] for k in rules if k.startswith("trigger."))
+    assert not any(rules[k]["canOtherRuleTrigger"] for k in rules if k.startswith("macro."))
+
+
+def test_negated_label_conditions_also_hold_for_a_request_without_labels():
+    playbook = load_playbook()
+    lacks = m.Condition(field="tags", operator="not_includes", value=["deskbook_complaint"])
+    assert tr.condition_jql(playbook, lacks) == '(labels is EMPTY OR labels not in ("deskbook_complaint"))'
+    not_sales = m.Condition(field="group", operator="is_not", value="sales")
+    assert tr.condition_jql(playbook, not_sales) == '(labels is EMPTY OR labels not in ("group-sales"))'
+
+
+def test_setting_a_group_or_a_choice_field_removes_the_other_values_labels():
+    playbook = load_playbook()
+    [edit] = tr.action_components(playbook, (m.Action(field="group", value="supervisors"),
+                                             m.Action(field="field.request_stage", value="stage_in_progress")))
+    ops = {op["type"]: [v["value"] for v in op["value"]] for op in edit["value"]["operations"]}
+    assert ops["ADD"] == ["group-supervisors", "request_stage-stage_in_progress"]
+    assert "group-sales" in ops["REMOVE"] and "group-supervisors" not in ops["REMOVE"]
+    assert "request_stage-stage_recorded" in ops["REMOVE"] and "request_stage-stage_in_progress" not in ops["REMOVE"]
+    assert [op["type"] for op in edit["value"]["operations"]] == ["REMOVE", "ADD"]
