@@ -200,7 +200,7 @@ class JsmDriver:
         """The SLAs running on the request: policy (from the metric's name) and goal minutes."""
         out: dict[str, Any] = {"policy": None, "targets": {}, "breach_at": {}}
         for sla in self.client.request_sla(self.key):
-            key = self.sla_names.get(sla.get("name"))
+            key = self._owned(sla.get("name"), "sla.") or self.sla_names.get(sla.get("name"))
             cycle = sla.get("ongoingCycle")
             if not key or not cycle:
                 continue
@@ -218,13 +218,21 @@ class JsmDriver:
             return None
         found = []
         for queue in response.json().get("values") or []:
-            view = self.views.get(queue.get("name"))
+            owned = self._owned(queue.get("name"), "view.")
+            view = owned[len("view."):] if owned else self.views.get(queue.get("name"))
             if view is None:
                 continue
             issues = self.session.get_json(f"/rest/servicedeskapi/servicedesk/{self.client.desk_id}/queue/{queue['id']}/issue")
             if any(i.get("key") == self.key for i in issues.get("values") or []):
                 found.append(view)
         return sorted(found)
+
+    def _owned(self, name: Any, prefix: str) -> str | None:
+        """The key of this playbook's object whose name ends with its marker (`sla.…`, `view.…`)."""
+        found = tr.parse_marker(str(name or ""))
+        if found and found[0] == self.playbook.metadata.name and found[1].startswith(prefix):
+            return found[1]
+        return None
 
     def _messages(self, request: dict) -> list[str]:
         """What the customer received, oldest first: public comments by others than the customer."""

@@ -59,7 +59,7 @@ Readings taken where FACTS.md is silent or unverified:
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Callable
 
@@ -89,7 +89,6 @@ class Context:
     event: issues.Event | None
     initiator: str
     rule: dict
-    fired: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -187,7 +186,6 @@ class Automation:
     def __init__(self, store: Any, site: Site, *, enabled: bool = True):
         self.store, self.site, self.enabled = store, site, enabled
         self.audit: list[dict] = []
-        self.last_run = store.now()
 
     # ------------------------------------------------------------ lookups
 

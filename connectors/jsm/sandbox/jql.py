@@ -11,8 +11,10 @@ Supported clauses (what deskbook sends): `project = KEY`, `key = SUP-1`, `labels
 (UTC in the sandbox), as Jira reads it. `ORDER BY field [ASC|DESC], ...` sorts by `created`,
 `updated`, `resolved`, `priority` (by rank), `key` or `id`. Anything else is a JQL error, reported as Jira reports one
 (400 with `errorMessages`). As Jira documents, `!=` and `NOT IN` never match an issue whose field
-is empty: `labels not in ("x")` leaves out an issue without labels (write `(labels is EMPTY OR
-labels not in ("x"))`).
+is empty ("The operator won't match a field that has no value", Atlassian's JQL operators
+reference, confluence.atlassian.com/jiracoreserver0816/advanced-searching-operators-reference-1063165739.html):
+`labels not in ("x")` leaves out an issue without labels (write `(labels is EMPTY OR labels not in
+("x"))`).
 """
 
 from __future__ import annotations
