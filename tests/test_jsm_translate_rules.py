@@ -51,3 +51,22 @@ def test_setting_a_group_or_a_choice_field_removes_the_other_values_labels():
     assert "group-sales" in ops["REMOVE"] and "group-supervisors" not in ops["REMOVE"]
     assert "request_stage-stage_recorded" in ops["REMOVE"] and "request_stage-stage_in_progress" not in ops["REMOVE"]
     assert [op["type"] for op in edit["value"]["operations"]] == ["REMOVE", "ADD"]
+
+
+def test_a_request_a_rule_re_classified_is_in_its_new_category_not_its_request_types():
+    """Red before the fix: scenario routing on JSM, step 2 (not in the upgrade_requests queue)."""
+    from deskbook.connectors.jsm.sandbox.jql import compile_jql
+
+    playbook = load_playbook()
+    names = tr.category_names(playbook)
+    issue = {"key": "SUP-1", "id": "1", "projectKey": "SUP", "projectId": "1", "properties": {}, "labels": [],
+             "requestTypeName": names["policy_question"]}
+
+    def category_is(key, negate=False):
+        return compile_jql(tr.condition_jql(playbook, m.Condition(field="category", operator="is_not" if negate else "is",
+                                                                    value=key)))(issue)
+
+    assert category_is("policy_question") and not category_is("upgrade") and category_is("upgrade", negate=True)
+    issue["labels"] = ["group-sales", tr.category_label("upgrade")]
+    assert category_is("upgrade") and not category_is("policy_question")
+    assert category_is("policy_question", negate=True) and not category_is("upgrade", negate=True)

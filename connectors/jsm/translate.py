@@ -174,9 +174,7 @@ def condition_jql(playbook: m.Playbook, condition: m.Condition) -> str | None:
     if field == "group" and op in ("is", "is_not"):
         return _labels_clause([group_label(value)], negate)
     if field == "category" and op in ("is", "is_not"):
-        names = category_names(playbook)
-        types = [names.get(k, k) for k in _leaf_keys(playbook, value)]
-        return f'"Request Type" {"not in" if negate else "in"} ({", ".join(map(_quote, types))})'
+        return _category_clause(playbook, value, negate)
     if field.startswith("field.") and op in ("is", "is_not"):  # a playbook field is a label `<key>-<value>`
         return _labels_clause([field_label(field[len('field.'):], value)], negate)
     if field in HOURS_FIELDS and op in ("greater_than", "is"):
@@ -184,6 +182,22 @@ def condition_jql(playbook: m.Playbook, condition: m.Condition) -> str | None:
     if field in HOURS_FIELDS and op == "less_than":
         return f"{HOURS_FIELDS[field]} > -{int(value)}h"
     return None
+
+
+def _category_clause(playbook: m.Playbook, key: str, negate: bool) -> str:
+    """A request's category is the label a rule re-classified it with (`category_label`), else its
+    request type: `category is X` matches X's labels, or X's request types when no category label is
+    set; `is_not` the other categories' labels, or another request type without a category label."""
+    names = category_names(playbook)
+    leaves = _leaf_keys(playbook, key)
+    everything = [category_label(c.key) for c in playbook.all_categories()]
+    types = ", ".join(_quote(names.get(k, k)) for k in leaves)
+    unlabelled = f"(labels is EMPTY OR labels not in ({', '.join(map(_quote, everything))}))"
+    if negate:
+        others = [x for x in everything if x not in {category_label(k) for k in leaves}]
+        return f'(labels in ({", ".join(map(_quote, others))}) OR ("Request Type" not in ({types}) AND {unlabelled}))'
+    mine = ", ".join(_quote(category_label(k)) for k in leaves)
+    return f'(labels in ({mine}) OR ("Request Type" in ({types}) AND {unlabelled}))'
 
 
 def _labels_clause(labels: list[Any], negate: bool) -> str:

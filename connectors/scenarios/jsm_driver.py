@@ -19,8 +19,9 @@ name maps to the playbook policy and metric, `translate.sla_metrics`), the queue
 desk with their issues (`GET …/servicedesk/{id}/queue`, `…/queue/{id}/issue`; a queue is a
 playbook view by name) and the changelog (replies and reopens).
 
-Embedded only: a customer's reply is `POST /sandbox/customer-comment` (the API user cannot comment
-as the customer; a real customer replies on the portal or by email) and `time_passes` moves the
+Embedded only: a customer's reply is a request comment written as the customer (the sandbox's
+`X-Deskbook-Sandbox-Act-As` header: the API user cannot comment as the customer; a real customer
+replies on the portal or by email) and `time_passes` moves the
 sandbox clock (scheduled rules run when their cron fires). The channel of the first message
 is not recorded: JSM has no chat or phone channel on a request (see coverage.yaml and the plan
 notes for what depends on it).
@@ -34,6 +35,8 @@ from typing import Any
 from deskbook.connectors.jsm import translate as tr
 
 TEXT_PROPERTY = "deskbook.fields"
+#: The sandbox's stand-in for a customer's own login (`sandbox/app.py`).
+ACT_AS = "X-Deskbook-Sandbox-Act-As"
 #: The priority a new request gets in JSM when nobody sets one.
 DEFAULT_PRIORITY = "Medium"
 _counter = itertools.count(1)
@@ -129,8 +132,9 @@ class JsmDriver:
             self._transition(status)
 
     def customer_replies(self, text: str) -> None:
-        self.session.request("POST", "/sandbox/customer-comment",
-                             json={"key": self.key, "accountId": self.customer, "body": str(text)})
+        self.session.request("POST", f"/rest/servicedeskapi/request/{self.key}/comment",
+                             json={"body": str(text), "public": True}, headers={ACT_AS: str(self.customer)},
+                             label=f"request {self.key}")
 
     def time_passes(self, argument: dict[str, Any]) -> None:
         hours = float(argument.get("hours", 0)) + float(argument.get("days", 0)) * 24
