@@ -93,7 +93,11 @@ def test_translation_request_types_rules_markers_and_smart_values(library):
     assert route["trigger"]["type"] == "jira.issue.event.trigger:created"
     assert route["trigger"]["value"] == {"eventFilters": ["ari:cloud:jira:c:project/10000"],
                                          "eventKey": "jira:issue_created", "issueEvent": "issue_created"}
-    assert route["components"][0]["value"] == 'project = SUP AND "Request Type" in ("账务", "账务: 退款")'
+    # the category: a re-classifying rule's label, else the request type (without such a label)
+    assert route["components"][0]["value"] == (
+        'project = SUP AND (labels in ("category-billing", "category-refund") OR ("Request Type" in ("账务", '
+        '"账务: 退款") AND (labels is EMPTY OR labels not in ("category-billing", "category-refund", '
+        '"category-technical"))))')
     progress = by_key["automation.progress"].payload
     assert progress["trigger"]["value"]["jql"] == 'project = SUP AND status = "Work in progress" AND updated <= -24h'
     assert progress["trigger"]["value"]["schedule"]["method"] == "CRON"
@@ -206,8 +210,9 @@ def test_the_opt_in_is_remembered_by_plain_plans_and_uninstall(library):
         assert '"Time to first response (标准)"' in note and '"账务待办"' in note
         queue = next(q for q in flagged.client.queues() if tr.parse_marker(q["name"]))
         assert queue["jql"] == ('project = SUP AND status in ("Waiting for support", "Work in progress", '
-                                '"Waiting for customer", "Pending") AND "Request Type" in ("账务", "账务: 退款") '
-                                "ORDER BY updated ASC")
+                                '"Waiting for customer", "Pending") AND (labels in ("category-billing", "category-refund") '
+                                'OR ("Request Type" in ("账务", "账务: 退款") AND (labels is EMPTY OR labels not in '
+                                '("category-billing", "category-refund", "category-technical")))) ORDER BY updated ASC')
         # a changed goal: the plain plan says so and still writes nothing
         changed = dataclasses.replace(pb, sla_policies=tuple(dataclasses.replace(
             p, targets=tuple(dataclasses.replace(t, minutes=t.minutes + 5) for t in p.targets)) for p in pb.sla_policies))
