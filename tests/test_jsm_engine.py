@@ -331,3 +331,16 @@ def test_not_equals_and_not_in_never_match_an_empty_field_as_jira_documents():
     assert compile_jql('labels not in ("x")')(tagged)
     assert compile_jql('priority = High OR status = Pending AND NOT labels = a')(bare)  # AND before OR
     assert not compile_jql('(priority = High OR status = Pending) AND labels = a')(bare)
+
+
+def test_assign_action_sets_the_assignee_and_records_it(site):
+    install(site, "assign", trigger(site, "created"), [
+        node("ACTION", "jira.issue.assign", {"assignType": "SPECIFY_USER", "assignee": {"type": "ID", "value": ME},
+                                             "smartValue": None, "fieldId": None, "restrictToGroup": None,
+                                             "restrictToRole": None})])
+    key = raise_request(site)
+    assert issue(site, key)["assignee"] == ME
+    found = site.http.post(f"{site.url}{API}/search/jql", json={"jql": f"assignee = \"{ME}\"", "fields": ["summary"]})
+    assert [i["key"] for i in found.json()["issues"]] == [key]
+    items = [i for entry in issue(site, key)["changelog"] for i in entry["items"]]
+    assert [(i["field"], i["toString"]) for i in items] == [("assignee", ME)]

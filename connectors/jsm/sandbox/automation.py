@@ -17,6 +17,10 @@ client mistake is refused here instead of being echoed back:
 * `check_enable(rule)` — enabling is stricter than saving (2.9): created/updated triggers need
   `eventKey` and `issueEvent`, scheduled triggers `schedule.method: "CRON"` and a cron expression.
 * The state sent on create does not stick (2.7): the sandbox stores every new rule DISABLED.
+* `jira.comparator.condition` (`{first, second, operator}`, the advanced compare condition over
+  smart values) is not in FACTS.md's register: its shape is the sandbox's reading of exported
+  rules, accepted so tests can write the public/internal comment distinction; deskbook itself
+  sends none (`engine.py` runs it).
 
 Errors are `Refused(status, message)`; the app answers them in the automation error body.
 """
