@@ -485,6 +485,8 @@ class _Checker:
         self.forbidden(pb.forbidden_phrases)
         if pb.guardrail is not None:
             self.guardrail(pb.guardrail, pb.forbidden_phrases)
+        if pb.survey is not None:
+            self.survey(pb.survey)
         self.representations(pb.representations)
         return sorted(set(self.problems), key=_position)
 
@@ -764,6 +766,62 @@ class _Checker:
                                  f"{phrase!r} is not a forbidden phrase of {locale}; list it under forbidden_phrases", key=True)
                 else:
                     self.phrase(phrase_id, (*base, "alternatives", locale, phrase))
+
+    def survey(self, sv: Any) -> None:
+        """survey (S-11): its ticket and organization fields exist with fitting types, and one survey
+        reaches the customer: with the desk's own (desk_csat: true) no rule sends the invitation or
+        marks the desk's survey offered; without it, a rule sends the invitation and marks the desk's
+        survey offered (so an account that still has it on never sends a second one)."""
+        base = ("survey",)
+
+        def field(key: str, path: JsonPath, scope: str, types: tuple[str, ...]) -> Any:
+            if not self.require(key, self.fields_by_key, path, "field", "declare it under fields"):
+                return None
+            fld = self.fields_by_key[key]
+            if fld.scope != scope or fld.type not in types:
+                self.problem(path, f"{key!r} must be a {scope} field of type {' or '.join(types)} "
+                                   f"(it is a {fld.scope} {fld.type} field)")
+                return None
+            return fld
+
+        for part in ("response_speed", "resolution", "attitude"):
+            fld = field(getattr(sv, part), (*base, part), "ticket", ("dropdown",))
+            if fld is not None:
+                from deskbook.sync.surveys import score_of
+
+                scores = sorted(score_of(o.value) or 0 for o in fld.options)
+                if scores != [1, 2, 3, 4, 5]:
+                    self.problem((*base, part), f"{fld.key!r} needs five options scoring 1 to 5 "
+                                                f"(values ending in the score, e.g. score_1 .. score_5)")
+        field(sv.suggestions, (*base, "suggestions"), "ticket", ("text", "textarea"))
+        record = sv.record
+        for part, types in (("date", ("date",)), ("ticket", ("text", "integer")), ("response_speed", ("integer",)),
+                            ("resolution", ("integer",)), ("attitude", ("integer",)), ("suggestions", ("text", "textarea"))):
+            field(getattr(record, part), (*base, "record", part), "organization", types)
+        self.phrase(sv.invitation, (*base, "invitation"))
+        pb = self.playbook
+        rules = [("triggers", i, r) for i, r in enumerate(pb.triggers)] + \
+                [("automations", i, r) for i, r in enumerate(pb.automations)]
+        sending = [(kind, i, r) for kind, i, r in rules if r.comment and r.comment.phrase == sv.invitation]
+        if sv.desk_csat:
+            for kind, i, r in sending:
+                self.problem((kind, i, "comment", "phrase"), f"survey.desk_csat is true (the desk's own survey goes "
+                                                             f"out), so {r.key!r} must not send {sv.invitation!r} too: "
+                                                             "a customer gets one survey")
+            for kind, i, r in rules:
+                for j, act in enumerate(r.actions):
+                    if act.field == "satisfaction":
+                        self.problem((kind, i, "actions", j), f"survey.desk_csat is true: marking the desk's survey "
+                                                              f"offered in {r.key!r} would stop it, and no survey goes out")
+        else:
+            if not sending:
+                self.problem((*base, "desk_csat"), f"survey.desk_csat is false (the desk's own survey is off), so an "
+                                                   f"automation must send the invitation {sv.invitation!r}")
+            for kind, i, r in sending:
+                if not any(a.field == "satisfaction" and a.value == "offered" for a in r.actions):
+                    self.problem((kind, i), f"{r.key!r} sends the survey invitation: add the action "
+                                            "`{field: satisfaction, value: offered}` so a desk whose own survey is "
+                                            "still on never sends a second one")
 
     def representations(self, items: tuple[Representation, ...]) -> None:
         """Representations: every element they point at exists."""

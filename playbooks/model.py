@@ -651,6 +651,36 @@ class Guardrail:
     implements: Implements = ()
 
 
+@_model
+class SurveyRecord:
+    """Organization fields that hold a customer's last satisfaction survey (S-11, in the CRM)."""
+
+    date: Key  # date field: the day of the survey (when the scores were entered on the request)
+    ticket: Key  # text field: the surveyed request's id (which survey the record holds)
+    response_speed: Key  # integer field, 1-5
+    resolution: Key  # integer field, 1-5
+    attitude: Key  # integer field, 1-5
+    suggestions: Key  # textarea field
+
+
+@_model
+class Survey:
+    """S-11: the three 1-5 scores and suggestions, which survey asks for them, and the customer record."""
+
+    # desk_csat true: the desk's own one-question satisfaction survey is the online survey and the
+    # playbook sends none of its own; false: the desk's is switched off and the playbook's three-score
+    # invitation is the only one. Either way a customer gets one survey (validated).
+    desk_csat: Flag
+    response_speed: Key  # ticket dropdown field with options score_1..score_5
+    resolution: Key
+    attitude: Key
+    suggestions: Key  # ticket text field
+    record: SurveyRecord  # organization fields the survey sync job writes
+    invitation: PhraseId = "satisfaction_survey"  # the phrase of the playbook's own survey invitation
+    within_hours: Annotated[int, Strict(), Describe(ge=1)] = 48  # results on the customer record within
+    implements: Implements = ()
+
+
 # ---------------------------------------------------------------- the playbook
 
 
@@ -673,6 +703,7 @@ class Playbook:
     #: locale -> phrases no template may contain
     forbidden_phrases: dict[LocaleName, tuple[Text, ...]] = dataclasses.field(default_factory=dict)
     guardrail: Guardrail | None = None  # C-1: catch forbidden phrases in agents' public replies
+    survey: Survey | None = None  # S-11: the three scores, one survey, the customer record
     representations: tuple[Representation, ...] = ()
     stages: tuple[Stage, ...] = ()  # process order; unpack as (stage id, title)
     category_field: Key = "request_category"  # ticket Field.key of the category dropdown

@@ -27,9 +27,10 @@ def register(subparsers) -> None:
     commands = parser.add_subparsers(dest="sync_command", metavar="SUBCOMMAND", required=True)
 
     run = commands.add_parser("run", parents=_common(), help="run the sync jobs once and print the report")
-    run.add_argument("--job", default="all", choices=("renewals", "callbacks", "followups", "all"),
+    run.add_argument("--job", default="all", choices=("renewals", "callbacks", "followups", "surveys", "all"),
                      help="which job to run (default all): renewals = renewal reminders before contracts end, "
-                          "callbacks = periodic callbacks by customer tier, followups = new-customer follow-ups")
+                          "callbacks = periodic callbacks by customer tier, followups = new-customer follow-ups, "
+                          "surveys = each surveyed request's scores onto the customer's record (S-11)")
     run.add_argument("--as-of", type=_date_arg, help="run as of this date (YYYY-MM-DD; default today)")
     run.add_argument("--dry-run", action="store_true", help="report what would be created; create nothing in the desk (the local index is still refreshed)")
     run.add_argument("--json", action="store_true", help="print the report as JSON on stdout")

@@ -26,6 +26,9 @@ class OrganizationPage:
     #: organizations the scan did not see that the desk's `organizations_gone(ids)` confirms.
     scan: str | None = None
     scan_complete: bool = False
+    #: (organization id, `deskbook.sync.surveys.HeldSurvey`): the last survey each organization's
+    #: record holds (desks that keep S-11 results on the record; empty otherwise)
+    survey_held: list = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -39,6 +42,8 @@ class TicketPage:
     #: (JSM: request raised, internal note or key property missing): the ledger marks them
     #: pending, so the runner asks the desk to finish them instead of counting them done.
     unfinished: list[tuple[str, int]] = field(default_factory=list)
+    #: `deskbook.sync.surveys.SurveyResult`s of surveyed requests on this page (S-11)
+    surveys: list = field(default_factory=list)
 
 
 @dataclass(frozen=True)

@@ -37,6 +37,8 @@ class SyncSettings:
     #: ticket fields implementing T-4 (the callback record): (key, locale -> title)
     callback_record_fields: tuple[tuple[str, Mapping[str, str]], ...] = ()
     values: Mapping[str, Mapping[str, str]] = field(default_factory=dict)  # locale -> phrase values
+    #: S-11: the survey fields (`deskbook.sync.surveys.SurveyFields`); None: the playbook has no survey job
+    survey: Any = None
 
     def job(self, name: str) -> JobSettings:
         """The settings of job `name` (defaults when the playbook does not list it)."""
@@ -125,7 +127,16 @@ def settings_from_playbook(playbook: Any) -> SyncSettings:
         jobs=jobs,
         callback_record_fields=record_fields,
         values=values,
+        survey=_survey_fields(playbook),
     )
+
+
+def _survey_fields(playbook: Any) -> Any:
+    if getattr(playbook, "survey", None) is None:
+        return None
+    from deskbook.sync.surveys import SurveyFields
+
+    return SurveyFields.from_playbook(playbook.survey)
 
 
 _SETTINGS_CACHE: dict[str | None, SyncSettings] = {}
@@ -199,9 +210,12 @@ def draft_task(item: DueItem, org: Organization, settings: SyncSettings, library
 
 
 def selected_jobs(job: str | None) -> tuple[str, ...]:
-    """`all`/None → every job; else the one named (DeskbookError for an unknown name)."""
+    """`all`/None → every job (the task jobs and the S-11 survey job); else the one named
+    (DeskbookError for an unknown name)."""
+    from deskbook.sync.surveys import SURVEY_JOB
+
     if job in (None, "all"):
-        return JOBS
-    if job not in JOBS:
-        raise DeskbookError(f"unknown sync job {job!r}", hint="use one of renewals, callbacks, followups, all")
+        return (*JOBS, SURVEY_JOB)
+    if job not in (*JOBS, SURVEY_JOB):
+        raise DeskbookError(f"unknown sync job {job!r}", hint="use one of renewals, callbacks, followups, surveys, all")
     return (job,)

@@ -30,7 +30,7 @@ import re
 import sqlite3
 import time
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import Any, Iterable, Iterator
 
 from deskbook.errors import DeskbookError
 from deskbook.sync.schedule import Organization, parse_key
@@ -160,6 +160,20 @@ CREATE TABLE IF NOT EXISTS first_service (
 CREATE TABLE IF NOT EXISTS cursors (
     name TEXT PRIMARY KEY,
     value TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS survey_results (
+    ticket_id INTEGER PRIMARY KEY,
+    organization_id INTEGER NOT NULL,
+    day TEXT NOT NULL,
+    response_speed INTEGER NOT NULL,
+    resolution INTEGER NOT NULL,
+    attitude INTEGER NOT NULL,
+    suggestions TEXT NOT NULL DEFAULT ''
+);
+CREATE TABLE IF NOT EXISTS survey_held (
+    organization_id INTEGER PRIMARY KEY,
+    ticket TEXT,
+    day TEXT
 );
 """
 
@@ -304,7 +318,7 @@ class Ledger:
     # ------------------------------------------------------------ organizations
 
     def upsert_organizations(self, orgs: Iterable[Organization], deleted_ids: Iterable[int], cursor: tuple[str, str] | None,
-                             *, scan: str | None = None) -> None:
+                             *, scan: str | None = None, survey_held: Iterable[tuple[int, Any]] = ()) -> None:
         """Apply one export page (and its cursor) in one transaction.
 
         `scan` names a full scan the page belongs to; organizations that scan did not see are
@@ -316,9 +330,52 @@ class Ledger:
                 "tier=excluded.tier, locale=excluded.locale, contact_email=excluded.contact_email, seen=excluded.seen",
                 ((o.id, o.name, o.contract_end_date, o.tier, o.locale, o.contact_email, scan) for o in orgs),
             )
-            self.db.executemany("DELETE FROM orgs WHERE id = ?", ((i,) for i in deleted_ids))
+            deleted = [(i,) for i in deleted_ids]
+            self.db.executemany("DELETE FROM orgs WHERE id = ?", deleted)
+            self.db.executemany("DELETE FROM survey_held WHERE organization_id = ?", deleted)
+            self.db.executemany(
+                "INSERT INTO survey_held(organization_id, ticket, day) VALUES (?,?,?) "
+                "ON CONFLICT(organization_id) DO UPDATE SET ticket=excluded.ticket, day=excluded.day",
+                ((org_id, held.ticket, held.day) for org_id, held in survey_held),
+            )
             if cursor:
                 self._set_cursor(*cursor)
+
+    # ------------------------------------------------------------ survey results (S-11)
+
+    def record_surveys(self, results: Iterable[Any]) -> None:
+        """Store survey results read from the desk (a request's latest scores win)."""
+        self.db.executemany(
+            "INSERT INTO survey_results(ticket_id, organization_id, day, response_speed, resolution, attitude, "
+            "suggestions) VALUES (?,?,?,?,?,?,?) ON CONFLICT(ticket_id) DO UPDATE SET "
+            "organization_id=excluded.organization_id, day=excluded.day, response_speed=excluded.response_speed, "
+            "resolution=excluded.resolution, attitude=excluded.attitude, suggestions=excluded.suggestions",
+            ((r.ticket_id, r.organization_id, r.day, r.response_speed, r.resolution, r.attitude, r.suggestions)
+             for r in results),
+        )
+
+    def survey_organizations(self) -> list[int]:
+        """Organizations with a survey result the ledger has not settled yet."""
+        return [row[0] for row in self.db.execute(
+            "SELECT DISTINCT r.organization_id FROM survey_results r WHERE NOT EXISTS (SELECT 1 FROM items i "
+            "WHERE i.job = 'surveys' AND i.organization_id = r.organization_id "
+            "AND i.period = CAST(r.ticket_id AS TEXT) AND i.state = 'done') ORDER BY r.organization_id")]
+
+    def survey_results(self, organization_id: int) -> list[Any]:
+        """The organization's stored survey results."""
+        from deskbook.sync.surveys import SurveyResult
+
+        return [SurveyResult(row[0], row[1], row[2], row[3], row[4], row[5], row[6] or "") for row in self.db.execute(
+            "SELECT organization_id, ticket_id, day, response_speed, resolution, attitude, suggestions "
+            "FROM survey_results WHERE organization_id = ? ORDER BY ticket_id", (organization_id,))]
+
+    def survey_held(self, organization_id: int) -> Any:
+        """What the organization's record held at the last export (`HeldSurvey`)."""
+        from deskbook.sync.surveys import HeldSurvey
+
+        row = self.db.execute("SELECT ticket, day FROM survey_held WHERE organization_id = ?",
+                              (organization_id,)).fetchone()
+        return HeldSurvey(row[0], row[1]) if row else HeldSurvey()
 
     def unseen_organizations(self, scan: str) -> list[int]:
         """Indexed organizations a complete full scan `scan` did not list (deleted in the desk, or
@@ -331,7 +388,8 @@ class Ledger:
             self.db.executemany("DELETE FROM orgs WHERE id = ?", ((i,) for i in ids))
 
     def record_tickets(self, first_service: Iterable[tuple[int, str]], done: Iterable[tuple[str, int]],
-                       cursor: tuple[str, str] | None, unfinished: Iterable[tuple[str, int]] = ()) -> None:
+                       cursor: tuple[str, str] | None, unfinished: Iterable[tuple[str, int]] = (),
+                       surveys: Iterable[Any] = ()) -> None:
         """Apply one ticket export page: first-service dates (earliest wins), our own tickets, cursor.
 
         `unfinished` tasks exist in the desk but their create did not finish: they become
@@ -352,6 +410,7 @@ class Ledger:
                 if parsed:
                     self.mark_pending(key, parsed[0], parsed[1], parsed[2])
                     self.note_ticket(key, ticket_id)
+            self.record_surveys(surveys)
             if cursor:
                 self._set_cursor(*cursor)
 

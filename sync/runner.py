@@ -26,6 +26,7 @@ from deskbook.sync.desk import SyncDesk
 from deskbook.sync.jobs import SyncSettings, draft_task
 from deskbook.sync.ledger import Ledger, LedgerError
 from deskbook.sync.schedule import JOBS, DueItem, due_for, parse_key
+from deskbook.sync.surveys import SURVEY_JOB, record_values, survey_due
 
 log = logging.getLogger("deskbook.sync")
 
@@ -139,7 +140,8 @@ def refresh_index(desk: SyncDesk, ledger: Ledger) -> None:
             ("organizations", desk.organization_pages,
              lambda p: _apply_organization_page(desk, ledger, p)),
             ("tickets", desk.ticket_pages,
-             lambda p: ledger.record_tickets(p.first_service, p.our_items, ("tickets", p.cursor), p.unfinished)),
+             lambda p: ledger.record_tickets(p.first_service, p.our_items, ("tickets", p.cursor), p.unfinished,
+                                             p.surveys)),
         ):
             bar = _progress(f"reading {name}")
             count = 0
@@ -158,7 +160,8 @@ def refresh_index(desk: SyncDesk, ledger: Ledger) -> None:
 def _apply_organization_page(desk: SyncDesk, ledger: Ledger, page) -> None:
     """Store one organization page; after a complete full scan, drop the organizations it did not
     list once the desk confirms they are gone (a listing that shifted mid-scan can skip a live one)."""
-    ledger.upsert_organizations(page.organizations, page.deleted_ids, ("organizations", page.cursor), scan=page.scan)
+    ledger.upsert_organizations(page.organizations, page.deleted_ids, ("organizations", page.cursor), scan=page.scan,
+                                survey_held=page.survey_held)
     if page.scan and page.scan_complete:
         unseen = ledger.unseen_organizations(page.scan)
         confirm = getattr(desk, "organizations_gone", None)
@@ -184,7 +187,9 @@ def run_jobs(
 
     Refuses (before reading the desk) when a phrase one of the jobs writes is not approved."""
     jobs = tuple(jobs)
-    library = approved_job_library(settings, library, jobs)
+    task_jobs = tuple(j for j in jobs if j in JOBS)
+    surveys = SURVEY_JOB in jobs and settings.survey is not None and hasattr(desk, "write_survey")
+    library = approved_job_library(settings, library, task_jobs)
     as_of = as_of or date.today()
     report = SyncReport(as_of=as_of, dry_run=dry_run, jobs={name: JobReport() for name in jobs})
     headroom = _headroom(desk)
@@ -193,15 +198,17 @@ def run_jobs(
 
         report.rate_budget = rate_share_from_env()
         headroom.start(report.rate_budget)
+    if surveys:
+        desk.use_survey(settings.survey)  # the ticket export then also reports survey results
     if refresh:
         refresh_index(desk, ledger)
     report.organizations = ledger.organization_count()
-    bar = None if dry_run else _creation_bar(ledger, settings, jobs, as_of)
+    bar = None if dry_run else _creation_bar(ledger, settings, task_jobs, as_of)
     for org in ledger.iter_organizations():
         if stop is not None and stop.is_set():
             report.interrupted = True
             break
-        items, skips = due_for(org, as_of, settings.schedule, jobs)
+        items, skips = due_for(org, as_of, settings.schedule, task_jobs)
         for skip in skips:
             job = report.jobs[skip.job]
             job.skipped += 1
@@ -217,6 +224,8 @@ def run_jobs(
         bar.close()
     if not dry_run and not report.interrupted:
         _finish_leftovers(desk, ledger, settings, library, report, as_of)
+    if surveys and not report.interrupted:
+        settle_surveys(desk, ledger, settings, report.jobs[SURVEY_JOB], dry_run, stop)
     report.requests = dict(sorted(desk.calls.items()))
     if headroom is not None and headroom.peak is not None:
         report.rate_share = round(headroom.peak, 6)
@@ -226,6 +235,54 @@ def run_jobs(
                  extra={"event": "job_counts", "job": name, "tasks_created": job.created, "already_done": job.already_done,
                         "skipped": job.skipped, "failed": job.failed})
     return report
+
+
+def settle_surveys(desk: Any, ledger: Ledger, settings: SyncSettings, job_report: JobReport, dry_run: bool,
+                   stop: threading.Event | None = None) -> None:
+    """S-11 (`deskbook.sync.surveys`): for each organization with unsettled survey results, write
+    the newest onto its record exactly once (pending -> write -> done); older ones are superseded,
+    ones the record already holds are done. `created` counts records written."""
+    for org_id in ledger.survey_organizations():
+        if stop is not None and stop.is_set():
+            return
+        results = ledger.survey_results(org_id)
+        done = {r.key for r in results if (ledger.item_state(r.key) or ("",))[0] == "done"}
+        due = survey_due(results, ledger.survey_held(org_id), done)
+        if dry_run:
+            job_report.would_create += 1 if due.write else 0
+            continue
+        for result in due.held:
+            ledger.mark_done(result.key, SURVEY_JOB, org_id, str(result.ticket_id), None)
+            job_report.already_done += 1
+        for result in due.superseded:
+            ledger.mark_done(result.key, SURVEY_JOB, org_id, str(result.ticket_id), None)
+            job_report.skipped += 1
+            if len(job_report.skip_reasons) < MAX_REASONS:
+                job_report.skip_reasons.append(f"organization {org_id}: the survey of request {result.ticket_id} "
+                                               f"is superseded by request {due.write.ticket_id if due.write else '?'}")
+        result = due.write
+        if result is None:
+            continue
+        try:
+            state = ledger.item_state(result.key)
+            if state and state[0] == "pending":  # a run died around the write: does the record hold it?
+                held = desk.survey_held(org_id).order()
+                if held is not None and held >= result.order():
+                    ledger.mark_done(result.key, SURVEY_JOB, org_id, str(result.ticket_id), None)
+                    job_report.already_done += 1
+                    continue
+            ledger.mark_pending(result.key, SURVEY_JOB, org_id, str(result.ticket_id))
+            desk.write_survey(org_id, record_values(result, settings.survey))
+            ledger.mark_done(result.key, SURVEY_JOB, org_id, str(result.ticket_id), None)
+            job_report.created += 1
+            log.info("%s: wrote the survey of request %s onto organization %s", SURVEY_JOB, result.ticket_id, org_id)
+        except LedgerError:
+            raise
+        except (DeskbookError, OSError) as exc:
+            job_report.failed += 1
+            if len(job_report.errors) < MAX_REASONS:
+                job_report.errors.append(f"{result.key}: {exc}")
+            log.warning("%s: could not write %s: %s", SURVEY_JOB, result.key, exc)
 
 
 def _headroom(desk: SyncDesk) -> Any:

@@ -102,10 +102,12 @@ def sandbox():
 
 
 def run_once(handle, ledger_path, as_of=AS_OF, settings=SETTINGS, **session_options):
+    from deskbook.sync.jobs import selected_jobs
+
     desk = connect(handle.url, handle.email, handle.token, session_options=session_options or None)
     ledger = Ledger(ledger_path)
     try:
-        return run_jobs(desk, ledger, settings, as_of=as_of), desk
+        return run_jobs(desk, ledger, settings, as_of=as_of, jobs=selected_jobs(None)), desk
     finally:
         ledger.close()
 
@@ -213,11 +215,36 @@ def playbook_settings():
         pytest.skip(f"shipped playbook not loadable: {exc}")
 
 
+#: S-11: (organization index in ORGS, [(speed, resolution, attitude, day of the survey)]); the last is the newest
+SURVEYS = [(0, [(3, 4, 5, "2026-01-05"), (5, 5, 4, "2026-01-06")]), (1, [(2, 3, 3, "2026-01-04")])]
+
+
+def seed_surveys(store, orgs, survey) -> dict[int, int]:
+    """The survey record's organization fields and scored solved requests: organization id -> the
+    newest surveyed request's id."""
+    from deskbook.connectors.zendesk.translate import option_tag
+
+    types = {survey.record_date: "date", survey.record_ticket: "text", survey.record_response_speed: "integer",
+             survey.record_resolution: "integer", survey.record_attitude: "integer", survey.record_suggestions: "textarea"}
+    for key, kind in types.items():
+        store.insert("organization_field", build_organization_field({"key": key, "title": key, "type": kind}, None, store))
+    newest = {}
+    for index, scores in SURVEYS:
+        for speed, resolution, attitude, day in scores:
+            tags = [option_tag(survey.response_speed, f"score_{speed}"), option_tag(survey.resolution, f"score_{resolution}"),
+                    option_tag(survey.attitude, f"score_{attitude}")]
+            ticket = store.add_ticket(organization_id=orgs[index].id, status="solved", subject="surveyed", tags=tags,
+                                      created_at=day + "T01:00:00Z", updated_at=day + "T02:00:00Z")
+            newest[orgs[index].id] = ticket["id"]
+    return newest
+
+
 @pytest.fixture
 def cli_sandbox(playbook_settings):
     names = {job.group_names.get(playbook_settings.default_locale) for job in playbook_settings.jobs.values()}
     with running_sandbox(rate_limits=NO_LIMITS, latency_ms=15) as handle:
         handle.orgs = seed(handle.store, tuple(n for n in names if n))
+        handle.surveyed = seed_surveys(handle.store, handle.orgs, playbook_settings.survey)
         yield handle
 
 
@@ -239,8 +266,9 @@ def test_cli_run_json_and_lock(cli_sandbox, playbook_settings, tmp_path, capsys)
     assert main(cli_args(cli_sandbox, ledger, "--as-of", AS_OF.isoformat(), "--json")) == 0
     report = json.loads(capsys.readouterr().out)
     expected = expected_keys(cli_sandbox.orgs, playbook_settings, [AS_OF])
-    assert sum(j["created"] for j in report["jobs"].values()) == len(expected)
-    assert set(report["jobs"]) == {"renewals", "callbacks", "followups"}
+    assert sum(j["created"] for name, j in report["jobs"].items() if name != "surveys") == len(expected)
+    assert set(report["jobs"]) == {"renewals", "callbacks", "followups", "surveys"}
+    assert report["jobs"]["surveys"]["created"] == len(SURVEYS)  # one record write per surveyed customer
     assert desk_keys(cli_sandbox.store) == Counter({k: 1 for k in expected})
     with LedgerLock(ledger):
         assert main(cli_args(cli_sandbox, ledger, "--as-of", AS_OF.isoformat())) == 1
@@ -269,6 +297,10 @@ def test_sigkill_at_random_moments_then_rerun_is_exactly_once(cli_sandbox, playb
     env = subprocess_env(tmp_path)
     days = [date(2026, 1, 3) + timedelta(days=19 * i) for i in range(20)]
     killed_mid_run = 0
+    record_writes = 0
+
+    def writes_logged() -> int:
+        return sum(1 for r in cli_sandbox.requests() if r["method"] == "PUT" and r["path"].startswith("/api/v2/organizations/"))
     for batch_start in range(0, len(days), 5):
         batch = days[batch_start:batch_start + 5]
         procs = [subprocess.Popen([sys.executable, "-c", PREWARMED, "-q", *cli_args(cli_sandbox, ledger, "--as-of", d.isoformat())],
@@ -276,6 +308,7 @@ def test_sigkill_at_random_moments_then_rerun_is_exactly_once(cli_sandbox, playb
                  for d in batch]
         for day, proc in zip(batch, procs):
             assert proc.stdout.readline().strip() == "ready"
+            record_writes += writes_logged()
             cli_sandbox.reset_log()
             target = rng.randint(0, 7)  # 2 reads, a group lookup, then the creates
             proc.stdin.write("go\n")
@@ -296,6 +329,12 @@ def test_sigkill_at_random_moments_then_rerun_is_exactly_once(cli_sandbox, playb
     assert set(keys) == expected, (set(keys) ^ expected)
     assert max(keys.values()) == 1, [k for k, n in keys.items() if n > 1]
     assert killed_mid_run >= 5  # the kills really interrupted runs that had started talking to the desk
+    # S-11: each surveyed customer's record holds its newest survey, written exactly once
+    record_writes += writes_logged()
+    for org_id, ticket_id in cli_sandbox.surveyed.items():
+        fields = cli_sandbox.store.get("organization", org_id)["organization_fields"]
+        assert fields[playbook_settings.survey.record_ticket] == str(ticket_id)
+    assert record_writes == len(cli_sandbox.surveyed)
 
 
 def serve_until_created(args: list[str], env: dict, created, wait: float = 30) -> tuple[int, str]:

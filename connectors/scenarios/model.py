@@ -27,7 +27,11 @@ the previous step include each phrase with every placeholder filled), `customer_
 count}` (over the whole story), `metrics: {replies: n, reopens: n}`; what the desk's rules told
 agents since the previous step (never the customer: Zendesk trigger emails to agents or groups,
 JSM internal comments by the rule actor): `notes: [{phrase: "text it names", alternative: phrase
-id whose approved text it carries}]`, `notes_count: n`, `notified: [group keys]`.
+id whose approved text it carries}]`, `notes_count: n`, `notified: [group keys]`; the customer's
+organization record: `organization: {field key: value}` and `organization_writes: n` (how many
+times `deskbook sync` wrote the survey record over the whole story). `customer_writes` takes
+`organization: <name>` (the customer belongs to it); `sync_runs: {}` runs `deskbook sync`'s S-11
+survey job once against the desk, with one ledger for the whole story.
 
 A step's `zendesk:` or `jsm:` entry changes its expectations on that desk only: `expect` keys
 given there replace the common ones (a key set to null is not checked on that desk), and `why`
@@ -51,9 +55,10 @@ from deskbook.yaml_reading import read_yaml
 
 DESKS = ("zendesk", "jsm")
 ACTIONS = ("customer_writes", "agent_applies", "agent_replies", "agent_notes", "agent_sets", "customer_replies",
-           "time_passes")
+           "time_passes", "sync_runs")
 EXPECT_KEYS = ("status", "priority", "group", "category", "tags", "fields", "sla", "views", "customer_received",
-               "customer_received_count", "customer_total", "metrics", "notes", "notes_count", "notified")
+               "customer_received_count", "customer_total", "metrics", "notes", "notes_count", "notified",
+               "organization", "organization_writes")
 #: Every SOP id a scenario set must account for (../shared/sop/standard-process.md).
 SOP_IDS = tuple([f"S-{n}" for n in range(1, 14)] + [f"C-{n}" for n in range(1, 6)]
                 + [f"R-{n}" for n in range(1, 6)] + [f"T-{n}" for n in range(1, 5)])

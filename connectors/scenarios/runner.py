@@ -98,6 +98,12 @@ def compare(expect: dict[str, Any], state: dict[str, Any], new_messages: list[st
     for group in expect.get("notified") or []:
         if group not in told:
             differ(f"group {group} notified", True, sorted(told))
+    for key, value in (expect.get("organization") or {}).items():
+        actual = (state.get("organization") or {}).get(key)
+        if _text(value) != _text(actual):
+            differ(f"organization field {key}", value, actual)
+    if "organization_writes" in expect and _text(expect["organization_writes"]) != _text(state.get("organization_writes")):
+        differ("survey record writes", expect["organization_writes"], state.get("organization_writes"))
     for key, value in (expect.get("metrics") or {}).items():
         if _text(value) != _text((state.get("metrics") or {}).get(key)):
             differ(f"metric {key}", value, (state.get("metrics") or {}).get(key))

@@ -40,6 +40,9 @@ class ZendeskDriver:
         self.requester_id: int | None = None
         self.created: list[int] = []
         self.wanted: set[str] | None = None  # the expectation keys of the step being checked (None: all)
+        self.organization_id: int | None = None
+        self.ledger_dir: str | None = None  # the survey job's ledger for this story (sync_runs)
+        self.record_writes = 0
         snapshot = connector.populate(playbook.metadata.name)
         self.ids = snapshot.managed_ids(playbook.metadata.name)
         self.keys = {(kind, str(i)): key for (kind, key), i in self.ids.items()}
@@ -108,6 +111,13 @@ class ZendeskDriver:
         body.update(changes)
         if self.live:
             body["tags"] = [TEST_TAG]
+        if request.get("organization"):
+            org = self.session.json_request("POST", "/api/v2/organizations.json", json={"organization": {
+                "name": f"{TEST_PREFIX} {request['organization']}" if self.live else str(request["organization"])}})
+            self.organization_id = org["organization"]["id"]
+            self.session.json_request("PUT", f"/api/v2/users/{user['id']}.json",
+                                      json={"user": {"organization_id": self.organization_id}})
+            body["organization_id"] = self.organization_id
         ticket = self.session.json_request("POST", "/api/v2/tickets.json", json={"ticket": body})["ticket"]
         self.ticket_id = ticket["id"]
         self.created.append(ticket["id"])
@@ -134,6 +144,32 @@ class ZendeskDriver:
 
     def customer_replies(self, text: str) -> None:
         self._put({"comment": {"body": str(text), "public": True, "author_id": self.requester_id}})
+
+    def sync_runs(self, argument: Any) -> None:
+        """`deskbook sync`'s S-11 survey job, once, with this story's ledger."""
+        import tempfile
+
+        from deskbook.connectors.zendesk.sync_desk import ZendeskSyncDesk
+        from deskbook.sync.jobs import settings_from_playbook
+        from deskbook.sync.ledger import Ledger
+        from deskbook.sync.runner import run_jobs
+        from deskbook.sync.surveys import SURVEY_JOB
+
+        settings = settings_from_playbook(self.playbook)
+        desk = ZendeskSyncDesk(self.connector.client, contract_end_field=settings.contract_end_field,
+                               tier_field=settings.tier_field, playbook_name=settings.playbook_name)
+        if self.ledger_dir is None:
+            self.ledger_dir = tempfile.mkdtemp(prefix="deskbook-scenario-")
+        before = sum(n for name, n in desk.calls.items() if name.startswith("PUT /api/v2/organizations"))
+        ledger = Ledger(f"{self.ledger_dir}/ledger.sqlite")
+        try:
+            report = run_jobs(desk, ledger, settings, jobs=(SURVEY_JOB,))
+        finally:
+            ledger.close()
+        if report.failed:
+            raise RuntimeError(f"the survey job failed: {report.jobs[SURVEY_JOB].errors}")
+        self.record_writes += sum(n for name, n in desk.calls.items()
+                                  if name.startswith("PUT /api/v2/organizations")) - before
 
     def time_passes(self, argument: dict[str, Any]) -> None:
         if self.live or self.handle is None:
@@ -169,6 +205,11 @@ class ZendeskDriver:
                                     f"/api/v2/views/{vid}/tickets.json")["tickets"]))
         state["messages"] = self._messages(ticket)
         state["notes"] = self._notes(ticket)
+        state["organization_writes"] = self.record_writes
+        if self.organization_id and (self.wanted is None or "organization" in self.wanted):
+            org = self.session.get_json(f"/api/v2/organizations/{self.organization_id}.json")["organization"]
+            values = org.get("organization_fields") or {}
+            state["organization"] = {f.key: values.get(zt.slug(f.key)) for f in self.playbook.organization_fields()}
         state["locales"] = list(self.playbook.metadata.locales)
         metrics = ticket.get("metric_set") or {}
         state["metrics"] = {"replies": metrics.get("replies"), "reopens": metrics.get("reopens")}

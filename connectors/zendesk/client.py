@@ -344,6 +344,18 @@ class ZendeskClient:
         return self.session.json_request("POST", "/api/v2/organizations", json={"organization": organization},
                                          label=label).get("organization") or {}
 
+    def organization(self, organization_id: Any) -> dict[str, Any]:
+        """One organization (`GET /api/v2/organizations/{id}`)."""
+        return self.session.get_json(f"/api/v2/organizations/{organization_id}.json").get("organization") or {}
+
+    def update_organization_fields(self, organization_id: Any, fields: dict[str, Any], *,
+                                   label: str | None = None) -> dict[str, Any]:
+        """Set organization fields (`PUT /api/v2/organizations/{id}`, only `organization_fields`: the
+        other fields and the fields not named keep their values)."""
+        body = self.session.json_request("PUT", f"/api/v2/organizations/{organization_id}.json",
+                                         json={"organization": {"organization_fields": fields}}, label=label)
+        return body.get("organization") or {}
+
     def create_many_organizations(self, organizations: builtins.list[dict[str, Any]]) -> dict[str, Any]:
         """Queue a bulk create (up to 100); returns the job status."""
         return self.session.json_request("POST", "/api/v2/organizations/create_many",

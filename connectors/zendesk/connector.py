@@ -149,7 +149,8 @@ class ZendeskConnector(DeskConnector):
         if playbook is None:
             return []
         return ([f"the playbook has no view for {label}" for label in translate.missing_process_views(playbook)]
-                + translate.schedule_notes(playbook) + translate.guardrail_notes(playbook))
+                + translate.schedule_notes(playbook) + translate.guardrail_notes(playbook)
+                + translate.survey_notes(playbook))
 
     # ------------------------------------------------------------ order: SLA policies and rule positions
 

@@ -13,6 +13,13 @@ Built on `ZendeskClient` (`client.py`), like the connector: every call goes thro
   `GET /api/v2/incremental/tickets/cursor` (the earliest solved/closed ticket per organization
   is its first service date; tickets whose `external_id` is one of our keys are known-done
   items); afterwards `GET /api/v2/search/export` for tickets solved since the last run;
+- S-11 (`deskbook.sync.surveys`, when the runner passes the playbook's survey fields): the same
+  ticket pages report each solved request of an organization whose three score dropdowns are set
+  (read from the option tags; the suggestions from the ticket field, whose id one `GET
+  /ticket_fields` per run finds by the ownership marker, only when a page holds such a request),
+  and the organization pages report which survey each record holds; the record is written with
+  `PUT /api/v2/organizations/{id}` (organization fields only) and, after an interrupted write, read
+  back with `GET /api/v2/organizations/{id}`;
 - `GET /api/v2/tickets?external_id=` looks one key up (only after an interrupted create);
 - groups once per run when something is created (owner group found by the ownership
   marker `[deskbook:<playbook>:...<group key>]` or by name).
@@ -31,7 +38,7 @@ from typing import Any, Callable, Iterator
 
 from deskbook.connectors.zendesk.client import ZendeskClient
 from deskbook.marker import owned_by
-from deskbook.connectors.zendesk.translate import option_value
+from deskbook.connectors.zendesk.translate import option_value, slug
 from deskbook.sync.desk import OrganizationPage, TaskDraft, TicketPage
 from deskbook.sync.schedule import Organization, parse_key
 
@@ -55,6 +62,8 @@ class ZendeskSyncDesk:
         self.playbook_name = playbook_name
         self._groups: list[dict] | None = None
         self._missing_groups: set[str] = set()
+        self.survey: Any = None  # `deskbook.sync.surveys.SurveyFields` while the survey job runs
+        self._ticket_field_ids: dict[str, int] | None = None
 
     @property
     def session(self) -> Any:
@@ -73,13 +82,74 @@ class ZendeskSyncDesk:
         start_time = int(cursor) if cursor else 0
         for page in self.client.organization_export(start_time):
             data = page.data
-            orgs, deleted = [], []
+            orgs, deleted, held = [], [], []
             for raw in data.get("organizations") or []:
                 if raw.get("deleted_at"):
                     deleted.append(int(raw["id"]))
                 else:
                     orgs.append(self._organization(raw))
-            yield OrganizationPage(orgs, deleted, str(data.get("end_time") or dict(page.request.params)["start_time"]))
+                    if self.survey:
+                        held.append((int(raw["id"]), self._held(raw)))
+            yield OrganizationPage(orgs, deleted, str(data.get("end_time") or dict(page.request.params)["start_time"]),
+                                   survey_held=held)
+
+    # ------------------------------------------------------------ S-11 survey results
+
+    def use_survey(self, fields: Any) -> None:
+        """Report survey results and held records with these playbook survey fields (`SurveyFields`)."""
+        self.survey = fields
+
+    def _held(self, raw: dict) -> Any:
+        from deskbook.sync.surveys import HeldSurvey
+
+        fields = raw.get("organization_fields") or {}
+        ticket, day = fields.get(slug(self.survey.record_ticket)), fields.get(slug(self.survey.record_date))
+        return HeldSurvey(str(ticket) if ticket not in (None, "") else None, str(day)[:10] if day else None)
+
+    def survey_held(self, organization_id: int) -> Any:
+        """What the organization's record holds now (read from the desk)."""
+        return self._held(self.client.organization(organization_id))
+
+    def write_survey(self, organization_id: int, values: dict[str, Any]) -> None:
+        """Put one survey result on the organization's record (playbook keys -> Zendesk field keys)."""
+        self.client.update_organization_fields(organization_id, {slug(k): v for k, v in values.items()},
+                                               label=f"survey record of organization {organization_id}")
+
+    def _surveys(self, tickets: list[dict]) -> list[Any]:
+        """Survey results of solved requests with an organization and all three scores set."""
+        from deskbook.sync.surveys import SurveyResult, score_of
+
+        if not self.survey:
+            return []
+        out = []
+        parts = (self.survey.response_speed, self.survey.resolution, self.survey.attitude)
+        for ticket in tickets:
+            org_id = ticket.get("organization_id")
+            if not org_id or ticket.get("status") not in ("solved", "closed") or (ticket.get("external_id") or "").startswith("deskbook:"):
+                continue
+            tags = ticket.get("tags") or []
+            found = [score_of(next((option_value(key, t) for t in tags if t.startswith(slug(key) + "__")), None))
+                     for key in parts]
+            scores = [n for n in found if n is not None]
+            if len(scores) < len(parts):
+                continue
+            day = str(ticket.get("solved_at") or ticket.get("updated_at") or ticket.get("created_at") or "")[:10]
+            out.append(SurveyResult(int(org_id), int(ticket["id"]), day, scores[0], scores[1], scores[2],
+                                    self._suggestions(ticket)))
+        return out
+
+    def _suggestions(self, ticket: dict) -> str:
+        if self._ticket_field_ids is None:
+            self._ticket_field_ids = {}
+            for fld in self.client.list("ticket_field"):
+                key = owned_by(fld.get("description") or "", self.playbook_name)
+                if key:
+                    self._ticket_field_ids[key] = int(fld["id"])
+        field_id = self._ticket_field_ids.get(self.survey.suggestions)
+        for entry in ticket.get("custom_fields") or ticket.get("fields") or []:
+            if field_id is not None and int(entry.get("id") or 0) == field_id:
+                return str(entry.get("value") or "")
+        return ""
 
     def _organization(self, raw: dict) -> Organization:
         fields = raw.get("organization_fields") or {}
@@ -113,15 +183,19 @@ class ZendeskSyncDesk:
             yield from self._solved_since(int(cursor.split(":", 1)[1]), scan_started)
             return
         for page in self.client.ticket_export(cursor.split(":", 1)[1] if cursor else None):
-            first_service, ours = self._reduce(page.data.get("tickets") or [])
+            tickets = page.data.get("tickets") or []
+            first_service, ours = self._reduce(tickets)
             after = dict(page.next.params)["cursor"] if page.next else None
-            yield TicketPage(first_service, ours, f"export:{after}" if after else f"since:{scan_started}")
+            yield TicketPage(first_service, ours, f"export:{after}" if after else f"since:{scan_started}",
+                             surveys=self._surveys(tickets))
 
     def _solved_since(self, since: int, scan_started: int) -> Iterator[TicketPage]:
         stamp = datetime.fromtimestamp(since - SEARCH_MARGIN_SECONDS, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
         for page in self.client.search_export(f"type:ticket status>=solved updated>={stamp}"):
-            first_service, ours = self._reduce(page.data.get("results") or [])
-            yield TicketPage(first_service, ours, f"since:{scan_started}" if page.last else f"since:{since}")
+            tickets = page.data.get("results") or []
+            first_service, ours = self._reduce(tickets)
+            yield TicketPage(first_service, ours, f"since:{scan_started}" if page.last else f"since:{since}",
+                             surveys=self._surveys(tickets))
 
     @staticmethod
     def _reduce(tickets: list[dict]) -> tuple[list[tuple[int, str]], list[tuple[str, int]]]:

@@ -839,6 +839,24 @@ def guardrail_notes(pb: m.Playbook) -> list[str]:
             f"reply and the {pb.guardrail.notify_group!r} group as the trigger's email, kept in the ticket's events"]
 
 
+def survey_notes(pb: m.Playbook) -> list[str]:
+    """Plan notes: which satisfaction survey the playbook uses on Zendesk (S-11: never two)."""
+    sv = pb.survey
+    if sv is None:
+        return []
+    record = ", ".join((sv.record.date, sv.record.ticket, sv.record.response_speed, sv.record.resolution,
+                        sv.record.attitude, sv.record.suggestions))
+    if sv.desk_csat:
+        which = ("S-11 survey: Zendesk's own customer satisfaction (CSAT) is the online survey; keep it switched on "
+                 "(Admin Center > Objects and rules > Customer satisfaction); the playbook sends no survey of its own")
+    else:
+        which = (f"S-11 survey: the playbook's own three-score invitation ({sv.invitation}) is the online survey; "
+                 "switch Zendesk's customer satisfaction (CSAT) off (Admin Center > Objects and rules > Customer "
+                 "satisfaction); while it is on, the survey marks it offered so Zendesk sends no second one")
+    return [which, f"S-11 record: `deskbook sync` writes each customer's last survey onto organization fields {record} "
+                   f"(run it at least daily: results reach the record within {sv.within_hours} hours)"]
+
+
 def macro_title(pb: m.Playbook, macro: m.Macro) -> str:
     """`Playbook::Stage::Macro` in the default locale, so agents see stages as menu folders."""
     stages = {stage.id: stage.title for stage in pb.stages}
