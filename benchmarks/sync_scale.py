@@ -8,6 +8,8 @@ Zendesk (`--desk zendesk`, default):
 1. first run (empty ledger)            reads <= ceil(N/1000) + 10, writes <= due items
 2. second run, same day                reads <= 5, writes 0
 3. next day                            reads <= 5 (+ lookups), writes <= newly due items
+   (each run also shows the S-11 survey job: one organization write per newly surveyed customer,
+   no read of its own beyond the ticket pages, and one ticket-field list when they hold a survey)
 4. naive baseline: list every organization (100 per page), then one ticket search per
    organization — measured on a sample of organizations and extrapolated to N.
 
@@ -86,12 +88,15 @@ def worker(args: argparse.Namespace) -> None:
                        tier_field=settings.tier_field, playbook_name=settings.playbook_name)
     ledger = Ledger(args.ledger)
     started = time.perf_counter()
-    report = run_jobs(desk, ledger, settings, as_of=date.fromisoformat(args.as_of))
+    from deskbook.sync.jobs import selected_jobs
+
+    report = run_jobs(desk, ledger, settings, as_of=date.fromisoformat(args.as_of), jobs=selected_jobs(None))
     wall = time.perf_counter() - started
     ledger.close()
     rss_mb = peak_rss_mb()
     print(json.dumps({"requests": dict(desk.calls), "wall": wall, "rss_mb": rss_mb,
-                      "created": sum(j.created for j in report.jobs.values()),
+                      "created": sum(j.created for name, j in report.jobs.items() if name != "surveys"),
+                      "survey_records": report.jobs["surveys"].created if "surveys" in report.jobs else None,
                       "failed": report.failed, "organizations": report.organizations}))
 
 
@@ -147,10 +152,19 @@ def seed(store, count: int, as_of: date) -> None:
                      "updated_at": stamp, "organization_fields": {"contract_end_date": end.isoformat(),
                                                                   "customer_tier": tiers[n % len(tiers)]}})
     created = store.insert_many("organization", docs)
+    from deskbook.connectors.zendesk.sandbox.rules import build_organization_field
+
+    for key, kind in (("survey_date", "date"), ("survey_ticket", "text"), ("survey_response_speed", "integer"),
+                      ("survey_resolution", "integer"), ("survey_attitude", "integer"),
+                      ("survey_last_suggestions", "textarea")):  # the shipped playbook's S-11 record
+        store.insert("organization_field", build_organization_field({"key": key, "title": key, "type": kind}, None, store))
     tickets = []
-    for doc in created[:: 50]:
+    for n, doc in enumerate(created[:: 50]):
         day = (as_of - timedelta(days=rng.randint(0, 20))).isoformat()
-        tickets.append({"organization_id": doc["id"], "status": "solved", "subject": "first service",
+        # every other first service was surveyed: the S-11 job writes its scores onto the record
+        tags = [f"{field}__score_{rng.randint(1, 5)}" for field in ("score_response_speed", "score_resolution",
+                                                                     "score_attitude")] if n % 2 == 0 else []
+        tickets.append({"organization_id": doc["id"], "status": "solved", "subject": "first service", "tags": tags,
                         "created_at": day + "T08:00:00Z", "updated_at": day + "T09:00:00Z"})
     from deskbook.connectors.zendesk.sandbox.rules import ticket_defaults
 
@@ -300,6 +314,10 @@ def show(title: str, result: dict, read_goal: str, write_goal: str) -> None:
         print(f"   {count:>8}  {endpoint}")
     print(f"   reads {reads} (goal {read_goal}); writes {writes} (goal {write_goal}); created {result.get('created', '-')}")
     print(f"   wall {result['wall']:.1f}s; peak RSS {result.get('rss_mb', float('nan')):.0f} MB (goal <= {RSS_GOAL_MB} MB)")
+    if result.get("survey_records") is not None:
+        writes_by_survey = sum(n for endpoint, n in result["requests"].items() if endpoint.startswith("PUT /api/v2/organizations"))
+        print(f"   S-11 surveys: {result['survey_records']} customer records written ({writes_by_survey} writes, "
+              "goal: one per newly surveyed customer; reads: the ticket pages above, plus one ticket-field list when a page holds a survey)")
 
 
 def main() -> None:
@@ -336,7 +354,8 @@ def main() -> None:
         print(f"seeded {args.orgs} organizations in {time.perf_counter() - started:.1f}s")
         ledger = Path(tmp) / "ledger.sqlite"
         first = run_worker(handle, ledger, as_of)
-        show("first run (empty ledger)", first, f"<= {math.ceil(args.orgs / 1000) + 10}", f"<= {first['created']} due")
+        show("first run (empty ledger)", first, f"<= {math.ceil(args.orgs / 1000) + 10}",
+             f"<= {first['created']} due + {first.get('survey_records') or 0} survey records")
         second = run_worker(handle, ledger, as_of)
         show("second run, same day", second, "<= 5", "0")
         next_day = run_worker(handle, ledger, as_of + timedelta(days=1))
