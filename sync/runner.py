@@ -192,6 +192,9 @@ def run_jobs(
     library = approved_job_library(settings, library, task_jobs)
     as_of = as_of or date.today()
     report = SyncReport(as_of=as_of, dry_run=dry_run, jobs={name: JobReport() for name in jobs})
+    if SURVEY_JOB in jobs and settings.survey is not None and not surveys:
+        report.jobs[SURVEY_JOB].skip_reasons.append(f"{desk.name}: survey results are not written onto this "
+                                                    "desk's organizations yet (Zendesk only)")
     headroom = _headroom(desk)
     if headroom is not None:
         from deskbook.http import rate_share_from_env

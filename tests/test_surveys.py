@@ -155,3 +155,10 @@ def test_scores_reach_the_record_once_through_reruns_a_lost_ledger_and_a_killed_
                                                                    "survey_date": "2099-01-01"})  # it had landed
     job, writes, _ = _run(installed, tmp_path / "ledger.sqlite")
     assert (job.created, job.already_done, writes) == (0, 1, 0)
+
+
+def test_jsm_says_what_it_does_not_install_yet_instead_of_dropping_it():
+    from deskbook.connectors.jsm.translate import zendesk_only_notes
+
+    notes = zendesk_only_notes(load_playbook())
+    assert any(n.startswith("C-1 guardrail:") for n in notes) and any(n.startswith("S-11 record:") for n in notes)

@@ -349,6 +349,20 @@ def _rule(playbook: m.Playbook, key: str, name: str, description: str, trigger: 
                         other_rules_trigger=other_rules_trigger)
 
 
+def zendesk_only_notes(playbook: m.Playbook) -> list[str]:
+    """Plan notes: what the playbook asks for that this version installs on Zendesk only, said rather
+    than dropped without a word (C-1 guardrail rules; the S-11 survey record)."""
+    notes = []
+    if playbook.guardrail is not None and playbook.forbidden_phrases:
+        notes.append("C-1 guardrail: the rules catching forbidden phrases in public agent replies are not installed "
+                     "on JSM yet (no documented comment-body condition for automation rules in deskbook's JSM "
+                     "facts); agents are held to the phrases by the handbook only")
+    if playbook.survey is not None:
+        notes.append("S-11 record: `deskbook sync` does not write survey results onto JSM organizations yet; "
+                     "enter the last survey in the organization's detail fields by hand")
+    return notes
+
+
 def contract_detail_fields(playbook: m.Playbook) -> list[dict]:
     """The CSM organization detail fields holding the sync jobs' contract data: the contract end (DATE),
     the tier (SELECT of the playbook field's options), the locale (SELECT of the playbook's locales)
