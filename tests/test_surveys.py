@@ -162,3 +162,15 @@ def test_jsm_says_what_it_does_not_install_yet_instead_of_dropping_it():
 
     notes = zendesk_only_notes(load_playbook())
     assert any(n.startswith("C-1 guardrail:") for n in notes) and any(n.startswith("S-11 record:") for n in notes)
+
+
+def test_the_survey_scenarios_pass_one_survey_each_and_the_record_written_once(capsys):
+    import json
+
+    from deskbook.cli import main
+
+    assert main(["test", "--desk", "zendesk", "--scenario", "one-survey", "--scenario", "phone-survey",
+                 "--scenario", "survey-without-csat", "--json"]) == 0
+    results = {r["name"]: r for r in json.loads(capsys.readouterr().out)["scenarios"]}
+    assert {r["status"] for r in results.values()} == {"passed"}
+    assert any(s["action"] == "sync_runs" for s in results["one-survey"]["steps"])
