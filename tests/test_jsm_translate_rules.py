@@ -12,6 +12,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from deskbook.connectors.jsm import translate as tr
 from deskbook.playbooks import model as m
 from deskbook.playbooks.loader import load_playbook
@@ -70,3 +72,20 @@ def test_a_request_a_rule_re_classified_is_in_its_new_category_not_its_request_t
     issue["labels"] = ["group-sales", tr.category_label("upgrade")]
     assert category_is("upgrade") and not category_is("policy_question")
     assert category_is("policy_question", negate=True) and not category_is("upgrade", negate=True)
+
+
+def test_a_macro_assigning_the_running_agent_is_refused_on_jsm_unless_the_playbook_accepts_it(tmp_path):
+    """The assignee action was silently dropped from JSM rules (issue #11: never drop an action)."""
+    import pytest
+
+    from deskbook.errors import DeskbookError
+
+    text = (Path(__file__).resolve().parents[1] / "playbooks" / "standard-service.yaml").read_text(encoding="utf-8")
+    path = tmp_path / "p.yaml"
+    path.write_text(text.replace("      macro.greeting:\n", "      macro.greeting_x:\n"), encoding="utf-8")
+    with pytest.raises(DeskbookError) as caught:
+        tr.check_desk_limits(load_playbook(str(path)))
+    assert "macro.greeting" in str(caught.value) and "assignee current_user" in str(caught.value)
+    skipped, notes = tr.check_desk_limits(load_playbook())
+    assert "macro.greeting" not in skipped  # installed, without the assignment
+    assert any(n.startswith("macro.greeting on JSM (installed without action `assignee current_user`") for n in notes)

@@ -216,7 +216,9 @@ def unsupported_conditions(playbook: m.Playbook, conditions: m.Conditions) -> li
 
 
 #: Action fields a JSM rule has no component for.
-UNSUPPORTED_ACTIONS = {"satisfaction": "JSM has no action that marks a request's satisfaction survey as sent"}
+UNSUPPORTED_ACTIONS = {"satisfaction": "JSM has no action that marks a request's satisfaction survey as sent",
+                       "assignee": "JSM's assign action is documented only for a named account (FACTS.md §2: "
+                                   "SPECIFY_USER; other assignee forms got a 500), not for the agent who runs the rule"}
 #: What accepting a desk limit does (`extra.desk_limits.jsm.<kind>.<key>: {effect, note}`).
 LIMIT_EFFECTS = ("skip", "without")
 
