@@ -85,7 +85,8 @@ class Desk:
     def report_data(self, url: str | None, email: str | None, token: str | None, playbook: Any, start: float,
                     end: float, **options: Any) -> Any:
         """What `deskbook report` needs of the window [start, end): a `DeskData` (connectors/report/records.py)."""
-        raise DeskbookError(f"deskbook report cannot read desk {self.name!r} yet")
+        raise DeskbookError(f"deskbook report cannot read {self.title or self.name} desks yet",
+                            hint="the weekly review reads Zendesk today (README, \"The weekly service review\")")
 
     #: Why `deskbook restore` cannot write this desk's backups back (None: it can, see `restore`).
     restore_refusal: str | None = "restoring is not implemented for this desk"

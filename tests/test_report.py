@@ -314,3 +314,42 @@ def test_review_renders_in_headless_chromium(chromium, demo_week, tmp_path, loca
     pdf = tmp_path / f"review-{locale}.pdf"
     chromium_run(chromium, "--no-pdf-header-footer", f"--print-to-pdf={pdf}", page.as_uri())
     assert pdf.read_bytes().startswith(b"%PDF")
+
+
+# ---------------------------------------------------------------- JSM: request feedback on the sandbox
+
+def test_jsm_request_feedback_is_the_reporters_on_a_resolved_request(shared):
+    from deskbook.connectors.jsm.sandbox import running_sandbox as jsm_sandbox
+    from deskbook.connectors.jsm.sandbox.app import ACT_AS_HEADER
+
+    sd = "/rest/servicedeskapi"
+    with jsm_sandbox(spec=shared) as desk:
+        http = requests.Session()
+        http.auth = (desk.email, desk.token)
+        rtype = http.post(f"{desk.url}{sd}/servicedesk/1/requesttype", headers={"X-ExperimentalApi": "opt-in"},
+                          json={"name": "Help", "issueTypeId": "10004"}).json()
+        customer = http.post(f"{desk.url}{sd}/customer", json={"email": "c@x.example", "displayName": "C"}).json()
+        key = http.post(f"{desk.url}{sd}/request", json={
+            "serviceDeskId": "1", "requestTypeId": rtype["id"], "raiseOnBehalfOf": customer["accountId"],
+            "requestFieldValues": {"summary": "x"}}).json()["issueKey"]
+        feedback = f"{desk.url}{sd}/request/{key}/feedback"
+        as_customer = {ACT_AS_HEADER: customer["accountId"]}
+        assert http.get(feedback).status_code == 404
+        unresolved = http.post(feedback, json={"rating": 4}, headers=as_customer)
+        assert unresolved.status_code == 400 and "resolved" in unresolved.json()["errorMessage"]
+        assert http.post(f"{desk.url}/rest/api/3/issue/{key}/transitions", json={"transition": {"id": "51"}}).status_code == 204
+        assert http.post(feedback, json={"rating": 4}).status_code == 403  # the agent is not the reporter
+        assert http.post(feedback, json={"rating": 6}, headers=as_customer).status_code == 400
+        given = http.post(feedback, json={"rating": 2, "comment": {"body": "slow"}}, headers=as_customer)
+        assert given.status_code == 200, given.text
+        assert http.get(feedback).json() == {"type": "csat", "rating": 2, "comment": {"body": "slow"}}
+        assert http.delete(feedback, headers=as_customer).status_code == 204
+        assert http.get(feedback).status_code == 404
+        assert desk.violations() == []
+
+
+def test_report_on_a_desk_without_a_reader_is_one_line(capsys):
+    assert main(["report", "--desk", "jsm", "--url", "http://127.0.0.1:9", "--email", "a@b.example",
+                 "--token", "t", "--week", "2026-W49"]) == 1
+    err = capsys.readouterr().err.strip()
+    assert "cannot read JSM desks yet" in err and len(err.splitlines()) == 1

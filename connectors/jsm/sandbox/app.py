@@ -394,6 +394,7 @@ class JsmSandboxApp(SandboxPipeline):
         add(f"{SD}/request/<key>", "request_get", ["GET"])
         add(f"{SD}/request/<key>/comment", "request_comments", ["GET", "POST"])
         add(f"{SD}/request/<key>/sla", "request_sla", ["GET"])
+        add(f"{SD}/request/<key>/feedback", "request_feedback", ["GET", "POST", "DELETE"])
         add(f"{SD}/organization", "org_list", ["GET"])
         add(f"{SD}/organization", "org_create", ["POST"])
         add(f"{SD}/organization/<org_id>", "org_get", ["GET"])
@@ -893,6 +894,36 @@ class JsmSandboxApp(SandboxPipeline):
                 value["ongoingCycle"] = ongoing
             values.append(value)
         return self.json(self.page(request, values, f"{SD}/request/{issue['id']}/sla"))
+
+    def on_request_feedback(self, request, body, key):
+        """`GET|POST|DELETE /request/{key}/feedback`: the customer's CSAT answer (`CSATFeedbackFullDTO`:
+        `{type: "csat", rating: 1-5, comment: {body}}`). Atlassian's page: only the request's reporter
+        gives (or withdraws) feedback, on a resolved request; the sandbox plays the reporter through
+        `X-Deskbook-Sandbox-Act-As` (as for comments) and refuses anyone else (403), an unresolved
+        request (400) and a rating outside 1-5 (400). GET answers 404 while there is none (the reading
+        taken: the spec lists the codes, not which one "no feedback" gets)."""
+        issue = self.issue(key)
+        feedback = issue.get("feedback")
+        if request.method == "GET":
+            if not feedback:
+                raise ApiError(404, f"No feedback on request {issue['key']}.", i18n_key="sd.feedback.error.not.found")
+            return self.json(feedback)
+        if self.comment_author(request) != issue["reporter"]:
+            raise ApiError(403, "Only the reporter can give feedback on a request.",
+                           i18n_key="sd.feedback.error.permission")
+        if request.method == "DELETE":
+            issue.pop("feedback", None)
+            self.store.put("request", issue["key"], issue)
+            return Response(status=204)
+        if not issue.get("resolutiondate"):
+            raise ApiError(400, "Feedback can be given on a resolved request only.", i18n_key="sd.feedback.error.unresolved")
+        rating = body.get("rating") if isinstance(body, dict) else None
+        if not isinstance(rating, int) or isinstance(rating, bool) or not 1 <= rating <= 5:
+            raise ApiError(400, "The rating must be a whole number from 1 to 5.", i18n_key="sd.feedback.error.rating")
+        comment = (body.get("comment") or {}).get("body") if isinstance(body.get("comment"), dict) else None
+        issue["feedback"] = {"type": "csat", "rating": rating, **({"comment": {"body": str(comment)}} if comment else {})}
+        self.store.put("request", issue["key"], issue)
+        return self.json(issue["feedback"])
 
     def is_customer(self, account_id: str) -> bool:
         """Whether a comment's author is a customer (a portal customer account), not an agent, the API
