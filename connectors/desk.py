@@ -86,7 +86,7 @@ class Desk:
                     end: float, **options: Any) -> Any:
         """What `deskbook report` needs of the window [start, end): a `DeskData` (connectors/report/records.py)."""
         raise DeskbookError(f"deskbook report cannot read {self.title or self.name} desks yet",
-                            hint="the weekly review reads Zendesk today (README, \"The weekly service review\")")
+                            hint="see README, \"The weekly service review\", for the desks it reads")
 
     #: Why `deskbook restore` cannot write this desk's backups back (None: it can, see `restore`).
     restore_refusal: str | None = "restoring is not implemented for this desk"

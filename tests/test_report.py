@@ -348,8 +348,73 @@ def test_jsm_request_feedback_is_the_reporters_on_a_resolved_request(shared):
         assert desk.violations() == []
 
 
-def test_report_on_a_desk_without_a_reader_is_one_line(capsys):
-    assert main(["report", "--desk", "jsm", "--url", "http://127.0.0.1:9", "--email", "a@b.example",
-                 "--token", "t", "--week", "2026-W49"]) == 1
-    err = capsys.readouterr().err.strip()
-    assert "cannot read JSM desks yet" in err and len(err.splitlines()) == 1
+def test_jsm_reader_reads_a_week_through_jql_the_request_list_and_feedback(shared):
+    """Requests through the JSM sandbox (the standard playbook installed with its SLA metrics), read
+    back within JSM's floor: ⌈N/100⌉ JQL pages + ⌈N/50⌉ request-list pages with SLAs + one feedback
+    read per request resolved in the week + the service desk."""
+    from deskbook.connectors.jsm import translate as tr
+    from deskbook.connectors.jsm.connector import JsmConnector
+    from deskbook.connectors.jsm.sandbox import running_sandbox as jsm_sandbox
+    from deskbook.connectors.jsm.sandbox.app import ACT_AS_HEADER
+    from deskbook.connectors.report.jsm_reader import read
+    from deskbook.scripts_library import load_library
+
+    window = week_window("2026-W49", "Asia/Shanghai")
+    clock = FakeClock(window[0] + 9 * 3600)  # Monday 09:00 in Shanghai
+    sd = "/rest/servicedeskapi"
+    with jsm_sandbox(clock=clock, spec=shared / "jsm") as desk:
+        connector = JsmConnector.connect(desk.url, desk.email, desk.token, project_key=desk.project_key,
+                                         cloud_id=desk.cloud_id, allow_internal_api=True)
+        plan, snapshot = connector.plan_playbook(PLAYBOOK, load_library(), adopt=True)
+        connector.apply(plan, snapshot)
+        http = requests.Session()
+        http.auth = (desk.email, desk.token)
+        types = {t["name"]: t["id"] for t in http.get(f"{desk.url}{sd}/servicedesk/1/requesttype").json()["values"]}
+        names = tr.category_names(PLAYBOOK)
+        customer = http.post(f"{desk.url}{sd}/customer", json={"email": "c@x.example", "displayName": "C"}).json()
+        as_customer = {ACT_AS_HEADER: customer["accountId"]}
+        keys = []
+        for n, (category, labels, reply_minutes, rating) in enumerate([
+                ("fault", ["first_contact_resolution-true", "score_response_speed-score_5",
+                           "score_resolution-score_4", "score_attitude-score_5"], 10, 5),
+                ("complaint", ["root_cause-cause_process_gap", "remedy-remedy_refund", "score_response_speed-score_2",
+                               "score_resolution-score_1", "score_attitude-score_2"], 45, 1),
+                ("product_question", [], 10, None)]):  # answered, still open at the week's end
+            key = http.post(f"{desk.url}{sd}/request", json={
+                "serviceDeskId": "1", "requestTypeId": types[names[category]], "raiseOnBehalfOf": customer["accountId"],
+                "requestFieldValues": {"summary": f"request {n}"}}).json()["issueKey"]
+            keys.append(key)
+            if reply_minutes is None:
+                continue
+            clock.advance(reply_minutes * 60)
+            http.post(f"{desk.url}{sd}/request/{key}/comment", json={"body": "on it", "public": True})
+            assert http.put(f"{desk.url}/rest/api/3/issue/{key}", json={"fields": {"labels": labels}}).status_code == 204
+            if rating is None:
+                continue
+            clock.advance(3600)
+            http.post(f"{desk.url}/rest/api/3/issue/{key}/transitions", json={"transition": {"id": "51"}})
+            http.post(f"{desk.url}{sd}/request/{key}/feedback", json={"rating": rating}, headers=as_customer)
+        clock.advance(window[1] - clock.now() + 3600)
+        client = type(connector.client)(connector.client.connection)  # fresh counters
+        data = read(client, PLAYBOOK, window[0], window[1], now=clock.now())
+        assert desk.violations() == []
+    report = build_report(PLAYBOOK, data, window)
+    assert report["intake"]["requests"] == 3 and report["intake"]["solved"] == 2
+    # the first public comment not by the reporter: 10, 45 and 10 minutes (09:00 on a Monday: business = calendar)
+    fr = report["first_reply_minutes"]
+    assert (fr["average"], fr["median"], fr["business"]["median"]) == (21.7, 10.0, 10.0)
+    assert report["first_contact_resolution_rate"] == 0.5
+    assert report["satisfaction"]["response_speed"] == 3.5 and report["satisfaction"]["resolution"] == 2.5
+    assert report["satisfaction"]["desk_rating"] == {"responses": 2, "good": 1, "bad": 1, "good_share": 0.5}
+    assert report["complaints_by_root_cause"] == {"cause_process_gap": 1}
+    # the sandbox lists the SLAs whose goal JQL matches a request now: the open one's first response (met
+    # at 10 minutes) and its periodic updates (a cycle to the reply, met; the next 24 hours, breached)
+    assert report["sla"]["by_target"] == [
+        {"policy": "standard", "metric": "first_reply_time", "met": 1, "breached": 0, "open": 0},
+        {"policy": "standard", "metric": "periodic_update_time", "met": 1, "breached": 1, "open": 0}]
+    assert report["backlog"]["open"] == 1
+    assert {c["id"]: c["reasons"] for c in report["cases_to_review"]} == {
+        keys[1]: ["complaint", "low_score", "bad_rating"], keys[2]: ["sla_breach"]}
+    by = report["requests"]["by_endpoint"]
+    assert by == {"POST /rest/api/3/search/jql": 1, "GET /rest/servicedeskapi/servicedesk": 1,
+                  "GET /rest/servicedeskapi/request": 1, "GET /rest/servicedeskapi/request/{id}/feedback": 2}

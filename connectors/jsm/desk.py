@@ -45,6 +45,16 @@ class JsmDesk(Desk):
                                     cloud_id=options.get("cloud_id"),
                                     allow_internal_api=bool(options.get("allow_internal_api")))
 
+    def report_data(self, url: str | None, email: str | None, token: str | None, playbook: Any, start: float,
+                    end: float, **options: Any) -> Any:
+        """The weekly review's data (`connectors/report/jsm_reader.py`)."""
+        from deskbook.connectors.jsm.client import JsmClient
+        from deskbook.connectors.report.jsm_reader import read
+
+        client = JsmClient.from_env(url=url, email=email, token=token, project_key=options.get("project"),
+                                    cloud_id=options.get("cloud_id"))
+        return read(client, playbook, start, end)
+
     def sync_desk(self, url: str | None, email: str | None, token: str | None, *, contract_end_field: str,
                   tier_field: str, playbook_name: str, **options: Any) -> Any:
         """A `JsmSyncDesk` over a `JsmClient` for the project."""

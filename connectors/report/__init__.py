@@ -12,7 +12,7 @@ Three layers, so that a desk adds only a reader:
   the cases to review;
 - one reader per desk, reached through the desk contract (`Desk.report_reader`): Zendesk
   (`zendesk_reader.py`) and JSM (`jsm_reader.py`), each reading documented endpoints
-  incrementally and counting its requests;
+  incrementally and counting its requests (each module's docstring gives its cost);
 - `html.py` — the review as one self-contained HTML file (inline SVG charts drawn by pygal, CSS
   inline, nothing fetched), in the playbook's locale, printable; `cli.py` — the command;
   `week.py` — the simulated week `deskbook demo` drives through a sandbox desk before reporting.

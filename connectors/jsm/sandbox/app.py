@@ -823,8 +823,28 @@ class JsmSandboxApp(SandboxPipeline):
         return ids
 
     def on_request_list(self, request, body):
-        """`GET /request`: requests the user can see."""
-        items = [self.request_dto(i) for i in self.store.all("request")]
+        """`GET /request`: requests the user can see, latest activity first (Atlassian: "ordered
+        chronologically by the latest activity on each request"; activity read here as the newest of
+        creation, a comment, a recorded change, the resolution). `expand=sla` adds each request's SLA
+        page (`sla`, as `/request/{key}/sla` answers it); `serviceDeskId` narrows to one desk."""
+        issues = self.store.all("request")
+        if request.args.get("serviceDeskId"):
+            issues = [i for i in issues if i["serviceDeskId"] == self.desk(request.args["serviceDeskId"])["id"]]
+
+        def activity(issue: dict) -> int:
+            stamps = [issue["created"], issue.get("resolutiondate") or issue["created"]]
+            stamps += [c["created"] for c in issue.get("comments") or []] + [h["at"] for h in issue.get("history") or []]
+            return max(date_dto(t)["epochMillis"] for t in stamps)
+
+        issues.sort(key=lambda i: (-activity(i), i["key"]))
+        expand = {e.strip() for e in (request.args.get("expand") or "").split(",")}
+        items = []
+        for issue in issues:
+            dto = self.request_dto(issue)
+            if "sla" in expand:
+                values = self.sla_dtos(issue)
+                dto["sla"] = {"size": len(values), "start": 0, "limit": len(values), "isLastPage": True, "values": values}
+            items.append(dto)
         return self.json(self.page(request, items, f"{SD}/request"))
 
     def on_request_get(self, request, body, key):
@@ -868,6 +888,10 @@ class JsmSandboxApp(SandboxPipeline):
         """`GET /request/{key}/sla`: per SLA metric of the project whose goal applies, its cycles computed
         from the request's history on the sandbox clock (`sla.py`): `ongoingCycle`, `completedCycles`."""
         issue = self.issue(key)
+        return self.json(self.page(request, self.sla_dtos(issue), f"{SD}/request/{issue['id']}/sla"))
+
+    def sla_dtos(self, issue: dict) -> list[dict]:
+        """The `SlaInformationDTO`s of a request (see `on_request_sla`)."""
         named = self.with_type_names([issue])[0]  # as goal JQL reads it
         now = self.store.now()
         calendars = {str(c["id"]): c for c in self.store.all("calendar")}
@@ -893,7 +917,7 @@ class JsmSandboxApp(SandboxPipeline):
             if ongoing is not None:
                 value["ongoingCycle"] = ongoing
             values.append(value)
-        return self.json(self.page(request, values, f"{SD}/request/{issue['id']}/sla"))
+        return values
 
     def on_request_feedback(self, request, body, key):
         """`GET|POST|DELETE /request/{key}/feedback`: the customer's CSAT answer (`CSATFeedbackFullDTO`:
@@ -1056,8 +1080,10 @@ class JsmSandboxApp(SandboxPipeline):
         """`/rest/api/3/search` was removed from Jira Cloud: 410 pointing at `/search/jql`."""
         raise ApiError(410, "The requested API has been removed. Please migrate to the /rest/api/3/search/jql API.")
 
-    def issue_bean(self, issue: dict, fields: list[str] | None, properties: list[str] | None) -> dict:
-        """`IssueBean` for a stored issue with the requested fields and properties."""
+    def issue_bean(self, issue: dict, fields: list[str] | None, properties: list[str] | None,
+                   request: Request | None = None) -> dict:
+        """`IssueBean` for a stored issue with the requested fields and properties (`comment` only when
+        named: the platform comment page, `jsdPublic` telling a public reply from an internal note)."""
         all_fields = {
             "summary": issue["summary"], "labels": issue.get("labels", []),
             "status": {"name": issue["status"]}, "priority": {"name": issue.get("priority", "Medium")}, "project": {"id": issue["projectId"], "key": issue["projectKey"]},
@@ -1071,6 +1097,9 @@ class JsmSandboxApp(SandboxPipeline):
             chosen = all_fields
         else:
             chosen = {k: v for k, v in all_fields.items() if k in fields}
+        if fields and "comment" in fields and request is not None:
+            comments = [self.platform_comment(request, issue, c) for c in issue.get("comments") or []]
+            chosen["comment"] = {"comments": comments, "maxResults": len(comments), "total": len(comments), "startAt": 0}
         bean = {"id": issue["id"], "key": issue["key"], "self": self.link(f"{API}/issue/{issue['id']}"), "fields": chosen}
         if properties:
             bean["properties"] = {k: v for k, v in issue.get("properties", {}).items() if k in properties or "*all" in properties}
@@ -1109,7 +1138,7 @@ class JsmSandboxApp(SandboxPipeline):
             fields = fields.split(",")
         found = self._search_matches(params.get("jql") or "", matches, sort_key, first_page=offset == 0)
         page = [self.store.get("request", key) for key in found[offset:offset + max_results]]
-        result = {"issues": [self.issue_bean(i, fields or ["id"], params.get("properties")) for i in page],
+        result = {"issues": [self.issue_bean(i, fields or ["id"], params.get("properties"), request) for i in page],
                   "isLast": offset + len(page) >= len(found)}
         if not result["isLast"]:
             result["nextPageToken"] = _encode_cursor(offset + len(page))
