@@ -10,7 +10,13 @@ reads the week and the script prints its requests by endpoint beside the goal
 ⌈N/100⌉ + 20, and the naive reading (list the week's tickets, then per ticket its metrics and its
 metric events: ⌈N/100⌉ + 2N).
 
-Usage: `python benchmarks/report_scale.py [--tickets 10000]`.
+JSM (`--desk jsm`, default 1,000 requests: the JSM sandbox has no bulk create, each request is its
+own call): requests of the playbook's types raised through the servicedeskapi over the week, most
+answered by a public comment and resolved, half of the resolved ones rated (request feedback);
+the reader's requests are printed beside JSM's floor ⌈N/100⌉ + ⌈N/50⌉ + R + 1 (JQL pages, request
+list pages with `expand=sla`, one feedback read per resolved request, the service desk).
+
+Usage: `python benchmarks/report_scale.py [--desk zendesk|jsm] [--tickets 10000]`.
 """
 
 from __future__ import annotations
@@ -24,9 +30,13 @@ import time
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--tickets", type=int, default=10_000)
+    parser.add_argument("--desk", choices=("zendesk", "jsm"), default="zendesk")
+    parser.add_argument("--tickets", type=int, default=None, help="default 10,000 (Zendesk), 1,000 (JSM)")
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args(argv)
+    if args.desk == "jsm":
+        return jsm(args.tickets or 1000, args.seed)
+    args.tickets = args.tickets or 10_000
 
     from deskbook.connectors.report.metrics import build_report, week_window
     from deskbook.connectors.report.zendesk_reader import read
@@ -102,6 +112,72 @@ def main(argv: list[str] | None = None) -> int:
     print(f"Zendesk reader: {total} requests; goal ceil(N/100) + 20 = {goal}: {'met' if total <= goal else 'MISSED'}")
     print(f"Naive per-ticket reading (list, then metrics and metric events per ticket): {math.ceil(n / 100) + 2 * n}")
     return 0 if total <= goal else 1
+
+
+def jsm(count: int, seed: int) -> int:
+    """The JSM measurement (see the module docstring)."""
+    import requests
+
+    from deskbook.connectors.jsm import translate as tr
+    from deskbook.connectors.jsm.connector import JsmConnector
+    from deskbook.connectors.jsm.sandbox import running_sandbox
+    from deskbook.connectors.jsm.sandbox.app import ACT_AS_HEADER
+    from deskbook.connectors.report.jsm_reader import read
+    from deskbook.connectors.report.metrics import build_report, week_window
+    from deskbook.connectors.sandbox_kit.clock import FakeClock
+    from deskbook.playbooks.loader import load_playbook
+    from deskbook.scripts_library import load_library
+
+    playbook, library = load_playbook(), load_library()
+    start, end, label = week_window("2026-W49", playbook.metadata.time_zone)
+    rng = random.Random(seed)
+    clock = FakeClock(start + 9 * 3600)
+    sd = "/rest/servicedeskapi"
+    began = time.monotonic()
+    with running_sandbox(clock=clock, rate_limit_per_minute=10**9) as desk:
+        connector = JsmConnector.connect(desk.url, desk.email, desk.token, project_key=desk.project_key,
+                                         cloud_id=desk.cloud_id, allow_internal_api=True)
+        plan, snapshot = connector.plan_playbook(playbook, library, adopt=True)
+        connector.apply(plan, snapshot)
+        http = requests.Session()
+        http.auth = (desk.email, desk.token)
+        types = {t["name"]: t["id"] for t in http.get(f"{desk.url}{sd}/servicedesk/1/requesttype",
+                                                     params={"limit": 100}).json()["values"]}
+        names = tr.category_names(playbook)
+        wanted = [types[names[c]] for c in ("fault", "product_question", "complaint", "after_sales_issue")]
+        customer = http.post(f"{desk.url}{sd}/customer", json={"email": "c@x.example", "displayName": "C"}).json()
+        step = 7 * 86400 / count
+        resolved = rated = 0
+        for n in range(count):
+            clock.advance(step / 2)
+            key = http.post(f"{desk.url}{sd}/request", json={
+                "serviceDeskId": "1", "requestTypeId": rng.choice(wanted), "raiseOnBehalfOf": customer["accountId"],
+                "requestFieldValues": {"summary": f"bench {n}"}}).json()["issueKey"]
+            clock.advance(step / 4)
+            http.post(f"{desk.url}{sd}/request/{key}/comment", json={"body": "on it", "public": True})
+            if rng.random() < 0.85:
+                http.post(f"{desk.url}/rest/api/3/issue/{key}/transitions", json={"transition": {"id": "51"}})
+                resolved += 1
+                if rng.random() < 0.5:
+                    http.post(f"{desk.url}{sd}/request/{key}/feedback", json={"rating": rng.randint(1, 5)},
+                              headers={ACT_AS_HEADER: customer["accountId"]})
+                    rated += 1
+            clock.advance(step / 4)
+        clock.advance(end - clock.now() + 3600)
+        seeded = time.monotonic() - began
+        client = type(connector.client)(connector.client.connection)  # a fresh session: its own counters
+        data = read(client, playbook, start, end, now=clock.now())
+        report = build_report(playbook, data, (start, end, label))
+    n = report["intake"]["requests"]
+    total = report["requests"]["total"]
+    floor = math.ceil(n / 100) + math.ceil(n / 50) + resolved + 1
+    print(f"Report of {label} on JSM: {n} requests, {resolved} resolved, {rated} rated (seeded in {seeded:.0f} s)")
+    for endpoint, calls in sorted(report["requests"]["by_endpoint"].items()):
+        print(f"  {calls:6d}  {endpoint}")
+    print(f"JSM reader: {total} requests; floor ceil(N/100) + ceil(N/50) + R + 1 = {floor}: "
+          f"{'met' if total <= floor else 'MISSED'}")
+    print(f"Per-request reading (JQL, then SLA and feedback per request): {math.ceil(n / 100) + 2 * n + 1}")
+    return 0 if total <= floor else 1
 
 
 if __name__ == "__main__":
