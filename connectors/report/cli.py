@@ -13,7 +13,6 @@ import argparse
 import json
 import sys
 import time
-from pathlib import Path
 from typing import Any
 
 from deskbook.errors import DeskbookError, ExitCode
@@ -91,11 +90,10 @@ def compute_and_write(playbook: Any, data: Any, window: tuple[float, float, str]
 
 
 def write_text(path: str, text: str) -> None:
-    try:
-        Path(path).write_text(text, encoding="utf-8")
-    except OSError as exc:
-        raise DeskbookError(f"cannot write {path}: {exc.strerror or exc}", where="deskbook report",
-                            hint="give a writable path") from None
+    """Write a review file whole or not at all (`deskbook.output`, the one owner of written documents)."""
+    from deskbook.output import write_output
+
+    write_output(text, path, "the review")
 
 
 def summary(report: dict[str, Any]) -> str:
