@@ -127,18 +127,20 @@ def test_shipped_playbook_round_trip_follows_the_zendesk_contract(capsys, monkey
         assert_no_violations(handle.violations(), "sandbox requests")
 
 
-def test_demo_installs_replans_and_runs_the_sync_jobs(capsys):
+def test_demo_installs_replans_and_runs_the_sync_jobs(capsys, monkeypatch, tmp_path):
+    monkeypatch.chdir(tmp_path)  # the demo writes its week's review (deskbook-report.html/.json) here
     assert main(["-q", "demo", "--seed-orgs", "6"]) == 0
     out = capsys.readouterr().out
     assert "3. plan again: no changes" in out and "Agent sees:" in out and "views:" in out
 
 
-def test_demo_sync_reads_the_tier_the_connector_installed(capsys):
+def test_demo_sync_reads_the_tier_the_connector_installed(capsys, monkeypatch, tmp_path):
     """The tier is a dropdown the connector installs: its stored value is the option tag
     (`customer_tier__key`), which the sync jobs must read back as the playbook's tier."""
     # Callbacks are spread over their period's working days by organization id (sync/schedule.py),
     # so a handful of customers may have none due on a given day (and a playbook with more objects
     # shifts the ids): 30 customers make a misread tier the only way to get no callback at all.
+    monkeypatch.chdir(tmp_path)
     assert main(["demo", "--seed-orgs", "30"]) == 0
     captured = capsys.readouterr()
     assert "unknown tier" not in captured.err
