@@ -239,9 +239,10 @@ def test_demo_ends_with_the_weeks_review(demo_week):
     assert set(rel) == {"renewals", "callbacks", "followups"}
     assert all(v["due"] > 0 for v in rel.values()) and 0 < sum(v["done"] for v in rel.values()) < sum(v["due"] for v in rel.values())
     assert report["backlog"]["open"] > 0
-    assert isinstance(report["forbidden_phrases_caught"], int)
+    # the week holds two replies with a forbidden phrase (week.py); the installed C-1 rule tagged both
+    assert "forbidden_phrase_replies 2" in output and report["forbidden_phrases_caught"] == 2
     reasons = {r for c in report["cases_to_review"] for r in c["reasons"]}
-    assert {"sla_breach", "complaint", "low_score", "bad_rating"} <= reasons
+    assert {"sla_breach", "complaint", "low_score", "bad_rating", "forbidden_phrase"} <= reasons
     assert all(re.fullmatch(r"http://127\.0\.0\.1:\d+/agent/tickets/\d+", c["link"]) for c in report["cases_to_review"])
     # read incrementally: within the goal for the tickets it read
     n = report["intake"]["requests"] + report["backlog"]["open"]
