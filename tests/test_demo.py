@@ -64,7 +64,8 @@ def test_zendesk_demo_creates_the_followups_the_seeded_first_services_make_due(c
     assert created(line, "renewals") > 0 and created(line, "callbacks") > 0, line
 
 
-def test_jsm_demo_creates_the_followups_the_seeded_first_services_make_due(capsys, monkeypatch):
+def test_jsm_demo_creates_the_followups_the_seeded_first_services_make_due(capsys, monkeypatch, tmp_path):
+    monkeypatch.chdir(tmp_path)  # the demo writes its week's review into the working directory
     for name in ("JIRA_URL", "JIRA_EMAIL", "JIRA_API_TOKEN", "JSM_PROJECT", "JIRA_CLOUD_ID"):
         monkeypatch.delenv(name, raising=False)
     seeded: dict = {}

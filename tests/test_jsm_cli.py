@@ -196,7 +196,8 @@ def test_missing_connection_settings_name_the_variables(capsys, jsm_env):
     assert code == 1 and "JIRA_URL" in err and "JIRA_API_TOKEN" in err and "Traceback" not in err
 
 
-def test_demo_on_jsm_runs_the_whole_story(capsys, jsm_env):
+def test_demo_on_jsm_runs_the_whole_story(capsys, jsm_env, tmp_path):
+    jsm_env.chdir(tmp_path)  # the demo writes its week's review into the working directory
     code, out, err = run(capsys, "demo", "--desk", "jsm", "--seed-orgs", "6")
     assert code == 0, err
     assert "Sandbox JSM site at http://127.0.0.1:" in out
