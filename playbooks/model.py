@@ -681,6 +681,45 @@ class Survey:
     implements: Implements = ()
 
 
+#: Phrase variables a playbook may give a company-wide value under `constants` (the customer-facing
+#: name and the team customers deal with), in the order `deskbook init` asks for them.
+CONSTANT_VARIABLES = ("company_name", "department")
+
+
+def _plain_text(value: Localized) -> Localized:
+    """A constant is inserted literally into text a desk evaluates (Liquid, smart values): no markup."""
+    for locale, text in value.values.items():
+        if "{{" in text or "{%" in text:
+            raise PydanticCustomError("plain_text", "is inserted as plain text, but the {locale} text {text} holds "
+                                      "desk markup ({markup}); write the words themselves",
+                                      {"text": repr(text), "locale": locale, "markup": "{{ or {%"})
+    return value
+
+
+#: Company-wide text per locale (plain text, no desk markup).
+PlainLocalized = Annotated[Localized, AfterValidator(_plain_text)]
+
+
+@_model
+class Constants:
+    """Company-wide text per locale for phrase variables the desk has no placeholder for (company_name, department)."""
+
+    company_name: Annotated[PlainLocalized | None, Describe(
+        description="the company's customer-facing name per locale, e.g. {zh-CN: 安科服务, en: Anke Service}")] = None
+    department: Annotated[PlainLocalized | None, Describe(
+        description="the department or team customers deal with, per locale, e.g. {zh-CN: 客户服务中心, "
+                    "en: Customer service centre}")] = None
+
+    def values(self, locale: str) -> dict[str, str]:
+        """The constants set, as variable -> text in `locale` (the default locale's text when missing)."""
+        out = {}
+        for name in CONSTANT_VARIABLES:
+            value = getattr(self, name)
+            if value is not None:
+                out[name] = value.get(locale)
+        return out
+
+
 # ---------------------------------------------------------------- the playbook
 
 
@@ -707,6 +746,7 @@ class Playbook:
     representations: tuple[Representation, ...] = ()
     stages: tuple[Stage, ...] = ()  # process order; unpack as (stage id, title)
     category_field: Key = "request_category"  # ticket Field.key of the category dropdown
+    constants: Constants = dataclasses.field(default_factory=Constants)  # company_name, department per locale
     extra: Annotated[dict[str, Any], Describe(description="free-form settings for other parts (e.g. sync_values)")] = \
         dataclasses.field(default_factory=dict)
     path: Annotated[SkipJsonSchema[str], BeforeValidator(_set_by_loader)] = ""  # the file it was loaded from

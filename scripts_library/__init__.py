@@ -18,6 +18,7 @@ _HOMES = {
     "load_library": "library",
     "render_for_desk": "render",
     "render_values": "render",
+    "render_customer_text": "render",
 }
 
 __all__ = list(_HOMES)

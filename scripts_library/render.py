@@ -16,7 +16,7 @@ from markupsafe import escape
 from deskbook.errors import DeskbookError
 from deskbook.scripts_library import engine
 from deskbook.scripts_library.library import Library, Phrase, compile_unapproved
-from deskbook.scripts_library.placeholders import DESKS, placeholders_for
+from deskbook.scripts_library.placeholders import DESKS, customer_text_problem, placeholders_for
 
 
 def _render(library: Library, phrase: Phrase, variables: Mapping[str, str]) -> str:
@@ -39,15 +39,36 @@ def render_for_desk(
     locale: str,
     desk: str,
     extra_placeholders: Mapping[str, str] | None = None,
+    constants: Mapping[str, str] | None = None,
 ) -> str:
     """The phrase with every variable replaced by `desk`'s own placeholder ("zendesk" or "jsm").
 
-    `extra_placeholders` maps a variable to the placeholder a connector wants for it (e.g. a
-    custom field's placeholder for `eta`); variables without any placeholder become a visible
-    localized fill-in marker such as `[ETA]`.
+    `extra_placeholders` maps a variable to the placeholder (or plain text) a connector wants for
+    it (e.g. a custom field's placeholder for `eta`); `constants` are the playbook's company-wide
+    values (variable -> text in `locale`), used where the desk has no placeholder; variables
+    without any become a visible localized fill-in marker such as `[ETA]` (see `placeholders`).
     """
     phrase = library.phrase(phrase_id, locale)
-    return _render(library, phrase, placeholders_for(desk, phrase.variable_names, locale, extra_placeholders))
+    return _render(library, phrase, placeholders_for(desk, phrase.variable_names, locale, extra_placeholders, constants))
+
+
+def render_customer_text(
+    library: Library,
+    phrase_id: str,
+    locale: str,
+    desk: str,
+    *,
+    where: str,
+    constants: Mapping[str, str] | None = None,
+    extra_placeholders: Mapping[str, str] | None = None,
+    otherwise: str | None = None,
+) -> tuple[str, DeskbookError | None]:
+    """(text, problem): the phrase rendered like `render_for_desk` for a text the desk sends to the
+    customer without an agent's edit, and the error naming `where` when it still holds a fill-in slot
+    (`placeholders.customer_text_problem`; None when it holds none). The caller raises the problem,
+    or (a limit the playbook accepts) keeps the text away from the customer."""
+    text = render_for_desk(library, phrase_id, locale, desk, extra_placeholders, constants)
+    return text, customer_text_problem(text, where=where, phrase=phrase_id, locale=locale, desk=desk, otherwise=otherwise)
 
 
 def _as_text(value: Any) -> str:

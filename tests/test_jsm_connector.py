@@ -51,7 +51,8 @@ def playbook() -> m.Playbook:
     automations = (
         m.Automation("progress", L("进度提醒", "Progress"), L("24小时未更新", "No update 24h"),
                      m.Conditions(all=(C("status", "is", "open"), C("hours_since_agent_update", "greater_than", 24))),
-                     (m.Action("add_tags", ["progress_reminded"]),), comment=m.Comment("progress_update")),
+                     (m.Action("add_tags", ["progress_reminded"]),),
+                     comment=m.Comment("progress_update", public=False)),  # [ETA] is for the agent only
     )
     slas = (m.SLAPolicy("standard", L("标准", "Standard"), L("标准时限", "Standard"), m.Conditions(),
                         (m.SLATarget("first_reply_time", "urgent", 30), m.SLATarget("first_reply_time", "normal", 240))),)
@@ -59,7 +60,8 @@ def playbook() -> m.Playbook:
     return m.Playbook(path="jsm-sample.yaml", metadata=meta, groups=(), fields=(), categories=categories, tiers=(),
                       trigger_categories=(("routing", L("分派", "Routing")),), macros=macros, triggers=triggers,
                       automations=automations, sla_policies=slas, views=(), sync=sync, forbidden_phrases={},
-                      stages=(("S-2", L("受理", "Intake")), ("S-7", L("升级", "Escalation"))))
+                      stages=(("S-2", L("受理", "Intake")), ("S-7", L("升级", "Escalation"))),
+                      constants=m.Constants(company_name=L("样例服务", "Sample Service"), department=L("客服部", "Service")))
 
 
 @pytest.fixture(scope="module")
@@ -82,7 +84,8 @@ def test_translation_request_types_rules_markers_and_smart_values(library):
     assert escalate["trigger"]["type"] == "jira.manual.trigger.issue"
     comment = escalate["components"][0]["value"]
     assert comment["publicComment"] is False
-    assert comment["comment"] == render_for_desk(library, "escalation_notice", "zh-CN", "jsm")
+    assert comment["comment"] == render_for_desk(library, "escalation_notice", "zh-CN", "jsm",
+                                                 constants=playbook().constants.values("zh-CN"))
     edit = next(c for c in escalate["components"] if c["type"] == "jira.issue.edit")
     assert edit["value"]["operations"] == [  # FACTS.md §2: `operations`, not `fields`/`update`
         {"field": {"type": "ID", "value": "priority"}, "fieldType": "priority", "type": "SET",
@@ -305,7 +308,8 @@ def test_plan_notes_that_rule_comments_are_in_the_default_locale_only(library):
     pb = playbook()
     desired = {d.key: d.payload for d in tr.desired_objects(pb, library, project_ari="a")}
     assert desired["macro.greeting"]["components"][0]["value"]["comment"] == \
-        render_for_desk(library, "greeting", pb.metadata.default_locale, "jsm")
+        render_for_desk(library, "greeting", pb.metadata.default_locale, "jsm",
+                        constants=pb.constants.values(pb.metadata.default_locale))
     with running_sandbox() as sandbox:
         for options in ({}, {"allow_internal_api": True}):
             connector = connector_for(sandbox, **options)

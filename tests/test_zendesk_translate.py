@@ -93,7 +93,7 @@ def sample_playbook(**changes) -> m.Playbook:
             conditions=m.Conditions(all=(C("status", "is", "open"), C("hours_since_agent_update", "greater_than", 24),
                                          C("tags", "not_includes", ["progress_reminded"]))),
             actions=(A("add_tags", ["progress_reminded"]),),
-            comment=m.Comment("progress_update"),
+            comment=m.Comment("progress_update", public=False),  # its [ETA] is for the agent, never the requester
             implements=("S-9",),
         ),
     )
@@ -347,7 +347,7 @@ def test_automation_rules_and_sla_shape(desired):
     auto = by(desired, "automation", "progress_reminder").payload
     assert {"field": "assignee_updated_at", "operator": "greater_than", "value": "24"} in auto["conditions"]["all"]
     assert auto["title"].endswith("[deskbook:sample-service:progress_reminder]")
-    assert ["requester_id", "[{{ticket.id}}] {{ticket.title}}", "{{dc.deskbook__sample_service__progress_update}}"] in [
+    assert ["assignee_id", "[{{ticket.id}}] {{ticket.title}}", "{{dc.deskbook__sample_service__progress_update}}"] in [
         a["value"] for a in auto["actions"]]
     sla = by(desired, "sla_policy", "standard").payload
     assert {"priority": "normal", "metric": "next_reply_time", "target": 480, "business_hours": False} in sla[

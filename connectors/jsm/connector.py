@@ -298,6 +298,7 @@ class JsmConnector(DeskConnector):
             notes += tr.request_form_notes(playbook)  # request type forms: not settable by the public API
         if playbook is not None and desired:  # rules JSM cannot express, accepted by the playbook
             notes += tr.check_desk_limits(playbook, views=self.allow_internal_api)[1]
+            notes += tr.comment_limit_notes(playbook, desired)
         if playbook is not None and desired:  # what this version installs on Zendesk only (#15)
             notes += tr.zendesk_only_notes(playbook)
         if playbook is not None and desired and playbook.sync.jobs:

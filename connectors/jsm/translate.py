@@ -54,7 +54,8 @@ from deskbook.marker import format_marker, parse_marker  # noqa: F401  (parse_ma
 from deskbook.errors import DeskbookError
 from deskbook.plan import DesiredObject
 from deskbook.playbooks import model as m
-from deskbook.scripts_library import render_for_desk
+from deskbook.scripts_library import render_customer_text, render_for_desk
+from deskbook.scripts_library.placeholders import unfilled_slots
 
 KIND_ORDER = ("organization_detail_field", "request_type", "automation_rule", *internal.KINDS)
 NAME_LIMIT = 60
@@ -338,10 +339,69 @@ def action_components(playbook: m.Playbook, actions: tuple[m.Action, ...]) -> li
     return components
 
 
-def comment_component(playbook: m.Playbook, library: Any, comment: m.Comment) -> dict:
-    """The approved phrase as a comment action with JSM smart values."""
-    body = render_for_desk(library, comment.phrase, playbook.metadata.default_locale, "jsm")
-    return au.comment_action(body, bool(comment.public))
+#: What a playbook can do about a public rule comment holding a value only an agent knows (the hint
+#: of `placeholders.customer_text_problem`; `{key}` is the rule's key).
+AGENT_VALUE_HINT = ("JSM cannot ask the agent for it (FACTS.md gives no API shape for a manual rule's user inputs): "
+                    "make the comment internal (public: false), or accept the limit with extra: {{desk_limits: {{jsm: "
+                    "{{{key}: {{effect: without, note: ...}}}}}}}}, which posts the phrase as an internal note for the "
+                    "agent to complete and send")
+
+
+def fill_values(playbook: m.Playbook, actions: tuple[m.Action, ...], locale: str) -> dict[str, str]:
+    """What a rule's phrase gets besides JSM's smart values and the playbook's constants: `department`
+    is the name of the group the rule hands the request to (JSM has no group on an issue, so no
+    smart value names it)."""
+    groups = [a.value for a in actions if a.field == "group"]
+    if not groups:
+        return {}
+    try:
+        return {"department": playbook.group(str(groups[-1])).name.get(locale)}
+    except KeyError:
+        return {}
+
+
+def comment_component(playbook: m.Playbook, library: Any, comment: m.Comment, *, key: str = "",
+                      actions: tuple[m.Action, ...] = (), source: Any = None) -> dict:
+    """The approved phrase as a comment action with JSM smart values, the rule's group and the playbook's
+    constants. A public comment reaches the customer as posted (every JSM rule, manual ones included,
+    posts without an edit), so a fill-in slot left in it is an error naming the rule (`key`) —
+    unless the playbook accepts JSM's limit for the rule with `effect: without`: then the phrase is
+    posted as an internal note, slots and all, for the agent to complete and send."""
+    locale = playbook.metadata.default_locale
+    constants = playbook.constants.values(locale)
+    extra = fill_values(playbook, actions, locale)
+    if not comment.public:
+        return au.comment_action(render_for_desk(library, comment.phrase, locale, "jsm", extra, constants), False)
+    where = f"{key} ({source})" if source else key
+    body, problem = render_customer_text(library, comment.phrase, locale, "jsm", where=where, constants=constants,
+                                         extra_placeholders=extra, otherwise=AGENT_VALUE_HINT.format(key=key))
+    if problem is None:
+        return au.comment_action(body, True)
+    if _limits(playbook).get(key, {}).get("effect") == "without":
+        return au.comment_action(body, False)
+    raise problem
+
+
+def comment_limit_notes(playbook: m.Playbook, desired: list[DesiredObject]) -> list[str]:
+    """Plan notes for rules whose public comment JSM gets as an internal note (a value only an agent
+    knows, limit accepted with `effect: without`): the rule, the slots and the playbook's note."""
+    limits = _limits(playbook)
+    public = {f"{kind}.{rule.key}": rule.comment.phrase
+              for kind, rules in (("macro", playbook.macros), ("trigger", playbook.triggers),
+                                  ("automation", playbook.automations))
+              for rule in rules if rule.comment is not None and rule.comment.public}
+    notes = []
+    for obj in desired:
+        if obj.kind != "automation_rule" or obj.key not in public:
+            continue
+        for node in obj.payload.get("components", []):
+            value = node.get("value")
+            if node.get("type") == "jira.issue.comment" and isinstance(value, dict) and not value.get("publicComment"):
+                slots = ", ".join(dict.fromkeys(marker for marker, _ in unfilled_slots(value.get("comment", ""))))
+                notes.append(f"{obj.key} on JSM posts phrase `{public[obj.key]}` as an internal note, not to the "
+                             f"customer: it needs {slots}, which only the agent knows and a JSM rule cannot ask for; "
+                             f"{limits.get(obj.key, {}).get('note', '')}".rstrip("; "))
+    return notes
 
 
 def _rule(playbook: m.Playbook, key: str, name: str, description: str, trigger: dict, components: list[dict],
@@ -416,7 +476,8 @@ def desired_objects(playbook: m.Playbook, library: Any, *, project_ari: str, pro
         stage = stages.get(macro.stage)
         name = f"{macro.stage} {stage.get(locale)} / {macro.title.get(locale)}" if stage else \
             f"{macro.stage} / {macro.title.get(locale)}"
-        components = [comment_component(playbook, library, macro.comment)] if macro.comment else []
+        components = [comment_component(playbook, library, macro.comment, key=key, actions=macro.actions,
+                                        source=macro.source)] if macro.comment else []
         components += action_components(playbook, macro.actions)
         trigger = au.manual_trigger()
         out.append(DesiredObject("automation_rule", key, name,
@@ -429,7 +490,8 @@ def desired_objects(playbook: m.Playbook, library: Any, *, project_ari: str, pro
         components = [au.jql_condition(conditions_jql(playbook, rule.conditions, project_key))]
         components += action_components(playbook, rule.actions)
         if rule.comment:
-            components.append(comment_component(playbook, library, rule.comment))
+            components.append(comment_component(playbook, library, rule.comment, key=key, actions=rule.actions,
+                                                source=rule.source))
         name = rule.title.get(locale)
         for suffix, created, title in trigger_events(rule):
             out.append(DesiredObject("automation_rule", key + suffix, name + title,
@@ -443,7 +505,8 @@ def desired_objects(playbook: m.Playbook, library: Any, *, project_ari: str, pro
         trigger = au.scheduled_trigger(conditions_jql(playbook, auto.conditions, project_key))
         components = action_components(playbook, auto.actions)
         if auto.comment:
-            components.append(comment_component(playbook, library, auto.comment))
+            components.append(comment_component(playbook, library, auto.comment, key=key, actions=auto.actions,
+                                                source=auto.source))
         name = auto.title.get(locale)
         out.append(DesiredObject("automation_rule", key, name,
                                  _rule(playbook, key, name, auto.description.get(locale), trigger, components,

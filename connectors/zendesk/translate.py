@@ -724,15 +724,40 @@ def zendesk_locale_id(locale: str) -> int:
                         where="metadata.locales", hint="use one of: " + ", ".join(ZENDESK_LOCALE_IDS))
 
 
+def customer_visible_phrases(pb: m.Playbook) -> dict[str, str]:
+    """Phrase id -> the first rule ("trigger.<key> (file:line:column)") that sends it to the requester
+    without an agent's edit: triggers and automations with a public comment (a notification to the
+    requester). Macros are not here: the agent edits a macro's text before submitting it."""
+    found: dict[str, str] = {}
+    for kind, rules in (("trigger", pb.triggers), ("automation", pb.automations)):
+        for rule in rules:
+            if rule.comment is not None and rule.comment.public and rule.comment.phrase not in found:
+                found[rule.comment.phrase] = f"{kind}.{rule.key} ({rule.source})" if rule.source else f"{kind}.{rule.key}"
+    return found
+
+
+#: What to do about a value only an agent knows in a Zendesk trigger's or automation's notification.
+AGENT_VALUE_HINT = ("a trigger or automation emails the requester without an agent's edit: use the phrase in a "
+                    "macro (the agent fills it in before sending), or make the comment internal (public: false)")
+
+
 def _dynamic_content(pb: m.Playbook, library: Any) -> list[DesiredObject]:
-    from deskbook.scripts_library import render_for_desk
+    from deskbook.scripts_library import render_customer_text, render_for_desk
 
     out = []
     default = pb.metadata.default_locale
+    visible = customer_visible_phrases(pb)
     for phrase_id in rule_phrases(pb):
         variants = []
         for locale in pb.metadata.locales:
-            content = render_for_desk(library, phrase_id, locale, "zendesk")
+            constants = pb.constants.values(locale)
+            if phrase_id in visible:  # one item serves every rule and macro using the phrase
+                content, problem = render_customer_text(library, phrase_id, locale, "zendesk", where=visible[phrase_id],
+                                                        constants=constants, otherwise=AGENT_VALUE_HINT)
+                if problem is not None:
+                    raise problem
+            else:
+                content = render_for_desk(library, phrase_id, locale, "zendesk", constants=constants)
             variants.append({"locale_id": zendesk_locale_id(locale), "content": content,
                              "default": locale == default, "active": True})
         name = dynamic_content_name(pb, phrase_id)
