@@ -35,6 +35,9 @@ def register(subparsers) -> None:
     )
     render.add_argument("--examples", action="store_true", help="values mode: use declared examples for variables not given")
     render.add_argument("--html", action="store_true", help="values mode: HTML output, values escaped")
+    render.add_argument("--playbook", metavar="NAME|PATH",
+                        help="playbook whose constants (company_name, department) fill those variables when no "
+                             "--var gives them (default: standard-service)")
     _add_scripts_dir(render)
     render.set_defaults(func=cmd_render)
 
@@ -90,15 +93,29 @@ def cmd_render(args: argparse.Namespace) -> ExitCode:
             f"bad --var: phrase {phrase.id!r} has no variable {', '.join(unknown)}",
             hint="its variables: " + ", ".join(phrase.variable_names),
         )
+    constants = playbook_constants(args.playbook, phrase.variable_names, phrase.locale)
     if args.desk == VALUES_MODE:
-        values = {**phrase.examples(), **given} if args.examples else given
+        values = {**phrase.examples(), **constants, **given} if args.examples else {**constants, **given}
         text = render_values(library, phrase.id, phrase.locale, values, html=args.html)
     else:
         if args.html or args.examples:
             raise DeskbookError("--html and --examples only apply to --desk values")
-        text = render_for_desk(library, phrase.id, phrase.locale, args.desk, extra_placeholders=given)
+        text = render_for_desk(library, phrase.id, phrase.locale, args.desk, extra_placeholders=given,
+                               constants=constants)
     sys.stdout.write(text + "\n")
     return ExitCode.OK
+
+
+def playbook_constants(playbook: str | None, variables: tuple[str, ...], locale: str) -> dict[str, str]:
+    """The playbook's constants in `locale` (variable -> text) for a phrase using any of them; the
+    playbook is read only then, so rendering other phrases never depends on it."""
+    from deskbook.playbooks.model import CONSTANT_VARIABLES
+
+    if not set(variables) & set(CONSTANT_VARIABLES):
+        return {}
+    from deskbook.playbooks.loader import load_playbook
+
+    return load_playbook(playbook).constants.values(locale)
 
 
 def library_listing(library: Library) -> list[dict]:

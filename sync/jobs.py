@@ -50,11 +50,12 @@ class SyncSettings:
 DEFAULT_PHRASES = {"renewals": "renewal_reminder", "callbacks": "periodic_callback", "followups": "new_customer_followup"}
 
 #: The values a task's phrase gets besides the customer's own (name, company, contract end, period).
-#: Defaults come from playbook constants: `company_name` is the name of the group the job assigns
-#: its tasks to (the team the customer deals with, e.g. 客户服务中心 / Customer service centre;
-#: these fallbacks only when a job has no group), `agent_name` is the agent's role, so a callback
-#: reads "我是客户服务中心的客服专员" / "this is your customer service specialist from Customer
-#: service centre". A playbook sets its own per locale under `extra.sync_values.<locale>`, e.g.
+#: The playbook's `constants:` (company_name, department) come first, the same text its rules post
+#: to customers. Without them `company_name` is the name of the group the job assigns its tasks to
+#: (the team the customer deals with, e.g. 客户服务中心 / Customer service centre; the fallbacks below
+#: only when a job has no group). `agent_name` is the agent's role, so a callback reads
+#: "我是安科服务的客服专员" / "this is your customer service specialist from Anke Service".
+#: A playbook sets its own per locale under `extra.sync_values.<locale>` (these win), e.g.
 #: `{zh-CN: {company_name: 北极星科技, agent_name: 客户经理, renewal_offer: ...}}` (README, "Scheduled sync jobs").
 DEFAULT_VALUES = {
     "en": {
@@ -109,6 +110,10 @@ def settings_from_playbook(playbook: Any) -> SyncSettings:
         )
     record_fields = tuple((f.key, dict(f.title.values)) for f in playbook.ticket_fields() if "T-4" in f.implements)
     values: dict[str, dict[str, str]] = {}
+    constants = getattr(playbook, "constants", None)
+    for loc in meta.locales if constants is not None else ():  # the playbook's `constants:`, as rules get them
+        if constants.values(loc):
+            values[loc] = dict(constants.values(loc))
     for loc, overrides in (playbook.extra.get("sync_values") or {}).items():
         values.setdefault(loc, {}).update(overrides)
     return SyncSettings(

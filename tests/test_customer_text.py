@@ -227,3 +227,43 @@ def test_zendesk_demo_sends_no_customer_an_unfilled_placeholder(capsys, monkeypa
     capsys.readouterr()
     assert seen
     assert [(name, unfilled_slots(text)) for name, text in seen if unfilled_slots(text)] == []
+
+
+# ---------------------------------------------------------------- init and render use the same constants
+
+
+def test_init_writes_the_company_and_team_customers_see(tmp_path, capsys):
+    target = tmp_path / "mydesk"
+    assert main(["init", str(target), "--company", "北极星科技", "--department", "客户成功部"]) == 0
+    capsys.readouterr()
+    playbook = load_playbook(target / "playbook.yaml")
+    for locale in playbook.metadata.locales:
+        assert playbook.constants.company_name.get(locale) == "北极星科技"
+        assert playbook.constants.department.get(locale) == "客户成功部"
+    shipped = (Path(load_playbook().path)).read_text(encoding="utf-8")
+    written = (target / "playbook.yaml").read_text(encoding="utf-8")
+    changed = [line for line in written.splitlines() if line not in shipped.splitlines()]
+    assert len(changed) == 2 and all(line.lstrip().startswith(("company_name:", "department:")) for line in changed)
+
+
+def test_init_without_the_company_says_the_sample_name_is_to_replace_and_refuses_markup(tmp_path, capsys):
+    assert main(["init", str(tmp_path / "a")]) == 0
+    out = capsys.readouterr().out
+    sample = load_playbook().constants.company_name.get()
+    assert "constants" in out and sample in out
+    assert main(["init", str(tmp_path / "b"), "--company", "{{ticket.brand.name}}"]) == 1
+    assert "desk markup" in capsys.readouterr().err
+    assert not (tmp_path / "b" / "playbook.yaml").exists()
+
+
+def test_render_fills_the_playbooks_constants_in_desk_and_values_mode(tmp_path, capsys):
+    path = minimal_copy(tmp_path, constants=True)
+    assert main(["render", "greeting", "--locale", "en", "--desk", "jsm", "--playbook", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "Minimal Services Service desk" in out and not unfilled_slots(out)
+    assert main(["render", "greeting", "--locale", "en", "--desk", "values", "--playbook", str(path),
+                 "--var", "customer_name=Ann", "--var", "agent_name=Bo"]) == 0
+    assert "Minimal Services Service desk" in capsys.readouterr().out
+    assert main(["render", "greeting", "--locale", "en", "--desk", "values", "--playbook", str(path),
+                 "--var", "customer_name=Ann", "--var", "agent_name=Bo", "--var", "company_name=Other Co"]) == 0
+    assert "Other Co" in capsys.readouterr().out  # a given value wins

@@ -233,11 +233,26 @@ def sync_note(job: str, locale: str, playbook=None) -> str:
 
 @pytest.mark.parametrize("job", ["callbacks", "followups"])
 def test_sync_task_text_reads_naturally_by_default(job):
-    zh = sync_note(job, "zh-CN")
+    import dataclasses
+
+    from deskbook.playbooks import model
+    from deskbook.playbooks.loader import load_playbook
+
+    no_company = dataclasses.replace(load_playbook(), constants=model.Constants())
+    zh = sync_note(job, "zh-CN", no_company)
     assert "我们的服务团队的" not in zh
-    assert "我是客户服务中心的客服专员" in zh  # the job's group (a playbook constant) and the agent's role
-    en = sync_note(job, "en")
+    assert "我是客户服务中心的客服专员" in zh  # without a company name: the job's group and the agent's role
+    en = sync_note(job, "en", no_company)
     assert "our service team" not in en and "your customer service specialist from Customer service centre" in en
+
+
+@pytest.mark.parametrize("job", ["callbacks", "followups"])
+def test_sync_task_text_names_the_company_of_the_playbook_constants(job):
+    from deskbook.playbooks.loader import load_playbook
+
+    company = load_playbook().constants.company_name
+    assert f"我是{company.get('zh-CN')}的客服专员" in sync_note(job, "zh-CN")
+    assert f"your customer service specialist from {company.get('en')}" in sync_note(job, "en")
 
 
 def test_sync_values_in_the_playbook_override_the_defaults():

@@ -12,6 +12,11 @@ is lost on the next reinstall. `init` copies them into a folder of yours (kept i
 every command uses these files without flags, and `deskbook scripts approve` writes here. The
 playbook keeps its machine name, so the desk objects an install of the shipped playbook made stay
 owned by it. `init` never overwrites: it refuses when any of these files exists.
+
+`--company NAME` and `--department NAME` write the company and team customers see into the copy's
+`constants:` (the same text in every locale; edit per locale afterwards): rules post them to
+customers wherever a desk has no placeholder of its own. Without them the copy keeps the shipped
+sample values, and `init` says so.
 """
 
 from __future__ import annotations
@@ -37,11 +42,51 @@ def register(subparsers) -> None:
     p.add_argument("--from-playbook", metavar="NAME", default="standard-service",
                    help="shipped playbook to copy (default standard-service)")
     p.add_argument("--desk", choices=DESKS, help="also record the desk in deskbook.toml")
+    p.add_argument("--company", metavar="NAME",
+                   help="your company's name as customers see it (the playbook's constants.company_name)")
+    p.add_argument("--department", metavar="NAME",
+                   help="the department or team customers deal with (the playbook's constants.department)")
     p.set_defaults(func=cmd_init)
 
 
-def init_project(target: Path, *, playbook: str = "standard-service", desk: str | None = None) -> list[Path]:
-    """Write the copy into `target`; returns the files and folders written (DeskbookError when one exists)."""
+def with_constants(text: str, shown: str, constants: dict[str, str]) -> str:
+    """The playbook `text` with `constants` (variable -> text, the same in every locale) in its
+    `constants:` block: each variable's line replaced where the block has one, the rest added to the
+    block (or a new block at the end); the result is loaded to check it (a DeskbookError naming
+    the value when it is not valid, e.g. desk markup)."""
+    import json
+    import re
+
+    from deskbook.playbooks.loader import parse_playbook
+
+    if not constants:
+        return text
+    locales = parse_playbook(text, shown).metadata.locales
+    for name, value in constants.items():
+        line = f"  {name}: {{" + ", ".join(f"{loc}: {json.dumps(value, ensure_ascii=False)}" for loc in locales) + "}"
+        block = re.search(r"(?m)^constants:[ \t]*\n((?:[ \t]+.*\n|[ \t]*\n)*)", text)
+        if block is None:
+            text = text.rstrip("\n") + f"\n\nconstants:\n{line}\n"
+            continue
+        own = re.search(rf"(?m)^[ \t]+{name}:.*$", block.group(1))
+        if own is not None:
+            start = block.start(1) + own.start()
+            text = text[:start] + line + text[block.start(1) + own.end():]
+        else:
+            text = text[:block.end(1)] + line + "\n" + text[block.end(1):]
+    try:
+        parse_playbook(text, shown)
+    except DeskbookError as exc:
+        problems = getattr(exc, "problems", None) or [str(exc)]
+        raise DeskbookError("--company/--department: " + "; ".join(p.split(": ", 1)[-1] for p in problems),
+                            hint="give the plain name customers see") from None
+    return text
+
+
+def init_project(target: Path, *, playbook: str = "standard-service", desk: str | None = None,
+                 constants: dict[str, str] | None = None) -> list[Path]:
+    """Write the copy into `target` (with `constants`, variable -> text, in the playbook's `constants:`);
+    returns the files and folders written (DeskbookError when one exists)."""
     from deskbook.playbooks.loader import _read_source
     from deskbook.scripts_library.library import APPROVALS_FILE, TEMPLATES_DIR, shipped_library_root
 
@@ -50,7 +95,8 @@ def init_project(target: Path, *, playbook: str = "standard-service", desk: str 
     if "/" in playbook or playbook.endswith((".yaml", ".yml")):
         raise DeskbookError(f"--from-playbook takes a shipped playbook's name, not a path ({playbook!r})",
                             hint="copy your own file by hand")
-    text, _ = _read_source(playbook)
+    text, shown = _read_source(playbook)
+    text = with_constants(text, shown, constants or {})
     outputs = [target / PLAYBOOK_FILE, target / SCRIPTS_DIR, target / CONFIG_FILE]
     present = [str(p) for p in outputs if p.exists()]
     if present:
@@ -80,12 +126,29 @@ def init_project(target: Path, *, playbook: str = "standard-service", desk: str 
 def cmd_init(args: argparse.Namespace) -> ExitCode:
     """`deskbook init DIR`."""
     target = Path(args.dir)
-    init_project(target, playbook=args.from_playbook, desk=args.desk)
+    given = {name: value for name, value in (("company_name", args.company), ("department", args.department))
+             if value is not None}
+    init_project(target, playbook=args.from_playbook, desk=args.desk, constants=given)
     print(f"Wrote {target / PLAYBOOK_FILE}, {target / SCRIPTS_DIR}/ (templates and approvals.yaml) "
           f"and {target / CONFIG_FILE}.")
     print("Next:")
     print(f"  cd {target}")
+    sample = sample_constants(target / PLAYBOOK_FILE, given)
+    if sample:
+        print(f"  edit constants: in {PLAYBOOK_FILE}: customers would see the sample {sample} "
+              "(or run init again with --company NAME --department NAME)")
     print("  deskbook validate                       # playbook + phrases, as you edit them")
     print("  deskbook scripts approve ID --by NAME   # after reviewing a changed phrase")
     print("  deskbook plan --desk zendesk            # or set desk = \"zendesk\" in deskbook.toml")
     return ExitCode.OK
+
+
+def sample_constants(path: Path, given: dict[str, str]) -> str:
+    """The shipped sample constants the copy at `path` still holds (e.g. "company_name 安科服务"), or ""."""
+    from deskbook.playbooks.loader import load_playbook
+    from deskbook.playbooks.model import CONSTANT_VARIABLES
+
+    constants = load_playbook(path).constants
+    shown = [f"{name} {getattr(constants, name).get()!r}" for name in CONSTANT_VARIABLES
+             if name not in given and getattr(constants, name) is not None]
+    return ", ".join(shown)
