@@ -20,10 +20,14 @@ _PLACEHOLDER = re.compile(r"\{\{.*?\}\}")
 
 def phrase_pattern(library: Any, phrase_id: str, locale: str, desk: str) -> re.Pattern:
     """A pattern matching the approved phrase as the desk sends it, each placeholder filled by
-    something (an empty placeholder does not match)."""
+    something (an empty placeholder does not match). A fill-in marker (`[公司名称]`) matches what the
+    install put there (the playbook's constants, a JSM rule's group) as well as the marker itself."""
     from deskbook.scripts_library import render_for_desk
+    from deskbook.scripts_library.placeholders import unfilled_slots
 
     text = render_for_desk(library, phrase_id, locale, desk).strip()
+    for marker, _ in unfilled_slots(text):
+        text = text.replace(marker, "{{slot}}")
     parts = [re.escape(p) for p in _PLACEHOLDER.split(text)]
     return re.compile(r"\s*" + r"(\S.*?)".join(parts) + r"\s*", re.S)
 
