@@ -92,9 +92,27 @@ class JsmDriver:
         if ("automation_rule", f"macro.{macro_key}") not in self.ids:
             raise KeyError(f"the playbook installed no manual rule for macro {macro_key!r}")
         rule = self.ids[("automation_rule", f"macro.{macro_key}")]
+        macro = next((m for m in self.playbook.macros if m.key == macro_key), None)
+        drafts = macro is not None and macro.comment is not None and macro.comment.public
+        before = {str(c.get("id")) for c in self.client.comments(self.key)} if drafts else set()
         self.session.request("POST", f"{self.client.automation_base}/rule/manual/{rule}/invocation",
                              json={"objects": [f"ari:cloud:jira:{self.client.cloud_id}:issue/{self._issue()['id']}"]},
                              label=f"macro {macro_key} on {self.key}")
+        if drafts:  # a phrase needing values only the agent knows comes as an internal draft (translate.py)
+            self._send_drafts(before)
+
+    def _send_drafts(self, before: set[str]) -> None:
+        """What the agent does with a draft the rule left: types each value in (here: the slot's own
+        label) and sends the text as a public reply."""
+        from deskbook.scripts_library.placeholders import unfilled_slots
+
+        for comment in self.client.comments(self.key):
+            body = str(comment.get("body") or "")
+            if str(comment.get("id")) in before or comment.get("public") or not unfilled_slots(body):
+                continue
+            for marker, _ in unfilled_slots(body):
+                body = body.replace(marker, marker[1:-1])
+            self.client.add_comment(self.key, body, public=True)
 
     def agent_replies(self, text: str) -> None:
         self.client.add_comment(self.key, str(text), public=True)
