@@ -6,7 +6,8 @@ The document (this module owns it)::
      "project": "SUP" (JSM only), "objects": {<kind>: [<the desk's own JSON of each object>, ...]}}
 
 `<kind>` is the plan's kind name (`group`, `ticket_field`, `macro`, ... on Zendesk; `request_type`,
-`automation_rule`, `organization`, `sla_metric` on JSM), so a backup reads like a plan.
+`automation_rule`, `organization`, and with `--allow-internal-api` `sla_metric`, `calendar`, `queue` on
+JSM), so a backup reads like a plan.
 
 `restore` writes back what the desk lets deskbook write, Zendesk configuration only, in
 dependency order (`translate.KIND_ORDER`): an object whose id still exists (or, when its id is
