@@ -41,7 +41,12 @@ def stamp(text: str) -> str:
 def issue(created: str, **extra) -> dict:
     return {"key": "SUP-1", "id": "10000", "projectKey": "SUP", "projectId": "10000", "labels": [],
             "status": "Waiting for support", "priority": "Medium", "created": stamp(created), "comments": [],
-            "history": [], **extra}
+            "changelog": [], **extra}
+
+
+def moved(at: str, old: str, new: str) -> dict:
+    """A changelog entry (Jira's shape, as `issues.py` writes it): the status moved from `old` to `new`."""
+    return {"created": stamp(at), "items": [{"field": "status", "fromString": old, "toString": new}]}
 
 
 def metric(goals: list[dict], start=(CREATED,), pause=(), stop=(RESOLVED,), name="Time to resolution") -> dict:
@@ -93,11 +98,9 @@ def test_no_matching_goal_means_no_sla():
 
 
 def test_time_in_a_pause_condition_does_not_count():
-    waiting = issue("2026-03-02T10:00:00+00:00", status="Work in progress", history=[
-        {"at": stamp("2026-03-02T11:00:00+00:00"), "field": "status", "from": "Waiting for support",
-         "to": "Waiting for customer"},
-        {"at": stamp("2026-03-02T14:00:00+00:00"), "field": "status", "from": "Waiting for customer",
-         "to": "Work in progress"}])
+    waiting = issue("2026-03-02T10:00:00+00:00", status="Work in progress", changelog=[
+        moved("2026-03-02T11:00:00+00:00", "Waiting for support", "Waiting for customer"),
+        moved("2026-03-02T14:00:00+00:00", "Waiting for customer", "Work in progress")])
     m = metric([goal("", 2)], pause=(WAITING_FOR_CUSTOMER,))
     [found] = values(waiting, [m], "2026-03-02T14:30:00+00:00")
     [cycle] = found["cycles"]
@@ -345,9 +348,9 @@ def test_queues_list_their_requests_by_jql_through_the_public_endpoints():
 
 
 def test_a_jira_shaped_changelog_is_read_as_the_history():
-    """The request's history may come as Jira's changelog (`{created, items: [{field, fromString, toString}]}`,
-    what the automation engine's writes record): the same pause as from the store's history."""
-    logged = issue("2026-03-02T10:00:00+00:00", status="Work in progress", history=None, changelog=[
+    """The history is Jira's changelog (`{created, items: [{field, fromString, toString}]}`): other fields'
+    items in an entry are skipped, a status item in it still counts."""
+    logged = issue("2026-03-02T10:00:00+00:00", status="Work in progress", changelog=[
         {"created": stamp("2026-03-02T11:00:00+00:00"), "items": [
             {"field": "status", "fromString": "Waiting for support", "toString": "Waiting for customer"}]},
         {"created": stamp("2026-03-02T14:00:00+00:00"), "items": [

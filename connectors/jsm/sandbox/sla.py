@@ -45,9 +45,10 @@ a customer" when its author is a customer account (`is_customer`; agents, the AP
 actors are not); an SLA whose goal
 applies but which has not started yet (no start event so far) is listed without cycles.
 
-The request's history is read from the stored request (`store.py` records status, resolution and
-assignee changes on every write, whoever writes: API handlers or the automation engine), never from
-hooks of the code that changed it.
+The request's history is read from the stored request — its changelog, which `issues.py` writes for
+every change, whoever makes it (API handlers or the automation engine) — never from hooks of the
+code that changed it. A request stored without one (the seeded first services) counts from its
+`created` and `resolutiondate`.
 """
 
 from __future__ import annotations
@@ -145,15 +146,13 @@ def stamp_seconds(value: str) -> float:
 
 
 def changes(issue: dict) -> list[dict]:
-    """The request's status, resolution and assignee changes as `{at, field, from, to}`, oldest first:
-    from its Jira-shaped changelog (`changelog: [{created, items: [{field, fromString, toString}]}]`)
-    when it has one, else from the store's `history` (`store.record_history`)."""
-    if "changelog" in issue:
-        return [{"at": entry["created"], "field": item["field"], "from": item.get("fromString"),
-                 "to": item.get("toString")}
-                for entry in issue.get("changelog") or [] for item in entry.get("items") or []
-                if item.get("field") in ("status", "resolution", "assignee")]
-    return list(issue.get("history") or [])
+    """The request's status, resolution and assignee changes as `{at, field, from, to}`, oldest first,
+    from its Jira-shaped changelog (`changelog: [{created, items: [{field, fromString, toString}]}]`,
+    written by `issues.py`, the one path every change takes)."""
+    return [{"at": entry["created"], "field": item["field"], "from": item.get("fromString"),
+             "to": item.get("toString")}
+            for entry in issue.get("changelog") or [] for item in entry.get("items") or []
+            if item.get("field") in ("status", "resolution", "assignee")]
 
 
 def events(issue: dict, is_customer: Callable[[str], bool]) -> tuple[State, list[Event]]:

@@ -47,22 +47,6 @@ def now_iso(ts: float | None = None) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "+0000"
 
 
-#: Request fields whose changes the store records in the request's `history` (what SLA conditions read).
-HISTORY_FIELDS = {"status": "status", "resolution": "resolutiondate", "assignee": "assignee"}
-
-
-def record_history(old: dict | None, new: dict, at: str) -> None:
-    """Append to `new["history"]` a change `{at, field, from, to}` for each of `HISTORY_FIELDS` that differs
-    from `old` (the stored request before this write). A new request starts with an empty history; its
-    creation and comments carry their own times."""
-    history = list(new.get("history") or (old or {}).get("history") or [])
-    if old is not None:
-        for name, key in HISTORY_FIELDS.items():
-            if old.get(key) != new.get(key):
-                history.append({"at": at, "field": name, "from": old.get(key), "to": new.get(key)})
-    new["history"] = history
-
-
 def date_dto(iso: str) -> dict:
     """A servicedeskapi `DateDTO` for an ISO timestamp made by `now_iso`."""
     moment = datetime.strptime(iso, "%Y-%m-%dT%H:%M:%S.%f%z")
@@ -104,14 +88,11 @@ class Store(DocumentStore):
         return str(uuid.uuid4())
 
     def put(self, kind: str, ident: str, body: dict) -> dict:
-        """Insert or replace a document; keeps the original position on replace. A request's status,
-        resolution and assignee changes are recorded in its `history` here, whoever writes it."""
+        """Insert or replace a document; keeps the original position on replace."""
         with self.lock:
             row = self.db.execute(
-                "SELECT position, body FROM documents WHERE kind = ? AND id = ?", (kind, ident)
+                "SELECT position FROM documents WHERE kind = ? AND id = ?", (kind, ident)
             ).fetchone()
-            if kind == "request":
-                record_history(json.loads(row[1]) if row else None, body, self.stamp())
             if row:
                 self.db.execute(
                     "UPDATE documents SET body = ? WHERE kind = ? AND id = ?",
