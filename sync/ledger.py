@@ -141,7 +141,8 @@ CREATE TABLE IF NOT EXISTS items (
     period TEXT NOT NULL,
     state TEXT NOT NULL CHECK (state IN ('pending', 'done')),
     ticket_id INTEGER,
-    created_at REAL NOT NULL
+    created_at REAL NOT NULL,
+    job_ref TEXT
 );
 CREATE TABLE IF NOT EXISTS orgs (
     id INTEGER PRIMARY KEY,
@@ -176,6 +177,11 @@ CREATE TABLE IF NOT EXISTS survey_held (
     day TEXT
 );
 """
+
+
+#: Columns added since the first ledgers (table, column; TEXT): `orgs.seen` (full-scan desks),
+#: `items.job_ref` (bulk creates).
+MIGRATIONS = (("orgs", "seen"), ("items", "job_ref"))
 
 
 def deskbook_home() -> Path:
@@ -258,13 +264,13 @@ class Ledger:
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=NORMAL")
         self.db.executescript(SCHEMA)
-        columns = {row[1] for row in self.db.execute("PRAGMA table_info(orgs)")}
-        if "seen" not in columns:  # a ledger written before full-scan desks existed
-            try:
-                self.db.execute("ALTER TABLE orgs ADD COLUMN seen TEXT")
-            except LedgerError as exc:  # another process added it first
-                if "duplicate column" not in str(exc):
-                    raise
+        for table, column in MIGRATIONS:  # ledgers written before these columns existed
+            if column not in {row[1] for row in self.db.execute(f"PRAGMA table_info({table})")}:
+                try:
+                    self.db.execute(f"ALTER TABLE {table} ADD COLUMN {column} TEXT")
+                except LedgerError as exc:  # another process added it first
+                    if "duplicate column" not in str(exc):
+                        raise
         for table, wanted in COLUMNS.items():
             have = {row[1] for row in self.db.execute(f"PRAGMA table_info({table})")}
             if not wanted <= have:
@@ -289,6 +295,67 @@ class Ledger:
             "ON CONFLICT(key) DO NOTHING",
             (key, job, organization_id, period, "pending", time.time()),
         )
+
+    #: `job_ref` of a pending item sent in a bulk create whose answer (the job id) has not come back.
+    BATCH_SENT = "batch"
+
+    def mark_pending_batch(self, items: Iterable[tuple[str, str, int, str]]) -> None:
+        """Record the intent to create these (key, job, organization id, period) with one bulk request:
+        pending rows marked `BATCH_SENT` until `note_job` names the desk's job (one transaction)."""
+        now = time.time()
+        with self.transaction():
+            self.db.executemany(
+                "INSERT INTO items(key, job, organization_id, period, state, created_at, job_ref) VALUES (?,?,?,?,?,?,?) "
+                "ON CONFLICT(key) DO NOTHING",
+                ((key, job, org, period, "pending", now, self.BATCH_SENT) for key, job, org, period in items))
+
+    def note_job(self, keys: list[str], job_id: str) -> None:
+        """The desk queued the bulk create of `keys` (in that order) as job `job_id`: each pending row
+        keeps `<job id>#<index>`, so a run killed while the job runs reads the job instead of searching."""
+        with self.transaction():
+            self.db.executemany("UPDATE items SET job_ref = ? WHERE key = ? AND state = 'pending'",
+                                ((f"{job_id}#{index}", key) for index, key in enumerate(keys)))
+
+    def pending_jobs(self) -> dict[str, dict[int, str]]:
+        """job id -> {index -> key} of pending items whose bulk create the desk queued."""
+        jobs: dict[str, dict[int, str]] = {}
+        for key, ref in self.db.execute(
+                "SELECT key, job_ref FROM items WHERE state = 'pending' AND job_ref LIKE '%#%' ORDER BY key"):
+            job_id, _, index = ref.rpartition("#")
+            if index.isdigit():
+                jobs.setdefault(job_id, {})[int(index)] = key
+        return jobs
+
+    def pending_unconfirmed(self) -> list[tuple[str, float]]:
+        """(key, created_at) of pending items sent in a bulk request whose job id never came back."""
+        return [(row[0], row[1]) for row in self.db.execute(
+            "SELECT key, created_at FROM items WHERE state = 'pending' AND job_ref = ? ORDER BY key", (self.BATCH_SENT,))]
+
+    def clear_job_ref(self, keys: Iterable[str]) -> None:
+        """Pending items that are now looked up by key, one by one (their job is gone or was never named)."""
+        with self.transaction():
+            self.db.executemany("UPDATE items SET job_ref = NULL WHERE key = ? AND state = 'pending'",
+                                ((key,) for key in keys))
+
+    def forget_pending(self, keys: Iterable[str]) -> None:
+        """Drop pending rows the desk said it did not create (a later run creates the items again)."""
+        with self.transaction():
+            self.db.executemany("DELETE FROM items WHERE key = ? AND state = 'pending'", ((key,) for key in keys))
+
+    def mark_done_many(self, rows: Iterable[tuple[str, int]]) -> None:
+        """`mark_done` for (key, ticket id) pairs, in one transaction."""
+        with self.transaction():
+            for key, ticket_id in rows:
+                parsed = parse_key(key)
+                if parsed:
+                    self.mark_done(key, parsed[0], parsed[1], parsed[2], ticket_id)
+
+    def set_cursor(self, name: str, value: str | None) -> None:
+        """Store (or, with None, drop) a named cursor outside an export page."""
+        if value is None:
+            self.db.execute("DELETE FROM cursors WHERE name = ?", (name,))
+        else:
+            self._set_cursor(name, value)
 
     def note_ticket(self, key: str, ticket_id: int) -> None:
         """Remember the desk's id for a `pending` item as soon as the desk names it (before the create

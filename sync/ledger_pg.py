@@ -19,7 +19,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from deskbook.errors import DeskbookError
 from deskbook.sync.ledger import SCHEMA as LEDGER_SCHEMA
-from deskbook.sync.ledger import Ledger, LedgerError
+from deskbook.sync.ledger import MIGRATIONS, Ledger, LedgerError
 
 #: `Ledger`'s tables in PostgreSQL types: 64-bit ids (Zendesk's exceed 2^31), double-precision times.
 SCHEMA = re.sub(r"\bINTEGER\b", "BIGINT", re.sub(r"\bREAL\b", "DOUBLE PRECISION", LEDGER_SCHEMA))
@@ -98,6 +98,8 @@ class PostgresLedger(Ledger):
             conn.execute(f'SET search_path TO "{schema}"')
             for statement in filter(str.strip, SCHEMA.split(";")):
                 conn.execute(statement)
+            for table, column in MIGRATIONS:  # ledgers made by an older deskbook
+                conn.execute(f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {column} TEXT")
         except Exception as exc:
             conn.close()
             raise DeskbookError(f"cannot prepare the PostgreSQL ledger: {str(exc).splitlines()[0]}",

@@ -10,13 +10,44 @@ Exactly once, level-triggered:
    committed *before* the create call; a `pending` row left by a killed run is looked up in
    the desk by external_id first. The create itself carries `Idempotency-Key` = the key, so
    a retried or replayed request never makes a second ticket.
+
+Bulk creates (desks with `create_tasks` and `batch_size` > 1: Zendesk's `create_many`, 100
+tickets a call, so a first run at 100,000 organizations sends hundreds of writes, not tens of
+thousands). A bulk create carries no idempotency key: Zendesk queues a job and whatever the job
+creates stays created. Exactly-once then rests on the ledger seeing every task deskbook made before
+it sends a batch, and on never sending a key again while a create of it may still land:
+
+- **Intent, then job id, then outcome** (`_Batcher.flush`): the batch's pending rows are committed
+  (marked "sent in a batch") before the call; when Zendesk answers with the job id, each row keeps
+  `<job id>#<index>`; when the job completes, each row becomes done with its ticket id, or is dropped
+  when the job's result for its index is an error (nothing was created: a later run tries again).
+- **After a crash** (`_Batcher.recover`, before anything is created): a row naming a job reads that
+  job (once per job; waits while it is queued or working) and takes its results. A row whose job
+  id never came back (killed while the request was in flight, or an ambiguous answer: a 5xx or a
+  lost answer) waits until the request can no longer be answered (the HTTP timeout since it was
+  sent), then until the desk lists no job queued or working; after that no queued create can add
+  a ticket, and the key goes the single way: looked up by external_id, created with the
+  Idempotency-Key only if absent. A job Zendesk no longer knows (statuses expire) goes the same way.
+- **A new or rebuilt ledger** (`_catch_up`) cannot see what deskbook created in the export's last
+  minute (Zendesk's incremental exports leave out the most recent minute), and a bulk create would
+  not be caught by an idempotency key. So a ledger whose ticket export starts from the beginning is
+  marked `bulk=wait`, and before its first batch the run (1) waits until the desk lists no job queued
+  or working, at the run's start, so every earlier create has landed by then; (2) reads the exports
+  as usual, remembering where the ticket export stopped (`bulk=wait:<cursor>`, kept across a kill);
+  (3) once the export lag has passed since (1) — often already, the export of a large desk takes
+  longer — reads the ticket export on from that cursor, which now lists every ticket changed before
+  (1), and records our keys; then `bulk=ok`. Until then no batch is sent. Reading the newest tickets
+  live is not an option the spec offers (List Tickets documents no sort; search is indexed late), so
+  the lag is waited out, at most once per rebuilt ledger. `DESKBOOK_BULK=0` turns bulk creates off.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import sys
 import threading
+import time
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Iterable
@@ -133,8 +164,28 @@ def _creation_bar(ledger: Ledger, settings: SyncSettings, jobs: tuple[str, ...],
     return tqdm(total=total, desc="creating tasks", unit="task", file=sys.stderr, leave=False) if total else None
 
 
+#: Seconds added to the desk's export lag before the catch-up read of a new ledger.
+CATCH_UP_MARGIN_SECONDS = 1.0
+
+
+def bulk_desk(desk: Any) -> bool:
+    """Whether `desk` creates in bulk (and `DESKBOOK_BULK` is not 0)."""
+    return (callable(getattr(desk, "create_tasks", None)) and getattr(desk, "batch_size", 1) > 1
+            and os.environ.get("DESKBOOK_BULK", "1").strip() != "0")
+
+
+def _rebuilding(ledger: Ledger) -> bool:
+    """True for a ledger that has not yet seen every task in the desk (new, rebuilt, or its
+    catch-up read not done): it must not send bulk creates yet."""
+    tickets = ledger.cursor("tickets")
+    return tickets is None or tickets.startswith("export:") or (ledger.cursor("bulk") or "").startswith("wait")
+
+
 def refresh_index(desk: SyncDesk, ledger: Ledger) -> None:
     """Bring the ledger's organization index and our-ticket knowledge up to date (incremental)."""
+    bulk = bulk_desk(desk)
+    if bulk and _rebuilding(ledger) and not (ledger.cursor("bulk") or "").startswith("wait"):
+        ledger.set_cursor("bulk", "wait")
     with _index_lock:
         for name, pages, apply in (
             ("organizations", desk.organization_pages,
@@ -155,6 +206,26 @@ def refresh_index(desk: SyncDesk, ledger: Ledger) -> None:
             if bar is not None:
                 bar.close()
             log.debug("%s export: %d page(s)", name, count)
+    tail = getattr(desk, "export_tail", None)
+    if bulk and tail and ledger.cursor("bulk") == "wait" and (ledger.cursor("tickets") or "").startswith("since:"):
+        ledger.set_cursor("bulk", f"wait:{tail}")  # where the full export stopped: the catch-up reads on from here
+
+
+def _catch_up(desk: Any, ledger: Ledger, since: float) -> None:
+    """The catch-up read of a new or rebuilt ledger (see "Bulk creates" above): once the desk's
+    export lag has passed since `since` (a monotonic time at which no bulk job was running), read
+    the ticket export on from where the full export stopped, record our keys, mark `bulk=ok`."""
+    wait = since + float(getattr(desk, "export_lag_seconds", 60.0)) + CATCH_UP_MARGIN_SECONDS - time.monotonic()
+    if wait > 0:
+        log.info("new ledger: waiting %.0f s for the desk's export to list the last minute's tickets", wait)
+        time.sleep(wait)
+    tail = (ledger.cursor("bulk") or "wait").partition(":")[2] or None
+    pages = 0
+    for page in desk.export_tail_pages(tail):
+        ledger.record_tickets(page.first_service, page.our_items, None, page.unfinished)
+        pages += 1
+    ledger.set_cursor("bulk", "ok")
+    log.info("new ledger: caught up with the desk (%d export page(s)); bulk creates from here", pages)
 
 
 def _apply_organization_page(desk: SyncDesk, ledger: Ledger, page) -> None:
@@ -203,10 +274,20 @@ def run_jobs(
         headroom.start(report.rate_budget)
     if surveys:
         desk.use_survey(settings.survey)  # the ticket export then also reports survey results
+    bulk = not dry_run and bulk_desk(desk)
+    caught_up_from = None
+    if bulk and _rebuilding(ledger):
+        desk.wait_jobs_idle()  # every create sent before this run has landed from here on
+        caught_up_from = time.monotonic()
     if refresh:
         refresh_index(desk, ledger)
+    if caught_up_from is not None:
+        _catch_up(desk, ledger, caught_up_from)
     report.organizations = ledger.organization_count()
     bar = None if dry_run else _creation_bar(ledger, settings, task_jobs, as_of)
+    batcher = _Batcher(desk, ledger, settings, library, report, bar) if bulk else None
+    if batcher is not None:
+        batcher.recover()
     for org in ledger.iter_organizations():
         if stop is not None and stop.is_set():
             report.interrupted = True
@@ -219,10 +300,14 @@ def run_jobs(
                 job.skip_reasons.append(skip.reason)
             log.warning("%s: skipped %s", skip.job, skip.reason)
         for item in items:
+            if batcher is not None and batcher.take(item, org):
+                continue
             before = report.jobs[item.job].created + report.jobs[item.job].failed
             _settle(item, org, desk, ledger, settings, library, report.jobs[item.job], dry_run)
             if bar is not None and report.jobs[item.job].created + report.jobs[item.job].failed > before:
                 bar.update(1)
+    if batcher is not None:
+        batcher.flush()
     if bar is not None:
         bar.close()
     if not dry_run and not report.interrupted:
@@ -316,6 +401,110 @@ def _finish_leftovers(desk, ledger, settings, library, report: SyncReport, as_of
             continue
         item = DueItem(parsed[0], parsed[1], parsed[2], as_of)
         _settle(item, org, desk, ledger, settings, library, report.jobs[item.job], False)
+
+
+class _Batcher:
+    """Bulk creates, exactly once (see "Bulk creates" in the module docstring)."""
+
+    def __init__(self, desk, ledger: Ledger, settings, library, report: SyncReport, bar):
+        self.desk, self.ledger, self.settings, self.library = desk, ledger, settings, library
+        self.report, self.bar = report, bar
+        self.batch: list[tuple[DueItem, Any]] = []
+        self.size = int(desk.batch_size)
+        session = getattr(desk, "session", None)
+        self.answer_timeout = float(getattr(session, "timeout", 30.0) or 30.0)
+
+    def recover(self) -> None:
+        """Settle the pending rows a killed run left from its bulk creates, before creating anything."""
+        for job_id, keys in self.ledger.pending_jobs().items():
+            state, results = self.desk.wait_job(job_id)
+            if state in ("queued", "working"):
+                raise DeskbookError(f"Zendesk's bulk job {job_id} from an earlier run is still {state}",
+                                    hint="run again later: its tasks are created by the job, not again")
+            made = [(key, results[i][0]) for i, key in keys.items() if i in results and results[i][0] is not None]
+            refused = [key for i, key in keys.items() if i in results and results[i][0] is None]
+            unknown = [key for i, key in keys.items() if i not in results]  # job gone, or no result
+            self.ledger.mark_done_many(made)
+            self.ledger.forget_pending(refused)
+            self.ledger.clear_job_ref(unknown)
+            log.info("bulk job %s of an earlier run: %s, %d task(s) made, %d refused, %d to look up",
+                     job_id, state, len(made), len(refused), len(unknown))
+        unconfirmed = self.ledger.pending_unconfirmed()
+        if unconfirmed:
+            wait = max(sent for _, sent in unconfirmed) + self.answer_timeout - time.time()
+            if wait > 0:  # the request may still be on its way to a job
+                log.info("%d task(s) were sent in bulk without an answer: waiting %.0f s", len(unconfirmed), wait)
+                time.sleep(wait)
+            self.desk.wait_jobs_idle()
+            self.ledger.clear_job_ref(key for key, _ in unconfirmed)  # now looked up by key, one by one
+
+    def take(self, item: DueItem, org: Any) -> bool:
+        """True when the batcher handles `item` (queued for the next batch, or already done); False:
+        settle it singly (a pending row: looked up by key first)."""
+        state = self.ledger.item_state(item.key)
+        if state is None:
+            self.batch.append((item, org))
+            if len(self.batch) >= self.size:
+                self.flush()
+            return True
+        if state[0] == "done":
+            self.report.jobs[item.job].already_done += 1
+            return True
+        return False
+
+    def flush(self) -> None:
+        """Create the queued batch with one bulk request."""
+        from deskbook.http import DeskHTTPError
+
+        batch, self.batch = self.batch, []
+        drafts = []
+        for item, org in batch:
+            try:
+                drafts.append((item, draft_task(item, org, self.settings, self.library)))
+            except (DeskbookError, OSError) as exc:
+                self._failed(item, exc)
+        if not drafts:
+            return
+        keys = [item.key for item, _ in drafts]
+        self.ledger.mark_pending_batch((item.key, item.job, item.organization_id, item.period) for item, _ in drafts)
+        queued: list[str] = []
+
+        def on_job(job_id: str) -> None:
+            self.ledger.note_job(keys, job_id)
+            queued.append(job_id)
+
+        try:
+            results = self.desk.create_tasks([draft for _, draft in drafts], on_job)
+        except LedgerError:
+            raise
+        except (DeskbookError, OSError) as exc:
+            if not queued and isinstance(exc, DeskHTTPError) and not exc.ambiguous:
+                self.ledger.forget_pending(keys)  # refused before any job existed: nothing was created
+            for item, _ in drafts:  # otherwise left pending: the next run reads the job or looks the keys up
+                self._failed(item, exc)
+            return
+        made, refused = [], []
+        for (item, _), (ticket_id, error) in zip(drafts, results):
+            if ticket_id is not None:
+                made.append((item.key, ticket_id))
+                self.report.jobs[item.job].created += 1
+                if self.bar is not None:
+                    self.bar.update(1)
+            else:
+                refused.append(item.key)
+                self._failed(item, DeskbookError(error or "not created"))
+        self.ledger.mark_done_many(made)
+        self.ledger.forget_pending(refused)
+        log.info("created %d task(s) with one bulk request (job %s)", len(made), queued[0] if queued else "?")
+
+    def _failed(self, item: DueItem, exc: Exception) -> None:
+        job = self.report.jobs[item.job]
+        job.failed += 1
+        if len(job.errors) < MAX_REASONS:
+            job.errors.append(f"{item.key}: {exc}")
+        log.warning("%s: could not create %s: %s", item.job, item.key, exc)
+        if self.bar is not None:
+            self.bar.update(1)
 
 
 def _settle(item, org, desk, ledger, settings, library, job_report: JobReport, dry_run: bool) -> None:

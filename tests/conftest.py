@@ -14,6 +14,15 @@ REPO = Path(__file__).resolve().parents[1]
 pytest_plugins = ["contract_support"]
 
 
+@pytest.fixture(autouse=True)
+def _zendesk_export_lag(monkeypatch):
+    """Sync runs in tests take Zendesk's export as live (`DESKBOOK_ZENDESK_EXPORT_LAG=0`: a new ledger's
+    catch-up read does not wait a minute). Tests that lose a ledger within the export lag set the
+    desk's lag to their sandbox's (`tests/test_sync_zendesk.py`, `tests/test_fleet.py`)."""
+    if "DESKBOOK_ZENDESK_EXPORT_LAG" not in os.environ:
+        monkeypatch.setenv("DESKBOOK_ZENDESK_EXPORT_LAG", "0")
+
+
 def shared_dir() -> Path | None:
     """The read-only reference folder beside the checkout, or $DESKBOOK_SHARED; None when absent."""
     candidate = Path(os.environ.get("DESKBOOK_SHARED", REPO.parent / "shared"))

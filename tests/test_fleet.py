@@ -23,6 +23,8 @@ from deskbook.sync.ledger_pg import PostgresLocation
 from test_sync_zendesk import NO_LIMITS, REPO, desk_keys, expected_keys, playbook_settings, seed  # noqa: F401
 
 AS_OF = date(2026, 6, 22)
+#: The sandboxes' export lag (Zendesk's minute, shortened): the ledger lost below is lost within it.
+EXPORT_LAG = 3
 
 
 def write(tmp_path, text: str):
@@ -71,7 +73,8 @@ def desks(playbook_settings):  # noqa: F811
     names = tuple(n for n in {j.group_names.get(playbook_settings.default_locale)
                               for j in playbook_settings.jobs.values()} if n)
     with ExitStack() as stack:
-        handles = [stack.enter_context(running_sandbox(rate_limits=NO_LIMITS, latency_ms=20)) for _ in range(3)]
+        handles = [stack.enter_context(running_sandbox(rate_limits=NO_LIMITS, latency_ms=20, export_lag_seconds=EXPORT_LAG))
+                   for _ in range(3)]
         for handle in handles:
             handle.orgs = seed(handle.store, names)
         yield handles
@@ -101,7 +104,8 @@ def run_cli(args, env, timeout=300):
 
 def test_local_fan_out_runs_every_desk_once(desks, playbook_settings, tmp_path):  # noqa: F811
     path, tokens = inventory(tmp_path, desks)
-    env = dict(os.environ, DESKBOOK_HOME=str(tmp_path / "home"), PYTHONPATH=str(REPO), **tokens)
+    env = dict(os.environ, DESKBOOK_HOME=str(tmp_path / "home"), PYTHONPATH=str(REPO), DESKBOOK_ZENDESK_EXPORT_LAG=str(EXPORT_LAG),
+               **tokens)
     out = run_cli(["sync", "run", "--fleet", str(path), "--parallel", "3", "--as-of", AS_OF.isoformat(), "--json"], env)
     assert out.returncode == 0, out.stderr
     results = json.loads(out.stdout)["desks"]
@@ -116,7 +120,8 @@ def test_local_fan_out_runs_every_desk_once(desks, playbook_settings, tmp_path):
 def test_a_desk_without_its_token_fails_alone(desks, tmp_path):
     path, tokens = inventory(tmp_path, desks)
     tokens.pop("BRAND_1_TOKEN")
-    env = dict(os.environ, DESKBOOK_HOME=str(tmp_path / "home"), PYTHONPATH=str(REPO), **tokens)
+    env = dict(os.environ, DESKBOOK_HOME=str(tmp_path / "home"), PYTHONPATH=str(REPO), DESKBOOK_ZENDESK_EXPORT_LAG=str(EXPORT_LAG),
+               **tokens)
     env.pop("BRAND_1_TOKEN", None)
     out = run_cli(["sync", "run", "--fleet", str(path), "--as-of", AS_OF.isoformat()], env)
     assert out.returncode == 1
@@ -149,6 +154,7 @@ def test_celery_workers_with_postgres_exactly_once_through_a_killed_worker(
     path, tokens = inventory(tmp_path, desks, ledger=postgres_url)
     queue = f"deskbook-test-{uuid.uuid4().hex[:12]}"  # its own queue: other runs may share the broker
     env = dict(os.environ, DESKBOOK_HOME=str(tmp_path / "home"), PYTHONPATH=str(REPO), DESKBOOK_BROKER=redis_url,
+               DESKBOOK_ZENDESK_EXPORT_LAG=str(EXPORT_LAG),  # the sandboxes' lag: the rebuilt ledgers wait it out
                DESKBOOK_QUEUE=queue,
                DESKBOOK_VISIBILITY_TIMEOUT="5", **tokens)
     workers = [start_worker(env, "w1"), start_worker(env, "w2")]

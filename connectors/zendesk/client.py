@@ -384,6 +384,27 @@ class ZendeskClient:
         replayed = response.headers.get("x-idempotency-lookup", "").lower() == "hit"
         return (response.json() if response.content else {}).get("ticket") or {}, replayed
 
+    def create_many_tickets(self, tickets: builtins.list[dict[str, Any]], *, label: str | None = None) -> dict[str, Any]:
+        """Queue a bulk ticket create (up to 100; no Idempotency-Key: a lost answer is ambiguous);
+        returns the job status (`queued`)."""
+        return self.session.json_request("POST", "/api/v2/tickets/create_many", json={"tickets": tickets},
+                                         label=label).get("job_status") or {}
+
+    def job_status(self, job_id: str) -> dict[str, Any] | None:
+        """A background job's status, or None when Zendesk no longer knows it (statuses expire)."""
+        from deskbook.http import DeskHTTPError
+
+        try:
+            return self.session.get_json(f"/api/v2/job_statuses/{job_id}").get("job_status") or {}
+        except DeskHTTPError as exc:
+            if exc.status == 404:
+                return None
+            raise
+
+    def job_statuses(self) -> Iterator[dict[str, Any]]:
+        """The account's recent background jobs (cursor pagination)."""
+        return self.cursor.iter_items(self.session, "/api/v2/job_statuses", "job_statuses")
+
     def tickets(self) -> Iterator[dict[str, Any]]:
         """Every ticket (cursor pagination)."""
         return self.cursor.iter_items(self.session, "/api/v2/tickets", "tickets")

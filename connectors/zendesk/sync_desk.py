@@ -24,13 +24,30 @@ Built on `ZendeskClient` (`client.py`), like the connector: every call goes thro
 - groups once per run when something is created (owner group found by the ownership
   marker `[deskbook:<playbook>:...<group key>]` or by name).
 
-Writes: `POST /api/v2/tickets` with `external_id` = key and `Idempotency-Key` = key, an
-internal (public: false) note, the job's group, tags and priority.
+Writes: each task is a ticket with `external_id` = key, an internal (public: false) note, the
+job's group, tags and priority, created in bulk — `POST /api/v2/tickets/create_many`, up to 100
+tickets a call (`create_tasks`); Zendesk queues a job, polled at `GET /api/v2/job_statuses/{id}`
+until `completed`, whose `results` give each ticket's id (or error) by index — or one by one —
+`POST /api/v2/tickets` with `Idempotency-Key` = key (`create_task`), for what a batch could not
+settle. Why bulk creates stay exactly-once although `create_many` takes no Idempotency-Key is the
+runner's business (`deskbook.sync.runner`, "Bulk creates"); this desk offers what it needs:
+
+- `create_tasks(drafts, on_job)`: the job id is handed to `on_job` as soon as Zendesk answers,
+  before the job runs, so the ledger's pending rows name it;
+- `job_outcome(job_id)` / `wait_job(job_id)`: a job's state and results (`gone`: Zendesk no longer
+  knows it, job statuses expire);
+- `wait_jobs_idle()`: waits until `GET /api/v2/job_statuses` (the account's recent jobs) lists
+  none `queued` or `working` — after that no queued create can still add a ticket;
+- `export_tail` / `export_tail_pages(tail)`: the cursor where the full ticket export stopped, and
+  the export read on from there once Zendesk's one-minute lag has passed (`export_lag_seconds`:
+  60, as Zendesk documents, or `DESKBOOK_ZENDESK_EXPORT_LAG` for a sandbox started with
+  `--export-lag`).
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import time
 from datetime import datetime, timezone
 from collections import Counter
@@ -48,10 +65,28 @@ log = logging.getLogger("deskbook.sync.zendesk")
 SEARCH_MARGIN_SECONDS = 3600
 
 
+def _export_lag_seconds() -> float:
+    """Zendesk's export lag (its exports leave out the most recent minute): 60, or the
+    `DESKBOOK_ZENDESK_EXPORT_LAG` of a sandbox started with another `--export-lag`."""
+    value = os.environ.get("DESKBOOK_ZENDESK_EXPORT_LAG", "").strip()
+    try:
+        return max(0.0, float(value)) if value else 60.0
+    except ValueError:
+        from deskbook.errors import DeskbookError
+
+        raise DeskbookError(f"DESKBOOK_ZENDESK_EXPORT_LAG={value!r} is not a number of seconds",
+                            hint="unset it (Zendesk's lag is 60 s) or give the sandbox's --export-lag") from None
+
+
 class ZendeskSyncDesk:
     """Zendesk implementation of the sync desk interface."""
 
     name = "zendesk"
+    #: Tickets per `create_many` call (Zendesk's maximum; a larger batch is refused with 400).
+    batch_size = 100
+    #: How long to wait for bulk jobs, and the first pause between polls (doubling, at most 5 s).
+    JOB_WAIT_SECONDS = 600.0
+    JOB_POLL_SECONDS = 0.1
 
     def __init__(self, client: ZendeskClient, *, contract_end_field: str = "contract_end_date",
                  tier_field: str = "customer_tier", playbook_name: str = "standard-service"):
@@ -64,6 +99,9 @@ class ZendeskSyncDesk:
         self._missing_groups: set[str] = set()
         self.survey: Any = None  # `deskbook.sync.surveys.SurveyFields` while the survey job runs
         self._ticket_field_ids: dict[str, int] | None = None
+        self.export_lag_seconds = _export_lag_seconds()
+        #: the `after_cursor` where the last full ticket export (no cursor) stopped
+        self.export_tail: str | None = None
 
     @property
     def session(self) -> Any:
@@ -186,8 +224,16 @@ class ZendeskSyncDesk:
             tickets = page.data.get("tickets") or []
             first_service, ours = self._reduce(tickets)
             after = dict(page.next.params)["cursor"] if page.next else None
+            self.export_tail = page.data.get("after_cursor") or after or self.export_tail
             yield TicketPage(first_service, ours, f"export:{after}" if after else f"since:{scan_started}",
                              surveys=self._surveys(tickets))
+
+    def export_tail_pages(self, tail: str | None) -> Iterator[TicketPage]:
+        """The cursor-based ticket export read on from `tail` (None: from the start), for what the
+        full export could not list yet (the most recent minute). Pages carry no cursor to store."""
+        for page in self.client.ticket_export(tail):
+            first_service, ours = self._reduce(page.data.get("tickets") or [])
+            yield TicketPage(first_service, ours, "")
 
     def _solved_since(self, since: int, scan_started: int) -> Iterator[TicketPage]:
         stamp = datetime.fromtimestamp(since - SEARCH_MARGIN_SECONDS, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -226,6 +272,84 @@ class ZendeskSyncDesk:
     def create_task(self, draft: TaskDraft, on_created: Callable[[int], None] | None = None) -> tuple[int, bool]:
         """POST the ticket with external_id and Idempotency-Key = the item key (one call: `on_created`
         is not needed)."""
+        created, replayed = self.client.create_ticket_replayed(self._ticket(draft), idempotency_key=draft.key,
+                                                               label=f"sync task {draft.key}")
+        return int(created["id"]), replayed
+
+    def create_tasks(self, drafts: list[TaskDraft], on_job: Callable[[str], None] | None = None
+                     ) -> list[tuple[int | None, str | None]]:
+        """Create up to `batch_size` tasks with one `create_many`: (ticket id, None) or (None, error) per
+        draft, in order. `on_job(job id)` runs as soon as Zendesk has queued the job. Raises
+        `DeskHTTPError` (ambiguous when the answer was lost) or `DeskbookError` when the job did not
+        finish in `JOB_WAIT_SECONDS`."""
+        from deskbook.errors import DeskbookError
+
+        if not drafts or len(drafts) > self.batch_size:
+            raise ValueError(f"1 to {self.batch_size} tickets per create_many, not {len(drafts)}")
+        job = self.client.create_many_tickets([self._ticket(d) for d in drafts],
+                                              label=f"sync tasks {drafts[0].key} +{len(drafts) - 1}")
+        job_id = str(job.get("id") or "")
+        if not job_id:
+            raise DeskbookError("Zendesk queued a bulk create without a job id", hint="the next run looks the tasks up")
+        if on_job is not None:
+            on_job(job_id)
+        state, results = self.wait_job(job_id)
+        if state in ("queued", "working"):
+            raise DeskbookError(f"Zendesk's bulk job {job_id} did not finish in {self.JOB_WAIT_SECONDS:.0f} s",
+                                hint="the next run reads the job again; nothing is created twice")
+        if state == "gone":
+            raise DeskbookError(f"Zendesk no longer knows bulk job {job_id}", hint="the next run looks the tasks up")
+        return [results.get(index, (None, f"job {state}: no result")) for index in range(len(drafts))]
+
+    def job_outcome(self, job_id: str) -> tuple[str, dict[int, tuple[int | None, str | None]]]:
+        """(status, outcome by index): `completed` or `failed` with each listed index's (ticket id, None)
+        or (None, error) — an index without a result is unknown, not refused; `queued`/`working` with no
+        results yet; `gone` when Zendesk no longer knows the job."""
+        job = self.client.job_status(job_id)
+        if job is None:
+            return "gone", {}
+        status = str(job.get("status") or "queued")
+        out: dict[int, tuple[int | None, str | None]] = {}
+        if status in ("completed", "failed"):
+            raw = job.get("results")
+            for position, result in enumerate(raw if isinstance(raw, list) else []):
+                index = int(result.get("index", position))
+                if result.get("id") is not None and not result.get("error"):
+                    out[index] = (int(result["id"]), None)
+                else:
+                    out[index] = (None, f"{result.get('error') or 'failed'}: {result.get('details') or ''}".strip(": "))
+        return status, out
+
+    def wait_job(self, job_id: str) -> tuple[str, dict[int, tuple[int | None, str | None]]]:
+        """`job_outcome`, polled until the job is no longer queued or working (or `JOB_WAIT_SECONDS`)."""
+        deadline = time.monotonic() + self.JOB_WAIT_SECONDS
+        pause = self.JOB_POLL_SECONDS
+        while True:
+            state, results = self.job_outcome(job_id)
+            if state not in ("queued", "working") or time.monotonic() >= deadline:
+                return state, results
+            time.sleep(pause)
+            pause = min(5.0, pause * 2)
+
+    def wait_jobs_idle(self) -> None:
+        """Wait until the account's job list shows no job queued or working (any job: which ones are
+        ours cannot be told before they finish); `DeskbookError` after `JOB_WAIT_SECONDS`."""
+        from deskbook.errors import DeskbookError
+
+        deadline = time.monotonic() + self.JOB_WAIT_SECONDS
+        pause = self.JOB_POLL_SECONDS
+        while True:
+            busy = [j.get("id") for j in self.client.job_statuses() if j.get("status") in ("queued", "working")]
+            if not busy:
+                return
+            if time.monotonic() >= deadline:
+                raise DeskbookError(f"Zendesk still runs {len(busy)} background job(s) (e.g. {busy[0]}) after "
+                                    f"{self.JOB_WAIT_SECONDS:.0f} s", hint="run again later; nothing was created")
+            time.sleep(pause)
+            pause = min(5.0, pause * 2)
+
+    def _ticket(self, draft: TaskDraft) -> dict[str, Any]:
+        """The ticket JSON of one task (single and bulk creates send the same)."""
         ticket: dict[str, Any] = {
             "subject": draft.subject,
             "comment": {"body": draft.note, "public": False},
@@ -239,9 +363,7 @@ class ZendeskSyncDesk:
             ticket["group_id"] = group_id
         if draft.requester_email:
             ticket["requester"] = {"email": draft.requester_email, "name": draft.requester_name or draft.requester_email}
-        created, replayed = self.client.create_ticket_replayed(ticket, idempotency_key=draft.key,
-                                                               label=f"sync task {draft.key}")
-        return int(created["id"]), replayed
+        return ticket
 
     def group_id(self, group_key: str | None, group_name: str | None) -> int | None:
         """The Zendesk id of the job's owner group (by ownership marker, then by name); None with a warning."""

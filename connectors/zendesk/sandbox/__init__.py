@@ -13,7 +13,9 @@ Served (with and without `.json`), basic auth `email/token:TOKEN`:
   slas/policies (+ `/reorder`), dynamic_content/items (+ `/variants`, create_many, update_many),
   business_hours/schedules (+ `/workweek`, `/holidays`).
 - Bulk: organizations|tickets|users `create_many`/`update_many`/`show_many`/`destroy_many` (job
-  statuses at `/job_statuses/{id}`); macros|triggers|automations|views `update_many` (id,
+  statuses at `/job_statuses/{id}`, listed at `/job_statuses`; `tickets/create_many` is queued as
+  Zendesk queues it and runs at its first status poll or on any request `job_delay_seconds` later,
+  more than 100 tickets refused with `TooManyValues`); macros|triggers|automations|views `update_many` (id,
   position, active), `destroy_many`, `active`; `triggers/reorder`; `trigger_categories/jobs`
   (batch patch of category and trigger positions).
 - Order: triggers, automations, views, trigger categories and SLA policies are listed by

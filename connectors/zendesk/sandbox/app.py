@@ -35,6 +35,9 @@ from deskbook.connectors.zendesk.sandbox.rules import ApiError, bad_request, not
 from deskbook.connectors.zendesk.sandbox.store import DELETED_TICKET, Store, iso, parse_iso
 from deskbook.connectors.zendesk.sandbox_command import DEFAULT_RATE_LIMITS, EXPORT_LAG_SECONDS  # one source with the CLI
 
+#: A queued bulk job runs at its first status poll, or on any request this long after it was queued.
+JOB_DELAY_SECONDS = 1.0
+
 log = logging.getLogger("deskbook.sandbox.zendesk")
 
 #: URL collection -> (store kind, singular key, plural key, pagination style).
@@ -77,6 +80,7 @@ _STATUSES = ["new", "open", "pending", "hold", "solved", "closed"]
 def _rules() -> Map:
     found: list[Rule] = [
         Rule("/api/v2/users/me", methods=["GET"], endpoint="users_me"),
+        Rule("/api/v2/job_statuses", methods=["GET"], endpoint="job_status_list"),
         Rule("/api/v2/job_statuses/<job_id>", methods=["GET"], endpoint="job_status"),
         Rule("/api/v2/job_statuses/show_many", methods=["GET"], endpoint="job_status_many"),
         Rule("/api/v2/search", methods=["GET"], endpoint="search"),
@@ -262,7 +266,7 @@ class SandboxApp(SandboxPipeline):
                  request_checker: Callable[[str, str, Any, Any], list[str]] | None = None,
                  sla_available: bool = True, export_lag_seconds: float = EXPORT_LAG_SECONDS,
                  write_fault_rate: float = 0.0, write_delay_seconds: float = 0.0, run_rules: bool = True,
-                 csat: bool = False, **pipeline: Any):
+                 csat: bool = False, job_delay_seconds: float = JOB_DELAY_SECONDS, **pipeline: Any):
         super().__init__(email=email, token=token, clock=store.clock,
                          limits={**DEFAULT_RATE_LIMITS, **(rate_limits or {})},
                          faults=Faults(fault_rate, seed, slow_seconds=fault_slow_seconds, write_rate=write_fault_rate),
@@ -276,6 +280,12 @@ class SandboxApp(SandboxPipeline):
         self._in_flight_lock = threading.Lock()
         self.sla_available = sla_available
         self.export_lag_seconds = export_lag_seconds
+        # Bulk ticket creates are queued as Zendesk queues them: a job runs when its status is
+        # polled, or on any request once it has waited `job_delay_seconds` (Zendesk's background
+        # workers do not wait for a poll). job id -> (queued at, the tickets to create).
+        self.job_delay_seconds = job_delay_seconds
+        self._queued_jobs: dict[str, tuple[float, list[dict]]] = {}
+        self._jobs_lock = threading.Lock()
 
     # ------------------------------------------------------------ the kit's hooks
 
@@ -374,6 +384,8 @@ class SandboxApp(SandboxPipeline):
 
     def _handle(self, endpoint: str, args: dict, request: Request, path: str, body: Any) -> Response:
         ctx = Ctx(self, request, path)
+        if self._queued_jobs:
+            self._run_queued_jobs(ctx, due_only=True)
         action, _, collection = endpoint.partition(":")
         handler = getattr(self, f"do_{action}")
         if collection:
@@ -703,6 +715,32 @@ class SandboxApp(SandboxPipeline):
         queued = dict(job, progress=None, status="queued", message=None, results=None)
         return _json_response(200, {"job_status": queued})
 
+    def _queue_job(self, ctx: Ctx, items: list[dict]) -> Response:
+        """Queue a bulk ticket create: answered `queued` (no results), run later (`_run_queued_jobs`)."""
+        job_id = "V3-" + uuid.uuid4().hex
+        queued = {"id": job_id, "url": f"{ctx.base}/api/v2/job_statuses/{job_id}.json", "total": len(items),
+                  "progress": None, "status": "queued", "message": None, "results": None}
+        ctx.store.save_job(queued)
+        with self._jobs_lock:
+            self._queued_jobs[job_id] = (ctx.store.now(), copy.deepcopy(items))
+        return _json_response(200, {"job_status": queued})
+
+    def _run_queued_jobs(self, ctx: Ctx, *, ids: set[str] | None = None, due_only: bool = False) -> None:
+        """Run queued bulk ticket creates: those in `ids` (a status poll), every one (a list), or with
+        `due_only` those queued at least `job_delay_seconds` ago. Each runs once (taken under a lock)."""
+        now = ctx.store.now()
+        with self._jobs_lock:
+            take = [job_id for job_id, (queued_at, _) in self._queued_jobs.items()
+                    if (ids is None or job_id in ids) and (not due_only or now - queued_at >= self.job_delay_seconds)]
+            work = [(job_id, self._queued_jobs.pop(job_id)[1]) for job_id in take]
+        for job_id, items in work:
+            job = ctx.store.get_job(job_id) or {"id": job_id, "url": f"{ctx.base}/api/v2/job_statuses/{job_id}.json"}
+            ctx.store.save_job(dict(job, status="working", progress=0, message="Creating ticket #1"))
+            results = self._create_items(ctx, "ticket", items)
+            ctx.store.save_job(dict(job, total=len(results), progress=len(results), status="completed",
+                                    message=f"Completed at {iso(ctx.store.now()).replace('T', ' ').replace('Z', ' +0000')}",
+                                    results=results), completed=True)
+
     @staticmethod
     def _too_many(items: list) -> None:
         if len(items) > 100:
@@ -721,6 +759,12 @@ class SandboxApp(SandboxPipeline):
         """Bulk create (at most 100); answers a job_status whose results list each outcome."""
         kind, _, plural, _ = RESOURCES[collection]
         items = self._bulk_items(body.get(plural) if isinstance(body, dict) else None, plural)
+        if kind == "ticket":  # queued, as Zendesk does (the recordings: queued, working, completed)
+            return self._queue_job(ctx, items)
+        return self._job(ctx, self._create_items(ctx, kind, items))
+
+    def _create_items(self, ctx: Ctx, kind: str, items: list[dict]) -> list[dict]:
+        """Create each item in its own transaction; the job results by index (errors included)."""
         results = []
         for index, item in enumerate(items):
             try:
@@ -731,7 +775,7 @@ class SandboxApp(SandboxPipeline):
                 results.append({"index": index, "id": doc["id"]} if kind == "ticket" else {"id": doc["id"], "status": "Created"})
             except ApiError as exc:
                 results.append({"index": index, "error": exc.body.get("error"), "details": json.dumps(exc.body.get("details", exc.body))})
-        return self._job(ctx, results)
+        return results
 
     def do_update_many(self, ctx: Ctx, collection: str, body: Any) -> Response:
         """Bulk update: `{plural: [{id, ...}]}` or `?ids=1,2` with `{singular: {...}}`; a job_status."""
@@ -820,7 +864,8 @@ class SandboxApp(SandboxPipeline):
         return _json_response(200, {plural: updated, "count": len(updated), "next_page": None, "previous_page": None})
 
     def do_job_status(self, ctx: Ctx, body: Any, job_id: str) -> Response:
-        """Show one job status (completed)."""
+        """Show one job status (a queued job runs at its first poll)."""
+        self._run_queued_jobs(ctx, ids={job_id})
         job = ctx.store.get_job(job_id)
         if job is None:
             raise not_found()
@@ -829,7 +874,26 @@ class SandboxApp(SandboxPipeline):
     def do_job_status_many(self, ctx: Ctx, body: Any) -> Response:
         """Show several job statuses."""
         ids = [i for i in (ctx.request.args.get("ids") or "").split(",") if i]
+        self._run_queued_jobs(ctx, ids=set(ids))
         return _json_response(200, {"job_statuses": [j for j in map(ctx.store.get_job, ids) if j]})
+
+    def do_job_status_list(self, ctx: Ctx, body: Any) -> Response:
+        """`GET /job_statuses`: the account's jobs, unfinished first, then by completion, newest first
+        (spec: "sorted first by completion date and then by creation date in descending order"; where
+        unfinished ones go is not said). Cursor pagination (`page[size]` up to 100, `page[after]`)."""
+        args = ctx.request.args
+        size = max(1, min(self._int_arg(args, "page[size]", 100), 100))
+        start = decode_cursor(args["page[after]"]) if args.get("page[after]") else 0
+        jobs = ctx.store.list_jobs()
+        page = jobs[start:start + size]
+        has_more = start + size < len(jobs)
+        after = encode_cursor(start + size) if has_more else None
+        return _json_response(200, {
+            "job_statuses": page,
+            "meta": {"has_more": has_more, "after_cursor": after, "before_cursor": None},
+            "links": {"next": ctx.url(ctx.request.path, [("page[after]", after), ("page[size]", size)]) if has_more else None,
+                      "prev": None},
+        })
 
     # ------------------------------------------------------------ special endpoints
 

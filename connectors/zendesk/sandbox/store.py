@@ -254,10 +254,19 @@ class Store(DocumentStore):
                 (key, fingerprint, status, body, self.now()),
             )
 
-    def save_job(self, job: dict) -> None:
-        """Store a job status document."""
+    def save_job(self, job: dict, *, completed: bool = False) -> None:
+        """Store a job status document (`completed`: it moves to the newest place of `list_jobs`)."""
         with self.lock:
+            if completed:
+                self.db.execute("DELETE FROM jobs WHERE id=?", (job["id"],))
             self.db.execute("INSERT OR REPLACE INTO jobs (id, data) VALUES (?, ?)", (job["id"], json.dumps(job)))
+
+    def list_jobs(self) -> list[dict]:
+        """Every job status: unfinished ones first (newest first), then finished ones, newest first."""
+        with self.lock:
+            jobs = [json.loads(row[0]) for row in self.db.execute("SELECT data FROM jobs ORDER BY rowid DESC")]
+        return [j for j in jobs if j.get("status") in ("queued", "working")] + \
+            [j for j in jobs if j.get("status") not in ("queued", "working")]
 
     def get_job(self, job_id: str) -> dict | None:
         """A stored job status, or None."""
