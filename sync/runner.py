@@ -11,7 +11,7 @@ Exactly once, level-triggered:
    the desk by external_id first. The create itself carries `Idempotency-Key` = the key, so
    a retried or replayed request never makes a second ticket.
 
-Bulk creates (desks with `create_tasks` and `batch_size` > 1: Zendesk's `create_many`, 100
+Bulk creates (desks with `submit_tasks` and `batch_size` > 1: Zendesk's `create_many`, 100
 tickets a call, so a first run at 100,000 organizations sends hundreds of writes, not tens of
 thousands). A bulk create carries no idempotency key: Zendesk queues a job and whatever the job
 creates stays created. Exactly-once then rests on the ledger seeing every task deskbook made before
@@ -21,6 +21,8 @@ it sends a batch, and on never sending a key again while a create of it may stil
   (marked "sent in a batch") before the call; when Zendesk answers with the job id, each row keeps
   `<job id>#<index>`; when the job completes, each row becomes done with its ticket id, or is dropped
   when the job's result for its index is an error (nothing was created: a later run tries again).
+  Up to `JOBS_IN_FLIGHT` jobs run while the next batches are prepared and sent (the desk works
+  while deskbook renders); the oldest is waited for first.
 - **After a crash** (`_Batcher.recover`, before anything is created): a row naming a job reads that
   job (once per job; waits while it is queued or working) and takes its results. A row whose job
   id never came back (killed while the request was in flight, or an ambiguous answer: a 5xx or a
@@ -164,13 +166,16 @@ def _creation_bar(ledger: Ledger, settings: SyncSettings, jobs: tuple[str, ...],
     return tqdm(total=total, desc="creating tasks", unit="task", file=sys.stderr, leave=False) if total else None
 
 
+#: Bulk jobs a run keeps queued at the desk at once (Zendesk limits the jobs an account may have
+#: queued or running; other integrations share that limit).
+JOBS_IN_FLIGHT = 3
 #: Seconds added to the desk's export lag before the catch-up read of a new ledger.
 CATCH_UP_MARGIN_SECONDS = 1.0
 
 
 def bulk_desk(desk: Any) -> bool:
     """Whether `desk` creates in bulk (and `DESKBOOK_BULK` is not 0)."""
-    return (callable(getattr(desk, "create_tasks", None)) and getattr(desk, "batch_size", 1) > 1
+    return (callable(getattr(desk, "submit_tasks", None)) and getattr(desk, "batch_size", 1) > 1
             and os.environ.get("DESKBOOK_BULK", "1").strip() != "0")
 
 
@@ -308,6 +313,7 @@ def run_jobs(
                 bar.update(1)
     if batcher is not None:
         batcher.flush()
+        batcher.finish()
     if bar is not None:
         bar.close()
     if not dry_run and not report.interrupted:
@@ -410,6 +416,7 @@ class _Batcher:
         self.desk, self.ledger, self.settings, self.library = desk, ledger, settings, library
         self.report, self.bar = report, bar
         self.batch: list[tuple[DueItem, Any]] = []
+        self.in_flight: list[tuple[str, list[DueItem]]] = []  # job id, its items by index
         self.size = int(desk.batch_size)
         session = getattr(desk, "session", None)
         self.answer_timeout = float(getattr(session, "timeout", 30.0) or 30.0)
@@ -453,7 +460,7 @@ class _Batcher:
         return False
 
     def flush(self) -> None:
-        """Create the queued batch with one bulk request."""
+        """Send the queued batch with one bulk request (its job is settled later, oldest first)."""
         from deskbook.http import DeskHTTPError
 
         batch, self.batch = self.batch, []
@@ -467,35 +474,56 @@ class _Batcher:
             return
         keys = [item.key for item, _ in drafts]
         self.ledger.mark_pending_batch((item.key, item.job, item.organization_id, item.period) for item, _ in drafts)
-        queued: list[str] = []
-
-        def on_job(job_id: str) -> None:
-            self.ledger.note_job(keys, job_id)
-            queued.append(job_id)
-
         try:
-            results = self.desk.create_tasks([draft for _, draft in drafts], on_job)
+            job_id = self.desk.submit_tasks([draft for _, draft in drafts])
+        except (DeskbookError, OSError) as exc:
+            if isinstance(exc, DeskHTTPError) and not exc.ambiguous:
+                self.ledger.forget_pending(keys)  # refused: no job exists, nothing was created
+            for item, _ in drafts:  # otherwise left pending: the next run looks the keys up
+                self._failed(item, exc)
+            return
+        self.ledger.note_job(keys, job_id)
+        self.in_flight.append((job_id, [item for item, _ in drafts]))
+        while len(self.in_flight) >= JOBS_IN_FLIGHT:
+            self._settle_oldest()
+
+    def finish(self) -> None:
+        """Wait for every job still in flight."""
+        while self.in_flight:
+            self._settle_oldest()
+
+    def _settle_oldest(self) -> None:
+        job_id, items = self.in_flight.pop(0)
+        try:
+            state, results = self.desk.wait_job(job_id)
         except LedgerError:
             raise
         except (DeskbookError, OSError) as exc:
-            if not queued and isinstance(exc, DeskHTTPError) and not exc.ambiguous:
-                self.ledger.forget_pending(keys)  # refused before any job existed: nothing was created
-            for item, _ in drafts:  # otherwise left pending: the next run reads the job or looks the keys up
+            for item in items:  # pending with the job id: the next run reads the job
                 self._failed(item, exc)
             return
+        if state in ("queued", "working", "gone"):
+            error = DeskbookError(f"Zendesk's bulk job {job_id} is {state} (the next run settles it)")
+            for item in items:
+                self._failed(item, error)
+            return
         made, refused = [], []
-        for (item, _), (ticket_id, error) in zip(drafts, results):
+        for index, item in enumerate(items):
+            ticket_id, message = results.get(index, (None, None))
             if ticket_id is not None:
                 made.append((item.key, ticket_id))
                 self.report.jobs[item.job].created += 1
                 if self.bar is not None:
                     self.bar.update(1)
-            else:
+            elif index in results:
                 refused.append(item.key)
-                self._failed(item, DeskbookError(error or "not created"))
+                self._failed(item, DeskbookError(message or "not created"))
+            else:  # no result for it: unknown, looked up by key by the next run
+                self.ledger.clear_job_ref([item.key])
+                self._failed(item, DeskbookError(f"bulk job {job_id} ({state}) gave no result for it"))
         self.ledger.mark_done_many(made)
         self.ledger.forget_pending(refused)
-        log.info("created %d task(s) with one bulk request (job %s)", len(made), queued[0] if queued else "?")
+        log.info("bulk job %s: %d task(s) created", job_id, len(made))
 
     def _failed(self, item: DueItem, exc: Exception) -> None:
         job = self.report.jobs[item.job]

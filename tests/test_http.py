@@ -124,6 +124,10 @@ def test_rate_limit_headers_are_remembered():
 def test_normalize_path_and_retry_after():
     assert normalize_path("https://x/api/v2/macros/123.json?a=1") == "/api/v2/macros/{id}"
     assert normalize_path("/rest/servicedeskapi/request/ABC-12") == "/rest/servicedeskapi/request/{id}"
+    # Zendesk job ids, as in the recordings and the spec's example: one counter for every job status
+    assert normalize_path("/api/v2/job_statuses/V3-0b5a6293824601a4c59c0fe131439de8.json") == "/api/v2/job_statuses/{id}"
+    assert normalize_path("/api/v2/job_statuses/82de0b044094f0c67893ac9fe64f1a99") == "/api/v2/job_statuses/{id}"
+    assert normalize_path("/api/v2/job_statuses/show_many") == "/api/v2/job_statuses/show_many"
     assert parse_retry_after("12") == 12.0
     assert parse_retry_after(None) is None
     assert parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT", now=1445412480 - 10) == 10.0

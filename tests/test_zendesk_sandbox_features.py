@@ -306,3 +306,30 @@ def test_concurrent_clients_get_distinct_objects_and_one_ticket_per_idempotency_
         assert all(o == (201, 201) for o in outcomes), outcomes
         assert desk.store.count("organization") == 40
         assert desk.store.count("ticket") == 5
+
+
+def test_bulk_ticket_creates_are_queued_and_refused_over_100(desk, http):
+    """`tickets/create_many` answers `queued` with no results (as recorded); the job runs in the
+    background once `job_delay_seconds` passed, or at its first status poll; the account's jobs are
+    listed; more than 100 tickets are refused as Zendesk refuses them."""
+    desk.app.job_delay_seconds = 3600  # on the fake clock: only a poll runs it
+    job = call(http, "POST", "/tickets/create_many.json", 200, json={"tickets": [
+        {"subject": "a", "comment": {"body": "b"}, "external_id": "k1"}, {"subject": "c", "comment": {"body": "d"}}]})["job_status"]
+    assert job["status"] == "queued" and job["results"] is None and job["total"] == 2
+    time.sleep(0.2)
+    assert not desk.store.by_external_id("ticket", "k1")  # not run before it is due
+    listed = call(http, "GET", "/job_statuses.json", 200)["job_statuses"]
+    assert [j["status"] for j in listed if j["id"] == job["id"]] == ["queued"]
+    done = call(http, "GET", f"/job_statuses/{job['id']}.json", 200)["job_status"]
+    assert done["status"] == "completed" and [r["index"] for r in done["results"]] == [0, 1]
+    assert desk.store.by_external_id("ticket", "k1")[0]["id"] == done["results"][0]["id"]
+    too_many = http.post(http.base + "/tickets/create_many.json",
+                         json={"tickets": [{"subject": f"t{n}", "comment": {"body": "b"}} for n in range(101)]})
+    assert too_many.status_code == 400 and too_many.json()["error"] == "TooManyValues"
+    desk.app.job_delay_seconds = 0  # due at once: the background worker runs it without a poll
+    job = call(http, "POST", "/tickets/create_many.json", 200,
+               json={"tickets": [{"subject": "e", "comment": {"body": "f"}, "external_id": "k2"}]})["job_status"]
+    deadline = time.monotonic() + 10
+    while not desk.store.by_external_id("ticket", "k2") and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert desk.store.by_external_id("ticket", "k2")

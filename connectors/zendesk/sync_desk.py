@@ -26,14 +26,14 @@ Built on `ZendeskClient` (`client.py`), like the connector: every call goes thro
 
 Writes: each task is a ticket with `external_id` = key, an internal (public: false) note, the
 job's group, tags and priority, created in bulk — `POST /api/v2/tickets/create_many`, up to 100
-tickets a call (`create_tasks`); Zendesk queues a job, polled at `GET /api/v2/job_statuses/{id}`
+tickets a call (`submit_tasks`); Zendesk queues a job, polled at `GET /api/v2/job_statuses/{id}`
 until `completed`, whose `results` give each ticket's id (or error) by index — or one by one —
 `POST /api/v2/tickets` with `Idempotency-Key` = key (`create_task`), for what a batch could not
 settle. Why bulk creates stay exactly-once although `create_many` takes no Idempotency-Key is the
 runner's business (`deskbook.sync.runner`, "Bulk creates"); this desk offers what it needs:
 
-- `create_tasks(drafts, on_job)`: the job id is handed to `on_job` as soon as Zendesk answers,
-  before the job runs, so the ledger's pending rows name it;
+- `submit_tasks(drafts)`: the job id, as soon as Zendesk has queued the job (before it runs), so
+  the ledger's pending rows name it while the run goes on with the next batch;
 - `job_outcome(job_id)` / `wait_job(job_id)`: a job's state and results (`gone`: Zendesk no longer
   knows it, job statuses expire);
 - `wait_jobs_idle()`: waits until `GET /api/v2/job_statuses` (the account's recent jobs) lists
@@ -276,12 +276,9 @@ class ZendeskSyncDesk:
                                                                label=f"sync task {draft.key}")
         return int(created["id"]), replayed
 
-    def create_tasks(self, drafts: list[TaskDraft], on_job: Callable[[str], None] | None = None
-                     ) -> list[tuple[int | None, str | None]]:
-        """Create up to `batch_size` tasks with one `create_many`: (ticket id, None) or (None, error) per
-        draft, in order. `on_job(job id)` runs as soon as Zendesk has queued the job. Raises
-        `DeskHTTPError` (ambiguous when the answer was lost) or `DeskbookError` when the job did not
-        finish in `JOB_WAIT_SECONDS`."""
+    def submit_tasks(self, drafts: list[TaskDraft]) -> str:
+        """Queue the create of up to `batch_size` tasks with one `create_many`; the job id (its outcome:
+        `wait_job`). Raises `DeskHTTPError` — ambiguous when the answer was lost: a job may exist."""
         from deskbook.errors import DeskbookError
 
         if not drafts or len(drafts) > self.batch_size:
@@ -291,15 +288,7 @@ class ZendeskSyncDesk:
         job_id = str(job.get("id") or "")
         if not job_id:
             raise DeskbookError("Zendesk queued a bulk create without a job id", hint="the next run looks the tasks up")
-        if on_job is not None:
-            on_job(job_id)
-        state, results = self.wait_job(job_id)
-        if state in ("queued", "working"):
-            raise DeskbookError(f"Zendesk's bulk job {job_id} did not finish in {self.JOB_WAIT_SECONDS:.0f} s",
-                                hint="the next run reads the job again; nothing is created twice")
-        if state == "gone":
-            raise DeskbookError(f"Zendesk no longer knows bulk job {job_id}", hint="the next run looks the tasks up")
-        return [results.get(index, (None, f"job {state}: no result")) for index in range(len(drafts))]
+        return job_id
 
     def job_outcome(self, job_id: str) -> tuple[str, dict[int, tuple[int | None, str | None]]]:
         """(status, outcome by index): `completed` or `failed` with each listed index's (ticket id, None)

@@ -112,11 +112,14 @@ class RetryPolicy:
 
 
 #: Path segments that identify one object: numbers, issue keys (`SUP-12`), UUIDs (rules, cloud ids).
-_ID_SEGMENT = re.compile(r"\d+|[A-Z][A-Z0-9_]*-\d+|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+#: Path segments that name an object: numbers, issue keys, UUIDs, Zendesk job ids (`V3-` + hex, or hex).
+_ID_SEGMENT = re.compile(r"\d+|[A-Z][A-Z0-9_]*-\d+|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+                         r"|(?:V\d+-)?[0-9a-f]{16,}")
 
 
 def normalize_path(path: str) -> str:
-    """`/api/v2/macros/123.json?x=1` -> `/api/v2/macros/{id}`: the endpoint, for counters.
+    """`/api/v2/macros/123.json?x=1` -> `/api/v2/macros/{id}`: the endpoint, for counters (also
+    `/api/v2/job_statuses/V3-0b5a…` -> `/api/v2/job_statuses/{id}`).
 
     The API version in Atlassian paths (`/rest/<api>/<n>/...`, e.g. `/rest/api/3/`,
     `/rest/servicedesk/1/`) is kept: it names the API, not an object.

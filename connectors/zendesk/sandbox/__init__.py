@@ -14,7 +14,7 @@ Served (with and without `.json`), basic auth `email/token:TOKEN`:
   business_hours/schedules (+ `/workweek`, `/holidays`).
 - Bulk: organizations|tickets|users `create_many`/`update_many`/`show_many`/`destroy_many` (job
   statuses at `/job_statuses/{id}`, listed at `/job_statuses`; `tickets/create_many` is queued as
-  Zendesk queues it and runs at its first status poll or on any request `job_delay_seconds` later,
+  Zendesk queues it and a background worker runs it `job_delay_seconds` later (a status poll runs it at once),
   more than 100 tickets refused with `TooManyValues`); macros|triggers|automations|views `update_many` (id,
   position, active), `destroy_many`, `active`; `triggers/reorder`; `trigger_categories/jobs`
   (batch patch of category and trigger positions).
@@ -132,7 +132,7 @@ def running_sandbox(*, host: str = "127.0.0.1", port: int = 0, **options: Any) -
     `{{satisfaction.rating_url}}` renders) and system_rules (Zendesk's default automations: close 4
     days after solved, and the CSAT request when csat)."""
     app = build_app(**options)
-    with serving_in_background(app, host=host, port=port, name="zendesk-sandbox", on_close=app.store.close) as url:
+    with serving_in_background(app, host=host, port=port, name="zendesk-sandbox", on_close=app.close) as url:
         yield SandboxHandle(app, url)
 
 
@@ -156,7 +156,7 @@ def _serve(args: argparse.Namespace) -> int:
                             hint="give a writable file path, or leave --db out for an in-memory desk") from exc
     except ValueError as exc:
         raise DeskbookError(str(exc), where=f"{where} --spec", hint="give the folder of vendor material, e.g. ../shared") from None
-    serve_in_foreground(app, host=args.host, port=args.port, where=where, on_close=app.store.close,
+    serve_in_foreground(app, host=args.host, port=args.port, where=where, on_close=app.close,
                         banner=lambda url: f"Zendesk sandbox listening on {url} (user {args.email}/token; request "
                                            f"log at /sandbox/requests). Ctrl-C to stop.")
     return ExitCode.OK

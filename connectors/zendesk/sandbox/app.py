@@ -35,8 +35,9 @@ from deskbook.connectors.zendesk.sandbox.rules import ApiError, bad_request, not
 from deskbook.connectors.zendesk.sandbox.store import DELETED_TICKET, Store, iso, parse_iso
 from deskbook.connectors.zendesk.sandbox_command import DEFAULT_RATE_LIMITS, EXPORT_LAG_SECONDS  # one source with the CLI
 
-#: A queued bulk job runs at its first status poll, or on any request this long after it was queued.
-JOB_DELAY_SECONDS = 1.0
+#: A queued bulk job waits this long (sandbox clock) before the background worker runs it; a status
+#: poll runs it at once.
+JOB_DELAY_SECONDS = 0.0
 
 log = logging.getLogger("deskbook.sandbox.zendesk")
 
@@ -280,12 +281,35 @@ class SandboxApp(SandboxPipeline):
         self._in_flight_lock = threading.Lock()
         self.sla_available = sla_available
         self.export_lag_seconds = export_lag_seconds
-        # Bulk ticket creates are queued as Zendesk queues them: a job runs when its status is
-        # polled, or on any request once it has waited `job_delay_seconds` (Zendesk's background
-        # workers do not wait for a poll). job id -> (queued at, the tickets to create).
+        # Bulk ticket creates are queued as Zendesk queues them: a background worker runs each once
+        # it has waited `job_delay_seconds` (Zendesk's workers do not wait for a poll), a status
+        # poll runs it at once if it is still queued. job id -> (queued at, the tickets to create).
         self.job_delay_seconds = job_delay_seconds
         self._queued_jobs: dict[str, tuple[float, list[dict]]] = {}
         self._jobs_lock = threading.Lock()
+        self._jobs_wake = threading.Event()
+        self._closing = threading.Event()
+        self._job_worker: threading.Thread | None = None
+
+    def close(self) -> None:
+        """Stop the background job worker (queued jobs stay queued), then close the store."""
+        self._closing.set()
+        self._jobs_wake.set()
+        if self._job_worker is not None:
+            self._job_worker.join(30)
+        self.store.close()
+
+    def _work_jobs(self) -> None:
+        """The background job worker: runs queued jobs once they are due, until `close`."""
+        while not self._closing.is_set():
+            self._jobs_wake.wait(0.05)
+            self._jobs_wake.clear()
+            if self._queued_jobs and not self._closing.is_set():
+                try:
+                    self._run_queued_jobs(self.store, due_only=True)
+                except Exception:  # noqa: BLE001 - the store closed under it: the sandbox is stopping
+                    if not self._closing.is_set():
+                        log.exception("sandbox bulk job failed")
 
     # ------------------------------------------------------------ the kit's hooks
 
@@ -385,7 +409,7 @@ class SandboxApp(SandboxPipeline):
     def _handle(self, endpoint: str, args: dict, request: Request, path: str, body: Any) -> Response:
         ctx = Ctx(self, request, path)
         if self._queued_jobs:
-            self._run_queued_jobs(ctx, due_only=True)
+            self._run_queued_jobs(ctx.store, due_only=True)
         action, _, collection = endpoint.partition(":")
         handler = getattr(self, f"do_{action}")
         if collection:
@@ -723,23 +747,27 @@ class SandboxApp(SandboxPipeline):
         ctx.store.save_job(queued)
         with self._jobs_lock:
             self._queued_jobs[job_id] = (ctx.store.now(), copy.deepcopy(items))
+            if self._job_worker is None:
+                self._job_worker = threading.Thread(target=self._work_jobs, name="zendesk-sandbox-jobs", daemon=True)
+                self._job_worker.start()
+        self._jobs_wake.set()
         return _json_response(200, {"job_status": queued})
 
-    def _run_queued_jobs(self, ctx: Ctx, *, ids: set[str] | None = None, due_only: bool = False) -> None:
-        """Run queued bulk ticket creates: those in `ids` (a status poll), every one (a list), or with
-        `due_only` those queued at least `job_delay_seconds` ago. Each runs once (taken under a lock)."""
-        now = ctx.store.now()
+    def _run_queued_jobs(self, store: Store, *, ids: set[str] | None = None, due_only: bool = False) -> None:
+        """Run queued bulk ticket creates: those in `ids` (a status poll), or with `due_only` those queued
+        at least `job_delay_seconds` ago. Each runs once (taken under a lock)."""
+        now = store.now()
         with self._jobs_lock:
             take = [job_id for job_id, (queued_at, _) in self._queued_jobs.items()
                     if (ids is None or job_id in ids) and (not due_only or now - queued_at >= self.job_delay_seconds)]
             work = [(job_id, self._queued_jobs.pop(job_id)[1]) for job_id in take]
         for job_id, items in work:
-            job = ctx.store.get_job(job_id) or {"id": job_id, "url": f"{ctx.base}/api/v2/job_statuses/{job_id}.json"}
-            ctx.store.save_job(dict(job, status="working", progress=0, message="Creating ticket #1"))
-            results = self._create_items(ctx, "ticket", items)
-            ctx.store.save_job(dict(job, total=len(results), progress=len(results), status="completed",
-                                    message=f"Completed at {iso(ctx.store.now()).replace('T', ' ').replace('Z', ' +0000')}",
-                                    results=results), completed=True)
+            job = store.get_job(job_id) or {"id": job_id}
+            store.save_job(dict(job, status="working", progress=0, message="Creating ticket #1"))
+            results = self._create_items(store, "ticket", items)
+            store.save_job(dict(job, total=len(results), progress=len(results), status="completed",
+                                message=f"Completed at {iso(store.now()).replace('T', ' ').replace('Z', ' +0000')}",
+                                results=results), completed=True)
 
     @staticmethod
     def _too_many(items: list) -> None:
@@ -761,17 +789,17 @@ class SandboxApp(SandboxPipeline):
         items = self._bulk_items(body.get(plural) if isinstance(body, dict) else None, plural)
         if kind == "ticket":  # queued, as Zendesk does (the recordings: queued, working, completed)
             return self._queue_job(ctx, items)
-        return self._job(ctx, self._create_items(ctx, kind, items))
+        return self._job(ctx, self._create_items(ctx.store, kind, items))
 
-    def _create_items(self, ctx: Ctx, kind: str, items: list[dict]) -> list[dict]:
+    def _create_items(self, store: Store, kind: str, items: list[dict]) -> list[dict]:
         """Create each item in its own transaction; the job results by index (errors included)."""
         results = []
         for index, item in enumerate(items):
             try:
-                with ctx.store.transaction():
-                    doc = ctx.store.insert(kind, rules.BUILDERS[kind](item, None, ctx.store))
+                with store.transaction():
+                    doc = store.insert(kind, rules.BUILDERS[kind](item, None, store))
                     if kind == "ticket":
-                        doc = ctx.store.put("ticket", self.rules.ticket_written(None, doc, item))
+                        doc = store.put("ticket", self.rules.ticket_written(None, doc, item))
                 results.append({"index": index, "id": doc["id"]} if kind == "ticket" else {"id": doc["id"], "status": "Created"})
             except ApiError as exc:
                 results.append({"index": index, "error": exc.body.get("error"), "details": json.dumps(exc.body.get("details", exc.body))})
@@ -865,7 +893,7 @@ class SandboxApp(SandboxPipeline):
 
     def do_job_status(self, ctx: Ctx, body: Any, job_id: str) -> Response:
         """Show one job status (a queued job runs at its first poll)."""
-        self._run_queued_jobs(ctx, ids={job_id})
+        self._run_queued_jobs(ctx.store, ids={job_id})
         job = ctx.store.get_job(job_id)
         if job is None:
             raise not_found()
@@ -874,7 +902,7 @@ class SandboxApp(SandboxPipeline):
     def do_job_status_many(self, ctx: Ctx, body: Any) -> Response:
         """Show several job statuses."""
         ids = [i for i in (ctx.request.args.get("ids") or "").split(",") if i]
-        self._run_queued_jobs(ctx, ids=set(ids))
+        self._run_queued_jobs(ctx.store, ids=set(ids))
         return _json_response(200, {"job_statuses": [j for j in map(ctx.store.get_job, ids) if j]})
 
     def do_job_status_list(self, ctx: Ctx, body: Any) -> Response:
