@@ -190,8 +190,8 @@ class SandboxPipeline:
         return response
 
     def control(self, request: Request) -> Response:
-        """`GET /sandbox/requests` (the log and the violations), `DELETE` clears them; behind the
-        same auth as the API."""
+        """`GET /sandbox/requests` (the log and the violations), `DELETE` clears them; `POST
+        /sandbox/clock` moves a fake clock on (`pass_time`); behind the same auth as the API."""
         import json
 
         if not self.authenticated(request):
@@ -205,4 +205,21 @@ class SandboxPipeline:
                 return Response(status=204)
             raise KitError(405, f"Method {request.method} is not allowed here.", reason="method_not_allowed",
                            headers={"Allow": "GET, DELETE"})
+        if request.path.rstrip("/") == "/sandbox/clock":
+            if request.method != "POST":
+                raise KitError(405, f"Method {request.method} is not allowed here.", reason="method_not_allowed",
+                               headers={"Allow": "POST"})
+            try:
+                body = json.loads(request.get_data(cache=True) or b"{}")
+                answer = self.pass_time(float(body.get("advance_seconds", 0)))
+            except (TypeError, ValueError, AttributeError) as exc:
+                raise KitError(400, f"advance_seconds: {exc}", reason="invalid") from None
+            if answer is not None:
+                return Response(json.dumps(answer), status=200, content_type="application/json; charset=utf-8")
         raise KitError(404, f"No resource at {request.path}.", reason="not_found")
+
+    def pass_time(self, seconds: float) -> dict[str, Any] | None:
+        """Hook for `POST /sandbox/clock {"advance_seconds": N}`: a sandbox whose rules run on a fake
+        clock moves it on by `seconds` (running what falls due) and returns the answer's body; the
+        default, None, means this sandbox has no clock to move (404)."""
+        return None

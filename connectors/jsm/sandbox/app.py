@@ -458,23 +458,12 @@ class JsmSandboxApp(SandboxPipeline):
                 environ = {**environ, "PATH_INFO": API + "/" + path[len(older):], "deskbook.api_version": "2"}
         return super().__call__(environ, start_response)
 
-    def control(self, request: Request) -> Response:
-        """The kit's control API plus `POST /sandbox/clock {"advance_seconds": N}`: time passes on a fake
-        clock, scheduled rules running whenever their cron fires (`engine.Automation.pass_time`)."""
-        if request.path.rstrip("/") != "/sandbox/clock":
-            return super().control(request)
-        if not self.authenticated(request):
-            raise KitError(401, "Authentication required.", reason="unauthorized")
-        if request.method != "POST":
-            raise KitError(405, f"Method {request.method} is not allowed here.", reason="method_not_allowed",
-                           headers={"Allow": "POST"})
-        try:
-            body = json.loads(request.get_data(cache=True) or b"{}")
-            with self.store.lock:
-                ran = self.automation.pass_time(float(body.get("advance_seconds", 0)))
-        except (TypeError, ValueError, AttributeError) as exc:
-            return self.json({"errorMessages": [str(exc)]}, 400)
-        return self.json({"now": self.store.stamp(), "scheduled_runs": ran})
+    def pass_time(self, seconds: float) -> dict[str, Any]:
+        """`POST /sandbox/clock` (the kit's control API): time passes on a fake clock, scheduled rules
+        running whenever their cron fires (`engine.Automation.pass_time`)."""
+        with self.store.lock:
+            ran = self.automation.pass_time(seconds)
+        return {"now": self.store.stamp(), "scheduled_runs": ran}
 
     def json(self, body: Any, status: int = 200, headers: dict | None = None) -> Response:
         """A JSON response."""

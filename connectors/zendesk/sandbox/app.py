@@ -389,22 +389,11 @@ class SandboxApp(SandboxPipeline):
             return f"{method} {path}"
         return f"{method} " + re.sub(r"/\d+(?=/|$)", "/{id}", path)
 
-    def control(self, request: Request) -> Response:
-        """The kit's control API plus `POST /sandbox/clock {"advance_seconds": N}`: time passes on a
-        fake clock, automations running at each whole hour (`DeskRules.pass_time`)."""
-        if request.path.rstrip("/") != "/sandbox/clock":
-            return super().control(request)
-        if not self.authenticated(request):
-            raise KitError(401, "Authentication required.", reason="unauthorized")
-        if request.method != "POST":
-            raise KitError(405, f"Method {request.method} is not allowed here.", reason="method_not_allowed",
-                           headers={"Allow": "POST"})
-        try:
-            body = json.loads(request.get_data(cache=True) or b"{}")
-            fired = self.rules.pass_time(float(body.get("advance_seconds", 0)))
-        except (TypeError, ValueError, AttributeError) as exc:
-            return _json_response(400, {"error": "InvalidValue", "description": str(exc)})
-        return _json_response(200, {"now": iso(self.store.now()), "automation_actions": fired})
+    def pass_time(self, seconds: float) -> dict[str, Any]:
+        """`POST /sandbox/clock` (the kit's control API): time passes on a fake clock, automations
+        running at each whole hour (`DeskRules.pass_time`)."""
+        fired = self.rules.pass_time(seconds)
+        return {"now": iso(self.store.now()), "automation_actions": fired}
 
     def _handle(self, endpoint: str, args: dict, request: Request, path: str, body: Any) -> Response:
         ctx = Ctx(self, request, path)
