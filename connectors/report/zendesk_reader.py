@@ -27,6 +27,7 @@ from typing import Any
 
 from deskbook.connectors.report.records import DeskData, SlaCycle, TicketRecord
 from deskbook.http import CursorPaginator, PageRequest, Paginator, pages
+from deskbook.connectors.zendesk.client import IncrementalCursorPaginator
 from deskbook.marker import parse_marker
 
 EXPORT_PAGE = 1000
@@ -53,18 +54,6 @@ class MetricEventsPaginator(Paginator):
         if end <= start:  # a full page inside one second: move on a second rather than loop
             end = start + 1
         return request.with_params(start_time=end)
-
-
-class ExportPaginator(Paginator):
-    """The cursor-based incremental ticket export (cursor = `after_cursor` until `end_of_stream`),
-    keeping the other parameters (the sideload)."""
-
-    def next(self, request: PageRequest, data: Any) -> PageRequest | None:
-        after = data.get("after_cursor")
-        if data.get("end_of_stream", True) or not after:
-            return None
-        params = {k: v for k, v in request.params if k != "start_time"}
-        return PageRequest(request.path, tuple({**params, "cursor": after}.items()), request.body)
 
 
 def _ts(text: str | None) -> float | None:
@@ -97,7 +86,7 @@ def read(client: Any, playbook: Any, start: float, end: float, *, now: float | N
     metrics: dict[int, dict] = {}
     first = PageRequest("/api/v2/incremental/tickets/cursor",
                         (("start_time", int(start)), ("per_page", EXPORT_PAGE), ("include", "metric_sets")))
-    for page in pages(session, ExportPaginator(), first):
+    for page in pages(session, IncrementalCursorPaginator(), first):
         for t in page.data.get("tickets") or []:
             raw[t["id"]] = t
         for m in page.data.get("metric_sets") or []:
