@@ -33,10 +33,11 @@ def test_the_scenario_catches_every_listed_phrase_and_neither_a_clean_reply_nor_
     spared = [s for s in steps if (s.get("expect") or {}).get("notes_count") == 0]
     assert {next(k for k in s if k not in ("say", "expect")) for s in spared} == \
         {"agent_replies", "agent_notes", "customer_replies"}
-    assert main(["test", "--desk", "zendesk", "--scenario", "forbidden-phrases", "--json"]) == 0
-    [result] = json.loads(capsys.readouterr().out)["scenarios"]
-    assert result["status"] == "passed" and result["implements"] == ["C-1"]
-    assert len(result["steps"]) == len(steps)
+    for desk in ("zendesk", "jsm"):
+        assert main(["test", "--desk", desk, "--scenario", "forbidden-phrases", "--json"]) == 0, desk
+        [result] = json.loads(capsys.readouterr().out)["scenarios"]
+        assert result["status"] == "passed" and result["implements"] == ["C-1"], desk
+        assert len(result["steps"]) == len(steps)
 
 
 def test_each_phrase_has_a_zendesk_trigger_with_the_tag_constant_the_note_and_the_supervisors(shipped):
@@ -61,6 +62,34 @@ def test_each_phrase_has_a_zendesk_trigger_with_the_tag_constant_the_note_and_th
     zh = next(r for r in rules if r.phrase == "您可能误会了")
     assert "为了确保我没有理解偏差" in note_text(library, shipped, zh, "zendesk")
     assert any("cannot add a comment" in n for n in guardrail_notes(shipped))
+
+
+def test_each_phrase_has_a_jsm_comment_rule_for_public_agent_replies_with_the_label_and_the_internal_note(shipped):
+    from deskbook.connectors.jsm.translate import desired_objects, guardrail_notes, zendesk_only_notes
+
+    library = load_library()
+    rules = {d.key: d.payload for d in desired_objects(shipped, library, project_ari="ari:cloud:jira:c:project/1")
+             if d.kind == "automation_rule"}
+    for rule in guard_rules(shipped):
+        payload = rules[f"guardrail.{rule.key}"]
+        assert payload["trigger"]["type"] == "jira.issue.event.trigger:commented"
+        assert payload["trigger"]["value"] == {"eventFilters": ["ari:cloud:jira:c:project/1"], "eventTypes": []}
+        assert payload["canOtherRuleTrigger"] is False  # the rule's own internal note is never re-checked
+        conditions = [c["value"] for c in payload["components"] if c["component"] == "CONDITION"]
+        assert conditions == [
+            {"first": "{{comment.internal}}", "second": "false", "operator": "EQUALS"},
+            {"first": "{{comment.author.accountId}}", "second": "{{issue.reporter.accountId}}",
+             "operator": "NOT_EQUALS"},
+            {"first": "{{comment.body.toLowerCase()}}", "second": rule.phrase.lower(), "operator": "CONTAINS"}]
+        actions = [(c["type"], c["value"]) for c in payload["components"] if c["component"] == "ACTION"]
+        assert actions[0] == ("jira.issue.edit", {"operations": [
+            {"field": {"type": "ID", "value": "labels"}, "fieldType": "labels", "type": "ADD",
+             "value": [{"type": "FREE", "value": CAUGHT_TAG}]}], "advancedFields": None, "sendNotifications": False})
+        assert actions[1][0] == "jira.issue.comment"
+        assert actions[1][1]["comment"] == note_text(library, shipped, rule, "jsm")
+        assert actions[1][1]["publicComment"] is False and rule.phrase in actions[1][1]["comment"]
+    assert not any(n.startswith("C-1") for n in zendesk_only_notes(shipped))
+    assert any("supervisors" in n and CAUGHT_TAG in n for n in guardrail_notes(shipped))
 
 
 def test_a_forbidden_phrase_without_an_approved_alternative_is_refused_at_its_line(tmp_path):

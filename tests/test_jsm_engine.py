@@ -162,6 +162,30 @@ def test_commented_trigger_tells_public_replies_from_internal_notes(site):
     assert labels(site, key) == ["customer_updated"]
 
 
+def test_a_comment_body_condition_catches_a_public_agent_reply_in_any_case_and_nothing_else(site):
+    conditions = [node("CONDITION", "jira.comparator.condition", value) for value in (
+        {"first": "{{comment.internal}}", "second": "false", "operator": "EQUALS"},
+        {"first": "{{comment.author.accountId}}", "second": "{{issue.reporter.accountId}}", "operator": "NOT_EQUALS"},
+        {"first": "{{comment.body.toLowerCase()}}", "second": "not our fault", "operator": "CONTAINS"})]
+    install(site, "guard", trigger(site, "commented"), [*conditions, add_label("caught")])
+    chinese = [*conditions[:2], node("CONDITION", "jira.comparator.condition",
+                                     {"first": "{{comment.body.toLowerCase()}}", "second": "不是我们的责任",
+                                      "operator": "CONTAINS"})]
+    install(site, "guard zh", trigger(site, "commented"), [*chinese, add_label("caught_zh")])
+    key = raise_request(site)
+    as_customer = {"X-Deskbook-Sandbox-Act-As": site.customer}
+    site.http.post(f"{site.url}{SD}/request/{key}/comment", json={"body": "It is NOT OUR FAULT?", "public": True},
+                   headers=as_customer)
+    site.http.post(f"{site.url}{SD}/request/{key}/comment", json={"body": "not our fault, says the courier",
+                                                                   "public": False})
+    site.http.post(f"{site.url}{SD}/request/{key}/comment", json={"body": "We ship a new one today", "public": True})
+    assert labels(site, key) == []
+    site.http.post(f"{site.url}{SD}/request/{key}/comment", json={"body": "That is Not Our Fault.", "public": True})
+    assert labels(site, key) == ["caught"]
+    site.http.post(f"{site.url}{SD}/request/{key}/comment", json={"body": "配件损坏不是我们的责任。", "public": True})
+    assert labels(site, key) == ["caught", "caught_zh"]
+
+
 def test_transitioned_trigger_filters_on_the_destination_status(site):
     install(site, "resolved", trigger(site, "transitioned", to="Resolved"), [add_label("resolved_once")])
     key = raise_request(site)

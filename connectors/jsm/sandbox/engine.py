@@ -29,7 +29,10 @@ after the actions before it), `jira.issue.condition` (`selectedField {type, valu
 IS_NOT_EMPTY, `compareValue {type, value}` or a list of them; fields status, priority, labels,
 assignee, reporter, summary, request type) and `jira.comparator.condition` (`{first, second,
 operator: EQUALS|NOT_EQUALS|CONTAINS|NOT_CONTAINS}` over rendered smart values, e.g.
-`{{comment.internal}}` = `false`: the public/internal distinction of the comment that triggered).
+`{{comment.internal}}` = `false`: the public/internal distinction of the comment that triggered;
+`{{comment.author.accountId}}` against `{{issue.reporter.accountId}}`; CONTAINS is case-sensitive, so
+a case-blind test renders `{{comment.body.toLowerCase()}}` — the text functions `.toLowerCase()`,
+`.toUpperCase()`, `.trim()` of Atlassian's smart-value reference are applied).
 
 Actions: `jira.issue.edit` (`operations`: `SET` priority by name, summary; labels `SET`, `ADD`,
 `REMOVE` with `FREE` values), `jira.issue.comment` (`publicComment` true: shared with the
@@ -76,6 +79,9 @@ EVENT_TRIGGERS = {"jira.issue.event.trigger:created": "created", "jira.issue.eve
 MAX_CHAIN = 10
 #: A smart value `{{issue.key}}` in a comment or field value.
 SMART_VALUE = re.compile(r"\{\{\s*([^{}]+?)\s*\}\}")
+#: Smart-value text functions (Atlassian's "Jira smart values - text field" reference), e.g.
+#: `{{comment.body.toLowerCase()}}`.
+TEXT_FUNCTIONS = {".toLowerCase()": str.lower, ".toUpperCase()": str.upper, ".trim()": str.strip}
 
 
 class RuleError(Exception):
@@ -164,6 +170,7 @@ def render(text: str, issue: dict, site: Site, ctx: Context | None = None) -> st
         "issue.summary": issue.get("summary", ""), "issue.status.name": issue.get("status", ""),
         "issue.priority.name": issue.get("priority", ""),
         "issue.reporter.displayName": site.display_name(issue.get("reporter", "")),
+        "issue.reporter.accountId": issue.get("reporter", ""),
         "reporter.displayName": site.display_name(issue.get("reporter", "")),
         "issue.assignee.displayName": site.display_name(issue["assignee"]) if issue.get("assignee") else "",
         "initiator.displayName": site.display_name(ctx.initiator) if ctx else "",
@@ -175,7 +182,15 @@ def render(text: str, issue: dict, site: Site, ctx: Context | None = None) -> st
         "comment.internal": ("false" if comment.get("public") else "true") if comment else "",
         "comment.author.accountId": comment.get("author", ""),
     }
-    return SMART_VALUE.sub(lambda m: str(values.get(m.group(1), "")), text)
+
+    def fill(name: str) -> str:
+        # the text functions Atlassian documents for smart values that the sandbox knows
+        for function, apply in TEXT_FUNCTIONS.items():
+            if name.endswith(function):
+                return apply(fill(name[:-len(function)]))
+        return str(values.get(name, ""))
+
+    return SMART_VALUE.sub(lambda m: fill(m.group(1)), text)
 
 
 # ---------------------------------------------------------------- the engine
