@@ -43,6 +43,7 @@ HOURLY_CRON = "0 0 * * * ?"
 MANUAL_TRIGGER = "jira.manual.trigger.issue"
 CREATED_TRIGGER = "jira.issue.event.trigger:created"
 UPDATED_TRIGGER = "jira.issue.event.trigger:updated"
+COMMENTED_TRIGGER = "jira.issue.event.trigger:commented"
 SCHEDULED_TRIGGER = "jira.jql.scheduled"
 #: Keys the server adds to nodes and rules on read-back (never part of a rule's meaning).
 SERVER_KEYS = frozenset({"id", "parentId", "conditionParentId", "connectionId", "uuid", "idUuid", "created",
@@ -71,6 +72,18 @@ def event_trigger(created: bool, project_ari: str) -> dict:
                                                  "issueEvent": "issue_created"})
     return node("TRIGGER", UPDATED_TRIGGER, {"eventFilters": [project_ari], "eventKey": "jira:issue_updated",
                                              "issueEvent": "issue_generic"})
+
+
+def commented_trigger(project_ari: str) -> dict:
+    """A comment added in the project, public or internal (`eventTypes` empty: any, FACTS.md 2's
+    third-party shape); conditions tell which comments count."""
+    return node("TRIGGER", COMMENTED_TRIGGER, {"eventFilters": [project_ari], "eventTypes": []})
+
+
+def comparator_condition(first: str, operator: str, second: str) -> dict:
+    """A smart-value comparison (`jira.comparator.condition`: `first` OPERATOR `second`, both
+    rendered; EQUALS, NOT_EQUALS, CONTAINS, NOT_CONTAINS). Not in FACTS.md: the sandbox's reading."""
+    return node("CONDITION", "jira.comparator.condition", {"first": first, "second": second, "operator": operator})
 
 
 def scheduled_trigger(jql: str, cron: str = HOURLY_CRON) -> dict:

@@ -301,6 +301,7 @@ class JsmConnector(DeskConnector):
             notes += tr.comment_limit_notes(playbook, desired)
         if playbook is not None and desired:  # what this version installs on Zendesk only (#15)
             notes += tr.zendesk_only_notes(playbook)
+            notes += tr.guardrail_notes(playbook)
         if playbook is not None and desired and playbook.sync.jobs:
             notes.append(contract_store_note(self.detail_fields() is not None))
         elif not desired and self.detail_fields():

@@ -413,16 +413,57 @@ def _rule(playbook: m.Playbook, key: str, name: str, description: str, trigger: 
 
 def zendesk_only_notes(playbook: m.Playbook) -> list[str]:
     """Plan notes: what the playbook asks for that this version installs on Zendesk only, said rather
-    than dropped without a word (C-1 guardrail rules; the S-11 survey record)."""
+    than dropped without a word (the S-11 survey record)."""
     notes = []
-    if playbook.guardrail is not None and playbook.forbidden_phrases:
-        notes.append("C-1 guardrail: the rules catching forbidden phrases in public agent replies are not installed "
-                     "on JSM yet (no documented comment-body condition for automation rules in deskbook's JSM "
-                     "facts); agents are held to the phrases by the handbook only")
     if playbook.survey is not None:
         notes.append("S-11 record: `deskbook sync` does not write survey results onto JSM organizations yet; "
                      "enter the last survey in the organization's detail fields by hand")
     return notes
+
+
+def guardrail_rules(playbook: m.Playbook, library: Any, project_ari: str, account_id: str | None) -> list[DesiredObject]:
+    """C-1 (`deskbook.playbooks.guardrail`): one rule per forbidden phrase, on "Issue commented".
+    Conditions (smart-value comparisons, `au.comparator_condition`): the comment is public
+    (`{{comment.internal}}` = false), not by the requester (`{{comment.author.accountId}}` !=
+    `{{issue.reporter.accountId}}`: the reading taken for "by an agent", since a customer can only
+    write public comments on their own request; another customer added as a participant would be
+    taken for an agent), and its body contains the phrase whatever the case
+    (`{{comment.body.toLowerCase()}}` contains the lower-cased phrase: Atlassian's smart-value text
+    functions; a plain substring test, so Chinese phrases inside a sentence are found). Actions: the
+    `CAUGHT_TAG` label (ADD, the others kept) and an internal comment with the approved note
+    (`guardrail.note_text`, JSM smart values). The rule does not let other rules trigger it, so its
+    own note is never checked. The supervisors are not emailed (`guardrail_notes` says why)."""
+    from deskbook.playbooks.guardrail import CAUGHT_TAG, guard_rules, note_text, rule_title
+
+    g = playbook.guardrail
+    if g is None:
+        return []
+    out = []
+    for rule in guard_rules(playbook):
+        key = f"guardrail.{rule.key}"
+        name = rule_title(rule)
+        components = [au.comparator_condition("{{comment.internal}}", "EQUALS", "false"),
+                      au.comparator_condition("{{comment.author.accountId}}", "NOT_EQUALS", "{{issue.reporter.accountId}}"),
+                      au.comparator_condition("{{comment.body.toLowerCase()}}", "CONTAINS", rule.phrase.lower()),
+                      au.edit_action([au.label_operation("ADD", [CAUGHT_TAG])]),
+                      au.comment_action(note_text(library, playbook, rule, "jsm"), False)]
+        description = f"C-1: {rule.phrase} -> {rule.alternative}\nImplements: " + ", ".join(g.implements or ("C-1",))
+        out.append(DesiredObject("automation_rule", key, name,
+                                 _rule(playbook, key, name, description, au.commented_trigger(project_ari), components,
+                                       project_ari, account_id)))
+    return out
+
+
+def guardrail_notes(playbook: m.Playbook) -> list[str]:
+    """Plan notes: what the C-1 guardrail does differently on JSM."""
+    from deskbook.playbooks.guardrail import CAUGHT_TAG
+
+    if playbook.guardrail is None or not playbook.forbidden_phrases:
+        return []
+    return [f"C-1 guardrail: a caught reply gets the label {CAUGHT_TAG} and an internal comment naming the phrase "
+            f"and the approved alternative; the {playbook.guardrail.notify_group!r} group is not emailed (the "
+            "recipients of an automation rule's send-email action cannot be set through the API), so supervisors "
+            f"follow caught replies by a filter or queue on labels = {CAUGHT_TAG}"]
 
 
 def contract_detail_fields(playbook: m.Playbook) -> list[dict]:
@@ -511,6 +552,7 @@ def desired_objects(playbook: m.Playbook, library: Any, *, project_ari: str, pro
         out.append(DesiredObject("automation_rule", key, name,
                                  _rule(playbook, key, name, auto.description.get(locale), trigger, components,
                                        project_ari, account_id)))
+    out += guardrail_rules(playbook, library, project_ari, account_id)
     if allow_internal_api:
         out += internal_objects(playbook, project_key, status_ids or {})
     return out

@@ -5,7 +5,8 @@ raised on behalf of the customer (`POST /rest/servicedeskapi/request`, `raiseOnB
 customer's account id) in the request type of its category, its priority then recorded by the
 agent (`PUT /rest/api/3/issue/{key}`: API-made request types carry only the summary on their
 form); a macro is the playbook's manual automation rule, invoked on the request (`POST
-…/rule/manual/{ruleId}/invocation`); a reply or note is a request comment (public or internal);
+…/rule/manual/{ruleId}/invocation`); a reply or note is a request comment (public or internal), and the notes rules
+left for agents are the internal comments the story's people did not write;
 an agent's edit is an issue edit (labels, priority) or a transition.
 
 What JSM keeps where deskbook puts it (`translate.py`): the group, a category changed after
@@ -54,6 +55,7 @@ class JsmDriver:
         self.handle = handle
         self.key: str | None = None
         self.customer: str | None = None
+        self.written: set[str] = set()  # ids of the comments the story's people wrote (not the rules)
         snapshot = connector.populate(playbook.metadata.name)
         self.ids = snapshot.managed_ids(playbook.metadata.name)
         self.fields = {f.key: f for f in playbook.fields if f.scope == "ticket"}
@@ -115,10 +117,10 @@ class JsmDriver:
             self.client.add_comment(self.key, body, public=True)
 
     def agent_replies(self, text: str) -> None:
-        self.client.add_comment(self.key, str(text), public=True)
+        self.written.add(str(self.client.add_comment(self.key, str(text), public=True).get("id")))
 
     def agent_notes(self, text: str) -> None:
-        self.client.add_comment(self.key, str(text), public=False)
+        self.written.add(str(self.client.add_comment(self.key, str(text), public=False).get("id")))
 
     def agent_sets(self, values: dict[str, Any]) -> None:
         labels = self._issue()["fields"].get("labels") or []
@@ -215,7 +217,8 @@ class JsmDriver:
             "group": groups[-1] if groups else None,
             "category": relabelled[-1] if relabelled else self.categories_by_type.get(str(request.get("requestTypeId"))),
             "tags": labels, "fields": fields, "sla": self._sla(), "views": self._queues(),
-            "messages": self._messages(request), "metrics": self._metrics(),
+            "messages": self._messages(request), "metrics": self._metrics(), "notes": self._notes(),
+            "locales": list(self.playbook.metadata.locales),  # a note carries its phrase's language
         }
 
     def _sla(self) -> dict[str, Any]:
@@ -261,6 +264,13 @@ class JsmDriver:
         reporter = (request.get("reporter") or {}).get("accountId")
         return [c.get("body") or "" for c in self.client.comments(self.key)
                 if c.get("public") and (c.get("author") or {}).get("accountId") != reporter]
+
+    def _notes(self) -> list[dict[str, Any]]:
+        """What rules told agents, oldest first: internal comments nobody in the story wrote (the rule
+        actor is the installing account, the same as the agent's, so the driver knows its own by id).
+        JSM rules email no group (`translate.guardrail_notes`): no note names one."""
+        return [{"body": c.get("body") or "", "groups": []} for c in self.client.comments(self.key)
+                if not c.get("public") and str(c.get("id")) not in self.written]
 
     def _metrics(self) -> dict[str, Any]:
         """Replies (public agent comments) and reopens (a done status left again), from the history."""
