@@ -54,7 +54,10 @@ def check_rule_write(body: dict) -> list[str]:
             problems.append("a comment is plain text")
         if node.get("type") == "jira.jql.scheduled" and (node["value"].get("schedule") or {}).get("method") != "CRON":
             problems.append("a scheduled trigger needs method CRON")
-        if node.get("type", "").startswith("jira.issue.event.trigger:") and not (
+        # FACTS.md 2.9 and the shapes of §2: created/updated/transitioned carry eventKey and issueEvent;
+        # the commented trigger's recorded shape is {eventFilters, eventTypes} (and the sandbox drops more)
+        if node.get("type", "").startswith("jira.issue.event.trigger:") and \
+                not node["type"].endswith(":commented") and not (
                 node["value"].get("eventKey") and node["value"].get("issueEvent")):
             problems.append("an event trigger needs eventKey and issueEvent")
     return problems
