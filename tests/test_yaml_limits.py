@@ -95,7 +95,8 @@ def test_text_beyond_the_size_limit_is_refused_before_parsing(monkeypatch):
 def test_huge_playbook_file_is_refused_without_reading_it(tmp_path, monkeypatch):
     path = tmp_path / "huge.yaml"
     path.write_bytes(b"a: 1\n" * 1000)
-    monkeypatch.setattr(Path, "read_bytes", lambda self: pytest.fail("read a file that is too big"))
+    for reading in ("open", "read_bytes", "read_text"):  # every way Path reads a file's content
+        monkeypatch.setattr(Path, reading, lambda self, *a, **k: pytest.fail("read a file that is too big"))
     with pytest.raises(DeskbookError) as caught:
         yaml_reading.read_text(path, max_bytes=1000)
     assert str(path) in str(caught.value) and "too big" in str(caught.value)
