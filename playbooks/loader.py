@@ -69,7 +69,6 @@ DEFAULT_PLAYBOOK = "standard-service"
 PLAYBOOK_SUFFIXES = (".yaml", ".yml")
 #: Operators that compare numbers (hours_* conditions).
 NUMERIC_OPERATORS = ("is", "less_than", "greater_than")
-TAG_FIELDS = ("add_tags", "remove_tags", "set_tags")
 #: Views must be scoped by one of these under `all`, as automations (Zendesk requires it).
 SCOPE_FIELDS = automation_check.SCOPE_FIELDS
 
@@ -613,7 +612,7 @@ class _Checker:
             self.require(str(value), self.group_keys, path, "group")
         elif name == "category":
             self.require(str(value), self.category_keys, path, "category")
-        elif name in ("tags", *TAG_FIELDS):
+        elif name in ("tags", *model.TAG_ACTIONS):
             tags = value if isinstance(value, list) else [value]
             if not tags or not all(isinstance(t, str) and t and " " not in t for t in tags):
                 self.problem(path, f"{name} takes a tag or a list of tags (text without spaces), not {value!r}")
