@@ -469,12 +469,14 @@ MANUAL_RULES_DOC = "https://developer.atlassian.com/cloud/automation/rest/api-gr
 SLA_DOC = ("https://support.atlassian.com/jira-service-management-cloud/docs/create-service-level-agreements-slas/ "
            "(no public REST API; JSM's SLA admin page calls these internal endpoints)")
 
+#: Where the Automation REST API lives: on api.atlassian.com and on the site gateway.
+AUTOMATION_BASES = ("/automation/public/jira/{cloudId}/rest/v1", "/gateway/api/automation/public/jira/{cloudId}/rest/v1")
+
 #: JSM endpoints documented by Atlassian outside `../shared/jsm/`: accepted without a schema.
-#: Automation rule management lives on api.atlassian.com (`/automation/public/jira/{cloudId}/rest/v1`)
-#: and on the site gateway (`/gateway/api/automation/public/jira/{cloudId}/rest/v1`).
+#: Automation rule management and manual rules live under each of `AUTOMATION_BASES`.
 JSM_ALLOWED_ENDPOINTS: tuple[AllowedEndpoint, ...] = tuple(
     AllowedEndpoint(method, base + suffix, AUTOMATION_DOC, reason)
-    for base in ("/automation/public/jira/{cloudId}/rest/v1", "/gateway/api/automation/public/jira/{cloudId}/rest/v1")
+    for base in AUTOMATION_BASES
     for method, suffix, reason in (
         ("GET", "/rule/summary", "list rule summaries (cursor pages)"),
         ("POST", "/rule/summary", "search rule summaries with filters (cursor pages)"),
@@ -488,7 +490,7 @@ JSM_ALLOWED_ENDPOINTS: tuple[AllowedEndpoint, ...] = tuple(
 ) + tuple(
     AllowedEndpoint("POST", base + "/rule/manual/{ruleId}/invocation", MANUAL_RULES_DOC,
                     "invoke a manual rule on issues (what an agent's click on a macro-like rule does)")
-    for base in ("/automation/public/jira/{cloudId}/rest/v1", "/gateway/api/automation/public/jira/{cloudId}/rest/v1")
+    for base in AUTOMATION_BASES
 ) + tuple(
     AllowedEndpoint(method, template, SLA_DOC, reason)
     for method, template, reason in (
