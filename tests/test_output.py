@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import errno
+import os
+import stat
 
 import pytest
 
@@ -40,3 +42,19 @@ def test_a_missing_folder_is_one_error_naming_the_file(tmp_path):
 def test_a_written_file_holds_the_text(tmp_path):
     assert write_output("全部\n", tmp_path / "h.html", "the handbook") is True
     assert (tmp_path / "h.html").read_text(encoding="utf-8") == "全部\n"
+
+
+def test_a_written_file_has_the_permissions_a_plain_write_gives(tmp_path):
+    """The temporary file beside the target is 0600; the document must not be (a handbook a web server
+    serves, a phrase library a team shares): a new file gets the umask's mode, a rewritten one keeps its own."""
+    umask = os.umask(0o022)
+    try:
+        write_output("x", tmp_path / "new.html", "the handbook")
+        assert stat.S_IMODE((tmp_path / "new.html").stat().st_mode) == 0o644
+        shared = tmp_path / "approvals.yaml"
+        shared.write_text("old", encoding="utf-8")
+        shared.chmod(0o664)
+        write_output("new", shared, "the approvals")
+        assert stat.S_IMODE(shared.stat().st_mode) == 0o664 and shared.read_text(encoding="utf-8") == "new"
+    finally:
+        os.umask(umask)

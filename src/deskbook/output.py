@@ -10,6 +10,7 @@ half-written backup or page where the previous one stood; an OS error is the one
 from __future__ import annotations
 
 import os
+import stat
 import sys
 import tempfile
 from pathlib import Path
@@ -17,9 +18,21 @@ from pathlib import Path
 from deskbook.errors import DeskbookError
 
 
+def _mode_for(target: Path) -> int:
+    """The permissions a plain write would leave: the file's own when it exists, else 0o666 less the umask."""
+    try:
+        return stat.S_IMODE(target.stat().st_mode)
+    except FileNotFoundError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
+
+
 def atomic_write(path: str | os.PathLike, text: str) -> None:
     """Write `text` (UTF-8) to `path` through a temporary file beside it and a rename: readers see
-    the old file or the new one, never a part. OSError passes through (nothing is left behind)."""
+    the old file or the new one, never a part. The file keeps its permissions (a new one gets the
+    umask's, as a plain write gives it; the temporary file alone would leave it 0600).
+    OSError passes through (nothing is left behind)."""
     target = Path(path)
     tmp_name = None
     try:
@@ -27,6 +40,7 @@ def atomic_write(path: str | os.PathLike, text: str) -> None:
                                          suffix=".part", delete=False) as tmp:
             tmp_name = tmp.name
             tmp.write(text)
+        os.chmod(tmp_name, _mode_for(target))
         os.replace(tmp_name, target)
         tmp_name = None
     finally:
