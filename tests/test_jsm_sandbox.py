@@ -86,6 +86,29 @@ def test_pages_follow_is_last_page_and_the_server_caps_limit():
 # ---------------------------------------------------------------- errors, experimental header
 
 
+def test_every_experimental_operation_the_sandbox_routes_needs_the_opt_in(shared, sandbox):
+    """FACTS.md 1.8: each operation Atlassian marks `x-experimental` in ../shared/jsm answers 412 without
+    `X-ExperimentalApi: opt-in` — all of them the sandbox routes, read from the spec, not a hand list."""
+    import json
+    import re
+
+    spec = json.loads((shared / "jsm" / "servicedesk-openapi.json").read_text())
+    routes = {re.sub(r"<[^>]+>", "{}", rule.rule): rule for rule in sandbox.app.url_map.iter_rules()}
+    http = session_for(sandbox)
+    checked = []
+    for path, operations in spec["paths"].items():
+        for method, operation in operations.items():
+            rule = routes.get(re.sub(r"\{[^}]+\}", "{}", path))
+            if not isinstance(operation, dict) or not operation.get("x-experimental") or rule is None \
+                    or method.upper() not in rule.methods:
+                continue
+            url = sandbox.url + re.sub(r"\{[^}]+\}", "1", path)
+            answer = http.request(method.upper(), url, json={})
+            assert answer.status_code == 412, f"{method.upper()} {path}: {answer.status_code}"
+            checked.append((method.upper(), path))
+    assert ("POST", f"{SD}/request/{{requestIdOrKey}}/feedback") in checked and len(checked) >= 7
+
+
 def test_request_type_create_needs_the_experimental_opt_in(sandbox):
     http = session_for(sandbox)
     refused = http.post(f"{sandbox.url}{SD}/servicedesk/1/requesttype", json={"name": "Renewal"})

@@ -327,6 +327,7 @@ def test_jsm_request_feedback_is_the_reporters_on_a_resolved_request(shared):
     with jsm_sandbox(spec=shared) as desk:
         http = requests.Session()
         http.auth = (desk.email, desk.token)
+        http.headers["X-ExperimentalApi"] = "opt-in"  # the feedback API is experimental (FACTS.md 1.8)
         rtype = http.post(f"{desk.url}{sd}/servicedesk/1/requesttype", headers={"X-ExperimentalApi": "opt-in"},
                           json={"name": "Help", "issueTypeId": "10004"}).json()
         customer = http.post(f"{desk.url}{sd}/customer", json={"email": "c@x.example", "displayName": "C"}).json()
@@ -394,7 +395,7 @@ def test_jsm_reader_reads_a_week_through_jql_the_request_list_and_feedback(share
                 continue
             clock.advance(3600)
             http.post(f"{desk.url}/rest/api/3/issue/{key}/transitions", json={"transition": {"id": "51"}})
-            http.post(f"{desk.url}{sd}/request/{key}/feedback", json={"rating": rating}, headers=as_customer)
+            http.post(f"{desk.url}{sd}/request/{key}/feedback", json={"rating": rating}, headers={**as_customer, "X-ExperimentalApi": "opt-in"})
         clock.advance(window[1] - clock.now() + 3600)
         client = type(connector.client)(connector.client.connection)  # fresh counters
         data = read(client, PLAYBOOK, window[0], window[1], now=clock.now())

@@ -63,6 +63,7 @@ def read(client: Any, playbook: Any, start: float, end: float, *, now: float | N
          feedback: bool = True) -> DeskData:
     """Everything the review of [start, end) needs, from the JSM project behind `client`."""
     from deskbook.connectors.jsm import translate as tr
+    from deskbook.connectors.jsm.client import EXPERIMENTAL
 
     session = client.session
     before = dict(session.calls)
@@ -119,7 +120,7 @@ def read(client: Any, playbook: Any, start: float, end: float, *, now: float | N
         rating = None
         if feedback and solved is not None and start <= solved < end:
             try:
-                rating = str(session.get_json(f"{SD}/request/{key}/feedback").get("rating") or "") or None
+                rating = str(session.get_json(f"{SD}/request/{key}/feedback", headers=EXPERIMENTAL).get("rating") or "") or None
             except DeskHTTPError as exc:
                 if exc.status != 404:
                     raise

@@ -123,7 +123,8 @@ ORG_USERS_FIELD_RULES = {"accountIds": "texts?", "usernames": "texts?"}
 
 #: Endpoints Atlassian marks `x-experimental` (need `X-ExperimentalApi: opt-in`).
 EXPERIMENTAL_ENDPOINTS = {("POST", "requesttype_create"), ("DELETE", "requesttype_delete"), ("GET", "requesttype_all"),
-                          ("GET", "desk_customers")}
+                          ("GET", "desk_customers"), ("GET", "request_feedback"), ("POST", "request_feedback"),
+                          ("DELETE", "request_feedback")}
 
 RequestChecker = Callable[[str, str, dict, Any], list]
 
@@ -910,7 +911,8 @@ class JsmSandboxApp(SandboxPipeline):
 
     def on_request_feedback(self, request, body, key):
         """`GET|POST|DELETE /request/{key}/feedback`: the customer's CSAT answer (`CSATFeedbackFullDTO`:
-        `{type: "csat", rating: 1-5, comment: {body}}`). Atlassian's page: only the request's reporter
+        `{type: "csat", rating: 1-5, comment: {body}}`); all three are experimental (412 without the
+        opt-in header, FACTS.md 1.8). Atlassian's page: only the request's reporter
         gives (or withdraws) feedback, on a resolved request; the sandbox plays the reporter through
         `X-Deskbook-Sandbox-Act-As` (as for comments) and refuses anyone else (403), an unresolved
         request (400) and a rating outside 1-5 (400). GET answers 404 while there is none (the reading
