@@ -645,6 +645,10 @@ class JsmClient:
         """The service desk's queues (public, read-only `GET …/servicedesk/{id}/queue`: id, name, jql, fields)."""
         return list(self.pages.iter_items(self.session, f"{SD}/servicedesk/{self.desk_id}/queue"))
 
+    def queue_issues(self, queue_id: Any) -> Iterator[dict]:
+        """The requests in a queue, every page (public `GET …/servicedesk/{id}/queue/{queueId}/issue`)."""
+        return self.pages.iter_items(self.session, f"{SD}/servicedesk/{self.desk_id}/queue/{queue_id}/issue")
+
     def _queues_path(self) -> str:
         return f"/rest/servicedesk/1/servicedesk/{self.connection.project_key}/queues"
 

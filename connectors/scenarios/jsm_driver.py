@@ -34,6 +34,7 @@ import itertools
 from typing import Any
 
 from deskbook.connectors.jsm import translate as tr
+from deskbook.http import DeskHTTPError
 
 TEXT_PROPERTY = "deskbook.fields"
 #: The sandbox's stand-in for a customer's own login (`sandbox/app.py`).
@@ -201,6 +202,7 @@ class JsmDriver:
         groups = [g.key for g in self.playbook.groups if tr.group_label(g.key) in labels]
         relabelled = [c.key for c in self.playbook.all_categories() if tr.category_label(c.key) in labels]
         request = self.client.request(self.key)
+        comments = self.client.comments(self.key)
         texts = self.client.issue_property(self.key, TEXT_PROPERTY) or {}
         fields: dict[str, Any] = {}
         for key, fld in self.fields.items():
@@ -217,7 +219,7 @@ class JsmDriver:
             "group": groups[-1] if groups else None,
             "category": relabelled[-1] if relabelled else self.categories_by_type.get(str(request.get("requestTypeId"))),
             "tags": labels, "fields": fields, "sla": self._sla(), "views": self._queues(),
-            "messages": self._messages(request), "metrics": self._metrics(), "notes": self._notes(),
+            "messages": self._messages(request, comments), "metrics": self._metrics(), "notes": self._notes(comments),
             "locales": list(self.playbook.metadata.locales),  # a note carries its phrase's language
         }
 
@@ -237,18 +239,17 @@ class JsmDriver:
 
     def _queues(self) -> list[str] | None:
         """The playbook views (queues, by name) the request is in; None when the site lists no queue."""
-        response = self.session.request("GET", f"/rest/servicedeskapi/servicedesk/{self.client.desk_id}/queue",
-                                        raise_for_status=False)
-        if response.status_code >= 400:
+        try:
+            queues = self.client.queues()
+        except DeskHTTPError:
             return None
         found = []
-        for queue in response.json().get("values") or []:
+        for queue in queues:
             owned = self._owned(queue.get("name"), "view.")
             view = owned[len("view."):] if owned else self.views.get(queue.get("name"))
             if view is None:
                 continue
-            issues = self.session.get_json(f"/rest/servicedeskapi/servicedesk/{self.client.desk_id}/queue/{queue['id']}/issue")
-            if any(i.get("key") == self.key for i in issues.get("values") or []):
+            if any(i.get("key") == self.key for i in self.client.queue_issues(queue["id"])):
                 found.append(view)
         return sorted(found)
 
@@ -259,17 +260,17 @@ class JsmDriver:
             return found[1]
         return None
 
-    def _messages(self, request: dict) -> list[str]:
+    def _messages(self, request: dict, comments: list[dict]) -> list[str]:
         """What the customer received, oldest first: public comments by others than the customer."""
         reporter = (request.get("reporter") or {}).get("accountId")
-        return [c.get("body") or "" for c in self.client.comments(self.key)
+        return [c.get("body") or "" for c in comments
                 if c.get("public") and (c.get("author") or {}).get("accountId") != reporter]
 
-    def _notes(self) -> list[dict[str, Any]]:
+    def _notes(self, comments: list[dict]) -> list[dict[str, Any]]:
         """What rules told agents, oldest first: internal comments nobody in the story wrote (the rule
         actor is the installing account, the same as the agent's, so the driver knows its own by id).
         JSM rules email no group (`translate.guardrail_notes`): no note names one."""
-        return [{"body": c.get("body") or "", "groups": []} for c in self.client.comments(self.key)
+        return [{"body": c.get("body") or "", "groups": []} for c in comments
                 if not c.get("public") and str(c.get("id")) not in self.written]
 
     def _metrics(self) -> dict[str, Any]:
