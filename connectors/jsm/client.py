@@ -645,6 +645,16 @@ class JsmClient:
         """The service desk's queues (public, read-only `GET …/servicedesk/{id}/queue`: id, name, jql, fields)."""
         return list(self.pages.iter_items(self.session, f"{SD}/servicedesk/{self.desk_id}/queue"))
 
+    def queue(self, queue_id: Any) -> dict | None:
+        """One queue of the service desk (public `GET …/servicedesk/{id}/queue/{queueId}`), None when gone."""
+        path = f"{SD}/servicedesk/{self.desk_id}/queue/{queue_id}"
+        response = self.session.request("GET", path, raise_for_status=False)
+        if response.status_code == 404:
+            return None
+        if response.status_code >= 400:
+            raise self.session.error_for(response, "GET", path, None)
+        return response.json()
+
     def queue_issues(self, queue_id: Any) -> Iterator[dict]:
         """The requests in a queue, every page (public `GET …/servicedesk/{id}/queue/{queueId}/issue`)."""
         return self.pages.iter_items(self.session, f"{SD}/servicedesk/{self.desk_id}/queue/{queue_id}/issue")

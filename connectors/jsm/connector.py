@@ -54,7 +54,7 @@ INTERNAL_KINDS = internal.KINDS
 #: How the plan notes name them.
 INTERNAL_TITLES = {"calendar": "calendar", "sla_metric": "SLA metric", "queue": "queue"}
 
-REMOVED_PREFIX = "[removed] "
+REMOVED_PREFIX = internal.REMOVED_PREFIX
 #: Counting the requests of a request type stops here (the refusal then says "at least").
 USAGE_COUNT_LIMIT = 1000
 TEST_REQUEST_SUMMARY = "deskbook SLA check (test request, safe to close)"
@@ -202,7 +202,7 @@ class JsmConnector(DeskConnector):
             self.client.delete_calendar(object_id, label=label)
         elif kind == "queue":
             if not self.client.delete_queue(object_id, label=label):
-                found = next((q for q in self.client.queues() if str(q.get("id")) == str(object_id)), None)
+                found = self.client.queue(object_id)  # the one queue, as a rule's retire reads the one rule
                 if found is not None:
                     self.client.update_queue(object_id, internal.retired_queue(found), label=label)
         else:
