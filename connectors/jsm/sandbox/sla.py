@@ -54,9 +54,10 @@ code that changed it. A request stored without one (the seeded first services) c
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import date, datetime
 from typing import Any, Callable, Iterable
 
+from deskbook.connectors.jsm.sandbox.store import now_iso
 from deskbook.connectors.sandbox_kit.working_time import (
     WorkingTime,
     add_working_seconds,
@@ -278,10 +279,6 @@ def choose_goal(metric: dict, issue: dict, matcher: Callable[[str, dict], bool])
     return None
 
 
-def _moment(ts: float) -> str:
-    return datetime.fromtimestamp(ts, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "+0000"
-
-
 def measure(cycle: Cycle, hours: WorkingTime, goal_ms: int, *, now: float, paused: bool) -> dict:
     """Elapsed, remaining, breach time and breached of one cycle (times as ISO strings)."""
     goal = goal_ms / 1000.0
@@ -295,7 +292,7 @@ def measure(cycle: Cycle, hours: WorkingTime, goal_ms: int, *, now: float, pause
         breach_at = add_working_seconds(hours, now, goal - elapsed)
     elapsed_ms = int(round(elapsed * 1000))
     return {"elapsed_ms": elapsed_ms, "remaining_ms": goal_ms - elapsed_ms, "breached": elapsed_ms > goal_ms,
-            "breach_time": _moment(breach_at) if breach_at is not None else None}
+            "breach_time": now_iso(breach_at) if breach_at is not None else None}
 
 
 def sla_values(issue: dict, metrics: list[dict], calendars: dict[str, dict], *, now: float,
@@ -315,7 +312,7 @@ def sla_values(issue: dict, metrics: list[dict], calendars: dict[str, dict], *, 
         for cycle in cycles:
             paused = cycle.stop is None and cycle.running_since is None
             numbers = measure(cycle, hours, int(goal["duration"]), now=now, paused=paused)
-            shown.append({"start": _moment(cycle.start), "stop": _moment(cycle.stop) if cycle.stop is not None else None,
+            shown.append({"start": now_iso(cycle.start), "stop": now_iso(cycle.stop) if cycle.stop is not None else None,
                           "paused": paused, "within": is_working(hours, now), **numbers})
         out.append({"metric": metric, "goal": goal, "cycles": shown})
     return out
