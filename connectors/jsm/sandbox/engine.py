@@ -216,8 +216,19 @@ class Automation:
         return datetime.fromtimestamp(self.store.now(), timezone.utc)
 
     def _matches(self, jql: str, issue: dict) -> bool:
-        named = {**issue, "requestTypeName": self.site.request_type_name(issue.get("requestTypeId", ""))}
-        return compile_jql(jql, now=self._now())(named)
+        return self._matcher(jql)(issue)
+
+    def _matcher(self, jql: str) -> Callable[[dict], bool]:
+        """The JQL compiled once, as a test of issues (with their request type's name, as JQL reads it;
+        each type's name looked up once)."""
+        test, names = compile_jql(jql, now=self._now()), {}
+
+        def matches(issue: dict) -> bool:
+            type_id = issue.get("requestTypeId", "")
+            if type_id not in names:
+                names[type_id] = self.site.request_type_name(type_id)
+            return test({**issue, "requestTypeName": names[type_id]})
+        return matches
 
     # ------------------------------------------------------------ triggers
 
@@ -259,6 +270,9 @@ class Automation:
         if not self.enabled:
             return
         queue = [e for e in first if e is not None]
+        if not queue:
+            return
+        enabled = self.rules()  # one read: actions change issues, never rules
         chained = 0
         while queue:
             event = queue.pop(0)
@@ -268,11 +282,12 @@ class Automation:
                     self.audit.append({"rule": event.by_rule, "issue": event.key, "status": "LOOP",
                                        "message": f"stopped after {MAX_CHAIN} rule-triggered events (loop detection)"})
                     return
-            for rule in self.rules():
-                issue = self.store.get("request", event.key)
+            issue = self.store.get("request", event.key)
+            for rule in enabled:
                 if issue is None or not self._in_scope(rule, issue) or not self.triggered(rule, event, issue):
                     continue
                 queue += self.run(rule, issue, Context(event, event.author, rule))
+                issue = self.store.get("request", event.key)  # as the rule's actions left it
 
     def invoke(self, rule: dict, issue: dict, initiator: str) -> None:
         """Run a manual rule on one issue, then whatever its actions trigger."""
@@ -426,7 +441,8 @@ class Automation:
                 if not cron_matches(str((value.get("schedule") or {}).get("cronExpression") or ""), moment):
                     continue
                 jql = str(value.get("jql") or "")
-                found = [i for i in self.store.all("request") if self._in_scope(rule, i) and (not jql or self._matches(jql, i))]
+                matches = self._matcher(jql) if jql else (lambda issue: True)
+                found = [i for i in self.store.all("request") if self._in_scope(rule, i) and matches(i)]
             except (RuleError, JqlError, ValueError) as exc:
                 self.audit.append({"rule": rule.get("uuid"), "status": "FAILURE", "message": str(exc)})
                 continue
