@@ -312,6 +312,23 @@ def test_calendar_bodies_missing_a_required_field_are_refused(missing):
         assert answer.status_code == 400 and missing in answer.json()["errors"]
 
 
+def test_sla_and_calendar_names_stay_unique_in_the_project_when_one_is_renamed():
+    """Names are unique per project (a create with a taken name is refused) — so is a rename onto one."""
+    calendar = {k: v for k, v in SHANGHAI.items() if k != "id"}
+    with running_sandbox() as sandbox:
+        http = session_for(sandbox)
+        metrics = f"{sandbox.url}/rest/servicedesk/1/servicedesk/agent/SUP/sla/metrics"
+        first, second = (http.post(metrics, json=sla_body(name, [sla_goal()])).json() for name in ("TTR", "TTFR"))
+        renamed = http.put(f"{metrics}/{second['id']}", json=sla_body("ttr", [sla_goal()]))
+        assert renamed.status_code == 400 and "name" in renamed.json()["errors"]
+        assert http.put(f"{metrics}/{first['id']}", json=sla_body("TTR", [sla_goal()])).status_code == 200
+        calendars = f"{sandbox.url}/rest/workinghours/1/api/calendar/SUP"
+        made = [http.post(calendars, json={**calendar, "name": name}).json() for name in ("Office", "Night")]
+        renamed = http.put(f"{calendars}/{made[1]['id']}", json={**calendar, "name": "OFFICE"})
+        assert renamed.status_code == 400 and "name" in renamed.json()["errors"]
+        assert http.put(f"{calendars}/{made[0]['id']}", json={**calendar, "name": "Office"}).status_code == 200
+
+
 # ---------------------------------------------------------------- queues
 
 

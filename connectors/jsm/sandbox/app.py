@@ -1611,15 +1611,31 @@ class JsmSandboxApp(SandboxPipeline):
                 "config": {**config, "definition": definition, "goals": goals,
                            "slaDisplayFormat": config.get("slaDisplayFormat") or "NEW_SLA_FORMAT"}}
 
+    def _project_documents(self, kind: str, desk: dict) -> list[dict]:
+        """The project's SLA metrics, calendars or queues (calendars: with the site's default one)."""
+        keys = (desk["projectKey"], "") if kind == "calendar" else (desk["projectKey"],)
+        return [d for d in self.store.all(kind) if d["projectKey"] in keys]
+
+    def _project_document(self, kind: str, ident: Any, desk: dict, what: str) -> dict:
+        """The project's SLA metric, calendar or queue `ident`, else 404."""
+        found = self.store.get(kind, str(ident))
+        if not found or found["projectKey"] != desk["projectKey"]:
+            raise ApiError(404, f"{what} {ident} does not exist.")
+        return found
+
+    def _refuse_taken_name(self, kind: str, desk: dict, name: str, what: str, own: Any = None) -> None:
+        """400 when another of the project's `kind` has `name`: names are unique per project (case-blind),
+        on create and on a rename alike."""
+        if any(d["name"].lower() == name.strip().lower() and d["id"] != own for d in self._project_documents(kind, desk)):
+            self._refuse({"name": f"{what} named '{name}' already exists."})
+
     def on_sla_metrics(self, request, body, project_key):
         """Internal `GET|POST .../agent/{projectKey}/sla/metrics` (`{timeMetrics}`; names unique per project)."""
         desk = self.desk(project_key)
-        mine = [m for m in self.store.all("slametric") if m["projectKey"] == desk["projectKey"]]
         if request.method == "GET":
-            return self.json({"timeMetrics": mine})
+            return self.json({"timeMetrics": self._project_documents("slametric", desk)})
         metric = self._validate_metric(body)
-        if any(m["name"].lower() == metric["name"].strip().lower() for m in mine):
-            self._refuse({"name": f"An SLA named '{metric['name']}' already exists."})
+        self._refuse_taken_name("slametric", desk, metric["name"], "An SLA")
         metric_id = self.store.next_id("slametric")
         stored = self._stored_metric(metric, metric_id, desk["projectKey"])
         self.store.put("slametric", str(metric_id), stored)
@@ -1628,15 +1644,15 @@ class JsmSandboxApp(SandboxPipeline):
     def on_sla_metric(self, request, body, project_key, metric_id):
         """Internal `GET|PUT|DELETE .../sla/metrics/{id}`."""
         desk = self.desk(project_key)
-        metric = self.store.get("slametric", str(metric_id))
-        if not metric or metric["projectKey"] != desk["projectKey"]:
-            raise ApiError(404, f"SLA metric {metric_id} does not exist.")
+        metric = self._project_document("slametric", metric_id, desk, "SLA metric")
         if request.method == "GET":
             return self.json(metric)
         if request.method == "DELETE":
             self.store.delete("slametric", str(metric_id))
             return Response(status=204)
-        updated = self._stored_metric(self._validate_metric(body), metric_id, desk["projectKey"])
+        body = self._validate_metric(body)
+        self._refuse_taken_name("slametric", desk, body["name"], "An SLA", own=metric["id"])
+        updated = self._stored_metric(body, metric_id, desk["projectKey"])
         self.store.put("slametric", str(metric_id), updated)
         return self.json(updated)
 
@@ -1685,16 +1701,13 @@ class JsmSandboxApp(SandboxPipeline):
         """Internal `GET /rest/workinghours/1/internal/dialog/{projectKey}`: `{calendars}` of the project
         (and the default 24/7 calendar every project has)."""
         desk = self.desk(project_key)
-        found = [c for c in self.store.all("calendar") if c["projectKey"] in (desk["projectKey"], "")]
-        return self.json({"calendars": found})
+        return self.json({"calendars": self._project_documents("calendar", desk)})
 
     def on_calendar_create(self, request, body, project_key):
         """`POST /rest/workinghours/1/api/calendar/{projectKey}` (names unique per project)."""
         desk = self.desk(project_key)
         calendar = self._validate_calendar(body)
-        if any(c["name"].lower() == calendar["name"].strip().lower() for c in self.store.all("calendar")
-               if c["projectKey"] in (desk["projectKey"], "")):
-            self._refuse({"name": f"A calendar named '{calendar['name']}' already exists."})
+        self._refuse_taken_name("calendar", desk, calendar["name"], "A calendar")
         calendar_id = self.store.next_id("calendar")
         stored = self._stored_calendar(calendar, calendar_id, desk["projectKey"])
         self.store.put("calendar", str(calendar_id), stored)
@@ -1703,10 +1716,10 @@ class JsmSandboxApp(SandboxPipeline):
     def on_calendar_update(self, request, body, project_key, calendar_id):
         """`PUT /rest/workinghours/1/api/calendar/{projectKey}/{id}`."""
         desk = self.desk(project_key)
-        existing = self.store.get("calendar", str(calendar_id))
-        if not existing or existing["projectKey"] != desk["projectKey"]:
-            raise ApiError(404, f"Calendar {calendar_id} does not exist.")
-        stored = self._stored_calendar(self._validate_calendar(body), calendar_id, desk["projectKey"])
+        existing = self._project_document("calendar", calendar_id, desk, "Calendar")
+        calendar = self._validate_calendar(body)
+        self._refuse_taken_name("calendar", desk, calendar["name"], "A calendar", own=existing["id"])
+        stored = self._stored_calendar(calendar, calendar_id, desk["projectKey"])
         self.store.put("calendar", str(calendar_id), stored)
         return self.json(stored)
 
@@ -1745,18 +1758,14 @@ class JsmSandboxApp(SandboxPipeline):
                 "projectKey": desk["projectKey"], "jql": f"project = {desk['projectKey']} AND {body['jql'].strip()}",
                 "columns": list(body["columns"])}
 
-    def _project_queues(self, desk: dict) -> list[dict]:
-        return [q for q in self.store.all("queue") if q["projectKey"] == desk["projectKey"]]
-
     def on_queues_internal(self, request, body, project_key):
         """Internal `GET|POST /rest/servicedesk/1/servicedesk/{projectKey}/queues` (names unique per
         project). There is no delete (FACTS.md 7.3, the register's reading: REST-made queues stay)."""
         desk = self.desk(project_key)
         if request.method == "GET":
-            return self.json(self._project_queues(desk))
+            return self.json(self._project_documents("queue", desk))
         queue = self._validate_queue(body, desk["projectKey"])
-        if any(q["name"].lower() == queue["name"].strip().lower() for q in self._project_queues(desk)):
-            self._refuse({"name": f"A queue named '{queue['name']}' already exists."})
+        self._refuse_taken_name("queue", desk, queue["name"], "A queue")
         queue_id = self.store.next_id("queue")
         stored = self._stored_queue(queue, queue_id, desk)
         self.store.put("queue", str(queue_id), stored)
@@ -1765,13 +1774,9 @@ class JsmSandboxApp(SandboxPipeline):
     def on_queue_internal(self, request, body, project_key, queue_id):
         """Internal `PUT /rest/servicedesk/1/servicedesk/{projectKey}/queues/{id}`."""
         desk = self.desk(project_key)
-        existing = self.store.get("queue", str(queue_id))
-        if not existing or existing["projectKey"] != desk["projectKey"]:
-            raise ApiError(404, f"Queue {queue_id} does not exist.")
+        existing = self._project_document("queue", queue_id, desk, "Queue")
         queue = self._validate_queue(body, desk["projectKey"])
-        if any(q["name"].lower() == queue["name"].strip().lower() and q["id"] != existing["id"]
-               for q in self._project_queues(desk)):
-            self._refuse({"name": f"A queue named '{queue['name']}' already exists."})
+        self._refuse_taken_name("queue", desk, queue["name"], "A queue", own=existing["id"])
         stored = self._stored_queue(queue, queue_id, desk)
         self.store.put("queue", str(queue_id), stored)
         return self.json(stored)
@@ -1803,7 +1808,7 @@ class JsmSandboxApp(SandboxPipeline):
     def on_queue_list(self, request, body, desk_id):
         """`GET /servicedesk/{id}/queue[?includeCount=true]` (read-only: `Allow: GET`, FACTS.md 7.1)."""
         desk = self.desk(desk_id)
-        queues = [self.queue_dto(request, q) for q in self._project_queues(desk)]
+        queues = [self.queue_dto(request, q) for q in self._project_documents("queue", desk)]
         return self.json(self.page(request, queues, f"{SD}/servicedesk/{desk['id']}/queue"))
 
     def on_queue_get(self, request, body, desk_id, queue_id):
