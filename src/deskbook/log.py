@@ -21,8 +21,8 @@ _PATTERNS = (
     re.compile(r"(?i)(authorization['\"]?\s*[:=]\s*['\"]?(?:basic|bearer)\s+)[A-Za-z0-9+/=._-]+"),
     re.compile(r"(?i)((?:api[_-]?)?token['\"]?\s*[:=]\s*['\"]?)[^\s'\",}]+"),
     re.compile(r"(?i)(password['\"]?\s*[:=]\s*['\"]?)[^\s'\",}]+"),
-    # user information in a URL: scheme://user:password@host
-    re.compile(r"(?i)([a-z][a-z0-9+.-]*://)[^/\s@]+@"),
+    # user information in a URL: scheme://user:password@host (the @ stays: scheme://***@host)
+    re.compile(r"(?i)([a-z][a-z0-9+.-]*://)[^/\s@]+(?=@)"),
 )
 
 
@@ -37,7 +37,7 @@ def redact(text: str) -> str:
     for secret in sorted(_SECRETS, key=len, reverse=True):
         text = text.replace(secret, "***")
     for pattern in _PATTERNS:
-        text = pattern.sub(lambda m: m.group(1) + ("***@" if m.group(0).endswith("@") else "***"), text)
+        text = pattern.sub(r"\1***", text)
     return text
 
 
