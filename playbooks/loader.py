@@ -136,17 +136,22 @@ class Marks:
     values: dict[JsonPath, yaml.Mark]
     keys: dict[JsonPath, yaml.Mark]
 
-    def at(self, path: Iterable, *, key: bool = False) -> str:
-        """`file:line:column` of the value at `path` (or of its key), falling back to the nearest parent."""
+    def position(self, path: Iterable, *, key: bool = False) -> tuple[int, int]:
+        """(line, column), 1-based, of the value at `path` (or of its key), falling back to the nearest parent."""
         path = tuple(path)
         table = self.keys if key else self.values
         while True:
             mark = table.get(path) or self.values.get(path)
             if mark is not None:
-                return f"{self.file}:{mark.line + 1}:{mark.column + 1}"
+                return mark.line + 1, mark.column + 1
             if not path:
-                return f"{self.file}:1:1"
+                return 1, 1
             path = path[:-1]
+
+    def at(self, path: Iterable, *, key: bool = False) -> str:
+        """`file:line:column` of the value at `path` (or of its key), falling back to the nearest parent."""
+        line, column = self.position(path, key=key)
+        return f"{self.file}:{line}:{column}"
 
     def source(self, path: Iterable) -> SourceRef:
         """The SourceRef of the value at `path`."""
@@ -341,9 +346,7 @@ def _describe(error: Any, schema: dict[str, Any], marks: Marks) -> tuple[tuple[i
     value = error.get("input")
 
     def located(at_path: JsonPath, message: str, key: bool = False) -> tuple[tuple[int, int], str]:
-        location = marks.at(at_path, key=key)
-        _, line, column = location.rsplit(":", 2)
-        return (int(line), int(column)), f"{location}: {message}"
+        return marks.position(at_path, key=key), f"{marks.at(at_path, key=key)}: {message}"
 
     if loc and loc[-1] == "[key]":  # a mapping key that is not allowed (e.g. a locale spelled EN)
         path = loc[:-1]
@@ -419,7 +422,7 @@ class _Checker:
         self.marks = marks
         self.phrase_ids = phrase_ids
         self.phrase_locales = phrase_locales
-        self.problems: list[str] = []
+        self.problems: list[tuple[tuple[int, int], str]] = []  # (line, column), `file:line:column: message`
         self.locales = playbook.metadata.locales
         self.default_locale = playbook.metadata.default_locale
 
@@ -427,7 +430,8 @@ class _Checker:
 
     def problem(self, path: Iterable, message: str, *, key: bool = False) -> None:
         """Record a problem located at `path`."""
-        self.problems.append(f"{self.marks.at(tuple(path), key=key)}: {message}")
+        path = tuple(path)
+        self.problems.append((self.marks.position(path, key=key), f"{self.marks.at(path, key=key)}: {message}"))
 
     def unique(self, items: Iterable[Any], path: JsonPath, what: str, attribute: str = "key") -> None:
         """Each item's `attribute` is unique within the list."""
@@ -487,7 +491,7 @@ class _Checker:
         if pb.survey is not None:
             self.survey(pb.survey)
         self.representations(pb.representations)
-        return sorted(set(self.problems), key=_position)
+        return [text for _, text in sorted(set(self.problems))]
 
     # -- sections
 
@@ -863,14 +867,6 @@ def parse_playbook(text: str, file: str, *, phrase_ids: Iterable[str] | None = N
     if problems:
         raise ValidationError(problems, summary=f"{file}: {len(problems)} problem(s) in the playbook")
     return _place(playbook, marks)
-
-
-def _position(problem: str) -> tuple[int, int, str]:
-    parts = problem.split(": ", 1)[0].rsplit(":", 2)
-    try:
-        return int(parts[1]), int(parts[2]), problem
-    except (IndexError, ValueError):
-        return 0, 0, problem
 
 
 def load_playbook(path_or_name: str | Path | None = None, *, phrase_ids: Iterable[str] | None = None,
