@@ -320,6 +320,7 @@ def test_bulk_ticket_creates_are_queued_and_refused_over_100(desk, http):
     assert not desk.store.by_external_id("ticket", "k1")  # not run before it is due
     listed = call(http, "GET", "/job_statuses.json", 200)["job_statuses"]
     assert [j["status"] for j in listed if j["id"] == job["id"]] == ["queued"]
+    assert http.get(http.base + "/job_statuses.json", params={"page[size]": 101}).status_code == 400  # cursor pages <= 100
     done = call(http, "GET", f"/job_statuses/{job['id']}.json", 200)["job_status"]
     assert done["status"] == "completed" and [r["index"] for r in done["results"]] == [0, 1]
     assert desk.store.by_external_id("ticket", "k1")[0]["id"] == done["results"][0]["id"]

@@ -899,7 +899,9 @@ class SandboxApp(SandboxPipeline):
         (spec: "sorted first by completion date and then by creation date in descending order"; where
         unfinished ones go is not said). Cursor pagination (`page[size]` up to 100, `page[after]`)."""
         args = ctx.request.args
-        size = max(1, min(self._int_arg(args, "page[size]", 100), 100))
+        size = self._int_arg(args, "page[size]", MAX_PAGE_SIZE)
+        if not 1 <= size <= MAX_PAGE_SIZE:  # as every cursor-paginated list (`paginate`)
+            raise bad_request("InvalidPaginationParameter", f"page[size] must be between 1 and {MAX_PAGE_SIZE}")
         start = decode_cursor(args["page[after]"]) if args.get("page[after]") else 0
         jobs = ctx.store.list_jobs()
         page = jobs[start:start + size]
