@@ -158,6 +158,29 @@ def test_metric_events_tell_each_cycle_met_or_breached(sandbox):
     assert breach["time"] == "2026-12-01T00:10:00Z" and breach["deleted"] is False
 
 
+def test_metric_events_refuse_what_zendesk_refuses_and_come_in_cursor_pages(sandbox):
+    """Spec ListTicketMetricEvents: `start_time` is required; cursor pages hold at most 100 events."""
+    new_ticket = _policy_and_ticket(sandbox)
+    for _ in range(2):
+        new_ticket()
+    start = int(at("2026-12-01 00:00"))
+    missing = requests.get(sandbox.url + "/api/v2/incremental/ticket_metric_events", auth=sandbox.auth, timeout=10)
+    assert missing.status_code == 400
+    too_big = requests.get(sandbox.url + "/api/v2/incremental/ticket_metric_events", auth=sandbox.auth, timeout=10,
+                           params={"start_time": start, "page[size]": 101})
+    assert too_big.status_code == 400 and too_big.json()["error"] == "InvalidPaginationParameter"
+    whole = _api(sandbox, "GET", "/api/v2/incremental/ticket_metric_events", params={"start_time": start})
+    walked, params = [], {"start_time": start, "page[size]": 3}
+    while True:
+        page = _api(sandbox, "GET", "/api/v2/incremental/ticket_metric_events", params=params)
+        assert len(page["ticket_metric_events"]) <= 3 and "end_time" not in page
+        walked += page["ticket_metric_events"]
+        if not page["meta"]["has_more"]:
+            break
+        params = {"start_time": start, "page[size]": 3, "page[after]": page["meta"]["after_cursor"]}
+    assert len(whole["ticket_metric_events"]) > 3 and walked == whole["ticket_metric_events"]
+
+
 def test_satisfaction_ratings_are_listed_by_time_and_score(sandbox):
     new_ticket = _policy_and_ticket(sandbox)
     tids = [new_ticket() for _ in range(3)]

@@ -538,15 +538,19 @@ class SandboxApp(SandboxPipeline):
         return _json_response(200, {"ticket_metric": engine.ticket_metrics(doc, self._schedule(ctx))})
 
     def do_ticket_metric_events(self, ctx: Ctx, body: Any) -> Response:
-        """`GET /incremental/ticket_metric_events?start_time=`: the events at or after `start_time`,
-        oldest first, as a time-based export of at most `METRIC_EVENTS_PAGE` events a page (`next_page`
-        starts at the last event's second, so a client drops the events it already has by id; the
-        spec gives cursor pages 100 events and says unpaginated results are a time-based export —
-        the page size of that is the incremental exports' 1000). Breach events are derived as read
-        (`desk_rules.breach_events`)."""
+        """`GET /incremental/ticket_metric_events?start_time=` (required, spec): the events at or after
+        `start_time`, oldest first. With `page[size]` (at most 100, spec: "Cursor pagination returns
+        a maximum of 100 records per page") or `page[after]` they come in cursor pages (`meta`,
+        `links`); without, as a time-based export of at most `METRIC_EVENTS_PAGE` events a page
+        (`next_page` starts at the last event's second, so a client drops the events it already has
+        by id; the spec says unpaginated results are a time-based export — the page size of that is
+        the incremental exports' 1000). Breach events are derived as read (`desk_rules.breach_events`)."""
         from deskbook.connectors.zendesk.sandbox.desk_rules import breach_events
 
-        start = float(self._int_arg(ctx.request.args, "start_time", 0))
+        args = ctx.request.args
+        if "start_time" not in args:
+            raise bad_request("InvalidValue", "start_time is required (epoch seconds)")
+        start = float(self._int_arg(args, "start_time", 0))
         now = ctx.store.now()
         events = []
         for doc in ctx.store.iter("ticket"):
@@ -554,10 +558,31 @@ class SandboxApp(SandboxPipeline):
                 if parse_iso(event["time"]) >= start:
                     events.append({k: v for k, v in event.items() if not k.startswith("_")})
         events.sort(key=lambda e: (e["time"], e["id"]))
+        if any(k in args for k in ("page[size]", "page[after]")):
+            return _json_response(200, self._metric_event_page(ctx, events))
         events = events[:METRIC_EVENTS_PAGE]
         end = int(parse_iso(events[-1]["time"])) if events else int(start)
         return _json_response(200, {"ticket_metric_events": events, "count": len(events), "end_time": end,
                                     "next_page": ctx.url(ctx.request.path, [("start_time", end)])})
+
+    def _metric_event_page(self, ctx: Ctx, events: list[dict]) -> dict:
+        """One cursor page of metric events (ordered by time, then id; the cursor holds both)."""
+        args = ctx.request.args
+        size = self._int_arg(args, "page[size]", MAX_PAGE_SIZE)
+        if not 1 <= size <= MAX_PAGE_SIZE:
+            raise bad_request("InvalidPaginationParameter", f"page[size] must be between 1 and {MAX_PAGE_SIZE}")
+        place = lambda e: (int(parse_iso(e["time"])), e["id"])  # noqa: E731
+        if args.get("page[after]"):
+            after = decode_position_cursor(args["page[after]"])
+            events = [e for e in events if place(e) > after]
+        page, has_more = events[:size], len(events) > size
+        last = encode_position_cursor({"position": place(page[-1])[0], "id": page[-1]["id"]}) if page else None
+        extra = [(k, v) for k, v in args.items(multi=True) if not k.startswith("page[")]
+        return {"ticket_metric_events": page,
+                "meta": {"has_more": has_more, "after_cursor": last, "before_cursor": None},
+                "links": {"prev": None,
+                          "next": ctx.url(ctx.request.path, [("page[after]", last), ("page[size]", size)] + extra)
+                          if has_more else None}}
 
     def do_satisfaction_ratings(self, ctx: Ctx, body: Any) -> Response:
         """`GET /satisfaction_ratings`: cursor (`page[size]` <= 100) or offset pages, filtered by
