@@ -199,6 +199,13 @@ def test_satisfaction_ratings_are_listed_by_time_and_score(sandbox):
     assert [r["ticket_id"] for r in later["satisfaction_ratings"]] == tids[1:]
     bad = _api(sandbox, "GET", "/api/v2/satisfaction_ratings", params={"score": "bad"})
     assert [r["ticket_id"] for r in bad["satisfaction_ratings"]] == [tids[1]]
+    commented = _api(sandbox, "GET", "/api/v2/satisfaction_ratings", params={"score": "good_with_comment"})
+    assert [r["ticket_id"] for r in commented["satisfaction_ratings"]] == [tids[0]]
+    silent = _api(sandbox, "GET", "/api/v2/satisfaction_ratings", params={"score": "received_without_comment"})
+    assert [r["ticket_id"] for r in silent["satisfaction_ratings"]] == [tids[2]]
+    unknown = requests.get(sandbox.url + "/api/v2/satisfaction_ratings", auth=sandbox.auth, timeout=10,
+                           params={"score": "good_withheld"})  # not one of the spec's filters
+    assert unknown.status_code == 400
     ticket = _api(sandbox, "GET", f"/api/v2/tickets/{tids[1]}")["ticket"]
     assert ticket["satisfaction_rating"]["score"] == "bad"
 

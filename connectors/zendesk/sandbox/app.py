@@ -70,6 +70,9 @@ STRING_ID_KINDS = {"trigger_category"}
 MAX_PAGE_SIZE = 100
 OFFSET_LIMIT = 10_000
 SEARCH_RESULT_LIMIT = 1000
+#: The `score` filters of `GET /satisfaction_ratings` (spec, ListSatisfactionRatings "Filters").
+SATISFACTION_SCORE_FILTERS = {"offered", "unoffered"} | {
+    base + suffix for base in ("received", "good", "bad") for suffix in ("", "_with_comment", "_without_comment")}
 #: Events per page of the time-based ticket metric events export (see `do_ticket_metric_events`).
 METRIC_EVENTS_PAGE = 1000
 IDEMPOTENCY_TTL = 2 * 3600
@@ -591,14 +594,16 @@ class SandboxApp(SandboxPipeline):
         clauses, params = [], []
         score = args.get("score")
         if score:
-            base = score.split("_with")[0]
-            if base not in ("offered", "unoffered", "received", "good", "bad"):
+            if score not in SATISFACTION_SCORE_FILTERS:
                 raise bad_request("InvalidValue", f"score {score!r} is not a satisfaction score filter")
+            base, _, comment = score.partition("_with")
             if base in ("good", "bad"):
                 clauses.append("json_extract(data, '$.score') = ?")
                 params.append(base)
             elif base in ("offered", "unoffered"):
                 clauses.append("0")  # stored ratings are all received
+            if comment:  # "_comment" (with one) or "out_comment" (without)
+                clauses.append("COALESCE(json_extract(data, '$.comment'), '') " + ("!=" if comment == "_comment" else "=") + " ''")
         for name, op in (("start_time", ">="), ("end_time", "<=")):
             if name in args:
                 clauses.append(f"created_ts {op} ?")
