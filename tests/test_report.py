@@ -104,6 +104,13 @@ def test_a_bad_week_is_one_line(capsys):
     assert "2026-W99" in err and "2026-W49" in err and len(err.splitlines()) == 1 and "Traceback" not in err
 
 
+def test_a_locale_the_playbook_lacks_is_one_line_before_the_desk_is_read(capsys):
+    assert main(["report", "--desk", "zendesk", "--url", "http://127.0.0.1:9", "--week", "2026-W49",
+                 "--html", "x.html", "--locale", "fr-FR"]) == 1
+    err = capsys.readouterr().err.strip()
+    assert "--locale fr-FR" in err and "zh-CN" in err and len(err.splitlines()) == 1 and "Traceback" not in err
+
+
 # ---------------------------------------------------------------- the sandbox serves what the reader reads
 
 @pytest.fixture()

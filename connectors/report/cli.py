@@ -56,6 +56,7 @@ def cmd_report(args: argparse.Namespace) -> ExitCode:
 
     playbook, _library = load_inputs(args)
     register_secret(getattr(args, "token", None))
+    check_locale(playbook, args.locale)  # before the desk is read: bad input costs no requests
     window = window_of(args, playbook, time.time())
     options = desk_options(args, "desk")
     data = get_desk(args.desk).report_data(args.url, args.email, args.token, playbook, window[0], window[1],
@@ -77,9 +78,6 @@ def compute_and_write(playbook: Any, data: Any, window: tuple[float, float, str]
     from deskbook.connectors.report.metrics import build_report
 
     report = build_report(playbook, data, window)
-    if locale and locale not in playbook.metadata.locales:
-        raise DeskbookError(f"--locale {locale} is not one of the playbook's locales",
-                            where="deskbook report --locale", hint="use one of " + ", ".join(playbook.metadata.locales))
     if html:
         from deskbook.connectors.report.html import render_html
 
@@ -87,6 +85,13 @@ def compute_and_write(playbook: Any, data: Any, window: tuple[float, float, str]
     if json_path:
         write_text(json_path, json.dumps(report, indent=2, ensure_ascii=False) + "\n")
     return report
+
+
+def check_locale(playbook: Any, locale: str | None) -> None:
+    """`--locale`, when given, is one of the playbook's locales."""
+    if locale and locale not in playbook.metadata.locales:
+        raise DeskbookError(f"--locale {locale} is not one of the playbook's locales",
+                            where="deskbook report --locale", hint="use one of " + ", ".join(playbook.metadata.locales))
 
 
 def write_text(path: str, text: str) -> None:
