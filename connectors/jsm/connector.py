@@ -47,7 +47,7 @@ from deskbook.connectors.jsm.client import CONTRACT_PROPERTY, JsmClient, JsmConn
 from deskbook.errors import DeskbookError
 from deskbook.http import DeskHTTPError
 from deskbook.marker import strip_marker, without_trailing_marker
-from deskbook.plan import DELETE, UPDATE, Change, DesiredObject, ExistingObject, Plan
+from deskbook.plan import DELETE, UPDATE, Change, DesiredObject, ExistingObject, Plan, build_plan
 
 #: Kinds written only through the internal API (with `--allow-internal-api`), read by every plan.
 INTERNAL_KINDS = internal.KINDS
@@ -254,12 +254,12 @@ class JsmConnector(DeskConnector):
             return notes + [f"uninstall leaves what --allow-internal-api installed ({listing}); JSM's internal "
                             "endpoints are used only with the flag: re-run `deskbook uninstall --desk jsm "
                             "--allow-internal-api` to remove them"]
+        # what the flag's plan would change there: the plan core over the installed objects alone
         desired = tr.internal_objects(playbook, self.client.connection.project_key, self.client.statuses())
         ids = {(c.kind, c.key): c.id for c in owned}
-        by_key = {(c.kind, c.key): c for c in owned}
-        stale = [d.name for d in desired if (d.kind, d.key) not in by_key or internal.differences(
-            d.kind, d.payload, by_key[(d.kind, d.key)].existing or {}, self.client.connection.project_key, ids)]
-        stale += [c.name for c in owned if (c.kind, c.key) not in {(d.kind, d.key) for d in desired}]
+        installed = [ExistingObject(c.kind, c.id, c.name, c.existing or {}, playbook.name, c.key) for c in owned]
+        stale = [c.name for c in build_plan(self.desk, playbook.name, desired, installed,
+                                            lambda d, e: self.compare(d, e, ids), kind_order=INTERNAL_KINDS).changes]
         state = (f"{len(stale)} differ from the playbook or are missing ({', '.join(stale[:5])}"
                  f"{' …' if len(stale) > 5 else ''}): run `deskbook plan --desk jsm --allow-internal-api`"
                  if stale else "they match the playbook")
