@@ -367,3 +367,28 @@ def test_a_create_whose_answer_was_lost_is_found_by_summary_and_finished_not_rai
     run_once(sandbox, tmp_path / "b.sqlite")
     assert_finished_once(sandbox, expected)
     assert all(sandbox.store.get("request", i["key"])["labels"] for i in keyless)
+
+
+def test_a_scan_reads_contract_data_25_organizations_a_call_with_csm_else_each_property(sandbox):
+    """2eeccbc's promise, in API calls: with CSM one profile fetch per 25 organizations of a scan page
+    (FACTS.md 5.6) and no property read for an organization whose detail fields hold its contract;
+    without CSM, the contract property of each organization."""
+    client = client_for(sandbox)
+    for n in range(26):
+        org = client.create_organization(f"Customer {n}")
+        client.attach_organization(org["id"])
+        enter_contract(client, org["id"], {"contract_end_date": "2026-06-20", "customer_tier": "key", "locale": "en",
+                                           "contact_email": None})
+    count = len(sandbox.orgs) + 26
+    reader = client_for(sandbox)
+    pages = list(JsmSyncDesk(reader).organization_pages(None))
+    found = [o for page in pages for o in page.organizations]
+    assert len(found) == count and all(o.contract_end_date for o in found if o.name.startswith("Customer "))
+    fetches = reader.calls["POST /jsm/csm/cloudid/{id}/api/v1/organization/profile/fetch"]
+    properties = sum(n for k, n in reader.calls.items() if k.startswith("GET /rest/servicedeskapi/organization/{id}/property/"))
+    if client.csm_detail_fields() is None:
+        assert (fetches, properties) == (0, count)
+    else:
+        in_details = sum(1 for o in sandbox.orgs if o.contract_end_date or o.tier or o.locale or o.contact_email)
+        assert fetches == sum(-(-len(page.organizations) // 25) for page in pages) == 2
+        assert properties == count - 26 - in_details  # only organizations whose details hold nothing
