@@ -93,7 +93,7 @@ def cmd_render(args: argparse.Namespace) -> ExitCode:
             f"bad --var: phrase {phrase.id!r} has no variable {', '.join(unknown)}",
             hint="its variables: " + ", ".join(phrase.variable_names),
         )
-    constants = playbook_constants(args.playbook, phrase.variable_names, phrase.locale)
+    constants = playbook_constants(args.playbook, library, phrase.variable_names, phrase.locale)
     if args.desk == VALUES_MODE:
         values = {**phrase.examples(), **constants, **given} if args.examples else {**constants, **given}
         text = render_values(library, phrase.id, phrase.locale, values, html=args.html)
@@ -106,16 +106,17 @@ def cmd_render(args: argparse.Namespace) -> ExitCode:
     return ExitCode.OK
 
 
-def playbook_constants(playbook: str | None, variables: tuple[str, ...], locale: str) -> dict[str, str]:
+def playbook_constants(playbook: str | None, library: Library, variables: tuple[str, ...], locale: str) -> dict[str, str]:
     """The playbook's constants in `locale` (variable -> text) for a phrase using any of them; the
-    playbook is read only then, so rendering other phrases never depends on it."""
+    playbook is read only then, so rendering other phrases never depends on it. Its phrase references
+    are checked against `library` (the one rendered from), as `validate` and `plan` check them."""
     from deskbook.playbooks.model import CONSTANT_VARIABLES
 
     if not set(variables) & set(CONSTANT_VARIABLES):
         return {}
     from deskbook.playbooks.loader import load_playbook
 
-    return load_playbook(playbook).constants.values(locale)
+    return load_playbook(playbook, phrase_ids=library.ids()).constants.values(locale)
 
 
 def library_listing(library: Library) -> list[dict]:

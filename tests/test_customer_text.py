@@ -267,3 +267,24 @@ def test_render_fills_the_playbooks_constants_in_desk_and_values_mode(tmp_path, 
     assert main(["render", "greeting", "--locale", "en", "--desk", "values", "--playbook", str(path),
                  "--var", "customer_name=Ann", "--var", "agent_name=Bo", "--var", "company_name=Other Co"]) == 0
     assert "Other Co" in capsys.readouterr().out  # a given value wins
+
+
+def test_render_reads_the_constants_of_a_playbook_that_uses_the_librarys_own_phrases(tmp_path, capsys):
+    """The playbook whose constants `render` reads is checked against the library it renders from
+    (`--scripts`), as `validate` and `plan` check it: a project's own phrase is no unknown phrase."""
+    target = tmp_path / "mydesk"
+    assert main(["init", str(target), "--company", "北极星科技"]) == 0
+    for locale in ("en", "zh-CN"):
+        closing = target / "scripts" / "templates" / locale / "closing.j2"
+        own = closing.with_name("our_closing.j2")
+        own.write_text(closing.read_text(encoding="utf-8").replace("id: closing", "id: our_closing", 1), encoding="utf-8")
+        assert main(["scripts", "approve", "our_closing", "--locale", locale, "--by", "Li Na",
+                     "--scripts", str(target / "scripts")]) == 0
+    playbook = target / "playbook.yaml"
+    playbook.write_text(playbook.read_text(encoding="utf-8").replace("phrase: closing", "phrase: our_closing", 1),
+                        encoding="utf-8")
+    capsys.readouterr()
+    scripts = ["--scripts", str(target / "scripts"), "--playbook", str(playbook)]
+    assert main(["validate", str(playbook), "--scripts", str(target / "scripts")]) == 0
+    assert main(["render", "greeting", "--locale", "en", "--desk", "jsm", *scripts]) == 0, capsys.readouterr().err
+    assert "北极星科技" in capsys.readouterr().out
