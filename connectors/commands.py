@@ -173,10 +173,11 @@ def load_inputs(args: argparse.Namespace, *, approved: bool = True) -> tuple[Any
 
 
 def playbook_name(args: argparse.Namespace) -> str:
-    """The machine name of `--playbook` (the marker's owner), without needing its phrases."""
-    from deskbook.playbooks.loader import load_playbook
+    """The machine name of `--playbook` (the marker's owner), without needing its phrases: the file is
+    checked, its phrase references are not (they may be a project library's own)."""
+    from deskbook.playbooks.loader import _read_source, parse_playbook
 
-    return load_playbook(args.playbook).metadata.name if args.playbook else "standard-service"
+    return parse_playbook(*_read_source(args.playbook)).metadata.name if args.playbook else "standard-service"
 
 
 def make_plan(connector: DeskConnector, playbook: Any, library: Any, *, adopt: bool = False):

@@ -383,3 +383,18 @@ def test_restore_refuses_what_it_cannot_write_back(capsys, tmp_path):
     assert main(["restore", str(other), "--desk", "zendesk", "--url", "https://x.zendesk.com", "--email", "a@b.c",
                  "--token", "tok-1234"]) == 1
     assert "not a deskbook export" in capsys.readouterr().err
+
+
+def test_uninstall_reads_the_playbooks_name_without_its_phrase_library(tmp_path):
+    """uninstall needs only the playbook's machine name (the marker's owner): a playbook that uses
+    phrases of its own library (a project after `deskbook init`) is not refused against the shipped one."""
+    import argparse
+
+    from deskbook.connectors.commands import playbook_name
+    from deskbook.playbooks.loader import load_playbook
+
+    text = Path(load_playbook().path).read_text(encoding="utf-8")
+    assert "phrase: closing" in text
+    path = tmp_path / "playbook.yaml"
+    path.write_text(text.replace("phrase: closing", "phrase: our_closing", 1), encoding="utf-8")
+    assert playbook_name(argparse.Namespace(playbook=str(path))) == "standard-service"
