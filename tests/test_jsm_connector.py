@@ -587,3 +587,21 @@ def test_without_csm_the_plan_says_contract_data_stays_in_the_property(library):
         gone = uninstall_plan(connector, playbook().name, snap)  # uninstall keeps the data's fields
         assert not [c for c in gone.changes if c.kind == "organization_detail_field"]
         assert any("keeps the organization detail fields" in n for n in gone.notes)
+
+
+def test_a_site_without_the_internal_endpoints_still_plans_without_the_flag(library):
+    """Every plan reads the internal kinds to see what an opt-in installed; where the site has no such
+    endpoint (FACTS.md 6.2: none was found on a live site) a plain plan says it could not look and goes
+    on, and only a plan with --allow-internal-api fails on it."""
+    with running_sandbox() as sandbox:
+        plain = connector_for(sandbox)
+        sandbox.inject(404, path_prefix="/rest/servicedesk/1/servicedesk/agent/")
+        plan, _ = plain.plan_playbook(playbook(), library)
+        assert not any(c.kind in ("calendar", "sla_metric", "queue") for c in plan.changes)
+        [note] = [n for n in plan.notes if n.startswith("could not read")]
+        assert "SLA metrics" in note and "HTTP 404" in note
+        assert any(n.startswith("SLA ") and "is not installed" in n for n in plan.notes)
+        flagged = connector_for(sandbox, allow_internal_api=True)
+        sandbox.inject(404, path_prefix="/rest/servicedesk/1/servicedesk/agent/")
+        with pytest.raises(DeskbookError):
+            flagged.plan_playbook(playbook(), library)
