@@ -279,14 +279,18 @@ class JsmClient:
         self.session.request("POST", f"{SD}/servicedesk/{self.desk_id}/organization",
                              json={"organizationId": int(org_id)}, label=f"organization {org_id}")
 
-    def organization(self, org_id: str) -> dict | None:
-        """One organization, or None when it does not exist (404)."""
-        response = self.session.request("GET", f"{SD}/organization/{org_id}", raise_for_status=False)
+    def _get_or_none(self, path: str, params: dict[str, Any] | None = None) -> Any | None:
+        """`GET path`'s JSON, or None when the desk answers 404 (the object or property does not exist)."""
+        response = self.session.request("GET", path, params=params, raise_for_status=False)
         if response.status_code == 404:
             return None
         if response.status_code >= 400:
-            raise self.session.error_for(response, "GET", f"{SD}/organization/{org_id}", None)
+            raise self.session.error_for(response, "GET", path, None)
         return response.json()
+
+    def organization(self, org_id: str) -> dict | None:
+        """One organization, or None when it does not exist (404)."""
+        return self._get_or_none(f"{SD}/organization/{org_id}")
 
     def create_organization(self, name: str) -> dict:
         """Create an organization."""
@@ -304,12 +308,8 @@ class JsmClient:
 
     def organization_property(self, org_id: str, key: str) -> Any | None:
         """An organization property's value, or None when unset."""
-        response = self.session.request("GET", f"{SD}/organization/{org_id}/property/{key}", raise_for_status=False)
-        if response.status_code == 404:
-            return None
-        if response.status_code >= 400:
-            raise self.session.error_for(response, "GET", f"{SD}/organization/{org_id}/property/{key}", None)
-        return response.json().get("value")
+        found = self._get_or_none(f"{SD}/organization/{org_id}/property/{key}")
+        return None if found is None else found.get("value")
 
     def set_organization_property(self, org_id: str, key: str, value: Any) -> bool:
         """Set an organization property; True when it was created (201), False when replaced (200)."""
@@ -403,21 +403,12 @@ class JsmClient:
     def issue(self, key: str, *, fields: list[str] | None = None, properties: list[str] | None = None) -> dict | None:
         """One issue (`GET /rest/api/3/issue/{key}`, read directly, not through the search index), or None."""
         params = {k: ",".join(v) for k, v in (("fields", fields), ("properties", properties)) if v}
-        response = self.session.request("GET", f"{API}/issue/{key}", params=params or None, raise_for_status=False)
-        if response.status_code == 404:
-            return None
-        if response.status_code >= 400:
-            raise self.session.error_for(response, "GET", f"{API}/issue/{key}", None)
-        return response.json()
+        return self._get_or_none(f"{API}/issue/{key}", params or None)
 
     def issue_property(self, key: str, prop: str) -> Any | None:
         """An issue property's value, or None when unset."""
-        response = self.session.request("GET", f"{API}/issue/{key}/properties/{prop}", raise_for_status=False)
-        if response.status_code == 404:
-            return None
-        if response.status_code >= 400:
-            raise self.session.error_for(response, "GET", f"{API}/issue/{key}/properties/{prop}", None)
-        return response.json().get("value")
+        found = self._get_or_none(f"{API}/issue/{key}/properties/{prop}")
+        return None if found is None else found.get("value")
 
     def set_issue_property(self, key: str, prop: str, value: Any) -> None:
         """Set an issue property (e.g. the sync job's exactly-once key)."""
@@ -647,13 +638,7 @@ class JsmClient:
 
     def queue(self, queue_id: Any) -> dict | None:
         """One queue of the service desk (public `GET …/servicedesk/{id}/queue/{queueId}`), None when gone."""
-        path = f"{SD}/servicedesk/{self.desk_id}/queue/{queue_id}"
-        response = self.session.request("GET", path, raise_for_status=False)
-        if response.status_code == 404:
-            return None
-        if response.status_code >= 400:
-            raise self.session.error_for(response, "GET", path, None)
-        return response.json()
+        return self._get_or_none(f"{SD}/servicedesk/{self.desk_id}/queue/{queue_id}")
 
     def queue_issues(self, queue_id: Any) -> Iterator[dict]:
         """The requests in a queue, every page (public `GET …/servicedesk/{id}/queue/{queueId}/issue`)."""
