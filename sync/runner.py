@@ -22,9 +22,10 @@ it sends a batch, and on never sending a key again while a create of it may stil
   `<job id>#<index>`; when the job completes, each row becomes done with its ticket id, or is dropped
   when the job's result for its index is an error (nothing was created: a later run tries again).
   Up to `JOBS_IN_FLIGHT` jobs run while the next batches are prepared and sent (the desk works
-  while deskbook renders); the oldest is waited for first.
-- **After a crash** (`_Batcher.recover`, before anything is created): a row naming a job reads that
-  job (once per job; waits while it is queued or working) and takes its results. A row whose job
+  while deskbook renders); the oldest is waited for first, and one status read (`show_many`) serves
+  every job in flight, so the jobs finished meanwhile are settled with it.
+- **After a crash** (`_Batcher.recover`, before anything is created): the rows naming jobs read
+  those jobs (together; waits while one is queued or working) and take their results. A row whose job
   id never came back (killed while the request was in flight, or an ambiguous answer: a 5xx or a
   lost answer) waits until the request can no longer be answered (the HTTP timeout since it was
   sent), then until the desk lists no job queued or working; after that no queued create can add
@@ -423,17 +424,14 @@ class _Batcher:
 
     def recover(self) -> None:
         """Settle the pending rows a killed run left from its bulk creates, before creating anything."""
-        for job_id, keys in self.ledger.pending_jobs().items():
-            state, results = self.desk.wait_job(job_id)
+        pending = self.ledger.pending_jobs()
+        outcomes = self.desk.wait_jobs(list(pending), every=True) if pending else {}
+        for job_id, keys in pending.items():
+            state, results = outcomes[job_id]
             if state in ("queued", "working"):
                 raise DeskbookError(f"Zendesk's bulk job {job_id} from an earlier run is still {state}",
                                     hint="run again later: its tasks are created by the job, not again")
-            made = [(key, results[i][0]) for i, key in keys.items() if i in results and results[i][0] is not None]
-            refused = [key for i, key in keys.items() if i in results and results[i][0] is None]
-            unknown = [key for i, key in keys.items() if i not in results]  # job gone, or no result
-            self.ledger.mark_done_many(made)
-            self.ledger.forget_pending(refused)
-            self.ledger.clear_job_ref(unknown)
+            made, refused, unknown = self._record(results, keys)
             log.info("bulk job %s of an earlier run: %s, %d task(s) made, %d refused, %d to look up",
                      job_id, state, len(made), len(refused), len(unknown))
         unconfirmed = self.ledger.pending_unconfirmed()
@@ -444,6 +442,19 @@ class _Batcher:
                 time.sleep(wait)
             self.desk.wait_jobs_idle()
             self.ledger.clear_job_ref(key for key, _ in unconfirmed)  # now looked up by key, one by one
+
+    def _record(self, results: dict, keys: dict[int, str]) -> tuple[list[tuple[str, int]], dict[str, str], list[str]]:
+        """A finished job's results in the ledger: (key, ticket id) made (done), key -> error refused
+        (dropped: nothing was created, a later run tries again), keys without a result (unknown:
+        looked up by key, one by one)."""
+        made = [(key, results[i][0]) for i, key in keys.items() if i in results and results[i][0] is not None]
+        refused = {key: results[i][1] or "not created" for i, key in keys.items()
+                   if i in results and results[i][0] is None}
+        unknown = [key for i, key in keys.items() if i not in results]
+        self.ledger.mark_done_many(made)
+        self.ledger.forget_pending(refused)
+        self.ledger.clear_job_ref(unknown)
+        return made, refused, unknown
 
     def take(self, item: DueItem, org: Any) -> bool:
         """True when the batcher handles `item` (queued for the next batch, or already done); False:
@@ -485,44 +496,47 @@ class _Batcher:
         self.ledger.note_job(keys, job_id)
         self.in_flight.append((job_id, [item for item, _ in drafts]))
         while len(self.in_flight) >= JOBS_IN_FLIGHT:
-            self._settle_oldest()
+            self._settle_finished()
 
     def finish(self) -> None:
         """Wait for every job still in flight."""
         while self.in_flight:
-            self._settle_oldest()
+            self._settle_finished()
 
-    def _settle_oldest(self) -> None:
-        job_id, items = self.in_flight.pop(0)
+    def _settle_finished(self) -> None:
+        """Wait for the oldest job in flight; the same status reads cover every job in flight, so the
+        others finished by then are settled too."""
         try:
-            state, results = self.desk.wait_job(job_id)
+            outcomes = self.desk.wait_jobs([job_id for job_id, _ in self.in_flight])
         except LedgerError:
             raise
         except (DeskbookError, OSError) as exc:
+            _, items = self.in_flight.pop(0)
             for item in items:  # pending with the job id: the next run reads the job
                 self._failed(item, exc)
             return
+        oldest, self.in_flight = self.in_flight[0], self.in_flight[1:]
+        self._settle_job(*oldest, *outcomes[oldest[0]])
+        for job in [job for job in self.in_flight if outcomes[job[0]][0] not in ("queued", "working")]:
+            self.in_flight.remove(job)
+            self._settle_job(*job, *outcomes[job[0]])
+
+    def _settle_job(self, job_id: str, items: list[DueItem], state: str, results: dict) -> None:
         if state in ("queued", "working", "gone"):
             error = DeskbookError(f"Zendesk's bulk job {job_id} is {state} (the next run settles it)")
             for item in items:
                 self._failed(item, error)
             return
-        made, refused = [], []
-        for index, item in enumerate(items):
-            ticket_id, message = results.get(index, (None, None))
-            if ticket_id is not None:
-                made.append((item.key, ticket_id))
-                self.report.jobs[item.job].created += 1
-                if self.bar is not None:
-                    self.bar.update(1)
-            elif index in results:
-                refused.append(item.key)
-                self._failed(item, DeskbookError(message or "not created"))
-            else:  # no result for it: unknown, looked up by key by the next run
-                self.ledger.clear_job_ref([item.key])
-                self._failed(item, DeskbookError(f"bulk job {job_id} ({state}) gave no result for it"))
-        self.ledger.mark_done_many(made)
-        self.ledger.forget_pending(refused)
+        made, refused, unknown = self._record(results, {index: item.key for index, item in enumerate(items)})
+        by_key = {item.key: item for item in items}
+        for key, _ in made:
+            self.report.jobs[by_key[key].job].created += 1
+            if self.bar is not None:
+                self.bar.update(1)
+        for key, message in refused.items():
+            self._failed(by_key[key], DeskbookError(message))
+        for key in unknown:
+            self._failed(by_key[key], DeskbookError(f"bulk job {job_id} ({state}) gave no result for it"))
         log.info("bulk job %s: %d task(s) created", job_id, len(made))
 
     def _failed(self, item: DueItem, exc: Exception) -> None:

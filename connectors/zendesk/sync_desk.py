@@ -26,7 +26,7 @@ Built on `ZendeskClient` (`client.py`), like the connector: every call goes thro
 
 Writes: each task is a ticket with `external_id` = key, an internal (public: false) note, the
 job's group, tags and priority, created in bulk — `POST /api/v2/tickets/create_many`, up to 100
-tickets a call (`submit_tasks`); Zendesk queues a job, polled at `GET /api/v2/job_statuses/{id}`
+tickets a call (`submit_tasks`); Zendesk queues a job, polled at `GET /api/v2/job_statuses/show_many`
 until `completed`, whose `results` give each ticket's id (or error) by index — or one by one —
 `POST /api/v2/tickets` with `Idempotency-Key` = key (`create_task`), for what a batch could not
 settle. Why bulk creates stay exactly-once although `create_many` takes no Idempotency-Key is the
@@ -34,8 +34,8 @@ runner's business (`deskbook.sync.runner`, "Bulk creates"); this desk offers wha
 
 - `submit_tasks(drafts)`: the job id, as soon as Zendesk has queued the job (before it runs), so
   the ledger's pending rows name it while the run goes on with the next batch;
-- `job_outcome(job_id)` / `wait_job(job_id)`: a job's state and results (`gone`: Zendesk no longer
-  knows it, job statuses expire);
+- `job_outcomes(job_ids)` / `wait_jobs(job_ids)`: the jobs' states and results, all from one read
+  (`gone`: Zendesk no longer knows the job, job statuses expire);
 - `wait_jobs_idle()`: waits until `GET /api/v2/job_statuses` (the account's recent jobs) lists
   none `queued` or `working` — after that no queued create can still add a ticket;
 - `export_tail` / `export_tail_pages(tail)`: the cursor where the full ticket export stopped, and
@@ -63,6 +63,27 @@ log = logging.getLogger("deskbook.sync.zendesk")
 
 #: Search is indexed with a delay: look back this much further than the last scan.
 SEARCH_MARGIN_SECONDS = 3600
+#: Job statuses of a bulk job that has not finished.
+RUNNING = ("queued", "working")
+#: A bulk job's (status, outcome by index: (ticket id, None) or (None, error)).
+JobOutcome = tuple[str, dict[int, tuple[int | None, str | None]]]
+
+
+def _outcome(job: dict | None) -> JobOutcome:
+    """(status, outcome by index) of one job status (None: Zendesk no longer knows the job)."""
+    if job is None:
+        return "gone", {}
+    status = str(job.get("status") or "queued")
+    out: dict[int, tuple[int | None, str | None]] = {}
+    if status in ("completed", "failed"):
+        raw = job.get("results")
+        for position, result in enumerate(raw if isinstance(raw, list) else []):
+            index = int(result.get("index", position))
+            if result.get("id") is not None and not result.get("error"):
+                out[index] = (int(result["id"]), None)
+            else:
+                out[index] = (None, f"{result.get('error') or 'failed'}: {result.get('details') or ''}".strip(": "))
+    return status, out
 
 
 def _export_lag_seconds() -> float:
@@ -278,7 +299,7 @@ class ZendeskSyncDesk:
 
     def submit_tasks(self, drafts: list[TaskDraft]) -> str:
         """Queue the create of up to `batch_size` tasks with one `create_many`; the job id (its outcome:
-        `wait_job`). Raises `DeskHTTPError` — ambiguous when the answer was lost: a job may exist."""
+        `wait_jobs`). Raises `DeskHTTPError` — ambiguous when the answer was lost: a job may exist."""
         from deskbook.errors import DeskbookError
 
         if not drafts or len(drafts) > self.batch_size:
@@ -290,50 +311,44 @@ class ZendeskSyncDesk:
             raise DeskbookError("Zendesk queued a bulk create without a job id", hint="the next run looks the tasks up")
         return job_id
 
-    def job_outcome(self, job_id: str) -> tuple[str, dict[int, tuple[int | None, str | None]]]:
-        """(status, outcome by index): `completed` or `failed` with each listed index's (ticket id, None)
-        or (None, error) — an index without a result is unknown, not refused; `queued`/`working` with no
-        results yet; `gone` when Zendesk no longer knows the job."""
-        job = self.client.job_status(job_id)
-        if job is None:
-            return "gone", {}
-        status = str(job.get("status") or "queued")
-        out: dict[int, tuple[int | None, str | None]] = {}
-        if status in ("completed", "failed"):
-            raw = job.get("results")
-            for position, result in enumerate(raw if isinstance(raw, list) else []):
-                index = int(result.get("index", position))
-                if result.get("id") is not None and not result.get("error"):
-                    out[index] = (int(result["id"]), None)
-                else:
-                    out[index] = (None, f"{result.get('error') or 'failed'}: {result.get('details') or ''}".strip(": "))
-        return status, out
+    def job_outcomes(self, job_ids: list[str]) -> dict[str, JobOutcome]:
+        """Each job's (status, outcome by index), read with one `GET /api/v2/job_statuses/show_many`:
+        `completed` or `failed` with each listed index's (ticket id, None) or (None, error) — an index
+        without a result is unknown, not refused; `queued`/`working` with no results yet; `gone` when
+        Zendesk no longer knows the job (only a 404 of the job's own status says so: a job the many
+        read does not list is read alone)."""
+        listed = {str(job.get("id")): job for job in self.client.job_statuses_many(job_ids)}
+        return {job_id: _outcome(listed[job_id] if job_id in listed else self.client.job_status(job_id))
+                for job_id in job_ids}
 
-    def wait_job(self, job_id: str) -> tuple[str, dict[int, tuple[int | None, str | None]]]:
-        """`job_outcome`, polled until the job is no longer queued or working (or `JOB_WAIT_SECONDS`)."""
-        deadline = time.monotonic() + self.JOB_WAIT_SECONDS
-        pause = self.JOB_POLL_SECONDS
-        while True:
-            state, results = self.job_outcome(job_id)
-            if state not in ("queued", "working") or time.monotonic() >= deadline:
-                return state, results
-            time.sleep(pause)
-            pause = min(5.0, pause * 2)
+    def wait_jobs(self, job_ids: list[str], *, every: bool = False) -> dict[str, JobOutcome]:
+        """`job_outcomes`, polled until the first job (with `every`: each job) is no longer queued or
+        working, or `JOB_WAIT_SECONDS` have passed. One read serves every job named, so the jobs that
+        finished meanwhile are settled without reads of their own."""
+        watched = job_ids if every else job_ids[:1]
+        return self._poll(lambda: self.job_outcomes(job_ids),
+                          lambda outcomes: all(outcomes[j][0] not in RUNNING for j in watched))
 
     def wait_jobs_idle(self) -> None:
         """Wait until the account's job list shows no job queued or working (any job: which ones are
         ours cannot be told before they finish); `DeskbookError` after `JOB_WAIT_SECONDS`."""
         from deskbook.errors import DeskbookError
 
+        busy = self._poll(lambda: [j.get("id") for j in self.client.job_statuses() if j.get("status") in RUNNING],
+                          lambda busy: not busy)
+        if busy:
+            raise DeskbookError(f"Zendesk still runs {len(busy)} background job(s) (e.g. {busy[0]}) after "
+                                f"{self.JOB_WAIT_SECONDS:.0f} s", hint="run again later; nothing was created")
+
+    def _poll(self, read: Callable[[], Any], done: Callable[[Any], bool]) -> Any:
+        """`read()` until `done` says so or `JOB_WAIT_SECONDS` have passed (pauses from `JOB_POLL_SECONDS`,
+        doubling, at most 5 s); the last reading."""
         deadline = time.monotonic() + self.JOB_WAIT_SECONDS
         pause = self.JOB_POLL_SECONDS
         while True:
-            busy = [j.get("id") for j in self.client.job_statuses() if j.get("status") in ("queued", "working")]
-            if not busy:
-                return
-            if time.monotonic() >= deadline:
-                raise DeskbookError(f"Zendesk still runs {len(busy)} background job(s) (e.g. {busy[0]}) after "
-                                    f"{self.JOB_WAIT_SECONDS:.0f} s", hint="run again later; nothing was created")
+            result = read()
+            if done(result) or time.monotonic() >= deadline:
+                return result
             time.sleep(pause)
             pause = min(5.0, pause * 2)
 
