@@ -257,6 +257,31 @@ def test_request_on_behalf_comments_properties_and_jql(sandbox):
     assert none["issues"] == []
 
 
+def test_a_customer_writes_public_comments_only(sandbox):
+    """Internal notes are agents' (a customer never sees one, so cannot write one): the sandbox's stand-in
+    for a customer's login (`X-Deskbook-Sandbox-Act-As`) is refused an internal comment on either API."""
+    from deskbook.connectors.jsm.sandbox.app import ACT_AS_HEADER
+
+    http = session_for(sandbox)
+    rtype = create_type(http, sandbox, "Help").json()
+    customer = http.post(f"{sandbox.url}{SD}/customer", json={"email": "c@x.example", "displayName": "C"}).json()
+    key = http.post(f"{sandbox.url}{SD}/request", json={
+        "serviceDeskId": "1", "requestTypeId": rtype["id"], "raiseOnBehalfOf": customer["accountId"],
+        "requestFieldValues": {"summary": "s"}}).json()["issueKey"]
+    as_customer = {ACT_AS_HEADER: customer["accountId"]}
+    note = http.post(f"{sandbox.url}{SD}/request/{key}/comment", json={"body": "psst", "public": False},
+                     headers=as_customer)
+    assert note.status_code == 403
+    platform_note = http.post(f"{sandbox.url}/rest/api/2/issue/{key}/comment", headers=as_customer, json={
+        "body": "psst", "properties": [{"key": "sd.public.comment", "value": {"internal": True}}]})
+    assert platform_note.status_code == 403
+    reply = http.post(f"{sandbox.url}{SD}/request/{key}/comment", json={"body": "thanks", "public": True},
+                      headers=as_customer)
+    assert reply.status_code == 201 and reply.json()["author"]["accountId"] == customer["accountId"]
+    comments = http.get(f"{sandbox.url}{SD}/request/{key}/comment").json()["values"]
+    assert [c["body"] for c in comments] == ["thanks"]
+
+
 def test_jql_pages_with_next_page_token(sandbox):
     http = session_for(sandbox)
     rtype = create_type(http, sandbox, "Task").json()

@@ -27,7 +27,8 @@ JSON shapes and behaviour:
   queues[/{id}]`, no delete; read through the public `/servicedesk/{id}/queue[/{queueId}[/issue]]`,
   answered by running the queue's JQL). `GET /rest/servicedeskapi/request/{key}/sla` computes each
   metric's cycles from the request's history on the sandbox clock (`sla.py`). A comment is written as
-  a customer with the sandbox-only header `X-Deskbook-Sandbox-Act-As`.
+  a customer with the sandbox-only header `X-Deskbook-Sandbox-Act-As` (public comments only: a customer's
+  internal note gets 403).
 
 Cross-cutting, from the sandbox kit's pipeline (`deskbook.connectors.sandbox_kit`): basic auth
 `email:token` (401 otherwise), 429 with `Retry-After` past the rate limit (on the sandbox clock),
@@ -852,20 +853,25 @@ class JsmSandboxApp(SandboxPipeline):
             return self.json(self.page(request, comments, f"{SD}/request/{issue['id']}/comment"))
         if not isinstance(body, dict) or not str(body.get("body") or "").strip():
             raise ApiError(400, "The comment body is required.", i18n_key="sd.comment.error.body.required")
-        comment, event = writes.comment(self.store, issue, body["body"], bool(body.get("public", True)), self.comment_author(request))
+        public = bool(body.get("public", True))
+        comment, event = writes.comment(self.store, issue, body["body"], public, self.comment_author(request, public))
         self.automation.dispatch([event])
         return self.json(self._comment_dto(issue, comment), 201)
 
-    def comment_author(self, request) -> str:
+    def comment_author(self, request, public: bool = True) -> str:
         """Who writes a comment: the API user, or — sandbox only, standing in for a customer's own login —
         the customer named by the `X-Deskbook-Sandbox-Act-As` header (account id or email), so tests can
-        play a customer replying (SLA "Comment: By Customer")."""
+        play a customer replying (SLA "Comment: By Customer"). A customer writes public comments only:
+        an internal note is agents' (customers never see one), so it is refused with 403 (the reading
+        taken; FACTS.md is silent on the code)."""
         acting = request.headers.get(ACT_AS_HEADER)
         if not acting:
             return ADMIN_ACCOUNT_ID
         user = self.find_user(acting)
         if not user:
             raise ApiError(400, f"{ACT_AS_HEADER}: the user '{acting}' does not exist.", i18n_key="sd.customer.error.not.found")
+        if not public and self.is_customer(user["accountId"]):
+            raise ApiError(403, "A customer cannot add an internal comment.", i18n_key="sd.comment.error.permission")
         return user["accountId"]
 
     def _comment_dto(self, issue: dict, comment: dict) -> dict:
@@ -1275,7 +1281,7 @@ class JsmSandboxApp(SandboxPipeline):
             raise ApiError(400, "", errors={"comment": "Comment body can not be empty!"})
         internal = any(p.get("key") == "sd.public.comment" and (p.get("value") or {}).get("internal") is True
                        for p in (body.get("properties") or []) if isinstance(p, dict))
-        comment, event = writes.comment(self.store, issue, text, not internal, self.comment_author(request))
+        comment, event = writes.comment(self.store, issue, text, not internal, self.comment_author(request, not internal))
         self.automation.dispatch([event])
         return self.json(self.platform_comment(request, issue, comment), 201)
 
