@@ -5,25 +5,36 @@ JSON shapes and behaviour:
 
 - servicedeskapi (`/rest/servicedeskapi/...`, shapes from `../shared/jsm/servicedesk-openapi.json`):
   servicedesk, requesttype (+fields; create/delete are experimental and answer 412 without
-  `X-ExperimentalApi: opt-in`), request (+comment, +sla), organization (+property, +user),
-  customer. Pages are `start`/`limit` (limit capped, default cap 50) with `size`, `isLastPage`,
+  `X-ExperimentalApi: opt-in`), request (+comment, +sla, +feedback — experimental too), organization
+  (+property, +user), customer, servicedesk queues (read-only). Pages are `start`/`limit` (limit capped, default cap 50) with `size`, `isLastPage`,
   `values`, `_links`; errors are `{"errorMessage", "i18nErrorMessage": {"i18nKey", "parameters"}}`.
 - Jira platform v3 (`/rest/api/3/...`, `../shared/jsm/jira-platform-openapi.json`): JQL search
   `/search/jql` (GET/POST, `nextPageToken`/`isLast`; the removed `/search` answers 410 as
-  Jira Cloud now does), issue get/edit (labels), issue properties, labels, myself.
+  Jira Cloud now does), issue get/edit (labels, priority, summary, assignee, organizations), issue
+  comments, transitions, changelog (`PageBeanChangelog`, written by `issues.py`), issue properties,
+  labels, statuses, myself.
   Errors are `{"errorMessages": [...], "errors": {...}}`.
 - Automation rule management, following developer.atlassian.com/cloud/automation/rest/
   api-group-rule-management: base `/automation/public/jira/{cloudId}/rest/v1` (as on
   api.atlassian.com) and `/gateway/api/automation/public/jira/{cloudId}/rest/v1` (as on the site):
   `GET|POST /rule/summary` (cursor pages: `links.next` is `?cursor=...&limit=...`, `data`),
   `POST /rule` (`{"rule": {...}}` -> `{"ruleUuid"}`), `GET|PUT /rule/{uuid}`, `PUT /rule/{uuid}/state`
-  (`{"value": "ENABLED"|"DISABLED"}`). Errors `{"errors": [{"title", "detail"}]}`.
+  (`{"value": "ENABLED"|"DISABLED"}`), `POST /rule/manual/{ruleId}/invocation`. Errors `{"errors":
+  [{"title", "detail"}]}`. Enabled rules run (`engine.py`). Readings where FACTS.md names the route but
+  not its body: a manual rule is addressed by its uuid and invoked with `{"objects": [issue ARI, ...]}`
+  (the sandbox also takes issue keys); 204 once it ran.
+- Customer Service Management (`/jsm/csm/cloudid/{cloudId}/api/v1`, FACTS.md 1.6, 5.4-5.6): organization
+  detail fields (`/organization/details[/{fieldName}]`), profiles (`/organization/profile/{id}`, `…/fetch`
+  at most 25, unknown ids dropped) and values (`PUT /organization/{id}/details?fieldName=…`). Readings:
+  the value body is `{"values": [text, ...]}` (FACTS.md 5.5: not captured), and every CSM call needs
+  `X-ExperimentalApi: opt-in` (FACTS.md 1.8 says experimental ones do; the sandbox treats all as such).
 - Internal admin endpoints (no public API exists; FACTS.md 6.2-6.6, 7.2): SLA metrics
   `/rest/servicedesk/1/servicedesk/agent/{projectKey}/sla/metrics[/{id}]` in the real shape (`{name,
   config: {definition: {start, pause, stop}, goals: [{jqlQuery, duration, calendarId, defaultGoal}]}}`;
   the old `{name, description, goals}` and each missing field refused with the field named), calendars
   (`/rest/workinghours/1/api/calendar/{projectKey}[/{id}]`, listed by `/internal/dialog/{projectKey}`;
-  every site has the "24/7 Calendar (Default)"), queues (`/rest/servicedesk/1/servicedesk/{projectKey}/
+  every site has the "24/7 Calendar (Default)"; names unique per project, on create and rename alike; a
+  new project has no SLA metrics, where a real one comes with its template's, FACTS.md 6.4), queues (`/rest/servicedesk/1/servicedesk/{projectKey}/
   queues[/{id}]`, no delete; read through the public `/servicedesk/{id}/queue[/{queueId}[/issue]]`,
   answered by running the queue's JQL). `GET /rest/servicedeskapi/request/{key}/sla` computes each
   metric's cycles from the request's history on the sandbox clock (`sla.py`). A comment is written as
