@@ -47,8 +47,16 @@ class ZendeskDriver:
         self.ids = snapshot.managed_ids(playbook.metadata.name)
         self.keys = {(kind, str(i)): key for (kind, key), i in self.ids.items()}
         self.fields = {f.key: f for f in playbook.fields if f.scope == "ticket"}
+        # the installed rules and SLA policies do not change while scenarios run: each is read once
+        self._installed: dict[str, dict] = {}
 
     # ------------------------------------------------------------ helpers
+
+    def _read_installed(self, path: str, key: str) -> dict:
+        """An installed rule or SLA policy (`GET path`), read once per driver."""
+        if path not in self._installed:
+            self._installed[path] = self.session.get_json(path)[key]
+        return self._installed[path]
 
     def _id(self, kind: str, key: str) -> int:
         if (kind, key) not in self.ids:
@@ -203,8 +211,9 @@ class ZendeskDriver:
         state["views"] = sorted(key for (kind, key), vid in self.ids.items() if kind == "view"
                                 and any(t["id"] == tid for t in self.session.get_json(
                                     f"/api/v2/views/{vid}/tickets.json")["tickets"]))
-        state["messages"] = self._messages(ticket)
-        state["notes"] = self._notes(ticket)
+        audits = self.session.get_json(f"/api/v2/tickets/{tid}/audits.json")["audits"]
+        state["messages"] = self._messages(ticket, audits)
+        state["notes"] = self._notes(ticket, audits)
         state["organization_writes"] = self.record_writes
         if self.organization_id and (self.wanted is None or "organization" in self.wanted):
             org = self.session.get_json(f"/api/v2/organizations/{self.organization_id}.json")["organization"]
@@ -223,14 +232,14 @@ class ZendeskDriver:
         out: dict[str, Any] = {"policy": self.keys.get(("sla_policy", str(policy_id))) if policy_id else None,
                                "targets": {}, "breach_at": {}}
         if policy_id:
-            policy = self.session.get_json(f"/api/v2/slas/policies/{policy_id}.json")["sla_policy"]
+            policy = self._read_installed(f"/api/v2/slas/policies/{policy_id}.json", "sla_policy")
             out["targets"] = {m["metric"]: m["target"] for m in policy.get("policy_metrics") or []
                               if m.get("priority") == ticket.get("priority")}
         for running in (ticket.get("slas") or {}).get("policy_metrics") or []:
             out["breach_at"][running["metric"]] = running.get("breach_at")
         return out
 
-    def _messages(self, ticket: dict) -> list[str]:
+    def _messages(self, ticket: dict, audits: list[dict]) -> list[str]:
         """What the customer received, oldest first: public comments by others than the requester and
         email notifications addressed to the requester."""
         found: list[tuple[str, str]] = []
@@ -238,19 +247,17 @@ class ZendeskDriver:
         for comment in comments:
             if comment.get("public") and comment.get("author_id") != ticket.get("requester_id"):
                 found.append((comment.get("created_at") or "", comment.get("body") or ""))
-        audits = self.session.get_json(f"/api/v2/tickets/{ticket['id']}/audits.json")["audits"]
         for audit in audits:
             for event in audit.get("events") or []:
                 if event.get("type") == "Notification" and ticket.get("requester_id") in (event.get("recipients") or []):
                     found.append((audit.get("created_at") or "", event.get("body") or ""))
         return [body for _, body in sorted(found, key=lambda pair: pair[0])]
 
-    def _notes(self, ticket: dict) -> list[dict[str, Any]]:
+    def _notes(self, ticket: dict, audits: list[dict]) -> list[dict[str, Any]]:
         """What rules told agents, oldest first: trigger/automation emails not addressed to the
         requester, each with the playbook groups its rule's `notification_group` actions address
         (read from the rule the audit names in `via.source.from`)."""
         found: list[tuple[str, dict[str, Any]]] = []
-        audits = self.session.get_json(f"/api/v2/tickets/{ticket['id']}/audits.json")["audits"]
         for audit in audits:
             source = (audit.get("via") or {}).get("source") or {}
             for event in audit.get("events") or []:
@@ -264,7 +271,7 @@ class ZendeskDriver:
         """Playbook groups addressed by the rule's group notifications whose body is this one's."""
         if rel not in ("trigger", "automation") or not rule_id:
             return []
-        rule = self.session.get_json(f"/api/v2/{rel}s/{rule_id}.json")[rel]
+        rule = self._read_installed(f"/api/v2/{rel}s/{rule_id}.json", rel)
         out = []
         for act in rule.get("actions") or []:
             if act.get("field") == "notification_group":
