@@ -16,6 +16,7 @@ the channel of API-made tickets itself), so channel-dependent expectations may d
 
 from __future__ import annotations
 
+import datetime as dt
 import itertools
 from typing import Any
 
@@ -225,8 +226,11 @@ class ZendeskDriver:
         return state
 
     def _sla(self, ticket: dict) -> dict[str, Any]:
+        # from a minute before the ticket was created (an export's start_time is at least a minute
+        # old): from 0, the first page holds the account's oldest events, not this ticket's
+        created = dt.datetime.fromisoformat(str(ticket["created_at"]).replace("Z", "+00:00")).timestamp()
         events = self.session.get_json("/api/v2/incremental/ticket_metric_events.json",
-                                       params={"start_time": 0})["ticket_metric_events"]
+                                       params={"start_time": int(created) - 60})["ticket_metric_events"]
         mine = [e for e in events if e["ticket_id"] == ticket["id"] and e["type"] == "apply_sla"]
         policy_id = ((mine[-1].get("sla") or {}).get("policy") or {}).get("id") if mine else None
         out: dict[str, Any] = {"policy": self.keys.get(("sla_policy", str(policy_id))) if policy_id else None,
