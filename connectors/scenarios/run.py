@@ -140,8 +140,10 @@ def _real(args: argparse.Namespace, desk: str, scenario_set: ScenarioSet, playbo
     connector = ZendeskConnector.connect(args.url, args.email, args.token)
     results = []
     pattern = _patterns(library, playbook, desk)
+    ids = None  # the desk is read once for the installed objects, not once per scenario
     for scenario in chosen:
-        driver = ZendeskDriver(connector, playbook, live=True)
+        driver = ZendeskDriver(connector, playbook, live=True, ids=ids)
+        ids = driver.ids
         try:
             results.append(run_scenario(driver, scenario, pattern=pattern, desk=desk))
         finally:

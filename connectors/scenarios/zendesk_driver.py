@@ -31,7 +31,8 @@ _counter = itertools.count(1)
 class ZendeskDriver:
     """Acts on one ticket at a time through a `ZendeskConnector`'s session."""
 
-    def __init__(self, connector: Any, playbook: Any, *, handle: Any = None, live: bool = False):
+    def __init__(self, connector: Any, playbook: Any, *, handle: Any = None, live: bool = False,
+                 ids: dict | None = None):
         self.connector = connector
         self.session = connector.client.session
         self.playbook = playbook
@@ -44,8 +45,8 @@ class ZendeskDriver:
         self.organization_id: int | None = None
         self.ledger_dir: str | None = None  # the survey job's ledger for this story (sync_runs)
         self.record_writes = 0
-        snapshot = connector.populate(playbook.metadata.name)
-        self.ids = snapshot.managed_ids(playbook.metadata.name)
+        # the installed objects' ids (`ids`: another driver's on the same desk, not read again)
+        self.ids = ids if ids is not None else connector.populate(playbook.metadata.name).managed_ids(playbook.metadata.name)
         self.keys = {(kind, str(i)): key for (kind, key), i in self.ids.items()}
         self.fields = {f.key: f for f in playbook.fields if f.scope == "ticket"}
         # the installed rules and SLA policies do not change while scenarios run: each is read once
