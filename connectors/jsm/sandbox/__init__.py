@@ -54,9 +54,9 @@ class Sandbox(KitHandle):
         return f"{self.url}/automation/public/jira/{self.cloud_id}/rest/v1"
 
     def pass_time(self, seconds: float) -> int:
-        """Move the fake clock on, running scheduled rules when their cron fires (`engine.py`)."""
-        with self.store.lock:
-            return self.app.automation.pass_time(seconds)
+        """Move the fake clock on, running scheduled rules when their cron fires (`engine.py`); how many
+        issue runs they made (what `POST /sandbox/clock` answers as `scheduled_runs`)."""
+        return self.app.pass_time(seconds)["scheduled_runs"]
 
     def seed_organizations(self, count: int) -> list[str]:
         """Add `count` sample organizations (contact customer, contract property)."""
