@@ -41,7 +41,8 @@ it sends a batch, and on never sending a key again while a create of it may stil
   longer — reads the ticket export on from that cursor, which now lists every ticket changed before
   (1), and records our keys; then `bulk=ok`. Until then no batch is sent. Reading the newest tickets
   live is not an option the spec offers (List Tickets documents no sort; search is indexed late), so
-  the lag is waited out, at most once per rebuilt ledger. `DESKBOOK_BULK=0` turns bulk creates off.
+  the lag is waited out, at most once per rebuilt ledger. `DESKBOOK_BULK=0` turns bulk creates off;
+  the recovery and the catch-up still run on such a desk (an earlier run may have created in bulk).
 """
 
 from __future__ import annotations
@@ -175,9 +176,10 @@ CATCH_UP_MARGIN_SECONDS = 1.0
 
 
 def bulk_desk(desk: Any) -> bool:
-    """Whether `desk` creates in bulk (and `DESKBOOK_BULK` is not 0)."""
-    return (callable(getattr(desk, "submit_tasks", None)) and getattr(desk, "batch_size", 1) > 1
-            and os.environ.get("DESKBOOK_BULK", "1").strip() != "0")
+    """Whether `desk` takes bulk creates: then every run settles the bulk jobs earlier runs left and a
+    new ledger catches up before creating anything — whether this run creates in bulk or not
+    (`DESKBOOK_BULK=0`), an earlier one may have."""
+    return callable(getattr(desk, "submit_tasks", None)) and getattr(desk, "batch_size", 1) > 1
 
 
 def _rebuilding(ledger: Ledger) -> bool:
@@ -294,6 +296,8 @@ def run_jobs(
     batcher = _Batcher(desk, ledger, settings, library, report, bar) if bulk else None
     if batcher is not None:
         batcher.recover()
+        if os.environ.get("DESKBOOK_BULK", "1").strip() == "0":
+            batcher = None  # creates one by one
     for org in ledger.iter_organizations():
         if stop is not None and stop.is_set():
             report.interrupted = True

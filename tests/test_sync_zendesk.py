@@ -183,6 +183,36 @@ def test_lost_ledger_while_a_bulk_job_is_still_queued(sandbox, tmp_path):
     assert desk.calls["GET /api/v2/job_statuses"] >= 2  # it waited for the job
 
 
+def test_a_killed_runs_queued_bulk_job_is_read_even_with_bulk_creates_turned_off(sandbox, tmp_path, monkeypatch):
+    """A run killed while its create_many job is still queued, and the next run with DESKBOOK_BULK=0:
+    the pending rows name the job, so that run reads the job before it creates one by one, instead
+    of finding no ticket yet by external_id and creating each a second time."""
+    from deskbook.scripts_library import load_library
+    from deskbook.sync.jobs import draft_task
+
+    sandbox.app.export_lag_seconds = 0
+    sandbox.app.job_delay_seconds = 3  # Zendesk's workers take the job a little later
+    path = tmp_path / "l.sqlite"
+    desk = connect(sandbox.url, sandbox.email, sandbox.token)
+    desk.export_lag_seconds = 0
+    ledger = Ledger(path)
+    try:  # the index, then what the killed run left: pending rows naming the queued job
+        run_jobs(desk, ledger, SETTINGS, as_of=AS_OF, jobs=())
+        items = [(item, org) for org in ledger.iter_organizations() for item in due_for(org, AS_OF, SETTINGS.schedule)[0]]
+        ledger.mark_pending_batch((item.key, item.job, item.organization_id, item.period) for item, _ in items)
+        job_id = desk.submit_tasks([draft_task(item, org, SETTINGS, load_library()) for item, org in items])
+        ledger.note_job([item.key for item, _ in items], job_id)
+    finally:
+        ledger.close()
+    monkeypatch.setenv("DESKBOOK_BULK", "0")
+    report, desk = run_once(sandbox, path)
+    done = requests.get(f"{sandbox.url}/api/v2/job_statuses/show_many.json", params={"ids": job_id}, auth=sandbox.auth,
+                        timeout=10).json()["job_statuses"]  # the sandbox runs a job when asked: it has run now
+    assert [job["status"] for job in done] == ["completed"]
+    assert report.failed == 0 and sum(j.created for j in report.jobs.values()) == 0
+    assert desk_keys(sandbox.store) == Counter({k: 1 for k in expected_keys(sandbox.orgs, SETTINGS, [AS_OF])})
+
+
 def test_bulk_creates_through_faults_and_lost_answers_are_exactly_once(tmp_path):
     """create_many and job status polls under random 5xx and lost answers (the job queued, the
     answer a 500): runs repeated until nothing fails leave every due item once."""
