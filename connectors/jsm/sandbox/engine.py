@@ -162,25 +162,27 @@ def cron_matches(expression: str, moment: datetime) -> bool:
 # ---------------------------------------------------------------- smart values
 
 def render(text: str, issue: dict, site: Site, ctx: Context | None = None) -> str:
-    """`{{...}}` smart values filled from the issue (unknown ones render empty, as in Jira)."""
+    """`{{...}}` smart values filled from the issue (unknown ones render empty, as in Jira); only the
+    values the text names are looked up (users, organizations, request types are store reads)."""
     comment = (ctx.event.comment if ctx and ctx.event else None) or {}
     organizations = issue.get("organizations") or []
-    values = {
-        "issue.key": issue.get("key", ""), "issue.id": issue.get("id", ""),
-        "issue.summary": issue.get("summary", ""), "issue.status.name": issue.get("status", ""),
-        "issue.priority.name": issue.get("priority", ""),
-        "issue.reporter.displayName": site.display_name(issue.get("reporter", "")),
-        "issue.reporter.accountId": issue.get("reporter", ""),
-        "reporter.displayName": site.display_name(issue.get("reporter", "")),
-        "issue.assignee.displayName": site.display_name(issue["assignee"]) if issue.get("assignee") else "",
-        "initiator.displayName": site.display_name(ctx.initiator) if ctx else "",
-        "initiator.accountId": ctx.initiator if ctx else "",
-        "issue.organizations.first.name": site.organization_name(organizations[0]) if organizations else "",
-        "issue.url.customer": site.portal_url(issue),
-        "issue.request.type.name": site.request_type_name(issue.get("requestTypeId", "")),
-        "comment.body": comment.get("body", ""),
-        "comment.internal": ("false" if comment.get("public") else "true") if comment else "",
-        "comment.author.accountId": comment.get("author", ""),
+    reporter = lambda: site.display_name(issue.get("reporter", ""))  # noqa: E731
+    values: dict[str, Callable[[], Any]] = {
+        "issue.key": lambda: issue.get("key", ""), "issue.id": lambda: issue.get("id", ""),
+        "issue.summary": lambda: issue.get("summary", ""), "issue.status.name": lambda: issue.get("status", ""),
+        "issue.priority.name": lambda: issue.get("priority", ""),
+        "issue.reporter.displayName": reporter,
+        "issue.reporter.accountId": lambda: issue.get("reporter", ""),
+        "reporter.displayName": reporter,
+        "issue.assignee.displayName": lambda: site.display_name(issue["assignee"]) if issue.get("assignee") else "",
+        "initiator.displayName": lambda: site.display_name(ctx.initiator) if ctx else "",
+        "initiator.accountId": lambda: ctx.initiator if ctx else "",
+        "issue.organizations.first.name": lambda: site.organization_name(organizations[0]) if organizations else "",
+        "issue.url.customer": lambda: site.portal_url(issue),
+        "issue.request.type.name": lambda: site.request_type_name(issue.get("requestTypeId", "")),
+        "comment.body": lambda: comment.get("body", ""),
+        "comment.internal": lambda: ("false" if comment.get("public") else "true") if comment else "",
+        "comment.author.accountId": lambda: comment.get("author", ""),
     }
 
     def fill(name: str) -> str:
@@ -188,7 +190,8 @@ def render(text: str, issue: dict, site: Site, ctx: Context | None = None) -> st
         for function, apply in TEXT_FUNCTIONS.items():
             if name.endswith(function):
                 return apply(fill(name[:-len(function)]))
-        return str(values.get(name, ""))
+        found = values.get(name)
+        return str(found()) if found else ""
 
     return SMART_VALUE.sub(lambda m: fill(m.group(1)), text)
 
