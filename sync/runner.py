@@ -81,6 +81,18 @@ class JobReport:
     skip_reasons: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
 
+    def skip(self, reason: str) -> None:
+        """Count a skipped item (the first `MAX_REASONS` reasons are listed)."""
+        self.skipped += 1
+        if len(self.skip_reasons) < MAX_REASONS:
+            self.skip_reasons.append(reason)
+
+    def fail(self, key: str, error: Any) -> None:
+        """Count an item that could not be made (the first `MAX_REASONS` errors are listed)."""
+        self.failed += 1
+        if len(self.errors) < MAX_REASONS:
+            self.errors.append(f"{key}: {error}")
+
     def to_json(self) -> dict:
         """Plain dict for `--json`."""
         return {
@@ -304,10 +316,7 @@ def run_jobs(
             break
         items, skips = due_for(org, as_of, settings.schedule, task_jobs)
         for skip in skips:
-            job = report.jobs[skip.job]
-            job.skipped += 1
-            if len(job.skip_reasons) < MAX_REASONS:
-                job.skip_reasons.append(skip.reason)
+            report.jobs[skip.job].skip(skip.reason)
             log.warning("%s: skipped %s", skip.job, skip.reason)
         for item in items:
             if batcher is not None and batcher.take(item, org):
@@ -355,10 +364,8 @@ def settle_surveys(desk: Any, ledger: Ledger, settings: SyncSettings, job_report
             job_report.already_done += 1
         for result in due.superseded:
             ledger.mark_done(result.key, SURVEY_JOB, org_id, str(result.ticket_id), None)
-            job_report.skipped += 1
-            if len(job_report.skip_reasons) < MAX_REASONS:
-                job_report.skip_reasons.append(f"organization {org_id}: the survey of request {result.ticket_id} "
-                                               f"is superseded by request {due.write.ticket_id if due.write else '?'}")
+            job_report.skip(f"organization {org_id}: the survey of request {result.ticket_id} "
+                            f"is superseded by request {due.write.ticket_id if due.write else '?'}")
         result = due.write
         if result is None:
             continue
@@ -378,9 +385,7 @@ def settle_surveys(desk: Any, ledger: Ledger, settings: SyncSettings, job_report
         except LedgerError:
             raise
         except (DeskbookError, OSError) as exc:
-            job_report.failed += 1
-            if len(job_report.errors) < MAX_REASONS:
-                job_report.errors.append(f"{result.key}: {exc}")
+            job_report.fail(result.key, exc)
             log.warning("%s: could not write %s: %s", SURVEY_JOB, result.key, exc)
 
 
@@ -544,10 +549,7 @@ class _Batcher:
         log.info("bulk job %s: %d task(s) created", job_id, len(made))
 
     def _failed(self, item: DueItem, exc: Exception) -> None:
-        job = self.report.jobs[item.job]
-        job.failed += 1
-        if len(job.errors) < MAX_REASONS:
-            job.errors.append(f"{item.key}: {exc}")
+        self.report.jobs[item.job].fail(item.key, exc)
         log.warning("%s: could not create %s: %s", item.job, item.key, exc)
         if self.bar is not None:
             self.bar.update(1)
@@ -581,7 +583,5 @@ def _settle(item, org, desk, ledger, settings, library, job_report: JobReport, d
     except LedgerError:  # the ledger itself is unusable: stop the run, not just this item
         raise
     except (DeskbookError, OSError) as exc:
-        job_report.failed += 1
-        if len(job_report.errors) < MAX_REASONS:
-            job_report.errors.append(f"{item.key}: {exc}")
+        job_report.fail(item.key, exc)
         log.warning("%s: could not create %s: %s", item.job, item.key, exc)

@@ -69,6 +69,11 @@ RUNNING = ("queued", "working")
 JobOutcome = tuple[str, dict[int, tuple[int | None, str | None]]]
 
 
+def _solved_day(ticket: dict) -> str:
+    """YYYY-MM-DD a solved ticket was solved (its last update when the export leaves `solved_at` out)."""
+    return str(ticket.get("solved_at") or ticket.get("updated_at") or ticket.get("created_at") or "")[:10]
+
+
 def _outcome(job: dict | None) -> JobOutcome:
     """(status, outcome by index) of one job status (None: Zendesk no longer knows the job)."""
     if job is None:
@@ -192,7 +197,7 @@ class ZendeskSyncDesk:
             scores = [n for n in found if n is not None]
             if len(scores) < len(parts):
                 continue
-            day = str(ticket.get("solved_at") or ticket.get("updated_at") or ticket.get("created_at") or "")[:10]
+            day = _solved_day(ticket)
             out.append(SurveyResult(int(org_id), int(ticket["id"]), day, scores[0], scores[1], scores[2],
                                     self._suggestions(ticket)))
         return out
@@ -276,7 +281,7 @@ class ZendeskSyncDesk:
                 continue
             org_id = ticket.get("organization_id")
             if org_id and ticket.get("status") in ("solved", "closed"):
-                day = str(ticket.get("solved_at") or ticket.get("updated_at") or ticket.get("created_at") or "")[:10]
+                day = _solved_day(ticket)
                 if day:
                     first_service.append((int(org_id), day))
         return first_service, ours
