@@ -12,7 +12,8 @@ those are relationship tasks deskbook's sync jobs created):
 - *backlog*: requests unsolved when the desk was read, by age;
 - *relationship*: per sync job, tasks due in the window (created before its end and not solved
   before its start) and done (solved in it);
-- *forbidden_phrases_caught*: requests changed in the window that carry `GUARDRAIL_TAG`;
+- *forbidden_phrases_caught*: requests read (changed since the window opened, or still open)
+  that carry `GUARDRAIL_TAG`;
 - *cases_to_review*: intake or solved requests with a breach, a complaint, a score of 2 or less
   or a bad rating, or a guardrail catch — each with its link.
 """
@@ -35,8 +36,6 @@ FCR_FIELD = "first_contact_resolution"
 ROOT_CAUSE_FIELD = "root_cause"
 REMEDY_FIELD = "remedy"
 COMPLAINT_CATEGORY = "complaint"
-#: sync job name -> the report's relationship key
-JOB_KEYS = {"renewals": "renewals", "callbacks": "callbacks", "followups": "followups"}
 LOW_SCORE = 2
 #: backlog age buckets: (label key, upper bound in days)
 AGE_BUCKETS = (("under_1_day", 1), ("1_to_3_days", 3), ("3_to_7_days", 7), ("over_7_days", None))
@@ -190,7 +189,7 @@ def build_report(playbook: Any, data: DeskData, window: tuple[float, float, str]
         tasks = [t for t in data.tickets if t.tags & tags]
         due = [t for t in tasks if t.created < end and not (t.solved is not None and t.solved < start and t.status != "unsolved")]
         done = [t for t in due if _inside(t.solved, start, end)]
-        relationship[JOB_KEYS.get(job, job)] = {"due": len(due), "done": len(done)}
+        relationship[job] = {"due": len(due), "done": len(done)}
 
     now = data.read_at
     backlog = [t for t in requests if t.status == "unsolved"]
@@ -204,9 +203,7 @@ def build_report(playbook: Any, data: DeskData, window: tuple[float, float, str]
                    "average_age_days": round(statistics.fmean(ages), 1) if ages else None,
                    "oldest_age_days": round(max(ages), 1) if ages else None}
 
-    changed = [t for t in requests if _inside(t.created, start, end) or _inside(t.solved, start, end)
-               or GUARDRAIL_TAG in t.tags]
-    caught = [t for t in changed if GUARDRAIL_TAG in t.tags]
+    caught = [t for t in requests if GUARDRAIL_TAG in t.tags]
 
     breached = {c.ticket_id for c in cycles if c.outcome == "breached"}
     bad_rated = {t.id for t in rated if _bad(t.rating)}
