@@ -276,6 +276,7 @@ class DeskRules:
         schedule = schedule_of(store)
         automations = sorted((a for a in store.all("automation") if a.get("active", True)),
                              key=lambda a: (a.get("position") or 0, a["id"]))
+        fields = self._fields()
         fired = 0
         with store.transaction():
             for ticket in store.iter("ticket", where="json_extract(data, '$.status') != 'closed'"):
@@ -284,7 +285,7 @@ class DeskRules:
                 for automation in automations:
                     if engine.conditions_hold(automation.get("conditions") or {}, ticket, None, now=now,
                                               schedule=schedule):
-                        engine.apply_actions(ticket, automation.get("actions") or [], fields=self._fields(),
+                        engine.apply_actions(ticket, automation.get("actions") or [], fields=fields,
                                              effects=effects, rule=f"automation:{automation.get('title')}", rule_id=automation.get("id"),
                                              render=self._renderer(ticket, None))
                 if not effects.fired:
