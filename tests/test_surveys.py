@@ -151,8 +151,10 @@ def test_scores_reach_the_record_once_through_reruns_a_lost_ledger_and_a_killed_
     ledger = Ledger(tmp_path / "ledger.sqlite")
     ledger.mark_pending(survey_key(org_id, later["id"]), SURVEY_JOB, org_id, str(later["id"]))
     ledger.close()
-    installed.connector.client.update_organization_fields(org_id, {"survey_ticket": str(later["id"]),
-                                                                   "survey_date": "2099-01-01"})  # it had landed
+    record = installed.store.get("organization", org_id)  # it had landed, too late for the export to list it
+    record["organization_fields"].update({"survey_ticket": str(later["id"]), "survey_date": "2099-01-01"})
+    record["updated_at"] = "2020-01-01T00:00:00Z"  # (the export's last minute is left out: not listed)
+    installed.store.put("organization", record, touch=False)
     job, writes, _ = _run(installed, tmp_path / "ledger.sqlite")
     assert (job.created, job.already_done, writes) == (0, 1, 0)
 
