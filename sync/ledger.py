@@ -423,10 +423,12 @@ class Ledger:
 
     def survey_organizations(self) -> list[int]:
         """Organizations with a survey result the ledger has not settled yet."""
+        from deskbook.sync.surveys import SURVEY_JOB
+
         return [row[0] for row in self.db.execute(
             "SELECT DISTINCT r.organization_id FROM survey_results r WHERE NOT EXISTS (SELECT 1 FROM items i "
-            "WHERE i.job = 'surveys' AND i.organization_id = r.organization_id "
-            "AND i.period = CAST(r.ticket_id AS TEXT) AND i.state = 'done') ORDER BY r.organization_id")]
+            "WHERE i.job = ? AND i.organization_id = r.organization_id "
+            "AND i.period = CAST(r.ticket_id AS TEXT) AND i.state = 'done') ORDER BY r.organization_id", (SURVEY_JOB,))]
 
     def survey_results(self, organization_id: int) -> list[Any]:
         """The organization's stored survey results."""
