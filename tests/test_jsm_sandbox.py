@@ -282,6 +282,30 @@ def test_a_customer_writes_public_comments_only(sandbox):
     assert [c["body"] for c in comments] == ["thanks"]
 
 
+def test_the_request_list_puts_the_latest_activity_first_a_recorded_change_included():
+    """`GET /request` is ordered by the latest activity on each request: a label edit or a transition
+    (written to the changelog) counts as much as a comment."""
+    from deskbook.connectors.sandbox_kit.clock import FakeClock
+
+    clock = FakeClock(1_780_000_000)
+    with running_sandbox(clock=clock) as sandbox:
+        http = session_for(sandbox)
+        rtype = create_type(http, sandbox, "Help").json()
+        customer = http.post(f"{sandbox.url}{SD}/customer", json={"email": "c@x.example", "displayName": "C"}).json()
+        keys = []
+        for n in range(3):
+            clock.advance(60)
+            keys.append(http.post(f"{sandbox.url}{SD}/request", json={
+                "serviceDeskId": "1", "requestTypeId": rtype["id"], "raiseOnBehalfOf": customer["accountId"],
+                "requestFieldValues": {"summary": f"r{n}"}}).json()["issueKey"])
+        clock.advance(60)
+        http.put(f"{sandbox.url}/rest/api/3/issue/{keys[0]}", json={"update": {"labels": [{"add": "vip"}]}})
+        clock.advance(60)
+        http.post(f"{sandbox.url}/rest/api/3/issue/{keys[1]}/transitions", json={"transition": {"id": "11"}})
+        listed = [r["issueKey"] for r in http.get(f"{sandbox.url}{SD}/request").json()["values"]]
+        assert listed == [keys[1], keys[0], keys[2]]
+
+
 def test_jql_pages_with_next_page_token(sandbox):
     http = session_for(sandbox)
     rtype = create_type(http, sandbox, "Task").json()

@@ -835,7 +835,7 @@ class JsmSandboxApp(SandboxPipeline):
 
         def activity(issue: dict) -> int:
             stamps = [issue["created"], issue.get("resolutiondate") or issue["created"]]
-            stamps += [c["created"] for c in issue.get("comments") or []] + [h["at"] for h in issue.get("history") or []]
+            stamps += [c["created"] for c in (issue.get("comments") or []) + (issue.get("changelog") or [])]
             return max(date_dto(t)["epochMillis"] for t in stamps)
 
         issues.sort(key=lambda i: (-activity(i), i["key"]))
