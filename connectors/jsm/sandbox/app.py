@@ -840,14 +840,20 @@ class JsmSandboxApp(SandboxPipeline):
 
         issues.sort(key=lambda i: (-activity(i), i["key"]))
         expand = {e.strip() for e in (request.args.get("expand") or "").split(",")}
-        items = []
-        for issue in issues:
-            dto = self.request_dto(issue)
-            if "sla" in expand:
-                values = self.sla_dtos(issue)
-                dto["sla"] = {"size": len(values), "start": 0, "limit": len(values), "isLastPage": True, "values": values}
-            items.append(dto)
-        return self.json(self.page(request, items, f"{SD}/request"))
+
+        def load(start: int, limit: int) -> list[dict]:  # only the page's requests are shown (and their SLAs computed)
+            shown = issues[start:start + limit]
+            slas = self.sla_dtos_of(shown) if "sla" in expand else {}
+            items = []
+            for issue in shown:
+                item = self.request_dto(issue)
+                if "sla" in expand:
+                    values = slas[issue["key"]]
+                    item["sla"] = {"size": len(values), "start": 0, "limit": len(values), "isLastPage": True,
+                                   "values": values}
+                items.append(item)
+            return items
+        return self.json(self.page(request, len(issues), f"{SD}/request", load))
 
     def on_request_get(self, request, body, key):
         """`GET /request/{key}`."""
@@ -895,16 +901,22 @@ class JsmSandboxApp(SandboxPipeline):
         """`GET /request/{key}/sla`: per SLA metric of the project whose goal applies, its cycles computed
         from the request's history on the sandbox clock (`sla.py`): `ongoingCycle`, `completedCycles`."""
         issue = self.issue(key)
-        return self.json(self.page(request, self.sla_dtos(issue), f"{SD}/request/{issue['id']}/sla"))
+        return self.json(self.page(request, self.sla_dtos_of([issue])[issue["key"]], f"{SD}/request/{issue['id']}/sla"))
 
-    def sla_dtos(self, issue: dict) -> list[dict]:
-        """The `SlaInformationDTO`s of a request (see `on_request_sla`)."""
-        named = self.with_type_names([issue])[0]  # as goal JQL reads it
+    def sla_dtos_of(self, issues: list[dict]) -> dict[str, list[dict]]:
+        """The `SlaInformationDTO`s of each request, by key (see `on_request_sla`); metrics, calendars and
+        request type names are read once for all of them."""
         now = self.store.now()
         calendars = {str(c["id"]): c for c in self.store.all("calendar")}
-        metrics = [m for m in self.store.all("slametric") if m["projectKey"] == issue["projectKey"]]
+        metrics = self.store.all("slametric")
+        return {named["key"]: self._sla_dtos(named, [m for m in metrics if m["projectKey"] == named["projectKey"]],
+                                             calendars, now)
+                for named in self.with_type_names(issues)}  # as goal JQL reads them
+
+    def _sla_dtos(self, issue: dict, metrics: list[dict], calendars: dict[str, dict], now: float) -> list[dict]:
+        """One request's (`with_type_names`) SLA values over its project's `metrics`."""
         values = []
-        for found in sla.sla_values(named, metrics, calendars, now=now, is_customer=self.is_customer,
+        for found in sla.sla_values(issue, metrics, calendars, now=now, is_customer=self.is_customer,
                                     status_ids=STATUS_IDS, matcher=self.goal_matches):
             metric, goal_ms = found["metric"], int(found["goal"]["duration"])
             completed, ongoing = [], None
