@@ -1818,27 +1818,36 @@ class JsmSandboxApp(SandboxPipeline):
                            i18n_key="sd.queue.error.not.found")
         return found
 
-    def queue_issues(self, queue: dict) -> list[dict]:
-        """The requests the queue's JQL finds now (in its ORDER BY, else newest first)."""
+    def queue_issues(self, queue: dict, requests: list[dict] | None = None) -> list[dict]:
+        """The requests the queue's JQL finds now (in its ORDER BY, else newest first); `requests`: all
+        of them with their type names, when the caller has read them already."""
         jql = queue["jql"]
         matches, sort_key = compile_jql(jql, now=self.clock_now()), order_key(jql)
-        found = [i for i in self.with_type_names(self.store.all("request")) if matches(i)]
+        if requests is None:
+            requests = self.with_type_names(self.store.all("request"))
+        found = [i for i in requests if matches(i)]
         found.sort(key=sort_key or (lambda i: -float(i["id"])))
         return found
 
-    def queue_dto(self, request, queue: dict) -> dict:
-        """`QueueDTO` (`issueCount` with `includeCount=true`)."""
+    def queue_dto(self, request, queue: dict, requests: list[dict] | None = None) -> dict:
+        """`QueueDTO` (`issueCount` with `includeCount=true`; `requests` as `queue_issues` takes them)."""
         dto = {"id": queue["id"], "name": queue["name"], "jql": queue["jql"], "fields": list(queue["columns"]),
                "_links": {"self": self.link(f"{SD}/servicedesk/{queue['serviceDeskId']}/queue/{queue['id']}")}}
         if (request.args.get("includeCount") or "").lower() == "true":
-            dto["issueCount"] = len(self.queue_issues(queue))
+            dto["issueCount"] = len(self.queue_issues(queue, requests))
         return dto
 
     def on_queue_list(self, request, body, desk_id):
         """`GET /servicedesk/{id}/queue[?includeCount=true]` (read-only: `Allow: GET`, FACTS.md 7.1)."""
         desk = self.desk(desk_id)
-        queues = [self.queue_dto(request, q) for q in self._project_documents("queue", desk)]
-        return self.json(self.page(request, queues, f"{SD}/servicedesk/{desk['id']}/queue"))
+        queues = self._project_documents("queue", desk)
+        counted = (request.args.get("includeCount") or "").lower() == "true"
+
+        def load(start: int, limit: int) -> list[dict]:  # the page's queues, counted over one read of the requests
+            shown = queues[start:start + limit]
+            requests = self.with_type_names(self.store.all("request")) if counted and shown else None
+            return [self.queue_dto(request, q, requests) for q in shown]
+        return self.json(self.page(request, len(queues), f"{SD}/servicedesk/{desk['id']}/queue", load))
 
     def on_queue_get(self, request, body, desk_id, queue_id):
         """`GET /servicedesk/{id}/queue/{queueId}`."""
