@@ -334,3 +334,21 @@ def test_bulk_ticket_creates_are_queued_and_refused_over_100(desk, http):
     while not desk.store.by_external_id("ticket", "k2") and time.monotonic() < deadline:
         time.sleep(0.05)
     assert desk.store.by_external_id("ticket", "k2")
+
+
+def test_a_tickets_comments_and_audits_come_in_pages_of_at_most_100(desk, http):
+    """Spec ListTicketComments / ListAuditsForTicket (and ListTicketsFromView, ListJobStatuses):
+    cursor or offset pages, "a maximum of 100 records per page" — the whole list in one answer, or
+    a bigger page, is what the desk does not give."""
+    tid = call(http, "POST", "/tickets.json", 201, json={"ticket": {"subject": "s", "comment": {"body": "one"}}})["ticket"]["id"]
+    for body in ("two", "three"):
+        call(http, "PUT", f"/tickets/{tid}.json", 200, json={"ticket": {"comment": {"body": body}}})
+    for plural in ("comments", "audits"):
+        first = call(http, "GET", f"/tickets/{tid}/{plural}.json", 200, params={"page[size]": 2})
+        assert len(first[plural]) == 2 and first["meta"]["has_more"]
+        rest = call(http, "GET", f"/tickets/{tid}/{plural}.json", 200,
+                    params={"page[size]": 2, "page[after]": first["meta"]["after_cursor"]})
+        assert len(rest[plural]) == 1 and not rest["meta"]["has_more"]
+        assert http.get(http.base + f"/tickets/{tid}/{plural}.json", params={"page[size]": 101}).status_code == 400
+    offset = call(http, "GET", f"/tickets/{tid}/comments.json", 200, params={"per_page": 1})
+    assert [c["body"] for c in offset["comments"]] == ["one"] and offset["count"] == 3 and offset["next_page"]

@@ -494,6 +494,36 @@ class SandboxApp(SandboxPipeline):
             "count": total,
         }
 
+    def list_page(self, ctx: Ctx, plural: str, listed: list, *, offset: bool = True) -> dict:
+        """One page of a list the sandbox builds in memory (a ticket's comments or audits, a view's
+        tickets, the job statuses), at most `MAX_PAGE_SIZE` a page as the spec gives these lists:
+        cursor pages (`page[size]`, `page[after]`; the cursor holds a position in the list) or, with
+        `offset` and no cursor parameter, offset pages (`page`, `per_page`) as `paginate` serves them."""
+        args = ctx.request.args
+        if not offset or any(k in args for k in ("page[size]", "page[after]")):
+            size = self._int_arg(args, "page[size]", MAX_PAGE_SIZE)
+            if not 1 <= size <= MAX_PAGE_SIZE:
+                raise bad_request("InvalidPaginationParameter", f"page[size] must be between 1 and {MAX_PAGE_SIZE}")
+            start = decode_cursor(args["page[after]"]) if args.get("page[after]") else 0
+            has_more = start + size < len(listed)
+            after = encode_cursor(start + size) if has_more else None
+            extra = [(k, v) for k, v in args.items(multi=True) if not k.startswith("page[")]
+            return {plural: listed[start:start + size],
+                    "meta": {"has_more": has_more, "after_cursor": after, "before_cursor": None},
+                    "links": {"next": ctx.url(ctx.request.path, [("page[after]", after), ("page[size]", size)] + extra)
+                              if has_more else None, "prev": None}}
+        page = self._int_arg(args, "page", 1)
+        per_page = min(self._int_arg(args, "per_page", MAX_PAGE_SIZE), MAX_PAGE_SIZE)
+        if page < 1 or per_page < 1:
+            raise bad_request("InvalidPaginationParameter", "page and per_page must be positive")
+        extra = [(k, v) for k, v in args.items(multi=True) if k not in ("page", "per_page")]
+        return {plural: listed[(page - 1) * per_page:page * per_page],
+                "next_page": ctx.url(ctx.request.path, extra + [("page", page + 1), ("per_page", per_page)])
+                if page * per_page < len(listed) else None,
+                "previous_page": ctx.url(ctx.request.path, extra + [("page", page - 1), ("per_page", per_page)])
+                if page > 1 else None,
+                "count": len(listed)}
+
     @staticmethod
     def _int_arg(args, name: str, default: int) -> int:
         raw = args.get(name)
@@ -654,8 +684,7 @@ class SandboxApp(SandboxPipeline):
     def do_view_tickets(self, ctx: Ctx, body: Any, object_id: int) -> Response:
         """`GET /views/{id}/tickets`: the tickets the view's conditions match, in its order."""
         found = self._view_rows(ctx, object_id)
-        return _json_response(200, {"tickets": [ctx.present("ticket", d) for d in found], "next_page": None,
-                                    "previous_page": None, "count": len(found)})
+        return _json_response(200, self.list_page(ctx, "tickets", [ctx.present("ticket", d) for d in found]))
 
     def do_view_count(self, ctx: Ctx, body: Any, object_id: int) -> Response:
         """`GET /views/{id}/count` (always fresh in the sandbox)."""
@@ -927,22 +956,8 @@ class SandboxApp(SandboxPipeline):
     def do_job_status_list(self, ctx: Ctx, body: Any) -> Response:
         """`GET /job_statuses`: the account's jobs, unfinished first, then by completion, newest first
         (spec: "sorted first by completion date and then by creation date in descending order"; where
-        unfinished ones go is not said). Cursor pagination (`page[size]` up to 100, `page[after]`)."""
-        args = ctx.request.args
-        size = self._int_arg(args, "page[size]", MAX_PAGE_SIZE)
-        if not 1 <= size <= MAX_PAGE_SIZE:  # as every cursor-paginated list (`paginate`)
-            raise bad_request("InvalidPaginationParameter", f"page[size] must be between 1 and {MAX_PAGE_SIZE}")
-        start = decode_cursor(args["page[after]"]) if args.get("page[after]") else 0
-        jobs = ctx.store.list_jobs()
-        page = jobs[start:start + size]
-        has_more = start + size < len(jobs)
-        after = encode_cursor(start + size) if has_more else None
-        return _json_response(200, {
-            "job_statuses": page,
-            "meta": {"has_more": has_more, "after_cursor": after, "before_cursor": None},
-            "links": {"next": ctx.url(ctx.request.path, [("page[after]", after), ("page[size]", size)]) if has_more else None,
-                      "prev": None},
-        })
+        unfinished ones go is not said). Cursor pagination only (spec), `page[size]` up to 100."""
+        return _json_response(200, self.list_page(ctx, "job_statuses", ctx.store.list_jobs(), offset=False))
 
     # ------------------------------------------------------------ special endpoints
 
@@ -1035,7 +1050,7 @@ class SandboxApp(SandboxPipeline):
                      "public": c["public"], "author_id": c["author_id"], "attachments": [],
                      "created_at": iso(c["ts"]) if c.get("ts") else doc.get("created_at")}
                     for n, c in enumerate(doc.get("_comments") or [], start=1)]
-        return _json_response(200, {"comments": comments, "next_page": None, "previous_page": None, "count": len(comments)})
+        return _json_response(200, self.list_page(ctx, "comments", comments))
 
     def do_ticket_audits(self, ctx: Ctx, body: Any, object_id: int) -> Response:
         """Audits of a ticket, oldest first: one per comment (a Comment event) and one per email a
@@ -1059,7 +1074,7 @@ class SandboxApp(SandboxPipeline):
                                        "subject": note.get("subject"), "body": note.get("body"),
                                        "recipients": [note["to"]] if note.get("to") is not None else []}]})
         audits.sort(key=lambda a: (a["created_at"], a["id"]))
-        return _json_response(200, {"audits": audits, "next_page": None, "previous_page": None, "count": len(audits)})
+        return _json_response(200, self.list_page(ctx, "audits", audits))
 
     def do_field_options(self, ctx: Ctx, body: Any, object_id: int) -> Response:
         """List, or create/update (by id or value) one option of a dropdown ticket field."""
