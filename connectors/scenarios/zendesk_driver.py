@@ -60,6 +60,10 @@ class ZendeskDriver:
             self._installed[path] = self.session.get_json(path)[key]
         return self._installed[path]
 
+    def _listed(self, path: str, key: str) -> Any:
+        """Every item of a list the desk pages (at most 100 a page), through the client's cursor paginator."""
+        return self.connector.client.cursor.iter_items(self.session, path, key)
+
     def _id(self, kind: str, key: str) -> int:
         if (kind, key) not in self.ids:
             raise KeyError(f"the playbook installed no {kind} {key!r}")
@@ -211,9 +215,8 @@ class ZendeskDriver:
         # Zendesk): read only when a step expects it
         state["sla"] = self._sla(ticket) if self.wanted is None or "sla" in self.wanted else {}
         state["views"] = sorted(key for (kind, key), vid in self.ids.items() if kind == "view"
-                                and any(t["id"] == tid for t in self.session.get_json(
-                                    f"/api/v2/views/{vid}/tickets.json")["tickets"]))
-        audits = self.session.get_json(f"/api/v2/tickets/{tid}/audits.json")["audits"]
+                                and any(t["id"] == tid for t in self._listed(f"/api/v2/views/{vid}/tickets.json", "tickets")))
+        audits = list(self._listed(f"/api/v2/tickets/{tid}/audits.json", "audits"))
         state["messages"] = self._messages(ticket, audits)
         state["notes"] = self._notes(ticket, audits)
         state["organization_writes"] = self.record_writes
@@ -248,7 +251,7 @@ class ZendeskDriver:
         """What the customer received, oldest first: public comments by others than the requester and
         email notifications addressed to the requester."""
         found: list[tuple[str, str]] = []
-        comments = self.session.get_json(f"/api/v2/tickets/{ticket['id']}/comments.json")["comments"]
+        comments = self._listed(f"/api/v2/tickets/{ticket['id']}/comments.json", "comments")
         for comment in comments:
             if comment.get("public") and comment.get("author_id") != ticket.get("requester_id"):
                 found.append((comment.get("created_at") or "", comment.get("body") or ""))
