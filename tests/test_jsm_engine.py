@@ -272,6 +272,18 @@ def test_the_clock_endpoint_runs_scheduled_rules_too(site):
     assert answer.json()["scheduled_runs"] == 1 and labels(site, key) == ["seen"]
 
 
+def test_the_clock_endpoint_refuses_time_that_cannot_pass(site):
+    """Time passes forward by a finite number of seconds: a negative, NaN or infinite advance is a 400
+    (NaN and infinity would otherwise never reach the end of the minute loop)."""
+    before = site.store.now()
+    for raw in (b'{"advance_seconds": -60}', b'{"advance_seconds": NaN}', b'{"advance_seconds": 1e400}',
+                b'{"advance_seconds": "inf"}'):
+        answer = site.http.post(f"{site.url}/sandbox/clock", data=raw, headers={"Content-Type": "application/json"},
+                                timeout=10)
+        assert answer.status_code == 400, raw
+    assert site.store.now() == before
+
+
 def test_quartz_cron_fields():
     at = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)  # a Monday
     assert cron_matches("0 0 * * * ?", at)

@@ -193,6 +193,7 @@ class SandboxPipeline:
         """`GET /sandbox/requests` (the log and the violations), `DELETE` clears them; `POST
         /sandbox/clock` moves a fake clock on (`pass_time`); behind the same auth as the API."""
         import json
+        import math
 
         if not self.authenticated(request):
             raise KitError(401, "Authentication required.", reason="unauthorized")
@@ -211,7 +212,10 @@ class SandboxPipeline:
                                headers={"Allow": "POST"})
             try:
                 body = json.loads(request.get_data(cache=True) or b"{}")
-                answer = self.pass_time(float(body.get("advance_seconds", 0)))
+                seconds = float(body.get("advance_seconds", 0))
+                if not 0 <= seconds < math.inf:  # NaN too: time passes forward, a finite amount
+                    raise ValueError(f"must be a finite number of seconds, 0 or more, not {seconds}")
+                answer = self.pass_time(seconds)
             except (TypeError, ValueError, AttributeError) as exc:
                 raise KitError(400, f"advance_seconds: {exc}", reason="invalid") from None
             if answer is not None:
