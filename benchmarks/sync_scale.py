@@ -5,7 +5,7 @@ requests by endpoint, reads/writes, wall time and the runner's peak RSS, beside 
 
 Zendesk (`--desk zendesk`, default):
 
-1. first run (empty ledger)            reads <= ceil(N/1000) + 10 + one job poll per bulk create,
+1. first run (empty ledger)            reads <= ceil(N/1000) + 10 + at most one job status read per bulk create,
                                        writes <= ceil(due items / 100) (bulk creates; with
                                        DESKBOOK_BULK=0 one per item, as before bulk creates)
 2. second run, same day                reads <= 5, writes 0
