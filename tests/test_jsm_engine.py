@@ -26,15 +26,20 @@ START = datetime(2026, 3, 2, 1, 30, tzinfo=timezone.utc).timestamp()
 @pytest.fixture()
 def site():
     with running_sandbox(clock=FakeClock(START)) as running:
-        http = requests.Session()
-        http.auth = (running.email, running.token)
-        running.http = http
-        rtype = http.post(f"{running.url}{SD}/servicedesk/1/requesttype", headers={"X-ExperimentalApi": "opt-in"},
-                          json={"name": "Fault", "issueTypeId": "10004", "description": "d"}).json()
-        running.type_id = rtype["id"]
-        customer = http.post(f"{running.url}{SD}/customer", json={"email": "li@example.com", "displayName": "Ms Li"})
-        running.customer = customer.json()["accountId"]
-        yield running
+        yield prepared(running)
+
+
+def prepared(running):
+    """A running sandbox with an HTTP session, a request type and a customer (`type_id`, `customer`)."""
+    http = requests.Session()
+    http.auth = (running.email, running.token)
+    running.http = http
+    rtype = http.post(f"{running.url}{SD}/servicedesk/1/requesttype", headers={"X-ExperimentalApi": "opt-in"},
+                      json={"name": "Fault", "issueTypeId": "10004", "description": "d"}).json()
+    running.type_id = rtype["id"]
+    customer = http.post(f"{running.url}{SD}/customer", json={"email": "li@example.com", "displayName": "Ms Li"})
+    running.customer = customer.json()["accountId"]
+    return running
 
 
 def node(component: str, type_: str, value, version: int = 1) -> dict:
@@ -351,8 +356,15 @@ def test_a_customer_comment_is_public_authored_by_the_customer_and_triggers_rule
 
 
 def test_rules_can_be_switched_off_for_a_sandbox():
-    with running_sandbox(run_rules=False) as running:
-        assert running.app.automation.enabled is False
+    """With `run_rules=False` enabled rules are stored and never run: no event rule, no scheduled one."""
+    with running_sandbox(run_rules=False, clock=FakeClock(START)) as running:
+        site = prepared(running)
+        install(site, "on create", trigger(site, "created"), [add_label("created")])
+        install(site, "hourly", trigger(site, "scheduled", jql="project = SUP", cron="0 0 * * * ?"),
+                [add_label("hourly")])
+        key = raise_request(site)
+        assert site.pass_time(2 * 3600) == 0
+        assert labels(site, key) == [] and running.app.automation.enabled is False
 
 
 # ---------------------------------------------------------------- JQL as Jira evaluates it

@@ -464,8 +464,8 @@ class Automation:
         end = clock.now() + seconds
         ran = 0
         crons = [str(((r.get("trigger") or {}).get("value") or {}).get("schedule", {}).get("cronExpression") or "")
-                 for r in self.rules() if (r.get("trigger") or {}).get("type") == SCHEDULED]
-        while True:
+                 for r in self.rules() if (r.get("trigger") or {}).get("type") == SCHEDULED] if self.enabled else []
+        while crons:  # minute by minute only while a scheduled rule may fire
             minute = (int(clock.now()) // 60 + 1) * 60
             if minute > end:
                 break
