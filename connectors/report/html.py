@@ -159,14 +159,11 @@ def charts(report: dict[str, Any], playbook: Any, locale: str) -> list[tuple[str
     out.append((L["satisfaction"], _chart("Bar", L["satisfaction"], [
         (L["satisfaction"], [sat[k] or 0 for k in ("response_speed", "resolution", "attitude")])],
         [L["response_speed"], L["resolution"], L["attitude"]], range=(0, 5))))
-    causes = report["complaints_by_root_cause"]
-    names = option_labels(playbook, "root_cause", locale)
-    out.append((L["complaints"], _chart("Pie", L["complaints"], [("", list(causes.values()))],
-                                        [names.get(k, L["unrecorded"] if k == "unrecorded" else k) for k in causes])))
-    remedies = report["complaints_by_remedy"]
-    names = option_labels(playbook, "remedy", locale)
-    out.append((L["remedies"], _chart("Pie", L["remedies"], [("", list(remedies.values()))],
-                                      [names.get(k, L["unrecorded"] if k == "unrecorded" else k) for k in remedies])))
+    for caption, counts, field in ((L["complaints"], report["complaints_by_root_cause"], "root_cause"),
+                                   (L["remedies"], report["complaints_by_remedy"], "remedy")):
+        names = option_labels(playbook, field, locale)
+        out.append((caption, _chart("Pie", caption, [("", list(counts.values()))],
+                                    [names.get(k, L["unrecorded"] if k == "unrecorded" else k) for k in counts])))
     rel = report["relationship"]
     out.append((L["relationship"], _chart("Bar", L["relationship"], [
         (L["due"], [v["due"] for v in rel.values()]), (L["done"], [v["done"] for v in rel.values()])],
