@@ -21,7 +21,12 @@ the standard library only: building the CLI parser imports it) and the registry
 - `report_data(url, email, token, playbook, start, end, **options)` -> the desk-neutral
   `deskbook.connectors.report.records.DeskData` the weekly review (`deskbook report`) is computed from;
 - `env` — for each of `url`, `email`, `token`, where the desk reads it from the environment
-  (the shared `--url/--email/--token` help is composed from it).
+  (the shared `--url/--email/--token` help is composed from it);
+- `deskbook test` (`connectors/scenarios/`): `scenario_module` names the desk's scenario driver
+  module, reached through `scenario_driver(...)` (a context manager yielding the driver of one
+  scenario: embedded sandbox, or the real desk with its test tickets removed on exit) and
+  `scenario_dry_run(...)`; `url_env` are the variables whose presence means a real desk. The
+  command's own desk flags come from `add_options(parser, "test")`.
 """
 
 from __future__ import annotations
@@ -48,11 +53,17 @@ class Desk:
     can_verify: bool = False
     #: "apply" / "uninstall" -> what `--force` also lets through on this desk (its own safety check).
     force_help: dict[str, str] = {}
+    #: Environment variables naming a real desk (any set: `deskbook test` runs there, not on a sandbox).
+    url_env: tuple[str, ...] = ()
+    #: The module of this desk's scenario driver: `embedded_driver(playbook, library, scenario, start)`,
+    #: `live_driver(playbook, live, cache)` (context managers yielding a driver) and `dry_run(playbook,
+    #: scenario, live)`; None: `deskbook test` is not offered for this desk.
+    scenario_module: str | None = None
 
     # ------------------------------------------------------------ flags
 
     def add_options(self, parser: argparse.ArgumentParser, command: str) -> None:
-        """Add this desk's own flags for `command` ("desk" or "sync"); none by default."""
+        """Add this desk's own flags for `command` ("desk", "sync" or "test"); none by default."""
 
     def option_flags(self, command: str) -> dict[str, str]:
         """`--flag` -> argparse dest of the flags `add_options` adds for `command`."""
@@ -87,6 +98,28 @@ class Desk:
         """What `deskbook report` needs of the window [start, end): a `DeskData` (connectors/report/records.py)."""
         raise DeskbookError(f"deskbook report cannot read {self.title or self.name} desks yet",
                             hint="see README, \"The weekly service review\", for the desks it reads")
+
+    def scenario_driver(self, playbook: Any, library: Any, scenario: Any, *, start: float,
+                        live: dict[str, Any] | None = None, cache: dict[str, Any] | None = None) -> Any:
+        """`deskbook test`: a context manager yielding the driver one scenario runs on — a fresh embedded
+        sandbox with the playbook installed (its clock at `start`), or, with `live` (url, email, token and
+        this desk's `test` options), the real desk, whose test tickets are removed when the block ends,
+        also when it raises. `cache` lasts one run (what the desk reads once for every scenario)."""
+        module = self._scenarios()
+        if live is None:
+            return module.embedded_driver(playbook, library, scenario, start)
+        return module.live_driver(playbook, live, {} if cache is None else cache)
+
+    def scenario_dry_run(self, playbook: Any, scenario: Any, live: dict[str, Any]) -> str:
+        """One line: what a live run of `scenario` would create (and skip); nothing is written."""
+        return str(self._scenarios().dry_run(playbook, scenario, live))
+
+    def _scenarios(self) -> Any:
+        if self.scenario_module is None:
+            raise DeskbookError(f"deskbook test does not run scenarios on {self.title or self.name} desks")
+        import importlib
+
+        return importlib.import_module(self.scenario_module)
 
     #: Why `deskbook restore` cannot write this desk's backups back (None: it can, see `restore`).
     restore_refusal: str | None = "restoring is not implemented for this desk"

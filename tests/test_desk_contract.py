@@ -76,9 +76,13 @@ def test_a_desk_without_verify_or_sync_is_not_offered_them(fake, capsys):
     assert "invalid choice: 'fake'" in capsys.readouterr().err
     code, _, err = run(capsys, "sync", "run", "--desk", "fake", "--url", "mem://x", "--email", "a", "--token", "t")
     assert code == 1 and "desk 'fake' has no sync jobs" in err
+    with pytest.raises(SystemExit):  # no scenario driver (`Desk.scenario_module`): no `deskbook test`
+        main(["test", "--desk", "fake"])
+    assert "invalid choice: 'fake'" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("path", ["connectors/commands.py", "sync/cli.py"])
+@pytest.mark.parametrize("path", ["connectors/commands.py", "sync/cli.py", "connectors/scenarios/run.py",
+                                  "connectors/scenarios/cli.py"])
 def test_the_shared_commands_name_no_desk(path):
     text = (REPO / path).read_text(encoding="utf-8")
     named = sorted({m.group(0).lower() for m in re.finditer("|".join(registry.DESKS), text, re.IGNORECASE)})

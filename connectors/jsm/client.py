@@ -336,23 +336,29 @@ class JsmClient:
         return self.session.json_request("POST", f"{SD}/customer", json={"email": email, "displayName": display_name},
                                          label=f"customer {email}")
 
-    def customer_account_id(self, email: str, display_name: str | None = None) -> str:
-        """The accountId of the desk's customer with `email` (what `raiseOnBehalfOf` takes: emails are
-        refused, FACTS.md 4.2): looked up among the desk's customers, else created and added to the
-        desk. Cached per client."""
+    def find_customer(self, email: str) -> str | None:
+        """The accountId of the desk's customer with `email`, or None (nothing is created). Cached."""
         wanted = email.strip().lower()
         if wanted not in self._accounts:
             page = self.session.get_json(f"{SD}/servicedesk/{self.desk_id}/customer",
                                          params={"query": email, "limit": 50}, headers=EXPERIMENTAL)
             found = [c for c in page.get("values") or [] if str(c.get("emailAddress") or "").lower() == wanted]
-            if found:
-                self._accounts[wanted] = str(found[0]["accountId"])
-            else:
-                made = self.create_customer(email, display_name or email)
-                self.session.request("POST", f"{SD}/servicedesk/{self.desk_id}/customer",
-                                     json={"accountIds": [made["accountId"]]}, label=f"customer {email}")
-                self._accounts[wanted] = str(made["accountId"])
+            if not found:
+                return None
+            self._accounts[wanted] = str(found[0]["accountId"])
         return self._accounts[wanted]
+
+    def customer_account_id(self, email: str, display_name: str | None = None) -> str:
+        """The accountId of the desk's customer with `email` (what `raiseOnBehalfOf` takes: emails are
+        refused, FACTS.md 4.2): looked up among the desk's customers, else created and added to the
+        desk. Cached per client."""
+        found = self.find_customer(email)
+        if found is None:
+            made = self.create_customer(email, display_name or email)
+            self.session.request("POST", f"{SD}/servicedesk/{self.desk_id}/customer",
+                                 json={"accountIds": [made["accountId"]]}, label=f"customer {email}")
+            found = self._accounts[email.strip().lower()] = str(made["accountId"])
+        return found
 
     # ---------------------------------------------------------------- requests
     def request_type_field_ids(self, type_id: str) -> set[str]:
@@ -434,6 +440,10 @@ class JsmClient:
         """Edit an issue through the platform API (`PUT /rest/api/3/issue/{key}`)."""
         body = {k: v for k, v in (("fields", fields), ("update", update)) if v}
         self.session.request("PUT", f"{API}/issue/{key}", json=body, label=label or f"issue {key}")
+
+    def delete_issue(self, key: str) -> None:
+        """Delete an issue (`DELETE /rest/api/3/issue/{key}`; needs the "Delete issues" permission)."""
+        self.session.request("DELETE", f"{API}/issue/{key}", label=f"issue {key}")
 
     def add_labels(self, key: str, labels: list[str]) -> None:
         """Add labels to an issue."""

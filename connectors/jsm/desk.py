@@ -2,8 +2,9 @@
 imports it.
 
 JSM's own flags: `--project` (service project key) and `--cloud-id` (automation API) for every
-desk command and the sync jobs; `--allow-internal-api` (SLA goals through JSM's internal
-endpoints) for plan/apply/uninstall/export/verify. JSM is the desk `deskbook verify` reads SLA
+desk command, the sync jobs and `deskbook test`; `--allow-internal-api` (SLA goals through JSM's
+internal endpoints) for plan/apply/uninstall/export/verify; `--customer-email` (the test customer
+of a live run) for `deskbook test`. JSM is the desk `deskbook verify` reads SLA
 goals back from.
 """
 
@@ -24,18 +25,26 @@ class JsmDesk(Desk):
     name = "jsm"
     title = "JSM"
     env = {"url": "env JIRA_URL", "email": "env JIRA_EMAIL", "token": "env JIRA_API_TOKEN"}
+    url_env = ("JIRA_URL",)
+    scenario_module = "deskbook.connectors.scenarios.jsm_driver"
     can_verify = True
     force_help = {"apply": "replacing or deleting request types that requests use",
                   "uninstall": "also delete request types that requests use (their requests lose the type)"}
 
     def add_options(self, parser: argparse.ArgumentParser, command: str) -> None:
-        """`--project` and `--cloud-id` everywhere; `--allow-internal-api` for the desk commands (not sync)."""
+        """`--project` and `--cloud-id` everywhere; `--allow-internal-api` for the desk commands (not sync,
+        not test); `--customer-email` for `deskbook test` on a real site."""
         parser.add_argument("--project", metavar="KEY", help="JSM: service project key (env JSM_PROJECT, default SUP)")
         parser.add_argument("--cloud-id", metavar="ID", help="JSM: site cloud id for the automation API "
                                                              "(env JIRA_CLOUD_ID; read from the site when absent)")
-        if command != "sync":
+        if command == "desk":
             parser.add_argument("--allow-internal-api", action="store_true",
                                 help="JSM: install SLA goals through JSM's internal (undocumented) SLA endpoints")
+        if command == "test":
+            parser.add_argument("--customer-email", metavar="EMAIL",
+                                help="JSM, real site: the existing customer test requests are raised for (env "
+                                     "DESKBOOK_JSM_CUSTOMER_EMAIL; their own API token for the customer's steps: env "
+                                     "DESKBOOK_JSM_CUSTOMER_TOKEN, never printed)")
 
     def connect(self, url: str | None, email: str | None, token: str | None, **options: Any) -> Any:
         """A `JsmConnector` for the site named by the flags or the JIRA_* / JSM_PROJECT environment."""

@@ -20,23 +20,55 @@ name maps to the playbook policy and metric, `translate.sla_metrics`), the queue
 desk with their issues (`GET …/servicedesk/{id}/queue`, `…/queue/{id}/issue`; a queue is a
 playbook view by name) and the changelog (replies and reopens).
 
-Embedded only: a customer's reply is a request comment written as the customer (the sandbox's
-`X-Deskbook-Sandbox-Act-As` header: the API user cannot comment as the customer; a real customer
-replies on the portal or by email) and `time_passes` moves the
-sandbox clock (scheduled rules run when their cron fires). The channel of the first message
-is not recorded: JSM has no chat or phone channel on a request (see coverage.yaml and the plan
-notes for what depends on it).
+Embedded (`embedded_driver`): a fresh sandbox with the playbook installed; a customer's reply is
+a request comment written as the customer (the sandbox's `X-Deskbook-Sandbox-Act-As` header: the
+API user cannot comment as the customer) and `time_passes` moves the sandbox clock (scheduled
+rules run when their cron fires).
+
+Live (`live_driver`, `deskbook test --desk jsm --doit` on a real site): only documented endpoints,
+nothing sandbox-only (no act-as header, no clock). The installed request types and manual rules
+are found by their markers (the playbook must be installed); each request is raised on behalf of
+one test customer, an existing customer of the service desk named by `--customer-email` or
+`DESKBOOK_JSM_CUSTOMER_EMAIL` (deskbook creates no customer account on a real site: JSM cannot
+delete one, FACTS.md 4.9), with the summary prefix `[deskbook test]` and the label
+`deskbook_test`. The customer's own steps (a reply) need the customer's own login — their API
+token in `DESKBOOK_JSM_CUSTOMER_TOKEN`, never printed — and are otherwise skipped, named, with the
+rest of the story; so are the steps from the first `time_passes` on (a real site's time cannot be
+moved). The requests are deleted when the scenario ends, also when a step fails or raises (`DELETE
+/rest/api/3/issue/{key}`); where the site refuses (no "Delete issues" permission) they are resolved
+and closed instead, and the result says so (`cleanup`).
+
+The channel of the first message is not recorded: JSM has no chat or phone channel on a request
+(see coverage.yaml and the plan notes for what depends on it).
 """
 
 from __future__ import annotations
 
+import contextlib
 import itertools
-from typing import Any
+import logging
+import os
+from dataclasses import dataclass
+from typing import Any, Iterator
 
 from deskbook.connectors.jsm import translate as tr
+from deskbook.connectors.scenarios.runner import TIME_SKIP
+from deskbook.errors import DeskbookError
 from deskbook.http import DeskHTTPError
 
+log = logging.getLogger("deskbook.scenarios")
+
 TEXT_PROPERTY = "deskbook.fields"
+#: How a live test request is marked (summary prefix and label).
+TEST_PREFIX = "[deskbook test]"
+TEST_LABEL = "deskbook_test"
+#: The test customer of live runs: an existing customer's email, and their own API token.
+CUSTOMER_EMAIL_ENV = "DESKBOOK_JSM_CUSTOMER_EMAIL"
+CUSTOMER_TOKEN_ENV = "DESKBOOK_JSM_CUSTOMER_TOKEN"
+#: Steps the customer takes (a real site lets only the customer's own login do them).
+CUSTOMER_ACTIONS = ("customer_replies",)
+#: Statuses a request whose deletion the site refuses is moved to, in this order (those offered).
+DONE_STATUSES = ("Resolved", "Closed")
 #: The sandbox's stand-in for a customer's own login (`sandbox/app.py`).
 ACT_AS = "X-Deskbook-Sandbox-Act-As"
 #: The priority a new request gets in JSM when nobody sets one.
@@ -44,21 +76,133 @@ DEFAULT_PRIORITY = "Medium"
 _counter = itertools.count(1)
 
 
+def live_skip_reason(action: str, *, customer_login: bool) -> str | None:
+    """Why a step cannot run on a real site (None: it can)."""
+    if action == "time_passes":
+        return TIME_SKIP
+    if action in CUSTOMER_ACTIONS and not customer_login:
+        return (f"the customer acts here, which on a real site needs the customer's own login (set {CUSTOMER_EMAIL_ENV} "
+                f"and {CUSTOMER_TOKEN_ENV}): the API user cannot write as the customer")
+    return None
+
+
+@dataclass
+class LiveSite:
+    """A real site the scenarios run on: the agent's connector, the installed objects' ids, and the test
+    customer (account id; `customer_client` their own login, or None)."""
+
+    connector: Any
+    ids: dict
+    customer_email: str
+    customer_id: str
+    customer_client: Any = None
+
+
+def connect_live(playbook: Any, live: dict[str, Any]) -> LiveSite:
+    """Connect to the real site `live` names (url, email, token, project, cloud_id, customer_email; the
+    JIRA_* / DESKBOOK_JSM_CUSTOMER_* environment otherwise) and read what the scenarios need. Reads only."""
+    from deskbook.connectors.jsm.client import JsmClient, JsmConnection
+    from deskbook.connectors.jsm.connector import JsmConnector
+    from deskbook.log import register_secret
+
+    connection = JsmConnection.from_env(url=live.get("url"), email=live.get("email"), token=live.get("token"),
+                                        project_key=live.get("project"), cloud_id=live.get("cloud_id"))
+    email = live.get("customer_email") or os.environ.get(CUSTOMER_EMAIL_ENV)
+    token = os.environ.get(CUSTOMER_TOKEN_ENV) or None
+    register_secret(token)
+    if not email:
+        raise DeskbookError("live JSM scenarios raise their requests on behalf of a test customer: none given",
+                            where=connection.url,
+                            hint=f"set {CUSTOMER_EMAIL_ENV} (or --customer-email) to the email of an existing customer "
+                                 f"of project {connection.project_key}, and {CUSTOMER_TOKEN_ENV} to their API token for "
+                                 "the customer's own steps; deskbook creates no customer account on a real site")
+    connector = JsmConnector(JsmClient(connection))
+    name = playbook.metadata.name
+    ids: dict = {}
+    for kind in ("request_type", "automation_rule"):  # all the driver acts through
+        for obj in connector.list_kind(kind):
+            owner_key = connector.ownership(kind, obj, name)
+            if owner_key and owner_key[0] == name:
+                ids.setdefault((kind, owner_key[1]), obj.get("id"))
+    if not any(kind == "request_type" for kind, _ in ids):
+        raise DeskbookError(f"the playbook {name} is not installed in project {connection.project_key}: no request "
+                            "type carries its marker", where=connection.url,
+                            hint="install it first: deskbook apply --desk jsm --doit")
+    customer_client = None
+    if token:
+        customer_client = JsmClient(JsmConnection(url=connection.url, email=email, token=token,
+                                                  project_key=connection.project_key, cloud_id=connection.cloud_id))
+        customer_id = str(customer_client.myself()["accountId"])
+    else:
+        found = connector.client.find_customer(email)
+        if found is None:
+            raise DeskbookError(f"no customer with the email {email} in project {connection.project_key}",
+                                where=connection.url, hint="add that customer to the service project, or name another "
+                                                           f"in {CUSTOMER_EMAIL_ENV}")
+        customer_id = found
+    return LiveSite(connector, ids, email, customer_id, customer_client)
+
+
+@contextlib.contextmanager
+def embedded_driver(playbook: Any, library: Any, scenario: Any, start: float) -> Iterator["JsmDriver"]:
+    """A driver on a fresh embedded JSM sandbox with the playbook installed (rules enabled and run by the
+    sandbox's automation engine; SLA metrics through the internal API), its clock at `start`."""
+    from deskbook.connectors.commands import make_plan
+    from deskbook.connectors.jsm.client import JsmClient, JsmConnection
+    from deskbook.connectors.jsm.connector import JsmConnector
+    from deskbook.connectors.jsm.sandbox import FakeClock, running_sandbox
+
+    with running_sandbox(clock=FakeClock(start)) as desk:
+        connection = JsmConnection(url=desk.url, email=desk.email, token=desk.token, project_key=desk.project_key,
+                                   cloud_id=desk.cloud_id)
+        connector = JsmConnector(JsmClient(connection), allow_internal_api=True)
+        plan, snapshot = make_plan(connector, playbook, library, adopt=True)
+        connector.apply(plan, snapshot)
+        yield JsmDriver(connector, playbook, handle=desk)
+
+
+@contextlib.contextmanager
+def live_driver(playbook: Any, live: dict[str, Any], cache: dict[str, Any]) -> Iterator["JsmDriver"]:
+    """A driver on the real site (connected once per run, kept in `cache`); the test requests it raised
+    are deleted (or resolved and closed) when the block ends, also when it raises."""
+    if "site" not in cache:
+        cache["site"] = connect_live(playbook, live)
+    driver = JsmDriver(cache["site"].connector, playbook, site=cache["site"])
+    try:
+        yield driver
+    finally:
+        driver.cleanup()
+
+
+def dry_run(playbook: Any, scenario: Any, live: dict[str, Any]) -> str:
+    """What a live run of `scenario` would create (nothing is read or written)."""
+    email = live.get("customer_email") or os.environ.get(CUSTOMER_EMAIL_ENV) or f"(none: set {CUSTOMER_EMAIL_ENV})"
+    login = bool(os.environ.get(CUSTOMER_TOKEN_ENV))
+    skip = next(((st.index, reason) for st in scenario.steps
+                 if (reason := live_skip_reason(st.action, customer_login=login))), None)
+    subject = str((scenario.steps[0].argument or {}).get("subject", "request"))
+    return (f"{scenario.name}: 1 test request labelled {TEST_LABEL}, summary '{TEST_PREFIX} {subject}', raised on "
+            f"behalf of the customer {email}, deleted afterwards (resolved and closed where the site refuses)"
+            + (f"; skips step {skip[0]} onwards ({skip[1]})" if skip else ""))
+
+
 class JsmDriver:
-    """Acts on one request at a time through a `JsmConnector`'s client."""
+    """Acts on one request at a time through a `JsmConnector`'s client; `site` given: on a real site."""
 
-    live = False
-
-    def __init__(self, connector: Any, playbook: Any, *, handle: Any):
+    def __init__(self, connector: Any, playbook: Any, *, handle: Any = None, site: LiveSite | None = None):
         self.client = connector.client
         self.session = self.client.session
         self.playbook = playbook
         self.handle = handle
+        self.site = site
+        self.live = site is not None
         self.key: str | None = None
         self.customer: str | None = None
+        self.created: list[str] = []  # live: the test requests to remove afterwards
+        self.cleaned: dict[str, Any] | None = None  # live: what `cleanup` did
+        self.wanted: set[str] | None = None
         self.written: set[str] = set()  # ids of the comments the story's people wrote (not the rules)
-        snapshot = connector.populate(playbook.metadata.name)
-        self.ids = snapshot.managed_ids(playbook.metadata.name)
+        self.ids = site.ids if site is not None else connector.populate(playbook.metadata.name).managed_ids(playbook.metadata.name)
         self.fields = {f.key: f for f in playbook.fields if f.scope == "ticket"}
         names = tr.category_names(playbook)
         self.type_ids = {key: str(self.ids[("request_type", f"category.{key}")]) for key in names
@@ -73,23 +217,35 @@ class JsmDriver:
         """Perform one scenario step."""
         getattr(self, action)(argument)
 
+    def skip_reason(self, action: str) -> str | None:
+        """Why this step cannot run here (None: it can)."""
+        if self.site is None:
+            return None
+        return live_skip_reason(action, customer_login=self.site.customer_client is not None)
+
     def customer_writes(self, request: dict[str, Any]) -> None:
-        n = next(_counter)
-        self.customer = self.client.customer_account_id(f"deskbook-test-{n}@example.com",
-                                                        str(request.get("customer", "Ms Li")))
+        if self.site is not None:
+            self.customer = self.site.customer_id
+        else:
+            n = next(_counter)
+            self.customer = self.client.customer_account_id(f"deskbook-test-{n}@example.com",
+                                                            str(request.get("customer", "Ms Li")))
         category = str(request.get("category") or "")
         if category not in self.type_ids:
             raise KeyError(f"the playbook installed no request type for category {category!r}")
         subject = str(request.get("subject", "request"))
-        made = self.client.create_request(self.type_ids[category], subject, str(request.get("body", subject)),
+        summary = f"{TEST_PREFIX} {subject}" if self.live else subject
+        made = self.client.create_request(self.type_ids[category], summary, str(request.get("body", subject)),
                                           raise_on_behalf_of=self.customer)
         self.key = str(made["issueKey"])
+        if self.live:
+            self.created.append(self.key)
         # The agent records the priority the customer states; "normal" is Medium, what a new request
         # already has, so nothing is sent then (an edit would undo what the rules set on creation).
         rest = {k: v for k, v in request.items()
                 if (k == "priority" and tr.PRIORITY_NAMES.get(v, v) != DEFAULT_PRIORITY) or k.startswith("field.")}
-        if rest:
-            self.agent_sets(rest)
+        if rest or self.live:  # live: the test label goes on with the same edit (a request's form has no labels)
+            self.agent_sets(rest, label=TEST_LABEL if self.live else None)
 
     def agent_applies(self, macro_key: str) -> None:
         if ("automation_rule", f"macro.{macro_key}") not in self.ids:
@@ -123,9 +279,9 @@ class JsmDriver:
     def agent_notes(self, text: str) -> None:
         self.written.add(str(self.client.add_comment(self.key, str(text), public=False).get("id")))
 
-    def agent_sets(self, values: dict[str, Any]) -> None:
+    def agent_sets(self, values: dict[str, Any], *, label: str | None = None) -> None:
         labels = self._issue()["fields"].get("labels") or []
-        add: list[str] = []
+        add: list[str] = [label] if label else []
         remove: list[str] = []
         fields: dict[str, Any] = {}
         texts: dict[str, Any] = {}
@@ -153,11 +309,18 @@ class JsmDriver:
             self._transition(status)
 
     def customer_replies(self, text: str) -> None:
+        if self.site is not None:  # the customer's own login (a real site has no act-as)
+            if self.site.customer_client is None:
+                raise RuntimeError(self.skip_reason("customer_replies"))
+            self.site.customer_client.add_comment(self.key, str(text), public=True)
+            return
         self.session.request("POST", f"/rest/servicedeskapi/request/{self.key}/comment",
                              json={"body": str(text), "public": True}, headers={ACT_AS: str(self.customer)},
                              label=f"request {self.key}")
 
     def time_passes(self, argument: dict[str, Any]) -> None:
+        if self.live or self.handle is None:
+            raise RuntimeError("time can only pass on the embedded sandbox")
         hours = float(argument.get("hours", 0)) + float(argument.get("days", 0)) * 24
         self.handle.pass_time(hours * 3600 + float(argument.get("minutes", 0)) * 60)
 
@@ -280,3 +443,48 @@ class JsmDriver:
                       if item.get("field") == "status" and item.get("fromString") in ("Resolved", "Closed")
                       and item.get("toString") not in ("Resolved", "Closed"))
         return {"reopens": reopens}
+
+    # ------------------------------------------------------------ live sites
+
+    def cleanup(self) -> dict[str, Any]:
+        """Delete the test requests this driver raised (live); where the site refuses deletion, resolve
+        and close them instead. Every request is tried, whatever happens to the others; what was done
+        is kept in `cleaned` (and logged)."""
+        out: dict[str, Any] = {"deleted": [], "closed": [], "left": []}
+        for key in self.created:
+            try:
+                self.client.delete_issue(key)
+            except DeskHTTPError as exc:
+                if exc.status == 404:  # gone already
+                    out["deleted"].append(key)
+                    continue
+                refusal = f"HTTP {exc.status}" + (f": {exc.summary}" if exc.summary else "")
+                try:
+                    reached = self._close(key)
+                except DeskbookError as closing:
+                    out["left"].append({"key": key, "why": f"deletion refused ({refusal}); closing failed: {closing}"})
+                    log.warning("test request %s is left on the site: %s", key, out["left"][-1]["why"])
+                    continue
+                out["closed"].append({"key": key, "status": reached, "why": f"the site refused deletion ({refusal})"})
+                log.warning("test request %s could not be deleted (%s): %s instead", key, refusal, reached.lower())
+            else:
+                out["deleted"].append(key)
+                log.info("test request %s deleted", key)
+        self.created.clear()
+        self.cleaned = out
+        return out
+
+    def _close(self, key: str) -> str:
+        """Move a request on to a done status (each of `DONE_STATUSES` the workflow offers, in turn); the
+        status reached."""
+        path = f"/rest/api/3/issue/{key}/transitions"
+        reached = ""
+        for status in DONE_STATUSES:
+            options = self.session.get_json(path)["transitions"]
+            chosen = next((t for t in options if t["to"]["name"] == status), None)
+            if chosen is not None:
+                self.session.request("POST", path, json={"transition": {"id": chosen["id"]}}, label=f"issue {key}")
+                reached = status
+        if not reached:
+            raise DeskbookError(f"no transition of {key} leads to {' or '.join(DONE_STATUSES)}")
+        return reached

@@ -1,4 +1,8 @@
-"""`deskbook test` at work: embedded sandboxes or a real desk, results as text or JSON."""
+"""`deskbook test` at work: embedded sandboxes or a real desk, results as text or JSON.
+
+Names no desk: each desk's driver is reached through its `Desk` (`scenario_driver`,
+`scenario_dry_run`, `url_env`, the `test` flags of `add_options`), see `connectors/desk.py`.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +13,7 @@ import sys
 from datetime import datetime
 from typing import Any
 
+from deskbook.connectors.registry import default_desk, get_desk
 from deskbook.connectors.scenarios.model import Scenario, ScenarioSet, load_scenarios, scenario_folder
 from deskbook.connectors.scenarios.runner import coverage, phrase_pattern, run_scenario
 from deskbook.errors import DeskbookError, ExitCode
@@ -34,58 +39,33 @@ def _start(scenario: Scenario, desk: str) -> float:
     return datetime.fromisoformat(text).timestamp()
 
 
-def run_zendesk_embedded(scenario: Scenario, playbook: Any, library: Any) -> dict[str, Any]:
-    """One scenario on a fresh embedded Zendesk sandbox with the playbook installed."""
-    from deskbook.connectors.commands import make_plan
-    from deskbook.connectors.scenarios.zendesk_driver import ZendeskDriver
-    from deskbook.connectors.zendesk.connector import ZendeskConnector
-    from deskbook.connectors.zendesk.sandbox import FakeClock, running_sandbox
-
-    options = dict(scenario.options.get("zendesk") or {})
-    with running_sandbox(clock=FakeClock(_start(scenario, "zendesk")), export_lag_seconds=0, system_rules=True, run_rules=True,
-                         csat=bool(options.get("csat", True))) as desk:
-        connector = ZendeskConnector.connect(desk.url, desk.email, desk.token)
-        plan, snapshot = make_plan(connector, playbook, library, adopt=True)
-        connector.apply(plan, snapshot)
-        driver = ZendeskDriver(connector, playbook, handle=desk)
-        return run_scenario(driver, scenario, pattern=_patterns(library, playbook, "zendesk"), desk="zendesk")
-
-
-def run_desk(desk: str, scenario_set: ScenarioSet, playbook: Any, library: Any,
-             only: list[str] | None = None) -> dict[str, Any]:
-    """Every scenario of the set that runs on `desk`, embedded; the JSON-ready report."""
-    runner = {"zendesk": run_zendesk_embedded, "jsm": run_jsm_embedded}[desk]
-    chosen = [s for s in scenario_set.scenarios if desk in s.desks and (not only or s.name in only)]
+def run_desk(desk_name: str, scenario_set: ScenarioSet, playbook: Any, library: Any,
+             only: list[str] | None = None, live: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Every scenario of the set that runs on the desk — each on a fresh embedded sandbox, or with
+    `live` (connection and the desk's options) on the real desk, its test tickets removed after each
+    scenario whatever happened (`cleanup` in the result); the JSON-ready report."""
+    desk = get_desk(desk_name)
     if only:
         unknown = sorted(set(only) - {s.name for s in scenario_set.scenarios})
         if unknown:
             raise DeskbookError(f"no scenario named {', '.join(unknown)}", where=scenario_set.folder,
                                 hint="names: " + ", ".join(s.name for s in scenario_set.scenarios))
-    results = [runner(s, playbook, library) for s in chosen]
-    listed, missing = coverage(scenario_set, desk, results)
-    report = {"desk": desk, "scenarios": results, "not_expressible": listed}
-    if missing and not only:
+    chosen = [s for s in scenario_set.scenarios if desk_name in s.desks and (not only or s.name in only)]
+    pattern = _patterns(library, playbook, desk_name)
+    cache: dict[str, Any] = {}  # what a live desk reads once per run
+    results = []
+    for scenario in chosen:
+        with desk.scenario_driver(playbook, library, scenario, start=_start(scenario, desk_name), live=live,
+                                  cache=cache) as driver:
+            result = run_scenario(driver, scenario, pattern=pattern, desk=desk_name)
+        if live is not None:
+            result["cleanup"] = driver.cleaned
+        results.append(result)
+    listed, missing = coverage(scenario_set, desk_name, results)
+    report = {"desk": desk_name, "scenarios": results, "not_expressible": listed}
+    if missing and not only and live is None:  # a real desk skips steps: coverage is the sandbox's to prove
         report["coverage_missing"] = missing
     return report
-
-
-def run_jsm_embedded(scenario: Scenario, playbook: Any, library: Any) -> dict[str, Any]:
-    """One scenario on a fresh embedded JSM sandbox with the playbook installed (rules enabled and
-    run by the sandbox's automation engine; SLA metrics through the internal API)."""
-    from deskbook.connectors.commands import make_plan
-    from deskbook.connectors.jsm.client import JsmClient, JsmConnection
-    from deskbook.connectors.jsm.connector import JsmConnector
-    from deskbook.connectors.jsm.sandbox import FakeClock, running_sandbox
-    from deskbook.connectors.scenarios.jsm_driver import JsmDriver
-
-    with running_sandbox(clock=FakeClock(_start(scenario, "jsm"))) as desk:
-        connection = JsmConnection(url=desk.url, email=desk.email, token=desk.token, project_key=desk.project_key,
-                                   cloud_id=desk.cloud_id)
-        connector = JsmConnector(JsmClient(connection), allow_internal_api=True)
-        plan, snapshot = make_plan(connector, playbook, library, adopt=True)
-        connector.apply(plan, snapshot)
-        driver = JsmDriver(connector, playbook, handle=desk)
-        return run_scenario(driver, scenario, pattern=_patterns(library, playbook, "jsm"), desk="jsm")
 
 
 def report_ok(report: dict[str, Any]) -> bool:
@@ -103,8 +83,16 @@ def render(report: dict[str, Any]) -> str:
                 for problem in step.get("problems", []):
                     lines.append(f"          step {step['step']} ({step['action']}{': ' + step['say'] if step['say'] else ''}): "
                                  f"{problem['what']}: expected {problem['expected']!r}, got {problem['actual']!r}")
-            if step["status"] == "skipped" and step.get("reason", "").startswith("time"):
-                lines.append(f"          step {step['step']} and later skipped: {step['reason']}")
+            reason = step.get("reason", "")
+            if step["status"] == "skipped" and not reason.startswith(("after step", "step ")):
+                lines.append(f"          step {step['step']} and later skipped: {reason}")
+        cleanup = result.get("cleanup") or {}
+        if cleanup.get("deleted"):
+            lines.append(f"          test tickets deleted: {', '.join(str(k) for k in cleanup['deleted'])}")
+        for closed in cleanup.get("closed") or []:
+            lines.append(f"          test ticket {closed['key']} not deleted, {closed['status'].lower()} instead: {closed['why']}")
+        for left in cleanup.get("left") or []:
+            lines.append(f"          test ticket {left['key']} LEFT on the desk: {left['why']}")
     for entry in report["not_expressible"]:
         lines.append(f"  note: {entry['id']} not expressible on {report['desk']}: {entry['reason']}")
     if report.get("coverage_missing"):
@@ -113,62 +101,45 @@ def render(report: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def _real_desk_given(args: argparse.Namespace, desk: str) -> bool:
-    if args.url:
-        return True
-    env = ("ZENDESK_URL", "ZENDESK_SUBDOMAIN") if desk == "zendesk" else ("JIRA_URL",)
-    return any(os.environ.get(name) for name in env)
+def _live_settings(args: argparse.Namespace, desk: Any) -> dict[str, Any] | None:
+    """The real desk's connection and the desk's own `test` flags, or None (no real desk given); a flag
+    only another desk takes is refused."""
+    from deskbook.connectors.desk import refuse_foreign_options
+    from deskbook.connectors.registry import all_desks
+
+    refuse_foreign_options(desk, all_desks(), args, "test")
+    options = desk.options(args, "test")
+    if not args.url and not any(os.environ.get(name) for name in desk.url_env):
+        return None
+    return {"url": args.url, "email": args.email, "token": args.token, **options}
 
 
-def _real(args: argparse.Namespace, desk: str, scenario_set: ScenarioSet, playbook: Any, library: Any) -> dict[str, Any]:
-    """The scenarios against a real desk (only with --doit; else what would be created)."""
-    chosen = [s for s in scenario_set.scenarios if desk in s.desks and (not args.scenario or s.name in args.scenario)]
-    if not args.doit:
-        lines = [f"Would run {len(chosen)} scenario(s) on the real {desk} desk, writing nothing now (re-run with --doit):"]
-        for s in chosen:
-            timed = [st.index for st in s.steps if st.action == "time_passes"]
-            skip = f"; skips step {timed[0]} onwards (time cannot pass on a real desk)" if timed else ""
-            lines.append(f"  {s.name}: 1 test customer + 1 test ticket tagged deskbook_test, subject "
-                         f"'[deskbook test] ...', deleted afterwards{skip}")
-        return {"desk": desk, "dry_run": "\n".join(lines)}
-    if desk != "zendesk":
-        raise DeskbookError("running scenarios against a real JSM site is not available yet",
-                            hint="run `deskbook test --desk jsm` on the embedded sandbox")
-    from deskbook.connectors.scenarios.zendesk_driver import ZendeskDriver
-    from deskbook.connectors.zendesk.connector import ZendeskConnector
-
-    connector = ZendeskConnector.connect(args.url, args.email, args.token)
-    results = []
-    pattern = _patterns(library, playbook, desk)
-    ids = None  # the desk is read once for the installed objects, not once per scenario
-    for scenario in chosen:
-        driver = ZendeskDriver(connector, playbook, live=True, ids=ids)
-        ids = driver.ids
-        try:
-            results.append(run_scenario(driver, scenario, pattern=pattern, desk=desk))
-        finally:
-            driver.cleanup()
-    listed, _ = coverage(scenario_set, desk, results)
-    return {"desk": desk, "scenarios": results, "not_expressible": listed}
+def _dry_run(desk: Any, scenario_set: ScenarioSet, playbook: Any, live: dict[str, Any],
+             only: list[str] | None) -> dict[str, Any]:
+    """What a live run would create, written nowhere."""
+    chosen = [s for s in scenario_set.scenarios if desk.name in s.desks and (not only or s.name in only)]
+    lines = [f"Would run {len(chosen)} scenario(s) on the real {desk.name} desk, writing nothing now (re-run with --doit):"]
+    lines += [f"  {desk.scenario_dry_run(playbook, s, live)}" for s in chosen]
+    return {"desk": desk.name, "dry_run": "\n".join(lines)}
 
 
 def cmd_test(args: argparse.Namespace) -> ExitCode:
     """`deskbook test`."""
     from deskbook.connectors.commands import load_inputs
+    from deskbook.log import register_secret
 
+    register_secret(getattr(args, "token", None))
+    desk = get_desk(args.desk or default_desk())
+    live = _live_settings(args, desk)
+    if live is None and args.doit:
+        raise DeskbookError("--doit needs a real desk (--url/--email/--token or the desk's environment)",
+                            hint="leave --doit out to run on the embedded sandbox")
     playbook, library = load_inputs(args)
     scenario_set = load_scenarios(scenario_folder(playbook.metadata.name, args.playbook))
-    desks = [args.desk or "zendesk"]
-    reports = []
-    for desk in desks:
-        if _real_desk_given(args, desk):
-            report = _real(args, desk, scenario_set, playbook, library)
-        else:
-            if args.doit:
-                raise DeskbookError("--doit needs a real desk (--url/--email/--token or the desk's environment)",
-                                    hint="leave --doit out to run on the embedded sandbox")
-            report = run_desk(desk, scenario_set, playbook, library, args.scenario)
-        reports.append(report)
+    if live is not None and not args.doit:
+        reports = [_dry_run(desk, scenario_set, playbook, live, args.scenario)]
+    else:
+        reports = [run_desk(desk.name, scenario_set, playbook, library, args.scenario, live)]
     if args.json:
         body: Any = reports[0] if len(reports) == 1 else {"desks": reports}
         json.dump(body, sys.stdout, indent=2, ensure_ascii=False, default=str)

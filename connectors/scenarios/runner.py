@@ -3,8 +3,9 @@
 A driver (see `zendesk_driver.py`) acts (`customer_writes`, `agent_applies`, ...) and reads the
 ticket back in the playbook's words (`state()`: status, priority, group key, category key, tags,
 field values, SLA policy key and targets, the views it is in, messages the customer received,
-metrics). `live=True` drivers (a real desk) cannot make time pass: a scenario stops at its first
-`time_passes` step and the rest is reported as skipped.
+metrics). A driver's `skip_reason(action)` says why a step cannot run there (a real desk cannot
+make time pass; a customer's step may need the customer's own login): the scenario stops at that
+step and it and the rest are reported as skipped, with the reason.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from deskbook.connectors.scenarios.model import SOP_IDS, Scenario, ScenarioSet
 from deskbook.errors import DeskbookError
 
 _PLACEHOLDER = re.compile(r"\{\{.*?\}\}")
+#: Why a real desk skips a `time_passes` step (and the rest of the story).
+TIME_SKIP = "time cannot pass on a real desk"
 
 
 def phrase_pattern(library: Any, phrase_id: str, locale: str, desk: str) -> re.Pattern:
@@ -135,14 +138,15 @@ def run_scenario(driver: Any, scenario: Scenario, *, pattern: Callable[..., re.P
     seen = seen_notes = 0
     for step in scenario.steps:
         entry: dict[str, Any] = {"step": step.index, "action": step.action, "say": step.say}
-        if step.action == "time_passes" and driver.live:
+        reason = driver.skip_reason(step.action)
+        if reason:
             entry["status"] = "skipped"
-            entry["reason"] = "time cannot be made to pass on a real desk"
+            entry["reason"] = reason
             result["steps"].append(entry)
             result["status"] = "skipped" if result["status"] == "passed" else result["status"]
             for rest in scenario.steps[step.index:]:
                 result["steps"].append({"step": rest.index, "action": rest.action, "say": rest.say,
-                                        "status": "skipped", "reason": f"after step {step.index} (time passing)"})
+                                        "status": "skipped", "reason": f"after step {step.index}, skipped"})
             break
         expect = step.expect_on(desk)
         try:

@@ -16,16 +16,58 @@ the channel of API-made tickets itself), so channel-dependent expectations may d
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import itertools
-from typing import Any
+from typing import Any, Iterator
 
+from deskbook.connectors.scenarios.runner import TIME_SKIP
 from deskbook.connectors.zendesk import translate as zt
 
 TEST_TAG = "deskbook_test"
 TEST_PREFIX = "[deskbook test]"
 CHANNELS = {"phone": "voice", "chat": "chat", "web": "web", "email": "email", "api": "api"}
 _counter = itertools.count(1)
+
+
+@contextlib.contextmanager
+def embedded_driver(playbook: Any, library: Any, scenario: Any, start: float) -> Iterator["ZendeskDriver"]:
+    """A driver on a fresh embedded Zendesk sandbox with the playbook installed, its clock at `start`."""
+    from deskbook.connectors.commands import make_plan
+    from deskbook.connectors.zendesk.connector import ZendeskConnector
+    from deskbook.connectors.zendesk.sandbox import FakeClock, running_sandbox
+
+    options = dict(scenario.options.get("zendesk") or {})
+    with running_sandbox(clock=FakeClock(start), export_lag_seconds=0, system_rules=True, run_rules=True,
+                         csat=bool(options.get("csat", True))) as desk:
+        connector = ZendeskConnector.connect(desk.url, desk.email, desk.token)
+        plan, snapshot = make_plan(connector, playbook, library, adopt=True)
+        connector.apply(plan, snapshot)
+        yield ZendeskDriver(connector, playbook, handle=desk)
+
+
+@contextlib.contextmanager
+def live_driver(playbook: Any, live: dict[str, Any], cache: dict[str, Any]) -> Iterator["ZendeskDriver"]:
+    """A driver on the real account (the installed objects read once per run, kept in `cache`); its
+    test tickets are deleted when the block ends, also when it raises."""
+    from deskbook.connectors.zendesk.connector import ZendeskConnector
+
+    if "connector" not in cache:
+        cache["connector"] = ZendeskConnector.connect(live.get("url"), live.get("email"), live.get("token"))
+    driver = ZendeskDriver(cache["connector"], playbook, live=True, ids=cache.get("ids"))
+    cache["ids"] = driver.ids
+    try:
+        yield driver
+    finally:
+        driver.cleanup()
+
+
+def dry_run(playbook: Any, scenario: Any, live: dict[str, Any]) -> str:
+    """What a live run of `scenario` would create (nothing is read or written)."""
+    timed = [st.index for st in scenario.steps if st.action == "time_passes"]
+    skip = f"; skips step {timed[0]} onwards ({TIME_SKIP})" if timed else ""
+    return (f"{scenario.name}: 1 test customer + 1 test ticket tagged {TEST_TAG}, subject '{TEST_PREFIX} ...', "
+            f"deleted afterwards{skip}")
 
 
 class ZendeskDriver:
@@ -41,6 +83,7 @@ class ZendeskDriver:
         self.ticket_id: int | None = None
         self.requester_id: int | None = None
         self.created: list[int] = []
+        self.cleaned: dict[str, Any] | None = None  # live: what `cleanup` did
         self.wanted: set[str] | None = None  # the expectation keys of the step being checked (None: all)
         self.organization_id: int | None = None
         self.ledger_dir: str | None = None  # the survey job's ledger for this story (sync_runs)
@@ -107,6 +150,10 @@ class ZendeskDriver:
     def act(self, action: str, argument: Any) -> None:
         """Perform one scenario step."""
         getattr(self, action)(argument)
+
+    def skip_reason(self, action: str) -> str | None:
+        """Why this step cannot run here (None: it can): a real desk's time cannot be moved."""
+        return TIME_SKIP if self.live and action == "time_passes" else None
 
     def customer_writes(self, request: dict[str, Any]) -> None:
         n = next(_counter)
@@ -290,8 +337,12 @@ class ZendeskDriver:
 
     # ------------------------------------------------------------ live desks
 
-    def cleanup(self) -> None:
-        """Delete the test tickets this driver made (live desks)."""
+    def cleanup(self) -> dict[str, Any]:
+        """Delete the test tickets this driver made (live desks); what was done is kept in `cleaned`."""
+        deleted = []
         for tid in self.created:
             self.session.request("DELETE", f"/api/v2/tickets/{tid}.json")
+            deleted.append(tid)
         self.created.clear()
+        self.cleaned = {"deleted": deleted}
+        return self.cleaned

@@ -18,6 +18,8 @@ class ZendeskDesk(Desk):
     title = "Zendesk"
     env = {"url": "env ZENDESK_URL or ZENDESK_SUBDOMAIN", "email": "env ZENDESK_EMAIL",
            "token": "env ZENDESK_API_TOKEN"}
+    url_env = ("ZENDESK_URL", "ZENDESK_SUBDOMAIN")
+    scenario_module = "deskbook.connectors.scenarios.zendesk_driver"
 
     def connect(self, url: str | None, email: str | None, token: str | None, **options: Any) -> Any:
         """A `ZendeskConnector` for the account named by the flags or the ZENDESK_* environment."""

@@ -2,8 +2,9 @@
 
 - `running_sandbox(**options)`: in-process server for tests; yields a `Sandbox` with `.url`,
   `.email`, `.token`, `.cloud_id`, `.requests()`, `.violations()`, `.store`, `.inject(...)`,
-  `.pass_time(seconds)` (a `FakeClock` moves on, scheduled rules run). Enabled automation rules run
-  (`engine.py`) unless `run_rules=False`.
+  `.pass_time(seconds)` (a `FakeClock` moves on, scheduled rules run), `.customer_login(email)` (a
+  customer's own API token). Enabled automation rules run (`engine.py`) unless `run_rules=False`;
+  `shortcuts=False` plays a real site (no act-as header, no clock endpoint).
 - `deskbook sandbox jsm [--host --allow-remote] [--port] [--db] [--email] [--token] [--fault-rate]
   [--write-fault-rate] [--latency] [--rate-limit] [--seed-orgs N] [--seed] [--spec] [--project KEY]`.
 
@@ -57,6 +58,10 @@ class Sandbox(KitHandle):
         """Move the fake clock on, running scheduled rules when their cron fires (`engine.py`); how many
         issue runs they made (what `POST /sandbox/clock` answers as `scheduled_runs`)."""
         return self.app.pass_time(seconds)["scheduled_runs"]
+
+    def customer_login(self, email: str, display_name: str | None = None) -> tuple[str, str]:
+        """A customer account with its own API token (created when new): (account id, token)."""
+        return self.app.customer_login(email, display_name)
 
     def seed_organizations(self, count: int) -> list[str]:
         """Add `count` sample organizations (contact customer, contract property)."""

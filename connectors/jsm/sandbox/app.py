@@ -40,6 +40,18 @@ JSON shapes and behaviour:
   metric's cycles from the request's history on the sandbox clock (`sla.py`). A comment is written as
   a customer with the sandbox-only header `X-Deskbook-Sandbox-Act-As` (public comments only: a customer's
   internal note gets 403).
+- Customers' own logins (`JsmSandboxApp.customer_login`: a customer account with an API token, as a
+  customer with an Atlassian account has on a real site). FACTS.md is silent on what a customer may
+  call; the reading taken (Atlassian's servicedeskapi pages describe these as the customer-facing
+  resources; the platform API needs project permissions a customer lacks): the service desks and
+  their request types, `myself`, and their own requests — raise one (as its reporter; on behalf of
+  someone else 403), read it, its public comments, comment publicly, give feedback. Any other
+  endpoint answers 403, another customer's request 404 (as JSM hides what one cannot see).
+- Playing a real site (`SandboxConfig.shortcuts=False`, for `deskbook test --doit` against the
+  sandbox): the sandbox-only shortcuts are refused — a request carrying `X-Deskbook-Sandbox-Act-As`
+  gets 400 and `POST /sandbox/clock` 404 — so a test proves the client never relies on them.
+  `DELETE /rest/api/3/issue/{key}` deletes a request (204); `issue_delete=False` plays an API user
+  without the "Delete issues" permission (403, the platform spec's answer).
 
 Cross-cutting, from the sandbox kit's pipeline (`deskbook.connectors.sandbox_kit`): basic auth
 `email:token` (401 otherwise), 429 with `Retry-After` past the rate limit (on the sandbox clock),
@@ -52,8 +64,10 @@ callable). This module keeps JSM's routes, handlers and error bodies (`error_res
 from __future__ import annotations
 
 import base64
+import hmac
 import json
 import random
+import secrets
 import time
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
@@ -134,6 +148,13 @@ def refuse_mistyped(body: Any, rules: dict[str, str], prefix: str = "") -> None:
 ORG_USERS_FIELD_RULES = {"accountIds": "texts?", "usernames": "texts?"}
 
 #: Endpoints Atlassian marks `x-experimental` (need `X-ExperimentalApi: opt-in`).
+#: What a customer's own login may call (see the module docstring); anything else answers 403.
+CUSTOMER_ENDPOINTS = {"info", "servicedesk_list", "servicedesk_get", "requesttype_list", "requesttype_get",
+                      "requesttype_fields", "request_create", "request_list", "request_get", "request_comments",
+                      "request_feedback", "myself"}
+#: The store kind of customers' API tokens (by lower-case email: accountId, token).
+LOGIN_KIND = "login"
+
 EXPERIMENTAL_ENDPOINTS = {("POST", "requesttype_create"), ("DELETE", "requesttype_delete"), ("GET", "requesttype_all"),
                           ("GET", "desk_customers"), ("GET", "request_feedback"), ("POST", "request_feedback"),
                           ("DELETE", "request_feedback")}
@@ -288,6 +309,11 @@ class SandboxConfig:
     max_logged_requests: int = 20_000
     #: whether the enabled automation rules run (`engine.py`); off: rules are only stored
     run_rules: bool = True
+    #: whether the sandbox-only shortcuts are served: the `X-Deskbook-Sandbox-Act-As` header and `POST
+    #: /sandbox/clock`. False plays a real site (the header 400, the clock 404).
+    shortcuts: bool = True
+    #: whether the API user may delete issues (the "Delete issues" project permission; 403 without)
+    issue_delete: bool = True
 
 
 class ApiError(Exception):
@@ -419,7 +445,7 @@ class JsmSandboxApp(SandboxPipeline):
         add(f"{API}/myself", "myself", ["GET"])
         add(f"{API}/search", "search_removed", ["GET", "POST"])
         add(f"{API}/search/jql", "search_jql", ["GET", "POST"])
-        add(f"{API}/issue/<key>", "issue", ["GET", "PUT"])
+        add(f"{API}/issue/<key>", "issue", ["GET", "PUT", "DELETE"])
         add(f"{API}/issue/<key>/properties", "issue_property_keys", ["GET"])
         add(f"{API}/issue/<key>/properties/<prop_key>", "issue_property", ["GET", "PUT", "DELETE"])
         add(f"{API}/label", "labels", ["GET"])
@@ -522,6 +548,12 @@ class JsmSandboxApp(SandboxPipeline):
         adapter = self.url_map.bind_to_environ(request.environ)
         try:
             endpoint, values = adapter.match()
+            if not self.config.shortcuts and ACT_AS_HEADER in request.headers:
+                raise ApiError(400, f"{ACT_AS_HEADER} is a sandbox-only header this sandbox refuses: it plays a real "
+                                    "site, where a customer acts with their own login.")
+            if self.customer_account(request) and endpoint not in CUSTOMER_ENDPOINTS:
+                raise ApiError(403, "You do not have permission to use this resource: customers use the "
+                                    "customer-facing request resources only.", i18n_key="sd.error.permission")
             if (request.method, endpoint) in EXPERIMENTAL_ENDPOINTS and \
                     request.headers.get("X-ExperimentalApi", "").lower() != "opt-in":
                 raise ApiError(412, "This is an experimental API. To use it, send the header "
@@ -538,6 +570,60 @@ class JsmSandboxApp(SandboxPipeline):
             return self.json(error_body(kind, 404, f"No resource at {request.path}.", "sd.error.not.found"), 404)
         except HTTPException as exc:  # pragma: no cover - other Werkzeug errors
             return self.json(error_body(kind, exc.code or 500, exc.description or "error"), exc.code or 500)
+
+    def authenticated(self, request: Request) -> bool:
+        """The API user's credentials, or a customer's own login (`customer_login`): who it is is kept
+        on the request (`customer_account`)."""
+        if super().authenticated(request):
+            return True
+        auth = request.authorization
+        if auth is None or auth.type != "basic" or not auth.username:
+            return False
+        login = self.store.get(LOGIN_KIND, auth.username.strip().lower())
+        if login is None or not hmac.compare_digest((auth.password or "").encode(), str(login["token"]).encode()):
+            return False
+        request.environ["deskbook.customer"] = login["accountId"]
+        return True
+
+    def customer_account(self, request: Request) -> str | None:
+        """The account id of the customer whose own login made this request (None: the API user)."""
+        return request.environ.get("deskbook.customer")
+
+    def customer_login(self, email: str, display_name: str | None = None) -> tuple[str, str]:
+        """A customer account (created when new) with an API token of its own: (account id, token)."""
+        with self.store.lock:
+            user = self.find_user(email)
+            if user is None or user["accountId"] == ADMIN_ACCOUNT_ID:
+                number = self.store.next_id("customer")
+                user = {"accountId": f"qm:sandbox:{number:06d}", "emailAddress": email,
+                        "displayName": display_name or email}
+                self.store.put("customer", user["accountId"], user)
+            token = f"customer-{secrets.token_urlsafe(18)}"
+            self.store.put(LOGIN_KIND, email.strip().lower(), {"accountId": user["accountId"], "token": token})
+        return user["accountId"], token
+
+    def visible(self, request: Request, issue: dict) -> dict:
+        """`issue`, or 404 when a customer's own login asks for a request not theirs (reporter or participant)."""
+        customer = self.customer_account(request)
+        if customer and customer != issue.get("reporter") and customer not in (issue.get("participants") or []):
+            raise ApiError(404, "Issue does not exist or you do not have permission to see it.",
+                           i18n_key="sd.request.error.not.found")
+        return issue
+
+    def log_fields(self, request: Request, path: str) -> dict[str, Any]:
+        """Who sent it (the basic-auth user name: an email, never the token) and, when sent, the act-as header."""
+        auth = request.authorization
+        out: dict[str, Any] = {"user": auth.username if auth is not None and auth.type == "basic" else None}
+        if ACT_AS_HEADER in request.headers:
+            out["act_as"] = request.headers[ACT_AS_HEADER]
+        return out
+
+    def control(self, request: Request) -> Response:
+        """The kit's control API; playing a real site (`shortcuts=False`) there is no clock to move (404)."""
+        if not self.config.shortcuts and request.path.rstrip("/") == "/sandbox/clock":
+            raise KitError(404, f"No resource at {request.path}: this sandbox plays a real site, whose clock "
+                                "nobody moves.", reason="not_found")
+        return super().control(request)
 
     # ----------------------------------------------------------------- helpers
     def link(self, path: str) -> str:
@@ -794,7 +880,13 @@ class JsmSandboxApp(SandboxPipeline):
                 raise ApiError(400, f"Field '{field_id}' cannot be set. It is not on the appropriate screen, or unknown.",
                                i18n_key="sd.request.create.error.field.not.on.screen")
         reporter = self.admin()
-        if body.get("raiseOnBehalfOf"):
+        customer = self.customer_account(request)
+        if customer:  # a customer's own login raises their own request only
+            reporter = self.find_user(customer) or reporter
+            if body.get("raiseOnBehalfOf") and str(body["raiseOnBehalfOf"]) != customer:
+                raise ApiError(403, "A customer cannot raise a request on behalf of someone else.",
+                               i18n_key="sd.request.create.error.raise.on.behalf.of.permission")
+        elif body.get("raiseOnBehalfOf"):
             account = str(body["raiseOnBehalfOf"])
             reporter = self.store.get("customer", account) or (self.admin() if account == ADMIN_ACCOUNT_ID else None)
             if not reporter:  # an email is refused by design (FACTS.md 4.2): the API takes account ids only
@@ -830,6 +922,9 @@ class JsmSandboxApp(SandboxPipeline):
         creation, a comment, a recorded change, the resolution). `expand=sla` adds each request's SLA
         page (`sla`, as `/request/{key}/sla` answers it); `serviceDeskId` narrows to one desk."""
         issues = self.store.all("request")
+        if self.customer_account(request):
+            issues = [i for i in issues if i["reporter"] == self.customer_account(request)
+                      or self.customer_account(request) in (i.get("participants") or [])]
         if request.args.get("serviceDeskId"):
             issues = [i for i in issues if i["serviceDeskId"] == self.desk(request.args["serviceDeskId"])["id"]]
 
@@ -857,14 +952,14 @@ class JsmSandboxApp(SandboxPipeline):
 
     def on_request_get(self, request, body, key):
         """`GET /request/{key}`."""
-        return self.json(self.request_dto(self.issue(key)))
+        return self.json(self.request_dto(self.visible(request, self.issue(key))))
 
     def on_request_comments(self, request, body, key):
-        """`GET|POST /request/{key}/comment` (`public` false = internal note)."""
-        issue = self.issue(key)
+        """`GET|POST /request/{key}/comment` (`public` false = internal note; a customer sees public ones only)."""
+        issue = self.visible(request, self.issue(key))
         if request.method == "GET":
             wanted_public = request.args.get("public", "true").lower() != "false"
-            wanted_internal = request.args.get("internal", "true").lower() != "false"
+            wanted_internal = request.args.get("internal", "true").lower() != "false" and not self.customer_account(request)
             comments = [self._comment_dto(issue, c) for c in issue["comments"]
                         if (c["public"] and wanted_public) or (not c["public"] and wanted_internal)]
             return self.json(self.page(request, comments, f"{SD}/request/{issue['id']}/comment"))
@@ -880,8 +975,8 @@ class JsmSandboxApp(SandboxPipeline):
         the customer named by the `X-Deskbook-Sandbox-Act-As` header (account id or email), so tests can
         play a customer replying (SLA "Comment: By Customer"). A customer writes public comments only:
         an internal note is agents' (customers never see one), so it is refused with 403 (the reading
-        taken; FACTS.md is silent on the code)."""
-        acting = request.headers.get(ACT_AS_HEADER)
+        taken; FACTS.md is silent on the code). A customer's own login writes as that customer."""
+        acting = self.customer_account(request) or request.headers.get(ACT_AS_HEADER)
         if not acting:
             return ADMIN_ACCOUNT_ID
         user = self.find_user(acting)
@@ -946,7 +1041,7 @@ class JsmSandboxApp(SandboxPipeline):
         `X-Deskbook-Sandbox-Act-As` (as for comments) and refuses anyone else (403), an unresolved
         request (400) and a rating outside 1-5 (400). GET answers 404 while there is none (the reading
         taken: the spec lists the codes, not which one "no feedback" gets)."""
-        issue = self.issue(key)
+        issue = self.visible(request, self.issue(key))
         feedback = issue.get("feedback")
         if request.method == "GET":
             if not feedback:
@@ -1092,9 +1187,11 @@ class JsmSandboxApp(SandboxPipeline):
 
     # ----------------------------------------------------------------- platform
     def on_myself(self, request, body):
-        """`GET /rest/api/3/myself`."""
-        admin = self.admin()
-        return self.json({**self.user_dto(admin), "accountType": "atlassian", "self": self.link(f"{API}/myself")})
+        """`GET /rest/api/3/myself`: the API user, or the customer whose own login asks."""
+        customer = self.customer_account(request)
+        user = (self.find_user(customer) if customer else None) or self.admin()
+        return self.json({**self.user_dto(user), "accountType": "customer" if customer else "atlassian",
+                          "self": self.link(f"{API}/myself")})
 
     def on_search_removed(self, request, body):
         """`/rest/api/3/search` was removed from Jira Cloud: 410 pointing at `/search/jql`."""
@@ -1182,8 +1279,14 @@ class JsmSandboxApp(SandboxPipeline):
         return keys
 
     def on_issue(self, request, body, key):
-        """`GET /rest/api/3/issue/{key}` and `PUT` for `fields.labels` / `update.labels`."""
+        """`GET /rest/api/3/issue/{key}`, `PUT` for `fields.labels` / `update.labels`, `DELETE` (204; 403
+        without the "Delete issues" permission, `issue_delete=False`)."""
         issue = self.issue(key)
+        if request.method == "DELETE":
+            if not self.config.issue_delete:
+                raise ApiError(403, "You do not have permission to delete issues in this project.")
+            self.store.delete("request", issue["key"])
+            return Response(status=204)
         if request.method == "GET":
             fields = request.args.get("fields")
             props = request.args.get("properties")
