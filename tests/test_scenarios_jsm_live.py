@@ -25,6 +25,7 @@ from deskbook.connectors.commands import make_plan
 from deskbook.connectors.jsm.client import JsmClient, JsmConnection
 from deskbook.connectors.jsm.connector import JsmConnector
 from deskbook.connectors.jsm.sandbox import FakeClock, running_sandbox
+from deskbook.connectors.sandbox_kit.errors import KitError
 from deskbook.connectors.scenarios import jsm_driver
 from deskbook.playbooks.loader import load_playbook
 from deskbook.scripts_library import load_library
@@ -166,6 +167,26 @@ def test_a_failing_step_and_a_raising_step_still_delete_their_requests(capsys, e
             ["/rest/api/3/issue/SUP-1", "/rest/api/3/issue/SUP-2"]
 
 
+def test_a_request_whose_create_answer_was_lost_is_found_and_deleted(capsys, env):
+    with real_site() as (site, _, _token):
+        env.setenv(jsm_driver.CUSTOMER_EMAIL_ENV, CUSTOMER)
+        route, lost = site.app.route, []
+
+        def losing(request, path, body, entry):  # the first create happens, its answer is lost (a 500)
+            answer = route(request, path, body, entry)
+            if request.method == "POST" and path == "/rest/servicedeskapi/request" and not lost:
+                lost.append(json.loads(answer.get_data())["issueKey"])
+                raise KitError(500, "lost answer", reason="lost_answer")
+            return answer
+
+        site.app.route = losing
+        code, out, err = run(capsys, site, "--doit", "--scenario", "routing", "--json")
+        left = site.store.all("request")
+    assert code == 1
+    [scenario] = json.loads(out)["scenarios"]
+    assert scenario["status"] == "failed" and scenario["cleanup"]["deleted"] == lost and left == []
+
+
 def test_a_site_that_refuses_deletion_gets_its_requests_resolved_and_closed_and_the_report_says_so(capsys, env):
     with real_site(issue_delete=False) as (site, _, customer_token):
         env.setenv(jsm_driver.CUSTOMER_EMAIL_ENV, CUSTOMER)
@@ -192,7 +213,7 @@ def test_the_dry_run_writes_nothing_and_says_what_it_would_create_and_skip(capsy
         assert site.requests() == [] and site.store.all("request") == []
     assert code == 64
     assert ("robot-vacuum: 1 test request labelled deskbook_test, summary '[deskbook test] Robot vacuum will not "
-            f"charge', raised on behalf of the customer {CUSTOMER}, deleted afterwards") in out
+            f"charge (run …)', raised on behalf of the customer {CUSTOMER}, deleted afterwards") in out
     assert "skips step 7 onwards (the customer acts here" in out
     assert "one-survey:" in out and "skips step 4 onwards (time cannot pass on a real desk)" in out
 
