@@ -136,7 +136,8 @@ def connect_live(playbook: Any, live: dict[str, Any]) -> LiveSite:
     if token:
         customer_client = JsmClient(JsmConnection(url=connection.url, email=email, token=token,
                                                   project_key=connection.project_key, cloud_id=connection.cloud_id))
-        customer_id = str(customer_client.myself()["accountId"])
+        customer_id = str(customer_client.session.get_json("/rest/api/3/myself",
+                                                           label=f"the test customer's own login ({email})")["accountId"])
     else:
         found = connector.client.find_customer(email)
         if found is None:

@@ -137,16 +137,14 @@ def cmd_test(args: argparse.Namespace) -> ExitCode:
     playbook, library = load_inputs(args)
     scenario_set = load_scenarios(scenario_folder(playbook.metadata.name, args.playbook))
     if live is not None and not args.doit:
-        reports = [_dry_run(desk, scenario_set, playbook, live, args.scenario)]
+        report = _dry_run(desk, scenario_set, playbook, live, args.scenario)
     else:
-        reports = [run_desk(desk.name, scenario_set, playbook, library, args.scenario, live)]
+        report = run_desk(desk.name, scenario_set, playbook, library, args.scenario, live)
     if args.json:
-        body: Any = reports[0] if len(reports) == 1 else {"desks": reports}
-        json.dump(body, sys.stdout, indent=2, ensure_ascii=False, default=str)
+        json.dump(report, sys.stdout, indent=2, ensure_ascii=False, default=str)
         sys.stdout.write("\n")
     else:
-        for report in reports:
-            print(report["dry_run"] if "dry_run" in report else render(report))
-    if any("dry_run" in r for r in reports):
+        print(report["dry_run"] if "dry_run" in report else render(report))
+    if "dry_run" in report:
         return ExitCode.USAGE
-    return ExitCode.OK if all(report_ok(r) for r in reports) else ExitCode.ERROR
+    return ExitCode.OK if report_ok(report) else ExitCode.ERROR
