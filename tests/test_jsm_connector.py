@@ -136,7 +136,7 @@ def test_plan_apply_plan_is_empty_and_uninstall_leaves_unmanaged_objects(shared,
         pb = playbook()
         plan, snapshot = connector.plan_playbook(pb, library)
         assert plan.has_changes
-        assert plan.summary()["create"] == 4 + 3 + 1 + 2 + 1 + 1  # detail fields, categories, sync type, macros, trigger, automation
+        assert plan.summary()["create"] == 4 + 3 + 1 + 2 + 1 + 1 + 1  # detail fields, categories, sync type, macros, trigger, automation, customer reply
         assert any(n.startswith("contract data: Customer Service Management") for n in plan.notes)
         assert any("Time to first response" in note and "30 min" in note for note in plan.notes)
         connector.guard(plan, snapshot)
@@ -154,7 +154,7 @@ def test_plan_apply_plan_is_empty_and_uninstall_leaves_unmanaged_objects(shared,
         connector.apply(drift, snap)
         removal, snap = connector.plan_playbook(pb, library)
         gone = uninstall_plan(connector, pb.name, snap)
-        assert {c.action for c in gone.changes} == {"delete"} and len(gone.changes) == 8
+        assert {c.action for c in gone.changes} == {"delete"} and len(gone.changes) == 9
         connector.apply(gone, snap)
         assert [t["name"] for t in client.request_types()] == ["Walk-in"]
         assert client.request_types()[0]["id"] == unmanaged_type["id"]
@@ -262,7 +262,7 @@ def test_export_and_verify_sla(library):
         client.set_organization_property(org["id"], "deskbook.contract", {"customer_tier": "key"})
         exported = connector.export()["objects"]
         assert [o["name"] for o in exported["organization"]] == ["Acme"]
-        assert len(exported["request_type"]) == 4 and len(exported["automation_rule"]) == 4
+        assert len(exported["request_type"]) == 4 and len(exported["automation_rule"]) == 5  # with the customer reply rule
         assert exported["automation_rule"][0]["components"]
         assert exported["organization"][0]["properties"] == {"deskbook.contract": {"customer_tier": "key"}}
         assert [tr.parse_marker(s_["name"])[1] for s_ in exported["sla_metric"]] == ["sla.standard.first_reply_time"]
@@ -290,10 +290,10 @@ def test_demo_installs_converges_and_runs_the_sync_jobs(library):
         "renewals": JobSettings("renewals", "support", {"en": "Support"}, "renewal_reminder", ("renewal",), "high")})
     summary = run_demo(playbook(), library, settings, seed_orgs=6, as_of=date.today())
     assert summary["second_plan_has_changes"] is False
-    assert summary["first_plan"]["create"] == 8 + 4  # and the four contract detail fields
+    assert summary["first_plan"]["create"] == 9 + 4  # and the four contract detail fields
     contract = summary["contract_details"]
     assert len(contract) == 6 and all(d.get("contract_end_date") and "@" in d["contact_email"] for d in contract.values())
-    assert "续约提醒" in summary["request_types"] and len(summary["rules"]) == 4 and len(summary["agent_rules"]) == 2  # 2 macros + trigger + automation
+    assert "续约提醒" in summary["request_types"] and len(summary["rules"]) == 5 and len(summary["agent_rules"]) == 2  # 2 macros + trigger + automation + customer reply
     assert set(summary["sync"]) == {"renewals"}  # the jobs the playbook lists
     assert summary["sync"]["renewals"] >= 1 and summary["requests_served"] > 0
 

@@ -321,6 +321,28 @@ def test_manual_rule_invoked_on_an_issue_comments_transitions_and_renders_smart_
     assert [i["toString"] for v in changelog["values"] for i in v["items"] if i["field"] == "status"] == ["Work in progress"]
 
 
+def test_an_if_else_block_runs_its_first_matching_branch_and_the_rule_goes_on(site):
+    """FACTS.md §2's recorded if/else: a container of if-blocks; the first whose conditions hold runs,
+    a block without conditions is the else. Transitioning to the status an issue is in has no valid
+    transition (an error in Jira's audit log), so deskbook guards its transitions with such a block."""
+    to_work = node("ACTION", "jira.issue.transition", {"destinationStatus": {"type": "NAME", "value": "Work in progress"},
+                                                       "operations": [], "advancedFields": None,
+                                                       "sendNotifications": False, "transitionMatch": None})
+    guarded = dict(node("CONDITION_BLOCK", "jira.condition.if.block", {"conditionMatchType": "ALL"}),
+                   conditions=[jql('status != "Work in progress"')], children=[to_work])
+    otherwise = dict(node("CONDITION_BLOCK", "jira.condition.if.block", {"conditionMatchType": "ALL"}),
+                     children=[add_label("was_in_progress")])
+    container = dict(node("CONDITION", "jira.condition.container.block", {}), children=[guarded, otherwise])
+    uuid = install(site, "take", trigger(site, "manual"), [container, add_label("taken")])
+    key = raise_request(site)
+    for _ in range(2):
+        answer = site.http.post(f"{site.automation_url}/rule/manual/{uuid}/invocation", json={"objects": [key]})
+        assert answer.status_code == 204, answer.text
+        assert site.app.automation.audit[-1]["status"] == "SUCCESS"
+    assert issue(site, key)["status"] == "Work in progress"
+    assert labels(site, key) == ["taken", "was_in_progress"]
+
+
 def test_only_enabled_manual_rules_can_be_invoked(site):
     event_rule = install(site, "auto", trigger(site, "created"), [])
     off = install(site, "off", trigger(site, "manual"), [add_label("x")], enable=False)
@@ -353,6 +375,31 @@ def test_a_customer_comment_is_public_authored_by_the_customer_and_triggers_rule
     assert answer.status_code == 201
     assert labels(site, key) == ["customer_replied"]
     assert issue(site, key)["comments"][-1]["author"] == site.customer
+
+
+def test_a_customer_reply_moves_a_request_out_of_waiting_for_customer_and_an_agent_reply_does_not(site):
+    """The reopen rule deskbook installs (`translate.customer_reply_rule`), written by hand: Atlassian
+    documents `{{comment.author}}` and `{{reporter}}` as user smart values with `accountId`."""
+    by_reporter = node("CONDITION", "jira.comparator.condition", {"first": "{{comment.author.accountId}}",
+                                                                   "second": "{{reporter.accountId}}",
+                                                                   "operator": "EQUALS"})
+    install(site, "customer replied", trigger(site, "commented"),
+            [by_reporter, jql('status in ("Waiting for customer", "Resolved")'),
+             node("ACTION", "jira.issue.transition", {"destinationStatus": {"type": "NAME", "value": "Work in progress"},
+                                                      "operations": [], "advancedFields": None,
+                                                      "sendNotifications": False, "transitionMatch": None})])
+    key = raise_request(site)
+    as_customer = {"X-Deskbook-Sandbox-Act-As": site.customer}
+    site.http.post(f"{site.url}{SD}/request/{key}/comment", json={"body": "Any news?", "public": True},
+                   headers=as_customer)
+    assert issue(site, key)["status"] == "Waiting for support"  # not waiting for the customer: nothing to do
+    site.http.post(f"{site.url}{API}/issue/{key}/transitions", json={"transition": {"id": "11"}})
+    site.http.post(f"{site.url}{SD}/request/{key}/comment", json={"body": "Please try the other cable", "public": True})
+    assert issue(site, key)["status"] == "Waiting for customer"  # the agent's own reply leaves it there
+    site.http.post(f"{site.url}{SD}/request/{key}/comment", json={"body": "Done, it charges now", "public": True},
+                   headers=as_customer)
+    assert issue(site, key)["status"] == "Work in progress"
+    assert issue(site, key)["changelog"][-1]["author"] == ME  # by the rule's actor
 
 
 def test_rules_can_be_switched_off_for_a_sandbox():

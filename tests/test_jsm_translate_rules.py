@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from deskbook.connectors.jsm import automation as au
 from deskbook.connectors.jsm import translate as tr
 from deskbook.playbooks import model as m
 from deskbook.playbooks.loader import load_playbook
@@ -89,3 +90,63 @@ def test_a_macro_assigning_the_running_agent_is_refused_on_jsm_unless_the_playbo
     skipped, notes = tr.check_desk_limits(load_playbook())
     assert "macro.greeting" not in skipped  # installed, without the assignment
     assert any(n.startswith("macro.greeting on JSM (installed without action `assignee current_user`") for n in notes)
+
+
+def test_a_trigger_on_a_public_agent_reply_is_a_comment_rule_comparing_the_author_with_the_reporter():
+    """progress_update_given was skipped on JSM ("JQL cannot tell a public agent reply from a customer's
+    comment"): the scenario progress-update-by-hand failed at step 4 once the playbook no longer accepted
+    the skip. On "Issue commented" the smart values tell both apart."""
+    playbook = load_playbook()
+    tr.check_desk_limits(playbook)  # no longer needs the playbook's acceptance
+    rules = _rules(playbook)
+    rule = rules["trigger.progress_update_given"]
+    assert "trigger.progress_update_given.created" not in rules
+    assert rule["trigger"]["type"] == "jira.issue.event.trigger:commented"
+    conditions = [c for c in rule["components"] if c["component"] == "CONDITION"]
+    assert conditions[0]["type"] == "jira.jql.condition" and 'labels in ("deskbook_update_due")' in conditions[0]["value"]
+    assert [c["value"] for c in conditions[1:]] == [
+        {"first": "{{comment.internal}}", "second": "false", "operator": "EQUALS"},
+        {"first": "{{comment.author.accountId}}", "second": "{{issue.reporter.accountId}}", "operator": "NOT_EQUALS"}]
+
+
+def test_who_made_an_update_outside_a_comment_rule_is_the_initiator_and_a_customer_is_the_reporter():
+    playbook = load_playbook()
+    by_customer = m.Conditions(all=(m.Condition(field="updated_by", operator="is", value="end_user"),))
+    [node] = tr.comparator_conditions(by_customer)
+    assert node["value"] == {"first": "{{initiator.accountId}}", "second": "{{issue.reporter.accountId}}",
+                             "operator": "EQUALS"}
+    not_agent = m.Conditions(all=(m.Condition(field="comment_is_public", operator="is", value=False),
+                                  m.Condition(field="updated_by", operator="is_not", value="agent")))
+    assert [n["value"] for n in tr.comparator_conditions(not_agent)] == [
+        {"first": "{{comment.internal}}", "second": "true", "operator": "EQUALS"},
+        {"first": "{{comment.author.accountId}}", "second": "{{issue.reporter.accountId}}", "operator": "EQUALS"}]
+    # a new request's description is not a comment on JSM: that combination stays refused
+    on_create = m.Conditions(all=(m.Condition(field="via_update", operator="is", value="created"),
+                                  m.Condition(field="comment_is_public", operator="is", value=True)))
+    assert tr.unsupported_conditions(playbook, on_create, trigger=True) == ["comment_is_public is True"]
+
+
+def test_a_customer_reply_rule_reopens_a_request_waiting_for_the_customer_or_resolved():
+    """Red before the fix: robot-vacuum step 7 and complaint step 7 on JSM (status pending after the
+    customer's reply; Zendesk opens the ticket again)."""
+    rule = _rules(load_playbook())[tr.CUSTOMER_REPLY_KEY]
+    assert rule["trigger"]["type"] == "jira.issue.event.trigger:commented" and rule["canOtherRuleTrigger"] is False
+    kinds = [(c["type"], c["value"]) for c in rule["components"]]
+    assert kinds == [
+        ("jira.comparator.condition", {"first": "{{comment.author.accountId}}", "second": "{{issue.reporter.accountId}}",
+                                       "operator": "EQUALS"}),
+        ("jira.jql.condition", 'project = SUP AND status in ("Waiting for customer", "Resolved")'),
+        ("jira.issue.transition", au.transition_action("Work in progress")["value"])]
+
+
+def test_a_status_action_is_guarded_so_a_request_already_there_does_not_fail_the_rule():
+    """Red before the guard: with customer replies reopening requests, owner_acknowledge (status open)
+    ran on a request in Work in progress, its transition had nowhere to go and the rule stopped before
+    its labels (robot-vacuum step 8)."""
+    [block, _edit] = tr.action_components(load_playbook(), (m.Action(field="status", value="open"),
+                                                            m.Action(field="add_tags", value=["x"])))
+    assert block["type"] == "jira.condition.container.block"
+    [branch] = block["children"]
+    assert branch["type"] == "jira.condition.if.block" and branch["value"] == {"conditionMatchType": "ALL"}
+    assert [c["value"] for c in branch["conditions"]] == ['status != "Work in progress"']
+    assert [a["type"] for a in branch["children"]] == ["jira.issue.transition"]

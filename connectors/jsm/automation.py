@@ -14,7 +14,9 @@ shapes are the recorded read-backs the register lists):
   comment action and 1 elsewhere.
 * Values: a JQL condition's value is the JQL string; `jira.issue.edit` takes `operations`
   (`{field, fieldType, type, value}`); a comment is plain text; a transition names its
-  destination status `{"type": "NAME", "value": ...}`; scheduled triggers use Quartz cron
+  destination status `{"type": "NAME", "value": ...}` (a request already in that status has no
+  valid transition, an error in the rule's audit log that stops it, so rules guard a transition with
+  an if-block on the status, `if_else`); scheduled triggers use Quartz cron
   (`HOURLY_CRON`) with `method: "CRON"`; created/updated triggers carry `eventFilters` (the
   project ARI), `eventKey` and `issueEvent`, without which a rule cannot be enabled.
 * Labels: there is no confirmed label action. deskbook edits the `labels` field with operation
@@ -82,7 +84,8 @@ def commented_trigger(project_ari: str) -> dict:
 
 def comparator_condition(first: str, operator: str, second: str) -> dict:
     """A smart-value comparison (`jira.comparator.condition`: `first` OPERATOR `second`, both
-    rendered; EQUALS, NOT_EQUALS, CONTAINS, NOT_CONTAINS). Not in FACTS.md: the sandbox's reading."""
+    rendered; EQUALS, NOT_EQUALS, CONTAINS, NOT_CONTAINS). Not in FACTS.md's table; the shape is the
+    one in the register's recorded read-back of an if/else rule (O4, `condition_then_else`)."""
     return node("CONDITION", "jira.comparator.condition", {"first": first, "second": second, "operator": operator})
 
 
@@ -110,6 +113,19 @@ def transition_action(status: str) -> dict:
     return node("ACTION", "jira.issue.transition", {"destinationStatus": {"type": "NAME", "value": status},
                                                     "operations": [], "advancedFields": None,
                                                     "sendNotifications": False, "transitionMatch": None})
+
+
+def if_block(conditions: list[dict], actions: list[dict], match: str = "ALL") -> dict:
+    """One branch of an if/else (`if_else`): `actions` run when `conditions` hold (ALL or ANY); no
+    conditions = the else branch. FACTS.md §2's recorded shape: conditions in `conditions`, actions
+    in `children`."""
+    return node("CONDITION_BLOCK", "jira.condition.if.block", {"conditionMatchType": match}, children=actions,
+                conditions=conditions)
+
+
+def if_else(*blocks: dict) -> dict:
+    """If / else-if / else: the first `if_block` whose conditions hold runs; the rule goes on after it."""
+    return node("CONDITION", "jira.condition.container.block", {}, children=list(blocks))
 
 
 def edit_action(operations: list[dict]) -> dict:

@@ -17,11 +17,14 @@ returns one `DesiredObject` per JSM object, in dependency order (`KIND_ORDER`):
   delete a type that requests use unless forced (`request_type_usage_jql`).
 * `automation_rule` — macros become **manual** rules (trigger `jira.manual.trigger.issue`)
   an agent runs from the issue view; triggers become event rules
-  (`jira.issue.event.trigger:created|updated`) and automations scheduled rules
-  (`jira.jql.scheduled`, hourly like Zendesk automations). Conditions become one JQL
-  condition component; the approved phrase is a comment action rendered with JSM smart values
-  (`render_for_desk(..., "jsm")`), public or internal as the playbook says; status becomes a
-  transition, priority/labels one edit (`operations`). Rules are scoped to the service project
+  (`jira.issue.event.trigger:created|updated`, or `…:commented` for a trigger on a comment,
+  `on_comment`) and automations scheduled rules (`jira.jql.scheduled`, hourly like Zendesk
+  automations). Conditions become one JQL condition component, and conditions on the update itself
+  (public comment, who made it) smart-value comparisons (`comparator_condition`); the approved phrase
+  is a comment action rendered with JSM smart values (`render_for_desk(..., "jsm")`), public or
+  internal as the playbook says; status becomes a transition guarded by an if-block on the status,
+  priority/labels one edit (`operations`). One rule stands for what Zendesk does without a
+  trigger: a customer's reply opens a pending or solved request again (`customer_reply_rule`). Rules are scoped to the service project
   (`ruleScopeARIs`) and labelled `deskbook`. The rule and component shapes, the required fields
   (actor and author: `account_id`, the API user from `/myself`) and the comparison by meaning
   belong to `automation.py` (FACTS.md §2).
@@ -209,11 +212,63 @@ def _labels_clause(labels: list[Any], negate: bool) -> str:
     return f"(labels is EMPTY OR labels not in ({listed}))" if negate else f"labels in ({listed})"
 
 
-def unsupported_conditions(playbook: m.Playbook, conditions: m.Conditions) -> list[str]:
-    """Conditions (as text) that JQL cannot express and the rule therefore leaves out."""
+def unsupported_conditions(playbook: m.Playbook, conditions: m.Conditions, *, trigger: bool = False) -> list[str]:
+    """Conditions (as text) that neither JQL nor, in a trigger (`trigger`), a smart-value comparison
+    (`comparator_conditions`) can express."""
+    expressible = {id(c) for c in conditions.all if comparator_condition(c, conditions) is not None} if trigger else set()
     skipped = [c for c in (*conditions.all, *conditions.any)
-               if c.field != "via_update" and condition_jql(playbook, c) is None]
+               if c.field != "via_update" and id(c) not in expressible and condition_jql(playbook, c) is None]
     return [f"{c.field} {c.operator} {c.value}" for c in skipped]
+
+
+#: Conditions on the update itself rather than the request: what a smart-value comparison of the
+#: triggering event expresses (`comparator_condition`).
+EVENT_CONDITIONS = ("comment_is_public", "updated_by")
+#: Who the customer is on a JSM request: its reporter. Atlassian's "smart values - users" page
+#: documents `{{comment.author}}` (who added the comment), `{{initiator}}` (who triggered the rule)
+#: and `{{reporter}}`/`{{issue.reporter}}`, each with `accountId`. JSM has no documented smart value
+#: telling an agent from a customer, so "by an agent" reads "not by the reporter" (a request
+#: participant's comment counts as an agent's) and "by the customer" reads "by the reporter".
+REPORTER_ID = "{{issue.reporter.accountId}}"
+
+
+def on_comment(conditions: m.Conditions) -> bool:
+    """Whether a trigger is about a comment (`comment_is_public` among its `all` conditions): on JSM
+    it becomes a rule on "Issue commented", whose smart values name the comment and its author. Not
+    for a trigger limited to new tickets: a new request's description is not a comment in JSM."""
+    created = any(c.field == "via_update" and c.operator == "is" and c.value == "created" for c in conditions.all)
+    return not created and any(c.field == "comment_is_public" for c in conditions.all)
+
+
+def _truth(value: Any) -> bool | None:
+    text = str(value).lower()
+    return True if text == "true" else False if text == "false" else None
+
+
+def comparator_condition(condition: m.Condition, conditions: m.Conditions) -> dict | None:
+    """A condition on the update (in a trigger whose conditions are `conditions`) as a smart-value
+    comparison, or None. `comment_is_public is true|false` -> `{{comment.internal}}` = false|true (a
+    rule on comments, `on_comment`); `updated_by is agent|end_user` (`is_not` the other) -> the
+    comment's author (on a comment rule), else the user who made the change (`{{initiator}}`),
+    compared with the reporter (`REPORTER_ID`)."""
+    op, value = condition.operator, condition.value
+    if op not in ("is", "is_not"):
+        return None
+    if condition.field == "comment_is_public" and on_comment(conditions):
+        public = _truth(value)
+        if public is None:
+            return None
+        return au.comparator_condition("{{comment.internal}}", "EQUALS", "false" if public == (op == "is") else "true")
+    if condition.field == "updated_by" and str(value) in ("agent", "end_user"):
+        who = "{{comment.author.accountId}}" if on_comment(conditions) else "{{initiator.accountId}}"
+        customer = (str(value) == "end_user") == (op == "is")
+        return au.comparator_condition(who, "EQUALS" if customer else "NOT_EQUALS", REPORTER_ID)
+    return None
+
+
+def comparator_conditions(conditions: m.Conditions) -> list[dict]:
+    """The trigger's `all` conditions on the update as comparisons (`comparator_condition`)."""
+    return [node for node in (comparator_condition(c, conditions) for c in conditions.all) if node is not None]
 
 
 #: Action fields a JSM rule has no component for.
@@ -247,7 +302,8 @@ def desk_limit_problems(playbook: m.Playbook, *, views: bool = False) -> list[tu
         groups += (("view", playbook.views, "conditions"),)
     for kind, rules, attribute in groups:
         for rule in rules:
-            what = [f"condition `{c}`" for c in (unsupported_conditions(playbook, getattr(rule, attribute))
+            what = [f"condition `{c}`" for c in (unsupported_conditions(playbook, getattr(rule, attribute),
+                                                                          trigger=kind == "trigger")
                                                    if attribute else [])]
             what += [f"action `{a.field} {a.value}` ({UNSUPPORTED_ACTIONS[a.field]})"
                      for a in getattr(rule, "actions", ()) if a.field in UNSUPPORTED_ACTIONS]
@@ -279,18 +335,23 @@ def check_desk_limits(playbook: m.Playbook, *, views: bool = False) -> tuple[set
     return skipped, notes
 
 
-def trigger_events(rule: m.Trigger) -> list[tuple[str, bool, str]]:
-    """The JSM event rules one Zendesk trigger becomes: (key suffix, on created?, name suffix).
+def trigger_events(rule: m.Trigger) -> list[tuple[str, str, str]]:
+    """The JSM event rules one Zendesk trigger becomes: (key suffix, event, name suffix), the event
+    `created`, `updated` or `commented`.
 
     A Zendesk trigger runs on every create and update unless a `via_update` condition limits it;
     a Jira rule has one trigger, and "Issue updated" does not fire for a new issue. So a trigger
-    without that condition becomes two rules, the second (`.created`) on "Issue created"."""
+    without that condition becomes two rules, the second (`.created`) on "Issue created". A trigger
+    about a comment (`on_comment`) becomes one rule on "Issue commented" (a Jira comment is not an
+    update)."""
+    if on_comment(rule.conditions):
+        return [("", "commented", "")]
     kinds = {c.value for c in rule.conditions.all if c.field == "via_update" and c.operator == "is"}
     if kinds == {"created"}:
-        return [("", True, "")]
+        return [("", "created", "")]
     if kinds:
-        return [("", False, "")]
-    return [("", False, ""), (".created", True, " (new requests)")]
+        return [("", "updated", "")]
+    return [("", "updated", ""), (".created", "created", " (new requests)")]
 
 
 def conditions_jql(playbook: m.Playbook, conditions: m.Conditions, project_key: str) -> str:
@@ -310,8 +371,10 @@ def action_components(playbook: m.Playbook, actions: tuple[m.Action, ...]) -> li
     add_labels: list[str] = []
     remove_labels: list[str] = []
     for action in actions:
-        if action.field == "status":
-            components.append(au.transition_action(STATUS_NAMES.get(action.value, action.value)))
+        if action.field == "status":  # Zendesk sets a status a ticket already has; JSM has no transition there
+            status = STATUS_NAMES.get(action.value, action.value)
+            components.append(au.if_else(au.if_block([au.jql_condition(f"status != {_quote(status)}")],
+                                                     [au.transition_action(status)])))
         elif action.field == "priority":
             operations.append(au.set_priority(PRIORITY_NAMES.get(action.value, action.value)))
         elif action.field in ("add_tags", "set_tags"):
@@ -443,7 +506,7 @@ def guardrail_rules(playbook: m.Playbook, library: Any, project_ari: str, accoun
         key = f"guardrail.{rule.key}"
         name = rule_title(rule)
         components = [au.comparator_condition("{{comment.internal}}", "EQUALS", "false"),
-                      au.comparator_condition("{{comment.author.accountId}}", "NOT_EQUALS", "{{issue.reporter.accountId}}"),
+                      au.comparator_condition("{{comment.author.accountId}}", "NOT_EQUALS", REPORTER_ID),
                       au.comparator_condition("{{comment.body.toLowerCase()}}", "CONTAINS", rule.phrase.lower()),
                       au.edit_action([au.label_operation("ADD", [CAUGHT_TAG])]),
                       au.comment_action(note_text(library, playbook, rule, "jsm"), False)]
@@ -452,6 +515,35 @@ def guardrail_rules(playbook: m.Playbook, library: Any, project_ari: str, accoun
                                  _rule(playbook, key, name, description, au.commented_trigger(project_ari), components,
                                        project_ari, account_id)))
     return out
+
+
+#: The rule standing for what Zendesk does by itself when a requester replies (`customer_reply_rule`).
+CUSTOMER_REPLY_KEY = "desk.customer_reply"
+CUSTOMER_REPLY_TITLES = {"zh-CN": "客户回复：请求重新处理", "en": "Customer reply: back to work in progress"}
+#: The playbook statuses a customer's reply takes a request out of (Zendesk: pending and solved).
+REOPENED_BY_REPLY = ("pending", "solved")
+
+
+def customer_reply_rule(playbook: m.Playbook, project_ari: str, project_key: str,
+                        account_id: str | None) -> DesiredObject:
+    """Zendesk opens a pending or solved ticket again when its requester replies (no trigger does it:
+    the desk does); JSM leaves the request where it is, so a customer's answer sat in "Waiting for
+    customer". This rule does what Zendesk does: on "Issue commented", when the comment's author is
+    the reporter (`{{comment.author.accountId}}` = `REPORTER_ID`) and the request is waiting for the
+    customer or resolved, it moves the request to the playbook's open status. A participant's
+    comment does not count (see `REPORTER_ID`). Other rules' comments never trigger it."""
+    locale = playbook.metadata.default_locale
+    name = CUSTOMER_REPLY_TITLES.get(locale) or CUSTOMER_REPLY_TITLES["en"]
+    statuses = ", ".join(_quote(STATUS_NAMES[s]) for s in REOPENED_BY_REPLY)
+    components = [au.comparator_condition("{{comment.author.accountId}}", "EQUALS", REPORTER_ID),
+                  au.jql_condition(f"project = {project_key} AND status in ({statuses})"),
+                  au.transition_action(STATUS_NAMES["open"])]
+    description = ("Zendesk opens a pending or solved ticket again when its requester replies; on JSM this rule "
+                   f"moves a request the reporter comments on from {' or '.join(STATUS_NAMES[s] for s in REOPENED_BY_REPLY)} "
+                   f"to {STATUS_NAMES['open']}.")
+    return DesiredObject("automation_rule", CUSTOMER_REPLY_KEY, name,
+                         _rule(playbook, CUSTOMER_REPLY_KEY, name, description, au.commented_trigger(project_ari),
+                               components, project_ari, account_id))
 
 
 def guardrail_notes(playbook: m.Playbook) -> list[str]:
@@ -529,16 +621,18 @@ def desired_objects(playbook: m.Playbook, library: Any, *, project_ari: str, pro
         if key in skipped:
             continue
         components = [au.jql_condition(conditions_jql(playbook, rule.conditions, project_key))]
+        components += comparator_conditions(rule.conditions)
         components += action_components(playbook, rule.actions)
         if rule.comment:
             components.append(comment_component(playbook, library, rule.comment, key=key, actions=rule.actions,
                                                 source=rule.source))
         name = rule.title.get(locale)
-        for suffix, created, title in trigger_events(rule):
+        for suffix, event, title in trigger_events(rule):
+            trigger = au.commented_trigger(project_ari) if event == "commented" else \
+                au.event_trigger(event == "created", project_ari)
             out.append(DesiredObject("automation_rule", key + suffix, name + title,
                                      _rule(playbook, key + suffix, name + title, rule.description.get(locale),
-                                           au.event_trigger(created, project_ari), components, project_ari,
-                                           account_id, other_rules_trigger=True)))
+                                           trigger, components, project_ari, account_id, other_rules_trigger=True)))
     for auto in playbook.automations:
         key = f"automation.{auto.key}"
         if key in skipped:
@@ -553,6 +647,7 @@ def desired_objects(playbook: m.Playbook, library: Any, *, project_ari: str, pro
                                  _rule(playbook, key, name, auto.description.get(locale), trigger, components,
                                        project_ari, account_id)))
     out += guardrail_rules(playbook, library, project_ari, account_id)
+    out.append(customer_reply_rule(playbook, project_ari, project_key, account_id))
     if allow_internal_api:
         out += internal_objects(playbook, project_key, status_ids or {})
     return out

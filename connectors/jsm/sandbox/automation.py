@@ -18,9 +18,8 @@ client mistake is refused here instead of being echoed back:
   `eventKey` and `issueEvent`, scheduled triggers `schedule.method: "CRON"` and a cron expression.
 * The state sent on create does not stick (2.7): the sandbox stores every new rule DISABLED.
 * `jira.comparator.condition` (`{first, second, operator}`, the advanced compare condition over
-  smart values) is not in FACTS.md's register: its shape is the sandbox's reading of exported
-  rules, accepted so tests can write the public/internal comment distinction; deskbook itself
-  sends none (`engine.py` runs it).
+  smart values) is not in FACTS.md's table: its shape is the one in the register's recorded if/else
+  read-back (O4); deskbook's comment rules send it (`engine.py` runs it).
 
 Errors are `Refused(status, message)`; the app answers them in the automation error body.
 """

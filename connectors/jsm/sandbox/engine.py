@@ -30,9 +30,16 @@ IS_NOT_EMPTY, `compareValue {type, value}` or a list of them; fields status, pri
 assignee, reporter, summary, request type) and `jira.comparator.condition` (`{first, second,
 operator: EQUALS|NOT_EQUALS|CONTAINS|NOT_CONTAINS}` over rendered smart values, e.g.
 `{{comment.internal}}` = `false`: the public/internal distinction of the comment that triggered;
-`{{comment.author.accountId}}` against `{{issue.reporter.accountId}}`; CONTAINS is case-sensitive, so
+`{{comment.author.accountId}}` against `{{issue.reporter.accountId}}` or `{{reporter.accountId}}` —
+Atlassian's "smart values - users" page documents `{{comment.author}}` (who added the comment) and
+`{{reporter}}` with the `accountId` every user smart value has; CONTAINS is case-sensitive, so
 a case-blind test renders `{{comment.body.toLowerCase()}}` — the text functions `.toLowerCase()`,
 `.toUpperCase()`, `.trim()` of Atlassian's smart-value reference are applied).
+
+If/else (FACTS.md §2, recorded): a `jira.condition.container.block` CONDITION whose children are
+`CONDITION_BLOCK`s of type `jira.condition.if.block` (`{conditionMatchType: ALL|ANY}`, their
+conditions in `conditions`, their actions in `children`); the first block whose conditions hold
+runs, a block without conditions is the else, and the rule goes on after the container either way.
 
 Actions: `jira.issue.edit` (`operations`: `SET` priority by name, summary; labels `SET`, `ADD`,
 `REMOVE` with `FREE` values), `jira.issue.comment` (`publicComment` true: shared with the
@@ -72,6 +79,8 @@ from deskbook.connectors.jsm.sandbox.jql import JqlError, compile_jql
 MANUAL = "jira.manual.trigger.issue"
 SCHEDULED = "jira.jql.scheduled"
 FIELD_CHANGED = "jira.issue.field.changed"
+CONTAINER_BLOCK = "jira.condition.container.block"
+IF_BLOCK = "jira.condition.if.block"
 EVENT_TRIGGERS = {"jira.issue.event.trigger:created": "created", "jira.issue.event.trigger:updated": "updated",
                   "jira.issue.event.trigger:commented": "commented",
                   "jira.issue.event.trigger:transitioned": "transitioned"}
@@ -174,6 +183,7 @@ def render(text: str, issue: dict, site: Site, ctx: Context | None = None) -> st
         "issue.reporter.displayName": reporter,
         "issue.reporter.accountId": lambda: issue.get("reporter", ""),
         "reporter.displayName": reporter,
+        "reporter.accountId": lambda: issue.get("reporter", ""),
         "issue.assignee.displayName": lambda: site.display_name(issue["assignee"]) if issue.get("assignee") else "",
         "initiator.displayName": lambda: site.display_name(ctx.initiator) if ctx else "",
         "initiator.accountId": lambda: ctx.initiator if ctx else "",
@@ -183,6 +193,7 @@ def render(text: str, issue: dict, site: Site, ctx: Context | None = None) -> st
         "comment.body": lambda: comment.get("body", ""),
         "comment.internal": lambda: ("false" if comment.get("public") else "true") if comment else "",
         "comment.author.accountId": lambda: comment.get("author", ""),
+        "comment.author.displayName": lambda: site.display_name(comment["author"]) if comment.get("author") else "",
     }
 
     def fill(name: str) -> str:
@@ -307,19 +318,46 @@ class Automation:
         """One rule on one issue; the events its actions caused (to be dispatched)."""
         events: list[issues.Event] = []
         try:
-            for component in rule.get("components") or []:
-                kind = component.get("component")
-                if kind == "CONDITION" and not self.condition(component, issue, ctx):
-                    self.audit.append({"rule": rule.get("uuid"), "issue": issue["key"], "status": "NO_ACTIONS_PERFORMED"})
-                    return events
-                if kind == "ACTION":
-                    events += self.action(component, issue, rule, ctx)
-                    issue = self.store.get("request", issue["key"]) or issue
+            if not self._steps(rule.get("components") or [], issue, rule, ctx, events):
+                self.audit.append({"rule": rule.get("uuid"), "issue": issue["key"], "status": "NO_ACTIONS_PERFORMED"})
+                return events
         except (RuleError, JqlError) as exc:
             self.audit.append({"rule": rule.get("uuid"), "issue": issue["key"], "status": "FAILURE", "message": str(exc)})
             return events
         self.audit.append({"rule": rule.get("uuid"), "issue": issue["key"], "status": "SUCCESS"})
         return events
+
+    def _steps(self, components: list[dict], issue: dict, rule: dict, ctx: Context, events: list[issues.Event]) -> bool:
+        """Run `components` top to bottom (the events of their actions added to `events`); False when a
+        condition stopped them. An if/else container (`jira.condition.container.block`) runs the
+        children of its first `jira.condition.if.block` whose conditions hold (`conditionMatchType`
+        ALL or ANY; a block without conditions is the else) and then goes on; a condition inside a
+        block stops that block only."""
+        for component in components:
+            kind = component.get("component")
+            current = self.store.get("request", issue["key"]) or issue  # as the actions before left it
+            if kind == "CONDITION" and component.get("type") == CONTAINER_BLOCK:
+                for block in component.get("children") or []:
+                    if block.get("type") != IF_BLOCK:
+                        raise RuleError(f"the sandbox cannot evaluate block {block.get('type')!r}")
+                    if self._block_holds(block, current, ctx):
+                        self._steps(block.get("children") or [], current, rule, ctx, events)
+                        break
+            elif kind == "CONDITION" and not self.condition(component, current, ctx):
+                return False
+            elif kind == "ACTION":
+                events += self.action(component, current, rule, ctx)
+        return True
+
+    def _block_holds(self, block: dict, issue: dict, ctx: Context) -> bool:
+        conditions = block.get("conditions") or []
+        match = str((block.get("value") or {}).get("conditionMatchType") or "ALL").upper()
+        if match not in ("ALL", "ANY"):
+            raise RuleError(f"unknown conditionMatchType {match!r}")
+        if not conditions:
+            return True
+        results = (self.condition(c, issue, ctx) for c in conditions)
+        return all(results) if match == "ALL" else any(results)
 
     # ------------------------------------------------------------ conditions
 
