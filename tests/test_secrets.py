@@ -16,6 +16,7 @@ from deskbook.connectors.jsm.sandbox import running_sandbox as jsm_sandbox
 from deskbook.connectors.zendesk.sandbox import running_sandbox as zendesk_sandbox
 
 TOKEN = "Tq7-distinctive-9Zx4"
+CUSTOMER_TOKEN = "Cu5-distinctive-8Wq2"  # a JSM test customer's own (deskbook test --doit)
 AS_OF = "2026-11-23"
 
 
@@ -72,6 +73,11 @@ def test_no_command_prints_or_writes_the_token(run, monkeypatch, tmp_path):
         monkeypatch.setenv("JIRA_EMAIL", desk.email)
         monkeypatch.setenv("JSM_PROJECT", desk.project_key)
         assert run("apply", "--desk", "jsm", "--doit")[0] == 0
+        desk.customer_login("li@example.com", "Ms Li", token=CUSTOMER_TOKEN)
+        monkeypatch.setenv("DESKBOOK_JSM_CUSTOMER_EMAIL", "li@example.com")
+        monkeypatch.setenv("DESKBOOK_JSM_CUSTOMER_TOKEN", CUSTOMER_TOKEN)
+        assert run("test", "--desk", "jsm", "--scenario", "forbidden-phrases")[0] == 64
+        assert run("test", "--desk", "jsm", "--scenario", "forbidden-phrases", "--doit")[0] in (0, 1)
         assert run("verify", "--desk", "jsm", "--doit")[0] in (0, 1)
         assert run("export", "--desk", "jsm", "--out", str(tmp_path / "jsm.json"))[0] == 0
         assert run("sync", "run", "--desk", "jsm", "--as-of", AS_OF)[0] == 0
@@ -82,6 +88,7 @@ def test_no_command_prints_or_writes_the_token(run, monkeypatch, tmp_path):
     monkeypatch.setenv("ZENDESK_URL", "https://127.0.0.1:9")
     assert run("plan", "--desk", "zendesk")[0] == 1
     assert_nowhere(TOKEN, run.outputs, tmp_path)
+    assert_nowhere(CUSTOMER_TOKEN, run.outputs, tmp_path)
 
 
 @pytest.mark.parametrize("desk, variable", [("zendesk", "ZENDESK_URL"), ("jsm", "JIRA_URL")])

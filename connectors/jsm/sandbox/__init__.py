@@ -59,9 +59,9 @@ class Sandbox(KitHandle):
         issue runs they made (what `POST /sandbox/clock` answers as `scheduled_runs`)."""
         return self.app.pass_time(seconds)["scheduled_runs"]
 
-    def customer_login(self, email: str, display_name: str | None = None) -> tuple[str, str]:
+    def customer_login(self, email: str, display_name: str | None = None, token: str | None = None) -> tuple[str, str]:
         """A customer account with its own API token (created when new): (account id, token)."""
-        return self.app.customer_login(email, display_name)
+        return self.app.customer_login(email, display_name, token)
 
     def seed_organizations(self, count: int) -> list[str]:
         """Add `count` sample organizations (contact customer, contract property)."""

@@ -589,8 +589,9 @@ class JsmSandboxApp(SandboxPipeline):
         """The account id of the customer whose own login made this request (None: the API user)."""
         return request.environ.get("deskbook.customer")
 
-    def customer_login(self, email: str, display_name: str | None = None) -> tuple[str, str]:
-        """A customer account (created when new) with an API token of its own: (account id, token)."""
+    def customer_login(self, email: str, display_name: str | None = None, token: str | None = None) -> tuple[str, str]:
+        """A customer account (created when new) with an API token of its own (`token`, else a new
+        one): (account id, token)."""
         with self.store.lock:
             user = self.find_user(email)
             if user is None or user["accountId"] == ADMIN_ACCOUNT_ID:
@@ -598,7 +599,7 @@ class JsmSandboxApp(SandboxPipeline):
                 user = {"accountId": f"qm:sandbox:{number:06d}", "emailAddress": email,
                         "displayName": display_name or email}
                 self.store.put("customer", user["accountId"], user)
-            token = f"customer-{secrets.token_urlsafe(18)}"
+            token = token or f"customer-{secrets.token_urlsafe(18)}"
             self.store.put(LOGIN_KIND, email.strip().lower(), {"accountId": user["accountId"], "token": token})
         return user["accountId"], token
 
