@@ -67,8 +67,8 @@ TEST_LABEL = "deskbook_test"
 #: The test customer of live runs: an existing customer's email, and their own API token.
 CUSTOMER_EMAIL_ENV = "DESKBOOK_JSM_CUSTOMER_EMAIL"
 CUSTOMER_TOKEN_ENV = "DESKBOOK_JSM_CUSTOMER_TOKEN"
-#: Steps the customer takes (a real site lets only the customer's own login do them).
-CUSTOMER_ACTIONS = ("customer_replies",)
+#: Steps the customer takes (a real site lets only the customer's own login do them; `as_customer`).
+CUSTOMER_ACTIONS = ("customer_replies", "customer_rates")
 #: Statuses a request whose deletion the site refuses is moved to, in this order (those offered).
 DONE_STATUSES = ("Resolved", "Closed")
 #: The sandbox's stand-in for a customer's own login (`sandbox/app.py`).
@@ -319,14 +319,18 @@ class JsmDriver:
             self._transition(status)
 
     def customer_replies(self, text: str) -> None:
-        if self.site is not None:  # the customer's own login (a real site has no act-as)
-            if self.site.customer_client is None:
-                raise RuntimeError(self.skip_reason("customer_replies"))
-            self.site.customer_client.add_comment(self.key, str(text), public=True)
-            return
-        self.session.request("POST", f"/rest/servicedeskapi/request/{self.key}/comment",
-                             json={"body": str(text), "public": True}, headers={ACT_AS: str(self.customer)},
-                             label=f"request {self.key}")
+        self.as_customer("POST", f"/rest/servicedeskapi/request/{self.key}/comment",
+                         json={"body": str(text), "public": True}, label=f"request {self.key}")
+
+    def as_customer(self, method: str, path: str, **kwargs: Any) -> Any:
+        """A call the customer makes (a step of `CUSTOMER_ACTIONS`): on a real site with the customer's own
+        login; embedded, as the API user with the sandbox's act-as header naming the customer."""
+        if self.site is None:
+            headers = {**(kwargs.pop("headers", None) or {}), ACT_AS: str(self.customer)}
+            return self.session.request(method, path, headers=headers, **kwargs)
+        if self.site.customer_client is None:
+            raise RuntimeError(live_skip_reason("customer_replies", customer_login=False))
+        return self.site.customer_client.session.request(method, path, **kwargs)
 
     def time_passes(self, argument: dict[str, Any]) -> None:
         if self.live or self.handle is None:
