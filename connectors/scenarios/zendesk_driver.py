@@ -10,7 +10,8 @@ a reply is a ticket update with a comment by its author. The state is read with 
 
 Embedded (`live=False`): the sandbox runs the rules and `time_passes` moves its clock (automations
 hourly). Live (a real account): test tickets carry the subject prefix `[deskbook test]` and the tag
-`deskbook_test`, and are deleted afterwards; `via` is only a request on a real desk (Zendesk sets
+`deskbook_test`, and are deleted afterwards, then the test customers and organizations (marked with
+the run, so a later run's do not collide with them); `via` is only a request on a real desk (Zendesk sets
 the channel of API-made tickets itself), so channel-dependent expectations may differ there.
 """
 
@@ -19,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import itertools
+import secrets
 from typing import Any, Iterator
 
 from deskbook.connectors.scenarios.runner import TIME_SKIP
@@ -28,6 +30,9 @@ TEST_TAG = "deskbook_test"
 TEST_PREFIX = "[deskbook test]"
 CHANNELS = {"phone": "voice", "chat": "chat", "web": "web", "email": "email", "api": "api"}
 _counter = itertools.count(1)
+#: This process's mark on live test customers and organizations: Zendesk refuses a second user with
+#: an email, or a second organization with a name, already taken (an earlier run's).
+_RUN = secrets.token_hex(3)
 
 
 @contextlib.contextmanager
@@ -66,7 +71,8 @@ def dry_run(playbook: Any, scenario: Any, live: dict[str, Any]) -> str:
     """What a live run of `scenario` would create (nothing is read or written)."""
     timed = [st.index for st in scenario.steps if st.action == "time_passes"]
     skip = f"; skips step {timed[0]} onwards ({TIME_SKIP})" if timed else ""
-    return (f"{scenario.name}: 1 test customer + 1 test ticket tagged {TEST_TAG}, subject '{TEST_PREFIX} ...', "
+    org = " + its organization" if (scenario.steps[0].argument or {}).get("organization") else ""
+    return (f"{scenario.name}: 1 test customer{org} + 1 test ticket tagged {TEST_TAG}, subject '{TEST_PREFIX} ...', "
             f"deleted afterwards{skip}")
 
 
@@ -83,6 +89,8 @@ class ZendeskDriver:
         self.ticket_id: int | None = None
         self.requester_id: int | None = None
         self.created: list[int] = []
+        self.created_users: list[int] = []  # live: the test customers and organizations, removed too
+        self.created_organizations: list[int] = []
         self.cleaned: dict[str, Any] | None = None  # live: what `cleanup` did
         self.wanted: set[str] | None = None  # the expectation keys of the step being checked (None: all)
         self.organization_id: int | None = None
@@ -157,10 +165,13 @@ class ZendeskDriver:
 
     def customer_writes(self, request: dict[str, Any]) -> None:
         n = next(_counter)
+        email = f"deskbook-test-{_RUN}-{n}@example.com" if self.live else f"deskbook-test-{n}@example.com"
         user = self.session.json_request("POST", "/api/v2/users.json", json={"user": {
-            "name": request.get("customer", "Ms Li"), "email": f"deskbook-test-{n}@example.com",
+            "name": request.get("customer", "Ms Li"), "email": email,
             "locale": request.get("locale", self.playbook.metadata.default_locale).lower(), "role": "end-user"}})["user"]
         self.requester_id = user["id"]
+        if self.live:
+            self.created_users.append(user["id"])
         subject = request.get("subject", "request")
         body: dict[str, Any] = {
             "subject": f"{TEST_PREFIX} {subject}" if self.live else subject,
@@ -174,8 +185,10 @@ class ZendeskDriver:
             body["tags"] = [TEST_TAG]
         if request.get("organization"):
             org = self.session.json_request("POST", "/api/v2/organizations.json", json={"organization": {
-                "name": f"{TEST_PREFIX} {request['organization']}" if self.live else str(request["organization"])}})
+                "name": f"{TEST_PREFIX} {request['organization']} ({_RUN})" if self.live else str(request["organization"])}})
             self.organization_id = org["organization"]["id"]
+            if self.live:
+                self.created_organizations.append(org["organization"]["id"])
             self.session.json_request("PUT", f"/api/v2/users/{user['id']}.json",
                                       json={"user": {"organization_id": self.organization_id}})
             body["organization_id"] = self.organization_id
@@ -338,11 +351,18 @@ class ZendeskDriver:
     # ------------------------------------------------------------ live desks
 
     def cleanup(self) -> dict[str, Any]:
-        """Delete the test tickets this driver made (live desks); what was done is kept in `cleaned`."""
+        """Delete the test tickets this driver made (live desks), then its test customers and
+        organizations; what was done is kept in `cleaned`."""
         deleted = []
         for tid in self.created:
             self.session.request("DELETE", f"/api/v2/tickets/{tid}.json")
             deleted.append(tid)
         self.created.clear()
-        self.cleaned = {"deleted": deleted}
+        for kind, made in (("users", self.created_users), ("organizations", self.created_organizations)):
+            for object_id in made:
+                self.session.request("DELETE", f"/api/v2/{kind}/{object_id}.json")
+        self.cleaned = {"deleted": deleted, "deleted_users": list(self.created_users),
+                        "deleted_organizations": list(self.created_organizations)}
+        self.created_users.clear()
+        self.created_organizations.clear()
         return self.cleaned

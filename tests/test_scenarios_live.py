@@ -1,4 +1,6 @@
-"""`deskbook test --desk jsm --doit` against a real site — played by the JSM sandbox with its
+"""`deskbook test --doit` against a real desk, both desks through the same `Desk.scenario_driver` hook.
+
+JSM: a real site is played by the JSM sandbox with its
 shortcuts off (`shortcuts=False`: the act-as header is refused, the clock cannot be moved), a
 customer with a login of their own, the playbook installed beforehand as an admin would.
 
@@ -6,7 +8,7 @@ What is proved: the scenarios run and their outcome is read back through documen
 only; every test request is deleted afterwards (also when a step fails or raises), or resolved
 and closed where the site refuses deletion, and the report says so; the customer's steps run with
 the customer's own login or are skipped naming why; the dry run writes nothing; no secret is
-printed.
+printed. Zendesk: the tickets, test customers and organizations go again, also when run twice.
 """
 
 from __future__ import annotations
@@ -279,3 +281,30 @@ def test_the_sandbox_playing_a_real_site_refuses_its_shortcuts_and_keeps_custome
         site.app.config.issue_delete = True
         assert agent.delete(f"{site.url}/rest/api/3/issue/{mine}").status_code == 204
         assert agent.get(f"{site.url}/rest/api/3/issue/{mine}").status_code == 404
+
+
+# ---------------------------------------------------------------- Zendesk through the same hook
+
+
+def test_zendesk_live_deletes_its_tickets_customers_and_organizations_run_after_run(capsys, monkeypatch):
+    from deskbook.connectors.zendesk.connector import ZendeskConnector
+    from deskbook.connectors.zendesk.sandbox import running_sandbox as zendesk_sandbox
+
+    for name in ("ZENDESK_URL", "ZENDESK_SUBDOMAIN", "ZENDESK_EMAIL", "ZENDESK_API_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    with zendesk_sandbox(clock=FakeClock(START), export_lag_seconds=0, system_rules=True, run_rules=True) as desk:
+        connector = ZendeskConnector.connect(desk.url, desk.email, desk.token)
+        plan, snapshot = make_plan(connector, load_playbook(), load_library(), adopt=True)
+        connector.apply(plan, snapshot)
+        people, organizations = desk.store.count("user"), desk.store.count("organization")
+        for _ in range(2):
+            code = main(["test", "--desk", "zendesk", "--url", desk.url, "--email", desk.email, "--token", desk.token,
+                         "--doit", "--json", "--scenario", "routing", "--scenario", "phone-survey"])
+            report = json.loads(capsys.readouterr().out)
+            assert code == 0
+            by_name = {s["name"]: s for s in report["scenarios"]}
+            assert by_name["routing"]["status"] == "passed" and by_name["phone-survey"]["status"] == "skipped"
+            assert [len(s["cleanup"]["deleted"]) for s in report["scenarios"]] == [1, 1]
+            assert len(by_name["phone-survey"]["cleanup"]["deleted_organizations"]) == 1
+        assert desk.store.count("ticket") == 0
+        assert (desk.store.count("user"), desk.store.count("organization")) == (people, organizations)
