@@ -28,7 +28,9 @@ DAMAGE_HINT = "the desk is the source of truth"
 
 @pytest.fixture(scope="module")
 def desk():
-    with running_sandbox(token="ledger-secret-token") as handle:
+    # One desk for the module's ~20 sync runs: Zendesk's 10 incremental exports a minute would make
+    # the later runs wait out 429s (a minute each); these tests are about the ledger, not that limit.
+    with running_sandbox(token="ledger-secret-token", rate_limits={"incremental": 1000}) as handle:
         yield handle
 
 
