@@ -41,9 +41,11 @@ def embedded_driver(playbook: Any, library: Any, scenario: Any, start: float) ->
     from deskbook.connectors.commands import make_plan
     from deskbook.connectors.zendesk.connector import ZendeskConnector
     from deskbook.connectors.zendesk.sandbox import FakeClock, running_sandbox
+    from deskbook.connectors.zendesk.sandbox_command import NO_RATE_LIMITS
 
     options = dict(scenario.options.get("zendesk") or {})
     with running_sandbox(clock=FakeClock(start), export_lag_seconds=0, system_rules=True, run_rules=True,
+                         rate_limits=NO_RATE_LIMITS,
                          csat=bool(options.get("csat", True))) as desk:
         connector = ZendeskConnector.connect(desk.url, desk.email, desk.token)
         plan, snapshot = make_plan(connector, playbook, library, adopt=True)

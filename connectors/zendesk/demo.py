@@ -28,12 +28,14 @@ def run_demo(playbook: Any, library: Any, *, seed_orgs: int = 20) -> None:
     from deskbook.connectors.sandbox_kit.clock import FakeClock
     from deskbook.connectors.zendesk.connector import ZendeskConnector
     from deskbook.connectors.zendesk.sandbox import running_sandbox
+    from deskbook.connectors.zendesk.sandbox_command import NO_RATE_LIMITS
 
     name = playbook.metadata.name
     window = last_week(time.time(), playbook.metadata.time_zone)
     # Zendesk's incremental exports leave out the most recent minute; the demo's sync runs seconds
     # after the sample customers are created, so its sandbox hands out changes at once.
-    with running_sandbox(export_lag_seconds=0, clock=FakeClock(window[0])) as desk:
+    # Its clock is fake, so it has no per-minute limits either (see NO_RATE_LIMITS).
+    with running_sandbox(export_lag_seconds=0, clock=FakeClock(window[0]), rate_limits=NO_RATE_LIMITS) as desk:
         print(f"Sandbox Zendesk desk at {desk.url}.")
         connector = ZendeskConnector.connect(desk.url, desk.email, desk.token)
         plan, snapshot = connector.plan_playbook(playbook, library, adopt=True)

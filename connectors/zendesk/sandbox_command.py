@@ -19,6 +19,11 @@ DEFAULT_EMAIL, DEFAULT_TOKEN = kit_options.DEFAULT_EMAIL, kit_options.DEFAULT_TO
 EXPORT_LAG_SECONDS = 60.0
 #: Zendesk's default rate limits: requests per minute by endpoint class.
 DEFAULT_RATE_LIMITS = {"account": 700, "incremental": 10, "search_export": 100}
+#: For an embedded desk on a `FakeClock` (`deskbook test`, `deskbook demo`): its minute windows end only
+#: when a step moves the clock, so a per-minute limit there only makes a client pace in real time for
+#: a window that does not close while it waits (a survey scenario spent 60 s so). Rate limits are
+#: tested on their own (tests/test_rate_headroom.py), not by the scenarios.
+NO_RATE_LIMITS = {name: None for name in DEFAULT_RATE_LIMITS}
 
 
 def add_sandbox_command(sandbox_subparsers) -> None:
