@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Callable, Iterator, Protocol
+from typing import Any, Callable, Iterator, Protocol
 
 from deskbook.sync.schedule import Organization
 
@@ -88,3 +88,20 @@ class SyncDesk(Protocol):
         """Create the task (idempotent on `draft.key`): (ticket id, True when the desk replayed an earlier
         create). Desks whose create takes several calls report the id through `on_created` as soon as
         the desk answers with it, so a run killed before the last call knows what to finish."""
+
+
+class SurveyDesk(SyncDesk, Protocol):
+    """A sync desk that keeps S-11 survey results on the customer's record (`deskbook.sync.surveys`;
+    the runner runs the survey job on desks that have `write_survey`)."""
+
+    def use_survey(self, fields: Any) -> str | None:
+        """From now on report `TicketPage.surveys` and `OrganizationPage.survey_held` for these playbook
+        survey fields (`SurveyFields`); returns why this desk cannot keep the record (the job is skipped
+        with that reason), else None."""
+
+    def survey_held(self, organization_id: int) -> Any:
+        """What the organization's record holds now (`HeldSurvey`), read from the desk."""
+
+    def write_survey(self, organization_id: int, values: dict[str, Any]) -> None:
+        """Put one survey result (playbook record field key -> value) on the organization's record;
+        repeating it must be harmless, and after a write cut short `survey_held` must not report it."""

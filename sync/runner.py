@@ -284,16 +284,19 @@ def run_jobs(
     as_of = as_of or date.today()
     report = SyncReport(as_of=as_of, dry_run=dry_run, jobs={name: JobReport() for name in jobs})
     if SURVEY_JOB in jobs and settings.survey is not None and not surveys:
-        report.jobs[SURVEY_JOB].skip_reasons.append(f"{desk.name}: survey results are not written onto this "
-                                                    "desk's organizations yet (Zendesk only)")
+        report.jobs[SURVEY_JOB].skip_reasons.append(f"{desk.name}: this desk keeps no survey record")
     headroom = _headroom(desk)
     if headroom is not None:
         from deskbook.http import rate_share_from_env
 
         report.rate_budget = rate_share_from_env()
         headroom.start(report.rate_budget)
-    if surveys:
-        desk.use_survey(settings.survey)  # the ticket export then also reports survey results
+    if surveys:  # the ticket export then also reports survey results, the organization pages the records
+        refusal = desk.use_survey(settings.survey)
+        if refusal:
+            surveys = False
+            report.jobs[SURVEY_JOB].skip_reasons.append(f"{desk.name}: {refusal}")
+            log.warning("%s: skipped: %s", SURVEY_JOB, refusal)
     bulk = not dry_run and bulk_desk(desk)
     caught_up_from = None
     if bulk and _rebuilding(ledger):

@@ -624,6 +624,11 @@ def test_csm_detail_fields_values_and_profile_fetch(sandbox):
     assert put(orgs[0], "tier", ["key"]) == 204 and put(orgs[0], "ends", ["2027-01-31"]) == 204
     assert put(orgs[0], "tier", ["gold"]) == 400 and put(orgs[0], "ends", ["31/01/2027"]) == 400
     assert put(orgs[0], "nope", ["x"]) == 404
+    # a NUMBER field (the S-11 scores) takes a number and nothing else; text takes anything
+    http.post(f"{base}/organization/details", headers=OPT_IN, json={"name": "score", "type": {"name": "NUMBER"}})
+    assert put(orgs[2], "score", ["4"]) == 204
+    assert [put(orgs[2], "score", v) for v in (["four"], ["nan"], ["inf"], [4], ["4", "5"])] == [400] * 5
+    assert put(orgs[2], "score", []) == 204  # cleared
     def fetch(ids):
         return http.post(f"{base}/organization/profile/fetch", headers=OPT_IN, json={"organizationIds": ids})
 

@@ -78,93 +78,265 @@ def test_plan_says_which_survey_and_where_the_record_is():
     assert "keep it switched on" in survey_notes(csat)[0]
 
 
-# ---------------------------------------------------------------- against the sandbox
+# ---------------------------------------------------------------- against the sandboxes
+#
+# One story on both desks: a desk adapter makes organizations and surveyed requests the way each
+# desk keeps them (Zendesk: score dropdowns on the ticket, the record in organization fields; JSM:
+# score labels and the `deskbook.fields` property on the request, the record in CSM detail fields)
+# and counts record writes from the calls the sync desk sent.
 
 
-@pytest.fixture(scope="module")
-def installed():
-    """A Zendesk sandbox with the shipped playbook applied, and a customer organization."""
+class ZendeskSurveys:
+    """The Zendesk sandbox with the shipped playbook applied."""
+
+    writes_prefix = "PUT /api/v2/organizations"
+
+    def __init__(self, desk):
+        self.desk = desk
+        self.client = desk.connector.client
+
+    def organization(self, name):
+        return int(self.client.create_organization({"name": name})["id"])
+
+    def scored(self, org_id, speed, resolution, attitude):
+        from deskbook.connectors.zendesk.translate import option_tag
+
+        tags = [option_tag("score_response_speed", f"score_{speed}"), option_tag("score_resolution", f"score_{resolution}"),
+                option_tag("score_attitude", f"score_{attitude}")]
+        ticket = self.desk.store.add_ticket(organization_id=org_id, status="solved", subject="surveyed", tags=tags)
+        return int(ticket["id"])
+
+    def unscored(self, org_id):
+        return self.desk.store.add_ticket(organization_id=org_id, status="solved", subject="no survey")["id"]
+
+    def sync_desk(self):
+        from deskbook.connectors.zendesk.sync_desk import connect
+
+        return connect(self.desk.url, self.desk.email, self.desk.token)
+
+    def record_writes(self, calls):
+        return sum(n for name, n in calls.items() if name.startswith(self.writes_prefix))
+
+    def record(self, org_id):
+        fields = self.client.organization(org_id)["organization_fields"]
+        return {k: fields.get(k) for k in ("survey_ticket", "survey_response_speed", "survey_attitude", "survey_date")}
+
+    def reference(self, ticket):
+        return str(ticket)
+
+    def landed(self, org_id, ticket):
+        """A write that landed, too late for the organization export to list it."""
+        record = self.desk.store.get("organization", org_id)
+        record["organization_fields"].update({"survey_ticket": str(ticket), "survey_date": "2099-01-01"})
+        record["updated_at"] = "2020-01-01T00:00:00Z"  # (the export's last minute is left out: not listed)
+        self.desk.store.put("organization", record, touch=False)
+
+
+class JsmSurveys:
+    """The JSM sandbox (Customer Service Management on) with the shipped playbook applied."""
+
+    #: the six detail fields of a record: one PUT each
+    fields = 6
+
+    def __init__(self, desk):
+        from test_jsm_sync import client_for
+
+        self.desk = desk
+        self.client = client_for(desk)
+        self.types = {t["name"]: t["id"] for t in self.client.request_types()}
+
+    def organization(self, name):
+        org = self.client.create_organization(name)
+        self.client.attach_organization(org["id"])
+        return int(org["id"])
+
+    def _request(self, org_id, labels, texts=None):
+        from deskbook.connectors.jsm import translate as tr
+
+        made = self.client.create_request(next(iter(self.types.values())), "surveyed")
+        key = made["issueKey"]
+        if texts:
+            self.client.set_issue_property(key, tr.FIELDS_PROPERTY, texts)
+        self.client.edit_issue(key, fields={self.client.organizations_field_id(): [org_id]},
+                               update={"labels": [{"add": label} for label in labels]} if labels else None)
+        path = f"/rest/api/3/issue/{key}/transitions"
+        done = next(t for t in self.client.session.get_json(path)["transitions"] if t["to"]["name"] == "Resolved")
+        self.client.session.request("POST", path, json={"transition": {"id": done["id"]}})
+        return key
+
+    def scored(self, org_id, speed, resolution, attitude):
+        from deskbook.connectors.jsm import translate as tr
+
+        labels = [tr.field_label("score_response_speed", f"score_{speed}"), tr.field_label("score_resolution", f"score_{resolution}"),
+                  tr.field_label("score_attitude", f"score_{attitude}")]
+        return self._request(org_id, labels, {"survey_suggestions": f"suggestion {speed}{resolution}{attitude}"})
+
+    def unscored(self, org_id):
+        from deskbook.connectors.jsm import translate as tr
+
+        return self._request(org_id, [tr.field_label("score_response_speed", "score_5")])  # one score alone: no result
+
+    def sync_desk(self):
+        from deskbook.connectors.jsm.sync_desk import JsmSyncDesk
+
+        return JsmSyncDesk(self.client.__class__(self.client.connection, session=self._session()))
+
+    def _session(self):
+        from deskbook.http import DeskSession
+
+        return DeskSession(self.desk.url, auth=(self.desk.email, self.desk.token), sleep=lambda s: None)
+
+    def record_writes(self, calls):
+        puts = sum(n for name, n in calls.items() if name.startswith("PUT ") and name.endswith("/details"))
+        assert puts % self.fields == 0, puts  # whole records only
+        return puts // self.fields
+
+    def record(self, org_id):
+        profile = self.client.fetch_csm_profiles([str(org_id)])[0]
+        values = {d["name"]: d["values"][0] if d["values"] else None for d in profile["details"]}
+        return {"survey_ticket": values.get("survey_ticket"), "survey_date": values.get("survey_date"),
+                **{k: int(float(values[k])) if values.get(k) else None for k in ("survey_response_speed", "survey_attitude")}}
+
+    def reference(self, ticket):
+        return ticket  # the request key, e.g. SUP-12
+
+    def landed(self, org_id, ticket):
+        for name, value in (("survey_date", "2099-01-01"), ("survey_ticket", ticket)):
+            self.client.set_csm_detail(str(org_id), name, [value])
+
+
+@pytest.fixture(scope="module", params=["zendesk", "jsm"])
+def installed(request):
+    """Each desk's sandbox with the shipped playbook applied (module-wide: organizations are per test)."""
     from deskbook.connectors.commands import make_plan
-    from deskbook.connectors.zendesk.connector import ZendeskConnector
-    from deskbook.connectors.zendesk.sandbox import running_sandbox
     from deskbook.scripts_library import load_library
 
     playbook = load_playbook()
-    with running_sandbox(export_lag_seconds=0) as desk:
-        connector = ZendeskConnector.connect(desk.url, desk.email, desk.token)
+    if request.param == "zendesk":
+        from deskbook.connectors.zendesk.connector import ZendeskConnector
+        from deskbook.connectors.zendesk.sandbox import running_sandbox
+
+        with running_sandbox(export_lag_seconds=0) as desk:
+            desk.connector = ZendeskConnector.connect(desk.url, desk.email, desk.token)
+            plan, snapshot = make_plan(desk.connector, playbook, load_library(), adopt=True)
+            desk.connector.apply(plan, snapshot)
+            desk.playbook = playbook
+            yield ZendeskSurveys(desk)
+        return
+    from deskbook.connectors.jsm.client import JsmClient, JsmConnection
+    from deskbook.connectors.jsm.connector import JsmConnector
+    from deskbook.connectors.jsm.sandbox import running_sandbox as jsm_sandbox
+
+    from conftest import shared_dir
+
+    with jsm_sandbox(spec=(shared_dir() / "jsm") if shared_dir() else None, run_rules=False) as desk:
+        connection = JsmConnection(url=desk.url, email=desk.email, token=desk.token, project_key=desk.project_key,
+                                   cloud_id=desk.cloud_id)
+        connector = JsmConnector(JsmClient(connection))
         plan, snapshot = make_plan(connector, playbook, load_library(), adopt=True)
         connector.apply(plan, snapshot)
         desk.playbook = playbook
-        desk.connector = connector
-        yield desk
-
-
-def _scored_ticket(desk, org_id, speed, resolution, attitude, status="solved"):
-    from deskbook.connectors.zendesk.translate import option_tag
-
-    tags = [option_tag("score_response_speed", f"score_{speed}"), option_tag("score_resolution", f"score_{resolution}"),
-            option_tag("score_attitude", f"score_{attitude}")]
-    return desk.store.add_ticket(organization_id=org_id, status=status, subject="surveyed", tags=tags)
+        yield JsmSurveys(desk)
+        assert desk.violations() == []
 
 
 def _run(desk, ledger_path):
-    from deskbook.connectors.zendesk.sync_desk import connect
     from deskbook.sync.jobs import settings_from_playbook
     from deskbook.sync.ledger import Ledger
     from deskbook.sync.runner import run_jobs
 
-    sync_desk = connect(desk.url, desk.email, desk.token)
+    sync_desk = desk.sync_desk()
     ledger = Ledger(ledger_path)
     try:
-        report = run_jobs(sync_desk, ledger, settings_from_playbook(desk.playbook), jobs=(SURVEY_JOB,))
+        report = run_jobs(sync_desk, ledger, settings_from_playbook(desk.desk.playbook), jobs=(SURVEY_JOB,))
     finally:
         ledger.close()
-    writes = sum(n for name, n in sync_desk.calls.items() if name.startswith("PUT /api/v2/organizations"))
-    return report.jobs[SURVEY_JOB], writes, sync_desk.calls
+    assert not report.jobs[SURVEY_JOB].skip_reasons or report.jobs[SURVEY_JOB].skipped, report.jobs[SURVEY_JOB].skip_reasons
+    return report.jobs[SURVEY_JOB], desk.record_writes(sync_desk.calls), sync_desk.calls
+
+
+def _number(reference):
+    return int(str(reference).rsplit("-", 1)[-1])
 
 
 def test_scores_reach_the_record_once_through_reruns_a_lost_ledger_and_a_killed_write(installed, tmp_path):
-    org = installed.connector.client.create_organization({"name": "Northwind"})
-    org_id = int(org["id"])
-    _scored_ticket(installed, org_id, 3, 4, 5)
-    newest = _scored_ticket(installed, org_id, 5, 4, 4)
-    unscored = installed.store.add_ticket(organization_id=org_id, status="solved", subject="no survey")
-    assert unscored
+    desk = installed
+    org_id = desk.organization("Northwind")
+    desk.scored(org_id, 3, 4, 5)
+    newest = desk.scored(org_id, 5, 4, 4)
+    assert desk.unscored(org_id)
 
-    job, writes, _ = _run(installed, tmp_path / "ledger.sqlite")
+    job, writes, _ = _run(desk, tmp_path / "ledger.sqlite")
     assert (job.created, job.skipped, writes) == (1, 1, 1)  # the newest written, the older superseded
-    record = installed.connector.client.organization(org_id)["organization_fields"]
-    assert (record["survey_ticket"], record["survey_response_speed"], record["survey_attitude"]) == (str(newest["id"]), 5, 4)
+    record = desk.record(org_id)
+    assert (record["survey_ticket"], record["survey_response_speed"], record["survey_attitude"]) == \
+        (desk.reference(newest), 5, 4)
 
-    job, writes, calls = _run(installed, tmp_path / "ledger.sqlite")  # the next day: nothing new
+    job, writes, calls = _run(desk, tmp_path / "ledger.sqlite")  # the next day: nothing new
     assert (job.created, writes) == (0, 0)
-    assert not any(name.startswith("GET /api/v2/tickets/") for name in calls)  # no read per ticket
+    assert not any(name.startswith(("GET /api/v2/tickets/", "GET /rest/api/3/issue/")) for name in calls)  # no read per ticket
 
-    job, writes, _ = _run(installed, tmp_path / "lost.sqlite")  # a lost ledger learns from the record
+    job, writes, _ = _run(desk, tmp_path / "lost.sqlite")  # a lost ledger learns from the record
     assert (job.created, writes, job.already_done) == (0, 0, 2)
 
     # a run killed after its intent and around the write: the next one reads the record first
-    later = _scored_ticket(installed, org_id, 2, 2, 2)
+    later = desk.scored(org_id, 2, 2, 2)
     from deskbook.sync.ledger import Ledger
     from deskbook.sync.surveys import survey_key
 
     ledger = Ledger(tmp_path / "ledger.sqlite")
-    ledger.mark_pending(survey_key(org_id, later["id"]), SURVEY_JOB, org_id, str(later["id"]))
+    ledger.mark_pending(survey_key(org_id, _number(later)), SURVEY_JOB, org_id, str(_number(later)))
     ledger.close()
-    record = installed.store.get("organization", org_id)  # it had landed, too late for the export to list it
-    record["organization_fields"].update({"survey_ticket": str(later["id"]), "survey_date": "2099-01-01"})
-    record["updated_at"] = "2020-01-01T00:00:00Z"  # (the export's last minute is left out: not listed)
-    installed.store.put("organization", record, touch=False)
-    job, writes, _ = _run(installed, tmp_path / "ledger.sqlite")
+    desk.landed(org_id, desk.reference(later))  # it had landed
+    job, writes, _ = _run(desk, tmp_path / "ledger.sqlite")
     assert (job.created, job.already_done, writes) == (0, 1, 0)
 
 
-def test_jsm_says_what_it_does_not_install_yet_instead_of_dropping_it():
-    from deskbook.connectors.jsm.translate import zendesk_only_notes
+def test_jsm_plan_says_which_survey_and_installs_the_record_as_detail_fields_only_with_csm():
+    from deskbook.connectors.jsm.translate import desired_objects, survey_notes
+    from deskbook.scripts_library import load_library
 
-    notes = zendesk_only_notes(load_playbook())
-    assert not any(n.startswith("C-1") for n in notes)  # the guardrail is installed on JSM (test_guardrail.py)
-    assert any(n.startswith("S-11 record:") for n in notes)
+    shipped = load_playbook()
+    which, record = survey_notes(shipped, csm=True)
+    assert "switch JSM's own request feedback off" in which and "phone_survey" in which  # one survey: ours
+    assert "survey_date, survey_ticket, survey_response_speed" in record and "48 hours" in record
+    assert "enter each customer's last survey by hand" in survey_notes(shipped, csm=False)[1]
+    csat = dataclasses.replace(shipped, survey=dataclasses.replace(shipped.survey, desk_csat=True))
+    assert "is the online survey; keep it on" in survey_notes(csat, csm=True)[0]
+
+    def details(csm):
+        return {d.name: d.payload["type"]["name"] for d in desired_objects(shipped, load_library(), project_ari="a",
+                                                                           csm=csm) if d.kind == "organization_detail_field"}
+
+    assert {k: v for k, v in details(True).items() if k.startswith("survey_")} == {
+        "survey_date": "DATE", "survey_ticket": "TEXT", "survey_response_speed": "NUMBER", "survey_resolution": "NUMBER",
+        "survey_attitude": "NUMBER", "survey_last_suggestions": "TEXT"}
+    assert details(False) == {}
+
+
+def test_jsm_without_csm_or_without_the_detail_fields_skips_the_job_and_says_why(tmp_path):
+    from deskbook.connectors.jsm.sandbox import running_sandbox
+    from deskbook.connectors.jsm.sync_desk import JsmSyncDesk
+    from deskbook.sync.jobs import settings_from_playbook
+    from deskbook.sync.ledger import Ledger
+    from deskbook.sync.runner import run_jobs
+    from test_jsm_sync import client_for
+
+    settings = settings_from_playbook(load_playbook())
+    for csm in (False, True):  # no CSM; CSM without the fields (apply not run)
+        with running_sandbox(csm=csm) as desk:
+            ledger = Ledger(tmp_path / f"{csm}.sqlite")
+            try:
+                report = run_jobs(JsmSyncDesk(client_for(desk)), ledger, settings, jobs=(SURVEY_JOB,))
+            finally:
+                ledger.close()
+            reasons = report.jobs[SURVEY_JOB].skip_reasons
+            assert reasons == [("jsm: the organization detail fields survey_date, survey_ticket, survey_response_speed, "
+                                "survey_resolution, survey_attitude, survey_last_suggestions are missing: run "
+                                "`deskbook apply --desk jsm --doit` (it creates them)") if csm else
+                               ("jsm: Customer Service Management is not available on this site, so there are no "
+                                "organization detail fields to write the survey results to")]
+            assert not any(r["method"] == "PUT" for r in desk.requests())
 
 
 def test_the_survey_scenarios_pass_one_survey_each_and_the_record_written_once(capsys):

@@ -123,3 +123,53 @@ def test_serve_on_jsm_runs_then_stops_on_sigterm(jsm_desk, tmp_path):
     assert jsm_desk.token not in err
     keys = [label for issue in jsm_desk.store.all("request") for label in issue["labels"] if label.startswith("deskbook:")]
     assert keys and len(keys) == len(set(keys))
+
+
+@pytest.mark.slow
+def test_sigkill_inside_a_survey_record_write_then_rerun_writes_it_once(jsm_desk, tmp_path):
+    """S-11 on JSM: a record is six detail PUTs (the request last). Killed after any of them, the next
+    run completes the record; the request field, which says which survey the record holds, is written
+    once per survey, and the record ends with the newest survey's values."""
+    from deskbook.sync.surveys import SURVEY_JOB
+    from test_surveys import JsmSurveys
+
+    rng = random.Random(15)
+    desk = JsmSurveys(jsm_desk)
+    org_ids = [desk.organization(f"Surveyed {n}") for n in range(2)]
+    ledger_path = tmp_path / "surveys.sqlite"
+    settings = load_settings(None)
+    cut_short = 0
+    for round_no in range(6):
+        org_id = org_ids[round_no % 2]
+        scores = (rng.randint(1, 5), rng.randint(1, 5), rng.randint(1, 5))
+        key = desk.scored(org_id, *scores)
+        proc = subprocess.Popen([sys.executable, "-c", PREWARMED, "-q", "sync", "run", "--desk", "jsm", "--job", "surveys",
+                                 "--ledger", str(ledger_path)], env=jsm_desk.env, stdin=subprocess.PIPE,
+                                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        assert proc.stdout.readline().strip() == "ready"
+        jsm_desk.clear_requests()
+        target = rng.randint(1, 6)
+
+        def puts(field=None):
+            return [r for r in jsm_desk.requests() if r["method"] == "PUT" and r["path"].endswith("/details")
+                    and (field is None or r["query"].get("fieldName") == field)]
+
+        proc.stdin.write("go\n")
+        proc.stdin.flush()
+        deadline = time.monotonic() + 30
+        while proc.poll() is None and len(puts()) < target and time.monotonic() < deadline:
+            time.sleep(0.0005)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        cut_short += 1 if puts() and not puts("survey_ticket") else 0
+        ledger = Ledger(ledger_path)
+        try:
+            report = run_jobs(desk.sync_desk(), ledger, settings, jobs=(SURVEY_JOB,))
+        finally:
+            ledger.close()
+        assert report.failed == 0, report.text()
+        assert len(puts("survey_ticket")) == 1, (round_no, target, [r["query"] for r in puts()])
+        record = desk.record(org_id)
+        assert (record["survey_ticket"], record["survey_response_speed"], record["survey_attitude"]) == \
+            (key, scores[0], scores[2])
+    assert cut_short >= 2  # some kills really landed inside a record write

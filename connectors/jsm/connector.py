@@ -299,15 +299,15 @@ class JsmConnector(DeskConnector):
         if playbook is not None and desired:  # rules JSM cannot express, accepted by the playbook
             notes += tr.check_desk_limits(playbook, views=self.allow_internal_api)[1]
             notes += tr.comment_limit_notes(playbook, desired)
-        if playbook is not None and desired:  # what this version installs on Zendesk only (#15)
-            notes += tr.zendesk_only_notes(playbook)
+        if playbook is not None and desired:  # S-11 and C-1: what JSM does differently (#15)
+            notes += tr.survey_notes(playbook, csm=self.detail_fields() is not None)
             notes += tr.guardrail_notes(playbook)
         if playbook is not None and desired and playbook.sync.jobs:
             notes.append(contract_store_note(self.detail_fields() is not None))
         elif not desired and self.detail_fields():
-            notes.append("uninstall keeps the organization detail fields deskbook made for contract data (site-wide, "
-                         "they hold the customers' contract data); delete them in JSM (Settings > Organization "
-                         "details) when no longer wanted")
+            notes.append("uninstall keeps the organization detail fields deskbook made for contract data and the "
+                         "last survey (site-wide, they hold the customers' data); delete them in JSM (Settings > "
+                         "Organization details) when no longer wanted")
         return notes
 
     def extra_changes(self, playbook: str, desired: list[DesiredObject], snapshot: Snapshot,

@@ -16,6 +16,21 @@ Reads (through `JsmClient`, i.e. `deskbook.http.DeskSession`):
   with the `deskbook.sync` issue property returned in the same search. JQL reads relative dates
   (`-90m`), so the user's time zone does not matter.
 
+S-11 survey results (`deskbook.sync.surveys`, when the runner calls `use_survey`): the scores are the
+labels `<score field>-score_N` (`translate.field_label`: JSM keeps a playbook choice field as a label),
+the suggestions the `survey_suggestions` entry of the issue property `deskbook.fields`
+(`translate.FIELDS_PROPERTY`: where text fields live on JSM), both read in the resolved-requests
+search the run makes anyway (by `updated` rather than `resolved` then: the phone survey's scores come
+after the resolution), so no request per ticket. The request's first organization gets the result;
+its survey day is the resolution day (stable: a later comment must not make an old survey look new).
+The record is the organization's CSM detail fields `translate.survey_detail_fields` (made by
+`apply`), read with the profiles the organization scan fetches anyway (25 a call), which give
+`survey_held`. A detail value is written one field a call (`PUT …/organization/{id}/details?fieldName=`,
+FACTS.md 5.5), so a write is six idempotent PUTs: suggestions, scores, date, and the request last —
+the request is what `survey_held` reads, so a run killed inside a write leaves a record that does not
+claim the new survey, and the next run writes all six again (the same values) instead of skipping.
+Without CSM or without those fields `use_survey` says why and the job is skipped.
+
 Exactly-once on the desk side. A JSM create is several calls, none with an idempotency key:
 
 1. `POST /rest/servicedeskapi/request` with only the fields on the request type's form (an
@@ -57,6 +72,21 @@ from deskbook.connectors.jsm.client import CONTRACT_PROPERTY, SD, JsmClient
 from deskbook.errors import DeskbookError
 from deskbook.sync.desk import OrganizationPage, TaskDraft, TicketPage
 from deskbook.sync.schedule import Organization, parse_key
+
+
+def _detail_values(profile: dict | None) -> dict[str, Any]:
+    """A CSM organization profile's detail values, name -> first value."""
+    return {d.get("name"): (d.get("values") or [None])[0] for d in (profile or {}).get("details") or []}
+
+
+def _key_number(text: Any, project_key: str) -> str | None:
+    """The number of a request of the project (`SUP-12` or `12` -> "12"), None for anything else."""
+    value = str(text or "").strip()
+    if value.upper().startswith(f"{project_key.upper()}-"):
+        value = value[len(project_key) + 1:]
+    if value.endswith(".0"):  # a NUMBER detail field may answer 12.0
+        value = value[:-2]
+    return value if value.isdigit() else None
 
 
 def item_key(issue: dict) -> str | None:
@@ -108,6 +138,9 @@ class JsmSyncDesk:
         self._type_names: dict[str, str] = {}
         self._orphans: dict[str, dict[str, Any]] = {}  # job -> request summary -> issue bean
         self._unfinished: dict[str, tuple[int, str]] = {}  # item key -> (issue id, issue key)
+        self.survey: Any = None  # `deskbook.sync.surveys.SurveyFields` while the survey job runs
+        self._details: dict[str, str] | None | bool = False  # detail field name -> type; None: no CSM; False: unread
+        self._record_types: dict[str, str] = {}  # the survey record's detail fields -> their types
 
     @property
     def calls(self) -> Counter:
@@ -120,32 +153,43 @@ class JsmSyncDesk:
         """Every organization with its contract property: one full scan (JSM has no change feed)."""
         stamp = datetime.now(timezone.utc).isoformat(timespec="seconds")
         scan = uuid.uuid4().hex  # unique per scan: two scans in the same second must differ
-        fields = {f.get("name") for f in self.client.csm_detail_fields() or []}
+        fields = self._detail_fields() or {}
+        self._details = False  # the next scan reads the definitions again
         csm = self.contract_end_field in fields  # else the organization property (CSM absent or not installed)
         raws: list[dict] = []
         for raw in self.client.iter_organizations():
             raws.append(raw)
             if len(raws) == 50:
-                yield OrganizationPage(self._organizations(raws, csm), [], stamp, scan=scan)
+                yield self._page(raws, csm, stamp, scan, False)
                 raws = []
-        yield OrganizationPage(self._organizations(raws, csm), [], stamp, scan=scan, scan_complete=True)
+        yield self._page(raws, csm, stamp, scan, True)
 
-    def _organizations(self, raws: list[dict], csm: bool) -> list[Organization]:
+    def _detail_fields(self) -> dict[str, str] | None:
+        """The site's organization detail fields (name -> type), None without CSM; read once per scan."""
+        if self._details is False:
+            found = self.client.csm_detail_fields()
+            self._details = None if found is None else {
+                str(f.get("name")): str((f.get("type") or {}).get("name") or "") for f in found}
+        return self._details  # type: ignore[return-value]
+
+    def _page(self, raws: list[dict], csm: bool, stamp: str, scan: str, last: bool) -> OrganizationPage:
         """Organizations with their contract data: from CSM detail fields (25 profiles a call) or, without
         CSM, each one's contract property; an organization whose detail fields hold none of it yet (data
-        not moved over) is read from its property too."""
-        if not csm:
-            return [self._organization(raw, self.client.organization_property(raw["id"], CONTRACT_PROPERTY) or {})
-                    for raw in raws]
-        profiles = {str(p["id"]): p for p in self.client.fetch_csm_profiles([raw["id"] for raw in raws]) if p.get("id")}
-        out = []
+        not moved over) is read from its property too. With the survey job, the profiles also give the
+        survey each record holds."""
+        profiles: dict[str, dict] = {}
+        if raws and (csm or self.survey):
+            profiles = {str(p["id"]): p for p in self.client.fetch_csm_profiles([raw["id"] for raw in raws])
+                        if p.get("id")}
+        out, held = [], []
         for raw in raws:
-            details = (profiles.get(str(raw["id"])) or {}).get("details") or []
-            values = {d.get("name"): (d.get("values") or [None])[0] for d in details}
-            if not any(values.get(name) for name in self.contract_names):  # not entered yet: the property, if any
+            values = _detail_values(profiles.get(str(raw["id"])))
+            if self.survey:
+                held.append((int(raw["id"]), self._held(values)))
+            if not csm or not any(values.get(name) for name in self.contract_names):  # the property, if any
                 values = self.client.organization_property(raw["id"], CONTRACT_PROPERTY) or {}
             out.append(self._organization(raw, values))
-        return out
+        return OrganizationPage(out, [], stamp, scan=scan, scan_complete=last, survey_held=held)
 
     @property
     def contract_names(self) -> tuple[str, ...]:
@@ -170,20 +214,25 @@ class JsmSyncDesk:
         """First service days (resolved requests) and our keyed requests, since `cursor` (all when None)."""
         project = self.client.connection.project_key
         started = datetime.now(timezone.utc)
-        resolved = (f"project = {project} AND resolved is not EMPTY{since_clause('resolved', cursor, started)} "
-                    "ORDER BY resolved ASC")
+        # with the survey job, requests changed since the last scan: scores come after the resolution
+        since = since_clause("updated" if self.survey else "resolved", cursor, started)
+        resolved = f"project = {project} AND resolved is not EMPTY{since} ORDER BY resolved ASC"
         first: list[tuple[int, str]] = []
+        surveys: list = []
         organizations = self.client.organizations_field_id()
+        properties = [SYNC_PROPERTY, tr.FIELDS_PROPERTY] if self.survey else [SYNC_PROPERTY]
         for issue in self.client.search(resolved, fields=["resolutiondate", organizations, "labels"],
-                                        properties=[SYNC_PROPERTY], max_results=PAGE_SIZE):
+                                        properties=properties, max_results=PAGE_SIZE):
             fields = issue.get("fields") or {}
             day = str(fields.get("resolutiondate") or "")[:10]
             ours_too = SYNC_LABEL in (fields.get("labels") or []) or SYNC_PROPERTY in (issue.get("properties") or {})
             if not ours_too and day:
-                first += [(int(org["id"]), day) for org in fields.get(organizations) or []]
+                orgs = [int(org["id"]) for org in fields.get(organizations) or []]
+                first += [(org_id, day) for org_id in orgs]
+                surveys += self._survey(issue, orgs, day)
             if len(first) >= PAGE_SIZE:
-                yield TicketPage(first, [], cursor or "")
-                first = []
+                yield TicketPage(first, [], cursor or "", surveys=surveys)
+                first, surveys = [], []
         ours: list[tuple[str, int]] = []
         unfinished: list[tuple[str, int]] = []
         labelled = (f"project = {project} AND labels = {SYNC_LABEL}{since_clause('created', cursor, started)} "
@@ -194,9 +243,73 @@ class JsmSyncDesk:
                 if parse_key(label):
                     (ours if finished else unfinished).append((label, int(issue["id"])))
             if len(ours) + len(unfinished) >= PAGE_SIZE:
-                yield TicketPage(first, ours, cursor or "", unfinished)
-                first, ours, unfinished = [], [], []
-        yield TicketPage(first, ours, started.isoformat(timespec="seconds"), unfinished)
+                yield TicketPage(first, ours, cursor or "", unfinished, surveys=surveys)
+                first, ours, unfinished, surveys = [], [], [], []
+        yield TicketPage(first, ours, started.isoformat(timespec="seconds"), unfinished, surveys=surveys)
+
+    # ------------------------------------------------------------ S-11 survey results
+
+    def use_survey(self, fields: Any) -> str | None:
+        """Report survey results and held records with these playbook survey fields (`SurveyFields`);
+        returns why this site cannot keep them (no CSM, or the detail fields not made yet), else None."""
+        details = self._detail_fields()
+        if details is None:
+            return ("Customer Service Management is not available on this site, so there are no organization "
+                    "detail fields to write the survey results to")
+        names = (fields.record_date, fields.record_ticket, fields.record_response_speed, fields.record_resolution,
+                 fields.record_attitude, fields.record_suggestions)
+        missing = [name for name in names if name not in details]
+        if missing:
+            return (f"the organization detail fields {', '.join(missing)} are missing: run "
+                    "`deskbook apply --desk jsm --doit` (it creates them)")
+        self.survey = fields
+        self._record_types = {name: details[name] for name in names}
+        return None
+
+    def _survey(self, issue: dict, orgs: list[int], day: str) -> list[Any]:
+        """The survey result of a resolved request with all three score labels (for its first organization)."""
+        from deskbook.sync.surveys import SurveyResult, score_of
+
+        if not self.survey or not orgs:
+            return []
+        labels = (issue.get("fields") or {}).get("labels") or []
+        scores = []
+        for key in (self.survey.response_speed, self.survey.resolution, self.survey.attitude):
+            found = [score_of(tr.label_value(key, label)) for label in labels if label.startswith(f"{key}-")]
+            if not any(found):
+                return []
+            scores.append(next(n for n in found if n))
+        number = _key_number(issue.get("key"), self.client.connection.project_key)
+        if number is None:
+            return []
+        texts = (issue.get("properties") or {}).get(tr.FIELDS_PROPERTY) or {}
+        suggestions = texts.get(self.survey.suggestions) if isinstance(texts, dict) else None
+        return [SurveyResult(orgs[0], int(number), day, scores[0], scores[1], scores[2], str(suggestions or ""))]
+
+    def _held(self, values: dict[str, Any]) -> Any:
+        """What a record holds (`HeldSurvey`): the request by its number within the project, and the day."""
+        from deskbook.sync.surveys import HeldSurvey
+
+        number = _key_number(values.get(self.survey.record_ticket), self.client.connection.project_key)
+        day = values.get(self.survey.record_date)
+        return HeldSurvey(number, str(day)[:10] if day else None)
+
+    def survey_held(self, organization_id: int) -> Any:
+        """What the organization's record holds now (its profile, read from the desk)."""
+        profiles = self.client.fetch_csm_profiles([str(organization_id)])
+        return self._held(_detail_values(profiles[0] if profiles else None))
+
+    def write_survey(self, organization_id: int, values: dict[str, Any]) -> None:
+        """Put one survey result on the organization's detail fields, one PUT a field, the request last
+        (see the module docstring); the request as its key (`SUP-12`) in a text field."""
+        ticket = self.survey.record_ticket
+        order = [k for k in values if k != ticket] + [ticket]
+        for name in order:
+            value = values[name]
+            if name == ticket and self._record_types.get(name) != "NUMBER":
+                value = f"{self.client.connection.project_key}-{value}"
+            text = "" if value is None else str(value)
+            self.client.set_csm_detail(str(organization_id), name, [text] if text else [])
 
     # ------------------------------------------------------------ tasks
 

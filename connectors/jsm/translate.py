@@ -63,6 +63,9 @@ from deskbook.scripts_library.placeholders import unfilled_slots
 KIND_ORDER = ("organization_detail_field", "request_type", "automation_rule", *internal.KINDS)
 NAME_LIMIT = 60
 RULE_LABEL = "deskbook"
+#: The issue property that holds a request's playbook text fields (a label cannot hold text, and JSM's
+#: public API cannot create custom fields): `{field key: text}`.
+FIELDS_PROPERTY = "deskbook.fields"
 
 #: Request types the sync jobs raise their requests in (one per job), by locale.
 SYNC_REQUEST_TYPES = {
@@ -474,14 +477,28 @@ def _rule(playbook: m.Playbook, key: str, name: str, description: str, trigger: 
                         other_rules_trigger=other_rules_trigger)
 
 
-def zendesk_only_notes(playbook: m.Playbook) -> list[str]:
-    """Plan notes: what the playbook asks for that this version installs on Zendesk only, said rather
-    than dropped without a word (the S-11 survey record)."""
-    notes = []
-    if playbook.survey is not None:
-        notes.append("S-11 record: `deskbook sync` does not write survey results onto JSM organizations yet; "
-                     "enter the last survey in the organization's detail fields by hand")
-    return notes
+def survey_notes(playbook: m.Playbook, *, csm: bool) -> list[str]:
+    """Plan notes (S-11, never two surveys): which survey the playbook uses on JSM, and where the job
+    writes each customer's last survey (`survey_detail_fields`; without CSM nowhere: said instead)."""
+    sv = playbook.survey
+    if sv is None:
+        return []
+    if sv.desk_csat:
+        which = ("S-11 survey: JSM's own request feedback (the portal's satisfaction rating, Project settings > "
+                 "Customer satisfaction) is the online survey; keep it on; the playbook sends no survey of its own")
+    else:
+        which = (f"S-11 survey: the playbook's own three-score invitation ({sv.invitation}) or the phone survey "
+                 "(manual rule phone_survey, the scores entered as the labels "
+                 f"{sv.response_speed}-score_N, {sv.resolution}-score_N, {sv.attitude}-score_N) is the survey; switch "
+                 "JSM's own request feedback off (Project settings > Customer satisfaction): no rule can mark it "
+                 "sent, so with it on a customer gets two surveys")
+    names = ", ".join(f["name"] for f in survey_detail_fields(playbook))
+    if not csm:
+        return [which, "S-11 record: Customer Service Management is not available on this site, so `deskbook sync` "
+                       "has no organization detail fields to write the survey results to; enter each customer's last "
+                       "survey by hand"]
+    return [which, f"S-11 record: `deskbook sync` writes each customer's last survey onto the organization detail "
+                   f"fields {names} (run it at least daily: results reach the record within {sv.within_hours} hours)"]
 
 
 def guardrail_rules(playbook: m.Playbook, library: Any, project_ari: str, account_id: str | None) -> list[DesiredObject]:
@@ -573,6 +590,23 @@ def contract_detail_fields(playbook: m.Playbook) -> list[dict]:
             {"name": "contact_email", "type": {"name": "EMAIL"}}]
 
 
+#: Playbook organization field types -> CSM detail field types (FACTS.md 5.4: no long text, no range).
+DETAIL_TYPES = {"date": "DATE", "text": "TEXT", "textarea": "TEXT", "integer": "NUMBER", "decimal": "NUMBER"}
+
+
+def survey_detail_fields(playbook: m.Playbook) -> list[dict]:
+    """The CSM organization detail fields holding a customer's last survey (S-11, `survey.record`):
+    date (DATE), request (TEXT: the request key; NUMBER for an integer field), the three scores
+    (NUMBER: CSM has no range, so 1-5 is the job's to keep) and the suggestions (TEXT). Named by
+    their keys, owned like the contract fields (`contract_detail_fields`)."""
+    if playbook.survey is None:
+        return []
+    fields = {f.key: f for f in playbook.organization_fields()}
+    r = playbook.survey.record
+    return [{"name": key, "type": {"name": DETAIL_TYPES.get(fields[key].type, "TEXT")}}
+            for key in (r.date, r.ticket, r.response_speed, r.resolution, r.attitude, r.suggestions)]
+
+
 def desired_objects(playbook: m.Playbook, library: Any, *, project_ari: str, project_key: str = "SUP",
                     allow_internal_api: bool = False, account_id: str | None = None,
                     csm: bool = False, status_ids: dict[str, str] | None = None) -> list[DesiredObject]:
@@ -580,9 +614,9 @@ def desired_objects(playbook: m.Playbook, library: Any, *, project_ari: str, pro
     detail fields when `csm`, Customer Service Management, is available)."""
     locale = playbook.metadata.default_locale
     out: list[DesiredObject] = []
-    if csm and playbook.sync.jobs:
-        out += [DesiredObject("organization_detail_field", f"detail.{f['name']}", f["name"], f)
-                for f in contract_detail_fields(playbook)]
+    if csm:
+        details = (contract_detail_fields(playbook) if playbook.sync.jobs else []) + survey_detail_fields(playbook)
+        out += [DesiredObject("organization_detail_field", f"detail.{f['name']}", f["name"], f) for f in details]
     names = category_names(playbook)
     skipped, _ = check_desk_limits(playbook)
     for category in playbook.all_categories():

@@ -60,7 +60,7 @@ from deskbook.http import DeskHTTPError
 
 log = logging.getLogger("deskbook.scenarios")
 
-TEXT_PROPERTY = "deskbook.fields"
+TEXT_PROPERTY = tr.FIELDS_PROPERTY
 #: How a live test request is marked (summary prefix and label).
 TEST_PREFIX = "[deskbook test]"
 TEST_LABEL = "deskbook_test"

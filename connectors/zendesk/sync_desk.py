@@ -159,9 +159,10 @@ class ZendeskSyncDesk:
 
     # ------------------------------------------------------------ S-11 survey results
 
-    def use_survey(self, fields: Any) -> None:
+    def use_survey(self, fields: Any) -> str | None:
         """Report survey results and held records with these playbook survey fields (`SurveyFields`)."""
         self.survey = fields
+        return None
 
     def _held(self, raw: dict) -> Any:
         from deskbook.sync.surveys import HeldSurvey

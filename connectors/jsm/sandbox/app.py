@@ -269,6 +269,13 @@ def detail_value_problem(field: dict, values: list[str]) -> str | None:
                 return f"'{value}' is not a date (yyyy-MM-dd)"
         if kind == "EMAIL" and ("@" not in value or " " in value):
             return f"'{value}' is not an email address"
+        if kind == "NUMBER":
+            try:
+                number = float(value)
+            except ValueError:
+                return f"'{value}' is not a number"
+            if number != number or number in (float("inf"), float("-inf")):
+                return f"'{value}' is not a number"
     return None
 
 
