@@ -339,13 +339,15 @@ def test_jsm_without_csm_or_without_the_detail_fields_skips_the_job_and_says_why
             assert not any(r["method"] == "PUT" for r in desk.requests())
 
 
-def test_the_survey_scenarios_pass_one_survey_each_and_the_record_written_once(capsys):
+@pytest.mark.parametrize("desk", ["zendesk", "jsm"])
+def test_the_survey_scenarios_pass_one_survey_each_and_the_record_written_once(capsys, desk):
     import json
 
     from deskbook.cli import main
 
-    assert main(["test", "--desk", "zendesk", "--scenario", "one-survey", "--scenario", "phone-survey",
+    assert main(["test", "--desk", desk, "--scenario", "one-survey", "--scenario", "phone-survey",
                  "--scenario", "survey-without-csat", "--json"]) == 0
     results = {r["name"]: r for r in json.loads(capsys.readouterr().out)["scenarios"]}
     assert {r["status"] for r in results.values()} == {"passed"}
+    assert {"one-survey", "phone-survey"} <= set(results)
     assert [s["action"] for s in results["phone-survey"]["steps"]].count("sync_runs") == 2

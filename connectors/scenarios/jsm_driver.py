@@ -40,6 +40,15 @@ and closed instead, and the result says so (`cleanup`).
 
 The channel of the first message is not recorded: JSM has no chat or phone channel on a request
 (see coverage.yaml and the plan notes for what depends on it).
+
+S-11: a customer's `organization` is a JSM organization attached to the service desk, the customer
+its member and the request's Organizations field set to it (`PUT /rest/api/3/issue/{key}`); the phone
+survey (`record_phone_survey`) is the `phone_survey` manual rule plus the agent's score labels and
+suggestions; `sync_runs` runs `deskbook sync`'s survey job (`JsmSyncDesk`) with one ledger for the
+story, and the record is the organization's CSM profile (`…/organization/profile/fetch`), its writes
+counted as the detail PUTs the job sent, six a record (`translate.survey_detail_fields`). Embedded
+only: on a real site the job would read and write every customer of the project (`sync_runs` is
+skipped, and no organization is made: organizations are site-wide).
 """
 
 from __future__ import annotations
@@ -82,6 +91,9 @@ def live_skip_reason(action: str, *, customer_login: bool) -> str | None:
     """Why a step cannot run on a real site (None: it can)."""
     if action == "time_passes":
         return TIME_SKIP
+    if action == "sync_runs":
+        return ("the survey job reads and writes every customer of the project; on a real site run "
+                "`deskbook sync --desk jsm --job surveys` itself")
     if action in CUSTOMER_ACTIONS and not customer_login:
         return (f"the customer acts here, which on a real site needs the customer's own login (set {CUSTOMER_EMAIL_ENV} "
                 f"and {CUSTOMER_TOKEN_ENV}): the API user cannot write as the customer")
@@ -215,6 +227,10 @@ class JsmDriver:
         self.categories_by_type = {type_id: key for key, type_id in self.type_ids.items()}
         self.sla_names = {m["payload"]["name"]: m["key"] for m in tr.sla_metrics(playbook, self.client.connection.project_key)}
         self.views = {view.title.get(playbook.metadata.default_locale): view.key for view in playbook.views}
+        self.connector = connector
+        self.organization_id: str | None = None
+        self.ledger_dir: str | None = None  # the survey job's ledger for this story (sync_runs)
+        self.record_writes = 0
 
     # ------------------------------------------------------------ actions
 
@@ -250,6 +266,8 @@ class JsmDriver:
         self.key = str(made["issueKey"])
         if self.live:
             self.created.append(self.key)
+        if request.get("organization") and not self.live:  # organizations are site-wide: embedded only
+            self._join_organization(str(request["organization"]))
         # The agent records the priority the customer states; "normal" is Medium, what a new request
         # already has, so nothing is sent then (an edit would undo what the rules set on creation).
         rest = {k: v for k, v in request.items()
@@ -317,6 +335,58 @@ class JsmDriver:
             self.client.set_issue_property(self.key, TEXT_PROPERTY, {**stored, **texts})
         if status:
             self._transition(status)
+
+    def record_phone_survey(self, speed: int, resolution: int, attitude: int, suggestions: str = "") -> None:
+        """What the agent does after the phone survey (S-11): runs the phone-survey rule, then enters the
+        three 1-5 scores (labels) and the suggestions (text) on the request."""
+        survey = self.playbook.survey
+        self.agent_applies("phone_survey")
+        values: dict[str, Any] = {f"field.{survey.response_speed}": f"score_{speed}",
+                                  f"field.{survey.resolution}": f"score_{resolution}",
+                                  f"field.{survey.attitude}": f"score_{attitude}"}
+        if suggestions:
+            values[f"field.{survey.suggestions}"] = suggestions
+        self.agent_sets(values)
+
+    def sync_runs(self, argument: Any) -> None:
+        """`deskbook sync`'s S-11 survey job, once, with this story's ledger."""
+        import tempfile
+
+        from deskbook.connectors.jsm.sync_desk import JsmSyncDesk
+        from deskbook.sync.jobs import settings_from_playbook
+        from deskbook.sync.ledger import Ledger
+        from deskbook.sync.runner import run_jobs
+        from deskbook.sync.surveys import SURVEY_JOB
+
+        settings = settings_from_playbook(self.playbook)
+        desk = JsmSyncDesk(self.client, contract_end_field=settings.contract_end_field, tier_field=settings.tier_field,
+                           playbook_name=settings.playbook_name)
+        if self.ledger_dir is None:
+            self.ledger_dir = tempfile.mkdtemp(prefix="deskbook-scenario-")
+        before = self._detail_puts()
+        ledger = Ledger(f"{self.ledger_dir}/ledger.sqlite")
+        try:
+            report = run_jobs(desk, ledger, settings, jobs=(SURVEY_JOB,))
+        finally:
+            ledger.close()
+        job = report.jobs[SURVEY_JOB]
+        if report.failed or (job.skip_reasons and not job.skipped):
+            raise RuntimeError(f"the survey job failed or did not run: {job.errors or job.skip_reasons}")
+        puts = self._detail_puts() - before
+        self.record_writes += puts // len(tr.survey_detail_fields(self.playbook))
+
+    def _detail_puts(self) -> int:
+        """Detail value PUTs this driver's client sent (the survey job writes through it)."""
+        return sum(n for name, n in self.client.calls.items() if name.startswith("PUT ") and name.endswith("/details"))
+
+    def _join_organization(self, name: str) -> None:
+        """The customer's organization: made, attached to the desk, the customer its member, and the
+        request's Organizations field set to it (an API-made request type's form has no such field)."""
+        org = self.client.create_organization(name)
+        self.organization_id = str(org["id"])
+        self.client.attach_organization(self.organization_id)
+        self.client.add_organization_users(self.organization_id, [str(self.customer)])
+        self.client.edit_issue(self.key, fields={self.client.organizations_field_id(): [int(self.organization_id)]})
 
     def customer_replies(self, text: str) -> None:
         self.as_customer("POST", f"/rest/servicedeskapi/request/{self.key}/comment",
@@ -398,7 +468,16 @@ class JsmDriver:
             "tags": labels, "fields": fields, "sla": self._sla(), "views": self._queues(),
             "messages": self._messages(request, comments), "metrics": self._metrics(), "notes": self._notes(comments),
             "locales": list(self.playbook.metadata.locales),  # a note carries its phrase's language
+            "organization_writes": self.record_writes, "organization": self._organization(),
         }
+
+    def _organization(self) -> dict[str, Any] | None:
+        """The customer organization's detail values, by playbook field key (None: no organization)."""
+        if self.organization_id is None:
+            return None
+        profiles = self.client.fetch_csm_profiles([self.organization_id])
+        details = {d.get("name"): (d.get("values") or [None])[0] for d in (profiles[0] if profiles else {}).get("details") or []}
+        return {f.key: details.get(f.key) for f in self.playbook.organization_fields()}
 
     def _sla(self) -> dict[str, Any]:
         """The SLAs running on the request: policy (from the metric's name) and goal minutes."""
