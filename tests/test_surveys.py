@@ -351,3 +351,12 @@ def test_the_survey_scenarios_pass_one_survey_each_and_the_record_written_once(c
     assert {r["status"] for r in results.values()} == {"passed"}
     assert {"one-survey", "phone-survey"} <= set(results)
     assert [s["action"] for s in results["phone-survey"]["steps"]].count("sync_runs") == 2
+
+
+def test_a_real_jsm_site_skips_the_survey_job_step_and_makes_no_organization():
+    """Live scenarios touch only their test request: the survey job would read and write every customer
+    of the project, and organizations are site-wide."""
+    from deskbook.connectors.scenarios.jsm_driver import live_skip_reason
+
+    assert "every customer of the project" in live_skip_reason("sync_runs", customer_login=True)
+    assert live_skip_reason("agent_sets", customer_login=False) is None
