@@ -15,8 +15,7 @@ creation and the playbook's choice fields are labels (`translate.group_label`,
 a label cannot hold, are kept in the issue property `deskbook.fields` (JSM's public API cannot
 create custom fields). The state is read with `GET /rest/api/3/issue/{key}` (status, priority,
 labels), `GET /rest/servicedeskapi/request/{key}/comment` (public comments by others than the
-customer are what the customer received), `GET …/request/{key}/sla` (the SLA in force: its
-name maps to the playbook policy and metric, `translate.sla_metrics`), the queues of the service
+customer are what the customer received), `GET …/request/{key}/sla` (the SLAs in force, see `_sla`), the queues of the service
 desk with their issues (`GET …/servicedesk/{id}/queue`, `…/queue/{id}/issue`; a queue is a
 playbook view by name) and the changelog (replies and reopens).
 
@@ -66,6 +65,7 @@ from deskbook.connectors.jsm import translate as tr
 from deskbook.connectors.scenarios.runner import TIME_SKIP
 from deskbook.errors import DeskbookError
 from deskbook.http import DeskHTTPError
+from deskbook.marker import without_trailing_marker
 
 log = logging.getLogger("deskbook.scenarios")
 
@@ -225,7 +225,9 @@ class JsmDriver:
         self.type_ids = {key: str(self.ids[("request_type", f"category.{key}")]) for key in names
                          if ("request_type", f"category.{key}") in self.ids}
         self.categories_by_type = {type_id: key for key, type_id in self.type_ids.items()}
-        self.sla_names = {m["payload"]["name"]: m["key"] for m in tr.sla_metrics(playbook, self.client.connection.project_key)}
+        metrics = tr.sla_metrics(playbook, self.client.connection.project_key)
+        self.sla_names = {m["payload"]["name"]: m["key"] for m in metrics}
+        self.sla_goals = {m["metric"]: m["payload"]["goals"] for m in metrics}
         self.views = {view.title.get(playbook.metadata.default_locale): view.key for view in playbook.views}
         self.connector = connector
         self.organization_id: str | None = None
@@ -480,18 +482,49 @@ class JsmDriver:
         return {f.key: details.get(f.key) for f in self.playbook.organization_fields()}
 
     def _sla(self) -> dict[str, Any]:
-        """The SLAs running on the request: policy (from the metric's name) and goal minutes."""
-        out: dict[str, Any] = {"policy": None, "targets": {}, "breach_at": {}}
+        """The SLAs running on the request (an ongoing cycle): the policy in force and each metric's goal
+        minutes as JSM reports them (`goalDuration`).
+
+        An SLA named `sla.<metric>` (one JSM metric per target type, the policies' goals in policy order:
+        `translate.sla_metrics`) does not say which goal applies; JSM applies the first goal whose JQL
+        the request matches, so the driver finds that goal the way an admin would, one search `key = KEY
+        AND (goal JQL)` per goal in order, and names its policy only when the goal's minutes are the ones
+        JSM reports (else the policy reads "a <n> min goal, not <policy>'s <m> min", which no expectation
+        matches). An SLA named `sla.<policy>.<metric>` (one metric per policy, before #11) names its
+        policy. Several SLAs of one metric (the per-policy layout runs every matching policy's) give the
+        metric a list of minutes and the policy a list of names: an expectation of one fails."""
+        policies: list[str] = []
+        targets: dict[str, list[int]] = {}
+        breach: dict[str, Any] = {}
         for sla in self.client.request_sla(self.key):
-            key = self._owned(sla.get("name"), "sla.") or self.sla_names.get(sla.get("name"))
+            key = self._owned(sla.get("name"), "sla.") or self.sla_names.get(without_trailing_marker(str(sla.get("name") or "")).strip())
             cycle = sla.get("ongoingCycle")
             if not key or not cycle:
                 continue
-            _, policy, metric = key.split(".", 2)
-            out["policy"] = out["policy"] or policy
-            out["targets"][metric] = int(((cycle.get("goalDuration") or {}).get("millis") or 0) // 60000)
-            out["breach_at"][metric] = (cycle.get("breachTime") or {}).get("iso8601")
-        return out
+            minutes = int(((cycle.get("goalDuration") or {}).get("millis") or 0) // 60000)
+            parts = key.split(".")
+            if len(parts) == 3:
+                policy, metric = parts[1], parts[2]
+            else:
+                metric = parts[1]
+                policy = self._goal_policy(metric, minutes)
+            policies.append(policy)
+            targets.setdefault(metric, []).append(minutes)
+            breach[metric] = (cycle.get("breachTime") or {}).get("iso8601")
+        named = sorted(set(policies))
+        return {"policy": (named[0] if len(named) == 1 else ", ".join(named)) if named else None,
+                "targets": {k: v[0] if len(v) == 1 else sorted(v) for k, v in targets.items()}, "breach_at": breach}
+
+    def _goal_policy(self, metric: str, minutes: int) -> str:
+        """The policy of the first goal of `metric` whose JQL the request matches, when JSM reports its
+        minutes (see `_sla`)."""
+        for goal in self.sla_goals.get(metric, []):
+            if any(True for _ in self.client.search(f"key = {self.key} AND ({goal['jql']})", fields=["summary"],
+                                                    max_results=1)):
+                if int(goal["duration"]) == minutes:
+                    return str(goal["policy"])
+                return f"a {minutes} min goal, not {goal['policy']}'s {goal['duration']} min"
+        return f"a {minutes} min goal the request matches none of"
 
     def _queues(self) -> list[str] | None:
         """The playbook views (queues, by name) the request is in; None when the site lists no queue."""
