@@ -208,7 +208,7 @@ def test_internal_sla_metrics_calendars_queues_and_request_sla(sandbox):
 
     def body(minutes):
         return internal.metric_body("Time to resolution", definition,
-                                    [{**internal.goal("", minutes, "x"), "calendarId": calendar["id"]}])
+                                    [{**internal.goal("project = SUP", minutes, "x"), "calendarId": calendar["id"]}])
 
     made = client.create_sla_metric(body(480))
     client.update_sla_metric(made["id"], body(240))

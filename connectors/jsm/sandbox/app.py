@@ -1731,6 +1731,9 @@ class JsmSandboxApp(SandboxPipeline):
                 self._refuse({f"{where}.defaultGoal": "defaultGoal is true or false."})
             if goal["defaultGoal"] and goal["jqlQuery"]:
                 self._refuse({f"{where}.jqlQuery": "The default goal has no JQL (\"\")."})
+            if not goal["defaultGoal"] and not goal["jqlQuery"].strip():
+                self._refuse({f"{where}.jqlQuery": "A goal needs a JQL query; only the default goal (All remaining "
+                                                   "issues) has none."})
             if goal["jqlQuery"]:
                 try:
                     compile_jql(goal["jqlQuery"])
@@ -1738,6 +1741,8 @@ class JsmSandboxApp(SandboxPipeline):
                     self._refuse({f"{where}.jqlQuery": str(exc)})
         if sum(1 for g in goals if g["defaultGoal"]) > 1:
             self._refuse({"config.goals": "An SLA has at most one default goal."})
+        if len(goals) > sla.GOAL_LIMIT:
+            self._refuse({"config.goals": f"An SLA has at most {sla.GOAL_LIMIT} goals."})
         return body
 
     def _stored_metric(self, body: dict, metric_id: int, project_key: str) -> dict:

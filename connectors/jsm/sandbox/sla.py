@@ -8,9 +8,12 @@ holidays: [{name, iso8601Date, recurring}]}`.
 
 Semantics (Atlassian's "Create service level agreements (SLAs)" and "SLA conditions" pages):
 
-* **Goal**: the first goal, in the metric's order, whose JQL matches the request applies; the default
-  goal (`defaultGoal`, JQL `""`) matches every request. No goal, or a goal without a duration (JSM's
-  "no target"), means the request has no such SLA: it is left out of the answer.
+* **Goal**: the first goal, in the metric's order, whose JQL matches the request applies (Atlassian's
+  "Use priority to group SLA goals": issues "are checked against goals in the list from top to
+  bottom"); the default goal (`defaultGoal`, JQL `""`), "All remaining issues", applies to a request no
+  other goal matches. No goal, or a goal without a duration (JSM's "no target"), means the request has
+  no such SLA: it is left out of the answer. A metric holds at most `GOAL_LIMIT` goals (the same page:
+  "the current goal limit of 90").
 * **Start / stop** are *hit* conditions, events in the request's history; **pause** conditions are
   *match* conditions, states the request is in. Time counts from a start to the next stop, except
   while a pause condition matches, and only inside the goal's calendar (working hours, holidays, time
@@ -37,6 +40,15 @@ live site by deskbook):
 | `status-sla-condition-factory` | a status id | match | "Status: X", while in it (pause) |
 | `assignee-sla-condition-factory` | `assignee-set-hit-condition`, `assignee-cleared-hit-condition`, `assignee-changed-hit-condition` | hit | assignee from unassigned / to unassigned / changed |
 | `assignee-sla-condition-factory` | `assignee-set-match-condition` / `assignee-not-set-match-condition` | match | while assigned / unassigned |
+
+Readings taken where FACTS.md is silent or unverified (6.3 gives the metric shape and says the default
+goal's JQL is `""`): every other goal needs a JQL query (JSM's goal editor asks for one; the app
+refuses a goal without it, 400 naming the goal); the default goal is evaluated after every other goal,
+wherever it stands in the list (JSM's editor keeps it last, as "All remaining issues"); metric names
+are unique in the project, case-blind (the app refuses a duplicate on create and rename; FACTS.md 6.4:
+salto updates a same-named metric instead of creating one); a goal's priority sub-goals (`subGoals`,
+FACTS.md 6.3, Atlassian's "group SLA goals by priority") are not evaluated: deskbook writes the priority
+into each goal's JQL instead and sends none.
 
 Assumptions where Atlassian's pages are silent, taken here: an event that both stops and starts a
 metric completes the ongoing cycle and starts the next one (periodic-update SLAs); the goal is chosen
@@ -85,6 +97,8 @@ MATCH_CONDITIONS = {
     (RESOLUTION, "resolution-set-match-condition"), (RESOLUTION, "resolution-not-set-match-condition"),
     (ASSIGNEE, "assignee-set-match-condition"), (ASSIGNEE, "assignee-not-set-match-condition"),
 }
+#: Goals one SLA metric holds at most (Atlassian, "Use priority to group SLA goals").
+GOAL_LIMIT = 90
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 DAY_MS = 86_400_000
 
@@ -272,11 +286,13 @@ def run_cycles(issue: dict, definition: dict, *, now: float, is_customer: Callab
 
 
 def choose_goal(metric: dict, issue: dict, matcher: Callable[[str, dict], bool]) -> dict | None:
-    """The first goal (in order) whose JQL matches the request (`matcher(jql, issue)`)."""
-    for goal in (metric.get("config") or {}).get("goals") or []:
-        if matcher(str(goal.get("jqlQuery") or ""), issue):
+    """The first goal (in order) whose JQL matches the request (`matcher(jql, issue)`), else the default
+    goal ("All remaining issues", wherever it stands), else None."""
+    goals = (metric.get("config") or {}).get("goals") or []
+    for goal in goals:
+        if not goal.get("defaultGoal") and matcher(str(goal.get("jqlQuery") or ""), issue):
             return goal
-    return None
+    return next((goal for goal in goals if goal.get("defaultGoal")), None)
 
 
 def measure(cycle: Cycle, hours: WorkingTime, goal_ms: int, *, now: float, paused: bool) -> dict:
