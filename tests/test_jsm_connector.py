@@ -115,7 +115,7 @@ def test_translation_request_types_rules_markers_and_smart_values(library):
     with_sla = tr.desired_objects(playbook(), library, project_ari="a", allow_internal_api=True, status_ids=statuses)
     metric = next(d for d in with_sla if d.kind == "sla_metric").payload
     assert set(metric) == {"name", "config"} and set(metric["config"]) == {"definition", "goals"}  # FACTS.md 6.3
-    assert tr.parse_marker(metric["name"]) == ("jsm-sample", "sla.standard.first_reply_time")
+    assert tr.parse_marker(metric["name"]) == ("jsm-sample", "sla.first_reply_time")
     assert [(g["duration"], g["calendarId"], g["defaultGoal"]) for g in metric["config"]["goals"]] == [
         (30 * 60_000, "{ref:calendar:calendar.business_hours}", False), (240 * 60_000, "{ref:calendar:calendar.business_hours}", False)]
     assert [c["conditionId"] for c in metric["config"]["definition"]["start"]] == ["issue-created-hit-condition"]
@@ -174,7 +174,7 @@ def test_internal_sla_api_installs_goals_only_when_allowed(library):
         assert any("internal endpoints" in note for note in plan.notes)
         connector.apply(plan, snapshot)
         metrics = connector.client.sla_metrics()
-        assert [m_["name"] for m_ in metrics] == ["Time to first response (标准) [deskbook:jsm-sample:sla.standard.first_reply_time]"]
+        assert [m_["name"] for m_ in metrics] == ["Time to first response (样例) [deskbook:jsm-sample:sla.first_reply_time]"]
         again, _ = connector.plan_playbook(playbook(), library)
         assert not again.has_changes
     with running_sandbox() as sandbox:
@@ -210,7 +210,7 @@ def test_the_opt_in_is_remembered_by_plain_plans_and_uninstall(library):
         assert not any("is not installed" in n or n.startswith('Calendar "business hours"') for n in quiet.notes)
         [note] = [n for n in quiet.notes if "installed earlier with --allow-internal-api" in n]
         assert "managed only with the flag" in note and "they match the playbook" in note
-        assert '"Time to first response (标准)"' in note and '"账务待办"' in note
+        assert '"Time to first response (样例)"' in note and '"账务待办"' in note
         queue = next(q for q in flagged.client.queues() if tr.parse_marker(q["name"]))
         assert queue["jql"] == ('project = SUP AND status in ("Waiting for support", "Work in progress", '
                                 '"Waiting for customer", "Pending") AND (labels in ("category-billing", "category-refund") '
@@ -227,7 +227,7 @@ def test_the_opt_in_is_remembered_by_plain_plans_and_uninstall(library):
         leaving = plain.plan("jsm-sample", [], plain.populate("jsm-sample"))
         assert not any(c.kind in ("calendar", "sla_metric", "queue") for c in leaving.changes)
         [left] = [n for n in leaving.notes if n.startswith("uninstall leaves")]
-        assert '"Time to first response (标准)"' in left and '"账务待办"' in left and "--allow-internal-api" in left
+        assert '"Time to first response (样例)"' in left and '"账务待办"' in left and "--allow-internal-api" in left
         # with the flag: metrics and calendars deleted, the queue retired (the sandbox has no queue delete)
         removal = flagged.plan("jsm-sample", [], flagged.populate("jsm-sample"))
         flagged.apply(removal, flagged.populate("jsm-sample"))
@@ -249,6 +249,88 @@ def test_apply_converges_under_faults(library):
         assert len(names) == len(set(names)) == 4  # 3 categories + 1 sync job type
 
 
+def with_escalated_policy(pb: m.Playbook) -> m.Playbook:
+    """The sample playbook with a narrow policy before its standard one: escalated requests, 15 minutes."""
+    escalated = m.SLAPolicy("escalated", L("升级", "Escalated"), L("升级后", "Escalated"),
+                            m.Conditions(all=(C("tags", "includes", ["escalated"]),)),
+                            tuple(m.SLATarget("first_reply_time", p, 15) for p in m.PRIORITIES))
+    return dataclasses.replace(pb, sla_policies=(escalated, *pb.sla_policies))
+
+
+def install_one_metric_per_policy(client: JsmClient, pb: m.Playbook) -> list[str]:
+    """What `--allow-internal-api` installed before #11: one SLA metric per policy and metric (name `<SLA>
+    (<policy title>)`, marker key `sla.<policy>.<metric>`), a goal per target; the calendar is the one
+    installed. Returns the marker keys."""
+    from deskbook.connectors.jsm import internal
+
+    calendar = next(c for c in client.calendars() if (tr.parse_marker(c["name"]) or ("", ""))[1] == tr.BUSINESS_CALENDAR_KEY)
+    statuses = client.statuses()
+    keys = []
+    for policy in pb.sla_policies:
+        scope = tr.conditions_jql(pb, policy.filter, "SUP")
+        for metric in dict.fromkeys(t.metric for t in policy.targets):
+            key = f"sla.{policy.key}.{metric}"
+            goals = [internal.goal(f'{scope} AND priority = "{tr.PRIORITY_NAMES[t.priority]}"', t.minutes,
+                                   tr.BUSINESS_CALENDAR_KEY) for t in policy.targets if t.metric == metric]
+            body = internal.metric_body(tr.with_marker(f"{tr.SLA_NAMES[metric]} ({policy.title.get('zh-CN')})", pb, key),
+                                        internal.definition(metric, statuses), goals)
+            client.create_sla_metric(internal.resolve_refs(body, {("calendar", tr.BUSINESS_CALENDAR_KEY): calendar["id"]}))
+            keys.append(key)
+    return keys
+
+
+def test_an_install_of_one_metric_per_policy_migrates_to_one_metric_per_target_type(library):
+    """#11: installs made before one metric per target type hold one metric per policy, so an escalated
+    request runs the escalated and the standard goal side by side. The flag's plan deletes those and
+    creates the new one; after apply the plan is empty, flag or not; a plain plan only lists and holds
+    them; uninstall with the flag removes the metric."""
+    pb = with_escalated_policy(playbook())
+    with running_sandbox() as sandbox:
+        flagged = connector_for(sandbox, allow_internal_api=True)
+        plan, snapshot = flagged.plan_playbook(pb, library)
+        flagged.apply(plan, snapshot)
+        client = flagged.client
+        for metric in client.sla_metrics():
+            client.delete_sla_metric(metric["id"])
+        old = install_one_metric_per_policy(client, pb)
+        assert old == ["sla.escalated.first_reply_time", "sla.standard.first_reply_time"]
+        types = {t["name"]: t["id"] for t in client.request_types()}
+        request = client.create_request(types["技术"], "escalated")["issueKey"]
+        client.edit_issue(request, update={"labels": [{"add": "escalated"}]})
+        before = [(s_["name"], s_["ongoingCycle"]["goalDuration"]["millis"] // 60_000) for s_ in client.request_sla(request)]
+        assert sorted(minutes for _, minutes in before) == [15, 240]  # both policies' goals run
+
+        plain = connector_for(sandbox)
+        held, _ = plain.plan_playbook(pb, library)
+        assert not held.has_changes and not any("is not installed" in n for n in held.notes)
+        [note] = [n for n in held.notes if "installed earlier with --allow-internal-api" in n]
+        assert '"Time to first response (升级)"' in note and "3 differ from the playbook or are missing" in note
+        [migration] = [n for n in held.notes if "one per policy" in n]
+        assert "sla.escalated.first_reply_time, sla.standard.first_reply_time" in migration
+
+        migrate, snapshot = flagged.plan_playbook(pb, library)
+        assert sorted((c.action, c.kind, c.key) for c in migrate.changes) == [
+            ("create", "sla_metric", "sla.first_reply_time"), ("delete", "sla_metric", "sla.escalated.first_reply_time"),
+            ("delete", "sla_metric", "sla.standard.first_reply_time")]
+        flagged.apply(migrate, snapshot)
+        assert not flagged.plan_playbook(pb, library)[0].has_changes
+        quiet, _ = plain.plan_playbook(pb, library)
+        assert not quiet.has_changes and any("they match the playbook" in n for n in quiet.notes)
+        assert not any("one per policy" in n for n in quiet.notes)
+        [metric] = client.sla_metrics()
+        assert tr.parse_marker(metric["name"]) == ("jsm-sample", "sla.first_reply_time")
+        assert [(g["jqlQuery"], g["duration"] // 60_000) for g in metric["config"]["goals"]] == [
+            ('project = SUP AND labels in ("escalated")', 15),
+            ('project = SUP AND priority = "Highest"', 30), ('project = SUP AND priority = "Medium"', 240)]
+        after = [(s_["name"], s_["ongoingCycle"]["goalDuration"]["millis"] // 60_000) for s_ in client.request_sla(request)]
+        assert after == [(metric["name"], 15)]  # the first matching goal, alone
+
+        removal = flagged.plan("jsm-sample", [], flagged.populate("jsm-sample"))
+        assert ("delete", "sla.first_reply_time") in {(c.action, c.key) for c in removal.changes if c.kind == "sla_metric"}
+        flagged.apply(removal, flagged.populate("jsm-sample"))
+        assert client.sla_metrics() == []
+
+
 def test_export_and_verify_sla(library):
     with running_sandbox() as sandbox:
         connector = connector_for(sandbox, allow_internal_api=True)
@@ -265,7 +347,7 @@ def test_export_and_verify_sla(library):
         assert len(exported["request_type"]) == 4 and len(exported["automation_rule"]) == 5  # with the customer reply rule
         assert exported["automation_rule"][0]["components"]
         assert exported["organization"][0]["properties"] == {"deskbook.contract": {"customer_tier": "key"}}
-        assert [tr.parse_marker(s_["name"])[1] for s_ in exported["sla_metric"]] == ["sla.standard.first_reply_time"]
+        assert [tr.parse_marker(s_["name"])[1] for s_ in exported["sla_metric"]] == ["sla.first_reply_time"]
         types = {t["name"]: t["id"] for t in client.request_types()}
         request = client.create_request(types["技术"], "SLA probe")
         # the sandbox applies the first goal whose JQL it can evaluate; both are playbook goals

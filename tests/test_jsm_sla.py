@@ -84,9 +84,13 @@ def test_the_first_goal_whose_jql_matches_applies():
     assert found["goal"]["duration"] == HOUR_MS
     [plain] = values(issue("2026-03-02T10:00:00+00:00"), [metric(goals)], "2026-03-02T10:30:00+00:00")
     assert plain["goal"]["duration"] == 4 * HOUR_MS
-    # order, not specificity: a default goal listed first wins for every request
-    [first] = values(vip, [metric(list(reversed(goals)))], "2026-03-02T10:30:00+00:00")
-    assert first["goal"]["duration"] == 4 * HOUR_MS
+    # order, not specificity: of two matching goals the first wins
+    both = [goal("labels = vip", 2), goal("labels = vip AND priority = Medium", 1)]
+    [first] = values(vip, [metric(both)], "2026-03-02T10:30:00+00:00")
+    assert first["goal"]["duration"] == 2 * HOUR_MS
+    # the default goal is "All remaining issues": only for a request no other goal matches, wherever it stands
+    [still] = values(vip, [metric(list(reversed(goals)))], "2026-03-02T10:30:00+00:00")
+    assert still["goal"]["duration"] == HOUR_MS
 
 
 def test_no_matching_goal_means_no_sla():
@@ -295,6 +299,16 @@ def sla_goal(**changes) -> dict:
        f"config.goals[0].{missing}") for missing in ("jqlQuery", "duration", "calendarId", "defaultGoal")],
     ({"name": "TTR", "config": {"definition": {"start": [CREATED], "pause": [], "stop": [RESOLVED]},
                                 "goals": [sla_goal(calendarId=999)]}}, "config.goals[0].calendarId"),
+    # only the default goal goes without JQL
+    ({"name": "TTR", "config": {"definition": {"start": [CREATED], "pause": [], "stop": [RESOLVED]},
+                                "goals": [sla_goal(defaultGoal=False), sla_goal()]}}, "config.goals[0].jqlQuery"),
+    ({"name": "TTR", "config": {"definition": {"start": [CREATED], "pause": [], "stop": [RESOLVED]},
+                                "goals": [sla_goal(jqlQuery="labels = vip"), sla_goal()]}}, "config.goals[0].jqlQuery"),
+    ({"name": "TTR", "config": {"definition": {"start": [CREATED], "pause": [], "stop": [RESOLVED]},
+                                "goals": [sla_goal(), sla_goal()]}}, "config.goals"),
+    ({"name": "TTR", "config": {"definition": {"start": [CREATED], "pause": [], "stop": [RESOLVED]},
+                                "goals": [sla_goal(jqlQuery=f"priority = P{n}", defaultGoal=False)
+                                          for n in range(sla.GOAL_LIMIT + 1)]}}, "config.goals"),
 ])
 def test_sla_metric_bodies_missing_a_required_field_are_refused(body, field):
     with running_sandbox() as sandbox:
@@ -375,3 +389,77 @@ def test_a_jira_shaped_changelog_is_read_as_the_history():
             {"field": "status", "fromString": "Waiting for customer", "toString": "Work in progress"}]}])
     [found] = values(logged, [metric([goal("", 2)], pause=(WAITING_FOR_CUSTOMER,))], "2026-03-02T14:30:00+00:00")
     assert found["cycles"][0]["elapsed_ms"] == 1.5 * HOUR_MS
+
+
+# ---------------------------------------------------------------- the playbook's policies as goals
+
+
+def _first_match_policies() -> tuple:
+    """Policies whose first match matters: a narrow one before a broad one, targets for some priorities
+    only, a policy without some metrics, an `any` filter and a negated tag."""
+    from deskbook.playbooks import model as m
+
+    def policy(key, conditions, targets):
+        title = m.Localized({"en": key}, "en")
+        return m.SLAPolicy(key, title, title, conditions, tuple(m.SLATarget(*t) for t in targets))
+
+    every = m.PRIORITIES
+    return (
+        policy("vip_urgent", m.Conditions(all=(m.Condition("tags", "includes", ["vip"]),
+                                               m.Condition("priority", "is", "urgent"))),
+               [("first_reply_time", "urgent", 10)]),
+        policy("vip", m.Conditions(all=(m.Condition("tags", "includes", ["vip"]),)),
+               [("first_reply_time", "high", 20), ("first_reply_time", "normal", 40)]
+               + [("next_reply_time", p, 60) for p in every]),
+        policy("waiting", m.Conditions(any=(m.Condition("status", "is", "pending"), m.Condition("status", "is", "hold"))),
+               [("periodic_update_time", p, 1440, False) for p in every]),
+        policy("not_closed", m.Conditions(all=(m.Condition("status", "less_than", "solved"),
+                                               m.Condition("tags", "not_includes", ["ignore"]))),
+               [("first_reply_time", p, 30) for p in every] + [("next_reply_time", p, 90) for p in every]
+               + [("periodic_update_time", p, 100 if p in ("low", "normal") else 50) for p in every]),
+    )
+
+
+@pytest.mark.parametrize("which", ["shipped", "first-match cases"])
+def test_each_metrics_goals_give_every_request_the_target_of_zendesks_first_matching_policy(which):
+    """#11: Zendesk applies the first SLA policy (by position) whose filter matches, and only it; JSM
+    the first goal (in order) of each SLA metric whose JQL matches. The JSM translation (one metric per
+    target type, the policies' goals in order) gives every request — tags, status, priority — the
+    same target per metric, and the same policy, as the Zendesk sandbox's engine gives the ticket."""
+    import dataclasses
+    from itertools import chain, combinations
+
+    from deskbook.connectors.jsm import translate as tr
+    from deskbook.connectors.zendesk import translate as zt
+    from deskbook.connectors.zendesk.sandbox import engine
+    from deskbook.playbooks import model as m
+    from deskbook.playbooks.loader import load_playbook
+
+    playbook = load_playbook()
+    if which != "shipped":
+        playbook = dataclasses.replace(playbook, sla_policies=_first_match_policies())
+    skipped, _ = tr.check_desk_limits(playbook)  # online_first_reply (chat and web) is not installed on JSM
+    zendesk = [{**d.payload, "id": n, "position": n, "key": d.key} for n, d in enumerate(zt._sla_policies(playbook), 1)
+               if f"sla.{d.key}" not in skipped]
+    metrics = tr.sla_metrics(playbook, "SUP")
+    assert [mt["key"] for mt in metrics] == [f"sla.{k}" for k in m.SLA_METRICS
+                                               if any(t.metric == k for p in playbook.sla_policies for t in p.targets)]
+    tags = ["deskbook_escalated", "deskbook_owner_resolved", "vip", "ignore"]
+    checked = set()
+    for labels in chain.from_iterable(combinations(tags, n) for n in range(3)):
+        for status in m.STATUSES:
+            for priority in m.PRIORITIES:
+                ticket = {"tags": list(labels), "status": status, "priority": priority, "via": {"channel": "email"}}
+                policy = engine.select_policy(zendesk, ticket)
+                wanted = engine.policy_targets(policy, priority)
+                request = issue("2026-03-02T10:00:00+00:00", labels=list(labels), status=tr.STATUS_NAMES[status],
+                                priority=tr.PRIORITY_NAMES[priority])
+                for metric in metrics:
+                    goal = next((g for g in metric["payload"]["goals"] if compile_jql(g["jql"])(request)), None)
+                    want = wanted.get(metric["metric"])
+                    got = None if goal is None else (goal["policy"], goal["duration"], goal["calendar"] == "business hours")
+                    expected = None if want is None else (policy["key"], want["target"], want["business_hours"])
+                    assert got == expected, (labels, status, priority, metric["metric"])
+                    checked.add(got)
+    assert len(checked) > 4  # several policies and targets were in force, and "no target" too
+    assert None in checked

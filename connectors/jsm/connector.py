@@ -413,37 +413,43 @@ class JsmConnector(DeskConnector):
     def verify_sla(self, playbook: Any, request_key: str, out_of_scope: list[str] | None = None) -> list[str]:
         """Problems with the SLA goals JSM applies to `request_key` versus the playbook (empty = all there).
 
-        Reads `GET /rest/servicedeskapi/request/{key}/sla` (public API) and checks that each SLA the
-        playbook needs is present by name; a goal duration is checked against the playbook goals of
-        that SLA (JSM reports the goal that applies to this request's priority). JSM lists only the
-        SLAs whose goal JQL matches the request, so an SLA it does not list is a problem only when the
-        request matches one of the SLA's goal queries (one JQL search, `key = KEY AND (goal)`, per
-        absent SLA); otherwise the SLA is out of this request's scope and its description (with the
-        JQL a request must match) is added to `out_of_scope`.
+        Reads `GET /rest/servicedeskapi/request/{key}/sla` (public API) and checks that each SLA metric the
+        playbook needs (`translate.sla_metrics`: one per target type, the policies' goals in policy order)
+        is present by name with the goal in force: JSM applies the first goal whose JQL matches, so the
+        goal expected is the first whose search `key = KEY AND (goal JQL)` finds the request (one search
+        per goal, in order, up to that one). JSM lists only the SLAs with a goal for the request, so an SLA
+        it does not list is a problem only when one of its goals matches; otherwise it is out of this
+        request's scope and its description (the JQL a request must match) is added to `out_of_scope`.
         """
         metrics = tr.sla_metrics(playbook, self.client.connection.project_key)
-        wanted = {m["payload"]["name"]: {g["duration"] * 60_000 for g in m["payload"]["goals"]} for m in metrics}
-        goal_queries = {m["payload"]["name"]: [g["jql"] for g in m["payload"]["goals"]] for m in metrics}
         found = {without_trailing_marker(s["name"]).strip(): s for s in self.client.request_sla(request_key)}
         problems = []
-        for name, durations in wanted.items():
+        for metric in metrics:
+            name, goals = metric["payload"]["name"], metric["payload"]["goals"]
+            goal = next((g for g in goals if self._request_matches(request_key, g["jql"])), None)
             sla = found.get(name)
             if sla is None:
-                queries = goal_queries.get(name) or []
-                if queries and not any(self._request_matches(request_key, jql) for jql in queries):
-                    if out_of_scope is not None:
-                        out_of_scope.append(f'SLA "{name}" is out of scope for {request_key}: it applies to requests '
-                                            f"matching {queries[0].rsplit(' AND priority = ', 1)[0]}; verify it "
+                if goal is None:
+                    if out_of_scope is not None and goals:
+                        out_of_scope.append(f'SLA "{name}" is out of scope for {request_key}: its goals apply to '
+                                            f"requests matching {' or '.join(g['jql'] for g in goals)}; verify it "
                                             "with --request KEY of such a request")
                     continue
                 problems.append(f'SLA "{name}" is missing on {request_key}, which matches its goal JQL: add it in '
                                 "Project settings > SLAs (see the goals in `deskbook plan --desk jsm`)")
                 continue
             cycle = sla.get("ongoingCycle") or (sla.get("completedCycles") or [{}])[-1]
-            goal = (cycle.get("goalDuration") or {}).get("millis")
-            if goal is not None and goal not in durations:
-                problems.append(f'SLA "{name}" on {request_key} has goal {goal // 60_000} min; '
-                                f"the playbook expects one of {sorted(d // 60_000 for d in durations)} min")
+            millis = (cycle.get("goalDuration") or {}).get("millis")
+            if millis is None:
+                continue
+            if goal is None:
+                problems.append(f'SLA "{name}" on {request_key} has goal {millis // 60_000} min; the playbook sets no '
+                                "goal for this request (JSM applies a goal the playbook does not have: check its goals' "
+                                "order and JQL in Project settings > SLAs)")
+            elif millis != goal["duration"] * 60_000:
+                problems.append(f'SLA "{name}" on {request_key} has goal {millis // 60_000} min; the playbook\'s goal '
+                                f"in force for it (policy {goal['policy']}, the first whose JQL matches) is "
+                                f"{goal['duration']} min: check the goals' order and JQL in Project settings > SLAs")
         return problems
 
     def _request_matches(self, request_key: str, jql: str) -> bool:

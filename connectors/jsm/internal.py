@@ -20,7 +20,8 @@ deskbook sends there and how it compares what it reads back, as `automation.py` 
   (matches nothing) — for an admin to delete in Project settings > Queues.
 
 None of these objects has a description, so deskbook's ownership marker (`deskbook.marker`) ends the
-name: `Time to first response (Standard) [deskbook:standard-service:sla.standard.first_reply_time]`.
+name: `Time to first response (Standard customer service) [deskbook:standard-service:sla.first_reply_time]`
+(one metric per target type, the policies' goals in policy order: `translate.sla_metrics`).
 
 The readings taken (FACTS.md gives the condition *shape* only; nobody on deskbook has tried these on a
 live site): the start/pause/stop vocabulary is salto's (issue created, comment for / by customer,

@@ -30,8 +30,9 @@ returns one `DesiredObject` per JSM object, in dependency order (`KIND_ORDER`):
   belong to `automation.py` (FACTS.md §2).
 * `calendar`, `sla_metric`, `queue` — only with `allow_internal_api` (formats: `internal.py`): the
   playbook's business-hours calendar (time zone, weekly hours, holidays; plus a 24/7 one when a goal
-  counts calendar hours), one SLA metric per SLA policy metric (start/pause/stop conditions, one goal
-  per priority in ms on its calendar), one queue per view (JQL, columns, order). Their marker ends the
+  counts calendar hours), one SLA metric per target type (start/pause/stop conditions; the policies'
+  goals in policy order, so JSM's first matching goal is Zendesk's first matching policy: `sla_metrics`),
+  one queue per view (JQL, columns, order). Their marker ends the
   name (they have no description). Without the flag, `sla_notes` gives the exact goals for an admin
   to enter (the plan prints them) and `calendar_notes` the calendar; either way the playbook's make-up
   working days, which a JSM calendar (weekly hours and holidays only) cannot hold, are a note.
@@ -41,7 +42,7 @@ returns one `DesiredObject` per JSM object, in dependency order (`KIND_ORDER`):
 
 Ownership marker `[deskbook:<playbook>:<key>]` ends every description. Keys are prefixed by
 their source (`macro.greeting`, `trigger.route_billing`, `automation.x`, `category.billing`,
-`sla.standard.first_reply_time`) so one kind never mixes two playbook namespaces.
+`sla.first_reply_time`) so one kind never mixes two playbook namespaces.
 
 Groups have no JSM equivalent on an issue: a group becomes the label `group-<key>` (queues can
 filter on it). Conditions JSM's JQL cannot express are listed by `unsupported_conditions`.
@@ -49,7 +50,7 @@ filter on it). Conditions JSM's JQL cannot express are listed by `unsupported_co
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from deskbook.connectors.jsm import automation as au
 from deskbook.connectors.jsm import internal
@@ -735,41 +736,138 @@ BUSINESS_CALENDAR = "business hours"
 ALWAYS_CALENDAR = "24/7"
 
 
+#: Goals one JSM SLA metric holds at most (Atlassian, "Use priority to group SLA goals": "the current
+#: goal limit of 90").
+GOAL_LIMIT = 90
+
+
+def _negated_condition_jql(playbook: m.Playbook, condition: m.Condition) -> str | None:
+    """JQL matching exactly the requests `condition_jql(condition)` does not match, written so that an
+    empty field counts (Jira's `!=` and `NOT IN` never match an empty field, and `NOT clause` is read
+    as them): the inverse operator where the playbook has one, else `NOT (...)`."""
+    field, op, value = condition.field, condition.operator, condition.value
+    inverse = {"is": "is_not", "is_not": "is", "includes": "not_includes", "not_includes": "includes"}
+    if op in inverse and (field in ("status", "priority", "tags", "group", "category") or field.startswith("field.")):
+        model = cast(Any, m.Condition)  # a pydantic dataclass: mypy does not see its fields
+        return condition_jql(playbook, model(field, inverse[op], value))
+    if field == "status" and op == "less_than" and value in m.STATUSES:
+        rest = [STATUS_NAMES[s] for s in m.STATUSES[m.STATUSES.index(value):]]
+        return f"status in ({', '.join(map(_quote, rest))})"
+    if field in HOURS_FIELDS and op in ("greater_than", "is", "less_than"):
+        date = HOURS_FIELDS[field]
+        kept = f"{date} > -{int(value)}h" if op != "less_than" else f"{date} <= -{int(value)}h"
+        return f"({kept} OR {date} is EMPTY)"
+    found = condition_jql(playbook, condition)
+    return f"NOT ({found})" if found else None
+
+
+def filter_jql(playbook: m.Playbook, conditions: m.Conditions) -> list[str]:
+    """The JQL clauses (ANDed) of a filter as `conditions_jql` writes them, without the project."""
+    parts = [q for q in (condition_jql(playbook, c) for c in conditions.all if c.field != "via_update") if q]
+    any_parts = [q for q in (condition_jql(playbook, c) for c in conditions.any) if q]
+    if any_parts:
+        parts.append("(" + " OR ".join(any_parts) + ")")
+    return parts
+
+
+def negated_filter_jql(playbook: m.Playbook, conditions: m.Conditions) -> str | None:
+    """JQL for the requests `filter_jql(conditions)` leaves out (De Morgan over the conditions JQL can
+    express, the ones `filter_jql` keeps); None when the filter holds every request."""
+    alternatives = [_negated_condition_jql(playbook, c) for c in conditions.all
+                    if c.field != "via_update" and condition_jql(playbook, c)]
+    any_kept = [c for c in conditions.any if condition_jql(playbook, c)]
+    if any_kept:
+        alternatives.append(" AND ".join(str(_negated_condition_jql(playbook, c)) for c in any_kept))
+    alternatives = [a for a in alternatives if a]
+    if not alternatives:
+        return None
+    return alternatives[0] if len(alternatives) == 1 else "(" + " OR ".join(f"({a})" for a in alternatives) + ")"
+
+
+def _priorities_clause(priorities: list[str], negate: bool = False) -> str:
+    names = [_quote(PRIORITY_NAMES[p]) for p in priorities]
+    if len(names) == 1:
+        return f"priority {'!=' if negate else '='} {names[0]}"
+    return f"priority {'not in' if negate else 'in'} ({', '.join(names)})"
+
+
 def sla_metrics(playbook: m.Playbook, project_key: str) -> list[dict]:
-    """One JSM SLA metric per (policy, metric), desk-neutral (the notes and `verify` read it; `internal_objects`
-    turns it into the site's shape): `{key, metric, payload: {name, goals: [{jql, duration (minutes),
-    calendar}]}}`, goals per priority, the policy filter as JQL."""
+    """One JSM SLA metric per metric the policies target (time to first response, next response, periodic
+    update, ...), desk-neutral (the notes, `verify`, the scenario driver and the weekly report read it;
+    `internal_objects` turns it into the site's shape): `{key: "sla.<metric>", metric, payload: {name,
+    goals: [{policy, jql, duration (minutes), calendar}]}}`.
+
+    Zendesk applies the first policy, by position, whose filter matches a ticket, and only that one;
+    JSM applies, within one SLA metric, the first goal whose JQL matches (Atlassian: "issues will
+    continue to be checked against goals in the list from top to bottom"). So each metric carries the
+    policies' goals in policy order: a goal's JQL is the policy's filter, plus the priority where the
+    policy's targets differ per priority (one goal per distinct target, `priority in (...)`), on the
+    business-hours or 24/7 calendar. A policy that matches but sets no target for the metric (or not
+    for some priorities) still wins on Zendesk — the ticket gets no such target — so every later
+    goal of that metric leaves its requests out (`AND NOT` the filter, written with `negated_filter_jql`
+    so empty fields count). Policies the playbook does not install on JSM (`extra.desk_limits`,
+    `effect: skip`) take no part."""
     locale = playbook.metadata.default_locale
-    out = []
     skipped, _ = check_desk_limits(playbook)
-    for policy in playbook.sla_policies:
-        if f"sla.{policy.key}" in skipped:
-            continue
-        scope = conditions_jql(playbook, policy.filter, project_key)
-        by_metric: dict[str, list[m.SLATarget]] = {}
-        for target in policy.targets:
-            by_metric.setdefault(target.metric, []).append(target)
-        for metric, targets in by_metric.items():
-            key = f"sla.{policy.key}.{metric}"
-            goals = [{"jql": f"{scope} AND priority = {_quote(PRIORITY_NAMES[t.priority])}", "duration": t.minutes,
-                      "calendar": BUSINESS_CALENDAR if t.business_hours else ALWAYS_CALENDAR} for t in targets]
-            name = f"{SLA_NAMES.get(metric, metric)} ({policy.title.get(locale)})"[:NAME_LIMIT]
-            out.append({"key": key, "metric": metric, "payload": {"name": name, "goals": goals}})
+    policies = [p for p in playbook.sla_policies if f"sla.{p.key}" not in skipped]
+    metrics = [metric for metric in m.SLA_METRICS if any(t.metric == metric for p in policies for t in p.targets)]
+    title = playbook.metadata.title.get(locale)
+    out = []
+    for metric in metrics:
+        goals: list[dict] = []
+        shadows: list[str] = []  # requests an earlier policy holds without a target for this metric
+        for policy in policies:
+            scope = [f"project = {project_key}", *filter_jql(playbook, policy.filter)]
+            targets = {t.priority: t for t in policy.targets if t.metric == metric}
+            groups: dict[tuple[int, str], list[str]] = {}
+            for priority, target in targets.items():  # the playbook's order (priorities never overlap)
+                calendar = BUSINESS_CALENDAR if target.business_hours else ALWAYS_CALENDAR
+                groups.setdefault((int(target.minutes), calendar), []).append(priority)
+            every = len(targets) == len(m.PRIORITIES)
+            for (minutes, calendar), priorities in groups.items():
+                parts = scope + ([] if every and len(groups) == 1 else [_priorities_clause(priorities)])
+                goals.append({"policy": policy.key, "jql": " AND ".join(parts + shadows), "duration": minutes,
+                              "calendar": calendar})
+            missing = [p for p in m.PRIORITIES if p not in targets]
+            if missing:
+                negated = negated_filter_jql(playbook, policy.filter)
+                if len(missing) < len(m.PRIORITIES):
+                    rest = _priorities_clause(missing, negate=True)
+                    negated = f"({negated} OR {rest})" if negated else rest
+                if negated is None:
+                    break  # the policy holds every request: no later goal can apply
+                shadows.append(negated)
+        if len(goals) > GOAL_LIMIT:
+            raise DeskbookError(f"the JSM SLA metric for {metric} would need {len(goals)} goals (one per policy and "
+                                f"distinct target); JSM takes at most {GOAL_LIMIT}", where=playbook.path,
+                                hint="give a policy the same target for every priority, or merge policies")
+        name = f"{SLA_NAMES.get(metric, metric)} ({title})"[:NAME_LIMIT]
+        out.append({"key": f"sla.{metric}", "metric": metric, "payload": {"name": name, "goals": goals}})
     return out
 
 
 def sla_notes(playbook: m.Playbook, project_key: str, *, installed: set[str] | frozenset[str] = frozenset()) -> list[str]:
-    """Plan notes with the exact SLA goals an admin enters by hand (no public SLA API), then the
-    business-hours calendar and its make-up working days (`calendar_notes`). `installed`: keys of the
-    metrics and calendars an earlier `--allow-internal-api` install put there (not "not installed")."""
+    """Plan notes with the exact SLA goals an admin enters by hand (no public SLA API), in the order JSM
+    must keep them (the first matching goal applies), then the business-hours calendar and its make-up
+    working days (`calendar_notes`). `installed`: keys of the metrics and calendars an earlier
+    `--allow-internal-api` install put there (not "not installed"). Metrics of the layout before #11, one
+    per policy (`sla.<policy>.<metric>`), get a note of their own: the flag's plan replaces them."""
     notes = []
+    old = sorted(k for k in installed if k.startswith("sla.") and k.count(".") == 2)
+    if old:
+        notes.append(f"{len(old)} SLA metric(s) installed by an earlier deskbook run one per policy ({', '.join(old)}), "
+                     "so JSM runs every matching policy's goals side by side, where Zendesk applies only the first "
+                     "matching policy: `deskbook plan --desk jsm --allow-internal-api` shows them replaced by one "
+                     "metric per target type, the policies' goals in policy order")
     metrics = sla_metrics(playbook, project_key)
     for metric in metrics:
-        if metric["key"] in installed:
+        if metric["key"] in installed or old:
             continue
-        goals = "; ".join(f"{g['jql']} -> {g['duration']} min ({g['calendar']})" for g in metric["payload"]["goals"])
+        goals = "; ".join(f"{n}. {g['jql']} -> {g['duration']} min ({g['calendar']}, policy {g['policy']})"
+                          for n, g in enumerate(metric["payload"]["goals"], 1))
         notes.append(f"SLA \"{metric['payload']['name']}\" is not installed (JSM has no public SLA API; "
-                     f"use --allow-internal-api or enter it in Project settings > SLAs): {goals}")
+                     f"use --allow-internal-api or enter it in Project settings > SLAs, its goals in this order: "
+                     f"the first whose JQL matches applies): {goals}")
     return notes + calendar_notes(playbook, project_key, installed=BUSINESS_CALENDAR_KEY in installed)
 
 

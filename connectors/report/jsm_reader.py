@@ -79,15 +79,22 @@ def read(client: Any, playbook: Any, start: float, end: float, *, now: float | N
     for issue in client.search(jql, fields=SEARCH_FIELDS):
         found[issue["key"]] = issue
     categories = {name: key for key, name in tr.category_names(playbook).items()}
-    sla_names = {m["payload"]["name"]: (m["key"].split(".")[1], m["metric"]) for m in tr.sla_metrics(playbook, project)}
+    metrics = tr.sla_metrics(playbook, project)
+    sla_names = {m["payload"]["name"]: (m["payload"]["name"], m["metric"]) for m in metrics}
+    by_key = {m["key"]: (m["payload"]["name"], m["metric"]) for m in metrics}
 
     def target(name: str) -> tuple[str, str]:
-        """(policy key, metric) of an SLA by its name: the ownership marker ending the name of an
-        installed metric, else the name the playbook would give it, else the name itself."""
+        """(policy, metric) of an SLA by its name. One JSM metric carries every policy's goals of its
+        target type (`tr.sla_metrics`) and a request's SLA does not say which goal applied, so the
+        "policy" is the metric's own name (`Time to first response (…)`); a metric of the per-policy
+        layout before #11 (`sla.<policy>.<metric>`) names its policy. By the ownership marker ending
+        the name of an installed metric, else the name the playbook would give it, else the name itself."""
         owner = parse_marker(name)
         if owner and owner[0] == playbook.metadata.name and owner[1].count(".") == 2:
             _, policy, metric = owner[1].split(".")
             return policy, metric
+        if owner and owner[0] == playbook.metadata.name and owner[1] in by_key:
+            return by_key[owner[1]]
         return sla_names.get(without_trailing_marker(name).strip(), (name, name))
 
     listed: dict[str, dict] = {}
