@@ -399,11 +399,15 @@ class JsmClient:
 
     # ---------------------------------------------------------------- platform
     def search(self, jql: str, *, fields: list[str] | None = None, properties: list[str] | None = None,
-               max_results: int = 100) -> Iterator[dict]:
-        """Issues matching `jql` (POST `/search/jql`, `nextPageToken` paging)."""
+               max_results: int = 100, reconcile: list[int] | None = None) -> Iterator[dict]:
+        """Issues matching `jql` (POST `/search/jql`, `nextPageToken` paging); `reconcile`: ids of issues
+        just written, whose results must be current (`reconcileIssues`, at most 50; FACTS.md 8.2: search
+        is eventually consistent)."""
         body: dict[str, Any] = {"jql": jql, "fields": fields or ["summary", "labels"]}
         if properties:
             body["properties"] = properties
+        if reconcile:
+            body["reconcileIssues"] = [int(i) for i in reconcile[:50]]
         return NextPageTokenPaginator(max_results).iter_items(self.session, f"{API}/search/jql", body=body)
 
     def issue(self, key: str, *, fields: list[str] | None = None, properties: list[str] | None = None) -> dict | None:

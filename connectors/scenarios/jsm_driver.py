@@ -518,9 +518,10 @@ class JsmDriver:
     def _goal_policy(self, metric: str, minutes: int) -> str:
         """The policy of the first goal of `metric` whose JQL the request matches, when JSM reports its
         minutes (see `_sla`)."""
+        ident = [int(self._issue()["id"])]  # the request was just written: its search result must be current
         for goal in self.sla_goals.get(metric, []):
             if any(True for _ in self.client.search(f"key = {self.key} AND ({goal['jql']})", fields=["summary"],
-                                                    max_results=1)):
+                                                    max_results=1, reconcile=ident)):
                 if int(goal["duration"]) == minutes:
                     return str(goal["policy"])
                 return f"a {minutes} min goal, not {goal['policy']}'s {goal['duration']} min"
