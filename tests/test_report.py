@@ -389,8 +389,8 @@ def test_jsm_request_feedback_is_the_reporters_on_a_resolved_request(shared):
 
 def test_jsm_reader_reads_a_week_through_jql_the_request_list_and_feedback(shared):
     """Requests through the JSM sandbox (the standard playbook installed with its SLA metrics), read
-    back within JSM's floor: ⌈N/100⌉ JQL pages + ⌈N/50⌉ request-list pages with SLAs + one feedback
-    read per request resolved in the week + the service desk."""
+    back within JSM's floor: ⌈N/100⌉ JQL pages + ⌈O/50⌉ + ⌈C/50⌉ request-list pages with SLAs (the
+    open and the closed list) + one feedback read per request resolved in the week + the service desk."""
     from deskbook.connectors.jsm import translate as tr
     from deskbook.connectors.jsm.connector import JsmConnector
     from deskbook.connectors.jsm.sandbox import running_sandbox as jsm_sandbox
@@ -460,4 +460,55 @@ def test_jsm_reader_reads_a_week_through_jql_the_request_list_and_feedback(share
         keys[1]: ["complaint", "low_score", "bad_rating"], keys[2]: ["sla_breach"]}
     by = report["requests"]["by_endpoint"]
     assert by == {"POST /rest/api/3/search/jql": 1, "GET /rest/servicedeskapi/servicedesk": 1,
-                  "GET /rest/servicedeskapi/request": 1, "GET /rest/servicedeskapi/request/{id}/feedback": 2}
+                  "GET /rest/servicedeskapi/request": 2, "GET /rest/servicedeskapi/request/{id}/feedback": 2}
+
+
+def test_jsm_reader_keeps_its_floor_with_an_old_open_request_behind_resolved_ones(shared):
+    """The request list is read as two lists, open and closed (`requestStatus`), each stopping at the
+    requests the JQL found: a request open since before a busy fortnight no longer makes the read
+    page through every request resolved since (one list, newest activity first: 5 pages here)."""
+    from deskbook.connectors.jsm.connector import JsmConnector
+    from deskbook.connectors.jsm.sandbox import running_sandbox as jsm_sandbox
+    from deskbook.connectors.report.jsm_reader import read
+
+    window = week_window("2026-W49", "Asia/Shanghai")
+    clock = FakeClock(window[0] - 14 * 86400)
+    sd = "/rest/servicedeskapi"
+    with jsm_sandbox(clock=clock, spec=shared / "jsm", run_rules=False) as desk:
+        connector = JsmConnector.connect(desk.url, desk.email, desk.token, project_key=desk.project_key,
+                                         cloud_id=desk.cloud_id)
+        http = requests.Session()
+        http.auth = (desk.email, desk.token)
+        rtype = http.post(f"{desk.url}{sd}/servicedesk/1/requesttype", headers={"X-ExperimentalApi": "opt-in"},
+                          json={"name": "Help", "issueTypeId": "10004"}).json()
+        customer = http.post(f"{desk.url}{sd}/customer", json={"email": "c@x.example", "displayName": "C"}).json()
+
+        def raise_request(summary: str, resolve: bool) -> str:
+            key = http.post(f"{desk.url}{sd}/request", json={
+                "serviceDeskId": "1", "requestTypeId": rtype["id"], "raiseOnBehalfOf": customer["accountId"],
+                "requestFieldValues": {"summary": summary}}).json()["issueKey"]
+            if resolve:
+                clock.advance(60)
+                assert http.post(f"{desk.url}/rest/api/3/issue/{key}/transitions",
+                                 json={"transition": {"id": "51"}}).status_code == 204
+            clock.advance(60)
+            return key
+
+        stale = raise_request("waiting on a part since", resolve=False)
+        for n in range(200):  # the fortnight before the week: raised and resolved
+            raise_request(f"before {n}", resolve=True)
+        clock.advance(window[0] - clock.now() + 9 * 3600)
+        week = [raise_request("in the week, resolved", resolve=True), raise_request("in the week, open", resolve=False)]
+        listed = http.get(f"{desk.url}{sd}/request", params={"requestStatus": "OPEN_REQUESTS", "limit": 100}).json()
+        assert [r["issueKey"] for r in listed["values"]] == [week[1], stale]
+        closed = http.get(f"{desk.url}{sd}/request", params={"requestStatus": "CLOSED_REQUESTS", "limit": 100}).json()
+        assert closed["values"][0]["issueKey"] == week[0] and stale not in {r["issueKey"] for r in closed["values"]}
+        assert http.get(f"{desk.url}{sd}/request", params={"requestStatus": "SOME_REQUESTS"}).status_code == 400
+        clock.advance(window[1] - clock.now() + 3600)
+        client = type(connector.client)(connector.client.connection)
+        data = read(client, PLAYBOOK, window[0], window[1], now=clock.now())
+        assert desk.violations() == []
+    assert sorted(t.id for t in data.tickets) == sorted([stale, *week])
+    # ⌈3/100⌉ JQL + one page of each list + one feedback read (the request resolved in the week) + the desk
+    assert data.requests == {"POST /rest/api/3/search/jql": 1, "GET /rest/servicedeskapi/servicedesk": 1,
+                             "GET /rest/servicedeskapi/request": 2, "GET /rest/servicedeskapi/request/{id}/feedback": 1}

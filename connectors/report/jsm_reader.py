@@ -8,20 +8,21 @@ For a window [start, end) and the project of the connection:
    reporter, comment`; the playbook's field values are labels `<field>-<value>` on JSM
    (`jsm/translate.py`); the first reply is the first public comment (`jsdPublic`) by someone
    other than the reporter (Jira lists a search's comments with the issue, up to its page of them);
-2. `GET /rest/servicedeskapi/request?serviceDeskId=&requestOwnership=ALL_REQUESTS&requestStatus=ALL_REQUESTS&expand=sla`
-   — each request's type (the playbook's category) and SLA cycles in one list, 50 a page, newest
-   activity first: the read stops once every request the JQL found has been seen (instead of one
-   `/request/{key}/sla` per request);
+2. `GET /rest/servicedeskapi/request?serviceDeskId=&requestOwnership=ALL_REQUESTS&requestStatus=OPEN_REQUESTS&expand=sla`,
+   then the same with `CLOSED_REQUESTS` — each request's type (the playbook's category) and SLA
+   cycles, 50 a page, newest activity first: each list stops once every request of its kind the
+   JQL found (unresolved / resolved) has been seen, and is not read when there is none (instead of
+   one `/request/{key}/sla` per request);
 3. `GET /rest/servicedeskapi/request/{key}/feedback` — the customer's CSAT rating (1-5), which no
    expand brings: one read per request resolved in the window (404: none). Skipped with
    `feedback=False` (a project whose own CSAT is off, as the standard playbook asks on JSM).
 
-JSM's floor for N requests and R resolved in the window: ⌈N/100⌉ + ⌈N/50⌉ + R (+1 for the
-service desk id). Step 2 reaches it when the requests the JQL found are the newest in activity; a
-request still open with no activity since before older requests were resolved makes the list read on
-past those (measured: 1 stale open request behind 200 resolved ones, 4 found: 5 list pages, not 1).
-Reading `requestStatus=OPEN_REQUESTS` and `CLOSED_REQUESTS` as two lists, each stopping at its own
-found requests, would keep to ⌈N/50⌉ + 1; the sandbox does not filter on `requestStatus` yet.
+JSM's floor for N requests found (O of them open, C resolved) and R resolved in the window:
+⌈N/100⌉ + ⌈O/50⌉ + ⌈C/50⌉ + R + 1 (the service desk id), at most ⌈N/100⌉ + ⌈N/50⌉ + R + 2. Every
+open request is found (`resolution is EMPTY`), so the open list reads exactly its pages; the
+resolved ones found are those with activity in the window, the newest of the closed list. One list
+of both would page through every request resolved since the oldest open one was last touched
+(measured before the split: 1 stale open request behind 200 resolved ones, 4 found: 5 list pages).
 """
 
 from __future__ import annotations
@@ -98,13 +99,17 @@ def read(client: Any, playbook: Any, start: float, end: float, *, now: float | N
         return sla_names.get(without_trailing_marker(name).strip(), (name, name))
 
     listed: dict[str, dict] = {}
-    params = {"serviceDeskId": client.desk_id, "requestOwnership": "ALL_REQUESTS",
-              "requestStatus": "ALL_REQUESTS", "expand": "sla"}
-    for page in pages(session, StartLimitPaginator(limit=50), f"{SD}/request", params=params):
-        for dto in page.data.get("values") or []:
-            listed[dto["issueKey"]] = dto
-        if set(found) <= set(listed):
-            break
+    resolved = {key for key, issue in found.items() if (issue.get("fields") or {}).get("resolutiondate")}
+    for status, wanted in (("OPEN_REQUESTS", set(found) - resolved), ("CLOSED_REQUESTS", resolved)):
+        if not wanted:
+            continue
+        params = {"serviceDeskId": client.desk_id, "requestOwnership": "ALL_REQUESTS",
+                  "requestStatus": status, "expand": "sla"}
+        for page in pages(session, StartLimitPaginator(limit=50), f"{SD}/request", params=params):
+            for dto in page.data.get("values") or []:
+                listed[dto["issueKey"]] = dto
+            if wanted <= set(listed):
+                break
 
     base = client.connection.url.rstrip("/")
     tickets: list[TicketRecord] = []

@@ -928,13 +928,21 @@ class JsmSandboxApp(SandboxPipeline):
         """`GET /request`: requests the user can see, latest activity first (Atlassian: "ordered
         chronologically by the latest activity on each request"; activity read here as the newest of
         creation, a comment, a recorded change, the resolution). `expand=sla` adds each request's SLA
-        page (`sla`, as `/request/{key}/sla` answers it); `serviceDeskId` narrows to one desk."""
+        page (`sla`, as `/request/{key}/sla` answers it); `serviceDeskId` narrows to one desk;
+        `requestStatus` is `ALL_REQUESTS` (the default), `OPEN_REQUESTS` or `CLOSED_REQUESTS` — closed
+        read as resolved, the portal's "closed requests" (any other value: 400)."""
         issues = self.store.all("request")
         if self.customer_account(request):
             issues = [i for i in issues if i["reporter"] == self.customer_account(request)
                       or self.customer_account(request) in (i.get("participants") or [])]
         if request.args.get("serviceDeskId"):
             issues = [i for i in issues if i["serviceDeskId"] == self.desk(request.args["serviceDeskId"])["id"]]
+        status = request.args.get("requestStatus") or "ALL_REQUESTS"
+        if status not in ("ALL_REQUESTS", "OPEN_REQUESTS", "CLOSED_REQUESTS"):
+            raise ApiError(400, f"requestStatus '{status}' is not one of ALL_REQUESTS, OPEN_REQUESTS, CLOSED_REQUESTS.",
+                           i18n_key="sd.error.invalid.parameter")
+        if status != "ALL_REQUESTS":
+            issues = [i for i in issues if bool(i.get("resolutiondate")) == (status == "CLOSED_REQUESTS")]
 
         def activity(issue: dict) -> int:
             stamps = [issue["created"], issue.get("resolutiondate") or issue["created"]]
