@@ -252,35 +252,41 @@ def demo_week(tmp_path_factory):
     return out.getvalue(), folder
 
 
-@pytest.mark.slow
-def test_demo_ends_with_the_weeks_review(demo_week):
-    output, folder = demo_week
-    html, js = folder / "deskbook-report.html", folder / "deskbook-report.json"
-    assert str(html) in output and str(js) in output
-    report = json.loads(js.read_text(encoding="utf-8"))
+def the_week_is_in(report: dict, output: str, link: str) -> None:
+    """Every metric of a demo's review computed from its simulated week (week.py), none empty;
+    `link` is the pattern of a case's link on the desk."""
     assert all(key in report for key in REQUIRED)
-    # every metric computed from the simulated week, none empty
     assert report["intake"]["requests"] > 30 and report["intake"]["solved"] > 20
-    assert len({c for day in report["intake"]["by_day"].values() for c in day}) >= 3  # several channels
     fr = report["first_reply_minutes"]
     assert fr["count"] == report["intake"]["requests"] and fr["average"] > 0 and fr["median"] is not None
     assert fr["business"]["average"] is not None and fr["business"]["average"] < fr["average"]
     assert 0 < report["first_contact_resolution_rate"] < 1
     sat = report["satisfaction"]
     assert all(1 <= sat[k] <= 5 for k in ("response_speed", "resolution", "attitude")) and sat["responses"] > 10
+    assert sat["suggestions"] > 0
     assert sat["desk_rating"]["good"] > 0 and sat["desk_rating"]["bad"] > 0
     assert report["sla"]["met"] > 0 and report["sla"]["breached"] > 0
-    assert {row["policy"] for row in report["sla"]["by_target"]} == {p.key for p in PLAYBOOK.sla_policies}
     assert sum(report["complaints_by_root_cause"].values()) > 0 and "unrecorded" not in report["complaints_by_root_cause"]
     rel = report["relationship"]
     assert set(rel) == {"renewals", "callbacks", "followups"}
     assert all(v["due"] > 0 for v in rel.values()) and 0 < sum(v["done"] for v in rel.values()) < sum(v["due"] for v in rel.values())
     assert report["backlog"]["open"] > 0
-    # the week holds two replies with a forbidden phrase (week.py); the installed C-1 rule tagged both
+    # the week holds two replies with a forbidden phrase (week.py); the installed C-1 rule marked both
     assert "forbidden_phrase_replies 2" in output and report["forbidden_phrases_caught"] == 2
     reasons = {r for c in report["cases_to_review"] for r in c["reasons"]}
     assert {"sla_breach", "complaint", "low_score", "bad_rating", "forbidden_phrase"} <= reasons
-    assert all(re.fullmatch(r"http://127\.0\.0\.1:\d+/agent/tickets/\d+", c["link"]) for c in report["cases_to_review"])
+    assert all(re.fullmatch(link, c["link"]) for c in report["cases_to_review"])
+
+
+@pytest.mark.slow
+def test_demo_ends_with_the_weeks_review(demo_week):
+    output, folder = demo_week
+    html, js = folder / "deskbook-report.html", folder / "deskbook-report.json"
+    assert str(html) in output and str(js) in output
+    report = json.loads(js.read_text(encoding="utf-8"))
+    the_week_is_in(report, output, r"http://127\.0\.0\.1:\d+/agent/tickets/\d+")
+    assert len({c for day in report["intake"]["by_day"].values() for c in day}) >= 3  # several channels
+    assert {row["policy"] for row in report["sla"]["by_target"]} == {p.key for p in PLAYBOOK.sla_policies}
     # read incrementally: within the goal for the tickets it read
     n = report["intake"]["requests"] + report["backlog"]["open"]
     assert report["requests"]["total"] <= math.ceil(n / 100) + 20
@@ -320,6 +326,13 @@ def test_report_command_reads_the_same_week_from_a_sandbox_desk(tmp_path, capsys
 @pytest.mark.parametrize("locale", ["zh-CN", "en"])
 def test_review_renders_in_headless_chromium(chromium, demo_week, tmp_path, locale):
     _, folder = demo_week
+    renders_in_chromium(chromium, folder, tmp_path, locale, "report")
+
+
+def renders_in_chromium(chromium: str, folder: Path, tmp_path: Path, locale: str, name: str) -> None:
+    """The review a demo wrote in `folder`, drawn in `locale`: self-contained, every chart from
+    non-empty data, a screenshot (kept as `tests/artifacts/<name>-<locale>.png`) without console
+    output, bars or slices in each chart, and a PDF print."""
     report = json.loads((folder / "deskbook-report.json").read_text(encoding="utf-8"))
     drawn = charts(report, PLAYBOOK, locale)
     assert drawn and all(svg for _, svg in drawn), [c for c, svg in drawn if not svg]  # every chart has data
@@ -335,7 +348,7 @@ def test_review_renders_in_headless_chromium(chromium, demo_week, tmp_path, loca
     assert ("每周服务复盘" if locale == "zh-CN" else "Weekly service review") in html
 
     ARTIFACTS.mkdir(exist_ok=True)
-    shot = ARTIFACTS / f"report-{locale}.png"
+    shot = ARTIFACTS / f"{name}-{locale}.png"
     shot.unlink(missing_ok=True)
     done = chromium_run(chromium, f"--screenshot={shot}", "--window-size=1100,2400", page.as_uri())
     assert shot.is_file(), done.stderr[-2000:]
@@ -512,3 +525,96 @@ def test_jsm_reader_keeps_its_floor_with_an_old_open_request_behind_resolved_one
     # ⌈3/100⌉ JQL + one page of each list + one feedback read (the request resolved in the week) + the desk
     assert data.requests == {"POST /rest/api/3/search/jql": 1, "GET /rest/servicedeskapi/servicedesk": 1,
                              "GET /rest/servicedeskapi/request": 2, "GET /rest/servicedeskapi/request/{id}/feedback": 1}
+
+
+# ---------------------------------------------------------------- JSM: the demo's week, the CLI, the HTML
+
+@pytest.fixture(scope="module")
+def jsm_demo_week(tmp_path_factory):
+    """`deskbook demo --desk jsm` run once: its output, the folder it wrote the review into, and what
+    `deskbook report --desk jsm --json` printed when run against the demo's sandbox before it closed."""
+    import contextlib
+    import io
+    import os
+
+    from deskbook.connectors.jsm import demo as jsm_demo
+    from deskbook.connectors.jsm.sandbox import running_sandbox as jsm_sandbox
+
+    folder = tmp_path_factory.mktemp("jsm-demo")
+    seen: dict = {}
+
+    @contextlib.contextmanager
+    def reported(**options):
+        with jsm_sandbox(**options) as desk:
+            yield desk
+            printed = io.StringIO()
+            with contextlib.redirect_stdout(printed):
+                seen["exit"] = main(["report", "--desk", "jsm", "--url", desk.url, "--email", desk.email,
+                                     "--token", desk.token, "--project", desk.project_key, "--week", seen["week"],
+                                     "--json"])
+            seen["report"] = printed.getvalue()
+
+    out = io.StringIO()
+    cwd = os.getcwd()
+    with pytest.MonkeyPatch.context() as patch:
+        for name in ("JIRA_URL", "JIRA_EMAIL", "JIRA_API_TOKEN", "JSM_PROJECT", "JIRA_CLOUD_ID"):
+            patch.delenv(name, raising=False)
+        patch.setattr(jsm_demo, "running_sandbox", reported)
+        seen["week"] = last_week_label()
+        os.chdir(folder)
+        try:
+            with contextlib.redirect_stdout(out):
+                assert main(["-q", "demo", "--desk", "jsm", "--seed-orgs", "12"]) == 0
+        finally:
+            os.chdir(cwd)
+    return out.getvalue(), folder, seen
+
+
+def last_week_label() -> str:
+    import time
+
+    from deskbook.connectors.report.metrics import last_week
+
+    return last_week(time.time(), PLAYBOOK.metadata.time_zone)[2]
+
+
+@pytest.mark.slow
+def test_jsm_demo_ends_with_the_weeks_review(jsm_demo_week):
+    output, folder, _ = jsm_demo_week
+    html, js = folder / "deskbook-report.html", folder / "deskbook-report.json"
+    assert str(html) in output and str(js) in output
+    report = json.loads(js.read_text(encoding="utf-8"))
+    assert report["desk"] == "jsm"
+    # the same stories on the JSM driver: labels for choices, the text property for the suggestions,
+    # request feedback 1-5 for the desk's rating, the sync jobs' requests for the relationship work
+    the_week_is_in(report, output, r"http://127\.0\.0\.1:\d+/browse/SUP-\d+")
+    assert report["sla"]["open"] > 0
+    # per playbook target (JSM has no chat channel: the online first-reply goal is not installed there)
+    policies = {row["policy"] for row in report["sla"]["by_target"]}
+    assert policies <= {p.key for p in PLAYBOOK.sla_policies} and len(policies) >= 3, policies
+
+
+@pytest.mark.slow
+def test_jsm_report_command_reads_the_demos_week_from_its_desk(jsm_demo_week):
+    _, folder, seen = jsm_demo_week
+    assert seen["exit"] == 0
+    printed = json.loads(seen["report"])
+    written = json.loads((folder / "deskbook-report.json").read_text(encoding="utf-8"))
+    for key in REQUIRED + ("intake",):
+        assert printed[key] == written[key], key
+    # JSM's floor: ⌈N/100⌉ JQL pages + the open and the closed request list + one feedback read per
+    # customer's request resolved in the week (not the relationship tasks) + the desk
+    by = printed["requests"]["by_endpoint"]
+    n = printed["intake"]["requests"] + sum(v["due"] for v in printed["relationship"].values())
+    resolved = printed["intake"]["solved"]
+    assert by["POST /rest/api/3/search/jql"] == math.ceil(n / 100)
+    assert by["GET /rest/servicedeskapi/request"] <= math.ceil(n / 50) + 1
+    assert by["GET /rest/servicedeskapi/request/{id}/feedback"] == resolved
+    assert printed["requests"]["total"] <= math.ceil(n / 100) + math.ceil(n / 50) + 1 + resolved + 1
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("locale", ["zh-CN", "en"])
+def test_jsm_review_renders_in_headless_chromium(chromium, jsm_demo_week, tmp_path, locale):
+    _, folder, _ = jsm_demo_week
+    renders_in_chromium(chromium, folder, tmp_path, locale, "report-jsm")

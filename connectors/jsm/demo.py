@@ -6,6 +6,15 @@ customers, a first service (a resolved request, most of them long enough ago tha
 is due on the run date), plans, applies, re-plans (expecting no changes), runs the sync jobs once
 as of the run date and returns a summary dict; `render_demo(summary)` is the text `deskbook demo
 --desk jsm` prints. Nothing here reads the environment or touches a real site.
+
+With `week=True` (what `deskbook demo --desk jsm` does) it is the Zendesk demo's story on JSM: the
+sandbox's clock stands at the start of the last complete week (Monday 00:00 in the playbook's time
+zone, the run date of the sync jobs), the SLA metrics, calendar and queues are installed too (the
+internal API, as `apply --allow-internal-api` does: without them no request has an SLA to report
+on), and after the sync jobs the simulated week (`connectors/report/week.py`, the same stories as
+on Zendesk, on the JSM scenario driver) runs through the installed rules; `demo_week` then reads
+the week back with `deskbook report`'s JSM reader and writes `deskbook-report.html` and
+`deskbook-report.json` into the working directory (`summary["week"]`: the lines printed).
 """
 
 from __future__ import annotations
@@ -25,15 +34,27 @@ from deskbook.errors import DeskbookError
 
 
 def run_demo(playbook: Any, library: Any, settings: Any = None, *, seed_orgs: int = 8,
-             as_of: date | None = None) -> dict[str, Any]:
+             as_of: date | None = None, week: bool = False, directory: Path | None = None) -> dict[str, Any]:
     """Install `playbook` into a fresh JSM sandbox, check it converged, run the sync jobs once
-    as of `as_of` (default today); `summary["first_services"]` has the seeded first-service days."""
+    as of `as_of` (default today); `summary["first_services"]` has the seeded first-service days.
+    With `week`, the simulated week and its review in `directory` (default: the working
+    directory) follow, as of the last complete week (see the module docstring)."""
+    import time
+
+    from deskbook.connectors.report.metrics import last_week
+    from deskbook.connectors.sandbox_kit.clock import FakeClock
+
+    window = last_week(time.time(), playbook.metadata.time_zone) if week else None
+    options: dict[str, Any] = {}
+    if window is not None:
+        options["clock"] = FakeClock(window[0])
+        as_of = _local_date(window[0], playbook.metadata.time_zone)
     as_of = as_of or date.today()
-    with running_sandbox(seed_orgs=seed_orgs, seed=1) as sandbox:
+    with running_sandbox(seed_orgs=seed_orgs, seed=1, **options) as sandbox:
         served = seed_first_services(sandbox.store, new_customer_ids(sandbox.store, settings), as_of)
         connection = JsmConnection(url=sandbox.url, email=sandbox.email, token=sandbox.token,
                                    project_key=sandbox.project_key, cloud_id=sandbox.cloud_id)
-        connector = JsmConnector(JsmClient(connection))
+        connector = JsmConnector(JsmClient(connection), allow_internal_api=window is not None)
         plan, snapshot = connector.plan_playbook(playbook, library)
         connector.guard(plan, snapshot)
         report = connector.apply(plan, snapshot)
@@ -50,6 +71,7 @@ def run_demo(playbook: Any, library: Any, settings: Any = None, *, seed_orgs: in
             "rules": [r["name"] for r in connector.client.rule_summaries()],
             "agent_rules": [r["name"] for r in connector.client.rule_summaries(trigger=tr.MANUAL_TRIGGER)],
             "contract_details": contract,
+            "sla_metrics": [m["name"] for m in connector.client.sla_metrics()] if connector.allow_internal_api else [],
         }
         if settings is not None:
             from deskbook.sync.ledger import Ledger
@@ -65,8 +87,48 @@ def run_demo(playbook: Any, library: Any, settings: Any = None, *, seed_orgs: in
                 finally:
                     ledger.close()
             summary["sync"] = {name: job.created for name, job in sync.jobs.items()}
+        if window is not None:
+            summary["week"] = demo_week(connector, playbook, sandbox, window, directory=directory)
         summary["requests_served"] = len(sandbox.requests())
         return summary
+
+
+def _local_date(ts: float, zone: str) -> date:
+    import datetime as dt
+    from zoneinfo import ZoneInfo
+
+    return dt.datetime.fromtimestamp(ts, ZoneInfo(zone)).date()
+
+
+def demo_week(connector: JsmConnector, playbook: Any, sandbox: Any, window: tuple[float, float, str], *,
+              directory: Path | None = None) -> list[str]:
+    """The simulated week on the JSM sandbox, then its review written as deskbook-report.html/.json
+    in `directory` (default: the working directory); returns the lines the demo prints. Two in
+    three of the relationship requests the sync jobs raised (found by their jobs' labels) are
+    worked this week with their job's macro and resolved."""
+    from deskbook.connectors.report.cli import compute_and_write
+    from deskbook.connectors.report.jsm_reader import read
+    from deskbook.connectors.report.week import simulate_week
+    from deskbook.connectors.scenarios.jsm_driver import JsmDriver
+
+    macros = {tag: job.phrase for job in playbook.sync.jobs for tag in job.tags}
+    tasks = []
+    project = connector.client.connection.project_key
+    for issue in connector.client.search(f"project = {project} AND resolution is EMPTY ORDER BY key", fields=["labels"]):
+        found = [macros[label] for label in (issue.get("fields") or {}).get("labels") or [] if label in macros]
+        if found:
+            tasks.append((issue["key"], found[0]))
+    driver = JsmDriver(connector, playbook, handle=sandbox)
+    stats = simulate_week(driver, playbook, start=window[0], tasks=tasks[: len(tasks) * 2 // 3])
+    lines = [f"5. a simulated week {window[2]}: " + ", ".join(f"{k} {v}" for k, v in sorted(stats.items())) + "."]
+    client = JsmClient(connector.client.connection)  # its own request counters: the review's cost
+    data = read(client, playbook, window[0], window[1], now=sandbox.clock.now())
+    folder = directory or Path.cwd()
+    html, js = folder / "deskbook-report.html", folder / "deskbook-report.json"
+    report = compute_and_write(playbook, data, window, html=str(html), json_path=str(js))
+    lines.append(f"6. the week's review, read in {report['requests']['total']} requests:")
+    lines += [f"   {html}", f"   {js}"]
+    return lines
 
 
 def enter_contract_details(client: JsmClient, store: Any) -> dict[str, dict[str, str]]:
@@ -107,12 +169,15 @@ def render_demo(summary: dict[str, Any]) -> str:
         lines.append("4. sync jobs: not run.")
     else:
         made = ", ".join(f"{name}: {count}" for name, count in sync.items()) or "none"
-        lines.append(f"4. sync jobs once: customer requests created {made}.")
+        lines.append(f"4. sync jobs once as of {summary['as_of']}: customer requests created {made}.")
+    lines += summary.get("week") or []
     types = summary.get("request_types") or []
     rules = summary.get("rules") or []
     lines.append("Admin sees (Project settings, all marked as managed by deskbook):")
     lines.append(f"  {len(types):3d} request type(s)")
     lines.append(f"  {len(rules):3d} automation rule(s)")
+    if summary.get("sla_metrics"):
+        lines.append(f"  {len(summary['sla_metrics']):3d} SLA metric(s) (JSM's internal API, as `apply --allow-internal-api` does)")
     notes = [note for note in summary.get("notes") or [] if note.startswith("SLA ") and " is not installed" in note]
     if notes:
         lines.append(f"  {len(notes)} SLA goal(s) to enter by hand (JSM has no public SLA API; "

@@ -80,7 +80,7 @@ class JsmDesk(Desk):
         from deskbook.connectors.jsm.demo import render_demo, run_demo
         from deskbook.sync.jobs import settings_from_playbook
 
-        print(render_demo(run_demo(playbook, library, settings_from_playbook(playbook), seed_orgs=seed_orgs)))
+        print(render_demo(run_demo(playbook, library, settings_from_playbook(playbook), seed_orgs=seed_orgs, week=True)))
 
     def add_sandbox_command(self, subparsers: Any) -> None:
         """`deskbook sandbox jsm` (its arguments live in the light `sandbox_command`)."""

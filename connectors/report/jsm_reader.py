@@ -5,16 +5,19 @@ For a window [start, end) and the project of the connection:
 1. `POST /rest/api/3/search/jql` — the requests changed since the window opened or still
    unresolved (`updated >= -Nm OR resolution is EMPTY`, N the minutes since the window opened, so
    no time zone is involved), 100 a page, fields `summary, created, resolutiondate, status, labels,
-   reporter, comment`; the playbook's field values are labels `<field>-<value>` on JSM
-   (`jsm/translate.py`); the first reply is the first public comment (`jsdPublic`) by someone
-   other than the reporter (Jira lists a search's comments with the issue, up to its page of them);
+   reporter, comment` and the issue property `deskbook.fields`; the playbook's choice fields are
+   labels `<field>-<value>` on JSM (`jsm/translate.py`), its text fields (survey suggestions) that
+   property's values (`translate.FIELDS_PROPERTY`); the first reply is the first public comment
+   (`jsdPublic`) by someone other than the reporter (Jira lists a search's comments with the
+   issue, up to its page of them);
 2. `GET /rest/servicedeskapi/request?serviceDeskId=&requestOwnership=ALL_REQUESTS&requestStatus=OPEN_REQUESTS&expand=sla`,
    then the same with `CLOSED_REQUESTS` — each request's type (the playbook's category) and SLA
    cycles, 50 a page, newest activity first: each list stops once every request of its kind the
    JQL found (unresolved / resolved) has been seen, and is not read when there is none (instead of
    one `/request/{key}/sla` per request);
 3. `GET /rest/servicedeskapi/request/{key}/feedback` — the customer's CSAT rating (1-5), which no
-   expand brings: one read per request resolved in the window (404: none). Skipped with
+   expand brings: one read per customer's request resolved in the window (404: none; not for the
+   relationship requests the sync jobs raised, labelled with their job's tags). Skipped with
    `feedback=False` (a project whose own CSAT is off, as the standard playbook asks on JSM).
 
 JSM's floor for N requests found (O of them open, C resolved) and R resolved in the window:
@@ -52,8 +55,9 @@ def _ts(value: Any) -> float | None:
     return dt.datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
 
 
-def _field_values(playbook: Any, labels: list[str]) -> dict[str, Any]:
-    """Playbook field values from the labels `<field>-<value>` (checkboxes: `-True`/`-true`)."""
+def _field_values(playbook: Any, labels: list[str], texts: Any = None) -> dict[str, Any]:
+    """Playbook field values from the labels `<field>-<value>` (checkboxes: `-True`/`-true`) and the
+    text fields from the request's text property (`translate.FIELDS_PROPERTY`)."""
     types = {f.key: f.type for f in playbook.fields if f.scope == "ticket"}
     out: dict[str, Any] = {}
     for label in labels:
@@ -61,6 +65,8 @@ def _field_values(playbook: Any, labels: list[str]) -> dict[str, Any]:
         if not sep or key not in types:
             continue
         out[key] = value.lower() == "true" if types[key] == "checkbox" else value
+    if isinstance(texts, dict):
+        out.update({key: value for key, value in texts.items() if key in types and key not in out})
     return out
 
 
@@ -77,7 +83,7 @@ def read(client: Any, playbook: Any, start: float, end: float, *, now: float | N
     minutes = max(1, math.ceil((now - start) / 60))
     found: dict[str, dict] = {}
     jql = f"project = {project} AND (updated >= -{minutes}m OR resolution is EMPTY)"
-    for issue in client.search(jql, fields=SEARCH_FIELDS):
+    for issue in client.search(jql, fields=SEARCH_FIELDS, properties=[tr.FIELDS_PROPERTY]):
         found[issue["key"]] = issue
     categories = {name: key for key, name in tr.category_names(playbook).items()}
     metrics = tr.sla_metrics(playbook, project)
@@ -98,6 +104,7 @@ def read(client: Any, playbook: Any, start: float, end: float, *, now: float | N
             return by_key[owner[1]]
         return sla_names.get(without_trailing_marker(name).strip(), (name, name))
 
+    task_labels = {tag for job in playbook.sync.jobs for tag in job.tags}
     listed: dict[str, dict] = {}
     resolved = {key for key, issue in found.items() if (issue.get("fields") or {}).get("resolutiondate")}
     for status, wanted in (("OPEN_REQUESTS", set(found) - resolved), ("CLOSED_REQUESTS", resolved)):
@@ -134,7 +141,7 @@ def read(client: Any, playbook: Any, start: float, end: float, *, now: float | N
                 cycles.append(SlaCycle(key, policy, metric, "breached" if ongoing.get("breached") else "open",
                                        _ts(ongoing.get("startTime"))))
         rating = None
-        if feedback and solved is not None and start <= solved < end:
+        if feedback and solved is not None and start <= solved < end and not task_labels & set(labels):
             try:
                 rating = str(session.get_json(f"{SD}/request/{key}/feedback", headers=EXPERIMENTAL).get("rating") or "") or None
             except DeskHTTPError as exc:
@@ -144,7 +151,8 @@ def read(client: Any, playbook: Any, start: float, end: float, *, now: float | N
         tickets.append(TicketRecord(
             id=key, link=f"{base}/browse/{key}", subject=fields.get("summary") or "", created=created,
             status="solved" if solved is not None else "unsolved", solved=solved, channel=None,
-            category=categories.get(type_name or ""), fields=_field_values(playbook, labels),
+            category=categories.get(type_name or ""),
+            fields=_field_values(playbook, labels, (issue.get("properties") or {}).get(tr.FIELDS_PROPERTY)),
             tags=frozenset(labels), first_reply=first_reply, rating=rating))
     calls = {k: n - before.get(k, 0) for k, n in session.calls.items() if n - before.get(k, 0)}
     return DeskData(desk="jsm", tickets=tickets, sla=cycles, read_at=now, requests=calls)

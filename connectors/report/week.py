@@ -5,10 +5,14 @@ greet, answer, escalate, update, resolve, confirm and close with the playbook's 
 get their root cause and remedy recorded; the customers answer the phone survey (the three S-11
 scores) and some rate the ticket on the desk; some replies come late enough to breach an SLA
 target; some requests stay open; the relationship tasks the sync jobs made are worked through in
-part. Every step is an API call of the scenario driver (`connectors/scenarios/zendesk_driver.py`),
-at its moment on the sandbox's clock (`time_passes`: automations run hourly as time goes by);
-ratings are the customer's click on the rating link (`SandboxHandle.rate`). Seeded (`random.Random`),
-so a week is reproducible.
+part. Every step is an API call of a scenario driver, at its moment on the sandbox's clock
+(`time_passes`: Zendesk's automations run hourly, JSM's scheduled rules when their cron fires);
+the desk's own rating is the driver's `customer_rates` (Zendesk: the click on the rating link, good
+or bad; JSM: request feedback, 1-5). The same stories run on either desk: the driver
+(`connectors/scenarios/zendesk_driver.py`, `jsm_driver.py`) says which of its attributes name the
+ticket a step acts on (`CURRENT`), and `simulate_week` switches them between stories. What a desk
+keeps differently stays the driver's business (JSM records no phone or chat channel, keeps
+choice fields as labels). Seeded (`random.Random`), so a week is reproducible.
 
 Stories are generators that yield the minutes to wait before their next step; `simulate_week`
 interleaves them in time order.
@@ -30,9 +34,8 @@ DAY = 24 * 60
 class Week:
     """Runs stories on one driver (its current ticket switched per step)."""
 
-    def __init__(self, driver: Any, handle: Any, playbook: Any, rng: random.Random):
+    def __init__(self, driver: Any, playbook: Any, rng: random.Random):
         self.driver = driver
-        self.handle = handle
         self.playbook = playbook
         self.rng = rng
         self.stats: dict[str, int] = {}
@@ -60,9 +63,13 @@ class Week:
         self.count("surveys")
         if self.rng.random() < 0.6:
             yield self.rng.uniform(10, 6 * HOUR)
-            bad = self.rng.random() < (0.6 if low else 0.1)
-            self.handle.rate(self.driver.ticket_id, "bad" if bad else "good",
-                             self.phrase("Slow" if bad else "Thanks!", "太慢了" if bad else "谢谢！"))
+            chance = 0.6 if low else 0.1
+            draw = self.rng.random()
+            bad = draw < chance
+            # 1-5 as JSM asks (Zendesk keeps good/bad): the lower half of each side is the milder answer
+            rating = (1 if draw < chance / 2 else 2) if bad else (4 if draw < (1 + chance) / 2 else 5)
+            self.driver.customer_rates({"rating": rating, "comment": self.phrase("Slow" if bad else "Thanks!",
+                                                                               "太慢了" if bad else "谢谢！")})
             self.count("ratings")
 
     # ------------------------------------------------------------ stories
@@ -147,22 +154,23 @@ class Week:
         yield self.rng.uniform(HOUR, 4 * HOUR)
         self.driver.agent_applies("callback_promise")
 
-    def task(self, ticket_id: int, macro: str) -> Iterator[float]:
+    def task(self, ticket_id: Any, macro: str) -> Iterator[float]:
         """A relationship task (made by the sync jobs) worked and solved."""
         yield 0
-        self.driver.ticket_id = ticket_id
+        setattr(self.driver, self.driver.CURRENT[0], ticket_id)
         self.driver.agent_applies(macro)
         self.driver.agent_sets({"status": "solved"})
         self.count("tasks_done")
 
 
-def simulate_week(driver: Any, handle: Any, playbook: Any, *, start: float, seed: int = 7,
-                  tasks: Sequence[tuple[int, str]] = ()) -> dict[str, int]:
-    """Seven days of traffic from `start` (epoch seconds, the sandbox clock's present); `tasks`
-    (ticket id, macro) are relationship tasks to work through during the week. Returns counts of
-    what happened; the clock ends at `start` + 7 days."""
+def simulate_week(driver: Any, playbook: Any, *, start: float, seed: int = 7,
+                  tasks: Sequence[tuple[Any, str]] = ()) -> dict[str, int]:
+    """Seven days of traffic from `start` (epoch seconds, the present of the sandbox clock,
+    `driver.handle.clock`); `tasks` (ticket id or key, macro) are relationship tasks to work
+    through during the week. Returns counts of what happened; the clock ends at `start` + 7 days."""
     rng = random.Random(seed)
-    week = Week(driver, handle, playbook, rng)
+    clock = driver.handle.clock
+    week = Week(driver, playbook, rng)
     queue: list[tuple[float, int, Iterator[float], dict[str, Any]]] = []
     order = 0
 
@@ -191,17 +199,18 @@ def simulate_week(driver: Any, handle: Any, playbook: Any, *, start: float, seed
         at, seq, story, where = heapq.heappop(queue)
         if at >= end:
             continue
-        now = handle.clock.now()
+        now = clock.now()
         if at > now:
             driver.time_passes({"minutes": (at - now) / 60})
-        driver.ticket_id, driver.requester_id = where.get("ticket"), where.get("requester")
+        for name in driver.CURRENT:
+            setattr(driver, name, where.get(name))
         try:
             wait = next(story)
         except StopIteration:
             continue
-        where.update(ticket=driver.ticket_id, requester=driver.requester_id)
-        heapq.heappush(queue, (handle.clock.now() + wait * 60, seq, story, where))
-    now = handle.clock.now()
+        where.update({name: getattr(driver, name) for name in driver.CURRENT})
+        heapq.heappush(queue, (clock.now() + wait * 60, seq, story, where))
+    now = clock.now()
     if end > now:
         driver.time_passes({"minutes": (end - now) / 60})
     week.stats["requests"] = sum(DAILY)

@@ -206,6 +206,9 @@ def dry_run(playbook: Any, scenario: Any, live: dict[str, Any]) -> str:
 class JsmDriver:
     """Acts on one request at a time through a `JsmConnector`'s client; `site` given: on a real site."""
 
+    #: the attributes naming the request a step acts on and its customer (the simulated week switches them)
+    CURRENT = ("key", "customer")
+
     def __init__(self, connector: Any, playbook: Any, *, handle: Any = None, site: LiveSite | None = None):
         self.client = connector.client
         self.session = self.client.session
@@ -403,6 +406,22 @@ class JsmDriver:
         if self.site.customer_client is None:
             raise RuntimeError(live_skip_reason("customer_replies", customer_login=False))
         return self.site.customer_client.session.request(method, path, **kwargs)
+
+    def customer_rates(self, answer: dict[str, Any]) -> None:
+        """The customer's request feedback on a resolved request (`rating` 1-5, an optional
+        `comment`): `POST …/request/{key}/feedback` as the customer (experimental API)."""
+        from deskbook.connectors.jsm.client import EXPERIMENTAL
+
+        body: dict[str, Any] = {"rating": int(answer["rating"])}
+        if answer.get("comment"):
+            body["comment"] = {"body": str(answer["comment"])}
+        path, label = f"/rest/servicedeskapi/request/{self.key}/feedback", f"feedback on {self.key}"
+        if self.site is not None:  # the customer's own login (a real site has no act-as)
+            if self.site.customer_client is None:
+                raise RuntimeError("request feedback is the customer's: it needs the customer's own login")
+            self.site.customer_client.session.request("POST", path, json=body, headers=EXPERIMENTAL, label=label)
+            return
+        self.session.request("POST", path, json=body, headers={**EXPERIMENTAL, ACT_AS: str(self.customer)}, label=label)
 
     def time_passes(self, argument: dict[str, Any]) -> None:
         if self.live or self.handle is None:

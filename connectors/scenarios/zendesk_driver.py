@@ -81,6 +81,9 @@ def dry_run(playbook: Any, scenario: Any, live: dict[str, Any]) -> str:
 class ZendeskDriver:
     """Acts on one ticket at a time through a `ZendeskConnector`'s session."""
 
+    #: the attributes naming the ticket a step acts on and its customer (the simulated week switches them)
+    CURRENT = ("ticket_id", "requester_id")
+
     def __init__(self, connector: Any, playbook: Any, *, handle: Any = None, live: bool = False,
                  ids: dict | None = None):
         self.connector = connector
@@ -220,6 +223,13 @@ class ZendeskDriver:
 
     def customer_replies(self, text: str) -> None:
         self._put({"comment": {"body": str(text), "public": True, "author_id": self.requester_id}})
+
+    def customer_rates(self, answer: dict[str, Any]) -> None:
+        """The customer answers the rating link of a solved ticket (`rating` 1-5: 4 and 5 are good,
+        the rest bad — Zendesk asks good or bad). Embedded only: a click in the browser, outside the API."""
+        if self.live or self.handle is None:
+            raise RuntimeError("a rating can only be given on the embedded sandbox")
+        self.handle.rate(self.ticket_id, "good" if int(answer["rating"]) >= 4 else "bad", str(answer.get("comment", "")))
 
     def sync_runs(self, argument: Any) -> None:
         """`deskbook sync`'s S-11 survey job, once, with this story's ledger."""

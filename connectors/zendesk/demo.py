@@ -83,7 +83,7 @@ def demo_week(connector: Any, playbook: Any, desk: Any, window: tuple[float, flo
                 tasks.append((ticket["id"], found[0]))
     driver = ZendeskDriver(connector, playbook, handle=desk)
     # two in three relationship tasks are done this week
-    stats = simulate_week(driver, desk, playbook, start=window[0], tasks=tasks[: len(tasks) * 2 // 3])
+    stats = simulate_week(driver, playbook, start=window[0], tasks=tasks[: len(tasks) * 2 // 3])
     lines = [f"5. a simulated week {window[2]}: " + ", ".join(f"{k} {v}" for k, v in sorted(stats.items())) + "."]
     data = read(connector.client, playbook, window[0], window[1], now=desk.clock.now())
     folder = directory or Path.cwd()

@@ -18,7 +18,7 @@ import contextlib
 import random
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
+from typing import Any, Iterator
 
 from deskbook.connectors.jsm.sandbox.app import (
     DEFAULT_CLOUD_ID,
@@ -53,6 +53,11 @@ class Sandbox(KitHandle):
     def automation_url(self) -> str:
         """Base URL of the automation rule-management API on this sandbox."""
         return f"{self.url}/automation/public/jira/{self.cloud_id}/rest/v1"
+
+    @property
+    def clock(self) -> Any:
+        """The sandbox's clock (`now()`), as the Zendesk sandbox's handle has it."""
+        return self.store.clock
 
     def pass_time(self, seconds: float) -> int:
         """Move the fake clock on, running scheduled rules when their cron fires (`engine.py`); how many
