@@ -589,9 +589,10 @@ def test_jsm_demo_ends_with_the_weeks_review(jsm_demo_week):
     # request feedback 1-5 for the desk's rating, the sync jobs' requests for the relationship work
     the_week_is_in(report, output, r"http://127\.0\.0\.1:\d+/browse/SUP-\d+")
     assert report["sla"]["open"] > 0
-    # per playbook target (JSM has no chat channel: the online first-reply goal is not installed there)
-    policies = {row["policy"] for row in report["sla"]["by_target"]}
-    assert policies <= {p.key for p in PLAYBOOK.sla_policies} and len(policies) >= 3, policies
+    # per target: the first reply, the next reply after the customer's and the periodic updates
+    # while escalated (how rows name the policy follows the installed SLA metrics' layout)
+    metrics = {row["metric"] for row in report["sla"]["by_target"] if row["met"] + row["breached"]}
+    assert {"first_reply_time", "next_reply_time", "periodic_update_time"} <= metrics, report["sla"]["by_target"]
 
 
 @pytest.mark.slow
