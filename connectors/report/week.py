@@ -57,8 +57,10 @@ class Week:
         return values
 
     def survey(self, low: bool = False) -> Iterator[float]:
-        """The phone survey a day later (scores recorded), and sometimes the desk's rating link."""
+        """The phone survey within the day (S-11: its macro, then the scores and suggestions
+        entered), and sometimes the desk's own rating."""
         yield self.rng.uniform(2 * HOUR, 20 * HOUR)
+        self.driver.agent_applies("phone_survey")
         self.driver.agent_sets(self.scores(low))
         self.count("surveys")
         if self.rng.random() < 0.6:
