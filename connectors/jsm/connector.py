@@ -74,6 +74,7 @@ class JsmConnector(DeskConnector):
         self.allow_internal_api = allow_internal_api
         self.kind_order = tr.KIND_ORDER  # internal kinds too: what an opt-in installed is seen without the flag
         self.unreadable: dict[str, str] = {}  # internal kinds a plan without the flag could not read, and why
+        self._reconcile: dict[str, list[int]] = {}  # request key -> its id, for searches that must see it
         self._detail_fields: list[dict] | None | bool = False  # False: not read yet; None: no CSM
 
     def detail_fields(self) -> list[dict] | None:
@@ -453,8 +454,13 @@ class JsmConnector(DeskConnector):
         return problems
 
     def _request_matches(self, request_key: str, jql: str) -> bool:
-        """Whether the request is among the issues `jql` finds."""
-        return any(True for _ in self.client.search(f"key = {request_key} AND {jql}", fields=["summary"], max_results=1))
+        """Whether the request is among the issues `jql` finds (the request reconciled: a test request
+        just raised must be in the results, FACTS.md 8.2)."""
+        if request_key not in self._reconcile:
+            found = self.client.issue(request_key, fields=["summary"])
+            self._reconcile[request_key] = [int(found["id"])] if found and str(found.get("id", "")).isdigit() else []
+        return any(True for _ in self.client.search(f"key = {request_key} AND ({jql})", fields=["summary"],
+                                                    max_results=1, reconcile=self._reconcile[request_key]))
 
 
 #: What removing a queue does (FACTS.md 7.3: no certain delete).
