@@ -463,3 +463,24 @@ def test_each_metrics_goals_give_every_request_the_target_of_zendesks_first_matc
                     checked.add(got)
     assert len(checked) > 4  # several policies and targets were in force, and "no target" too
     assert None in checked
+
+
+def test_a_playbook_needing_more_goals_than_a_jsm_metric_holds_is_refused_naming_the_metric():
+    """23 policies with a different target per priority need 92 goals of one metric; JSM takes 90."""
+    import dataclasses
+
+    from deskbook.connectors.jsm import translate as tr
+    from deskbook.errors import DeskbookError
+    from deskbook.playbooks import model as m
+    from deskbook.playbooks.loader import load_playbook
+
+    def policy(n):
+        title = m.Localized({"en": f"p{n}"}, "en")
+        return m.SLAPolicy(f"p{n}", title, title, m.Conditions(all=(m.Condition("tags", "includes", [f"t{n}"]),)),
+                           tuple(m.SLATarget("first_reply_time", p, 10 + i) for i, p in enumerate(m.PRIORITIES)))
+
+    shipped = load_playbook()
+    assert len(tr.sla_metrics(dataclasses.replace(shipped, sla_policies=tuple(policy(n) for n in range(22))), "SUP")
+               [0]["payload"]["goals"]) == 88
+    with pytest.raises(DeskbookError, match="first_reply_time would need 92 goals"):
+        tr.sla_metrics(dataclasses.replace(shipped, sla_policies=tuple(policy(n) for n in range(23))), "SUP")
