@@ -27,6 +27,7 @@ becomes one `DeskbookError` naming the template file: the template is the user's
 from __future__ import annotations
 
 import contextvars
+import functools
 import re
 import time
 from collections.abc import Iterable, Iterator, Mapping
@@ -372,8 +373,13 @@ def construct_problems(tree: nodes.Template, path: str, body_line: int) -> list[
     return problems
 
 
+@functools.lru_cache(maxsize=256)
 def compile_template(body: str, path: str, body_line: int) -> jinja2.Template:
-    """The compiled template (DeskbookError naming file:line when it is not an acceptable phrase)."""
+    """The compiled template (DeskbookError naming file:line when it is not an acceptable phrase).
+
+    Kept per (body, file, line): a sync run renders one phrase for thousands of tasks, and compiling
+    it each time was most of a first run's own work. A compiled template holds no render state (the
+    budgets live in a context variable), so threads share it; a refused body is not kept (it raised)."""
     tree = parse(body, path, body_line)
     try:
         return environment().from_string(tree)

@@ -204,3 +204,24 @@ def test_approve_killed_while_writing_leaves_a_library_that_loads_and_refuses(ed
     with pytest.raises(UnapprovedPhrase, match="'greeting' \\(en\\)"):
         reloaded.require_approved(["greeting"], ["en"])
     reloaded.require_approved(["closing"])  # the other phrases are untouched
+
+
+def test_an_approved_phrase_is_compiled_once_and_its_approval_checked_on_every_use(edited_library, monkeypatch):
+    """A sync run renders one phrase for thousands of tasks: the template is compiled once (the
+    compile was most of a first run's own work), while the approval check still runs on every use."""
+    library = load_library(edited_library)
+    closing = library.phrase("closing", "en")
+    compiled = []
+    from deskbook.scripts_library import engine
+
+    original_parse = engine.parse
+    monkeypatch.setattr(engine, "parse", lambda *a, **k: compiled.append(a[1]) or original_parse(*a, **k))
+    first = library.template(closing)
+    assert library.template(closing) is first
+    assert render_values(library, "closing", "en", closing.examples())
+    assert len(compiled) <= 1
+    # the same text compiled before stays refused once its approval no longer matches
+    with pytest.raises(UnapprovedPhrase, match="'greeting' \\(en\\)"):
+        library.template(library.phrase("greeting", "en"))
+    with pytest.raises(UnapprovedPhrase, match="'greeting' \\(en\\)"):
+        library.template(library.phrase("greeting", "en"))
