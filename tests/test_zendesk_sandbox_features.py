@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections import Counter
 
 import pytest
 import requests
@@ -352,3 +353,27 @@ def test_a_tickets_comments_and_audits_come_in_pages_of_at_most_100(desk, http):
         assert http.get(http.base + f"/tickets/{tid}/{plural}.json", params={"page[size]": 101}).status_code == 400
     offset = call(http, "GET", f"/tickets/{tid}/comments.json", 200, params={"per_page": 1})
     assert [c["body"] for c in offset["comments"]] == ["one"] and offset["count"] == 3 and offset["next_page"]
+
+
+def test_a_bulk_job_reads_the_accounts_settings_once_and_runs_the_triggers_on_each_ticket(desk, http, monkeypatch):
+    """A 100-ticket `create_many` job runs the trigger cycle on every ticket (as Zendesk does) under the
+    settings of the moment it starts: fields, triggers, categories, dynamic content, SLA policies and
+    schedules are read once per job, not once per ticket (the sandbox's cost per ticket at scale)."""
+    call(http, "POST", "/triggers.json", 201, json={"trigger": {
+        "title": "Tag new", "conditions": {"all": [{"field": "status", "operator": "is", "value": "new"}]},
+        "actions": [{"field": "set_tags", "value": "bulk_seen"}]}})
+    desk.app.job_delay_seconds = 3600  # on the fake clock: the status poll runs it
+    reads = []
+    real_all = desk.store.all
+    monkeypatch.setattr(desk.store, "all", lambda kind: reads.append(kind) or real_all(kind))
+    job = call(http, "POST", "/tickets/create_many.json", 200, json={"tickets": [
+        {"subject": f"t{n}", "comment": {"body": "b"}, "external_id": f"bulk{n}"} for n in range(100)]})["job_status"]
+    done = call(http, "GET", f"/job_statuses/{job['id']}.json", 200)["job_status"]
+    assert done["status"] == "completed" and len(done["results"]) == 100
+    assert all("bulk_seen" in desk.store.by_external_id("ticket", f"bulk{n}")[0]["tags"] for n in range(100))
+    setting_reads = Counter(kind for kind in reads if kind != "ticket")
+    assert setting_reads and max(setting_reads.values()) == 1, setting_reads
+    # outside a job each write still reads the settings of its moment
+    reads.clear()
+    call(http, "POST", "/tickets.json", 201, json={"ticket": {"subject": "one", "comment": {"body": "b"}}})
+    assert "trigger" in reads

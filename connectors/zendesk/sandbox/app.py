@@ -812,7 +812,8 @@ class SandboxApp(SandboxPipeline):
         for job_id, items in work:
             job = store.get_job(job_id) or {"id": job_id}
             store.save_job(dict(job, status="working", progress=0, message="Creating ticket #1"))
-            results = self._create_items(store, "ticket", items)
+            with self.rules.settings_held():  # one job, one read of the account's settings
+                results = self._create_items(store, "ticket", items)
             store.save_job(dict(job, total=len(results), progress=len(results), status="completed",
                                 message=f"Completed at {iso(store.now()).replace('T', ' ').replace('Z', ' +0000')}",
                                 results=results), completed=True)

@@ -27,7 +27,9 @@ System rules (`system_rules=True` on the sandbox) add what a new Zendesk account
 
 from __future__ import annotations
 
-from typing import Any
+import contextlib
+import threading
+from typing import Any, Iterator
 
 from deskbook.connectors.zendesk.sandbox import engine
 from deskbook.connectors.zendesk.sandbox.business_hours import schedule_of
@@ -72,11 +74,38 @@ class DeskRules:
         self.store = store
         self.csat = csat
         self.enabled = enabled
+        self._held = threading.local()
+
+    @contextlib.contextmanager
+    def settings_held(self) -> Iterator[None]:
+        """Within (this thread only): the account's settings the rules read for every ticket — ticket
+        fields, triggers and their categories, dynamic content, SLA policies, schedules — are read once
+        and kept. A bulk job creates its tickets under the settings of the moment it starts, as one
+        unit of work, instead of reading every setting again for each of its 100 tickets."""
+        self._held.kinds = {}
+        try:
+            yield
+        finally:
+            self._held.kinds = None
+
+    def _all(self, kind: str) -> list[dict]:
+        """`store.all(kind)` for a setting, kept while `settings_held`."""
+        held = getattr(self._held, "kinds", None)
+        if held is None:
+            return self.store.all(kind)
+        if kind not in held:
+            held[kind] = self.store.all(kind)
+        return held[kind]
+
+    def _schedule(self) -> dict | None:
+        """The account's schedule (`business_hours.schedule_of`), kept while `settings_held`."""
+        schedules = self._all("schedule")
+        return schedules[0] if schedules else None
 
     # ------------------------------------------------------------ context
 
     def _fields(self) -> dict[int, dict]:
-        return {int(f["id"]): f for f in self.store.all("ticket_field")}
+        return {int(f["id"]): f for f in self._all("ticket_field")}
 
     def _role(self, user_id: Any) -> str:
         if user_id in (None, engine.ADMIN_USER_ID):
@@ -90,7 +119,7 @@ class DeskRules:
         actor = store.get("user", actor_id) or {}
         locale = (requester.get("locale") or "").lower()
         dynamic: dict[str, str] = {}
-        for item in store.all("dynamic_content_item"):
+        for item in self._all("dynamic_content_item"):
             name = item["placeholder"][len("{{dc."):-2] if item.get("placeholder") else item["name"]
             variants = item.get("variants") or []
             chosen = next((v for v in variants if _locale_matches(v.get("locale_id"), locale)), None) or \
@@ -142,10 +171,10 @@ class DeskRules:
                 effects: engine.Effects | None = None) -> dict:
         effects = effects or engine.Effects()
         if self.enabled:
-            triggers = engine.trigger_order(self.store.all("trigger"), self.store.all("trigger_category"))
-            engine.run_triggers(ticket, update, triggers, fields=self._fields(), effects=effects,
-                                render=self._renderer(ticket, update.actor_id), now=now,
-                                schedule=schedule_of(self.store))
+            triggers = engine.trigger_order(self._all("trigger"), self._all("trigger_category"))
+            engine.run_triggers(ticket, update, triggers, fields=self._fields(), effects=effects,  # no trigger: nothing renders
+                                render=self._renderer(ticket, update.actor_id) if triggers else None, now=now,
+                                schedule=self._schedule())
         self._record(before, ticket, update, effects, now)
         if self.enabled:
             self._apply_sla(ticket, now)
@@ -181,7 +210,7 @@ class DeskRules:
             ticket["_assignee_updated_ts"] = now
 
     def _apply_sla(self, ticket: dict, now: float) -> None:
-        policy = engine.select_policy(self.store.all("sla_policy"), ticket)
+        policy = engine.select_policy(self._all("sla_policy"), ticket)
         applied = (ticket.get("_sla_policy") or {}).get("id")
         targets = engine.policy_targets(policy, ticket.get("priority"))
         signature = [policy["id"] if policy else None, sorted([k, v["target"]] for k, v in targets.items())]
@@ -218,7 +247,7 @@ class DeskRules:
         clocks = engine.metric_clocks(ticket)
         policy = self.store.get("sla_policy", (ticket.get("_sla_policy") or {}).get("id"))
         targets = engine.policy_targets(policy, ticket.get("priority"))
-        schedule = schedule_of(self.store)
+        schedule = self._schedule()
 
         def event(kind: str, metric: str, instance: int, **extra: Any) -> None:
             events.append({"id": ticket["id"] * 100000 + len(events) + 1, "ticket_id": ticket["id"],
