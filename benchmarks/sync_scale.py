@@ -14,6 +14,12 @@ Zendesk (`--desk zendesk`, default):
    no read of its own beyond the ticket pages, and one ticket-field list when they hold a survey)
 4. naive baseline: list every organization (100 per page), then one ticket search per
    organization — measured on a sample of organizations and extrapolated to N.
+5. `--wall`: wall time of the first run, batched, against one create per task (`DESKBOOK_BULK=0`,
+   how every task was made before bulk creates), each on a freshly seeded sandbox. Goal: batched
+   <= 0.2 x. Shown without an export lag and with Zendesk's 60 s lag (run 1 above), which a new
+   or rebuilt ledger waits out once before its first batch (`deskbook.sync.runner`, "Bulk
+   creates": the export hides every ticket updated in its last minute, and no documented live read
+   lists recently updated tickets), so a first run takes at least about a minute whatever its size.
 
 JSM (`--desk jsm`): JSM has no change feed, so every run lists the desk's organizations (50 per
 page) and reads their contract data from Customer Service Management detail fields, 25 profiles a
@@ -102,11 +108,11 @@ def worker(args: argparse.Namespace) -> None:
                       "failed": report.failed, "organizations": report.organizations}))
 
 
-def run_worker(handle, ledger: Path, as_of: date, desk: str = "zendesk") -> dict:
-    """Run one sync in a subprocess and return its JSON line."""
+def run_worker(handle, ledger: Path, as_of: date, desk: str = "zendesk", env: dict | None = None) -> dict:
+    """Run one sync in a subprocess (`env`: extra environment) and return its JSON line."""
     cmd = [sys.executable, __file__, "--worker", "--desk", desk, "--url", handle.url, "--email", handle.email,
            "--token", handle.token, "--ledger", str(ledger), "--as-of", as_of.isoformat()]
-    out = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    out = subprocess.run(cmd, capture_output=True, text=True, check=False, env={**os.environ, **(env or {})})
     if out.returncode != 0:
         sys.exit(f"worker failed:\n{out.stderr[-3000:]}")
     return json.loads(out.stdout.strip().splitlines()[-1])
@@ -322,6 +328,32 @@ def show(title: str, result: dict, read_goal: str, write_goal: str) -> None:
               "goal: one per newly surveyed customer; reads: the ticket pages above, plus one ticket-field list when a page holds a survey)")
 
 
+def first_run_fresh(orgs: int, as_of: date, *, lag: float, bulk: bool) -> dict:
+    """The first run (empty ledger) on a freshly seeded sandbox whose exports leave out the last `lag`
+    seconds, with bulk creates or one create per task (`DESKBOOK_BULK=0`)."""
+    from deskbook.connectors.zendesk.sandbox import running_sandbox
+
+    unlimited = {"account": 10**9, "incremental": 10**9, "search_export": 10**9}
+    with tempfile.TemporaryDirectory() as tmp, running_sandbox(rate_limits=unlimited, export_lag_seconds=lag) as handle:
+        seed(handle.store, orgs, as_of)
+        return run_worker(handle, Path(tmp) / "ledger.sqlite", as_of,
+                          env={"DESKBOOK_ZENDESK_EXPORT_LAG": str(lag), "DESKBOOK_BULK": "1" if bulk else "0"})
+
+
+def wall_rows(orgs: int, as_of: date, batched_with_lag: dict) -> None:
+    """Wall time of the first run against one create per task (the goal: <= 0.2 x), with Zendesk's
+    one-minute export lag (a new ledger waits it out once before its first batch) and without it."""
+    single = first_run_fresh(orgs, as_of, lag=0, bulk=False)
+    batched = first_run_fresh(orgs, as_of, lag=0, bulk=True)
+    print(f"\n== wall time of the first run at {orgs} organizations (goal: batched <= 0.2 x one create per task)")
+    print(f"   one create per task (DESKBOOK_BULK=0, no export lag): {single['wall']:.1f}s, "
+          f"{sum(single['requests'].values())} requests, {single['created']} created")
+    print(f"   batched, no export lag:                            {batched['wall']:.1f}s = "
+          f"{batched['wall'] / single['wall']:.2f} x")
+    print(f"   batched, Zendesk's 60 s export lag (the run above): {batched_with_lag['wall']:.1f}s = "
+          f"{batched_with_lag['wall'] / single['wall']:.2f} x (a new ledger waits out the lag once)")
+
+
 def main() -> None:
     """Seed, run, print."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -329,6 +361,9 @@ def main() -> None:
     parser.add_argument("--naive-sample", type=int, default=2000)
     parser.add_argument("--as-of", default="2026-06-01")
     parser.add_argument("--skip-naive", action="store_true", help="do not run the naive baseline")
+    parser.add_argument("--wall", action="store_true",
+                        help="Zendesk: also time the first run with one create per task and batched without the "
+                             "export lag, on fresh sandboxes (the wall-time rows)")
     parser.add_argument("--scan-only", action="store_true",
                         help="JSM: measure one organization scan (the part every daily run repeats), no task runs")
     parser.add_argument("--desk", choices=("zendesk", "jsm"), default="zendesk")
@@ -365,6 +400,8 @@ def main() -> None:
         show("next day", next_day, "<= 5 + job polls", f"<= {math.ceil(next_day['created'] / 100)} bulk creates of "
              f"{next_day['created']} newly due")
         forecast_row(ledger, as_of)
+        if args.wall:
+            wall_rows(args.orgs, as_of, first)
         if args.skip_naive:
             return
         naive = naive_baseline(handle, args.naive_sample)

@@ -39,9 +39,13 @@ it sends a batch, and on never sending a key again while a create of it may stil
   as usual, remembering where the ticket export stopped (`bulk=wait:<cursor>`, kept across a kill);
   (3) once the export lag has passed since (1) — often already, the export of a large desk takes
   longer — reads the ticket export on from that cursor, which now lists every ticket changed before
-  (1), and records our keys; then `bulk=ok`. Until then no batch is sent. Reading the newest tickets
-  live is not an option the spec offers (List Tickets documents no sort; search is indexed late), so
-  the lag is waited out, at most once per rebuilt ledger. `DESKBOOK_BULK=0` turns bulk creates off;
+  (1), and records our keys; then `bulk=ok`. Until then no batch is sent. What the export
+  leaves out is every ticket *updated* in its last minute, not only the new ones: List Ticket Metrics
+  would list the newest tickets live (newest first by creation), but a task created earlier that an
+  agent touched in that minute is hidden too, and no documented live read lists recently updated
+  tickets (search is indexed late; List All Ticket Audits is for admins and "should not be used for
+  capturing change data"). So the lag is waited out, at most once per rebuilt ledger — a fixed
+  minute that a first run on a large desk spends reading its exports anyway. `DESKBOOK_BULK=0` turns bulk creates off;
   the recovery and the catch-up still run on such a desk (an earlier run may have created in bulk).
 """
 
