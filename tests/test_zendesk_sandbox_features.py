@@ -377,3 +377,24 @@ def test_a_bulk_job_reads_the_accounts_settings_once_and_runs_the_triggers_on_ea
     reads.clear()
     call(http, "POST", "/tickets.json", 201, json={"ticket": {"subject": "one", "comment": {"body": "b"}}})
     assert "trigger" in reads
+
+
+def test_the_ticket_export_cursor_loses_no_ticket_changed_within_the_same_tenth_of_a_second(desk, http):
+    """A bulk job changes a hundred tickets within a fraction of a second. The cursor-based export's
+    cursor named its last ticket's change time to a tenth of a second, rounded: a page ending at
+    x.16 s resumed after x.2 s, and the tickets changed in between, after the last one listed, were
+    never exported (a rebuilt sync ledger then did not know them and created them again)."""
+    from deskbook.connectors.zendesk.sandbox.rules import ticket_defaults
+
+    base = desk.store.now() - 3600
+    desk.store.insert_many("ticket", [{**ticket_defaults(desk.store), "subject": f"B{n}", "status": "open",
+                                       "_created_ts": base + 0.16 + n / 100, "_updated_ts": base + 0.16 + n / 100}
+                                      for n in range(4)])
+    seen, url = [], "/incremental/tickets/cursor.json?start_time=0&per_page=1"
+    for _ in range(10):
+        page = call(http, "GET", url, 200)
+        seen += [t["subject"] for t in page["tickets"]]
+        if page["end_of_stream"]:
+            break
+        url = f"/incremental/tickets/cursor.json?cursor={page['after_cursor']}&per_page=1"
+    assert seen == ["B0", "B1", "B2", "B3"]

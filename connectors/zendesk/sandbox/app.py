@@ -1387,7 +1387,9 @@ class SandboxApp(SandboxPipeline):
         has_more = len(rows) > per_page
         rows = rows[:per_page]
         last_ts, last_id = (rows[-1][0], rows[-1][1]["id"]) if rows else (start, after_id)
-        cursor = base64.b64encode(f"{last_ts:.1f}||{last_id}|".encode()).decode()
+        # the recorded form `<seconds>.0||<id>|`; the change time exactly (repr round-trips a float):
+        # rounded, a page ending within a tenth of a second of the next change skipped the tickets between
+        cursor = base64.b64encode(f"{last_ts!r}||{last_id}|".encode()).decode()
         extra = [("per_page", per_page)] if "per_page" in args else []
         tickets = [ctx.present("ticket", d) for _, d in rows]
         include = [i.strip() for i in (args.get("include") or "").split(",") if i.strip()]
