@@ -65,7 +65,7 @@ def test_each_phrase_has_a_zendesk_trigger_with_the_tag_constant_the_note_and_th
 
 
 def test_each_phrase_has_a_jsm_comment_rule_for_public_agent_replies_with_the_label_and_the_internal_note(shipped):
-    from deskbook.connectors.jsm.translate import desired_objects, guardrail_notes
+    from deskbook.connectors.jsm.translate import check_desk_limits, desired_objects
 
     library = load_library()
     rules = {d.key: d.payload for d in desired_objects(shipped, library, project_ari="ari:cloud:jira:c:project/1")
@@ -88,7 +88,8 @@ def test_each_phrase_has_a_jsm_comment_rule_for_public_agent_replies_with_the_la
         assert actions[1][0] == "jira.issue.comment"
         assert actions[1][1]["comment"] == note_text(library, shipped, rule, "jsm")
         assert actions[1][1]["publicComment"] is False and rule.phrase in actions[1][1]["comment"]
-    assert any("supervisors" in n and CAUGHT_TAG in n for n in guardrail_notes(shipped))
+    assert any(n.startswith("guardrail on JSM") and "supervisors" in n and CAUGHT_TAG in n
+               for n in check_desk_limits(shipped)[1])
 
 
 def test_a_forbidden_phrase_without_an_approved_alternative_is_refused_at_its_line(tmp_path):

@@ -150,3 +150,59 @@ def test_a_status_action_is_guarded_so_a_request_already_there_does_not_fail_the
     assert branch["type"] == "jira.condition.if.block" and branch["value"] == {"conditionMatchType": "ALL"}
     assert [c["value"] for c in branch["conditions"]] == ['status != "Work in progress"']
     assert [a["type"] for a in branch["children"]] == ["jira.issue.transition"]
+
+
+def _playbook_with(tmp_path, *replacements: tuple[str, str]):
+    text = (Path(__file__).resolve().parents[1] / "playbooks" / "standard-service.yaml").read_text(encoding="utf-8")
+    for old, new in replacements:
+        assert old in text
+        text = text.replace(old, new, 1)
+    path = tmp_path / "p.yaml"
+    path.write_text(text, encoding="utf-8")
+    return load_playbook(str(path))
+
+
+SET_URGENT = ("      - {field: add_tags, value: [deskbook_urgent]}\n", "      - {field: set_tags, value: [deskbook_urgent]}\n")
+ACCEPT_URGENT = ("  desk_limits:\n    jsm:\n", "  desk_limits:\n    jsm:\n      trigger.urgent_starts_at_once:\n"
+                 "        effect: without\n        note: \"the urgent tag is added; the other tags stay\"\n")
+
+
+def test_set_tags_is_refused_on_jsm_unless_the_playbook_accepts_that_the_tags_are_added(tmp_path):
+    """`set_tags` (replace every tag) went in as a labels ADD: the old tags stayed, without a word. A
+    labels SET would also drop the group-, category- and field labels that hold the request's group,
+    category and choice fields, so JSM cannot replace the tags alone: a desk limit."""
+    import pytest
+
+    from deskbook.errors import DeskbookError
+
+    with pytest.raises(DeskbookError) as caught:
+        tr.desired_objects(_playbook_with(tmp_path, SET_URGENT), load_library(), project_ari="ari:cloud:jira:c:project/1")
+    assert "trigger.urgent_starts_at_once" in str(caught.value) and "set_tags" in str(caught.value)
+    accepted = _playbook_with(tmp_path, SET_URGENT, ACCEPT_URGENT)
+    _, notes = tr.check_desk_limits(accepted)
+    assert any(n.startswith("trigger.urgent_starts_at_once on JSM (installed without action `set_tags")
+               and "the other tags stay" in n for n in notes)
+    [edit] = [c for c in _rules(accepted)["trigger.urgent_starts_at_once"]["components"] if c["type"] == "jira.issue.edit"]
+    assert [(op["type"], [v["value"] for v in op["value"]]) for op in edit["value"]["operations"]] == [
+        ("ADD", ["deskbook_urgent"])]
+
+
+def test_the_guardrails_group_email_is_refused_on_jsm_unless_the_playbook_accepts_it(tmp_path):
+    """The C-1 rules' email to the notify group (Zendesk's `notification_group`) was left out on JSM
+    with a fixed note whatever the playbook said; now it is a desk limit like any other."""
+    import pytest
+
+    from deskbook.errors import DeskbookError
+
+    with pytest.raises(DeskbookError) as caught:
+        tr.check_desk_limits(_playbook_with(tmp_path, ("      guardrail:\n", "      guardrail_x:\n")))
+    assert "guardrail cannot be installed on JSM" in str(caught.value)
+    assert "notify_group supervisors" in str(caught.value)
+    skipped, notes = tr.check_desk_limits(load_playbook())
+    assert tr.GUARDRAIL_KEY not in skipped
+    assert any(n.startswith("guardrail on JSM (installed without action `notify_group supervisors`")
+               and "labels = deskbook_forbidden_phrase" in n for n in notes)
+    assert any(k.startswith("guardrail.") for k in _rules(load_playbook()))
+    skipping = _playbook_with(tmp_path, ("      guardrail:\n        effect: without\n",
+                                         "      guardrail:\n        effect: skip\n"))
+    assert not any(k.startswith("guardrail.") for k in _rules(skipping))

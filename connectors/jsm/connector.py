@@ -300,9 +300,8 @@ class JsmConnector(DeskConnector):
         if playbook is not None and desired:  # rules JSM cannot express, accepted by the playbook
             notes += tr.check_desk_limits(playbook, views=self.allow_internal_api)[1]
             notes += tr.comment_limit_notes(playbook, desired)
-        if playbook is not None and desired:  # S-11 and C-1: what JSM does differently (#15)
+        if playbook is not None and desired:  # S-11: what JSM does differently (#15); C-1's limit is a desk limit
             notes += tr.survey_notes(playbook, csm=self.detail_fields() is not None)
-            notes += tr.guardrail_notes(playbook)
         if playbook is not None and desired and playbook.sync.jobs:
             notes.append(contract_store_note(self.detail_fields() is not None))
         elif not desired and self.detail_fields():

@@ -278,7 +278,15 @@ def comparator_conditions(conditions: m.Conditions) -> list[dict]:
 #: Action fields a JSM rule has no component for.
 UNSUPPORTED_ACTIONS = {"satisfaction": "JSM has no action that marks a request's satisfaction survey as sent",
                        "assignee": "JSM's assign action is documented only for a named account (FACTS.md §2: "
-                                   "SPECIFY_USER; other assignee forms got a 500), not for the agent who runs the rule"}
+                                   "SPECIFY_USER; other assignee forms got a 500), not for the agent who runs the rule",
+                       "set_tags": "JSM's labels SET replaces every label, also the group-, category- and field labels "
+                                   "that hold the request's group, category and choice fields, so the tags alone cannot "
+                                   "be replaced; accepted with effect: without, the tags are added and the others kept"}
+#: The desk-limit key of the C-1 guardrail (its rules, `guardrail_rules`, are one playbook element).
+GUARDRAIL_KEY = "guardrail"
+#: Why the guardrail's notify group is not told on JSM (Zendesk: `notification_group`).
+GROUP_EMAIL = ("an automation rule's send-email recipients cannot be set through the API, FACTS.md §10, so no "
+               "group is emailed")
 #: What accepting a desk limit does (`extra.desk_limits.jsm.<kind>.<key>: {effect, note}`).
 LIMIT_EFFECTS = ("skip", "without")
 
@@ -313,6 +321,8 @@ def desk_limit_problems(playbook: m.Playbook, *, views: bool = False) -> list[tu
                      for a in getattr(rule, "actions", ()) if a.field in UNSUPPORTED_ACTIONS]
             if what:
                 found.append((f"{kind}.{rule.key}", "; ".join(what), getattr(rule, "source", None)))
+    if playbook.guardrail is not None and playbook.forbidden_phrases:
+        found.append((GUARDRAIL_KEY, f"action `notify_group {playbook.guardrail.notify_group}` ({GROUP_EMAIL})", None))
     return found
 
 
@@ -381,7 +391,7 @@ def action_components(playbook: m.Playbook, actions: tuple[m.Action, ...]) -> li
                                                      [au.transition_action(status)])))
         elif action.field == "priority":
             operations.append(au.set_priority(PRIORITY_NAMES.get(action.value, action.value)))
-        elif action.field in ("add_tags", "set_tags"):
+        elif action.field in ("add_tags", "set_tags"):  # set_tags: only as an accepted limit (UNSUPPORTED_ACTIONS)
             add_labels += list(action.value if isinstance(action.value, (list, tuple)) else [action.value])
         elif action.field == "remove_tags":
             remove_labels += list(action.value if isinstance(action.value, (list, tuple)) else [action.value])
@@ -513,7 +523,8 @@ def guardrail_rules(playbook: m.Playbook, library: Any, project_ari: str, accoun
     functions; a plain substring test, so Chinese phrases inside a sentence are found). Actions: the
     `CAUGHT_TAG` label (ADD, the others kept) and an internal comment with the approved note
     (`guardrail.note_text`, JSM smart values). The rule does not let other rules trigger it, so its
-    own note is never checked. The supervisors are not emailed (`guardrail_notes` says why)."""
+    own note is never checked. The notify group is not emailed (`GROUP_EMAIL`): a desk limit the
+    playbook accepts under `extra.desk_limits.jsm.guardrail`, else `check_desk_limits` refuses."""
     from deskbook.playbooks.guardrail import CAUGHT_TAG, guard_rules, note_text, rule_title
 
     g = playbook.guardrail
@@ -562,18 +573,6 @@ def customer_reply_rule(playbook: m.Playbook, project_ari: str, project_key: str
     return DesiredObject("automation_rule", CUSTOMER_REPLY_KEY, name,
                          _rule(playbook, CUSTOMER_REPLY_KEY, name, description, au.commented_trigger(project_ari),
                                components, project_ari, account_id))
-
-
-def guardrail_notes(playbook: m.Playbook) -> list[str]:
-    """Plan notes: what the C-1 guardrail does differently on JSM."""
-    from deskbook.playbooks.guardrail import CAUGHT_TAG
-
-    if playbook.guardrail is None or not playbook.forbidden_phrases:
-        return []
-    return [f"C-1 guardrail: a caught reply gets the label {CAUGHT_TAG} and an internal comment naming the phrase "
-            f"and the approved alternative; the {playbook.guardrail.notify_group!r} group is not emailed (the "
-            "recipients of an automation rule's send-email action cannot be set through the API), so supervisors "
-            f"follow caught replies by a filter or queue on labels = {CAUGHT_TAG}"]
 
 
 def contract_detail_fields(playbook: m.Playbook) -> list[dict]:
@@ -681,7 +680,8 @@ def desired_objects(playbook: m.Playbook, library: Any, *, project_ari: str, pro
         out.append(DesiredObject("automation_rule", key, name,
                                  _rule(playbook, key, name, auto.description.get(locale), trigger, components,
                                        project_ari, account_id)))
-    out += guardrail_rules(playbook, library, project_ari, account_id)
+    if GUARDRAIL_KEY not in skipped:
+        out += guardrail_rules(playbook, library, project_ari, account_id)
     out.append(customer_reply_rule(playbook, project_ari, project_key, account_id))
     if allow_internal_api:
         out += internal_objects(playbook, project_key, status_ids or {})

@@ -578,7 +578,7 @@ class JsmDriver:
     def _notes(self, comments: list[dict]) -> list[dict[str, Any]]:
         """What rules told agents, oldest first: internal comments nobody in the story wrote (the rule
         actor is the installing account, the same as the agent's, so the driver knows its own by id).
-        JSM rules email no group (`translate.guardrail_notes`): no note names one."""
+        JSM rules email no group (`translate.GROUP_EMAIL`, an accepted playbook limit): no note names one."""
         return [{"body": c.get("body") or "", "groups": []} for c in comments
                 if not c.get("public") and str(c.get("id")) not in self.written]
 
