@@ -308,3 +308,20 @@ def test_zendesk_live_deletes_its_tickets_customers_and_organizations_run_after_
             assert len(by_name["phone-survey"]["cleanup"]["deleted_organizations"]) == 1
         assert desk.store.count("ticket") == 0
         assert (desk.store.count("user"), desk.store.count("organization")) == (people, organizations)
+
+
+def test_the_customers_rating_goes_with_their_own_login_and_is_skipped_without_it(env):
+    with real_site() as (site, account, customer_token):
+        env.setenv(jsm_driver.CUSTOMER_TOKEN_ENV, customer_token)
+        live = {"url": site.url, "email": site.email, "token": TOKEN, "cloud_id": site.cloud_id,
+                "customer_email": CUSTOMER}
+        with jsm_driver.live_driver(load_playbook(), live, {}) as driver:
+            driver.customer_writes({"category": "fault", "subject": "x", "body": "y"})
+            driver.agent_sets({"status": "solved"})
+            driver.customer_rates({"rating": 5, "comment": "quick"})
+            key = driver.key
+            assert site.store.get("request", key)["feedback"] == {"type": "csat", "rating": 5, "comment": {"body": "quick"}}
+        rated = [r for r in site.requests() if r["path"].endswith("/feedback")]
+        assert [(r["method"], r["user"], r["status"]) for r in rated] == [("POST", CUSTOMER, 200)]
+        assert site.store.all("request") == []
+    assert jsm_driver.live_skip_reason("customer_rates", customer_login=False).startswith("the customer acts here")

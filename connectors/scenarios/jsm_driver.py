@@ -415,13 +415,8 @@ class JsmDriver:
         body: dict[str, Any] = {"rating": int(answer["rating"])}
         if answer.get("comment"):
             body["comment"] = {"body": str(answer["comment"])}
-        path, label = f"/rest/servicedeskapi/request/{self.key}/feedback", f"feedback on {self.key}"
-        if self.site is not None:  # the customer's own login (a real site has no act-as)
-            if self.site.customer_client is None:
-                raise RuntimeError("request feedback is the customer's: it needs the customer's own login")
-            self.site.customer_client.session.request("POST", path, json=body, headers=EXPERIMENTAL, label=label)
-            return
-        self.session.request("POST", path, json=body, headers={**EXPERIMENTAL, ACT_AS: str(self.customer)}, label=label)
+        self.as_customer("POST", f"/rest/servicedeskapi/request/{self.key}/feedback", json=body, headers=EXPERIMENTAL,
+                         label=f"feedback on {self.key}")
 
     def time_passes(self, argument: dict[str, Any]) -> None:
         if self.live or self.handle is None:
