@@ -141,7 +141,7 @@ def _survey_fields(playbook: Any) -> Any:
         return None
     from deskbook.sync.surveys import SurveyFields
 
-    return SurveyFields.from_playbook(playbook.survey)
+    return SurveyFields.from_playbook(playbook.survey, playbook.fields)
 
 
 _SETTINGS_CACHE: dict[str | None, SyncSettings] = {}

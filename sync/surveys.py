@@ -56,13 +56,27 @@ class SurveyFields:
     record_resolution: str
     record_attitude: str
     record_suggestions: str
+    #: the suggestions field's titles (every locale): a desk where agents cannot fill that field
+    #: (JSM) takes an internal note starting with one of them and a colon as the suggestions
+    suggestions_titles: tuple[str, ...] = ()
 
     @classmethod
-    def from_playbook(cls, survey) -> "SurveyFields":
-        """From a playbook's `survey:` section."""
+    def from_playbook(cls, survey, fields=()) -> "SurveyFields":
+        """From a playbook's `survey:` section (and its `fields`, for the suggestions field's titles)."""
         r = survey.record
+        titles = tuple(dict.fromkeys(t for f in fields if f.key == survey.suggestions for t in f.title.values.values()))
         return cls(survey.response_speed, survey.resolution, survey.attitude, survey.suggestions,
-                   r.date, r.ticket, r.response_speed, r.resolution, r.attitude, r.suggestions)
+                   r.date, r.ticket, r.response_speed, r.resolution, r.attitude, r.suggestions, titles)
+
+
+def suggestions_in_note(body: str, titles: Iterable[str]) -> str | None:
+    """The suggestions an agent's note gives (`Suggestions: …`, `客户建议：…`), None for another note."""
+    text = (body or "").strip()
+    for title in titles:
+        for colon in (":", "：", " :"):
+            if title and text.startswith(title + colon):
+                return text[len(title) + len(colon):].strip()
+    return None
 
 
 @dataclass(frozen=True)

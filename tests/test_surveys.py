@@ -292,6 +292,29 @@ def test_scores_reach_the_record_once_through_reruns_a_lost_ledger_and_a_killed_
     assert (job.created, job.already_done, writes) == (0, 1, 0)
 
 
+@pytest.mark.parametrize("installed", ["jsm"], indirect=True)
+def test_on_jsm_the_suggestions_are_the_agents_internal_note_when_the_request_has_no_text_field(installed, tmp_path):
+    """An agent cannot edit an issue property in JSM's issue view: after the phone survey they note
+    `Suggestions: …` (or `客户建议：…`) internally; the newest such note is the record's suggestions."""
+    from deskbook.connectors.jsm import translate as tr
+    from deskbook.sync.surveys import suggestions_in_note
+
+    desk = installed
+    org_id = desk.organization("Adventure Works")
+    labels = [tr.field_label(key, "score_4") for key in ("score_response_speed", "score_resolution", "score_attitude")]
+    key = desk._request(org_id, labels)
+    for body, public in (("客户建议：先前的建议", False), ("Called back, all good", False),
+                         ("Suggestions: faster spare parts", False), ("Suggestions: not this public reply", True)):
+        desk.client.add_comment(key, body, public=public)
+    job, writes, calls = _run(desk, tmp_path / "ledger.sqlite")
+    assert (job.created, writes) == (1, 1)
+    profile = desk.client.fetch_csm_profiles([str(org_id)])[0]
+    values = {d["name"]: d["values"] for d in profile["details"]}
+    assert values["survey_last_suggestions"] == ["faster spare parts"] and values["survey_ticket"] == [key]
+    assert [suggestions_in_note(t, ("Suggestions", "客户建议")) for t in ("客户建议：快一点", "Suggestions : x", "Suggestion: y")] \
+        == ["快一点", "x", None]
+
+
 def test_jsm_plan_says_which_survey_and_installs_the_record_as_detail_fields_only_with_csm():
     from deskbook.connectors.jsm.translate import desired_objects, survey_notes
     from deskbook.scripts_library import load_library

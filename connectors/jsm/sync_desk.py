@@ -21,7 +21,9 @@ labels `<score field>-score_N` (`translate.field_label`: JSM keeps a playbook ch
 the suggestions the `survey_suggestions` entry of the issue property `deskbook.fields`
 (`translate.FIELDS_PROPERTY`: where text fields live on JSM), both read in the resolved-requests
 search the run makes anyway (by `updated` rather than `resolved` then: the phone survey's scores come
-after the resolution), so no request per ticket. The request's first organization gets the result;
+after the resolution), so no request per ticket. An agent cannot edit an issue property in JSM's
+issue view, so without it the suggestions are the agent's newest internal note starting with the
+field's title and a colon (`Suggestions: …`, `客户建议：…`): one comment read per surveyed request. The request's first organization gets the result;
 its survey day is the resolution day (stable: a later comment must not make an old survey look new).
 The record is the organization's CSM detail fields `translate.survey_detail_fields` (made by
 `apply`), read with the profiles the organization scan fetches anyway (25 a call), which give
@@ -284,7 +286,20 @@ class JsmSyncDesk:
             return []
         texts = (issue.get("properties") or {}).get(tr.FIELDS_PROPERTY) or {}
         suggestions = texts.get(self.survey.suggestions) if isinstance(texts, dict) else None
+        if not suggestions and self.survey.suggestions_titles:  # what an agent can write: an internal note
+            suggestions = self._noted_suggestions(str(issue.get("key")))
         return [SurveyResult(orgs[0], int(number), day, scores[0], scores[1], scores[2], str(suggestions or ""))]
+
+    def _noted_suggestions(self, key: str) -> str | None:
+        """The suggestions of the newest internal note starting with the suggestions field's title and a
+        colon (`Suggestions: …`, `客户建议：…`): one comment read per surveyed request without the property."""
+        from deskbook.sync.surveys import suggestions_in_note
+
+        found = None
+        for comment in self.client.comments(key):
+            if comment.get("public") is False:
+                found = suggestions_in_note(str(comment.get("body") or ""), self.survey.suggestions_titles) or found
+        return found
 
     def _held(self, values: dict[str, Any]) -> Any:
         """What a record holds (`HeldSurvey`): the request by its number within the project, and the day."""

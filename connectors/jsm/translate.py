@@ -500,7 +500,8 @@ def survey_notes(playbook: m.Playbook, *, csm: bool) -> list[str]:
     else:
         which = (f"S-11 survey: the playbook's own three-score invitation ({sv.invitation}) or the phone survey "
                  "(manual rule phone_survey, the scores entered as the labels "
-                 f"{sv.response_speed}-score_N, {sv.resolution}-score_N, {sv.attitude}-score_N) is the survey; switch "
+                 f"{sv.response_speed}-score_N, {sv.resolution}-score_N, {sv.attitude}-score_N, the suggestions as an "
+                 "internal note starting with the suggestions field's title and a colon) is the survey; switch "
                  "JSM's own request feedback off (Project settings > Customer satisfaction): no rule can mark it "
                  "sent, so with it on a customer gets two surveys")
     names = ", ".join(f["name"] for f in survey_detail_fields(playbook))
