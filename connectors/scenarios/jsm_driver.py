@@ -43,8 +43,8 @@ The channel of the first message is not recorded: JSM has no chat or phone chann
 S-11: a customer's `organization` is a JSM organization attached to the service desk, the customer
 its member and the request's Organizations field set to it (`PUT /rest/api/3/issue/{key}`); the phone
 survey (`record_phone_survey`) is the `phone_survey` manual rule plus the agent's score labels and
-suggestions (set as the survey's suggestions field: an internal note `<field title>: …`, what an
-agent can write in JSM's issue view, rather than the `deskbook.fields` property); `sync_runs` runs `deskbook sync`'s survey job (`JsmSyncDesk`) with one ledger for the
+suggestions (the `deskbook.fields` property, which the report reads too; the sync job also takes
+an agent's internal note `<field title>: …`, `tests/test_surveys.py`); `sync_runs` runs `deskbook sync`'s survey job (`JsmSyncDesk`) with one ledger for the
 story, and the record is the organization's CSM profile (`…/organization/profile/fetch`), its writes
 counted as the detail PUTs the job sent, six a record (`translate.survey_detail_fields`). Embedded
 only: on a real site the job would read and write every customer of the project (`sync_runs` is
@@ -336,11 +336,6 @@ class JsmDriver:
         update = {"labels": [{"remove": x} for x in dict.fromkeys(remove)] + [{"add": x} for x in dict.fromkeys(add)]}
         if fields or add or remove:
             self.client.edit_issue(self.key, fields=fields or None, update=update if add or remove else None)
-        survey = self.playbook.survey
-        if survey is not None and survey.suggestions in texts:  # what the agent can write: an internal note
-            title = next(f for f in self.playbook.fields if f.key == survey.suggestions).title
-            note = f"{title.get(self.playbook.metadata.default_locale)}: {texts.pop(survey.suggestions)}"
-            self.written.add(str(self.client.add_comment(self.key, note, public=False).get("id")))
         if texts:
             stored = self.client.issue_property(self.key, TEXT_PROPERTY) or {}
             self.client.set_issue_property(self.key, TEXT_PROPERTY, {**stored, **texts})
@@ -349,7 +344,7 @@ class JsmDriver:
 
     def record_phone_survey(self, speed: int, resolution: int, attitude: int, suggestions: str = "") -> None:
         """What the agent does after the phone survey (S-11): runs the phone-survey rule, then enters the
-        three 1-5 scores (labels) and the suggestions (an internal note titled like the field: `agent_sets`)."""
+        three 1-5 scores (labels) and the suggestions (text) on the request."""
         survey = self.playbook.survey
         self.agent_applies("phone_survey")
         values: dict[str, Any] = {f"field.{survey.response_speed}": f"score_{speed}",
