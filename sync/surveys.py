@@ -79,6 +79,16 @@ def suggestions_in_note(body: str, titles: Iterable[str]) -> str | None:
     return None
 
 
+def noted_suggestions(notes: Iterable[str], titles: Iterable[str]) -> str | None:
+    """The suggestions of the newest of `notes` (internal notes' texts, oldest first) that gives them;
+    None when none does. The one reading for the survey job and the weekly review."""
+    titles = tuple(titles)
+    found = None
+    for body in notes:
+        found = suggestions_in_note(body, titles) or found
+    return found
+
+
 @dataclass(frozen=True)
 class SurveyResult:
     """One surveyed request of an organization."""

@@ -441,6 +441,10 @@ def test_jsm_reader_reads_a_week_through_jql_the_request_list_and_feedback(share
             clock.advance(reply_minutes * 60)
             http.post(f"{desk.url}{sd}/request/{key}/comment", json={"body": "on it", "public": True})
             assert http.put(f"{desk.url}/rest/api/3/issue/{key}", json={"fields": {"labels": labels}}).status_code == 204
+            if category == "complaint":  # suggestions as an agent writes them on JSM: an internal note
+                title = next(f.title.values for f in PLAYBOOK.fields if f.key == "survey_suggestions")
+                note = f"{next(iter(title.values()))}: call back sooner"
+                http.post(f"{desk.url}{sd}/request/{key}/comment", json={"body": note, "public": False})
             if rating is None:
                 continue
             clock.advance(3600)
@@ -458,6 +462,10 @@ def test_jsm_reader_reads_a_week_through_jql_the_request_list_and_feedback(share
     assert report["first_contact_resolution_rate"] == 0.5
     assert report["satisfaction"]["response_speed"] == 3.5 and report["satisfaction"]["resolution"] == 2.5
     assert report["satisfaction"]["desk_rating"] == {"responses": 2, "good": 1, "bad": 1, "good_share": 0.5}
+    # the survey job reads suggestions from the property or the agent's note (jsm/sync_desk.py): so does the review
+    assert {t.id: t.fields.get("survey_suggestions") for t in data.tickets if t.fields.get("survey_suggestions")} == {
+        keys[1]: "call back sooner"}
+    assert report["satisfaction"]["suggestions"] == 1
     assert report["complaints_by_root_cause"] == {"cause_process_gap": 1}
     # the sandbox lists the SLAs whose goal JQL matches a request now: the open one's first response (met
     # at 10 minutes) and its periodic updates (a cycle to the reply, met; the next 24 hours, breached);

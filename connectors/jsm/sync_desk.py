@@ -293,13 +293,10 @@ class JsmSyncDesk:
     def _noted_suggestions(self, key: str) -> str | None:
         """The suggestions of the newest internal note starting with the suggestions field's title and a
         colon (`Suggestions: …`, `客户建议：…`): one comment read per surveyed request without the property."""
-        from deskbook.sync.surveys import suggestions_in_note
+        from deskbook.sync.surveys import noted_suggestions
 
-        found = None
-        for comment in self.client.comments(key):
-            if comment.get("public") is False:
-                found = suggestions_in_note(str(comment.get("body") or ""), self.survey.suggestions_titles) or found
-        return found
+        return noted_suggestions((str(c.get("body") or "") for c in self.client.comments(key) if c.get("public") is False),
+                                 self.survey.suggestions_titles)
 
     def _held(self, values: dict[str, Any]) -> Any:
         """What a record holds (`HeldSurvey`): the request by its number within the project, and the day."""

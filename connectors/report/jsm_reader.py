@@ -33,7 +33,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import time
-from typing import Any
+from typing import Any, Sequence
 
 from deskbook.connectors.report.records import DeskData, SlaCycle, TicketRecord
 from deskbook.http import DeskHTTPError, StartLimitPaginator, pages
@@ -55,9 +55,14 @@ def _ts(value: Any) -> float | None:
     return dt.datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
 
 
-def _field_values(playbook: Any, labels: list[str], texts: Any = None) -> dict[str, Any]:
+def _field_values(playbook: Any, labels: list[str], texts: Any = None, comments: Sequence[dict] = ()) -> dict[str, Any]:
     """Playbook field values from the labels `<field>-<value>` (checkboxes: `-True`/`-true`) and the
-    text fields from the request's text property (`translate.FIELDS_PROPERTY`)."""
+    text fields from the request's text property (`translate.FIELDS_PROPERTY`); the survey's
+    suggestions, when the property has none, from the agent's internal note as the survey job reads
+    them (`sync.surveys.noted_suggestions`; the search lists the comments, bodies in ADF)."""
+    from deskbook.connectors.jsm.adf import adf_text
+    from deskbook.sync.surveys import SurveyFields, noted_suggestions
+
     types = {f.key: f.type for f in playbook.fields if f.scope == "ticket"}
     out: dict[str, Any] = {}
     for label in labels:
@@ -67,6 +72,12 @@ def _field_values(playbook: Any, labels: list[str], texts: Any = None) -> dict[s
         out[key] = value.lower() == "true" if types[key] == "checkbox" else value
     if isinstance(texts, dict):
         out.update({key: value for key, value in texts.items() if key in types and key not in out})
+    survey = SurveyFields.from_playbook(playbook.survey, playbook.fields) if getattr(playbook, "survey", None) else None
+    if survey is not None and not out.get(survey.suggestions) and survey.suggestions_titles:
+        noted = noted_suggestions((adf_text(c.get("body")) for c in comments if c.get("jsdPublic") is False),
+                                  survey.suggestions_titles)
+        if noted:
+            out[survey.suggestions] = noted
     return out
 
 
@@ -152,7 +163,8 @@ def read(client: Any, playbook: Any, start: float, end: float, *, now: float | N
             id=key, link=f"{base}/browse/{key}", subject=fields.get("summary") or "", created=created,
             status="solved" if solved is not None else "unsolved", solved=solved, channel=None,
             category=categories.get(type_name or ""),
-            fields=_field_values(playbook, labels, (issue.get("properties") or {}).get(tr.FIELDS_PROPERTY)),
+            fields=_field_values(playbook, labels, (issue.get("properties") or {}).get(tr.FIELDS_PROPERTY),
+                                 (fields.get("comment") or {}).get("comments") or []),
             tags=frozenset(labels), first_reply=first_reply, rating=rating))
     calls = {k: n - before.get(k, 0) for k, n in session.calls.items() if n - before.get(k, 0)}
     return DeskData(desk="jsm", tickets=tickets, sla=cycles, read_at=now, requests=calls)

@@ -77,6 +77,7 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
+from deskbook.connectors.jsm.adf import adf, adf_text
 from deskbook.connectors.jsm.sandbox import automation as rules
 from deskbook.connectors.jsm.sandbox import sla
 from deskbook.connectors.jsm.sandbox import issues as writes
@@ -229,25 +230,6 @@ STATUS_CATEGORIES = {t["to"]: t["category"] for t in TRANSITIONS}
 #: Field ids a queue may show as columns.
 QUEUE_COLUMNS = ("issuekey", "issuetype", "summary", "reporter", "assignee", "priority", "status", "created",
                  "updated", "resolutiondate", "resolution", "labels", "duedate", "organizations", "requestType")
-
-
-def adf(text: str) -> dict:
-    """Plain text as an Atlassian Document Format document (one paragraph per line)."""
-    return {"type": "doc", "version": 1, "content": [
-        {"type": "paragraph", "content": [{"type": "text", "text": line}] if line else []}
-        for line in text.split("\n")]}
-
-
-def adf_text(value: Any) -> str:
-    """The text of an ADF document (or of a plain string)."""
-    if isinstance(value, str):
-        return value
-    if isinstance(value, dict):
-        if value.get("type") == "text":
-            return str(value.get("text") or "")
-        parts = [adf_text(c) for c in value.get("content") or []]
-        return ("\n" if value.get("type") == "doc" else "").join(parts)
-    return ""
 
 
 #: CSM organization detail field types.
