@@ -100,3 +100,17 @@ def pytest_sessionfinish(session, exitstatus):
     if skipped and _ci():
         print(f"\nCI: {len(skipped)} test(s) needing a server were skipped: {skipped[:5]}", flush=True)
         session.exitstatus = 1
+
+
+@pytest.fixture
+def playbook_copy(tmp_path):
+    """The standard playbook and its scenario folder's coverage.yaml copied to `tmp_path` (a test adds
+    its own scenario files): (playbook path, scenario folder)."""
+    import shutil
+
+    playbooks = Path(__file__).resolve().parents[1] / "playbooks"
+    shutil.copy(playbooks / "standard-service.yaml", tmp_path / "standard-service.yaml")
+    folder = tmp_path / "scenarios" / "standard-service"
+    folder.mkdir(parents=True)
+    shutil.copy(playbooks / "scenarios" / "standard-service" / "coverage.yaml", folder)
+    return tmp_path / "standard-service.yaml", folder

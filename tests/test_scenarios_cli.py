@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import pytest
@@ -22,15 +21,6 @@ def test_one_scenario_passes_with_the_json_shape_the_issue_gives(capsys):
     assert {"S-7", "S-8", "S-10"} <= set(scenario["implements"])
     assert all(step["status"] == "passed" for step in scenario["steps"])
     assert {"id": "S-1", "reason": report["not_expressible"][0]["reason"]} == report["not_expressible"][0]
-
-
-@pytest.fixture
-def playbook_copy(tmp_path):
-    shutil.copy(PLAYBOOKS / "standard-service.yaml", tmp_path / "standard-service.yaml")
-    folder = tmp_path / "scenarios" / "standard-service"
-    folder.mkdir(parents=True)
-    shutil.copy(PLAYBOOKS / "scenarios" / "standard-service" / "coverage.yaml", folder)
-    return tmp_path / "standard-service.yaml", folder
 
 
 def test_a_failing_step_exits_1_naming_scenario_step_expected_and_actual(playbook_copy, capsys):

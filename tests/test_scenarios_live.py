@@ -15,9 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import json
-import shutil
 from datetime import datetime
-from pathlib import Path
 
 import pytest
 import requests
@@ -32,7 +30,6 @@ from deskbook.connectors.scenarios import jsm_driver
 from deskbook.playbooks.loader import load_playbook
 from deskbook.scripts_library import load_library
 
-PLAYBOOKS = Path(__file__).resolve().parents[1] / "playbooks"
 TOKEN = "jsm-live-agent-secret-7f3a"
 CUSTOMER = "li.test@example.com"
 ENV = ("JIRA_URL", "JIRA_EMAIL", "JIRA_API_TOKEN", "JSM_PROJECT", "JIRA_CLOUD_ID",
@@ -134,11 +131,9 @@ def test_without_the_customers_login_their_steps_are_skipped_and_named(capsys, e
 
 
 @pytest.fixture
-def playbook_copy(tmp_path):
-    shutil.copy(PLAYBOOKS / "standard-service.yaml", tmp_path / "standard-service.yaml")
-    folder = tmp_path / "scenarios" / "standard-service"
-    folder.mkdir(parents=True)
-    shutil.copy(PLAYBOOKS / "scenarios" / "standard-service" / "coverage.yaml", folder)
+def wrong_and_fine(playbook_copy):
+    """The playbook copy with two JSM scenarios of its own: `wrong` fails at its first step, `fine` passes."""
+    path, folder = playbook_copy
     (folder / "wrong.yaml").write_text(
         "implements: [S-5]\ndesks: [jsm]\nsteps:\n"
         "  - customer_writes: {channel: web, category: fault, priority: normal, subject: x, body: y}\n"
@@ -148,13 +143,13 @@ def playbook_copy(tmp_path):
         "implements: [S-5]\ndesks: [jsm]\nsteps:\n"
         "  - customer_writes: {channel: web, category: fault, priority: normal, subject: x, body: y}\n"
         "  - agent_notes: looked at it\n", encoding="utf-8")
-    return tmp_path / "standard-service.yaml"
+    return path
 
 
-def test_a_failing_step_and_a_raising_step_still_delete_their_requests(capsys, env, playbook_copy, monkeypatch):
+def test_a_failing_step_and_a_raising_step_still_delete_their_requests(capsys, env, wrong_and_fine, monkeypatch):
     with real_site() as (site, _, _token):
         env.setenv(jsm_driver.CUSTOMER_EMAIL_ENV, CUSTOMER)
-        code, out, err = run(capsys, site, "--doit", "--playbook", str(playbook_copy), "--scenario", "wrong")
+        code, out, err = run(capsys, site, "--doit", "--playbook", str(wrong_and_fine), "--scenario", "wrong")
         assert code == 1 and "FAILED  wrong" in out and "group: expected 'sales'" in out
         assert "test tickets deleted: SUP-1" in out and site.store.all("request") == []
 
@@ -162,7 +157,7 @@ def test_a_failing_step_and_a_raising_step_still_delete_their_requests(capsys, e
             raise RuntimeError("the agent's tool crashed")
 
         monkeypatch.setattr(jsm_driver.JsmDriver, "agent_notes", broken)
-        code, out, err = run(capsys, site, "--doit", "--playbook", str(playbook_copy), "--scenario", "fine")
+        code, out, err = run(capsys, site, "--doit", "--playbook", str(wrong_and_fine), "--scenario", "fine")
         assert code == 1 and "the agent's tool crashed" in err
         assert "test request SUP-2 deleted" in err and site.store.all("request") == []
         assert [r["path"] for r in site.requests() if r["method"] == "DELETE"] == \
