@@ -278,7 +278,12 @@ def test_cli_serves_until_interrupted(tmp_path):
         assert requests.get(url + API + "/organizations.json").status_code == 401
     finally:
         proc.send_signal(signal.SIGINT)
-        proc.wait(timeout=30)  # under load (2 cores, a full suite) 10 s was once too short
+        try:
+            proc.wait(timeout=30)  # under load (2 cores, a full suite) 10 s was once too short
+        except subprocess.TimeoutExpired:
+            proc.kill()  # a server that ignores the interrupt must not outlive the test run
+            proc.wait()
+            raise
     assert proc.returncode == 0
     assert "s3cret" not in line
 
