@@ -55,13 +55,15 @@ def _ts(value: Any) -> float | None:
     return dt.datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
 
 
-def _field_values(playbook: Any, labels: list[str], texts: Any = None, comments: Sequence[dict] = ()) -> dict[str, Any]:
+def _field_values(playbook: Any, survey: Any, labels: list[str], texts: Any = None,
+                  comments: Sequence[dict] = ()) -> dict[str, Any]:
     """Playbook field values from the labels `<field>-<value>` (checkboxes: `-True`/`-true`) and the
     text fields from the request's text property (`translate.FIELDS_PROPERTY`); the survey's
-    suggestions, when the property has none, from the agent's internal note as the survey job reads
-    them (`sync.surveys.noted_suggestions`; the search lists the comments, bodies in ADF)."""
+    suggestions (`survey`: the playbook's `SurveyFields`, or None), when the property has none, from
+    the agent's internal note as the survey job reads them (`sync.surveys.noted_suggestions`; the
+    search lists the comments, bodies in ADF)."""
     from deskbook.connectors.jsm.adf import adf_text
-    from deskbook.sync.surveys import SurveyFields, noted_suggestions
+    from deskbook.sync.surveys import noted_suggestions
 
     types = {f.key: f.type for f in playbook.fields if f.scope == "ticket"}
     out: dict[str, Any] = {}
@@ -72,7 +74,6 @@ def _field_values(playbook: Any, labels: list[str], texts: Any = None, comments:
         out[key] = value.lower() == "true" if types[key] == "checkbox" else value
     if isinstance(texts, dict):
         out.update({key: value for key, value in texts.items() if key in types and key not in out})
-    survey = SurveyFields.from_playbook(playbook.survey, playbook.fields) if getattr(playbook, "survey", None) else None
     if survey is not None and not out.get(survey.suggestions) and survey.suggestions_titles:
         noted = noted_suggestions((adf_text(c.get("body")) for c in comments if c.get("jsdPublic") is False),
                                   survey.suggestions_titles)
@@ -86,6 +87,7 @@ def read(client: Any, playbook: Any, start: float, end: float, *, now: float | N
     """Everything the review of [start, end) needs, from the JSM project behind `client`."""
     from deskbook.connectors.jsm import translate as tr
     from deskbook.connectors.jsm.client import EXPERIMENTAL
+    from deskbook.sync.surveys import SurveyFields
 
     session = client.session
     before = dict(session.calls)
@@ -97,6 +99,7 @@ def read(client: Any, playbook: Any, start: float, end: float, *, now: float | N
     for issue in client.search(jql, fields=SEARCH_FIELDS, properties=[tr.FIELDS_PROPERTY]):
         found[issue["key"]] = issue
     categories = {name: key for key, name in tr.category_names(playbook).items()}
+    survey = SurveyFields.from_playbook(playbook.survey, playbook.fields) if getattr(playbook, "survey", None) else None
     metrics = tr.sla_metrics(playbook, project)
     sla_names = {m["payload"]["name"]: (m["payload"]["name"], m["metric"]) for m in metrics}
     by_key = {m["key"]: (m["payload"]["name"], m["metric"]) for m in metrics}
@@ -163,7 +166,7 @@ def read(client: Any, playbook: Any, start: float, end: float, *, now: float | N
             id=key, link=f"{base}/browse/{key}", subject=fields.get("summary") or "", created=created,
             status="solved" if solved is not None else "unsolved", solved=solved, channel=None,
             category=categories.get(type_name or ""),
-            fields=_field_values(playbook, labels, (issue.get("properties") or {}).get(tr.FIELDS_PROPERTY),
+            fields=_field_values(playbook, survey, labels, (issue.get("properties") or {}).get(tr.FIELDS_PROPERTY),
                                  (fields.get("comment") or {}).get("comments") or []),
             tags=frozenset(labels), first_reply=first_reply, rating=rating))
     calls = {k: n - before.get(k, 0) for k, n in session.calls.items() if n - before.get(k, 0)}
