@@ -369,13 +369,8 @@ def trigger_events(rule: m.Trigger) -> list[tuple[str, str, str]]:
 
 
 def conditions_jql(playbook: m.Playbook, conditions: m.Conditions, project_key: str) -> str:
-    """The conditions as one JQL query within the project."""
-    parts = [f"project = {project_key}"]
-    parts += [q for q in (condition_jql(playbook, c) for c in conditions.all if c.field != "via_update") if q]
-    any_parts = [q for q in (condition_jql(playbook, c) for c in conditions.any) if q]
-    if any_parts:
-        parts.append("(" + " OR ".join(any_parts) + ")")
-    return " AND ".join(parts)
+    """The conditions as one JQL query within the project (`filter_jql`'s clauses after the project)."""
+    return " AND ".join([f"project = {project_key}", *filter_jql(playbook, conditions)])
 
 
 def action_components(playbook: m.Playbook, actions: tuple[m.Action, ...]) -> list[dict]:
@@ -763,7 +758,7 @@ def _negated_condition_jql(playbook: m.Playbook, condition: m.Condition) -> str 
 
 
 def filter_jql(playbook: m.Playbook, conditions: m.Conditions) -> list[str]:
-    """The JQL clauses (ANDed) of a filter as `conditions_jql` writes them, without the project."""
+    """The JQL clauses (ANDed) of a filter, without the project (`conditions_jql` adds it)."""
     parts = [q for q in (condition_jql(playbook, c) for c in conditions.all if c.field != "via_update") if q]
     any_parts = [q for q in (condition_jql(playbook, c) for c in conditions.any) if q]
     if any_parts:
