@@ -148,6 +148,21 @@ def test_jsm_plan_fails_in_one_line_and_writes_nothing(capsys, monkeypatch, tmp_
         assert writes == []
 
 
+def texts_left_behind(monkeypatch, module, running, texts) -> list:
+    """A list that receives `texts(store)` of the sandbox a demo runs: `module.running_sandbox` is
+    replaced by `running` wrapped to read its store once the demo is done with it."""
+    seen: list = []
+
+    @contextlib.contextmanager
+    def keeping(**options):
+        with running(**options) as sandbox:
+            yield sandbox
+            seen.extend(texts(sandbox.store))
+
+    monkeypatch.setattr(module, "running_sandbox", keeping)
+    return seen
+
+
 def jsm_public_comments(store) -> list[tuple[str, str]]:
     """(rule name, text) of every public comment the JSM sandbox's rules would post."""
     found = []
@@ -161,15 +176,7 @@ def jsm_public_comments(store) -> list[tuple[str, str]]:
 
 def test_jsm_demo_installs_no_rule_with_an_unfilled_placeholder(capsys, monkeypatch):
     jsm_env(monkeypatch)
-    seen: list = []
-
-    @contextlib.contextmanager
-    def keeping(**options):
-        with running_jsm_sandbox(**options) as sandbox:
-            yield sandbox
-            seen.extend(jsm_public_comments(sandbox.store))
-
-    monkeypatch.setattr(jsm_demo, "running_sandbox", keeping)
+    seen = texts_left_behind(monkeypatch, jsm_demo, running_jsm_sandbox, jsm_public_comments)
     monkeypatch.setattr(jsm_demo, "demo_week", lambda *a, **k: [])  # the rules are read, not the week (test_report.py)
     assert main(["-q", "demo", "--desk", "jsm", "--seed-orgs", "4"]) == 0
     capsys.readouterr()
@@ -215,15 +222,8 @@ def zendesk_customer_texts(store) -> list[tuple[str, str]]:
 def test_zendesk_demo_sends_no_customer_an_unfilled_placeholder(capsys, monkeypatch):
     for name in ZENDESK_ENV:
         monkeypatch.delenv(name, raising=False)
-    seen: list = []
-
-    @contextlib.contextmanager
-    def keeping(**options):
-        with running_zendesk_sandbox(**options) as sandbox:
-            yield sandbox
-            seen.extend(zendesk_customer_texts(sandbox.store))
-
-    monkeypatch.setattr(zendesk_sandbox, "running_sandbox", keeping)  # the demo imports it when it runs
+    # the demo imports zendesk_sandbox.running_sandbox when it runs
+    seen = texts_left_behind(monkeypatch, zendesk_sandbox, running_zendesk_sandbox, zendesk_customer_texts)
     assert main(["-q", "demo", "--seed-orgs", "4"]) == 0
     capsys.readouterr()
     assert seen
