@@ -628,6 +628,7 @@ def test_csm_detail_fields_values_and_profile_fetch(sandbox):
     http.post(f"{base}/organization/details", headers=OPT_IN, json={"name": "score", "type": {"name": "NUMBER"}})
     assert put(orgs[2], "score", ["4"]) == 204
     assert [put(orgs[2], "score", v) for v in (["four"], ["nan"], ["inf"], [4], ["4", "5"])] == [400] * 5
+    assert [put(orgs[2], "score", [v]) for v in ("1_000", "\u0664", "Infinity", "4.5", "-2e3")] == [400] * 3 + [204] * 2
     assert put(orgs[2], "score", []) == 204  # cleared
     def fetch(ids):
         return http.post(f"{base}/organization/profile/fetch", headers=OPT_IN, json={"organizationIds": ids})

@@ -67,6 +67,7 @@ import base64
 import hmac
 import json
 import random
+import re
 import secrets
 import time
 from dataclasses import dataclass, field
@@ -232,6 +233,10 @@ QUEUE_COLUMNS = ("issuekey", "issuetype", "summary", "reporter", "assignee", "pr
                  "updated", "resolutiondate", "resolution", "labels", "duedate", "organizations", "requestType")
 
 
+#: A NUMBER detail value: a plain decimal in ASCII digits, as a JVM site parses one. Python's float()
+#: also takes "nan", "inf", "1_000" and non-ASCII digits, which such a site refuses.
+DECIMAL = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+
 #: CSM organization detail field types.
 DETAIL_TYPES = ("TEXT", "SELECT", "MULTISELECT", "EMAIL", "URL", "DATE", "NUMBER", "PHONE")
 
@@ -251,13 +256,8 @@ def detail_value_problem(field: dict, values: list[str]) -> str | None:
                 return f"'{value}' is not a date (yyyy-MM-dd)"
         if kind == "EMAIL" and ("@" not in value or " " in value):
             return f"'{value}' is not an email address"
-        if kind == "NUMBER":
-            try:
-                number = float(value)
-            except ValueError:
-                return f"'{value}' is not a number"
-            if number != number or number in (float("inf"), float("-inf")):
-                return f"'{value}' is not a number"
+        if kind == "NUMBER" and not DECIMAL.fullmatch(value):
+            return f"'{value}' is not a number"
     return None
 
 
