@@ -459,7 +459,8 @@ class JsmDriver:
 
     def state(self) -> dict[str, Any]:
         """The request in the playbook's words (see runner.py)."""
-        issue = self._issue()["fields"]
+        found = self._issue()
+        issue = found["fields"]
         labels = list(issue.get("labels") or [])
         by_status = {v: k for k, v in tr.STATUS_NAMES.items()}
         by_priority = {v: k for k, v in tr.PRIORITY_NAMES.items()}
@@ -482,7 +483,7 @@ class JsmDriver:
             "status": by_status.get(status, status), "priority": by_priority.get(priority),
             "group": groups[-1] if groups else None,
             "category": relabelled[-1] if relabelled else self.categories_by_type.get(str(request.get("requestTypeId"))),
-            "tags": labels, "fields": fields, "sla": self._sla(), "views": self._queues(),
+            "tags": labels, "fields": fields, "sla": self._sla(int(found["id"])), "views": self._queues(),
             "messages": self._messages(request, comments), "metrics": self._metrics(), "notes": self._notes(comments),
             "locales": list(self.playbook.metadata.locales),  # a note carries its phrase's language
             "organization_writes": self.record_writes, "organization": self._organization(),
@@ -496,7 +497,7 @@ class JsmDriver:
         details = {d.get("name"): (d.get("values") or [None])[0] for d in (profiles[0] if profiles else {}).get("details") or []}
         return {f.key: details.get(f.key) for f in self.playbook.organization_fields()}
 
-    def _sla(self) -> dict[str, Any]:
+    def _sla(self, issue_id: int) -> dict[str, Any]:
         """The SLAs running on the request (an ongoing cycle): the policy in force and each metric's goal
         minutes as JSM reports them (`goalDuration`).
 
@@ -522,7 +523,7 @@ class JsmDriver:
                 policy, metric = parts[1], parts[2]
             else:
                 metric = parts[1]
-                policy = self._goal_policy(metric, minutes)
+                policy = self._goal_policy(metric, minutes, issue_id)
             policies.append(policy)
             targets.setdefault(metric, []).append(minutes)
             breach[metric] = (cycle.get("breachTime") or {}).get("iso8601")
@@ -530,10 +531,10 @@ class JsmDriver:
         return {"policy": (named[0] if len(named) == 1 else ", ".join(named)) if named else None,
                 "targets": {k: v[0] if len(v) == 1 else sorted(v) for k, v in targets.items()}, "breach_at": breach}
 
-    def _goal_policy(self, metric: str, minutes: int) -> str:
+    def _goal_policy(self, metric: str, minutes: int, issue_id: int) -> str:
         """The policy of the first goal of `metric` whose JQL the request matches, when JSM reports its
-        minutes (see `_sla`)."""
-        ident = [int(self._issue()["id"])]  # the request was just written: its search result must be current
+        minutes (see `_sla`); `issue_id`: the request's, which the state has just read."""
+        ident = [issue_id]  # the request was just written: its search result must be current
         for goal in self.sla_goals.get(metric, []):
             if any(True for _ in self.client.search(f"key = {self.key} AND ({goal['jql']})", fields=["summary"],
                                                     max_results=1, reconcile=ident)):
