@@ -221,7 +221,7 @@ class JsmDriver:
         self.customer: str | None = None
         self.created: list[str] = []  # live: the test requests to remove afterwards
         self.cleaned: dict[str, Any] | None = None  # live: what `cleanup` did
-        self.wanted: set[str] | None = None
+        self.wanted: set[str] | None = None  # the expectation keys of the step being checked (None: all)
         self.written: set[str] = set()  # ids of the comments the story's people wrote (not the rules)
         self.ids = site.ids if site is not None else connector.populate(playbook.metadata.name).managed_ids(playbook.metadata.name)
         self.fields = {f.key: f for f in playbook.fields if f.scope == "ticket"}
@@ -483,11 +483,20 @@ class JsmDriver:
             "status": by_status.get(status, status), "priority": by_priority.get(priority),
             "group": groups[-1] if groups else None,
             "category": relabelled[-1] if relabelled else self.categories_by_type.get(str(request.get("requestTypeId"))),
-            "tags": labels, "fields": fields, "sla": self._sla(int(found["id"])), "views": self._queues(),
-            "messages": self._messages(request, comments), "metrics": self._metrics(), "notes": self._notes(comments),
+            "tags": labels, "fields": fields,
+            # read only when a step expects them (the SLA: one search per goal; the queues: one read per queue)
+            "sla": self._sla(int(found["id"])) if self._wants("sla") else {},
+            "views": self._queues() if self._wants("views") else None,
+            "messages": self._messages(request, comments), "notes": self._notes(comments),
+            "metrics": self._metrics() if self._wants("metrics") else {},
             "locales": list(self.playbook.metadata.locales),  # a note carries its phrase's language
-            "organization_writes": self.record_writes, "organization": self._organization(),
+            "organization_writes": self.record_writes,
+            "organization": self._organization() if self._wants("organization") else None,
         }
+
+    def _wants(self, key: str) -> bool:
+        """Whether the step being checked expects `key` of the state (`wanted` None: every key)."""
+        return self.wanted is None or key in self.wanted
 
     def _organization(self) -> dict[str, Any] | None:
         """The customer organization's detail values, by playbook field key (None: no organization)."""
