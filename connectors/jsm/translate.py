@@ -234,6 +234,19 @@ EVENT_CONDITIONS = ("comment_is_public", "updated_by")
 #: telling an agent from a customer, so "by an agent" reads "not by the reporter" (a request
 #: participant's comment counts as an agent's) and "by the customer" reads "by the reporter".
 REPORTER_ID = "{{issue.reporter.accountId}}"
+#: Who wrote the comment a rule on "Issue commented" runs for; who made the change otherwise.
+COMMENT_AUTHOR_ID = "{{comment.author.accountId}}"
+INITIATOR_ID = "{{initiator.accountId}}"
+
+
+def public_comment_condition(public: bool = True) -> dict:
+    """On a comment rule: the comment is public (`{{comment.internal}}` = false), or internal."""
+    return au.comparator_condition("{{comment.internal}}", "EQUALS", "false" if public else "true")
+
+
+def by_reporter_condition(who: str, reporter: bool) -> dict:
+    """`who` (`COMMENT_AUTHOR_ID` or `INITIATOR_ID`) is the reporter (`reporter`), or is not."""
+    return au.comparator_condition(who, "EQUALS" if reporter else "NOT_EQUALS", REPORTER_ID)
 
 
 def on_comment(conditions: m.Conditions) -> bool:
@@ -262,11 +275,10 @@ def comparator_condition(condition: m.Condition, conditions: m.Conditions) -> di
         public = _truth(value)
         if public is None:
             return None
-        return au.comparator_condition("{{comment.internal}}", "EQUALS", "false" if public == (op == "is") else "true")
+        return public_comment_condition(public == (op == "is"))
     if condition.field == "updated_by" and str(value) in ("agent", "end_user"):
-        who = "{{comment.author.accountId}}" if on_comment(conditions) else "{{initiator.accountId}}"
-        customer = (str(value) == "end_user") == (op == "is")
-        return au.comparator_condition(who, "EQUALS" if customer else "NOT_EQUALS", REPORTER_ID)
+        who = COMMENT_AUTHOR_ID if on_comment(conditions) else INITIATOR_ID
+        return by_reporter_condition(who, (str(value) == "end_user") == (op == "is"))
     return None
 
 
@@ -530,8 +542,7 @@ def guardrail_rules(playbook: m.Playbook, library: Any, project_ari: str, accoun
     for rule in guard_rules(playbook):
         key = f"guardrail.{rule.key}"
         name = rule_title(rule)
-        components = [au.comparator_condition("{{comment.internal}}", "EQUALS", "false"),
-                      au.comparator_condition("{{comment.author.accountId}}", "NOT_EQUALS", REPORTER_ID),
+        components = [public_comment_condition(), by_reporter_condition(COMMENT_AUTHOR_ID, False),
                       au.comparator_condition("{{comment.body.toLowerCase()}}", "CONTAINS", rule.phrase.lower()),
                       au.edit_action([au.label_operation("ADD", [CAUGHT_TAG])]),
                       au.comment_action(note_text(library, playbook, rule, "jsm"), False)]
@@ -560,7 +571,7 @@ def customer_reply_rule(playbook: m.Playbook, project_ari: str, project_key: str
     locale = playbook.metadata.default_locale
     name = CUSTOMER_REPLY_TITLES.get(locale) or CUSTOMER_REPLY_TITLES["en"]
     statuses = ", ".join(_quote(STATUS_NAMES[s]) for s in REOPENED_BY_REPLY)
-    components = [au.comparator_condition("{{comment.author.accountId}}", "EQUALS", REPORTER_ID),
+    components = [by_reporter_condition(COMMENT_AUTHOR_ID, True),
                   au.jql_condition(f"project = {project_key} AND status in ({statuses})"),
                   au.transition_action(STATUS_NAMES["open"])]
     description = ("Zendesk opens a pending or solved ticket again when its requester replies; on JSM this rule "
