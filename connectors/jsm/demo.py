@@ -41,14 +41,14 @@ def run_demo(playbook: Any, library: Any, settings: Any = None, *, seed_orgs: in
     directory) follow, as of the last complete week (see the module docstring)."""
     import time
 
-    from deskbook.connectors.report.metrics import last_week
+    from deskbook.connectors.report.metrics import last_week, local_date
     from deskbook.connectors.sandbox_kit.clock import FakeClock
 
     window = last_week(time.time(), playbook.metadata.time_zone) if week else None
     options: dict[str, Any] = {}
     if window is not None:
         options["clock"] = FakeClock(window[0])
-        as_of = _local_date(window[0], playbook.metadata.time_zone)
+        as_of = local_date(window[0], playbook.metadata.time_zone)
     as_of = as_of or date.today()
     with running_sandbox(seed_orgs=seed_orgs, seed=1, **options) as sandbox:
         served = seed_first_services(sandbox.store, new_customer_ids(sandbox.store, settings), as_of)
@@ -93,22 +93,14 @@ def run_demo(playbook: Any, library: Any, settings: Any = None, *, seed_orgs: in
         return summary
 
 
-def _local_date(ts: float, zone: str) -> date:
-    import datetime as dt
-    from zoneinfo import ZoneInfo
-
-    return dt.datetime.fromtimestamp(ts, ZoneInfo(zone)).date()
-
-
 def demo_week(connector: JsmConnector, playbook: Any, sandbox: Any, window: tuple[float, float, str], *,
               directory: Path | None = None) -> list[str]:
     """The simulated week on the JSM sandbox, then its review written as deskbook-report.html/.json
     in `directory` (default: the working directory); returns the lines the demo prints. Two in
     three of the relationship requests the sync jobs raised (found by their jobs' labels) are
     worked this week with their job's macro and resolved."""
-    from deskbook.connectors.report.cli import compute_and_write
     from deskbook.connectors.report.jsm_reader import read
-    from deskbook.connectors.report.week import simulate_week
+    from deskbook.connectors.report.week import review_week
     from deskbook.connectors.scenarios.jsm_driver import JsmDriver
 
     macros = {tag: job.phrase for job in playbook.sync.jobs for tag in job.tags}
@@ -119,16 +111,10 @@ def demo_week(connector: JsmConnector, playbook: Any, sandbox: Any, window: tupl
         if found:
             tasks.append((issue["key"], found[0]))
     driver = JsmDriver(connector, playbook, handle=sandbox)
-    stats = simulate_week(driver, playbook, start=window[0], tasks=tasks[: len(tasks) * 2 // 3])
-    lines = [f"5. a simulated week {window[2]}: " + ", ".join(f"{k} {v}" for k, v in sorted(stats.items())) + "."]
     client = JsmClient(connector.client.connection)  # its own request counters: the review's cost
-    data = read(client, playbook, window[0], window[1], now=sandbox.clock.now())
-    folder = directory or Path.cwd()
-    html, js = folder / "deskbook-report.html", folder / "deskbook-report.json"
-    report = compute_and_write(playbook, data, window, html=str(html), json_path=str(js))
-    lines.append(f"6. the week's review, read in {report['requests']['total']} requests:")
-    lines += [f"   {html}", f"   {js}"]
-    return lines
+    return review_week(driver, playbook, window, lambda: read(client, playbook, window[0], window[1],
+                                                               now=sandbox.clock.now()),
+                       tasks=tasks, directory=directory)
 
 
 def enter_contract_details(client: JsmClient, store: Any) -> dict[str, dict[str, str]]:

@@ -70,9 +70,14 @@ def dates_window(first: str, last: str, zone: str) -> tuple[float, float, str]:
     return start.timestamp(), end.timestamp(), f"{a.isoformat()}..{b.isoformat()}"
 
 
+def local_date(ts: float, zone: str) -> dt.date:
+    """The day `ts` (epoch seconds) falls on in `zone`."""
+    return dt.datetime.fromtimestamp(ts, ZoneInfo(zone)).date()
+
+
 def last_week(now: float, zone: str) -> tuple[float, float, str]:
     """The last complete ISO week before `now` in the playbook's time zone."""
-    today = dt.datetime.fromtimestamp(now, ZoneInfo(zone)).date()
+    today = local_date(now, zone)
     year, number, _ = (today - dt.timedelta(days=7)).isocalendar()
     return week_window(f"{year}-W{number}", zone)
 

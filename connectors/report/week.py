@@ -15,7 +15,8 @@ keeps differently stays the driver's business (JSM records no phone or chat chan
 choice fields as labels). Seeded (`random.Random`), so a week is reproducible.
 
 Stories are generators that yield the minutes to wait before their next step; `simulate_week`
-interleaves them in time order.
+interleaves them in time order. `review_week` is what both demos end with: the week, then its
+review read back with the desk's reader and written as deskbook-report.html/.json.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from __future__ import annotations
 import functools
 import heapq
 import random
+from pathlib import Path
 from typing import Any, Callable, Iterator, Sequence
 
 #: requests a day, Monday first
@@ -217,3 +219,21 @@ def simulate_week(driver: Any, playbook: Any, *, start: float, seed: int = 7,
         driver.time_passes({"minutes": (end - now) / 60})
     week.stats["requests"] = sum(DAILY)
     return week.stats
+
+
+def review_week(driver: Any, playbook: Any, window: tuple[float, float, str], read: Callable[[], Any], *,
+                tasks: Sequence[tuple[Any, str]] = (), directory: Path | None = None) -> list[str]:
+    """A demo's last steps: the simulated week of `window` on `driver`, two in three of `tasks` (the
+    relationship tasks the sync jobs made) worked through, then the week's review from `read()` (the
+    desk's report reader, a `DeskData`) written as deskbook-report.html/.json in `directory` (default:
+    the working directory). Returns the lines the demo prints."""
+    from deskbook.connectors.report.cli import compute_and_write
+
+    stats = simulate_week(driver, playbook, start=window[0], tasks=tasks[: len(tasks) * 2 // 3])
+    lines = [f"5. a simulated week {window[2]}: " + ", ".join(f"{k} {v}" for k, v in sorted(stats.items())) + "."]
+    folder = directory or Path.cwd()
+    html, js = folder / "deskbook-report.html", folder / "deskbook-report.json"
+    report = compute_and_write(playbook, read(), window, html=str(html), json_path=str(js))
+    lines.append(f"6. the week's review, read in {report['requests']['total']} requests:")
+    lines += [f"   {html}", f"   {js}"]
+    return lines

@@ -24,7 +24,7 @@ def run_demo(playbook: Any, library: Any, *, seed_orgs: int = 20) -> None:
     """Install `playbook` into a fresh Zendesk sandbox, check it converged, run the sync jobs once."""
     import time
 
-    from deskbook.connectors.report.metrics import last_week
+    from deskbook.connectors.report.metrics import last_week, local_date
     from deskbook.connectors.sandbox_kit.clock import FakeClock
     from deskbook.connectors.zendesk.connector import ZendeskConnector
     from deskbook.connectors.zendesk.sandbox import running_sandbox
@@ -49,7 +49,7 @@ def run_demo(playbook: Any, library: Any, *, seed_orgs: int = 20) -> None:
             print(render_plan(replan))
             raise DeskbookError("re-plan after apply still has changes", hint="this is a bug; please report it")
         print("3. plan again: no changes (exit 0).")
-        monday = _local_date(window[0], playbook.metadata.time_zone)
+        monday = local_date(window[0], playbook.metadata.time_zone)
         made = seed_customers(connector, playbook, seed_orgs, today=monday)
         print(f"   seeded {made} sample customers (contract end dates, tiers) in the playbook's fields.")
         print("\n".join(demo_sync(desk, playbook, today=monday)))
@@ -57,19 +57,11 @@ def run_demo(playbook: Any, library: Any, *, seed_orgs: int = 20) -> None:
         print(demo_summary(connector, name))
 
 
-def _local_date(ts: float, zone: str) -> Any:
-    import datetime as dt
-    from zoneinfo import ZoneInfo
-
-    return dt.datetime.fromtimestamp(ts, ZoneInfo(zone)).date()
-
-
 def demo_week(connector: Any, playbook: Any, desk: Any, window: tuple[float, float, str], *,
               directory: Path | None = None) -> list[str]:
     """The simulated week on the sandbox, then its review written as deskbook-report.html/.json in
     `directory` (default: the working directory); returns the lines the demo prints."""
-    from deskbook.connectors.report.cli import compute_and_write
-    from deskbook.connectors.report.week import simulate_week
+    from deskbook.connectors.report.week import review_week
     from deskbook.connectors.report.zendesk_reader import read
     from deskbook.connectors.scenarios.zendesk_driver import ZendeskDriver
 
@@ -82,17 +74,9 @@ def demo_week(connector: Any, playbook: Any, desk: Any, window: tuple[float, flo
             if found:
                 tasks.append((ticket["id"], found[0]))
     driver = ZendeskDriver(connector, playbook, handle=desk)
-    # two in three relationship tasks are done this week
-    stats = simulate_week(driver, playbook, start=window[0], tasks=tasks[: len(tasks) * 2 // 3])
-    lines = [f"5. a simulated week {window[2]}: " + ", ".join(f"{k} {v}" for k, v in sorted(stats.items())) + "."]
-    data = read(connector.client, playbook, window[0], window[1], now=desk.clock.now())
-    folder = directory or Path.cwd()
-    html, js = folder / "deskbook-report.html", folder / "deskbook-report.json"
-    report = compute_and_write(playbook, data, window, html=str(html), json_path=str(js))
-    lines.append(f"6. the week's review, read in {report['requests']['total']} requests:")
-    lines.append(f"   {html}")
-    lines.append(f"   {js}")
-    return lines
+    return review_week(driver, playbook, window, lambda: read(connector.client, playbook, window[0], window[1],
+                                                               now=desk.clock.now()),
+                       tasks=tasks, directory=directory)
 
 
 def seed_customers(connector: Any, playbook: Any, count: int, *, today: Any = None) -> int:
