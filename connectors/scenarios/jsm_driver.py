@@ -63,7 +63,7 @@ from dataclasses import dataclass, field
 from typing import Any, Iterator
 
 from deskbook.connectors.jsm import translate as tr
-from deskbook.connectors.scenarios.runner import TIME_SKIP
+from deskbook.connectors.scenarios.runner import TIME_SKIP, Driver
 from deskbook.errors import DeskbookError
 from deskbook.http import DeskHTTPError
 from deskbook.marker import without_trailing_marker
@@ -204,7 +204,7 @@ def dry_run(playbook: Any, scenario: Any, live: dict[str, Any]) -> str:
             + (f"; skips step {skip[0]} onwards ({skip[1]})" if skip else ""))
 
 
-class JsmDriver:
+class JsmDriver(Driver):
     """Acts on one request at a time through a `JsmConnector`'s client; `site` given: on a real site."""
 
     #: the attributes naming the request a step acts on and its customer (the simulated week switches them)
@@ -221,7 +221,6 @@ class JsmDriver:
         self.customer: str | None = None
         self.created: list[str] = []  # live: the test requests to remove afterwards
         self.cleaned: dict[str, Any] | None = None  # live: what `cleanup` did
-        self.wanted: set[str] | None = None  # the expectation keys of the step being checked (None: all)
         self.written: set[str] = set()  # ids of the comments the story's people wrote (not the rules)
         self.ids = site.ids if site is not None else connector.populate(playbook.metadata.name).managed_ids(playbook.metadata.name)
         self.fields = {f.key: f for f in playbook.fields if f.scope == "ticket"}
@@ -235,14 +234,9 @@ class JsmDriver:
         self.views = {view.title.get(playbook.metadata.default_locale): view.key for view in playbook.views}
         self.connector = connector
         self.organization_id: str | None = None
-        self.ledger_dir: str | None = None  # the survey job's ledger for this story (sync_runs)
         self.record_writes = 0
 
     # ------------------------------------------------------------ actions
-
-    def act(self, action: str, argument: Any) -> None:
-        """Perform one scenario step."""
-        getattr(self, action)(argument)
 
     def skip_reason(self, action: str) -> str | None:
         """Why this step cannot run here (None: it can)."""
@@ -356,25 +350,11 @@ class JsmDriver:
 
     def sync_runs(self, argument: Any) -> None:
         """`deskbook sync`'s S-11 survey job, once, with this story's ledger."""
-        import tempfile
-
         from deskbook.connectors.jsm.sync_desk import JsmSyncDesk
-        from deskbook.sync.jobs import settings_from_playbook
-        from deskbook.sync.ledger import Ledger
-        from deskbook.sync.runner import run_jobs
         from deskbook.sync.surveys import SURVEY_JOB
 
-        settings = settings_from_playbook(self.playbook)
-        desk = JsmSyncDesk(self.client, contract_end_field=settings.contract_end_field, tier_field=settings.tier_field,
-                           playbook_name=settings.playbook_name)
-        if self.ledger_dir is None:
-            self.ledger_dir = tempfile.mkdtemp(prefix="deskbook-scenario-")
         before = self._detail_puts()
-        ledger = Ledger(f"{self.ledger_dir}/ledger.sqlite")
-        try:
-            report = run_jobs(desk, ledger, settings, jobs=(SURVEY_JOB,))
-        finally:
-            ledger.close()
+        report = self._survey_job(JsmSyncDesk, self.client)
         job = report.jobs[SURVEY_JOB]
         if report.failed or (job.skip_reasons and not job.skipped):
             raise RuntimeError(f"the survey job failed or did not run: {job.errors or job.skip_reasons}")
@@ -418,12 +398,6 @@ class JsmDriver:
             body["comment"] = {"body": str(answer["comment"])}
         self.as_customer("POST", f"/rest/servicedeskapi/request/{self.key}/feedback", json=body, headers=EXPERIMENTAL,
                          label=f"feedback on {self.key}")
-
-    def time_passes(self, argument: dict[str, Any]) -> None:
-        if self.live or self.handle is None:
-            raise RuntimeError("time can only pass on the embedded sandbox")
-        hours = float(argument.get("hours", 0)) + float(argument.get("days", 0)) * 24
-        self.handle.pass_time(hours * 3600 + float(argument.get("minutes", 0)) * 60)
 
     # ------------------------------------------------------------ helpers
 
@@ -493,10 +467,6 @@ class JsmDriver:
             "organization_writes": self.record_writes,
             "organization": self._organization() if self._wants("organization") else None,
         }
-
-    def _wants(self, key: str) -> bool:
-        """Whether the step being checked expects `key` of the state (`wanted` None: every key)."""
-        return self.wanted is None or key in self.wanted
 
     def _organization(self) -> dict[str, Any] | None:
         """The customer organization's detail values, by playbook field key (None: no organization)."""

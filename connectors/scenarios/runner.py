@@ -21,6 +21,54 @@ _PLACEHOLDER = re.compile(r"\{\{.*?\}\}")
 TIME_SKIP = "time cannot pass on a real desk"
 
 
+class Driver:
+    """What both desks' scenario drivers do alike (`zendesk_driver.py`, `jsm_driver.py` subclass it): a step
+    is the driver method of its action's name; time passes only on an embedded sandbox (`handle`);
+    `wanted` (set by `run_scenario`) lets a state skip reads no expectation of the step needs; the S-11
+    survey job runs with one ledger per story."""
+
+    live: bool = False
+    handle: Any = None
+    playbook: Any = None
+    wanted: set[str] | None = None  # the expectation keys of the step being checked (None: all)
+    ledger_dir: str | None = None  # the survey job's ledger for this story (sync_runs)
+
+    def act(self, action: str, argument: Any) -> None:
+        """Perform one scenario step."""
+        getattr(self, action)(argument)
+
+    def time_passes(self, argument: dict[str, Any]) -> None:
+        if self.live or self.handle is None:
+            raise RuntimeError("time can only pass on the embedded sandbox")
+        hours = float(argument.get("hours", 0)) + float(argument.get("days", 0)) * 24
+        self.handle.pass_time(hours * 3600 + float(argument.get("minutes", 0)) * 60)
+
+    def _wants(self, key: str) -> bool:
+        """Whether the step being checked expects `key` of the state (`wanted` None: every key)."""
+        return self.wanted is None or key in self.wanted
+
+    def _survey_job(self, sync_desk: Any, client: Any) -> Any:
+        """`deskbook sync`'s S-11 survey job, once, on `sync_desk(client, ...)` (the desk's sync adapter) with
+        this story's ledger; the run's report."""
+        import tempfile
+
+        from deskbook.sync.jobs import settings_from_playbook
+        from deskbook.sync.ledger import Ledger
+        from deskbook.sync.runner import run_jobs
+        from deskbook.sync.surveys import SURVEY_JOB
+
+        settings = settings_from_playbook(self.playbook)
+        desk = sync_desk(client, contract_end_field=settings.contract_end_field, tier_field=settings.tier_field,
+                         playbook_name=settings.playbook_name)
+        if self.ledger_dir is None:
+            self.ledger_dir = tempfile.mkdtemp(prefix="deskbook-scenario-")
+        ledger = Ledger(f"{self.ledger_dir}/ledger.sqlite")
+        try:
+            return run_jobs(desk, ledger, settings, jobs=(SURVEY_JOB,))
+        finally:
+            ledger.close()
+
+
 def phrase_pattern(library: Any, phrase_id: str, locale: str, desk: str) -> re.Pattern:
     """A pattern matching the approved phrase as the desk sends it, each placeholder filled by
     something (an empty placeholder does not match). A fill-in marker (`[公司名称]`) matches what the

@@ -23,7 +23,7 @@ import itertools
 import secrets
 from typing import Any, Iterator
 
-from deskbook.connectors.scenarios.runner import TIME_SKIP
+from deskbook.connectors.scenarios.runner import TIME_SKIP, Driver
 from deskbook.connectors.zendesk import translate as zt
 
 TEST_TAG = "deskbook_test"
@@ -78,7 +78,7 @@ def dry_run(playbook: Any, scenario: Any, live: dict[str, Any]) -> str:
             f"deleted afterwards{skip}")
 
 
-class ZendeskDriver:
+class ZendeskDriver(Driver):
     """Acts on one ticket at a time through a `ZendeskConnector`'s session."""
 
     #: the attributes naming the ticket a step acts on and its customer (the simulated week switches them)
@@ -97,9 +97,7 @@ class ZendeskDriver:
         self.created_users: list[int] = []  # live: the test customers and organizations, removed too
         self.created_organizations: list[int] = []
         self.cleaned: dict[str, Any] | None = None  # live: what `cleanup` did
-        self.wanted: set[str] | None = None  # the expectation keys of the step being checked (None: all)
         self.organization_id: int | None = None
-        self.ledger_dir: str | None = None  # the survey job's ledger for this story (sync_runs)
         self.record_writes = 0
         # the installed objects' ids (`ids`: another driver's on the same desk, not read again)
         self.ids = ids if ids is not None else connector.populate(playbook.metadata.name).managed_ids(playbook.metadata.name)
@@ -159,10 +157,6 @@ class ZendeskDriver:
         self.session.json_request("PUT", f"/api/v2/tickets/{self.ticket_id}.json", json={"ticket": body})
 
     # ------------------------------------------------------------ actions
-
-    def act(self, action: str, argument: Any) -> None:
-        """Perform one scenario step."""
-        getattr(self, action)(argument)
 
     def skip_reason(self, action: str) -> str | None:
         """Why this step cannot run here (None: it can): a real desk's time cannot be moved."""
@@ -233,35 +227,18 @@ class ZendeskDriver:
 
     def sync_runs(self, argument: Any) -> None:
         """`deskbook sync`'s S-11 survey job, once, with this story's ledger."""
-        import tempfile
-
         from deskbook.connectors.zendesk.sync_desk import ZendeskSyncDesk
-        from deskbook.sync.jobs import settings_from_playbook
-        from deskbook.sync.ledger import Ledger
-        from deskbook.sync.runner import run_jobs
         from deskbook.sync.surveys import SURVEY_JOB
 
-        settings = settings_from_playbook(self.playbook)
-        desk = ZendeskSyncDesk(self.connector.client, contract_end_field=settings.contract_end_field,
-                               tier_field=settings.tier_field, playbook_name=settings.playbook_name)
-        if self.ledger_dir is None:
-            self.ledger_dir = tempfile.mkdtemp(prefix="deskbook-scenario-")
-        before = sum(n for name, n in desk.calls.items() if name.startswith("PUT /api/v2/organizations"))
-        ledger = Ledger(f"{self.ledger_dir}/ledger.sqlite")
-        try:
-            report = run_jobs(desk, ledger, settings, jobs=(SURVEY_JOB,))
-        finally:
-            ledger.close()
+        before = self._organization_puts()
+        report = self._survey_job(ZendeskSyncDesk, self.connector.client)
         if report.failed:
             raise RuntimeError(f"the survey job failed: {report.jobs[SURVEY_JOB].errors}")
-        self.record_writes += sum(n for name, n in desk.calls.items()
-                                  if name.startswith("PUT /api/v2/organizations")) - before
+        self.record_writes += self._organization_puts() - before
 
-    def time_passes(self, argument: dict[str, Any]) -> None:
-        if self.live or self.handle is None:
-            raise RuntimeError("time can only pass on the embedded sandbox")
-        hours = float(argument.get("hours", 0)) + float(argument.get("days", 0)) * 24
-        self.handle.pass_time(hours * 3600 + float(argument.get("minutes", 0)) * 60)
+    def _organization_puts(self) -> int:
+        """Organization PUTs this driver's session sent (the survey job writes through it)."""
+        return sum(n for name, n in self.session.calls.items() if name.startswith("PUT /api/v2/organizations"))
 
     # ------------------------------------------------------------ state
 
@@ -285,14 +262,14 @@ class ZendeskDriver:
         }
         # the SLA policy comes from the incremental metric events export (10 requests a minute on
         # Zendesk): read only when a step expects it
-        state["sla"] = self._sla(ticket) if self.wanted is None or "sla" in self.wanted else {}
+        state["sla"] = self._sla(ticket) if self._wants("sla") else {}
         state["views"] = sorted(key for (kind, key), vid in self.ids.items() if kind == "view"
                                 and any(t["id"] == tid for t in self._listed(f"/api/v2/views/{vid}/tickets.json", "tickets")))
         audits = list(self._listed(f"/api/v2/tickets/{tid}/audits.json", "audits"))
         state["messages"] = self._messages(ticket, audits)
         state["notes"] = self._notes(ticket, audits)
         state["organization_writes"] = self.record_writes
-        if self.organization_id and (self.wanted is None or "organization" in self.wanted):
+        if self.organization_id and self._wants("organization"):
             org = self.session.get_json(f"/api/v2/organizations/{self.organization_id}.json")["organization"]
             values = org.get("organization_fields") or {}
             state["organization"] = {f.key: values.get(zt.slug(f.key)) for f in self.playbook.organization_fields()}
