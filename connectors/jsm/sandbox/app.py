@@ -592,10 +592,15 @@ class JsmSandboxApp(SandboxPipeline):
             self.store.put(LOGIN_KIND, email.strip().lower(), {"accountId": user["accountId"], "token": token})
         return user["accountId"], token
 
-    def visible(self, request: Request, issue: dict) -> dict:
-        """`issue`, or 404 when a customer's own login asks for a request not theirs (reporter or participant)."""
+    def sees(self, request: Request, issue: dict) -> bool:
+        """Whether the request's caller may see `issue`: the API user any, a customer's own login only
+        theirs (as reporter or participant)."""
         customer = self.customer_account(request)
-        if customer and customer != issue.get("reporter") and customer not in (issue.get("participants") or []):
+        return not customer or customer == issue.get("reporter") or customer in (issue.get("participants") or [])
+
+    def visible(self, request: Request, issue: dict) -> dict:
+        """`issue`, or 404 when a customer's own login asks for a request not theirs (`sees`)."""
+        if not self.sees(request, issue):
             raise ApiError(404, "Issue does not exist or you do not have permission to see it.",
                            i18n_key="sd.request.error.not.found")
         return issue
@@ -913,10 +918,7 @@ class JsmSandboxApp(SandboxPipeline):
         page (`sla`, as `/request/{key}/sla` answers it); `serviceDeskId` narrows to one desk;
         `requestStatus` is `ALL_REQUESTS` (the default), `OPEN_REQUESTS` or `CLOSED_REQUESTS` — closed
         read as resolved, the portal's "closed requests" (any other value: 400)."""
-        issues = self.store.all("request")
-        if self.customer_account(request):
-            issues = [i for i in issues if i["reporter"] == self.customer_account(request)
-                      or self.customer_account(request) in (i.get("participants") or [])]
+        issues = [i for i in self.store.all("request") if self.sees(request, i)]
         if request.args.get("serviceDeskId"):
             issues = [i for i in issues if i["serviceDeskId"] == self.desk(request.args["serviceDeskId"])["id"]]
         status = request.args.get("requestStatus") or "ALL_REQUESTS"
