@@ -342,6 +342,18 @@ def test_bulk_ticket_creates_are_queued_and_refused_over_100(desk, http):
     assert desk.store.by_external_id("ticket", "k2")
 
 
+def test_job_statuses_show_many_requires_ids(desk, http):
+    """`GET /job_statuses/show_many` without `ids` is refused (spec ShowManyJobStatuses: `ids` is
+    required) — answered with an empty list, a client sending no ids would pass here only."""
+    for params in ({}, {"ids": ""}):
+        refused = http.get(http.base + "/job_statuses/show_many.json", params=params)
+        assert refused.status_code == 400, params
+    job = call(http, "POST", "/tickets/create_many.json", 200,
+               json={"tickets": [{"subject": "a", "comment": {"body": "b"}}]})["job_status"]
+    shown = call(http, "GET", f"/job_statuses/show_many.json?ids={job['id']}", 200)["job_statuses"]
+    assert [j["id"] for j in shown] == [job["id"]]
+
+
 def test_a_tickets_comments_and_audits_come_in_pages_of_at_most_100(desk, http):
     """Spec ListTicketComments / ListAuditsForTicket (and ListTicketsFromView, ListJobStatuses):
     cursor or offset pages, "a maximum of 100 records per page" — the whole list in one answer, or

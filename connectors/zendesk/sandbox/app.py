@@ -949,8 +949,10 @@ class SandboxApp(SandboxPipeline):
         return _json_response(200, {"job_status": job})
 
     def do_job_status_many(self, ctx: Ctx, body: Any) -> Response:
-        """Show several job statuses."""
+        """Show several job statuses (`ids` is required, spec ShowManyJobStatuses)."""
         ids = [i for i in (ctx.request.args.get("ids") or "").split(",") if i]
+        if not ids:
+            raise bad_request("InvalidValue", "ids is required (comma-separated job status ids)")
         self._run_queued_jobs(ctx.store, ids=set(ids))
         return _json_response(200, {"job_statuses": [j for j in map(ctx.store.get_job, ids) if j]})
 
