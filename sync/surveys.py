@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Iterable
+from typing import Callable, Iterable
 
 SURVEY_JOB = "surveys"
 _SCORE = re.compile(r"(?:^|_)([1-5])$")
@@ -67,6 +67,13 @@ class SurveyFields:
         titles = tuple(dict.fromkeys(t for f in fields if f.key == survey.suggestions for t in f.title.values.values()))
         return cls(survey.response_speed, survey.resolution, survey.attitude, survey.suggestions,
                    r.date, r.ticket, r.response_speed, r.resolution, r.attitude, r.suggestions, titles)
+
+
+def survey_scores(fields: SurveyFields, score: Callable[[str], int | None]) -> tuple[int, int, int] | None:
+    """The request's three scores (response speed, resolution, attitude), `score(field key)` reading
+    each as the desk keeps it; None unless all three are set (one score alone is not yet a result)."""
+    found = tuple(score(key) for key in (fields.response_speed, fields.resolution, fields.attitude))
+    return None if None in found else found  # type: ignore[return-value]
 
 
 def suggestions_in_note(body: str, titles: Iterable[str]) -> str | None:
@@ -117,6 +124,11 @@ class HeldSurvey:
 
     ticket: str | None = None
     day: str | None = None
+
+    @classmethod
+    def of(cls, ticket: object, day: object) -> "HeldSurvey":
+        """From the record's raw request and date values (empty ones: None; the date's first 10 characters)."""
+        return cls(str(ticket) if ticket not in (None, "") else None, str(day)[:10] if day else None)
 
     def order(self) -> tuple[str, int] | None:
         """The held survey's position among results (None: the record is empty or unreadable)."""

@@ -270,17 +270,16 @@ class JsmSyncDesk:
 
     def _survey(self, issue: dict, orgs: list[int], day: str) -> list[Any]:
         """The survey result of a resolved request with all three score labels (for its first organization)."""
-        from deskbook.sync.surveys import SurveyResult, score_of
+        from deskbook.sync.surveys import SurveyResult, score_of, survey_scores
 
         if not self.survey or not orgs:
             return []
         labels = (issue.get("fields") or {}).get("labels") or []
-        scores = []
-        for key in (self.survey.response_speed, self.survey.resolution, self.survey.attitude):
-            found = [score_of(tr.label_value(key, label)) for label in labels if label.startswith(f"{key}-")]
-            if not any(found):
-                return []
-            scores.append(next(n for n in found if n))
+        scores = survey_scores(self.survey, lambda key: next(
+            (n for n in (score_of(tr.label_value(key, label)) for label in labels if label.startswith(f"{key}-")) if n),
+            None))
+        if scores is None:
+            return []
         number = _key_number(issue.get("key"), self.client.connection.project_key)
         if number is None:
             return []
@@ -288,7 +287,7 @@ class JsmSyncDesk:
         suggestions = texts.get(self.survey.suggestions) if isinstance(texts, dict) else None
         if not suggestions and self.survey.suggestions_titles:  # what an agent can write: an internal note
             suggestions = self._noted_suggestions(str(issue.get("key")))
-        return [SurveyResult(orgs[0], int(number), day, scores[0], scores[1], scores[2], str(suggestions or ""))]
+        return [SurveyResult(orgs[0], int(number), day, *scores, str(suggestions or ""))]
 
     def _noted_suggestions(self, key: str) -> str | None:
         """The suggestions of the newest internal note starting with the suggestions field's title and a
@@ -302,9 +301,8 @@ class JsmSyncDesk:
         """What a record holds (`HeldSurvey`): the request by its number within the project, and the day."""
         from deskbook.sync.surveys import HeldSurvey
 
-        number = _key_number(values.get(self.survey.record_ticket), self.client.connection.project_key)
-        day = values.get(self.survey.record_date)
-        return HeldSurvey(number, str(day)[:10] if day else None)
+        return HeldSurvey.of(_key_number(values.get(self.survey.record_ticket), self.client.connection.project_key),
+                             values.get(self.survey.record_date))
 
     def survey_held(self, organization_id: int) -> Any:
         """What the organization's record holds now (its profile, read from the desk)."""

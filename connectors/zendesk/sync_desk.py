@@ -168,8 +168,7 @@ class ZendeskSyncDesk:
         from deskbook.sync.surveys import HeldSurvey
 
         fields = raw.get("organization_fields") or {}
-        ticket, day = fields.get(slug(self.survey.record_ticket)), fields.get(slug(self.survey.record_date))
-        return HeldSurvey(str(ticket) if ticket not in (None, "") else None, str(day)[:10] if day else None)
+        return HeldSurvey.of(fields.get(slug(self.survey.record_ticket)), fields.get(slug(self.survey.record_date)))
 
     def survey_held(self, organization_id: int) -> Any:
         """What the organization's record holds now (read from the desk)."""
@@ -182,24 +181,21 @@ class ZendeskSyncDesk:
 
     def _surveys(self, tickets: list[dict]) -> list[Any]:
         """Survey results of solved requests with an organization and all three scores set."""
-        from deskbook.sync.surveys import SurveyResult, score_of
+        from deskbook.sync.surveys import SurveyResult, score_of, survey_scores
 
         if not self.survey:
             return []
         out = []
-        parts = (self.survey.response_speed, self.survey.resolution, self.survey.attitude)
         for ticket in tickets:
             org_id = ticket.get("organization_id")
             if not org_id or ticket.get("status") not in ("solved", "closed") or (ticket.get("external_id") or "").startswith("deskbook:"):
                 continue
             tags = ticket.get("tags") or []
-            found = [score_of(next((option_value(key, t) for t in tags if t.startswith(slug(key) + "__")), None))
-                     for key in parts]
-            scores = [n for n in found if n is not None]
-            if len(scores) < len(parts):
+            scores = survey_scores(self.survey, lambda key: score_of(
+                next((option_value(key, t) for t in tags if t.startswith(slug(key) + "__")), None)))
+            if scores is None:
                 continue
-            day = _solved_day(ticket)
-            out.append(SurveyResult(int(org_id), int(ticket["id"]), day, scores[0], scores[1], scores[2],
+            out.append(SurveyResult(int(org_id), int(ticket["id"]), _solved_day(ticket), *scores,
                                     self._suggestions(ticket)))
         return out
 
