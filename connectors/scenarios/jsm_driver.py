@@ -422,12 +422,16 @@ class JsmDriver(Driver):
         return tr.field_label(key, value), set(tr.field_labels(self.playbook, key))
 
     def _transition(self, status: str) -> None:
-        path = f"/rest/api/3/issue/{self.key}/transitions"
-        options = self.session.get_json(path)["transitions"]
-        chosen = next((t for t in options if t["to"]["name"] == status), None)
-        if chosen is None:
+        if not self._move(str(self.key), status):
             raise KeyError(f"no transition of {self.key} leads to {status!r}")
-        self.session.request("POST", path, json={"transition": {"id": chosen["id"]}}, label=f"issue {self.key}")
+
+    def _move(self, key: str, status: str) -> bool:
+        """Take the transition of `key` that leads to `status`, if its workflow offers one now."""
+        path = f"/rest/api/3/issue/{key}/transitions"
+        chosen = next((t for t in self.session.get_json(path)["transitions"] if t["to"]["name"] == status), None)
+        if chosen is not None:
+            self.session.request("POST", path, json={"transition": {"id": chosen["id"]}}, label=f"issue {key}")
+        return chosen is not None
 
     # ------------------------------------------------------------ state
 
@@ -614,13 +618,9 @@ class JsmDriver(Driver):
     def _close(self, key: str) -> str:
         """Move a request on to a done status (each of `DONE_STATUSES` the workflow offers, in turn); the
         status reached."""
-        path = f"/rest/api/3/issue/{key}/transitions"
         reached = ""
         for status in DONE_STATUSES:
-            options = self.session.get_json(path)["transitions"]
-            chosen = next((t for t in options if t["to"]["name"] == status), None)
-            if chosen is not None:
-                self.session.request("POST", path, json={"transition": {"id": chosen["id"]}}, label=f"issue {key}")
+            if self._move(key, status):
                 reached = status
         if not reached:
             raise DeskbookError(f"no transition of {key} leads to {' or '.join(DONE_STATUSES)}")
