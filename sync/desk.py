@@ -13,6 +13,10 @@ from typing import Any, Callable, Iterator, Protocol
 
 from deskbook.sync.schedule import Organization
 
+#: The statuses of a desk's bulk job that has not finished (a bulk desk's `wait_jobs` outcomes:
+#: `queued`/`working`, then `completed`/`failed`, or `gone` when the desk no longer knows the job).
+RUNNING = ("queued", "working")
+
 
 @dataclass(frozen=True)
 class OrganizationPage:

@@ -61,7 +61,7 @@ from datetime import date
 from typing import Any, Iterable
 
 from deskbook.errors import DeskbookError
-from deskbook.sync.desk import SyncDesk
+from deskbook.sync.desk import RUNNING, SyncDesk
 from deskbook.sync.jobs import SyncSettings, draft_task
 from deskbook.sync.ledger import Ledger, LedgerError
 from deskbook.sync.schedule import JOBS, DueItem, due_for, parse_key
@@ -444,7 +444,7 @@ class _Batcher:
         outcomes = self.desk.wait_jobs(list(pending), every=True) if pending else {}
         for job_id, keys in pending.items():
             state, results = outcomes[job_id]
-            if state in ("queued", "working"):
+            if state in RUNNING:
                 raise DeskbookError(f"Zendesk's bulk job {job_id} from an earlier run is still {state}",
                                     hint="run again later: its tasks are created by the job, not again")
             made, refused, unknown = self._record(results, keys)
@@ -533,12 +533,12 @@ class _Batcher:
             return
         oldest, self.in_flight = self.in_flight[0], self.in_flight[1:]
         self._settle_job(*oldest, *outcomes[oldest[0]])
-        for job in [job for job in self.in_flight if outcomes[job[0]][0] not in ("queued", "working")]:
+        for job in [job for job in self.in_flight if outcomes[job[0]][0] not in RUNNING]:
             self.in_flight.remove(job)
             self._settle_job(*job, *outcomes[job[0]])
 
     def _settle_job(self, job_id: str, items: list[DueItem], state: str, results: dict) -> None:
-        if state in ("queued", "working", "gone"):
+        if state in RUNNING or state == "gone":
             error = DeskbookError(f"Zendesk's bulk job {job_id} is {state} (the next run settles it)")
             for item in items:
                 self._failed(item, error)

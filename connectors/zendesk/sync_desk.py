@@ -56,15 +56,13 @@ from typing import Any, Callable, Iterator
 from deskbook.connectors.zendesk.client import ZendeskClient
 from deskbook.marker import owned_by
 from deskbook.connectors.zendesk.translate import option_value, slug
-from deskbook.sync.desk import OrganizationPage, TaskDraft, TicketPage
+from deskbook.sync.desk import RUNNING, OrganizationPage, TaskDraft, TicketPage
 from deskbook.sync.schedule import Organization, parse_key
 
 log = logging.getLogger("deskbook.sync.zendesk")
 
 #: Search is indexed with a delay: look back this much further than the last scan.
 SEARCH_MARGIN_SECONDS = 3600
-#: Job statuses of a bulk job that has not finished.
-RUNNING = ("queued", "working")
 #: A bulk job's (status, outcome by index: (ticket id, None) or (None, error)).
 JobOutcome = tuple[str, dict[int, tuple[int | None, str | None]]]
 
