@@ -109,3 +109,31 @@ def test_a_step_the_jsm_desk_cannot_do_fails_the_scenario_with_the_reason(playbo
     assert main(["test", "--desk", "jsm", "--playbook", str(path), "--scenario", "no-such-macro"]) == 1
     out = capsys.readouterr().out
     assert "FAILED  no-such-macro" in out and "no manual rule for macro 'no_such_macro'" in out
+
+
+@pytest.mark.parametrize("desk_name, scenario_name", [("zendesk", "routing"), ("jsm", "sla-policy-order")])
+def test_a_state_reads_the_sla_only_for_steps_expecting_it_and_the_history_once(desk_name, scenario_name):
+    """Reads per step: the SLA (JSM: one search per goal besides) only when the step expects it; the
+    ticket's audits (Zendesk) / the request's changelog (JSM) at most once per state."""
+    from deskbook.connectors.commands import load_inputs
+    from deskbook.connectors.registry import get_desk
+    from deskbook.connectors.scenarios.model import load_scenarios, scenario_folder
+    from deskbook.connectors.scenarios.run import _patterns, _start
+    from deskbook.connectors.scenarios.runner import run_scenario
+
+    class Args:
+        playbook = scripts = None
+
+    playbook, library = load_inputs(Args())
+    scenario = next(s for s in load_scenarios(scenario_folder(playbook.metadata.name, None)).scenarios
+                    if s.name == scenario_name)
+    with get_desk(desk_name).scenario_driver(playbook, library, scenario, start=_start(scenario, desk_name)) as driver:
+        result = run_scenario(driver, scenario, pattern=_patterns(library, playbook, desk_name), desk=desk_name)
+        calls = dict(driver.session.calls)
+    assert result["status"] == "passed", result
+    states = len(scenario.steps)
+    sla_steps = sum("sla" in step.expect_on(desk_name) for step in scenario.steps)
+    history = "/audits" if desk_name == "zendesk" else "/changelog"
+    sla = "GET /api/v2/incremental/ticket_metric_events" if desk_name == "zendesk" else "/sla"
+    assert sum(n for k, n in calls.items() if k.startswith("GET ") and k.endswith(history)) <= states
+    assert sum(n for k, n in calls.items() if k.startswith("GET ") and k.endswith(sla)) == sla_steps
