@@ -348,6 +348,14 @@ def test_job_statuses_show_many_requires_ids(desk, http):
     for params in ({}, {"ids": ""}):
         refused = http.get(http.base + "/job_statuses/show_many.json", params=params)
         assert refused.status_code == 400, params
+
+
+def test_tickets_show_many_requires_ids(desk, http):
+    """`GET /tickets/show_many` takes `ids` only, and requires them (spec TicketIds); without, the
+    sandbox answered an empty list (and took `external_ids`, which the spec does not offer here)."""
+    for params in ({}, {"ids": ""}, {"external_ids": "k1"}):
+        refused = http.get(http.base + "/tickets/show_many.json", params=params)
+        assert refused.status_code == 400, params
     job = call(http, "POST", "/tickets/create_many.json", 200,
                json={"tickets": [{"subject": "a", "comment": {"body": "b"}}]})["job_status"]
     shown = call(http, "GET", f"/job_statuses/show_many.json?ids={job['id']}", 200)["job_statuses"]

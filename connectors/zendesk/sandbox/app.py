@@ -81,6 +81,14 @@ STATUS_RANK = "CASE json_extract(data, '$.status') WHEN 'new' THEN 0 WHEN 'open'
 _STATUSES = ["new", "open", "pending", "hold", "solved", "closed"]
 
 
+def _required_ids(args: Any, kind: str) -> list[str]:
+    """The `ids` of a `show_many` whose spec makes them required; 400 when there are none."""
+    ids = [i for i in (args.get("ids") or "").split(",") if i.strip()]
+    if not ids:
+        raise bad_request("InvalidValue", f"ids is required (comma-separated {kind} ids)")
+    return ids
+
+
 def _rules() -> Map:
     found: list[Rule] = [
         Rule("/api/v2/users/me", methods=["GET"], endpoint="users_me"),
@@ -885,8 +893,8 @@ class SandboxApp(SandboxPipeline):
         kind, _, plural, _ = RESOURCES[collection]
         args = ctx.request.args
         docs: list[dict] = []
-        if args.get("ids"):
-            ids = [i for i in args["ids"].split(",") if i.strip()]
+        if kind == "ticket" or args.get("ids"):  # tickets: by `ids` only, and required (spec TicketIds)
+            ids = _required_ids(args, kind)
             self._too_many(ids)
             docs = [d for d in (ctx.store.get(kind, i) for i in ids) if d]
         elif args.get("external_ids"):
@@ -950,9 +958,7 @@ class SandboxApp(SandboxPipeline):
 
     def do_job_status_many(self, ctx: Ctx, body: Any) -> Response:
         """Show several job statuses (`ids` is required, spec ShowManyJobStatuses)."""
-        ids = [i for i in (ctx.request.args.get("ids") or "").split(",") if i]
-        if not ids:
-            raise bad_request("InvalidValue", "ids is required (comma-separated job status ids)")
+        ids = _required_ids(ctx.request.args, "job status")
         self._run_queued_jobs(ctx.store, ids=set(ids))
         return _json_response(200, {"job_statuses": [j for j in map(ctx.store.get_job, ids) if j]})
 
