@@ -39,6 +39,11 @@ def _start(scenario: Scenario, desk: str) -> float:
     return datetime.fromisoformat(text).timestamp()
 
 
+def _chosen(scenario_set: ScenarioSet, desk_name: str, only: list[str] | None) -> list[Scenario]:
+    """The scenarios of the set that run on the desk (only those named in `only`, when given)."""
+    return [s for s in scenario_set.scenarios if desk_name in s.desks and (not only or s.name in only)]
+
+
 def run_desk(desk_name: str, scenario_set: ScenarioSet, playbook: Any, library: Any,
              only: list[str] | None = None, live: dict[str, Any] | None = None) -> dict[str, Any]:
     """Every scenario of the set that runs on the desk — each on a fresh embedded sandbox, or with
@@ -50,7 +55,7 @@ def run_desk(desk_name: str, scenario_set: ScenarioSet, playbook: Any, library: 
         if unknown:
             raise DeskbookError(f"no scenario named {', '.join(unknown)}", where=scenario_set.folder,
                                 hint="names: " + ", ".join(s.name for s in scenario_set.scenarios))
-    chosen = [s for s in scenario_set.scenarios if desk_name in s.desks and (not only or s.name in only)]
+    chosen = _chosen(scenario_set, desk_name, only)
     pattern = _patterns(library, playbook, desk_name)
     cache: dict[str, Any] = {}  # what a live desk reads once per run
     results = []
@@ -117,7 +122,7 @@ def _live_settings(args: argparse.Namespace, desk: Any) -> dict[str, Any] | None
 def _dry_run(desk: Any, scenario_set: ScenarioSet, playbook: Any, live: dict[str, Any],
              only: list[str] | None) -> dict[str, Any]:
     """What a live run would create, written nowhere."""
-    chosen = [s for s in scenario_set.scenarios if desk.name in s.desks and (not only or s.name in only)]
+    chosen = _chosen(scenario_set, desk.name, only)
     lines = [f"Would run {len(chosen)} scenario(s) on the real {desk.name} desk, writing nothing now (re-run with --doit):"]
     lines += [f"  {desk.scenario_dry_run(playbook, s, live)}" for s in chosen]
     return {"desk": desk.name, "dry_run": "\n".join(lines)}
