@@ -282,6 +282,23 @@ def test_a_customer_writes_public_comments_only(sandbox):
     assert [c["body"] for c in comments] == ["thanks"]
 
 
+def test_a_customers_own_login_gets_no_sla_through_the_request_list(sandbox):
+    """SLAs are agents': a customer's own login is refused `/request/{key}/sla` (403), and `expand=sla` on
+    the request list does not hand the same figures over."""
+    http = session_for(sandbox)
+    rtype = create_type(http, sandbox, "Help").json()
+    account, token = sandbox.customer_login("own@x.example", "Own")
+    key = http.post(f"{sandbox.url}{SD}/request", json={
+        "serviceDeskId": "1", "requestTypeId": rtype["id"], "raiseOnBehalfOf": account,
+        "requestFieldValues": {"summary": "s"}}).json()["issueKey"]
+    customer = requests.Session()
+    customer.auth = ("own@x.example", token)
+    assert customer.get(f"{sandbox.url}{SD}/request/{key}/sla").status_code == 403
+    listed = customer.get(f"{sandbox.url}{SD}/request", params={"expand": "sla"}).json()["values"]
+    assert [r["issueKey"] for r in listed] == [key] and "sla" not in listed[0]
+    assert "sla" in http.get(f"{sandbox.url}{SD}/request", params={"expand": "sla"}).json()["values"][0]
+
+
 def test_the_request_list_puts_the_latest_activity_first_a_recorded_change_included():
     """`GET /request` is ordered by the latest activity on each request: a label edit or a transition
     (written to the changelog) counts as much as a comment."""

@@ -935,6 +935,8 @@ class JsmSandboxApp(SandboxPipeline):
 
         issues.sort(key=lambda i: (-activity(i), i["key"]))
         expand = {e.strip() for e in (request.args.get("expand") or "").split(",")}
+        if self.customer_account(request):  # SLAs are agents' (`/request/{key}/sla` is not a customer's): no expansion
+            expand.discard("sla")
 
         def load(start: int, limit: int) -> list[dict]:  # only the page's requests are shown (and their SLAs computed)
             shown = issues[start:start + limit]
