@@ -317,6 +317,6 @@ def test_the_customers_rating_goes_with_their_own_login_and_is_skipped_without_i
             key = driver.key
             assert site.store.get("request", key)["feedback"] == {"type": "csat", "rating": 5, "comment": {"body": "quick"}}
         rated = [r for r in site.requests() if r["path"].endswith("/feedback")]
-        assert [(r["method"], r["user"], r["status"]) for r in rated] == [("POST", CUSTOMER, 200)]
+        assert [(r["method"], r["user"], r["status"]) for r in rated] == [("POST", CUSTOMER, 201)]  # postFeedback: 201 Created
         assert site.store.all("request") == []
     assert jsm_driver.live_skip_reason("customer_rates", customer_login=False).startswith("the customer acts here")

@@ -1064,7 +1064,7 @@ class JsmSandboxApp(SandboxPipeline):
         comment = (body.get("comment") or {}).get("body") if isinstance(body.get("comment"), dict) else None
         issue["feedback"] = {"type": "csat", "rating": rating, **({"comment": {"body": str(comment)}} if comment else {})}
         self.store.put("request", issue["key"], issue)
-        return self.json(issue["feedback"])
+        return self.json(issue["feedback"], status=201)  # the spec's postFeedback answers 201 Created
 
     def is_customer(self, account_id: str) -> bool:
         """Whether a comment's author is a customer (a portal customer account), not an agent, the API
