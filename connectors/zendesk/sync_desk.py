@@ -189,8 +189,10 @@ class ZendeskSyncDesk:
             if not org_id or ticket.get("status") not in ("solved", "closed") or (ticket.get("external_id") or "").startswith("deskbook:"):
                 continue
             tags = ticket.get("tags") or []
-            scores = survey_scores(self.survey, lambda key: score_of(
-                next((option_value(key, t) for t in tags if t.startswith(slug(key) + "__")), None)))
+            def score(key: str, tags: list[str] = tags) -> Any:  # this ticket's tags, bound now
+                return score_of(next((option_value(key, t) for t in tags if t.startswith(slug(key) + "__")), None))
+
+            scores = survey_scores(self.survey, score)
             if scores is None:
                 continue
             out.append(SurveyResult(int(org_id), int(ticket["id"]), _solved_day(ticket), *scores,
