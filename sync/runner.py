@@ -184,9 +184,12 @@ def _creation_bar(ledger: Ledger, settings: SyncSettings, jobs: tuple[str, ...],
     return tqdm(total=total, desc="creating tasks", unit="task", file=sys.stderr, leave=False) if total else None
 
 
-#: Bulk jobs a run keeps queued at the desk at once (Zendesk limits the jobs an account may have
-#: queued or running; other integrations share that limit).
-JOBS_IN_FLIGHT = 3
+#: Bulk jobs a run keeps queued or running at the desk at once: a third of Zendesk's job limit (30 per
+#: account, "Job limit" in the API reference's rate limits; other integrations share it, and a job over
+#: the limit is refused with 429 and sent again after its Retry-After). With fewer, the run stalls on
+#: every status poll while the desk idles (at 3: 39 status reads and 15.7 s for 92 jobs on the sandbox;
+#: at 10: 10 reads and 5.1 s — benchmarks/sync_scale.py --wall).
+JOBS_IN_FLIGHT = 10
 #: Seconds added to the desk's export lag before the catch-up read of a new ledger.
 CATCH_UP_MARGIN_SECONDS = 1.0
 

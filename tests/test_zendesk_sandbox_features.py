@@ -342,6 +342,25 @@ def test_bulk_ticket_creates_are_queued_and_refused_over_100(desk, http):
     assert desk.store.by_external_id("ticket", "k2")
 
 
+def test_an_account_holds_at_most_30_jobs_queued_or_running(desk, http):
+    """Zendesk's job limit (API reference, rate limits, "Job limit": 30 jobs queued or running per
+    account): a 31st bulk create is refused with 429 and a Retry-After; once one of them ran, the next
+    is taken again. deskbook keeps a third of the limit in flight (the rest is other integrations')."""
+    from deskbook.connectors.zendesk.sandbox.app import JOB_LIMIT
+    from deskbook.sync.runner import JOBS_IN_FLIGHT
+
+    assert JOB_LIMIT == 30 and 1 < JOBS_IN_FLIGHT <= JOB_LIMIT // 3
+    desk.app.job_delay_seconds = 3600  # on the fake clock: only a status poll runs a job
+    body = {"tickets": [{"subject": "s", "comment": {"body": "b"}}]}
+    jobs = [call(http, "POST", "/tickets/create_many.json", 200, json=body)["job_status"]["id"] for _ in range(JOB_LIMIT)]
+    refused = http.post(http.base + "/tickets/create_many.json", json=body)
+    assert refused.status_code == 429 and refused.headers.get("Retry-After") == "1"
+    assert refused.json()["error"] == "TooManyJobs"
+    assert desk.store.count("ticket") == 0  # nothing of the refused batch was created or queued
+    assert call(http, "GET", f"/job_statuses/{jobs[0]}.json", 200)["job_status"]["status"] == "completed"
+    call(http, "POST", "/tickets/create_many.json", 200, json=body)
+
+
 def test_job_statuses_show_many_requires_ids(desk, http):
     """`GET /job_statuses/show_many` without `ids` is refused (spec ShowManyJobStatuses: `ids` is
     required) — answered with an empty list, a client sending no ids would pass here only."""

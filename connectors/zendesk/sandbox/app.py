@@ -38,6 +38,9 @@ from deskbook.connectors.zendesk.sandbox_command import DEFAULT_RATE_LIMITS, EXP
 #: A queued bulk job waits this long (sandbox clock) before the background worker runs it; a status
 #: poll runs it at once.
 JOB_DELAY_SECONDS = 0.0
+#: Background jobs an account may have queued or running at once (Zendesk's "Job limit" in the API
+#: reference's rate limits page: 30); one more is refused with 429 and a Retry-After.
+JOB_LIMIT = 30
 
 log = logging.getLogger("deskbook.sandbox.zendesk")
 
@@ -297,6 +300,7 @@ class SandboxApp(SandboxPipeline):
         # poll runs it at once if it is still queued. job id -> (queued at, the tickets to create).
         self.job_delay_seconds = job_delay_seconds
         self._queued_jobs: dict[str, tuple[float, list[dict]]] = {}
+        self._jobs_working = 0  # taken from the queue, not yet completed (counts against JOB_LIMIT)
         self._jobs_lock = threading.Lock()
         self._jobs_wake = threading.Event()
         self._closing = threading.Event()
@@ -797,6 +801,12 @@ class SandboxApp(SandboxPipeline):
 
     def _queue_job(self, ctx: Ctx, items: list[dict]) -> Response:
         """Queue a bulk ticket create: answered `queued` (no results), run later (`_run_queued_jobs`)."""
+        with self._jobs_lock:
+            waiting = len(self._queued_jobs) + self._jobs_working
+        if waiting >= JOB_LIMIT:
+            raise ApiError(429, {"error": "TooManyJobs",
+                                 "description": f"Number of allowed jobs queued or running ({JOB_LIMIT}) exceeded"},
+                           {"Retry-After": "1"})
         job_id = "V3-" + uuid.uuid4().hex
         queued = {"id": job_id, "url": f"{ctx.base}/api/v2/job_statuses/{job_id}.json", "total": len(items),
                   "progress": None, "status": "queued", "message": None, "results": None}
@@ -817,14 +827,19 @@ class SandboxApp(SandboxPipeline):
             take = [job_id for job_id, (queued_at, _) in self._queued_jobs.items()
                     if (ids is None or job_id in ids) and (not due_only or now - queued_at >= self.job_delay_seconds)]
             work = [(job_id, self._queued_jobs.pop(job_id)[1]) for job_id in take]
+            self._jobs_working += len(work)
         for job_id, items in work:
-            job = store.get_job(job_id) or {"id": job_id}
-            store.save_job(dict(job, status="working", progress=0, message="Creating ticket #1"))
-            with self.rules.settings_held():  # one job, one read of the account's settings
-                results = self._create_items(store, "ticket", items)
-            store.save_job(dict(job, total=len(results), progress=len(results), status="completed",
-                                message=f"Completed at {iso(store.now()).replace('T', ' ').replace('Z', ' +0000')}",
-                                results=results), completed=True)
+            try:
+                job = store.get_job(job_id) or {"id": job_id}
+                store.save_job(dict(job, status="working", progress=0, message="Creating ticket #1"))
+                with self.rules.settings_held():  # one job, one read of the account's settings
+                    results = self._create_items(store, "ticket", items)
+                store.save_job(dict(job, total=len(results), progress=len(results), status="completed",
+                                    message=f"Completed at {iso(store.now()).replace('T', ' ').replace('Z', ' +0000')}",
+                                    results=results), completed=True)
+            finally:
+                with self._jobs_lock:
+                    self._jobs_working -= 1
 
     @staticmethod
     def _too_many(items: list) -> None:
