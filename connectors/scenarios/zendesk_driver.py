@@ -25,6 +25,7 @@ from typing import Any, Iterator
 
 from deskbook.connectors.scenarios.runner import TIME_SKIP, Driver
 from deskbook.connectors.zendesk import translate as zt
+from deskbook.http import CursorPaginator, pages
 
 TEST_TAG = "deskbook_test"
 TEST_PREFIX = "[deskbook test]"
@@ -33,6 +34,9 @@ _counter = itertools.count(1)
 #: This process's mark on live test customers and organizations: Zendesk refuses a second user with
 #: an email, or a second organization with a name, already taken (an earlier run's).
 _RUN = secrets.token_hex(3)
+
+#: Metric events per cursor page (the spec's maximum for cursor pagination).
+METRIC_EVENTS_PAGE = 100
 
 
 @contextlib.contextmanager
@@ -282,10 +286,15 @@ class ZendeskDriver(Driver):
         # from a minute before the ticket was created (an export's start_time is at least a minute
         # old): from 0, the first page holds the account's oldest events, not this ticket's
         created = dt.datetime.fromisoformat(str(ticket["created_at"]).replace("Z", "+00:00")).timestamp()
-        events = self.session.get_json("/api/v2/incremental/ticket_metric_events.json",
-                                       params={"start_time": int(created) - 60})["ticket_metric_events"]
-        mine = [e for e in events if e["ticket_id"] == ticket["id"] and e["type"] == "apply_sla"]
-        policy_id = ((mine[-1].get("sla") or {}).get("policy") or {}).get("id") if mine else None
+        # every page, in cursor pages (exact: a time-based page full inside one second skips the rest
+        # of that second): on a busy desk the latest apply_sla (after an escalation) is pages on
+        mine = {e["id"]: e for page in pages(self.session, CursorPaginator(METRIC_EVENTS_PAGE),
+                                             "/api/v2/incremental/ticket_metric_events.json",
+                                             params={"start_time": int(created) - 60})
+                for e in page.data.get("ticket_metric_events") or []
+                if e["ticket_id"] == ticket["id"] and e["type"] == "apply_sla"}
+        events = list(mine.values())  # oldest first, as exported (a boundary second's repeats dropped by id)
+        policy_id = ((events[-1].get("sla") or {}).get("policy") or {}).get("id") if events else None
         out: dict[str, Any] = {"policy": self.keys.get(("sla_policy", str(policy_id))) if policy_id else None,
                                "targets": {}, "breach_at": {}}
         if policy_id:
