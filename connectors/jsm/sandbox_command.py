@@ -18,6 +18,8 @@ DEFAULT_DB = ":memory:"
 DEFAULT_EMAIL, DEFAULT_TOKEN = kit_options.DEFAULT_EMAIL, kit_options.DEFAULT_TOKEN
 #: Key of the sandbox's service project.
 DEFAULT_PROJECT_KEY = "SUP"
+#: Where `--customer` reads the test customer's token (the same variable `deskbook test --doit` reads).
+CUSTOMER_TOKEN_ENV = "DESKBOOK_JSM_CUSTOMER_TOKEN"
 
 
 def add_sandbox_command(sandbox_subparsers) -> None:
@@ -28,6 +30,12 @@ def add_sandbox_command(sandbox_subparsers) -> None:
     parser.add_argument("--rate-limit", type=int, default=None, metavar="PER_MIN",
                         help="requests per minute before 429 + Retry-After")
     parser.add_argument("--project", default=DEFAULT_PROJECT_KEY, help="key of the service project (default SUP)")
+    parser.add_argument("--real-site", action="store_true",
+                        help="play a real site: the sandbox-only shortcuts (act-as header, clock endpoint) are "
+                             "refused, as `deskbook test --desk jsm --doit` meets them on a real site")
+    parser.add_argument("--customer", metavar="EMAIL",
+                        help=f"a test customer with a login of their own: the token is read from "
+                             f"${CUSTOMER_TOKEN_ENV} (the variable `deskbook test --doit` reads), never printed")
     parser.set_defaults(func=serve_jsm_sandbox)
 
 

@@ -63,6 +63,7 @@ from dataclasses import dataclass, field
 from typing import Any, Iterator
 
 from deskbook.connectors.jsm import translate as tr
+from deskbook.connectors.jsm.sandbox_command import CUSTOMER_TOKEN_ENV
 from deskbook.connectors.scenarios.runner import TIME_SKIP, Driver
 from deskbook.errors import DeskbookError
 from deskbook.http import DeskHTTPError
@@ -76,7 +77,7 @@ TEST_PREFIX = "[deskbook test]"
 TEST_LABEL = "deskbook_test"
 #: The test customer of live runs: an existing customer's email, and their own API token.
 CUSTOMER_EMAIL_ENV = "DESKBOOK_JSM_CUSTOMER_EMAIL"
-CUSTOMER_TOKEN_ENV = "DESKBOOK_JSM_CUSTOMER_TOKEN"
+# (the token: CUSTOMER_TOKEN_ENV, one name with `deskbook sandbox jsm --customer`)
 #: Steps the customer takes (a real site lets only the customer's own login do them; `as_customer`).
 CUSTOMER_ACTIONS = ("customer_replies", "customer_rates")
 #: Statuses a request whose deletion the site refuses is moved to, in this order (those offered).

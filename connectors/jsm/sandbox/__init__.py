@@ -15,6 +15,7 @@ faults, request log and serving are the kit's; this package keeps JSM's routes, 
 from __future__ import annotations
 
 import contextlib
+import os
 import random
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +29,7 @@ from deskbook.connectors.jsm.sandbox.app import (
     seed_organizations,
 )
 from deskbook.connectors.jsm.sandbox.store import Store
+from deskbook.connectors.jsm.sandbox_command import CUSTOMER_TOKEN_ENV
 from deskbook.connectors.sandbox_kit.clock import FakeClock
 from deskbook.connectors.sandbox_kit.handle import KitHandle
 from deskbook.connectors.sandbox_kit.serve import serve_in_foreground, serving_in_background
@@ -114,14 +116,25 @@ def run_sandbox_command(args) -> ExitCode:
     where = "deskbook sandbox jsm"
     check_serve_options(args, where=where)
     register_secret(args.token)
+    customer = getattr(args, "customer", None)
+    customer_token = os.environ.get(CUSTOMER_TOKEN_ENV, "").strip() if customer else ""
+    if customer and ("@" not in customer or not customer_token):
+        raise DeskbookError(f"--customer {customer!r} needs an email address and its token in ${CUSTOMER_TOKEN_ENV}",
+                            where=f"{where} --customer",
+                            hint=f"e.g. {CUSTOMER_TOKEN_ENV}=<a token you choose> deskbook sandbox jsm --customer li@example.com")
+    if customer_token:
+        register_secret(customer_token)
     try:
         app = build_app(db=args.db, email=args.email, token=args.token, fault_rate=args.fault_rate,
                         write_fault_rate=args.write_fault_rate, latency_ms=args.latency, seed=args.seed,
-                        rate_limit_per_minute=args.rate_limit, project_key=args.project, spec=args.spec)
+                        rate_limit_per_minute=args.rate_limit, project_key=args.project, spec=args.spec,
+                        shortcuts=not getattr(args, "real_site", False))
     except ValueError as exc:
         raise DeskbookError(str(exc), where=f"{where} --spec", hint="give the folder of vendor material, e.g. ../shared") from None
     if args.seed_orgs:
         seed_organizations(app.store, args.seed_orgs, random.Random(args.seed))
+    if customer:
+        app.customer_login(customer, token=customer_token)
 
     def listening(url: str) -> None:
         app.base_url = url
@@ -129,5 +142,9 @@ def run_sandbox_command(args) -> ExitCode:
     serve_in_foreground(app, host=args.host, port=args.port, where=where, on_listen=listening, on_close=app.store.close,
                         banner=lambda url: f"JSM sandbox on {url} (project {args.project}, cloud id {app.config.cloud_id}); "
                                            f"export JIRA_URL={url} JIRA_EMAIL={args.email} JSM_PROJECT={args.project} "
-                                           f"JIRA_CLOUD_ID={app.config.cloud_id} and JIRA_API_TOKEN; Ctrl-C stops it")
+                                           f"JIRA_CLOUD_ID={app.config.cloud_id} and JIRA_API_TOKEN"
+                                           + ("; playing a real site (no sandbox shortcuts)" if not app.config.shortcuts else "")
+                                           + (f"; test customer {customer} (DESKBOOK_JSM_CUSTOMER_EMAIL={customer}, "
+                                              f"token from ${CUSTOMER_TOKEN_ENV})" if customer else "")
+                                           + "; Ctrl-C stops it")
     return ExitCode.OK
