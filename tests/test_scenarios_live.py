@@ -47,13 +47,14 @@ def env(monkeypatch):
 
 
 @contextlib.contextmanager
-def real_site(**options):
+def real_site(internal_api: bool = True, **options):
     """A sandbox playing a real site with the standard playbook installed (by an admin, with the
-    internal SLA API), and a customer with their own API token; the request log starts after the install."""
+    internal SLA API unless `internal_api` is False), and a customer with their own API token; the
+    request log starts after the install."""
     with running_sandbox(clock=FakeClock(START), token=TOKEN, shortcuts=False, **options) as site:
         connection = JsmConnection(url=site.url, email=site.email, token=site.token, project_key=site.project_key,
                                    cloud_id=site.cloud_id)
-        connector = JsmConnector(JsmClient(connection), allow_internal_api=True)
+        connector = JsmConnector(JsmClient(connection), allow_internal_api=internal_api)
         plan, snapshot = make_plan(connector, load_playbook(), load_library(), adopt=True)
         connector.apply(plan, snapshot)
         account, token = site.customer_login(CUSTOMER, "Ms Li")
@@ -320,3 +321,20 @@ def test_the_customers_rating_goes_with_their_own_login_and_is_skipped_without_i
         assert [(r["method"], r["user"], r["status"]) for r in rated] == [("POST", CUSTOMER, 201)]  # postFeedback: 201 Created
         assert site.store.all("request") == []
     assert jsm_driver.live_skip_reason("customer_rates", customer_login=False).startswith("the customer acts here")
+
+
+def test_a_site_installed_without_the_internal_api_fails_the_sla_and_queue_steps_naming_the_missing_install(capsys, env):
+    """A plain apply leaves SLA goals and queues out (JSM's internal API): the steps that expect them
+    fail saying so and how to install them — not "expected standard, got None" — and the rest passes."""
+    with real_site(internal_api=False) as (site, account, customer_token):
+        env.setenv(jsm_driver.CUSTOMER_EMAIL_ENV, CUSTOMER)
+        env.setenv(jsm_driver.CUSTOMER_TOKEN_ENV, customer_token)
+        code, out, err = run(capsys, site, "--doit", "--json")
+    report = json.loads(out)
+    assert code == 1, err
+    problems = {s["name"]: [p for step in s["steps"] for p in step.get("problems") or []] for s in report["scenarios"]}
+    assert [name for name, found in problems.items() if not found and name != "robot-vacuum"]  # the rest passes
+    assert {p["what"] for p in problems["sla-policy-order"]} == {"sla"} and {p["what"] for p in problems["routing"]} == {"views"}
+    for found in problems.values():
+        assert all(p["what"] in ("sla", "views") and "not installed" in p["actual"] and "--allow-internal-api" in p["actual"]
+                   for p in found), found

@@ -233,6 +233,13 @@ class JsmDriver(Driver):
         self.sla_names = {m["payload"]["name"]: m["key"] for m in metrics}
         self.sla_goals = {m["metric"]: m["payload"]["goals"] for m in metrics}
         self.views = {view.title.get(playbook.metadata.default_locale): view.key for view in playbook.views}
+        # SLA goals and queues go through JSM's internal API, which a plain apply leaves out
+        kinds = {kind for kind, _ in self.ids}
+        missing = {"sla": ("sla_metric", "SLA goals"), "views": ("queue", "queues")}
+        self.unavailable = {area: f"not installed: the playbook's {what} are not on this site (a plain apply leaves "
+                                  f"them out; deskbook apply --desk jsm --doit --allow-internal-api installs them)"
+                            for area, (kind, what) in missing.items()
+                            if kind not in kinds and (area != "sla" or metrics) and (area != "views" or self.views)}
         self.connector = connector
         self.organization_id: str | None = None
         self.record_writes = 0
@@ -464,13 +471,14 @@ class JsmDriver(Driver):
             "category": relabelled[-1] if relabelled else self.categories_by_type.get(str(request.get("requestTypeId"))),
             "tags": labels, "fields": fields,
             # read only when a step expects them (the SLA: one search per goal; the queues: one read per queue)
-            "sla": self._sla(int(found["id"])) if self._wants("sla") else {},
-            "views": self._queues() if self._wants("views") else None,
+            "sla": self._sla(int(found["id"])) if self._wants("sla") and "sla" not in self.unavailable else {},
+            "views": self._queues() if self._wants("views") and "views" not in self.unavailable else None,
             "messages": self._messages(request, comments), "notes": self._notes(comments),
             "metrics": self._metrics() if self._wants("metrics") else {},
             "locales": list(self.playbook.metadata.locales),  # a note carries its phrase's language
             "organization_writes": self.record_writes,
             "organization": self._organization() if self._wants("organization") else None,
+            "unavailable": self.unavailable,
         }
 
     def _organization(self) -> dict[str, Any] | None:
