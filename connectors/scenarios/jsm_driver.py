@@ -102,6 +102,16 @@ def live_skip_reason(action: str, *, customer_login: bool) -> str | None:
     return None
 
 
+#: Areas a step may expect that JSM's internal API installs: area -> (installed kind, what an admin calls them).
+MISSING = {"sla": ("sla_metric", "SLA goals"), "views": ("queue", "queues")}
+
+
+def not_installed(what: str) -> str:
+    """Why a step's `sla`/`views` expectation cannot hold on this site."""
+    return (f"not installed: the playbook's {what} are not on this site (a plain apply leaves them out; "
+            "deskbook apply --desk jsm --doit --allow-internal-api installs them)")
+
+
 @dataclass
 class LiveSite:
     """A real site the scenarios run on: the agent's connector, the installed objects' ids, and the test
@@ -233,14 +243,15 @@ class JsmDriver(Driver):
         self.sla_names = {m["payload"]["name"]: m["key"] for m in metrics}
         self.sla_goals = {m["metric"]: m["payload"]["goals"] for m in metrics}
         self.views = {view.title.get(playbook.metadata.default_locale): view.key for view in playbook.views}
-        # SLA goals and queues go through JSM's internal API, which a plain apply leaves out
+        # SLA goals and queues go through JSM's internal API, which a plain apply leaves out: embedded,
+        # the installed ids say so; live (no internal reads) a request no SLA of the playbook runs on, or
+        # a service desk without its queues, does (`state`)
         kinds = {kind for kind, _ in self.ids}
-        missing = {"sla": ("sla_metric", "SLA goals"), "views": ("queue", "queues")}
-        self.unavailable = {area: f"not installed: the playbook's {what} are not on this site (a plain apply leaves "
-                                  f"them out; deskbook apply --desk jsm --doit --allow-internal-api installs them)"
-                            for area, (kind, what) in missing.items()
-                            if kind not in kinds and (area != "sla" or metrics) and (area != "views" or self.views)}
+        self.unavailable = {area: not_installed(what) for area, (kind, what) in MISSING.items()
+                            if site is None and kind not in kinds and (area != "sla" or metrics)
+                            and (area != "views" or self.views)}
         self.connector = connector
+        self._owned_queue_seen = False  # live: whether the service desk lists a queue of the playbook
         self.organization_id: str | None = None
         self.record_writes = 0
 
@@ -465,20 +476,26 @@ class JsmDriver(Driver):
                 fields[key] = texts.get(key)
         status = str((issue.get("status") or {}).get("name") or "")
         priority = str((issue.get("priority") or {}).get("name") or "")
+        # read only when a step expects them (the SLA: one search per goal; the queues: one read per queue)
+        sla = self._sla(int(found["id"])) if self._wants("sla") and "sla" not in self.unavailable else {}
+        views = self._queues() if self._wants("views") and "views" not in self.unavailable else None
+        if self.live and sla.pop("ours", 1) == 0:  # no SLA of the playbook on the request at all
+            self.unavailable["sla"] = "no SLA of the playbook runs on this request: " + not_installed(MISSING["sla"][1])
+        sla.pop("ours", None)
+        if self.live and not views and self._wants("views") and not self._owned_queue_seen:
+            self.unavailable["views"] = not_installed(MISSING["views"][1])
         return {
             "status": by_status.get(status, status), "priority": by_priority.get(priority),
             "group": groups[-1] if groups else None,
             "category": relabelled[-1] if relabelled else self.categories_by_type.get(str(request.get("requestTypeId"))),
             "tags": labels, "fields": fields,
-            # read only when a step expects them (the SLA: one search per goal; the queues: one read per queue)
-            "sla": self._sla(int(found["id"])) if self._wants("sla") and "sla" not in self.unavailable else {},
-            "views": self._queues() if self._wants("views") and "views" not in self.unavailable else None,
+            "sla": sla, "views": views,
             "messages": self._messages(request, comments), "notes": self._notes(comments),
             "metrics": self._metrics() if self._wants("metrics") else {},
             "locales": list(self.playbook.metadata.locales),  # a note carries its phrase's language
             "organization_writes": self.record_writes,
             "organization": self._organization() if self._wants("organization") else None,
-            "unavailable": self.unavailable,
+            "unavailable": dict(self.unavailable),
         }
 
     def _organization(self) -> dict[str, Any] | None:
@@ -504,8 +521,10 @@ class JsmDriver(Driver):
         policies: list[str] = []
         targets: dict[str, list[int]] = {}
         breach: dict[str, Any] = {}
+        ours = 0  # SLAs of the playbook on the request, running or not
         for sla in self.client.request_sla(self.key):
             key = self._owned(sla.get("name"), "sla.") or self.sla_names.get(without_trailing_marker(str(sla.get("name") or "")).strip())
+            ours += bool(key)
             cycle = sla.get("ongoingCycle")
             if not key or not cycle:
                 continue
@@ -521,7 +540,8 @@ class JsmDriver(Driver):
             breach[metric] = (cycle.get("breachTime") or {}).get("iso8601")
         named = sorted(set(policies))
         return {"policy": (named[0] if len(named) == 1 else ", ".join(named)) if named else None,
-                "targets": {k: v[0] if len(v) == 1 else sorted(v) for k, v in targets.items()}, "breach_at": breach}
+                "targets": {k: v[0] if len(v) == 1 else sorted(v) for k, v in targets.items()}, "breach_at": breach,
+                "ours": ours}
 
     def _goal_policy(self, metric: str, minutes: int, issue_id: int) -> str:
         """The policy of the first goal of `metric` whose JQL the request matches, when JSM reports its
@@ -547,6 +567,7 @@ class JsmDriver(Driver):
             view = owned[len("view."):] if owned else self.views.get(queue.get("name"))
             if view is None:
                 continue
+            self._owned_queue_seen = True
             if any(i.get("key") == self.key for i in self.client.queue_issues(queue["id"])):
                 found.append(view)
         return sorted(found)
