@@ -76,7 +76,8 @@ def after_solve_fields(pb: m.Playbook) -> set[str]:
         if _solved_only(trigger.conditions) and any(a.field == f"field.{found[0]}" for a in trigger.actions):
             marker_trigger = trigger.key
             break
-    items = {i for rule in (*pb.automations, *pb.triggers)
+    rules: tuple[m.Automation | m.Trigger, ...] = (*pb.automations, *pb.triggers)
+    items = {i for rule in rules
              if rule.key != marker_trigger and _solved_only(rule.conditions) for i in rule.implements}
     return {f.key for f in pb.ticket_fields()
             if f.key != found[0] and f.implements and set(f.implements) <= items}

@@ -34,7 +34,7 @@ import functools
 import zoneinfo
 from importlib import resources
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 import pydantic
 import yaml
@@ -48,7 +48,6 @@ from deskbook.playbooks.model import (
     Automation,
     Category,
     Comment,
-    Condition,
     Conditions,
     Field,
     Localized,
@@ -369,8 +368,8 @@ def _describe(error: Any, schema: dict[str, Any], marks: Marks) -> tuple[tuple[i
         return located(path[:-1], f"missing key {path[-1]!r} in {_where_text(path[:-1])}", key=True)
     if kind.endswith("_type") or kind in ("none_required", "is_instance_of"):
         wanted = at.get("type")
-        wanted = wanted if isinstance(wanted, list) else [wanted] if wanted else []
-        words = " or ".join(_TYPE_WORDS.get(w, w) for w in wanted) or "something else"
+        types: list[str] = wanted if isinstance(wanted, list) else [wanted] if wanted else []
+        words = " or ".join(_TYPE_WORDS.get(w, w) for w in types) or "something else"
         return located(path, f"{where_name} should be {words}, not {_type_name(value)}{hint}")
     if kind in _NOT_VALID:
         return located(path, f"{where_name}: {value!r} is not valid here{hint}")
@@ -475,11 +474,14 @@ class _Checker:
         self.tier_keys = {t.key for t in pb.tiers}
         self.unique(pb.trigger_categories, ("trigger_categories",), "trigger category")
         self.trigger_category_keys = {tc.key for tc in pb.trigger_categories}
-        for kind, items, check, what in (("macros", pb.macros, self.macro, "macro"),
-                                         ("triggers", pb.triggers, self.trigger, "trigger"),
-                                         ("automations", pb.automations, self.automation, "automation"),
-                                         ("sla_policies", pb.sla_policies, self.sla_policy, "SLA policy"),
-                                         ("views", pb.views, self.view, "view")):
+        sections: tuple[tuple[str, tuple[Any, ...], Callable[[Any, JsonPath], None], str], ...] = (
+            ("macros", pb.macros, self.macro, "macro"),
+            ("triggers", pb.triggers, self.trigger, "trigger"),
+            ("automations", pb.automations, self.automation, "automation"),
+            ("sla_policies", pb.sla_policies, self.sla_policy, "SLA policy"),
+            ("views", pb.views, self.view, "view"),
+        )
+        for kind, items, check, what in sections:
             for i, item in enumerate(items):
                 check(item, (kind, i))
             self.unique(items, (kind,), what)
@@ -514,15 +516,15 @@ class _Checker:
         for i, h in enumerate(m.business_hours):
             if h.start >= h.end:
                 self.problem((*base, "business_hours", i, "end"), f"end {h.end} is not after start {h.start}")
-        for i, h in enumerate(m.holidays):
+        for i, holiday in enumerate(m.holidays):
             dates = []
             for part in ("start", "end"):
                 try:
-                    dates.append(_dt.date.fromisoformat(getattr(h, part)))
+                    dates.append(_dt.date.fromisoformat(getattr(holiday, part)))
                 except ValueError:
-                    self.problem((*base, "holidays", i, part), f"{getattr(h, part)!r} is not a calendar date (YYYY-MM-DD)")
+                    self.problem((*base, "holidays", i, part), f"{getattr(holiday, part)!r} is not a calendar date (YYYY-MM-DD)")
             if len(dates) == 2 and dates[0] > dates[1]:
-                self.problem((*base, "holidays", i, "end"), f"holiday ends ({h.end}) before it starts ({h.start})")
+                self.problem((*base, "holidays", i, "end"), f"holiday ends ({holiday.end}) before it starts ({holiday.start})")
         for index, part, message in model.extra_workday_problems(m.extra_workdays, m.business_hours, m.holidays):
             self.problem((*base, "extra_workdays", index, part), message)
 
@@ -724,12 +726,12 @@ class _Checker:
     def sync(self, s: SyncSchedule) -> None:
         """The sync schedule: its fields must be organization fields of the right type."""
         base = ("sync",)
-        contract = self.fields_by_key.get(s.contract_end_field)
         if self.require(s.contract_end_field, self.fields_by_key, (*base, "contract_end_field"), "field"):
+            contract = self.fields_by_key[s.contract_end_field]
             if contract.scope != "organization" or contract.type != "date":
                 self.problem((*base, "contract_end_field"), f"{contract.key!r} must be an organization field of type date")
-        tier = self.fields_by_key.get(s.tier_field)
         if self.require(s.tier_field, self.fields_by_key, (*base, "tier_field"), "field"):
+            tier = self.fields_by_key[s.tier_field]
             if tier.scope != "organization" or tier.type != "dropdown":
                 self.problem((*base, "tier_field"), f"{tier.key!r} must be an organization dropdown field")
             else:

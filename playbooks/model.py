@@ -278,11 +278,13 @@ class _Record:
     def _from_tuple(cls, value: Any) -> Any:
         if isinstance(value, tuple):
             names = [f.name for f in dataclasses.fields(cls)]  # type: ignore[arg-type]
-            return dict(zip(names, value))
+            if len(value) != len(names):
+                raise ValueError(f"expected a tuple of {len(names)} ({', '.join(names)}), not of {len(value)}")
+            return dict(zip(names, value, strict=True))
         return value
 
     def __iter__(self):
-        return iter(tuple(getattr(self, f.name) for f in dataclasses.fields(self)))  # type: ignore[arg-type]
+        return iter(tuple(getattr(self, f.name) for f in dataclasses.fields(self)))
 
     def __getitem__(self, index):
         return tuple(self)[index]
@@ -779,7 +781,8 @@ class Playbook:
     def phrases_used(self) -> set[str]:
         """Every phrase id the playbook references (macros, rules, sync jobs)."""
         used = {m.comment.phrase for m in self.macros if m.comment}
-        used |= {r.comment.phrase for r in (*self.triggers, *self.automations) if r.comment}
+        rules: tuple[Trigger | Automation, ...] = (*self.triggers, *self.automations)
+        used |= {r.comment.phrase for r in rules if r.comment}
         used |= {j.phrase for j in self.sync.jobs}
         if self.guardrail is not None:
             used.add(self.guardrail.note)
@@ -789,7 +792,7 @@ class Playbook:
     def elements(self) -> dict[str, Any]:
         """Every addressable element as "kind.key" -> element (for coverage and representations)."""
         out: dict[str, Any] = {}
-        for kind, items in (
+        sections: tuple[tuple[str, tuple[Any, ...]], ...] = (
             ("groups", self.groups),
             ("fields", self.fields),
             ("categories", self.all_categories()),
@@ -800,7 +803,8 @@ class Playbook:
             ("sla_policies", self.sla_policies),
             ("views", self.views),
             ("sync", self.sync.jobs),
-        ):
+        )
+        for kind, items in sections:
             for item in items:
                 out[f"{kind}.{getattr(item, 'key', None) or item.name}"] = item
         return out

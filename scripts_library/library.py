@@ -518,7 +518,8 @@ def load_library(path: str | Path | None = None) -> Library:
             f"no {TEMPLATES_DIR}/ folder in {root}",
             hint=f"a phrase library holds {TEMPLATES_DIR}/<locale>/<phrase_id>{TEMPLATE_SUFFIX} and {APPROVALS_FILE}",
         )
-    library = Library(root=root, approvals_path=root / APPROVALS_FILE)
+    approvals = root / APPROVALS_FILE
+    library = Library(root=root, approvals_path=approvals)
     for locale_dir in sorted(p for p in templates.iterdir() if p.is_dir()):
         for file in sorted(locale_dir.glob(f"*{TEMPLATE_SUFFIX}")):
             shown = str(file)
@@ -537,7 +538,7 @@ def load_library(path: str | Path | None = None) -> Library:
                 library.load_problems.append(str(exc))
                 continue
             library.phrases[(phrase.id, phrase.locale)] = phrase
-    library.approvals = read_approvals(library.approvals_path)
+    library.approvals = read_approvals(approvals)
     return library
 
 

@@ -109,3 +109,23 @@ class SurveyDesk(SyncDesk, Protocol):
     def write_survey(self, organization_id: int, values: dict[str, Any]) -> None:
         """Put one survey result (playbook record field key -> value) on the organization's record;
         repeating it must be harmless, and after a write cut short `survey_held` must not report it."""
+
+
+class BulkDesk(SyncDesk, Protocol):
+    """A sync desk that also creates tasks in bulk (`deskbook.sync.runner.bulk_desk`: `submit_tasks` and
+    a `batch_size` over 1); the runner's "Bulk creates" drive it."""
+
+    batch_size: int
+
+    def submit_tasks(self, drafts: list[TaskDraft]) -> str:
+        """Queue the create of up to `batch_size` tasks in one bulk job; returns the job id."""
+
+    def wait_jobs(self, job_ids: list[str], *, every: bool = False) -> dict[str, Any]:
+        """Each job's (status, outcome by index) once the first job (with `every`: each) is no longer
+        `RUNNING`, or after the desk's wait budget."""
+
+    def wait_jobs_idle(self) -> None:
+        """Return once the desk runs no bulk job (of anyone's): every create sent before has landed."""
+
+    def export_tail_pages(self, tail: str | None) -> Iterator[TicketPage]:
+        """The ticket export read on from `tail`, for what the full export could not list yet."""

@@ -155,7 +155,8 @@ def _parse(path: Path) -> Fleet:
     if unknown_top:
         key = min(unknown_top)
         raise DeskbookError(f"unknown key {key!r}", where=f"{path}:{lines.get(key, 1)}", hint="use desks: and ledger:")
-    out, seen = [], {}
+    out: list[FleetDesk] = []
+    seen: dict[str, int] = {}  # desk name -> its line
     for index, entry in enumerate(data["desks"]):
         where = f"{path}:{lines.get(index, 1)}"
         if not isinstance(entry, dict):

@@ -69,9 +69,9 @@ class Forecast:
                 lines.append(f"  {row['date']} {day.strftime('%a')}" + "".join(f"{row[job]:>11}" for job in JOBS))
             totals.update({job: row[job] for job in JOBS})
         lines.append(f"  {'total':<14}" + "".join(f"{totals[job]:>11}" for job in JOBS))
-        day, most = self.busiest()
-        if day is not None:
-            lines.append(f"  busiest day: {day.isoformat()} with {most} task(s)")
+        busiest, most = self.busiest()
+        if busiest is not None:
+            lines.append(f"  busiest day: {busiest.isoformat()} with {most} task(s)")
         return "\n".join(lines)
 
 

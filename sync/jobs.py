@@ -111,9 +111,10 @@ def settings_from_playbook(playbook: Any) -> SyncSettings:
     record_fields = tuple((f.key, dict(f.title.values)) for f in playbook.ticket_fields() if "T-4" in f.implements)
     values: dict[str, dict[str, str]] = {}
     constants = getattr(playbook, "constants", None)
-    for loc in meta.locales if constants is not None else ():  # the playbook's `constants:`, as rules get them
-        if constants.values(loc):
-            values[loc] = dict(constants.values(loc))
+    if constants is not None:  # the playbook's `constants:`, as rules get them
+        for loc in meta.locales:
+            if constants.values(loc):
+                values[loc] = dict(constants.values(loc))
     for loc, overrides in (playbook.extra.get("sync_values") or {}).items():
         values.setdefault(loc, {}).update(overrides)
     return SyncSettings(

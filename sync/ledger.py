@@ -30,7 +30,7 @@ import re
 import sqlite3
 import time
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any, Iterable, Iterator, Protocol
 
 from deskbook.errors import DeskbookError
 from deskbook.sync.schedule import Organization, parse_key
@@ -82,19 +82,19 @@ class _LedgerCursor(sqlite3.Cursor):
     def _fail(self, exc: sqlite3.Error) -> LedgerError:
         return ledger_error(getattr(self.connection, "ledger_path", Path("?")), exc)
 
-    def execute(self, *args):  # type: ignore[override]
+    def execute(self, *args):
         try:
             return super().execute(*args)
         except sqlite3.DatabaseError as exc:
             raise self._fail(exc) from None
 
-    def executemany(self, *args):  # type: ignore[override]
+    def executemany(self, *args):
         try:
             return super().executemany(*args)
         except sqlite3.DatabaseError as exc:
             raise self._fail(exc) from None
 
-    def executescript(self, *args):  # type: ignore[override]
+    def executescript(self, *args):
         try:
             return super().executescript(*args)
         except sqlite3.DatabaseError as exc:
@@ -124,13 +124,13 @@ class _LedgerConnection(sqlite3.Connection):
 
     ledger_path = Path("?")
 
-    def execute(self, *args):  # type: ignore[override]
+    def execute(self, *args):
         return self.cursor(_LedgerCursor).execute(*args)
 
-    def executemany(self, *args):  # type: ignore[override]
+    def executemany(self, *args):
         return self.cursor(_LedgerCursor).executemany(*args)
 
-    def executescript(self, *args):  # type: ignore[override]
+    def executescript(self, *args):
         return self.cursor(_LedgerCursor).executescript(*args)
 
 SCHEMA = """
@@ -236,43 +236,59 @@ def ledger_path_for(desk: str, url: str, home: Path | None = None) -> Path:
     return (home or deskbook_home()) / f"sync-{desk}-{host}-{digest}.sqlite"
 
 
+class _Statements(Protocol):
+    """What `Ledger`'s statements run on: sqlite3's connection shape (`_LedgerConnection`), or
+    `ledger_pg._Cursorless` over a psycopg connection."""
+
+    def execute(self, sql: str, args: Any = ..., /) -> Any: ...
+
+    def executemany(self, sql: str, rows: Any, /) -> Any: ...
+
+    def close(self) -> None: ...
+
+
 class Ledger:
     """SQLite ledger; one instance per thread (SQLite connections are not shared)."""
 
-    def __init__(self, path: str | Path):
-        self.path = Path(path)
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self.db = sqlite3.connect(self.path, timeout=30, isolation_level=None, factory=_LedgerConnection)
-        except (OSError, ValueError, sqlite3.DatabaseError) as exc:
-            raise ledger_error(self.path, exc) from None
-        self.db.ledger_path = self.path
-        try:
-            self._prepare()
-        except BaseException:
-            self.db.close()
-            raise
+    #: The file (`PostgresLedger`: its database and schema, password masked), for messages.
+    path: Path | str
+    db: _Statements
 
-    def _prepare(self) -> None:
+    def __init__(self, path: str | Path):
+        self.path = file = Path(path)
+        try:
+            file.parent.mkdir(parents=True, exist_ok=True)
+            db = sqlite3.connect(file, timeout=30, isolation_level=None, factory=_LedgerConnection)
+        except (OSError, ValueError, sqlite3.DatabaseError) as exc:
+            raise ledger_error(file, exc) from None
+        db.ledger_path = file
+        try:
+            self._prepare(db)
+        except BaseException:
+            db.close()
+            raise
+        self.db = db
+
+    def _prepare(self, db: _LedgerConnection) -> None:
         """WAL mode, the tables (created, or checked to be ours), the `orgs.seen` migration."""
-        tables = {row[0] for row in self.db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
         if tables and not set(COLUMNS) <= tables:  # another program's database: leave it untouched
             raise LedgerError(f"the file is an SQLite database but not a deskbook ledger (its tables: "
                               f"{', '.join(sorted(tables))[:200]})", where=str(self.path),
                               hint="pass --ledger with another file (a new one is created), or delete this one if it is "
                                    "an old ledger: that is safe, the desk is the source of truth")
-        self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute("PRAGMA synchronous=NORMAL")
-        self.db.executescript(SCHEMA)
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=NORMAL")
+        db.executescript(SCHEMA)
         for table, column in MIGRATIONS:  # ledgers written before these columns existed
-            if column not in {row[1] for row in self.db.execute(f"PRAGMA table_info({table})")}:
+            if column not in {row[1] for row in db.execute(f"PRAGMA table_info({table})")}:
                 try:
-                    self.db.execute(f"ALTER TABLE {table} ADD COLUMN {column} TEXT")
+                    db.execute(f"ALTER TABLE {table} ADD COLUMN {column} TEXT")
                 except LedgerError as exc:  # another process added it first
                     if "duplicate column" not in str(exc):
                         raise
         for table, wanted in COLUMNS.items():
-            have = {row[1] for row in self.db.execute(f"PRAGMA table_info({table})")}
+            have = {row[1] for row in db.execute(f"PRAGMA table_info({table})")}
             if not wanted <= have:
                 raise LedgerError(f"the sync ledger is not a deskbook ledger (table {table} lacks "
                                   f"{', '.join(sorted(wanted - have))})", where=str(self.path), hint=_DAMAGE_HINT)
@@ -377,7 +393,8 @@ class Ledger:
 
     def done_keys(self, job: str | None = None) -> set[str]:
         """Keys recorded as done (tests and reports)."""
-        sql, args = "SELECT key FROM items WHERE state='done'", ()
+        sql = "SELECT key FROM items WHERE state='done'"
+        args: tuple[str, ...] = ()
         if job:
             sql, args = sql + " AND job = ?", (job,)
         return {row[0] for row in self.db.execute(sql, args)}

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from deskbook.errors import DeskbookError
@@ -112,14 +113,14 @@ class PostgresLock:
 
     def __init__(self, url: str, schema: str):
         self.url, self.schema = url, schema
-        self.conn = None
+        self.conn: Any = None  # a psycopg connection while held
 
     def __enter__(self) -> "PostgresLock":
-        self.conn = _connect(self.url)
+        self.conn = conn = _connect(self.url)
         key = int.from_bytes(hashlib.sha256(self.schema.encode()).digest()[:8], "big", signed=True)
-        taken = self.conn.execute("SELECT pg_try_advisory_lock(%s)", (key,)).fetchone()[0]
+        taken = conn.execute("SELECT pg_try_advisory_lock(%s)", (key,)).fetchone()[0]
         if not taken:
-            self.conn.close()
+            conn.close()
             self.conn = None
             raise DeskbookError("another deskbook sync is already running on this ledger",
                                 where=f"{redacted_url(self.url)}#{self.schema}",

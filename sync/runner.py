@@ -58,10 +58,10 @@ import threading
 import time
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, Iterable
+from typing import Any, Iterable, cast
 
 from deskbook.errors import DeskbookError
-from deskbook.sync.desk import RUNNING, SyncDesk
+from deskbook.sync.desk import RUNNING, BulkDesk, SurveyDesk, SyncDesk
 from deskbook.sync.jobs import SyncSettings, draft_task
 from deskbook.sync.ledger import Ledger, LedgerError
 from deskbook.sync.schedule import JOBS, DueItem, due_for, parse_key
@@ -299,7 +299,7 @@ def run_jobs(
         report.rate_budget = rate_share_from_env()
         headroom.start(report.rate_budget)
     if surveys:  # the ticket export then also reports survey results, the organization pages the records
-        refusal = desk.use_survey(settings.survey)
+        refusal = cast(SurveyDesk, desk).use_survey(settings.survey)  # `surveys`: it has write_survey
         if refusal:
             surveys = False
             report.jobs[SURVEY_JOB].skip_reasons.append(f"{desk.name}: {refusal}")
@@ -307,7 +307,7 @@ def run_jobs(
     bulk = not dry_run and bulk_desk(desk)
     caught_up_from = None
     if bulk and _rebuilding(ledger):
-        desk.wait_jobs_idle()  # every create sent before this run has landed from here on
+        cast(BulkDesk, desk).wait_jobs_idle()  # every create sent before this run has landed from here on
         caught_up_from = time.monotonic()
     if refresh:
         refresh_index(desk, ledger)
@@ -369,12 +369,12 @@ def settle_surveys(desk: Any, ledger: Ledger, settings: SyncSettings, job_report
         if dry_run:
             job_report.would_create += 1 if due.write else 0
             continue
-        for result in due.held:
-            ledger.mark_done(result.key, SURVEY_JOB, org_id, str(result.ticket_id), None)
+        for held in due.held:
+            ledger.mark_done(held.key, SURVEY_JOB, org_id, str(held.ticket_id), None)
             job_report.already_done += 1
-        for result in due.superseded:
-            ledger.mark_done(result.key, SURVEY_JOB, org_id, str(result.ticket_id), None)
-            job_report.skip(f"organization {org_id}: the survey of request {result.ticket_id} "
+        for old in due.superseded:
+            ledger.mark_done(old.key, SURVEY_JOB, org_id, str(old.ticket_id), None)
+            job_report.skip(f"organization {org_id}: the survey of request {old.ticket_id} "
                             f"is superseded by request {due.write.ticket_id if due.write else '?'}")
         result = due.write
         if result is None:
@@ -420,12 +420,15 @@ def approved_job_library(settings: SyncSettings, library: Any = None, jobs: Iter
 def _finish_leftovers(desk, ledger, settings, library, report: SyncReport, as_of: date) -> None:
     """Finish tasks a killed run left half-made whose item is no longer due (its month, quarter or
     contract date has passed since): they exist in the desk, so they are completed, not dropped."""
-    for key, ticket_id in ledger.pending_with_ticket():
+    for key, _ticket_id in ledger.pending_with_ticket():
         parsed = parse_key(key)
-        org = ledger.organization(parsed[1]) if parsed else None
-        if org is None or parsed[0] not in report.jobs:
+        if parsed is None:
             continue
-        item = DueItem(parsed[0], parsed[1], parsed[2], as_of)
+        job, org_id, period = parsed
+        org = ledger.organization(org_id)
+        if org is None or job not in report.jobs:
+            continue
+        item = DueItem(job, org_id, period, as_of)
         _settle(item, org, desk, ledger, settings, library, report.jobs[item.job], False)
 
 

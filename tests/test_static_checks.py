@@ -1,4 +1,5 @@
-"""ruff and mypy over `src/` and `connectors/`, at the strictness stated in pyproject.toml
+"""ruff and mypy over every folder of the `deskbook` namespace (pyproject `package-dir`: `src/`,
+`connectors/`, `playbooks/`, `scripts_library/`, `sync/`), at the strictness stated in pyproject.toml
 (`[tool.ruff]`, `[tool.mypy]`): CI runs pytest, so it runs them too."""
 
 from __future__ import annotations
@@ -41,17 +42,26 @@ def run(*command: str, cwd: Path) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", *command], cwd=cwd, capture_output=True, text=True, timeout=900)
 
 
-def test_ruff_finds_nothing_in_src_and_connectors():
-    done = run("ruff", "check", "--no-cache", "src", "connectors", cwd=REPO)
+def test_every_package_folder_is_checked():
+    """The checks below take their folders from `package-dir`: a folder added there is checked."""
+    assert set(package_dirs().values()) >= {"src/deskbook", "connectors", "playbooks", "scripts_library", "sync"}
+
+
+def test_ruff_finds_nothing_in_the_package_folders():
+    folders = sorted({folder.split("/", 1)[0] for folder in package_dirs().values()})
+    done = run("ruff", "check", "--no-cache", *folders, cwd=REPO)
     assert done.returncode == 0, done.stdout + done.stderr
 
 
-def test_mypy_finds_nothing_in_src_and_connectors():
+def test_mypy_finds_nothing_in_the_package_folders():
     tree = import_tree()
     modules = []
     for path in sorted((REPO / package_dirs()["deskbook"]).glob("*.py")):
         modules += ["-m", "deskbook" if path.stem == "__init__" else f"deskbook.{path.stem}"]
+    for package in sorted(package_dirs()):
+        if package.count(".") == 1:
+            modules += ["-p", package]
     done = run("mypy", "--config-file", str(REPO / "pyproject.toml"), "--cache-dir", str(TREE / "cache"),
-               *modules, "-p", "deskbook.connectors", cwd=tree)
+               *modules, cwd=tree)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "Success" in done.stdout
