@@ -442,3 +442,31 @@ def test_the_ticket_export_cursor_loses_no_ticket_changed_within_the_same_tenth_
             break
         url = f"/incremental/tickets/cursor.json?cursor={page['after_cursor']}&per_page=1"
     assert seen == ["B0", "B1", "B2", "B3"]
+
+
+def test_list_tickets_sorted_by_update_in_offset_pages(desk, http):
+    """`GET /tickets?sort_by=updated_at&sort_order=desc` (offset pages): newest change first; a ticket
+    changed meanwhile goes to the top and shifts the pages below it; past the offset limit a 400."""
+    for n in range(5):
+        desk.store.add_ticket(subject=f"T{n}", updated_at=f"2026-01-01T00:00:0{n + 1}Z")  # T4 newest
+    newest = call(http, "GET", "/tickets.json", 200, params={"sort_by": "updated_at", "sort_order": "desc", "per_page": 2})
+    assert [t["subject"] for t in newest["tickets"]] == ["T4", "T3"] and newest["count"] == 5
+    assert "sort_by=updated_at" in newest["next_page"] and "page=2" in newest["next_page"]
+    oldest = call(http, "GET", "/tickets.json", 200, params={"sort_by": "updated_at", "per_page": 2})
+    assert [t["subject"] for t in oldest["tickets"]] == ["T0", "T1"]  # sort_order defaults to asc
+    by_id = call(http, "GET", "/tickets.json", 200, params={"per_page": 2})
+    assert [t["subject"] for t in by_id["tickets"]] == ["T0", "T1"] and by_id["tickets"][0]["id"] < by_id["tickets"][1]["id"]
+    desk.clock.advance(60)
+    t1 = next(t for t in desk.store.all("ticket") if t["subject"] == "T1")
+    call(http, "PUT", f"/tickets/{t1['id']}.json", 200, json={"ticket": {"priority": "high"}})
+    second = call(http, "GET", newest["next_page"].split(API, 1)[1], 200)
+    assert [t["subject"] for t in second["tickets"]] == ["T3", "T2"]  # shifted by T1's move: T3 again
+    first = call(http, "GET", "/tickets.json", 200, params={"sort_by": "updated_at", "sort_order": "desc", "per_page": 2})
+    assert [t["subject"] for t in first["tickets"]] == ["T1", "T4"]
+    assert first["tickets"][0]["updated_at"] > first["tickets"][1]["updated_at"]
+    big = call(http, "GET", "/tickets.json", 200, params={"sort_by": "updated_at", "per_page": 500})
+    assert len(big["tickets"]) == 5 and "per_page=100" not in (big["next_page"] or "")
+    call(http, "GET", "/tickets.json", 200, params={"sort_by": "updated_at", "sort_order": "desc", "page": 100, "per_page": 100})
+    refused = call(http, "GET", "/tickets.json", 400,
+                   params={"sort_by": "updated_at", "sort_order": "desc", "page": 101, "per_page": 100})
+    assert refused["error"] == "InvalidPaginationParameter"

@@ -497,7 +497,7 @@ class SandboxApp(SandboxPipeline):
                               f"Offset pagination is limited to the first {OFFSET_LIMIT} records; use cursor pagination (page[size])")
         total = ctx.store.count(kind, where=where, params=params)
         docs = ctx.store.page(kind, offset=(page - 1) * per_page, limit=per_page, where=where, params=params,
-                              by_position=by_position)
+                              by_position=by_position, sort=self._ticket_sort(kind, args))
         extra = [(k, v) for k, v in args.items(multi=True) if k not in ("page", "per_page")]
         return {
             plural: present(docs),
@@ -505,6 +505,24 @@ class SandboxApp(SandboxPipeline):
             "previous_page": ctx.url(ctx.request.path, extra + [("page", page - 1), ("per_page", per_page)]) if page > 1 else None,
             "count": total,
         }
+
+    @staticmethod
+    def _ticket_sort(kind: str, args: Any) -> tuple[str, bool] | None:
+        """List Tickets' order on offset pages: `sort_by` (`updated_at`, `created_at` or `id`) and
+        `sort_order` (`asc`, the default, or `desc`); None (by id) for other kinds and other values.
+
+        The spec's ListTickets names only `external_id`; `sort_by`/`sort_order` are what Zendesk's
+        developer community reports List Tickets accepting with offset pagination (cursor pages keep
+        their id order here: no source says a cursor page sorts). Each ticket's `updated_at` moves on
+        every change (`Store.put`), so a changed ticket goes to the top of `updated_at desc` and shifts
+        the pages below it by one, as offset pages over a live list do. Refusals stay those of every
+        offset list: past the first `OFFSET_LIMIT` records a 400 (Zendesk's offset limit of 10,000
+        records, 100 pages, since 2024: "New limits for offset-based pagination"); `per_page` is at
+        most 100 (larger values give 100 a page, as before)."""
+        field = args.get("sort_by")
+        if kind != "ticket" or field not in ("updated_at", "created_at", "id"):
+            return None
+        return field, (args.get("sort_order") or "asc").lower() == "desc"
 
     def list_page(self, ctx: Ctx, plural: str, listed: list, *, offset: bool = True) -> dict:
         """One page of a list the sandbox builds in memory (a ticket's comments or audits, a view's

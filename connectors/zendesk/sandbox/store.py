@@ -163,11 +163,20 @@ class Store(DocumentStore):
 
     def page(self, kind: str, *, after_id: Any = None, before_id: Any = None,
              limit: int = 100, offset: int = 0, where: str = "", params: tuple = (),
-             by_position: bool = False) -> list[dict]:
+             by_position: bool = False, sort: tuple[str, bool] | None = None) -> list[dict]:
         """One page of objects by id: after/before a cursor id, or at an offset.
 
         With `by_position` the order is (`position`, id), as Zendesk lists triggers, automations
-        and views, and the cursors `after_id`/`before_id` are (position, id) pairs."""
+        and views, and the cursors `after_id`/`before_id` are (position, id) pairs. `sort` (offset
+        pages only) is (`updated_at` | `created_at` | `id`, descending): that timestamp, then id."""
+        if sort is not None:
+            column = {"updated_at": "updated_ts", "created_at": "created_ts", "id": "id"}[sort[0]]
+            direction = "DESC" if sort[1] else "ASC"
+            sql = (f"SELECT data FROM objects WHERE kind=?" + (f" AND ({where})" if where else "")
+                   + f" ORDER BY {column} {direction}, id {direction} LIMIT ? OFFSET ?")
+            with self.lock:
+                rows = self.db.execute(sql, (kind, *params, limit, offset)).fetchall()
+            return [json.loads(r[0]) for r in rows]
         clauses, args = ["kind=?"], [kind]
         if where:
             clauses.append(f"({where})")
