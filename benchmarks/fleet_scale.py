@@ -20,7 +20,8 @@ follow-ups included, against the desks' tickets — no more, no fewer, none twic
         [--postgres postgresql:///deskbook_test] [--redis redis://127.0.0.1:6379/14]
 
 `--export-lag` is the sandboxes' export lag (Zendesk's is 60 s): with it a new or rebuilt ledger
-waits it out once per desk before its first bulk create (see `deskbook.sync.runner`).
+reads the tickets its export could not list yet live, newest first, before its first bulk create
+(a few reads per desk, no wait; see `deskbook.sync.runner`).
 
 Measured at 20 desks × 5,000 organizations, 50 ms per request, export lag 0, on a 2-core machine
 shared with five other sessions' test runs (load average 8-12: wall times noisy by tens of percent):

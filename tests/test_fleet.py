@@ -154,7 +154,7 @@ def test_celery_workers_with_postgres_exactly_once_through_a_killed_worker(
     path, tokens = inventory(tmp_path, desks, ledger=postgres_url)
     queue = f"deskbook-test-{uuid.uuid4().hex[:12]}"  # its own queue: other runs may share the broker
     env = dict(os.environ, DESKBOOK_HOME=str(tmp_path / "home"), PYTHONPATH=str(REPO), DESKBOOK_BROKER=redis_url,
-               DESKBOOK_ZENDESK_EXPORT_LAG=str(EXPORT_LAG),  # the sandboxes' lag: the rebuilt ledgers wait it out
+               DESKBOOK_ZENDESK_EXPORT_LAG=str(EXPORT_LAG),  # the sandboxes' lag: the rebuilt ledgers read it live
                DESKBOOK_QUEUE=queue,
                DESKBOOK_VISIBILITY_TIMEOUT="5", **tokens)
     workers = [start_worker(env, "w1"), start_worker(env, "w2")]

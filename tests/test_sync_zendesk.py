@@ -148,7 +148,8 @@ def test_expected_tickets_then_none_then_none_with_a_lost_ledger(sandbox, tmp_pa
 
     # A lost ledger seconds later: Zendesk's exports leave out the most recent minute, so the new
     # tickets are not exported yet, and a bulk create carries no idempotency key. The new ledger
-    # waits out the lag and reads the export on before it creates anything: nothing is sent again.
+    # reads the tickets changed since the export's end live before it creates anything: nothing is
+    # sent again.
     lost, desk = run_once(sandbox, tmp_path / "fresh.sqlite")
     assert sum(j.created for j in lost.jobs.values()) == 0
     assert sum(j.already_done for j in lost.jobs.values()) == len(expected)
@@ -181,6 +182,123 @@ def test_lost_ledger_while_a_bulk_job_is_still_queued(sandbox, tmp_path):
     assert report.failed == 0 and sum(j.created for j in report.jobs.values()) == 0
     assert desk_keys(sandbox.store) == Counter({k: 1 for k in expected})
     assert desk.calls["GET /api/v2/job_statuses"] >= 2  # it waited for the job
+
+
+class SleepLog:
+    """Records every `time.sleep` (any thread) longer than `over` seconds, still sleeping."""
+
+    def __init__(self, monkeypatch, over: float):
+        self.long: list[float] = []
+        real = time.sleep
+
+        def sleep(seconds):
+            if seconds > over:
+                self.long.append(seconds)
+            real(seconds)
+        monkeypatch.setattr(time, "sleep", sleep)
+
+
+def put_ticket(handle, ticket_id: int, **fields) -> None:
+    """An agent's change of a ticket (through the API: `updated_at` moves)."""
+    response = requests.put(f"{handle.url}/api/v2/tickets/{ticket_id}.json", auth=handle.auth,
+                            json={"ticket": fields}, timeout=10)
+    assert response.status_code == 200, response.text
+
+
+LAG = 20  # Zendesk's minute, shortened; longer than any of these runs takes
+
+
+def test_a_rebuilt_ledger_reads_the_hidden_minute_live_instead_of_waiting_the_export_lag(sandbox, tmp_path, monkeypatch):
+    """A new ledger's first bulk run does not wait out the export lag: it reads the tickets changed
+    since the export's end live, newest first. Still exactly once: a task deskbook made long ago
+    that an agent touched in the export's last minute (hidden from the export) is found, not
+    created again; and a ledger lost seconds after a run finds that run's tasks the same way."""
+    sandbox.app.export_lag_seconds = LAG
+    expected = sorted(expected_keys(sandbox.orgs, SETTINGS, [AS_OF]))
+    old = iso(sandbox.store.now() - 3600)
+    made = sandbox.store.add_ticket(external_id=expected[0], organization_id=int(expected[0].split(":")[2]),
+                                    subject="made by deskbook last month", created_at=old, updated_at=old)
+    put_ticket(sandbox, made["id"], priority="urgent")  # an agent, just now: the export hides it
+    sleeps = SleepLog(monkeypatch, over=5)
+    started = time.monotonic()
+    report, desk = run_once(sandbox, tmp_path / "a.sqlite")
+    assert time.monotonic() - started < LAG and sleeps.long == []
+    assert report.failed == 0 and report.duplicates == []
+    assert desk_keys(sandbox.store) == Counter({k: 1 for k in expected})
+    assert sum(j.already_done for j in report.jobs.values()) == 1
+    assert desk.calls["GET /api/v2/tickets"] == 1  # the live read: one page
+    assert desk.calls["POST /api/v2/tickets/create_many"] == 1
+
+    started = time.monotonic()
+    lost, desk = run_once(sandbox, tmp_path / "lost.sqlite")  # seconds later: every task is hidden from the export
+    assert time.monotonic() - started < LAG and sleeps.long == []
+    assert sum(j.created for j in lost.jobs.values()) == 0 and lost.failed == 0
+    assert sum(j.already_done for j in lost.jobs.values()) == len(expected)
+    assert not [k for k in desk.calls if not k.startswith("GET")]
+    assert desk_keys(sandbox.store) == Counter({k: 1 for k in expected})
+
+
+def test_the_live_read_reads_again_when_a_ticket_moves_up_while_it_pages(sandbox, tmp_path, monkeypatch):
+    """More than a page of tickets changed in the export's hidden minute, and an agent touches one of
+    deskbook's tasks between the live read's first and second page: it moves to the top (already
+    read), the pages below shift, and the pass skips it; the next pass from page 1 finds it."""
+    sandbox.app.export_lag_seconds = LAG
+    expected = sorted(expected_keys(sandbox.orgs, SETTINGS, [AS_OF]))
+    now = sandbox.store.now()
+    made = sandbox.store.add_ticket(external_id=expected[0], organization_id=int(expected[0].split(":")[2]),
+                                    subject="made by deskbook", created_at=iso(now - 3600), updated_at=iso(now - 8))
+    for n in range(150):  # other integrations' tickets, changed after it: it is on the second page
+        sandbox.store.add_ticket(subject=f"busy {n}", created_at=iso(now - 3600), updated_at=iso(now - 2))
+    desk = connect(sandbox.url, sandbox.email, sandbox.token)
+    desk.export_lag_seconds = LAG
+    read = getattr(desk.client, "tickets_newest_first", None)
+    touched = []
+
+    def live_page(page, **options):
+        data = read(page, **options)
+        if page == 1 and not touched:
+            touched.append(made["id"])
+            put_ticket(sandbox, made["id"], priority="urgent")
+        return data
+    if read is not None:
+        monkeypatch.setattr(desk.client, "tickets_newest_first", live_page)
+    sleeps = SleepLog(monkeypatch, over=5)
+    ledger = Ledger(tmp_path / "l.sqlite")
+    try:
+        report = run_jobs(desk, ledger, SETTINGS, as_of=AS_OF)
+    finally:
+        ledger.close()
+    assert sleeps.long == [] and touched
+    assert report.failed == 0 and sum(j.already_done for j in report.jobs.values()) == 1
+    assert desk_keys(sandbox.store) == Counter({k: 1 for k in expected})
+    assert 3 <= desk.calls["GET /api/v2/tickets"] <= 6  # two pages, then passes from page 1
+
+
+def test_a_task_only_a_system_update_hid_is_reported_as_a_duplicate(sandbox, tmp_path):
+    """The known gap of the live read: a task whose only change in the export's last minute was a
+    system update (its generated_timestamp moved, its updated_at did not) is listed by neither read,
+    so the first bulk run creates it again. Once the lag has passed, the export lists it: the next
+    run reports the duplicate loudly (log and run report) instead of leaving it unseen."""
+    sandbox.app.export_lag_seconds = 2
+    expected = sorted(expected_keys(sandbox.orgs, SETTINGS, [AS_OF]))
+    old = iso(sandbox.store.now() - 3600)
+    made = sandbox.store.add_ticket(external_id=expected[0], organization_id=int(expected[0].split(":")[2]),
+                                    subject="made by deskbook", created_at=old, updated_at=old)
+    for n in range(100):  # a page of tickets changed half a minute ago: the live read stops after it
+        sandbox.store.add_ticket(subject=f"busy {n}", created_at=old, updated_at=iso(sandbox.store.now() - 30))
+    sandbox.store.system_update(made["id"])
+    report, _ = run_once(sandbox, tmp_path / "l.sqlite")
+    assert report.failed == 0 and report.duplicates == []  # not known yet: the export still hides it
+    keys = desk_keys(sandbox.store)
+    assert keys[expected[0]] == 2  # the gap, stated
+    time.sleep(2 + 1 + 5 + 1)  # the lag, the margins: the export lists the live read's minute now
+    again, desk = run_once(sandbox, tmp_path / "l.sqlite")
+    assert len(again.duplicates) == 1 and again.duplicates[0].startswith(expected[0])
+    assert str(made["id"]) in again.duplicates[0] and "DUPLICATE" in again.text()
+    assert again.to_json()["duplicates"] == again.duplicates
+    assert desk.calls["GET /api/v2/incremental/tickets/cursor"] == 1  # one export page from where the full export stopped
+    third, _ = run_once(sandbox, tmp_path / "l.sqlite")
+    assert third.duplicates == []  # reported once
 
 
 def test_a_killed_runs_queued_bulk_job_is_read_even_with_bulk_creates_turned_off(sandbox, tmp_path, monkeypatch):

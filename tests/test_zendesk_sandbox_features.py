@@ -470,3 +470,13 @@ def test_list_tickets_sorted_by_update_in_offset_pages(desk, http):
     refused = call(http, "GET", "/tickets.json", 400,
                    params={"sort_by": "updated_at", "sort_order": "desc", "page": 101, "per_page": 100})
     assert refused["error"] == "InvalidPaginationParameter"
+    # a system update moves the ticket's generated_timestamp (its place in the export), not updated_at
+    t0 = next(t for t in desk.store.all("ticket") if t["subject"] == "T0")
+    desk.clock.advance(60)
+    desk.store.system_update(t0["id"])
+    desk.clock.advance(61)
+    still = call(http, "GET", "/tickets.json", 200, params={"sort_by": "updated_at", "sort_order": "desc"})
+    assert [t["subject"] for t in still["tickets"]] == ["T1", "T4", "T3", "T2", "T0"]
+    export = call(http, "GET", "/incremental/tickets/cursor.json?start_time=0", 200)["tickets"]
+    assert export[-1]["subject"] == "T0" and export[-1]["generated_timestamp"] > export[-2]["generated_timestamp"]
+    assert export[-1]["updated_at"] == t0["updated_at"]

@@ -443,6 +443,14 @@ class ZendeskClient:
         return pages(self.session, CursorPaginator(page_size, most=page_size), "/api/v2/search/export",
                      params={"query": query, "filter[type]": object_type})
 
+    def tickets_newest_first(self, page: int, *, per_page: int = 100) -> dict[str, Any]:
+        """One offset page of List Tickets by `updated_at`, newest first (`sort_by=updated_at`,
+        `sort_order=desc`, `page`, `per_page` <= 100): a live read, no export lag. The spec's
+        ListTickets names only `external_id`; the sort parameters with offset pages are what
+        Zendesk's developer community reports the endpoint accepting (cursor pages do not sort)."""
+        return self.session.get_json("/api/v2/tickets", params={"sort_by": "updated_at", "sort_order": "desc",
+                                                                "page": page, "per_page": per_page})
+
     def tickets_by_external_id(self, external_id: str) -> builtins.list[dict[str, Any]]:
         """Tickets whose `external_id` is exactly this."""
         return self.session.get_json("/api/v2/tickets", params={"external_id": external_id}).get("tickets") or []

@@ -38,10 +38,20 @@ runner's business (`deskbook.sync.runner`, "Bulk creates"); this desk offers wha
   (`gone`: Zendesk no longer knows the job, job statuses expire);
 - `wait_jobs_idle()`: waits until `GET /api/v2/job_statuses` (the account's recent jobs) lists
   none `queued` or `working` — after that no queued create can still add a ticket;
-- `export_tail` / `export_tail_pages(tail)`: the cursor where the full ticket export stopped, and
-  the export read on from there once Zendesk's one-minute lag has passed (`export_lag_seconds`:
-  60, as Zendesk documents, or `DESKBOOK_ZENDESK_EXPORT_LAG` for a sandbox started with
-  `--export-lag`).
+- `export_tail` / `export_end` / `export_tail_pages(tail, until)`: the cursor where the full ticket
+  export stopped and the time before which it listed every change (this machine's clock when its
+  last page was asked for, less the lag), and the export read on from there once Zendesk's
+  one-minute lag has passed (`export_lag_seconds`: 60, as Zendesk documents, or
+  `DESKBOOK_ZENDESK_EXPORT_LAG` for a sandbox started with `--export-lag`) — to the end, or only
+  up to a time (the runner's check of its live catch-up);
+- `live_changes(since)`: the tickets updated since a time, read live, without the export's lag:
+  `GET /api/v2/tickets?sort_by=updated_at&sort_order=desc&per_page=100&page=N`, offset pages,
+  newest change first, until a page reaches an older `updated_at`. A reading, not the spec's
+  word: the official OpenAPI file lists only `external_id` for List Tickets; that it sorts by
+  `sort_by`/`sort_order` with offset pagination (not with cursor pagination) is what answers in
+  Zendesk's developer community report. Offset pages stop at 10,000 records (Zendesk refuses deeper
+  pages with 400 since 2024, "New limits for offset-based pagination"); past that, or after
+  `LIVE_MAX_PASSES` passes, the read gives up (None) and the runner waits out the lag instead.
 """
 
 from __future__ import annotations
@@ -63,6 +73,11 @@ log = logging.getLogger("deskbook.sync.zendesk")
 
 #: Search is indexed with a delay: look back this much further than the last scan.
 SEARCH_MARGIN_SECONDS = 3600
+#: The live read of a rebuilt ledger (`live_changes`): tickets a List Tickets offset page (Zendesk's
+#: maximum), the records offset pages reach (Zendesk refuses past 10,000 with 400 since 2024), passes.
+LIVE_PAGE_SIZE = 100
+LIVE_OFFSET_LIMIT = 10_000
+LIVE_MAX_PASSES = 5
 #: A bulk job's (status, outcome by index: (ticket id, None) or (None, error)).
 JobOutcome = tuple[str, dict[int, tuple[int | None, str | None]]]
 
@@ -87,6 +102,13 @@ def _outcome(job: dict | None) -> JobOutcome:
             else:
                 out[index] = (None, f"{result.get('error') or 'failed'}: {result.get('details') or ''}".strip(": "))
     return status, out
+
+
+def _epoch(stamp: Any) -> float:
+    """Epoch seconds of a Zendesk timestamp (`2026-06-05T10:00:00Z`); 0 when there is none."""
+    if not stamp:
+        return 0.0
+    return datetime.fromisoformat(str(stamp).replace("Z", "+00:00")).timestamp()
 
 
 def _export_lag_seconds() -> float:
@@ -126,6 +148,9 @@ class ZendeskSyncDesk:
         self.export_lag_seconds = _export_lag_seconds()
         #: the `after_cursor` where the last full ticket export (no cursor) stopped
         self.export_tail: str | None = None
+        #: epoch seconds (this machine's clock) before which the full export listed every change:
+        #: when its last page was asked for, less the export lag
+        self.export_end: float | None = None
 
     @property
     def session(self) -> Any:
@@ -243,20 +268,67 @@ class ZendeskSyncDesk:
         if cursor and cursor.startswith("since:"):
             yield from self._solved_since(int(cursor.split(":", 1)[1]), scan_started)
             return
-        for page in self.client.ticket_export(cursor.split(":", 1)[1] if cursor else None):
+        export = iter(self.client.ticket_export(cursor.split(":", 1)[1] if cursor else None))
+        while True:
+            asked = time.time()  # the page's request goes out now: it lists no change after asked - lag
+            page = next(export, None)
+            if page is None:
+                return
             tickets = page.data.get("tickets") or []
             first_service, ours = self._reduce(tickets)
             after = dict(page.next.params)["cursor"] if page.next else None
             self.export_tail = page.data.get("after_cursor") or after or self.export_tail
+            if not after:
+                self.export_end = asked - self.export_lag_seconds
             yield TicketPage(first_service, ours, f"export:{after}" if after else f"since:{scan_started}",
                              surveys=self._surveys(tickets))
 
-    def export_tail_pages(self, tail: str | None) -> Iterator[TicketPage]:
+    def export_tail_pages(self, tail: str | None, until: float | None = None) -> Iterator[TicketPage]:
         """The cursor-based ticket export read on from `tail` (None: from the start), for what the
-        full export could not list yet (the most recent minute). Pages carry no cursor to store."""
+        full export could not list yet (the most recent minute); with `until` (epoch seconds), only
+        until a page lists a change after it (the export is ordered by `generated_timestamp`).
+        Pages carry no cursor to store."""
         for page in self.client.ticket_export(tail):
-            first_service, ours = self._reduce(page.data.get("tickets") or [])
+            tickets = page.data.get("tickets") or []
+            first_service, ours = self._reduce(tickets)
             yield TicketPage(first_service, ours, "")
+            if until is not None and any(int(t.get("generated_timestamp") or 0) > until for t in tickets):
+                return
+
+    def live_changes(self, since: float) -> list[TicketPage] | None:
+        """Every ticket whose `updated_at` is at or after `since` (epoch seconds), read live — List
+        Tickets newest first (`tickets_newest_first`), no export lag — as ticket pages (our keys and
+        first-service dates; no cursor); None when the read would pass Zendesk's offset limit or
+        `LIVE_MAX_PASSES` (the caller then waits out the export lag instead).
+
+        Offset pages over a list that changes while it is read: a ticket updated meanwhile moves to
+        the top, and the pages below shift down by one, so a ticket not yet reached can be skipped
+        (and another seen twice, which is harmless). So a pass that took more than one page is
+        followed by another from page 1 down to the newest `updated_at` the previous pass saw
+        (inclusive: `updated_at` has whole seconds), which lists every ticket updated since that
+        pass began; a pass of one page is one answer, a consistent snapshot, and ends the read."""
+        found: list[TicketPage] = []
+        floor = since
+        for _ in range(LIVE_MAX_PASSES):
+            newest: float | None = None
+            page = 0
+            while True:
+                page += 1
+                if page * LIVE_PAGE_SIZE > LIVE_OFFSET_LIMIT:
+                    return None
+                data = self.client.tickets_newest_first(page, per_page=LIVE_PAGE_SIZE)
+                tickets = data.get("tickets") or []
+                first_service, ours = self._reduce(tickets)
+                found.append(TicketPage(first_service, ours, ""))
+                stamps = [_epoch(t.get("updated_at")) for t in tickets]
+                if newest is None and stamps:
+                    newest = stamps[0]
+                if not data.get("next_page") or not tickets or min(stamps) < floor:
+                    break
+            if page == 1 or newest is None:
+                return found
+            floor = newest
+        return None
 
     def _solved_since(self, since: int, scan_started: int) -> Iterator[TicketPage]:
         stamp = datetime.fromtimestamp(since - SEARCH_MARGIN_SECONDS, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -238,7 +238,8 @@ class Ctx:
         if kind == "ticket":
             out.pop("fields", None)
             out["fields"] = out.get("custom_fields", [])
-            out["generated_timestamp"] = int(doc.get("_generated_ts") or parse_iso(doc["updated_at"]))
+            # a system update (or a deletion) moves it alone; a later event moves both
+            out["generated_timestamp"] = int(max(doc.get("_generated_ts") or 0, parse_iso(doc["updated_at"])))
         if kind == "dynamic_content_item":
             out["variants"] = [self.present_variant(doc["id"], v) for v in doc.get("variants", [])]
         return out

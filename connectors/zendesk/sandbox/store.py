@@ -116,6 +116,20 @@ class Store(DocumentStore):
             )
         return data
 
+    def system_update(self, ticket_id: int) -> None:
+        """A system update of a ticket: its `generated_timestamp` (and its place in the incremental
+        export, which orders by it) moves to now, its `updated_at` does not. Spec, incremental ticket
+        export: "The `updated_at` value is updated only if the update generates a ticket event. The
+        `generated_timestamp` value is updated for all ticket updates, including system updates"."""
+        with self.transaction():
+            doc = self.get("ticket", ticket_id)
+            if doc is None:
+                raise KeyError(ticket_id)
+            now = self.now()
+            doc["_generated_ts"] = now
+            self.db.execute("UPDATE objects SET data=?, updated_ts=? WHERE kind='ticket' AND id=?",
+                            (json.dumps(doc), now, int(ticket_id)))
+
     def get(self, kind: str, object_id: Any) -> dict | None:
         """The stored object, or None."""
         object_id = _sqlite_id(object_id)
@@ -168,11 +182,13 @@ class Store(DocumentStore):
 
         With `by_position` the order is (`position`, id), as Zendesk lists triggers, automations
         and views, and the cursors `after_id`/`before_id` are (position, id) pairs. `sort` (offset
-        pages only) is (`updated_at` | `created_at` | `id`, descending): that timestamp, then id."""
+        pages only) is (`updated_at` | `created_at` | `id`, descending): that field (whole seconds),
+        then id. `updated_at` is the object's, not `updated_ts`: a system update (`system_update`)
+        moves the latter only."""
         if sort is not None:
-            column = {"updated_at": "updated_ts", "created_at": "created_ts", "id": "id"}[sort[0]]
+            column = "id" if sort[0] == "id" else f"json_extract(data, '$.{sort[0]}')"
             direction = "DESC" if sort[1] else "ASC"
-            sql = (f"SELECT data FROM objects WHERE kind=?" + (f" AND ({where})" if where else "")
+            sql = ("SELECT data FROM objects WHERE kind=?" + (f" AND ({where})" if where else "")
                    + f" ORDER BY {column} {direction}, id {direction} LIMIT ? OFFSET ?")
             with self.lock:
                 rows = self.db.execute(sql, (kind, *params, limit, offset)).fetchall()
