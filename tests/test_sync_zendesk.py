@@ -274,6 +274,29 @@ def test_the_live_read_reads_again_when_a_ticket_moves_up_while_it_pages(sandbox
     assert 3 <= desk.calls["GET /api/v2/tickets"] <= 6  # two pages, then passes from page 1
 
 
+def test_past_the_live_reads_bound_the_rebuilt_ledger_waits_out_the_lag_as_before(sandbox, tmp_path, monkeypatch):
+    """More tickets changed since the export's end than the live read may page through (Zendesk's
+    offset pages end at 10,000 records; here at one page): the run falls back to waiting out the
+    export lag and reading the export on — still exactly once for a task hidden from the export."""
+    from deskbook.connectors.zendesk import sync_desk
+
+    monkeypatch.setattr(sync_desk, "LIVE_OFFSET_LIMIT", 100)
+    sandbox.app.export_lag_seconds = 3
+    expected = sorted(expected_keys(sandbox.orgs, SETTINGS, [AS_OF]))
+    now = sandbox.store.now()
+    made = sandbox.store.add_ticket(external_id=expected[0], organization_id=int(expected[0].split(":")[2]),
+                                    subject="made by deskbook", created_at=iso(now - 3600), updated_at=iso(now - 3600))
+    put_ticket(sandbox, made["id"], priority="urgent")
+    for n in range(120):
+        sandbox.store.add_ticket(subject=f"busy {n}", created_at=iso(now - 3600), updated_at=iso(now))
+    sleeps = SleepLog(monkeypatch, over=1)
+    report, desk = run_once(sandbox, tmp_path / "l.sqlite")
+    assert sleeps.long  # the lag, waited out
+    assert desk.calls["GET /api/v2/tickets"] == 1  # the page the bound allowed
+    assert report.failed == 0 and sum(j.already_done for j in report.jobs.values()) == 1
+    assert desk_keys(sandbox.store) == Counter({k: 1 for k in expected})
+
+
 def test_a_task_only_a_system_update_hid_is_reported_as_a_duplicate(sandbox, tmp_path):
     """The known gap of the live read: a task whose only change in the export's last minute was a
     system update (its generated_timestamp moved, its updated_at did not) is listed by neither read,
