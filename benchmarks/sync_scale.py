@@ -27,13 +27,16 @@ JSM (`--desk jsm`): JSM has no change feed, so every run lists the desk's organi
 page) and reads their contract data from Customer Service Management detail fields, 25 profiles a
 call: F = ceil(N/50) + ceil(N/25) (goal F + 50). Tickets are read by JQL, incrementally after the
 first run; a task also looks its requester's accountId up once (cached per email).
+A run that raises requests also reads the request types once and, for each type named as a sync
+job's, its owner property (deskbook's marker is a request type property, not in the portal-visible
+description): J = one read per sync job, included in the goals below.
 
-1. first run (empty ledger)            reads <= F + ceil(R/100) + customers + 5 (R = resolved requests),
+1. first run (empty ledger)            reads <= F + ceil(R/100) + customers + 5 + J (R = resolved requests),
                                        writes <= 4 x due items (request, key label + Organizations edit,
                                        internal note, finished mark)
 2. second run, same day                reads <= F + ceil(P/100) + 5, writes 0 (P = requests raised
                                        since the previous scan began, less 1 h: that run's own)
-3. next day                            reads <= F + ceil(P/100) + 5, writes <= 4 x newly due items
+3. next day                            reads <= F + ceil(P/100) + 5 + J + customers, writes <= 4 x newly due items
 `--scan-only` measures just the organization scan (the part every run repeats) at N.
 4. naive baseline: the same listing and property reads, plus one JQL search per organization
    for its existing requests — measured on a sample and extrapolated to N.
@@ -439,9 +442,12 @@ def main_jsm(args: argparse.Namespace, as_of: date) -> None:
             scan_jsm(handle, floor + 50)
             return
         ledger = Path(tmp) / "ledger.sqlite"
+        from deskbook.playbooks.loader import load_playbook
+
+        jobs = len(load_playbook(None).sync.jobs)  # J: the sync request types' owner property reads
         first = run_worker(handle, ledger, as_of, "jsm")
-        show("first run (empty ledger)", first, f"<= F + {math.ceil(resolved / 100) + 5} + customers = "
-             f"{floor + math.ceil(resolved / 100) + 5} + {first['created']}",
+        show("first run (empty ledger)", first, f"<= F + {math.ceil(resolved / 100) + 5} + J + customers = "
+             f"{floor + math.ceil(resolved / 100) + 5 + jobs} + {first['created']}",
              f"<= 4 x {first['created']} due = {4 * first['created']}")
         second = run_worker(handle, ledger, as_of, "jsm")
         goal = floor + math.ceil(first["created"] / 100) + 5
@@ -450,8 +456,9 @@ def main_jsm(args: argparse.Namespace, as_of: date) -> None:
         # P counts what was raised since the previous scan began less the hour of overlap: these runs
         # are minutes apart on the wall clock, so the first run's requests still count (a day apart
         # it would be the previous day's only).
-        goal = floor + math.ceil((first["created"] + second["created"]) / 100) + 5
-        show("next day", next_day, f"<= F + ceil(P/100) + 5 = {goal}",
+        goal = floor + math.ceil((first["created"] + second["created"]) / 100) + 5 + (jobs if next_day["created"] else 0)
+        show("next day", next_day, f"<= F + ceil(P/100) + 5 (+ J when it raises requests) + customers = {goal} + "
+             f"{next_day['created']}",
              f"<= 4 x {next_day['created']} newly due = {4 * next_day['created']}")
         if args.skip_naive:
             return

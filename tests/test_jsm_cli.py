@@ -50,6 +50,12 @@ def run(capsys, *argv):
     return code, out, err
 
 
+def owned_type(client: JsmClient, rtype: dict) -> tuple[str, str] | None:
+    """deskbook's (playbook, key) of a listed request type: its owner property's marker."""
+    return tr.request_type_owner({**rtype, "properties": {
+        tr.OWNER_PROPERTY: client.request_type_property(str(rtype["id"]), tr.OWNER_PROPERTY)}})
+
+
 def client_for(sandbox) -> JsmClient:
     return JsmClient(JsmConnection(url=sandbox.url, email=sandbox.email, token=sandbox.token,
                                    project_key=sandbox.project_key, cloud_id=sandbox.cloud_id))
@@ -109,7 +115,7 @@ def test_plan_apply_plan_uninstall_through_the_cli_against_the_spec(capsys, jsm_
         code, out, _ = run(capsys, "plan", "--desk", "jsm")
         assert code == 0 and "No changes" in out
 
-        managed_types = [t for t in client.request_types() if tr.parse_marker(t.get("description"))]
+        managed_types = [t for t in client.request_types() if owned_type(client, t)]
         assert len(managed_types) == sum(1 for c in body["changes"] if c["kind"] == "request_type")
 
         out_file = tmp_path / "jsm-export.json"
@@ -255,8 +261,9 @@ def test_verify_without_request_or_doit_writes_nothing_and_says_what_it_would_ra
         use_sandbox_env(jsm_env, sandbox)
         code, _, err = run(capsys, "apply", "--desk", "jsm", "--doit")
         assert code == 0, err
-        types_before = client_for(sandbox).request_types()
-        owned = [t for t in types_before if tr.parse_marker(t.get("description"))]
+        client = client_for(sandbox)
+        types_before = client.request_types()
+        owned = [t for t in types_before if owned_type(client, t)]
 
         code, out, err = run(capsys, "verify", "--desk", "jsm")
         assert code == ExitCode.USAGE == 64
@@ -322,7 +329,7 @@ def test_uninstall_refuses_to_delete_request_types_requests_use_unless_forced(ca
         use_sandbox_env(jsm_env, sandbox)
         assert run(capsys, "apply", "--desk", "jsm", "--doit")[0] == 0
         client = client_for(sandbox)
-        used = next(t for t in client.request_types() if tr.parse_marker(t.get("description")))
+        used = next(t for t in client.request_types() if owned_type(client, t))
         client.create_request(used["id"], "a customer's request")
         before = sorted(t["id"] for t in client.request_types())
         rules_before = [(s["name"], s["state"]) for s in client.rule_summaries()]
@@ -337,7 +344,7 @@ def test_uninstall_refuses_to_delete_request_types_requests_use_unless_forced(ca
         # --force lifts the refusal, not the warning: stripping request types is never silent
         code, out, err = run(capsys, "uninstall", "--desk", "jsm", "--doit", "--force")
         assert code == 0, err
-        assert not [t for t in client.request_types() if tr.parse_marker(t.get("description"))]
+        assert not [t for t in client.request_types() if owned_type(client, t)]
         warned = [line for line in err.splitlines() if "--force: going ahead" in line]
         assert any(f'"{used["name"]}"' in w and "1 request(s)" in w for w in warned), err
 

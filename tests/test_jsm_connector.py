@@ -108,8 +108,12 @@ def test_translation_request_types_rules_markers_and_smart_values(library):
         if d.kind == "automation_rule":
             nodes = [d.payload["trigger"], *d.payload["components"]]
             assert all({"component", "type", "schemaVersion", "value"} <= set(n) for n in nodes)
-    for d in desired:
-        assert tr.parse_marker(d.payload["description"]) == ("jsm-sample", d.key)
+    for d in desired:  # request types: in the owner property, the portal shows their description to customers
+        if d.kind == "request_type":
+            assert tr.request_type_owner(d.payload) == ("jsm-sample", d.key)
+            assert tr.parse_marker(d.payload["description"]) is None
+        else:
+            assert tr.parse_marker(d.payload["description"]) == ("jsm-sample", d.key)
     assert not any(d.kind == "sla_metric" for d in desired)
     statuses = {"Waiting for customer": "10002", "Pending": "10003"}
     with_sla = tr.desired_objects(playbook(), library, project_ari="a", allow_internal_api=True, status_ids=statuses)
@@ -506,7 +510,7 @@ def test_replacing_a_request_type_that_requests_use_is_refused_unless_forced(lib
         text = str(refused.value)
         assert f'request type "技术" (id {before["技术"]}) is used by 2 request(s) in SUP' in text
         assert 'replacing it with "技术支持"' in text and "delete + create, new id" in text
-        assert "Project settings > Request types" in text and "[deskbook:...] marker" in text
+        assert "Project settings > Request types" in text and f"property {tr.OWNER_PROPERTY}" in text
         assert "--force" in text
         assert request_type_writes(sandbox) == []  # refused before writing anything
         assert types_by_name(connector) == before
@@ -687,3 +691,116 @@ def test_a_site_without_the_internal_endpoints_still_plans_without_the_flag(libr
         sandbox.inject(404, path_prefix="/rest/servicedesk/1/servicedesk/agent/")
         with pytest.raises(DeskbookError):
             flagged.plan_playbook(playbook(), library)
+
+
+def old_style(sandbox, type_ids) -> None:
+    """What deskbook before the owner property installed: the marker at the end of the request type's
+    description (which the portal shows customers), no property. Writes the sandbox's store."""
+    for type_id in type_ids:
+        rtype = sandbox.store.get("requesttype", type_id)
+        props = dict(rtype.get("properties") or {})
+        owner = props.pop(tr.OWNER_PROPERTY)
+        sandbox.store.update("requesttype", type_id, {"description": f"{rtype['description']} {owner}".strip(),
+                                                      "properties": props})
+
+
+def test_request_type_descriptions_carry_no_marker_the_owner_property_does(library):
+    """The portal shows a request type's description to customers: deskbook's marker goes into the
+    request type property `deskbook.owner` instead, read once per request type by a plan."""
+    with running_sandbox() as sandbox:
+        connector, pb, plan, before = install_sample(sandbox, library)
+        client = connector.client
+        types = client.request_types()
+        assert len(types) == 4 and not any(tr.parse_marker(t["description"]) for t in types)
+        owners = {t["name"]: tr.parse_marker(client.request_type_property(t["id"], tr.OWNER_PROPERTY)) for t in types}
+        assert owners["技术"] == ("jsm-sample", "category.technical")
+        assert owners["账务: 退款"] == ("jsm-sample", "category.refund")
+        sandbox.clear_requests()
+        again, _ = connector.plan_playbook(pb, library)
+        assert not again.has_changes, [c.to_json() for c in again.changes]
+        reads = [r["path"] for r in sandbox.requests() if r["path"].endswith(f"/property/{tr.OWNER_PROPERTY}")]
+        assert sorted(reads) == sorted(f"/rest/servicedeskapi/servicedesk/1/requesttype/{i}/property/{tr.OWNER_PROPERTY}"
+                                       for i in before.values())
+        unmanaged = client.create_request_type("Walk-in", "made by hand")
+        plan, _ = connector.plan_playbook(pb, library)  # a type without the property: not deskbook's
+        assert not plan.has_changes and not plan.conflicts
+        assert types_by_name(connector)["Walk-in"] == unmanaged["id"]
+        assert sandbox.violations() == []
+
+
+def test_an_install_with_the_marker_in_descriptions_migrates_as_an_update(library):
+    """An install by an older deskbook (marker in the description) is still deskbook's: the next plan
+    shows each type as an update (description without the marker, owner property set), the apply
+    converges, and an uninstall before or after the migration finds every type."""
+    with running_sandbox() as sandbox:
+        connector, pb, plan, before = install_sample(sandbox, library)
+        old_style(sandbox, before.values())
+        assert all(tr.parse_marker(t["description"]) for t in connector.client.request_types())
+        plan, snapshot = connector.plan_playbook(pb, library)
+        changes = [c for c in plan.changes if c.kind == "request_type"]
+        assert {(c.action, c.id) for c in changes} == {("update", i) for i in before.values()}
+        assert not plan.conflicts and not [c for c in plan.changes if c.kind != "request_type"]
+        technical = next(c for c in changes if c.key == "category.technical")
+        assert any(line.startswith("description:") and "[deskbook:jsm-sample:category.technical]" in line
+                   for line in technical.diff)
+        assert any(line.startswith("property deskbook.owner: None -> '[deskbook:jsm-sample:category.technical]'")
+                   for line in technical.diff)
+        removal = uninstall_plan(connector, pb.name, snapshot)  # the old marker: found by uninstall too
+        assert {(c.action, c.id) for c in removal.changes if c.kind == "request_type"} == \
+            {("delete", i) for i in before.values()}
+
+        connector.guard(plan, snapshot)
+        connector.apply(plan, snapshot)
+        types = connector.client.request_types()
+        assert not any(tr.parse_marker(t["description"]) for t in types)
+        again, snapshot = connector.plan_playbook(pb, library)
+        assert not again.has_changes, [c.to_json() for c in again.changes]
+
+        # half migrated (one type still old-style): the uninstall finds both kinds
+        old_style(sandbox, [types[0]["id"]])
+        _, snapshot = connector.plan_playbook(pb, library)
+        removal = uninstall_plan(connector, pb.name, snapshot)
+        assert {c.id for c in removal.changes if c.kind == "request_type"} == {t["id"] for t in types}
+        connector.apply(removal, snapshot)
+        assert connector.client.request_types() == []
+
+
+def test_a_request_type_created_before_a_kill_without_its_owner_property_is_found_not_made_twice(library, tmp_path):
+    """A run killed between the request type's create and its owner property PUT leaves a type without
+    any marker. Stored late (after the next run planned): that run's intent log names the create, so it
+    takes the type by its name and sets the property instead of creating a second one (JSM refuses a
+    second type of the same name). Stored before the next plan: the plan shows it as a conflict, and
+    --adopt takes it over by setting the property alone (no replace: its fields already match)."""
+    from deskbook.connectors.intents import CreateIntents
+
+    with running_sandbox() as sandbox:
+        connector = connector_for(sandbox)
+        connector.settle_seconds = lambda: 0.0  # type: ignore[method-assign]
+        pb = playbook()
+        plan, snapshot = connector.plan_playbook(pb, library)
+        change = next(c for c in plan.changes if c.key == "category.technical")
+        log = tmp_path / "intents.jsonl"
+        killed = CreateIntents(log)
+        killed.sending("request_type", change.key)  # the killed run: create sent, never confirmed ...
+        killed.close()
+        stored = connector.client.create_request_type(change.desired["name"], change.desired["description"],
+                                                      change.desired["helpText"])  # ... stored late, unmarked
+        connector.apply(plan, snapshot, intents=CreateIntents(log))
+        technical = [t for t in connector.client.request_types() if t["name"] == change.desired["name"]]
+        assert [t["id"] for t in technical] == [stored["id"]]
+        assert tr.parse_marker(connector.client.request_type_property(stored["id"], tr.OWNER_PROPERTY)) == \
+            ("jsm-sample", "category.technical")
+        final, _ = connector.plan_playbook(pb, library)
+        assert not final.has_changes and not final.conflicts
+
+        sandbox.store.update("requesttype", stored["id"], {"properties": {}})  # stored before the plan
+        plan, snapshot = connector.plan_playbook(pb, library)
+        assert [(c.kind, c.id) for c in plan.conflicts] == [("request_type", stored["id"])]
+        adopted, snapshot = connector.plan_playbook(pb, library, adopt=True)
+        [change] = adopted.changes
+        assert (change.action, change.id) == ("update", stored["id"]) and change.reason != tr.REQUEST_TYPE_REPLACE
+        sandbox.clear_requests()
+        connector.guard(adopted, snapshot)
+        connector.apply(adopted, snapshot)
+        assert request_type_writes(sandbox) == []  # the property alone: no delete + create
+        assert not connector.plan_playbook(pb, library)[0].has_changes

@@ -217,6 +217,35 @@ def test_organization_property_round_trip(sandbox):
     assert http.get(url).status_code == 404
 
 
+def test_request_type_property_round_trip_and_refusals(sandbox):
+    """`/servicedesk/{id}/requesttype/{id}/property[/{key}]` (servicedesk-openapi.json, experimental):
+    GET of a missing key 404, PUT 201 new / 200 replaced, DELETE 204; a key over 255 characters and an
+    empty or over-long value are refused (400); the type's DTO does not show its properties."""
+    http = session_for(sandbox)
+    type_id = create_type(http, sandbox, "Billing").json()["id"]
+    base = f"{sandbox.url}{SD}/servicedesk/1/requesttype/{type_id}/property"
+    url = f"{base}/deskbook.owner"
+    assert http.get(url).status_code == 412  # experimental: the opt-in is required
+    http.headers.update(OPT_IN)
+    missing = http.get(url)
+    assert missing.status_code == 404 and "deskbook.owner" in missing.json()["errorMessage"]
+    assert http.get(base).json() == {"keys": []}
+    assert http.put(url, json="[deskbook:pb:category.billing]").status_code == 201
+    assert http.put(url, json={"v": 2}).status_code == 200
+    assert http.get(url).json() == {"key": "deskbook.owner", "value": {"v": 2}}
+    assert [k["key"] for k in http.get(base).json()["keys"]] == ["deskbook.owner"]
+    listed = http.get(f"{sandbox.url}{SD}/servicedesk/1/requesttype").json()["values"]
+    assert "properties" not in listed[0]
+    assert http.put(f"{base}/{'k' * 256}", json=1).status_code == 400
+    assert http.put(url, data=b"", headers={"Content-Type": "application/json"}).status_code == 400
+    assert http.put(url, data=b"{not json", headers={"Content-Type": "application/json"}).status_code == 400
+    assert http.put(url, json="x" * 40_000).status_code == 400
+    assert http.get(f"{sandbox.url}{SD}/servicedesk/1/requesttype/999/property/deskbook.owner").status_code == 404
+    assert http.delete(url).status_code == 204
+    assert http.delete(url).status_code == 404
+    assert http.get(url).status_code == 404
+
+
 def test_request_on_behalf_comments_properties_and_jql(sandbox):
     http = session_for(sandbox)
     rtype = create_type(http, sandbox, "Renewal").json()

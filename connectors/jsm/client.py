@@ -258,6 +258,17 @@ class JsmClient:
         self.session.request("DELETE", f"{SD}/servicedesk/{self.desk_id}/requesttype/{type_id}",
                              headers=EXPERIMENTAL, label=label)
 
+    def request_type_property(self, type_id: str, key: str) -> Any | None:
+        """A request type property's value, or None when unset (404; experimental API)."""
+        found = self._get_or_none(f"{SD}/servicedesk/{self.desk_id}/requesttype/{type_id}/property/{key}",
+                                  headers=EXPERIMENTAL)
+        return None if found is None else found.get("value")
+
+    def set_request_type_property(self, type_id: str, key: str, value: Any, *, label: str | None = None) -> None:
+        """Set a request type property (experimental API; 201 new, 200 replaced)."""
+        self.session.request("PUT", f"{SD}/servicedesk/{self.desk_id}/requesttype/{type_id}/property/{key}",
+                             json=value, headers=EXPERIMENTAL, label=label or f"request type {type_id} property {key}")
+
     def request_type_fields(self, type_id: str) -> list[dict]:
         """The fields of a request type."""
         data = self.session.get_json(f"{SD}/servicedesk/{self.desk_id}/requesttype/{type_id}/field")
@@ -279,9 +290,10 @@ class JsmClient:
         self.session.request("POST", f"{SD}/servicedesk/{self.desk_id}/organization",
                              json={"organizationId": int(org_id)}, label=f"organization {org_id}")
 
-    def _get_or_none(self, path: str, params: dict[str, Any] | None = None) -> Any | None:
+    def _get_or_none(self, path: str, params: dict[str, Any] | None = None,
+                     headers: dict[str, str] | None = None) -> Any | None:
         """`GET path`'s JSON, or None when the desk answers 404 (the object or property does not exist)."""
-        response = self.session.request("GET", path, params=params, raise_for_status=False)
+        response = self.session.request("GET", path, params=params, headers=headers, raise_for_status=False)
         if response.status_code == 404:
             return None
         if response.status_code >= 400:

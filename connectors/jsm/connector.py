@@ -4,8 +4,12 @@ Kinds (`translate.KIND_ORDER`): request types, automation rules and — only wit
 `allow_internal_api` — SLA metrics. What JSM's API cannot do and how the connector copes:
 
 * Request types have no update endpoint (`/servicedesk/{id}/requesttype/{typeId}` has GET and
-  DELETE only), and what the playbook sets — name, description with the ownership marker, help
-  text — is exactly what cannot change: a changed or adopted request type is a *replace*, delete +
+  DELETE only), and what the playbook sets — name, description, help text — is exactly what cannot
+  change. The ownership marker is not in the description (the portal shows it to customers) but in the
+  request type property `translate.OWNER_PROPERTY`, read once per request type by `list_kind` and set
+  after each create; a type whose only difference is that property is updated in place (PUT). An
+  install by an older deskbook (marker in the description) is still owned (`translate.request_type_owner`)
+  and its plan shows the move as an update. Otherwise a changed or adopted request type is a *replace*, delete +
   create (experimental API). The id changes, JSM removes the deleted type from all its requests,
   and portal groups / fields set in JSM are lost. The plan shows each one as a replace (the
   change's `reason`, plus a note), and `guard` counts the requests of every request type the plan
@@ -76,6 +80,7 @@ class JsmConnector(DeskConnector):
         self.unreadable: dict[str, str] = {}  # internal kinds a plan without the flag could not read, and why
         self._reconcile: dict[str, list[int]] = {}  # request key -> its id, for searches that must see it
         self._detail_fields: list[dict] | None | bool = False  # False: not read yet; None: no CSM
+        self._pending_types: dict[str, dict[str, Any]] = {}  # request type key -> payload being created
 
     def detail_fields(self) -> list[dict] | None:
         """The site's CSM organization detail fields (read once), None when CSM is not available."""
@@ -102,8 +107,10 @@ class JsmConnector(DeskConnector):
 
     def list_kind(self, kind: str) -> list[dict[str, Any]]:
         """Every object of `kind` in the service project (full rules only for marked ones)."""
-        if kind == "request_type":
-            return self.client.request_types()
+        if kind == "request_type":  # with the owner property: one read per type (404 = none)
+            return [{**t, "properties": {tr.OWNER_PROPERTY: self.client.request_type_property(str(t["id"]),
+                                                                                               tr.OWNER_PROPERTY)}}
+                    for t in self.client.request_types()]
         if kind == "automation_rule":
             rules = []
             for summary in self.client.rule_summaries(scope=self.client.project_ari):
@@ -138,8 +145,7 @@ class JsmConnector(DeskConnector):
     def create_object(self, kind: str, payload: dict[str, Any], label: str) -> dict[str, Any]:
         """Create one object and return it with its `id`."""
         if kind == "request_type":
-            return self.client.create_request_type(payload["name"], payload.get("description", ""),
-                                                   payload.get("helpText", ""), label=label)
+            return self.create_request_type(payload, label)
         if kind == "automation_rule":
             return {"id": self.client.create_rule(payload, label=label)}
         if kind == "organization_detail_field":
@@ -151,6 +157,38 @@ class JsmConnector(DeskConnector):
         if kind == "queue":
             return self.client.create_queue(payload, label=label)
         return self.client.create_sla_metric(payload, label=label)
+
+    def create_request_type(self, payload: dict[str, Any], label: str) -> dict[str, Any]:
+        """Create a request type, then set its properties (the owner marker) on it."""
+        created = self.client.create_request_type(payload["name"], payload.get("description", ""),
+                                                  payload.get("helpText", ""), label=label)
+        for key, value in (payload.get("properties") or {}).items():
+            self.client.set_request_type_property(str(created["id"]), key, value, label=label)
+        return {**created, "properties": dict(payload.get("properties") or {})}
+
+    def find_managed(self, kind: str, playbook: str, key: str) -> dict[str, Any] | None:
+        """By marker; for a request type also the one a create left without its owner property (the
+        create stored, its property PUT never sent): the type named as the key's, carrying no marker at
+        all, is taken and its property set — the caller knows a create of that key was sent."""
+        found = DeskConnector.find_managed(self, kind, playbook, key)
+        if found is not None or kind != "request_type":
+            return found
+        wanted = self._pending_types.get(key)
+        if wanted is None:
+            return None
+        for rtype in self.list_kind(kind):
+            if rtype.get("name") == wanted["name"] and tr.request_type_owner(rtype) is None:
+                for prop, value in (wanted.get("properties") or {}).items():
+                    self.client.set_request_type_property(str(rtype["id"]), prop, value)
+                return {**rtype, "properties": dict(wanted.get("properties") or {})}
+        return None
+
+    def create_checked(self, kind: str, payload: dict[str, Any], label: str, playbook: str,
+                       key: str | None, intents: Any = None) -> dict[str, Any]:
+        """The engine's create, remembering which request type payload a key stands for (`find_managed`)."""
+        if kind == "request_type" and key:
+            self._pending_types[key] = payload
+        return DeskConnector.create_checked(self, kind, payload, label, playbook, key, intents)
 
     def resolve_refs(self, payload: dict[str, Any], ids: dict) -> dict[str, Any]:
         """SLA goals' `{ref:calendar:<key>}` become the calendar's id."""
@@ -166,11 +204,16 @@ class JsmConnector(DeskConnector):
 
     def update_object(self, kind: str, object_id: Any, payload: dict[str, Any], existing: dict[str, Any] | None,
                       label: str) -> None:
-        """Update one object (request types: delete + create, JSM has no update)."""
+        """Update one object (request types: their properties in place when only those differ, else
+        delete + create, JSM has no update)."""
         if kind == "request_type":
+            if not tr.request_type_replaced(payload, existing or {}):
+                for key, value in (payload.get("properties") or {}).items():
+                    if (existing or {}).get("properties", {}).get(key) != value:
+                        self.client.set_request_type_property(str(object_id), key, value, label=label)
+                return
             self.client.delete_request_type(str(object_id), label=label)
-            self.client.create_request_type(payload["name"], payload.get("description", ""),
-                                            payload.get("helpText", ""), label=label)
+            self.create_request_type(payload, label)
         elif kind == "automation_rule":
             self.client.update_rule(str(object_id), payload, label=label)
         elif kind == "organization_detail_field":
@@ -210,13 +253,15 @@ class JsmConnector(DeskConnector):
             self.client.delete_sla_metric(int(object_id), label=label)
 
     def ownership(self, kind: str, payload: dict[str, Any], playbook: str) -> tuple[str, str] | None:
-        """(playbook, key) from the marker in the description. A detail field has no description: any is
+        """(playbook, key) from the marker in the description (request types: `tr.request_type_owner`). A detail field has no description: any is
         taken as the planned playbook's, keyed by name, so the one the playbook names is compared, never
         conflicts, and the others are left alone (`extra_changes` drops their deletes)."""
         if kind == "organization_detail_field":
             return (playbook, f"detail.{payload.get('name')}")
         if kind in INTERNAL_KINDS:  # no description: the marker ends the name
             return tr.parse_marker(payload.get("name"))
+        if kind == "request_type":  # the owner property, or an older install's description
+            return tr.request_type_owner(payload)
         return tr.parse_marker(payload.get("description"))
 
     def display_name(self, kind: str, payload: dict[str, Any]) -> str:
@@ -283,6 +328,10 @@ class JsmConnector(DeskConnector):
             change.reason = f"{change.reason}; {tr.REQUEST_TYPE_REPLACE}" if change.reason else tr.REQUEST_TYPE_REPLACE
         if replaces:
             notes.append(tr.replace_note([c.name for c in replaces]))
+        moved = [c for c in plan.changes if c.kind == "request_type" and c.action == UPDATE
+                 and tr.parse_marker((c.existing or {}).get("description"))]
+        if moved:
+            notes.append(tr.marker_move_note([c.name for c in moved]))
         if self.allow_internal_api:
             notes.append("SLA metrics, their calendars and queues use JSM's internal endpoints (--allow-internal-api): "
                          "not a public contract, may change without notice")
@@ -333,7 +382,8 @@ class JsmConnector(DeskConnector):
         `force` (which also lifts other safety checks) a warning on stderr instead, so it is never silent."""
         in_use = []
         for change in plan.changes:
-            if change.kind == "request_type" and change.action in (UPDATE, DELETE) and change.id not in (None, ""):
+            if change.kind == "request_type" and (change.action == DELETE or is_request_type_replace(change)) \
+                    and change.id not in (None, ""):
                 try:
                     count = self.requests_of_type(change)
                 except DeskbookError as exc:
@@ -366,7 +416,7 @@ class JsmConnector(DeskConnector):
     # ------------------------------------------------------------ export and verify
 
     def export(self) -> dict[str, Any]:
-        """Every request type, automation rule of the project (full definitions), organization
+        """Every request type (with deskbook's owner property), automation rule of the project (full definitions), organization
         (with its properties) and, with the internal API allowed, SLA metric, as JSON by kind
         (`deskbook.connectors.backup` wraps it in the one backup format)."""
         rules = [{**self.client.rule(s["uuid"]), "uuid": s["uuid"]}
@@ -377,7 +427,7 @@ class JsmConnector(DeskConnector):
                      for key in self.client.organization_property_keys(org["id"])}
             organizations.append({**org, "properties": props})
         return {"url": self.client.connection.url, "project": self.client.connection.project_key,
-                "objects": {"request_type": self.client.request_types(), "automation_rule": rules,
+                "objects": {"request_type": self.list_kind("request_type"), "automation_rule": rules,
                             "organization": organizations,
                             "sla_metric": self.client.sla_metrics() if self.allow_internal_api else None,
                             "calendar": self.client.calendars() if self.allow_internal_api else None,
@@ -391,7 +441,8 @@ class JsmConnector(DeskConnector):
             raise DeskbookError(f"project {self.client.connection.project_key} has no request type to raise a "
                                 "test request with",
                                 hint="run `deskbook apply --desk jsm --doit` first, or pass --request KEY")
-        owned = [t for t in types if (tr.parse_marker(t.get("description")) or (None,))[0] == playbook.name]
+        owned = [t for t in types if (tr.parse_marker(t.get("description")) or tr.parse_marker(
+            self.client.request_type_property(str(t["id"]), tr.OWNER_PROPERTY)) or (None,))[0] == playbook.name]
         request_type = (owned or types)[0]
         return {"project": self.client.connection.project_key,
                 "request_type": {"id": str(request_type["id"]), "name": request_type.get("name") or "",
@@ -478,8 +529,10 @@ def contract_store_note(csm: bool) -> str:
 
 
 def is_request_type_replace(change: Change) -> bool:
-    """True for a request type `update`: JSM cannot update one, so apply deletes and re-creates it."""
-    return change.kind == "request_type" and change.action == UPDATE
+    """True for a request type `update` of its name, description or help text: JSM cannot update one, so
+    apply deletes and re-creates it (an update of its properties alone is a PUT)."""
+    return change.kind == "request_type" and change.action == UPDATE and \
+        tr.request_type_replaced(change.desired or {}, change.existing or {})
 
 
 def existing_name(change: Change) -> str:
@@ -507,8 +560,8 @@ def in_use_error(in_use: list[tuple[Change, int]], project_key: str, operation: 
     choices = []
     if any(c.action == UPDATE for c, _ in in_use):
         choices.append("to keep a type, edit it in JSM (Project settings > Request types) to the name, description "
-                       "and help text the plan shows, keeping the [deskbook:...] marker at the end of its description, "
-                       "and re-run: it then matches, with its id and requests")
+                       "and help text the plan shows (deskbook's marker is in the type's property "
+                       f"{tr.OWNER_PROPERTY}, which the edit keeps), and re-run: it then matches, with its id and requests")
     if any(c.action == DELETE for c, _ in in_use):
         choices.append("to keep a type the playbook no longer lists, put its category back in the playbook")
     choices.append("or re-run with --force to go ahead anyway")

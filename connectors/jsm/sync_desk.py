@@ -353,8 +353,13 @@ class JsmSyncDesk:
         """The id of the job's dedicated request type (created by `deskbook apply --desk jsm`)."""
         if self._types is None:
             self._types = {}
+            titles = {job, *(title for names in tr.SYNC_REQUEST_TYPES.values() for title in names.values())}
             for rtype in self.client.request_types():
+                # the owner property (one read, only for a type named as a job's) or an older install's description
                 owner = tr.parse_marker(rtype.get("description"))
+                if owner is None and rtype.get("name") in titles:
+                    owner = tr.request_type_owner({"properties": {tr.OWNER_PROPERTY: self.client.request_type_property(
+                        str(rtype["id"]), tr.OWNER_PROPERTY)}})
                 if owner and owner[1].startswith("sync."):
                     self._types[owner[1][len("sync."):]] = rtype["id"]
                     self._type_names[owner[1][len("sync."):]] = rtype.get("name") or ""

@@ -9,8 +9,13 @@ returns one `DesiredObject` per JSM object, in dependency order (`KIND_ORDER`):
   locales' names go into `helpText`.
   Each sync job also gets a dedicated request type (`SYNC_REQUEST_TYPES`, key `sync.<job>`).
   All three attributes come from the playbook and JSM's public API cannot change any of them
-  (`/servicedesk/{id}/requesttype/{typeId}` has GET and DELETE only; the ownership marker lives
-  in `description`, so even taking a type over is a change). A changed request type is therefore
+  (`/servicedesk/{id}/requesttype/{typeId}` has GET and DELETE only). The portal shows a request
+  type's description to customers, so its ownership marker is not there but in the request type
+  property `OWNER_PROPERTY` (`.../requesttype/{typeId}/property/deskbook.owner`, the marker as a JSON
+  string; a plan reads it once per request type). An install by an older deskbook has the marker at
+  the end of the description: `request_type_owner` reads either, so such a type is still owned, and
+  the plan shows it as an update (the description without the marker, the property set), which
+  `compare_payloads` finds. Setting the property alone is an in-place write; a changed request type is therefore
   a *replace*: delete + create, the id changes, its requests lose their request type (JSM
   "removes it from all customer requests") and portal groups / fields set in JSM are lost. The
   plan says so (`REQUEST_TYPE_REPLACE`, `replace_note`) and the connector refuses to replace or
@@ -40,7 +45,8 @@ returns one `DesiredObject` per JSM object, in dependency order (`KIND_ORDER`):
   per-language variant like Zendesk dynamic content); `locale_notes` says so in the plan and names
   the phrase ids other locales' agents render with `deskbook render`.
 
-Ownership marker `[deskbook:<playbook>:<key>]` ends every description. Keys are prefixed by
+Ownership marker `[deskbook:<playbook>:<key>]` ends every rule's description (request types: the
+owner property; SLA metrics, calendars, queues: the name). Keys are prefixed by
 their source (`macro.greeting`, `trigger.route_billing`, `automation.x`, `category.billing`,
 `sla.first_reply_time`) so one kind never mixes two playbook namespaces.
 
@@ -105,6 +111,25 @@ def marker(playbook: m.Playbook | str, key: str) -> str:
 def with_marker(text: str, playbook: m.Playbook, key: str) -> str:
     """`text` followed by the marker."""
     return f"{text.strip()} {marker(playbook, key)}".strip()
+
+
+#: The request type property holding deskbook's ownership marker (a request type's description is
+#: shown on the portal): its value is the marker, a JSON string.
+OWNER_PROPERTY = "deskbook.owner"
+
+
+def request_type_payload(name: str, description: str, help_text: str, playbook: m.Playbook, key: str) -> dict:
+    """A request type as deskbook wants it: the create body's name, description and help text, and under
+    `properties` the request type properties set after the create (the ownership marker)."""
+    return {"name": name, "description": description.strip(), "helpText": help_text,
+            "properties": {OWNER_PROPERTY: marker(playbook, key)}}
+
+
+def request_type_owner(rtype: dict) -> tuple[str, str] | None:
+    """(playbook, key) of a request type as listed with its `properties`: the owner property's marker,
+    else (an install by an older deskbook) the marker at the end of its description."""
+    held = (rtype.get("properties") or {}).get(OWNER_PROPERTY)
+    return parse_marker(held if isinstance(held, str) else None) or parse_marker(rtype.get("description"))
 
 
 def _label_text(value: Any) -> str:
@@ -630,18 +655,15 @@ def desired_objects(playbook: m.Playbook, library: Any, *, project_ari: str, pro
         key = f"category.{category.key}"
         others = "; ".join(f"{loc}: {category.name.values[loc]}" for loc in playbook.metadata.locales
                            if loc != locale and loc in category.name.values)
-        out.append(DesiredObject("request_type", key, names[category.key], {
-            "name": names[category.key],
-            "description": with_marker(category.description.get(locale), playbook, key),
-            "helpText": others,
-        }))
+        out.append(DesiredObject("request_type", key, names[category.key], request_type_payload(
+            names[category.key], category.description.get(locale), others, playbook, key)))
     for job in playbook.sync.jobs:
         key = f"sync.{job.name}"
         titles = SYNC_REQUEST_TYPES.get(job.name, {})
         name = titles.get(locale) or titles.get("en") or job.name
         others = "; ".join(f"{loc}: {titles[loc]}" for loc in playbook.metadata.locales if loc != locale and loc in titles)
-        out.append(DesiredObject("request_type", key, name, {
-            "name": name, "description": with_marker(SYNC_DESCRIPTION, playbook, key), "helpText": others}))
+        out.append(DesiredObject("request_type", key, name,
+                                 request_type_payload(name, SYNC_DESCRIPTION, others, playbook, key)))
     stages = {stage.id: stage.title for stage in playbook.stages}
     for macro in playbook.macros:
         key = f"macro.{macro.key}"
@@ -984,7 +1006,22 @@ def replace_note(names: list[str]) -> str:
             "a request type, so apply deletes it and creates it again with a new id; its requests lose their "
             "request type and portal groups/fields set in JSM are lost. Apply refuses to replace a type that "
             "requests use unless --force; to keep such a type, edit it in JSM (Project settings > Request types) "
-            "to the name, description (keep its [deskbook:...] marker) and help text the plan shows, and re-run")
+            "to the name, description and help text the plan shows, and re-run")
+
+
+def request_type_replaced(desired: dict, existing: dict) -> bool:
+    """Whether making `existing` into `desired` needs a replace: its name, description or help text
+    differ (what JSM cannot change); properties alone are set in place."""
+    return any((desired.get(k) or "") != (existing.get(k) or "") for k in ("name", "description", "helpText"))
+
+
+def marker_move_note(names: list[str]) -> str:
+    """The plan note for request types an older deskbook marked in their description."""
+    shown = ", ".join(f'"{n}"' for n in names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
+    return (f"{len(names)} request type(s) carry deskbook's ownership marker at the end of their description, which "
+            f"the portal shows customers ({shown}): installed by an earlier deskbook. This plan moves the marker into "
+            f"the request type property {OWNER_PROPERTY} (the description without it, the property set); JSM cannot "
+            "edit a description, so each is a replace")
 
 
 def request_type_usage_jql(project_key: str, type_name: str) -> str:
@@ -1005,6 +1042,9 @@ def compare_payloads(kind: str, desired: dict, existing: dict) -> list[str]:
     elif kind == "request_type":
         want = {k: (desired.get(k) or "") for k in ("name", "description", "helpText")}
         have = {k: (existing.get(k) or "") for k in ("name", "description", "helpText")}
+        for prop, value in (desired.get("properties") or {}).items():
+            want[f"property {prop}"] = value
+            have[f"property {prop}"] = (existing.get("properties") or {}).get(prop)
     else:
         raise ValueError(kind)  # internal kinds: `internal.differences`
     return [f"{k}: {have.get(k)!r} -> {want.get(k)!r}" for k in want if want.get(k) != have.get(k)]

@@ -159,7 +159,9 @@ LOGIN_KIND = "login"
 
 EXPERIMENTAL_ENDPOINTS = {("POST", "requesttype_create"), ("DELETE", "requesttype_delete"), ("GET", "requesttype_all"),
                           ("GET", "desk_customers"), ("GET", "request_feedback"), ("POST", "request_feedback"),
-                          ("DELETE", "request_feedback")}
+                          ("DELETE", "request_feedback"), ("GET", "requesttype_property_keys"),
+                          ("GET", "requesttype_property"), ("PUT", "requesttype_property"),
+                          ("DELETE", "requesttype_property")}
 
 RequestChecker = Callable[[str, str, dict, Any], list]
 
@@ -413,6 +415,9 @@ class JsmSandboxApp(SandboxPipeline):
         add(f"{SD}/servicedesk/<desk_id>/requesttype/<type_id>", "requesttype_get", ["GET"])
         add(f"{SD}/servicedesk/<desk_id>/requesttype/<type_id>", "requesttype_delete", ["DELETE"])
         add(f"{SD}/servicedesk/<desk_id>/requesttype/<type_id>/field", "requesttype_fields", ["GET"])
+        add(f"{SD}/servicedesk/<desk_id>/requesttype/<type_id>/property", "requesttype_property_keys", ["GET"])
+        add(f"{SD}/servicedesk/<desk_id>/requesttype/<type_id>/property/<prop_key>", "requesttype_property",
+            ["GET", "PUT", "DELETE"])
         add(f"{SD}/requesttype", "requesttype_all", ["GET"])
         add(f"{SD}/servicedesk/<desk_id>/organization", "desk_orgs", ["GET", "POST", "DELETE"])
         add(f"{SD}/servicedesk/<desk_id>/customer", "desk_customers_add", ["POST"])
@@ -664,7 +669,7 @@ class JsmSandboxApp(SandboxPipeline):
 
     def request_type_dto(self, rtype: dict) -> dict:
         """`RequestTypeDTO` for a stored request type."""
-        rtype = {k: v for k, v in rtype.items() if k != "fields"}
+        rtype = {k: v for k, v in rtype.items() if k not in ("fields", "properties")}
         return {**rtype, "_links": {"self": self.link(f"{SD}/servicedesk/{rtype['serviceDeskId']}/requesttype/{rtype['id']}")}}
 
     def issue(self, key: str) -> dict:
@@ -789,6 +794,18 @@ class JsmSandboxApp(SandboxPipeline):
         rtype = self.request_type(self.desk(desk_id), type_id)
         fields = [REQUEST_FORM_FIELDS[f] for f in rtype.get("fields", API_REQUEST_TYPE_FIELDS) if f in REQUEST_FORM_FIELDS]
         return self.json({"canAddRequestParticipants": True, "canRaiseOnBehalfOf": True, "requestTypeFields": fields})
+
+    def on_requesttype_property_keys(self, request, body, desk_id, type_id):
+        """`GET .../requesttype/{typeId}/property` (experimental): `PropertyKeys`."""
+        rtype = self.request_type(self.desk(desk_id), type_id)
+        link = f"{SD}/servicedesk/{rtype['serviceDeskId']}/requesttype/{type_id}/property"
+        return self.json({"keys": [{"key": k, "self": self.link(f"{link}/{k}")} for k in rtype.get("properties", {})]})
+
+    def on_requesttype_property(self, request, body, desk_id, type_id, prop_key):
+        """`GET|PUT|DELETE .../requesttype/{typeId}/property/{key}` (experimental; PUT: 201 new, 200
+        replaced; the entity-property rules of `_property`)."""
+        rtype = self.request_type(self.desk(desk_id), type_id)
+        return self._property(request, body, rtype, "requesttype", type_id, prop_key)
 
     def on_desk_orgs(self, request, body, desk_id):
         """`GET|POST|DELETE /servicedesk/{id}/organization`: the desk's organizations (one document per
