@@ -728,10 +728,11 @@ def test_request_type_descriptions_carry_no_marker_the_owner_property_does(libra
         assert sandbox.violations() == []
 
 
-def test_an_install_with_the_marker_in_descriptions_migrates_as_an_update(library):
+def test_an_install_with_the_marker_in_descriptions_migrates_in_place_keeping_its_request_types(library):
     """An install by an older deskbook (marker in the description) is still deskbook's: the next plan
-    shows each type as an update (description without the marker, owner property set), the apply
-    converges, and an uninstall before or after the migration finds every type."""
+    sets each type's owner property in place (a PUT) — never a replace, which would take the type off
+    its requests: JSM's API cannot edit a description, so the marker stays there and every plan says
+    to delete it in JSM; the apply converges, and an uninstall before or after finds every type."""
     with running_sandbox() as sandbox:
         connector, pb, plan, before = install_sample(sandbox, library)
         old_style(sandbox, before.values())
@@ -741,20 +742,26 @@ def test_an_install_with_the_marker_in_descriptions_migrates_as_an_update(librar
         assert {(c.action, c.id) for c in changes} == {("update", i) for i in before.values()}
         assert not plan.conflicts and not [c for c in plan.changes if c.kind != "request_type"]
         technical = next(c for c in changes if c.key == "category.technical")
-        assert any(line.startswith("description:") and "[deskbook:jsm-sample:category.technical]" in line
-                   for line in technical.diff)
-        assert any(line.startswith("property deskbook.owner: None -> '[deskbook:jsm-sample:category.technical]'")
-                   for line in technical.diff)
+        assert technical.diff == ["property deskbook.owner: None -> '[deskbook:jsm-sample:category.technical]'"]
+        assert not technical.reason  # not a replace
+        assert any("keeps the marker" in n and "Project settings > Request types" in n for n in plan.notes)
         removal = uninstall_plan(connector, pb.name, snapshot)  # the old marker: found by uninstall too
         assert {(c.action, c.id) for c in removal.changes if c.kind == "request_type"} == \
             {("delete", i) for i in before.values()}
 
-        connector.guard(plan, snapshot)
+        sandbox.reset_log()
+        connector.guard(plan, snapshot)  # no replace: nothing to count, nothing refused
         connector.apply(plan, snapshot)
+        assert request_type_writes(sandbox) == []  # no delete, no create: every request keeps its type
         types = connector.client.request_types()
-        assert not any(tr.parse_marker(t["description"]) for t in types)
+        assert types_by_name(connector) == before and all(tr.parse_marker(t["description"]) for t in types)
         again, snapshot = connector.plan_playbook(pb, library)
         assert not again.has_changes, [c.to_json() for c in again.changes]
+        assert any("keeps the marker" in n for n in again.notes)  # said until the admin deletes it in JSM
+        for rtype in types:  # the admin deletes the marker from the descriptions in JSM
+            sandbox.store.update("requesttype", rtype["id"], {"description": tr.without_trailing_marker(rtype["description"])})
+        clean, snapshot = connector.plan_playbook(pb, library)
+        assert not clean.has_changes and not any("keeps the marker" in n for n in clean.notes)
 
         # half migrated (one type still old-style): the uninstall finds both kinds
         old_style(sandbox, [types[0]["id"]])

@@ -81,6 +81,7 @@ class JsmConnector(DeskConnector):
         self._reconcile: dict[str, list[int]] = {}  # request key -> its id, for searches that must see it
         self._detail_fields: list[dict] | None | bool = False  # False: not read yet; None: no CSM
         self._pending_types: dict[str, dict[str, Any]] = {}  # request type key -> payload being created
+        self._marked_types: list[tuple[str, Any]] = []  # (name, marker) of types marked in their description
 
     def detail_fields(self) -> list[dict] | None:
         """The site's CSM organization detail fields (read once), None when CSM is not available."""
@@ -108,9 +109,13 @@ class JsmConnector(DeskConnector):
     def list_kind(self, kind: str) -> list[dict[str, Any]]:
         """Every object of `kind` in the service project (full rules only for marked ones)."""
         if kind == "request_type":  # with the owner property: one read per type (404 = none)
-            return [{**t, "properties": {tr.OWNER_PROPERTY: self.client.request_type_property(str(t["id"]),
-                                                                                               tr.OWNER_PROPERTY)}}
-                    for t in self.client.request_types()]
+            types = [{**t, "properties": {tr.OWNER_PROPERTY: self.client.request_type_property(str(t["id"]),
+                                                                                                tr.OWNER_PROPERTY)}}
+                     for t in self.client.request_types()]
+            # types whose description still ends with a marker (an older deskbook's): the plan says so
+            self._marked_types = [(str(t.get("name") or ""), tr.parse_marker(t.get("description"))) for t in types
+                                  if tr.parse_marker(t.get("description"))]
+            return types
         if kind == "automation_rule":
             rules = []
             for summary in self.client.rule_summaries(scope=self.client.project_ari):
@@ -328,10 +333,10 @@ class JsmConnector(DeskConnector):
             change.reason = f"{change.reason}; {tr.REQUEST_TYPE_REPLACE}" if change.reason else tr.REQUEST_TYPE_REPLACE
         if replaces:
             notes.append(tr.replace_note([c.name for c in replaces]))
-        moved = [c for c in plan.changes if c.kind == "request_type" and c.action == UPDATE
-                 and tr.parse_marker((c.existing or {}).get("description"))]
+        name = playbook.name if playbook is not None else None
+        moved = [type_name for type_name, marker in self._marked_types if marker and marker[0] == name]
         if moved:
-            notes.append(tr.marker_move_note([c.name for c in moved]))
+            notes.append(tr.marker_move_note(moved))
         if self.allow_internal_api:
             notes.append("SLA metrics, their calendars and queues use JSM's internal endpoints (--allow-internal-api): "
                          "not a public contract, may change without notice")

@@ -60,7 +60,7 @@ from typing import Any, cast
 
 from deskbook.connectors.jsm import automation as au
 from deskbook.connectors.jsm import internal
-from deskbook.marker import format_marker, parse_marker  # noqa: F401  (parse_marker: re-exported)
+from deskbook.marker import format_marker, parse_marker, without_trailing_marker  # noqa: F401  (parse_marker: re-exported)
 from deskbook.errors import DeskbookError
 from deskbook.plan import DesiredObject
 from deskbook.playbooks import model as m
@@ -1009,19 +1009,29 @@ def replace_note(names: list[str]) -> str:
             "to the name, description and help text the plan shows, and re-run")
 
 
+def _request_type_fields(rtype: dict) -> dict[str, str]:
+    """What JSM cannot change on a request type (name, description, help text), compared by meaning: a
+    marker an older deskbook left at the end of the description is not part of it (it moved to the
+    owner property; removing it from the description would be a replace, see `marker_move_note`)."""
+    fields = {k: str(rtype.get(k) or "") for k in ("name", "description", "helpText")}
+    fields["description"] = without_trailing_marker(fields["description"])
+    return fields
+
+
 def request_type_replaced(desired: dict, existing: dict) -> bool:
     """Whether making `existing` into `desired` needs a replace: its name, description or help text
     differ (what JSM cannot change); properties alone are set in place."""
-    return any((desired.get(k) or "") != (existing.get(k) or "") for k in ("name", "description", "helpText"))
+    return _request_type_fields(desired) != _request_type_fields(existing)
 
 
 def marker_move_note(names: list[str]) -> str:
     """The plan note for request types an older deskbook marked in their description."""
     shown = ", ".join(f'"{n}"' for n in names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
     return (f"{len(names)} request type(s) carry deskbook's ownership marker at the end of their description, which "
-            f"the portal shows customers ({shown}): installed by an earlier deskbook. This plan moves the marker into "
-            f"the request type property {OWNER_PROPERTY} (the description without it, the property set); JSM cannot "
-            "edit a description, so each is a replace")
+            f"the portal shows customers ({shown}): installed by an earlier deskbook. This plan sets the request type "
+            f"property {OWNER_PROPERTY} in place; the description keeps the marker, because JSM's API cannot edit a "
+            "description and a replace would take the type off its requests. Delete the marker from each description "
+            "in JSM (Project settings > Request types); deskbook reads the property either way")
 
 
 def request_type_usage_jql(project_key: str, type_name: str) -> str:
@@ -1040,8 +1050,8 @@ def compare_payloads(kind: str, desired: dict, existing: dict) -> list[str]:
         want = {"type": desired.get("type", {}).get("name"), "options": desired.get("type", {}).get("options")}
         have = {"type": (existing.get("type") or {}).get("name"), "options": (existing.get("type") or {}).get("options")}
     elif kind == "request_type":
-        want = {k: (desired.get(k) or "") for k in ("name", "description", "helpText")}
-        have = {k: (existing.get(k) or "") for k in ("name", "description", "helpText")}
+        want: dict[str, Any] = dict(_request_type_fields(desired))
+        have: dict[str, Any] = dict(_request_type_fields(existing))
         for prop, value in (desired.get("properties") or {}).items():
             want[f"property {prop}"] = value
             have[f"property {prop}"] = (existing.get("properties") or {}).get(prop)
