@@ -276,8 +276,7 @@ class JsmSyncDesk:
             return []
         labels = (issue.get("fields") or {}).get("labels") or []
         scores = survey_scores(self.survey, lambda key: next(
-            (n for n in (score_of(tr.label_value(key, label)) for label in labels if label.startswith(f"{key}-")) if n),
-            None))
+            (n for n in map(score_of, tr.field_label_values(labels, key)) if n), None))
         if scores is None:
             return []
         number = _key_number(issue.get("key"), self.client.connection.project_key)

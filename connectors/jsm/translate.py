@@ -56,7 +56,7 @@ filter on it). Conditions JSM's JQL cannot express are listed by `unsupported_co
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import Any, Iterable, cast
 
 from deskbook.connectors.jsm import automation as au
 from deskbook.connectors.jsm import internal
@@ -137,18 +137,31 @@ def _label_text(value: Any) -> str:
 
 
 def group_label(key: str) -> str:
-    """The label that puts an issue in a playbook group (JSM issues have no group)."""
-    return f"group-{key}"
+    """The label that puts an issue in a playbook group (JSM issues have no group): `group-<key>`."""
+    return field_label("group", key)
 
 
 def category_label(key: str) -> str:
-    """The label a rule sets when it re-classifies a request (its request type stays)."""
-    return f"category-{key}"
+    """The label a rule sets when it re-classifies a request (its request type stays): `category-<key>`."""
+    return field_label("category", key)
 
 
 def field_label(key: str, value: Any) -> str:
-    """The label that holds a playbook field's value (`<key>-<value>`; booleans `true`/`false`)."""
+    """The label that holds a playbook field's value: `<key>-<value>` (booleans `true`/`false`). A key
+    holds no `-` (`model.KEY_PATTERN`), so the first `-` ends it; the value may hold more
+    (`parse_field_label` reads it back)."""
     return f"{key}-{_label_text(value)}"
+
+
+def parse_field_label(label: str) -> tuple[str, str] | None:
+    """(key, value) of a `field_label` (the value as text), or None for a label without a `-`."""
+    key, sep, value = label.partition("-")
+    return (key, value) if sep and key else None
+
+
+def field_label_values(labels: Iterable[str], key: str) -> list[str]:
+    """The values the labels hold for field `key`, in label order."""
+    return [parsed[1] for parsed in map(parse_field_label, labels) if parsed and parsed[0] == key]
 
 
 def field_labels(playbook: m.Playbook, key: str) -> list[str]:
@@ -159,11 +172,6 @@ def field_labels(playbook: m.Playbook, key: str) -> list[str]:
     if fld.type == "checkbox":
         return [field_label(key, True), field_label(key, False)]
     return [field_label(key, option.value) for option in fld.options]
-
-
-def label_value(key: str, label: str) -> str:
-    """The field value a `field_label` holds."""
-    return label[len(key) + 1:]
 
 
 def _quote(value: Any) -> str:

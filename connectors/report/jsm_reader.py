@@ -62,15 +62,16 @@ def _field_values(playbook: Any, survey: Any, labels: list[str], texts: Any = No
     suggestions (`survey`: the playbook's `SurveyFields`, or None), when the property has none, from
     the agent's internal note as the survey job reads them (`sync.surveys.noted_suggestions`; the
     search lists the comments, bodies in ADF)."""
+    from deskbook.connectors.jsm import translate as tr
     from deskbook.connectors.jsm.adf import adf_text
     from deskbook.sync.surveys import noted_suggestions
 
     types = {f.key: f.type for f in playbook.fields if f.scope == "ticket"}
     out: dict[str, Any] = {}
-    for label in labels:
-        key, sep, value = label.partition("-")
-        if not sep or key not in types:
+    for parsed in map(tr.parse_field_label, labels):
+        if parsed is None or parsed[0] not in types:
             continue
+        key, value = parsed
         out[key] = value.lower() == "true" if types[key] == "checkbox" else value
     if isinstance(texts, dict):
         out.update({key: value for key, value in texts.items() if key in types and key not in out})

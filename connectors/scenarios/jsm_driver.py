@@ -469,9 +469,11 @@ class JsmDriver(Driver):
         fields: dict[str, Any] = {}
         for key, fld in self.fields.items():
             if self._as_label(key):
-                fields[key] = next((tr.label_value(key, label) for label in labels
-                                    if label in tr.field_labels(self.playbook, key) or
-                                    (not fld.options and fld.type != "checkbox" and label.startswith(f"{key}-"))), None)
+                values = tr.field_label_values(labels, key)
+                if fld.options or fld.type == "checkbox":  # only the labels of its choices
+                    choices = tr.field_labels(self.playbook, key)
+                    values = [v for v in values if tr.field_label(key, v) in choices]
+                fields[key] = values[0] if values else None
             else:
                 fields[key] = texts.get(key)
         status = str((issue.get("status") or {}).get("name") or "")
