@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -149,3 +150,45 @@ def test_a_state_reads_the_sla_only_for_steps_expecting_it_and_the_history_once(
     sla = "GET /api/v2/incremental/ticket_metric_events" if desk_name == "zendesk" else "/sla"
     assert sum(n for k, n in calls.items() if k.startswith("GET ") and k.endswith(history)) <= states
     assert sum(n for k, n in calls.items() if k.startswith("GET ") and k.endswith(sla)) == sla_steps
+
+
+@pytest.mark.parametrize("where", ["sandbox", "dry run", "real desk"])
+def test_a_misspelled_scenario_is_refused_naming_it_and_the_known_ones(capsys, monkeypatch, where):
+    argv = ["test", "--desk", "zendesk", "--scenario", "one-survy"]
+    if where != "sandbox":
+        monkeypatch.setenv("ZENDESK_URL", "https://example.zendesk.com")
+        monkeypatch.setenv("ZENDESK_EMAIL", "admin@example.com")
+        monkeypatch.setenv("ZENDESK_TOKEN", "not-a-token")
+    if where == "real desk":
+        argv.append("--doit")
+    assert main(argv) == 1
+    out, err = capsys.readouterr()
+    assert "Would run" not in out
+    [line] = err.strip().splitlines()
+    assert "no scenario named one-survy" in line and "known scenarios:" in line and "one-survey" in line
+
+
+def test_a_scenario_of_another_desk_is_refused_naming_the_desks_scenarios(capsys):
+    assert main(["test", "--desk", "jsm", "--scenario", "survey-without-csat"]) == 1
+    [line] = capsys.readouterr().err.strip().splitlines()
+    assert "scenario survey-without-csat does not run on jsm" in line and "routing" in line
+
+
+def test_a_step_the_desk_cannot_run_is_named_by_its_kind_whatever_its_reason_says():
+    from deskbook.connectors.scenarios.model import load_scenarios, scenario_folder
+    from deskbook.connectors.scenarios.run import render
+    from deskbook.connectors.scenarios.runner import run_scenario
+
+    scenario = next(s for s in load_scenarios(scenario_folder("standard-service")).scenarios if s.name == "routing")
+
+    class CannotRun:
+        wanted: set = set()
+
+        def skip_reason(self, action):  # a reason that reads like the runner's own "step N failed"
+            return "step replay needs the customer's own login"
+
+    result = run_scenario(CannotRun(), scenario, pattern=lambda *args: re.compile(""), desk="zendesk")
+    assert [s["skip"] for s in result["steps"]] == ["cannot_run"] + ["after_skip"] * (len(scenario.steps) - 1)
+    text = render({"desk": "zendesk", "scenarios": [result], "not_expressible": []})
+    assert "step 1 and later skipped: step replay needs the customer's own login" in text
+    assert text.count("skipped:") == 1

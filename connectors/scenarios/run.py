@@ -15,7 +15,7 @@ from typing import Any
 
 from deskbook.connectors.registry import default_desk, get_desk
 from deskbook.connectors.scenarios.model import Scenario, ScenarioSet, load_scenarios, scenario_folder
-from deskbook.connectors.scenarios.runner import coverage, phrase_pattern, run_scenario
+from deskbook.connectors.scenarios.runner import SKIP_CANNOT_RUN, coverage, phrase_pattern, run_scenario
 from deskbook.errors import DeskbookError, ExitCode
 
 #: Where the embedded desks' clocks start unless a scenario says: Monday 2 March 2026, 09:30 in
@@ -40,8 +40,21 @@ def _start(scenario: Scenario, desk: str) -> float:
 
 
 def _chosen(scenario_set: ScenarioSet, desk_name: str, only: list[str] | None) -> list[Scenario]:
-    """The scenarios of the set that run on the desk (only those named in `only`, when given)."""
-    return [s for s in scenario_set.scenarios if desk_name in s.desks and (not only or s.name in only)]
+    """The scenarios of the set that run on the desk (only those named in `only`, when given). A name
+    in `only` that is no scenario of the set is refused; one of another desk is passed over (one list
+    serves both desks), unless none of the names runs on this desk."""
+    chosen = [s for s in scenario_set.scenarios if desk_name in s.desks and (not only or s.name in only)]
+    if only:
+        known = sorted(s.name for s in scenario_set.scenarios)
+        unknown = [name for name in dict.fromkeys(only) if name not in known]
+        if unknown:
+            raise DeskbookError(f"no scenario named {', '.join(unknown)}", where=scenario_set.folder,
+                                hint="known scenarios: " + ", ".join(known))
+        if not chosen:
+            raise DeskbookError(f"scenario {', '.join(dict.fromkeys(only))} does not run on {desk_name} (see its `desks:`)",
+                                where=scenario_set.folder, hint=f"scenarios on {desk_name}: " + ", ".join(
+                                    s.name for s in scenario_set.scenarios if desk_name in s.desks))
+    return chosen
 
 
 def run_desk(desk_name: str, scenario_set: ScenarioSet, playbook: Any, library: Any,
@@ -50,11 +63,6 @@ def run_desk(desk_name: str, scenario_set: ScenarioSet, playbook: Any, library: 
     `live` (connection and the desk's options) on the real desk, its test tickets removed after each
     scenario whatever happened (`cleanup` in the result); the JSON-ready report."""
     desk = get_desk(desk_name)
-    if only:
-        unknown = sorted(set(only) - {s.name for s in scenario_set.scenarios})
-        if unknown:
-            raise DeskbookError(f"no scenario named {', '.join(unknown)}", where=scenario_set.folder,
-                                hint="names: " + ", ".join(s.name for s in scenario_set.scenarios))
     chosen = _chosen(scenario_set, desk_name, only)
     pattern = _patterns(library, playbook, desk_name)
     cache: dict[str, Any] = {}  # what a live desk reads once per run
@@ -88,9 +96,8 @@ def render(report: dict[str, Any]) -> str:
                 for problem in step.get("problems", []):
                     lines.append(f"          step {step['step']} ({step['action']}{': ' + step['say'] if step['say'] else ''}): "
                                  f"{problem['what']}: expected {problem['expected']!r}, got {problem['actual']!r}")
-            reason = step.get("reason", "")
-            if step["status"] == "skipped" and not reason.startswith(("after step", "step ")):
-                lines.append(f"          step {step['step']} and later skipped: {reason}")
+            if step["status"] == "skipped" and step.get("skip") == SKIP_CANNOT_RUN:
+                lines.append(f"          step {step['step']} and later skipped: {step['reason']}")
         cleanup = result.get("cleanup") or {}
         if cleanup.get("deleted"):
             lines.append(f"          test tickets deleted: {', '.join(str(k) for k in cleanup['deleted'])}")

@@ -19,6 +19,9 @@ from deskbook.errors import DeskbookError
 _PLACEHOLDER = re.compile(r"\{\{.*?\}\}")
 #: Why a real desk skips a `time_passes` step (and the rest of the story).
 TIME_SKIP = "time cannot pass on a real desk"
+#: The kinds of skipped step (a skipped step's `skip`): the desk cannot run it (its `reason` says
+#: why), or an earlier step stopped the story: one the desk could not run, or one that failed.
+SKIP_CANNOT_RUN, SKIP_AFTER_SKIP, SKIP_AFTER_FAILURE = "cannot_run", "after_skip", "after_failure"
 
 
 class Driver:
@@ -195,13 +198,10 @@ def run_scenario(driver: Any, scenario: Scenario, *, pattern: Callable[..., re.P
         entry: dict[str, Any] = {"step": step.index, "action": step.action, "say": step.say}
         reason = driver.skip_reason(step.action)
         if reason:
-            entry["status"] = "skipped"
-            entry["reason"] = reason
+            entry.update(status="skipped", skip=SKIP_CANNOT_RUN, reason=reason)
             result["steps"].append(entry)
             result["status"] = "skipped" if result["status"] == "passed" else result["status"]
-            for rest in scenario.steps[step.index:]:
-                result["steps"].append({"step": rest.index, "action": rest.action, "say": rest.say,
-                                        "status": "skipped", "reason": f"after step {step.index}, skipped"})
+            result["steps"] += _skipped_after(scenario, step.index, SKIP_AFTER_SKIP, f"after step {step.index}, skipped")
             break
         expect = step.expect_on(desk)
         try:
@@ -223,11 +223,15 @@ def run_scenario(driver: Any, scenario: Scenario, *, pattern: Callable[..., re.P
             result["status"] = "failed"
         result["steps"].append(entry)
         if problems:
-            for rest in scenario.steps[step.index:]:
-                result["steps"].append({"step": rest.index, "action": rest.action, "say": rest.say,
-                                        "status": "skipped", "reason": f"step {step.index} failed"})
+            result["steps"] += _skipped_after(scenario, step.index, SKIP_AFTER_FAILURE, f"step {step.index} failed")
             break
     return result
+
+
+def _skipped_after(scenario: Scenario, index: int, kind: str, reason: str) -> list[dict[str, Any]]:
+    """The steps after step `index` (1-based), skipped: `kind` and `reason` say why."""
+    return [{"step": rest.index, "action": rest.action, "say": rest.say, "status": "skipped", "skip": kind,
+             "reason": reason} for rest in scenario.steps[index:]]
 
 
 def coverage(scenario_set: ScenarioSet, desk: str, results: list[dict[str, Any]]) -> tuple[list[dict], list[str]]:
