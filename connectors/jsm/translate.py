@@ -1054,12 +1054,14 @@ def compare_payloads(kind: str, desired: dict, existing: dict) -> list[str]:
     """Differences by meaning between a desired and an existing JSM object (empty = same)."""
     if kind == "automation_rule":
         return au.differences(desired, existing)
+    want: dict[str, Any]
+    have: dict[str, Any]
     if kind == "organization_detail_field":
         want = {"type": desired.get("type", {}).get("name"), "options": desired.get("type", {}).get("options")}
         have = {"type": (existing.get("type") or {}).get("name"), "options": (existing.get("type") or {}).get("options")}
     elif kind == "request_type":
-        want: dict[str, Any] = dict(_request_type_fields(desired))
-        have: dict[str, Any] = dict(_request_type_fields(existing))
+        want = dict(_request_type_fields(desired))
+        have = dict(_request_type_fields(existing))
         for prop, value in (desired.get("properties") or {}).items():
             want[f"property {prop}"] = value
             have[f"property {prop}"] = (existing.get("properties") or {}).get(prop)
