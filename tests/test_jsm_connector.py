@@ -118,7 +118,9 @@ def test_translation_request_types_rules_markers_and_smart_values(library):
     statuses = {"Waiting for customer": "10002", "Pending": "10003"}
     with_sla = tr.desired_objects(playbook(), library, project_ari="a", allow_internal_api=True, status_ids=statuses)
     metric = next(d for d in with_sla if d.kind == "sla_metric").payload
-    assert set(metric) == {"name", "config"} and set(metric["config"]) == {"definition", "goals"}  # FACTS.md 6.3
+    # FACTS.md 6.3 (salto's metric shape): the config also carries the display format JSM's UI uses
+    assert set(metric) == {"name", "config"} and set(metric["config"]) == {"definition", "goals", "slaDisplayFormat"}
+    assert metric["config"]["slaDisplayFormat"] == "NEW_SLA_FORMAT"
     assert tr.parse_marker(metric["name"]) == ("jsm-sample", "sla.first_reply_time")
     assert [(g["duration"], g["calendarId"], g["defaultGoal"]) for g in metric["config"]["goals"]] == [
         (30 * 60_000, "{ref:calendar:calendar.business_hours}", False), (240 * 60_000, "{ref:calendar:calendar.business_hours}", False)]
@@ -179,8 +181,14 @@ def test_internal_sla_api_installs_goals_only_when_allowed(library):
         connector.apply(plan, snapshot)
         metrics = connector.client.sla_metrics()
         assert [m_["name"] for m_ in metrics] == ["Time to first response (样例) [deskbook:jsm-sample:sla.first_reply_time]"]
+        sent = [r["json"] for r in sandbox.requests() if r["method"] == "POST" and r["path"].endswith("/sla/metrics")]
+        assert [b["config"]["slaDisplayFormat"] for b in sent] == ["NEW_SLA_FORMAT"]  # salto's shape, FACTS.md 6.3
         again, _ = connector.plan_playbook(playbook(), library)
         assert not again.has_changes
+        # how the UI shows an SLA is not the playbook's: another format (or none, an older install) is no change
+        stored = sandbox.store.get("slametric", str(metrics[0]["id"]))
+        sandbox.store.put("slametric", str(metrics[0]["id"]), {**stored, "config": {**stored["config"], "slaDisplayFormat": "OLD_SLA_FORMAT"}})
+        assert not connector.plan_playbook(playbook(), library)[0].has_changes
     with running_sandbox() as sandbox:
         connector = connector_for(sandbox)
         plan, snapshot = connector.plan_playbook(playbook(), library)

@@ -6,7 +6,11 @@ deskbook sends there and how it compares what it reads back, as `automation.py` 
 
 * **SLA metric** (`POST|PUT /rest/servicedesk/1/servicedesk/agent/{projectKey}/sla/metrics[/{id}]`,
   FACTS.md 6.3): `{name, config: {definition: {start, pause, stop}, goals: [{jqlQuery, duration (ms),
-  calendarId, defaultGoal}]}}`. A condition is `{pluginKey, factoryKey, conditionId, name}`.
+  calendarId, defaultGoal}], slaDisplayFormat}}`. A condition is `{pluginKey, factoryKey, conditionId, name}`.
+  `slaDisplayFormat` is salto's `"NEW_SLA_FORMAT"` (`SLA_DISPLAY_FORMAT`); neither FACTS.md nor salto
+  says a site requires it (the sandbox takes a metric without it, as it takes salto's), and it is how
+  the UI shows the SLA, not something the playbook says: comparison ignores it, so an install made
+  without it, or an admin's other choice in the UI, is no change.
 * **Calendar** (`POST /rest/workinghours/1/api/calendar/{projectKey}`, `PUT …/{projectKey}/{id}`,
   `DELETE …/calendar/{id}`, listed by `GET /rest/workinghours/1/internal/dialog/{projectKey}`; FACTS.md
   6.5, 6.6): `{name, timezoneId, workingTimes: [{weekday, start, end}] (ms after local midnight),
@@ -104,9 +108,13 @@ def goal(jql: str, minutes: int, calendar_key: str) -> dict:
             "defaultGoal": False}
 
 
+#: The display format salto sends in an SLA metric's config (FACTS.md 6.3).
+SLA_DISPLAY_FORMAT = "NEW_SLA_FORMAT"
+
+
 def metric_body(name: str, conditions: dict, goals: list[dict]) -> dict:
     """An SLA metric as the site takes it."""
-    return {"name": name, "config": {"definition": conditions, "goals": goals}}
+    return {"name": name, "config": {"definition": conditions, "goals": goals, "slaDisplayFormat": SLA_DISPLAY_FORMAT}}
 
 
 WEEKDAYS = {"mon": "monday", "tue": "tuesday", "wed": "wednesday", "thu": "thursday", "fri": "friday",
