@@ -18,6 +18,10 @@ the standard library only: building the CLI parser imports it) and the registry
   a `deskbook.sync.desk.SyncDesk`;
 - `demo(playbook, library, *, seed_orgs)` prints the end-to-end story on the desk's sandbox;
 - `add_sandbox_command(subparsers)` registers `deskbook sandbox <desk>`;
+- `customer_text_problems(playbook, library)` — offline, for `deskbook validate`: every text the
+  desk's translation would send a customer without an agent's edit that still holds a fill-in slot
+  (`placeholders.customer_text_problem`, the check `plan` runs), each a `DeskbookError` whose `where`
+  is the rule's file:line:column;
 - `report_data(url, email, token, playbook, start, end, **options)` -> the desk-neutral
   `deskbook.connectors.report.records.DeskData` the weekly review (`deskbook report`) is computed from;
 - `env` — for each of `url`, `email`, `token`, where the desk reads it from the environment
@@ -89,6 +93,11 @@ class Desk:
     def demo(self, playbook: Any, library: Any, *, seed_orgs: int) -> None:
         """Sandbox desk + install + re-plan + sync jobs; prints the summary."""
         raise DeskbookError(f"no demo for desk {self.name!r}")
+
+    def customer_text_problems(self, playbook: Any, library: Any) -> list[DeskbookError]:
+        """Offline (no desk call): each customer-visible text of `playbook` on this desk that still holds
+        a fill-in slot, as `plan` would refuse it (`where`: the rule's file:line:column); none by default."""
+        return []
 
     def add_sandbox_command(self, subparsers: Any) -> None:
         """Register `deskbook sandbox <desk>` (none by default)."""

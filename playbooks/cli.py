@@ -21,7 +21,9 @@ def register(subparsers) -> None:
         description=(
             "Load a playbook (default: the shipped standard-service) and check it against its schema and "
             "references, then check the phrase library: approval lock, declared variables, the playbook's "
-            "forbidden phrases, and that every phrase the playbook uses exists in each of its locales."
+            "forbidden phrases, and that every phrase the playbook uses exists in each of its locales; and, "
+            "for every desk, that no text a desk sends customers without an agent's edit still holds a "
+            "fill-in slot such as [Company name] (the check plan runs; no desk is contacted)."
         ),
     )
     validate.add_argument("playbook", metavar="PLAYBOOK", nargs="?",
@@ -56,7 +58,16 @@ def validation_problems(playbook_arg: str | None, scripts_dir: str | None) -> tu
         required=playbook.phrases_used(),
         locales=playbook.metadata.locales,
     )
-    return playbook.path, problems
+    return playbook.path, problems + customer_text_problems(playbook, library)
+
+
+def customer_text_problems(playbook, library) -> list[str]:
+    """The check `plan` and `apply` run per desk (`placeholders.customer_text_problem` through each
+    desk's translation), for every registered desk, offline: one line per customer-visible text that
+    still holds a fill-in slot, `file:line:column: <desk>: <rule>: ... phrase ... slot (what to do)`."""
+    from deskbook.connectors.registry import all_desks
+
+    return [str(problem) for desk in all_desks() for problem in desk.customer_text_problems(playbook, library)]
 
 
 #: The file a problem line names: everything before its optional `:line[:column]` and the first ": ".

@@ -175,8 +175,12 @@ def unfilled_slots(text: str) -> list[tuple[str, str]]:
     return found
 
 
+class CustomerTextError(DeskbookError):
+    """A customer-visible text that still holds a fill-in slot (what `customer_text_problem` returns)."""
+
+
 def customer_text_problem(text: str, *, where: str, phrase: str, locale: str, desk: str,
-                          otherwise: str | None = None) -> DeskbookError | None:
+                          otherwise: str | None = None) -> CustomerTextError | None:
     """The error for a customer-visible `text` that still holds a fill-in slot (None when it holds
     none): names `where` (the rule or object), the phrase and each slot; the hint says which
     playbook constants fill them, or (`otherwise`, the desk's words) what to do about a value only
@@ -197,7 +201,7 @@ def customer_text_problem(text: str, *, where: str, phrase: str, locale: str, de
     if other:
         hints.append(", ".join(other) + " only an agent knows: " + (
             otherwise or "keep the phrase in a macro an agent edits, or make the comment internal (public: false)"))
-    return DeskbookError(
+    return CustomerTextError(
         f"{where}: customer-visible text of phrase {phrase!r} ({locale}) still holds {listed}; "
         f"{DESK_TITLES.get(desk, desk)} sends it to the customer without an agent's edit",
         hint="; or ".join(hints))

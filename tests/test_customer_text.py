@@ -289,3 +289,47 @@ def test_render_reads_the_constants_of_a_playbook_that_uses_the_librarys_own_phr
     assert main(["validate", str(playbook), "--scripts", str(target / "scripts")]) == 0
     assert main(["render", "greeting", "--locale", "en", "--desk", "jsm", *scripts]) == 0, capsys.readouterr().err
     assert "北极星科技" in capsys.readouterr().out
+
+
+# ---------------------------------------------------------------- validate
+
+
+def test_validate_runs_the_customer_visible_check_for_every_desk_offline(capsys, monkeypatch, tmp_path):
+    """`validate` runs the check `plan` runs per desk (`placeholders.customer_text_problem` through each
+    desk's translation), offline: one line per rule naming file:line:column, the desk, the rule, the
+    phrase and the slot, exit 1; the copy with constants passes."""
+    for name in (*JSM_ENV, *ZENDESK_ENV):
+        monkeypatch.delenv(name, raising=False)
+    import requests
+
+    def no_desk_calls(*args, **kwargs):
+        raise AssertionError("validate called a desk")
+
+    monkeypatch.setattr(requests.Session, "request", no_desk_calls)
+    bad = minimal_copy(tmp_path, constants=False,
+                       extra="")  # the macro's public greeting needs constants.company_name on JSM
+    text = bad.read_text(encoding="utf-8")
+    # a Zendesk trigger that notifies the requester with a value only an agent knows
+    bad.write_text(text.replace("      - {field: group, value: frontline}\nautomations:",
+                                "      - {field: group, value: frontline}\n    comment: {phrase: progress_update, "
+                                "public: true}\nautomations:", 1), encoding="utf-8")
+    lines = bad.read_text(encoding="utf-8").splitlines()
+    macro_line = next(n for n, line in enumerate(lines, 1) if line.strip() == "- key: greeting")
+    trigger_line = next(n for n, line in enumerate(lines, 1) if line.strip() == "- key: route_questions")
+
+    code = main(["validate", str(bad)])
+    out, err = capsys.readouterr()
+    assert code == 1 and out == "" and "Traceback" not in err
+    problems = [line for line in err.splitlines() if "customer-visible" in line]
+    jsm = [line for line in problems if "macro.greeting" in line]
+    assert len(jsm) == 1 and jsm[0].startswith(f"{bad}:{macro_line}:")
+    assert "JSM" in jsm[0] and "'greeting'" in jsm[0] and "[Company name] (company_name)" in jsm[0]
+    assert "constants.company_name" in jsm[0]
+    zendesk = [line for line in problems if "trigger.route_questions" in line and "Zendesk" in line]
+    assert zendesk and all(line.startswith(f"{bad}:{trigger_line}:") for line in zendesk)
+    assert any("'progress_update'" in line and "(eta)" in line for line in zendesk)
+    assert "problem(s)" in err.splitlines()[-1]
+
+    good = tmp_path / "good"
+    good.mkdir()
+    assert main(["validate", str(minimal_copy(good, constants=True))]) == 0, capsys.readouterr().err

@@ -31,6 +31,12 @@ class JsmDesk(Desk):
     force_help = {"apply": "replacing or deleting request types that requests use",
                   "uninstall": "also delete request types that requests use (their requests lose the type)"}
 
+    def customer_text_problems(self, playbook: Any, library: Any) -> list[Any]:
+        """Public rule comments holding a fill-in slot (`translate.customer_text_problems`)."""
+        from deskbook.connectors.jsm.translate import customer_text_problems
+
+        return customer_text_problems(playbook, library)
+
     def add_options(self, parser: argparse.ArgumentParser, command: str) -> None:
         """`--project` and `--cloud-id` everywhere; `--allow-internal-api` for the desk commands (not sync,
         not test); `--customer-email` for `deskbook test` on a real site."""

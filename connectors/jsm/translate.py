@@ -65,7 +65,7 @@ from deskbook.errors import DeskbookError
 from deskbook.plan import DesiredObject
 from deskbook.playbooks import model as m
 from deskbook.scripts_library import render_customer_text, render_for_desk
-from deskbook.scripts_library.placeholders import unfilled_slots
+from deskbook.scripts_library.placeholders import CustomerTextError, unfilled_slots
 
 KIND_ORDER = ("organization_detail_field", "request_type", "automation_rule", *internal.KINDS)
 NAME_LIMIT = 60
@@ -497,6 +497,31 @@ def comment_component(playbook: m.Playbook, library: Any, comment: m.Comment, *,
     if _limits(playbook).get(key, {}).get("effect") == "without":
         return au.comment_action(body, False)
     raise problem
+
+
+def customer_text_problems(playbook: m.Playbook, library: Any) -> list[DeskbookError]:
+    """Offline, for `deskbook validate`: every rule whose public comment `comment_component` would refuse
+    (the check `plan` runs), `where` the rule's file:line:column. Rules the playbook leaves out on JSM
+    (`effect: skip`) are not installed, so not checked; a rule JSM cannot express is the loader's problem."""
+    try:
+        skipped = check_desk_limits(playbook)[0]
+    except DeskbookError:
+        skipped = set()
+    problems = []
+    for kind, rules in (("macro", playbook.macros), ("trigger", playbook.triggers),
+                        ("automation", playbook.automations)):
+        for rule in rules:
+            key = f"{kind}.{rule.key}"
+            if rule.comment is None or not rule.comment.public or key in skipped:
+                continue
+            try:
+                comment_component(playbook, library, rule.comment, key=key, actions=rule.actions)
+            except CustomerTextError as problem:
+                problems.append(DeskbookError(f"JSM: {problem.message}", where=str(rule.source or playbook.path),
+                                              hint=problem.hint))
+            except DeskbookError:
+                continue  # the phrase itself (unapproved, missing): the library's check reports it
+    return problems
 
 
 def comment_limit_notes(playbook: m.Playbook, desired: list[DesiredObject]) -> list[str]:

@@ -57,6 +57,12 @@ class ZendeskDesk(Desk):
 
         return restore_zendesk(connector, document, doit=doit)
 
+    def customer_text_problems(self, playbook: Any, library: Any) -> list[Any]:
+        """Requester notifications holding a fill-in slot (`translate.customer_text_problems`)."""
+        from deskbook.connectors.zendesk.translate import customer_text_problems
+
+        return customer_text_problems(playbook, library)
+
     def add_sandbox_command(self, subparsers: Any) -> None:
         """`deskbook sandbox zendesk` (its arguments live in the light `sandbox_command`)."""
         from deskbook.connectors.zendesk.sandbox_command import add_sandbox_command

@@ -724,16 +724,53 @@ def zendesk_locale_id(locale: str) -> int:
                         where="metadata.locales", hint="use one of: " + ", ".join(ZENDESK_LOCALE_IDS))
 
 
-def customer_visible_phrases(pb: m.Playbook) -> dict[str, str]:
-    """Phrase id -> the first rule ("trigger.<key> (file:line:column)") that sends it to the requester
-    without an agent's edit: triggers and automations with a public comment (a notification to the
-    requester). Macros are not here: the agent edits a macro's text before submitting it."""
-    found: dict[str, str] = {}
+def customer_visible_rules(pb: m.Playbook) -> dict[str, tuple[str, Any]]:
+    """Phrase id -> (`trigger.<key>`, its file:line:column) of the first rule that sends it to the
+    requester without an agent's edit: triggers and automations with a public comment (a notification
+    to the requester). Macros are not here: the agent edits a macro's text before submitting it."""
+    found: dict[str, tuple[str, Any]] = {}
     for kind, rules in (("trigger", pb.triggers), ("automation", pb.automations)):
         for rule in rules:
             if rule.comment is not None and rule.comment.public and rule.comment.phrase not in found:
-                found[rule.comment.phrase] = f"{kind}.{rule.key} ({rule.source})" if rule.source else f"{kind}.{rule.key}"
+                found[rule.comment.phrase] = (f"{kind}.{rule.key}", rule.source)
     return found
+
+
+def customer_visible_phrases(pb: m.Playbook) -> dict[str, str]:
+    """Phrase id -> the first rule ("trigger.<key> (file:line:column)") that sends it to the requester
+    without an agent's edit (`customer_visible_rules`)."""
+    return {phrase: f"{label} ({source})" if source else label
+            for phrase, (label, source) in customer_visible_rules(pb).items()}
+
+
+def customer_text(pb: m.Playbook, library: Any, phrase_id: str, locale: str, where: str) -> str:
+    """The dynamic content variant of a customer-visible phrase; raises the fill-in slot it still holds
+    (`placeholders.customer_text_problem`, naming `where`)."""
+    from deskbook.scripts_library import render_customer_text
+
+    content, problem = render_customer_text(library, phrase_id, locale, "zendesk", where=where,
+                                            constants=pb.constants.values(locale), otherwise=AGENT_VALUE_HINT)
+    if problem is not None:
+        raise problem
+    return content
+
+
+def customer_text_problems(pb: m.Playbook, library: Any) -> list[DeskbookError]:
+    """Offline, for `deskbook validate`: each customer-visible phrase and locale whose text still holds a
+    fill-in slot (what `plan` refuses in `_dynamic_content`), `where` the first rule's file:line:column."""
+    from deskbook.scripts_library.placeholders import CustomerTextError
+
+    problems = []
+    for phrase_id, (label, source) in customer_visible_rules(pb).items():
+        for locale in pb.metadata.locales:
+            try:
+                customer_text(pb, library, phrase_id, locale, label)
+            except CustomerTextError as problem:
+                problems.append(DeskbookError(f"Zendesk: {problem.message}", where=str(source or pb.path),
+                                              hint=problem.hint))
+            except DeskbookError:
+                continue  # the phrase itself (unapproved, missing): the library's check reports it
+    return problems
 
 
 #: What to do about a value only an agent knows in a Zendesk trigger's or automation's notification.
@@ -742,7 +779,7 @@ AGENT_VALUE_HINT = ("a trigger or automation emails the requester without an age
 
 
 def _dynamic_content(pb: m.Playbook, library: Any) -> list[DesiredObject]:
-    from deskbook.scripts_library import render_customer_text, render_for_desk
+    from deskbook.scripts_library import render_for_desk
 
     out = []
     default = pb.metadata.default_locale
@@ -752,10 +789,7 @@ def _dynamic_content(pb: m.Playbook, library: Any) -> list[DesiredObject]:
         for locale in pb.metadata.locales:
             constants = pb.constants.values(locale)
             if phrase_id in visible:  # one item serves every rule and macro using the phrase
-                content, problem = render_customer_text(library, phrase_id, locale, "zendesk", where=visible[phrase_id],
-                                                        constants=constants, otherwise=AGENT_VALUE_HINT)
-                if problem is not None:
-                    raise problem
+                content = customer_text(pb, library, phrase_id, locale, visible[phrase_id])
             else:
                 content = render_for_desk(library, phrase_id, locale, "zendesk", constants=constants)
             variants.append({"locale_id": zendesk_locale_id(locale), "content": content,
