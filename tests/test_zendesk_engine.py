@@ -188,3 +188,25 @@ def test_comment_text_contains_words_matches_whole_words_and_chinese_words_as_su
     assert engine.condition_holds(cond, ticket(), comment_update("我要求退款。"))
     none_of = dict(cond, operator="not_includes")
     assert engine.condition_holds(none_of, ticket(), comment_update("Thanks, all good."))
+
+
+def test_set_tags_clears_a_dropdown_and_a_checkbox_whose_tag_goes():
+    """Zendesk keeps a dropdown's value and its option's tag together: a `set_tags` (or `remove_tags`)
+    that drops the tag clears the field, and a checkbox whose tag goes is unchecked."""
+    fields = {7: {"id": 7, "type": "tagger", "custom_field_options": [{"value": "tier_key"}, {"value": "tier_new"}]},
+              8: {"id": 8, "type": "checkbox", "tag": "vip"},
+              9: {"id": 9, "type": "text"}}
+    t = ticket()
+    engine.set_custom(t, 7, "tier_key", fields)
+    engine.set_custom(t, 8, True, fields)
+    engine.set_custom(t, 9, "free text", fields)
+    assert set(t["tags"]) >= {"tier_key", "vip"}
+    effects = engine.Effects()
+    engine.apply_actions(t, [{"field": "set_tags", "value": "vip other"}], fields=fields, effects=effects, rule="r")
+    assert engine.custom_value(t, 7) is None and t["tags"] == ["other", "vip"]
+    assert engine.custom_value(t, 8) is True and engine.custom_value(t, 9) == "free text"
+    engine.apply_actions(t, [{"field": "remove_tags", "value": "vip"}], fields=fields, effects=effects, rule="r")
+    assert engine.custom_value(t, 8) is False and t["tags"] == ["other"]
+    engine.set_custom(t, 7, "tier_new", fields)
+    engine.apply_actions(t, [{"field": "set_tags", "value": "tier_new"}], fields=fields, effects=effects, rule="r")
+    assert engine.custom_value(t, 7) == "tier_new"  # its tag stays: so does the value

@@ -250,3 +250,52 @@ def test_locale_ids_match_the_recordings_and_the_spec(shared):
     assert '"locale": "en-US",\n' in spec and '"default_locale_id": 1' in spec
     # zh-CN = 10 and zh-TW = 9 come from Zendesk's public locale list (see translate.py); no recording
     # or spec example holds a Chinese locale, so there is nothing here to check them against.
+
+
+# ------------------------------------------------------------------ users and organizations: unique email and name
+
+
+def test_a_second_user_with_a_taken_email_and_a_second_organization_with_a_taken_name_are_refused(desk, http):
+    """Zendesk refuses both (422 RecordInvalid, `DuplicateValue` on the attribute), ignoring case, on
+    create and on an update alike; nothing is stored twice."""
+    first = send(http, "POST", "/users.json", json={"user": {"name": "Ann", "email": "ann@example.com"}})
+    assert first.status_code == 201
+    for body in ({"name": "Ann again", "email": "ann@example.com"}, {"name": "Ann", "email": "ANN@Example.com"}):
+        twin = send(http, "POST", "/users.json", json={"user": body})
+        assert twin.status_code == 422 and twin.json()["error"] == "RecordInvalid"
+        [problem] = twin.json()["details"]["email"]
+        assert problem["error"] == "DuplicateValue" and "is already being used by another user" in problem["description"]
+    other = send(http, "POST", "/users.json", json={"user": {"name": "Bo", "email": "bo@example.com"}}).json()["user"]
+    taken = send(http, "PUT", f"/users/{other['id']}.json", json={"user": {"email": "ann@example.com"}})
+    assert taken.status_code == 422 and taken.json()["details"]["email"][0]["error"] == "DuplicateValue"
+    assert [u["email"] for u in desk.store.all("user")].count("ann@example.com") == 1
+
+    assert send(http, "POST", "/organizations.json", json={"organization": {"name": "Acme"}}).status_code == 201
+    twin = send(http, "POST", "/organizations.json", json={"organization": {"name": "ACME"}})
+    assert twin.status_code == 422 and twin.json()["error"] == "RecordInvalid"
+    [problem] = twin.json()["details"]["name"]
+    assert problem["error"] == "DuplicateValue" and problem["description"] == "Name:  ACME has already been taken"
+    beta = send(http, "POST", "/organizations.json", json={"organization": {"name": "Beta"}}).json()["organization"]
+    assert send(http, "PUT", f"/organizations/{beta['id']}.json", json={"organization": {"name": "acme"}}).status_code == 422
+    assert sorted(o["name"] for o in desk.store.all("organization")) == ["Acme", "Beta"]
+
+
+def test_update_many_reports_a_taken_organization_name_as_the_recording_shows(http, shared):
+    """The recorded job (TestOrganizationCreateUpdateDelete, update_many renaming many organizations to
+    one name): the first rename succeeds, each later one is `{index, error: OrganizationUpdateFailed, id,
+    details: "Name:  <name> has already been taken"}`."""
+    recording = json.loads((shared / "zendesk/recordings/TestOrganizationCreateUpdateDelete.test_multiple_update_"
+                            "full_objects-update-many.json").read_text())
+    recorded = next(e["response_json"]["job_status"]["results"] for e in recording
+                    if e["path"].startswith("/api/v2/job_statuses/") and e["response_json"]["job_status"].get("results")
+                    and any("error" in r for r in e["response_json"]["job_status"]["results"]))
+    ids = [send(http, "POST", "/organizations.json", json={"organization": {"name": f"Org {n}"}}).json()["organization"]["id"]
+           for n in range(3)]
+    job = send(http, "PUT", "/organizations/update_many.json",
+               json={"organizations": [{"id": i, "name": "Same name"} for i in ids]}).json()["job_status"]
+    results = send(http, "GET", f"/job_statuses/{job['id']}.json").json()["job_status"]["results"]
+    assert [sorted(r) for r in results] == [sorted(r) for r in recorded[:3]]
+    assert results[0] == {"action": "update", "id": ids[0], "status": "Updated", "success": True}
+    assert results[1] == {"index": 1, "error": "OrganizationUpdateFailed", "id": ids[1],
+                          "details": "Name:  Same name has already been taken"}
+    assert recorded[1]["details"].startswith("Name:  ") and recorded[1]["details"].endswith(" has already been taken")

@@ -906,7 +906,7 @@ class SandboxApp(SandboxPipeline):
             items = body.get(plural) if isinstance(body, dict) else None
         items = self._bulk_items(items, plural)
         results = []
-        for item in items:
+        for index, item in enumerate(items):
             try:
                 with ctx.store.transaction():
                     existing = self._get(ctx, kind, item.get("id"))
@@ -918,6 +918,11 @@ class SandboxApp(SandboxPipeline):
                     ctx.store.put(kind, doc)
                 results.append({"action": "update", "id": doc["id"], "status": "Updated", "success": True})
             except ApiError as exc:
+                if kind == "organization" and exc.body.get("error") == "RecordInvalid":  # as recorded
+                    details = "; ".join(p["description"] for problems in exc.body["details"].values() for p in problems)
+                    results.append({"index": index, "error": "OrganizationUpdateFailed", "id": item.get("id"),
+                                    "details": details})
+                    continue
                 results.append({"action": "update", "id": item.get("id"), "success": False,
                                 "error": exc.body.get("error"), "details": json.dumps(exc.body.get("details", exc.body))})
         return self._job(ctx, results)

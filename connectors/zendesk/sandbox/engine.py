@@ -311,6 +311,22 @@ def set_custom(ticket: dict, field_id: int, value: Any, fields: dict[int, dict])
     ticket["tags"] = sorted(tags)
 
 
+def clear_untagged(ticket: dict, fields: dict[int, dict]) -> None:
+    """After tags were taken away: a dropdown whose option's tag is gone is cleared, a checkbox whose
+    tag is gone unchecked — Zendesk keeps a field's value and its tag together (`set_custom`)."""
+    tags = _tags(ticket.get("tags"))
+    entries = []
+    for entry in ticket.get("custom_fields") or []:
+        field, value = fields.get(int(entry["id"])) or {}, entry.get("value")
+        if field.get("type") in ("tagger", "dropdown") and value and str(value) not in tags:
+            entry = {**entry, "value": None}
+        elif field.get("type") == "checkbox" and field.get("tag") and value is True and field["tag"] not in tags:
+            entry = {**entry, "value": False}
+        entries.append(entry)
+    ticket["custom_fields"] = entries
+    ticket["fields"] = ticket["custom_fields"]
+
+
 def apply_actions(ticket: dict, actions: Iterable[dict], *, fields: dict[int, dict], effects: Effects,
                   rule: str, current_user: int | None = None, render=None, rule_id: int | None = None) -> None:
     """Apply rule or macro actions to `ticket` in place (notifications/comments go to `effects`)."""
@@ -327,8 +343,10 @@ def apply_actions(ticket: dict, actions: Iterable[dict], *, fields: dict[int, di
             ticket["tags"] = sorted(_tags(ticket.get("tags")) | _tags(value))
         elif field == "remove_tags":
             ticket["tags"] = sorted(_tags(ticket.get("tags")) - _tags(value))
+            clear_untagged(ticket, fields)
         elif field == "set_tags":
             ticket["tags"] = sorted(_tags(value))
+            clear_untagged(ticket, fields)
         elif isinstance(field, str) and field.startswith("custom_fields_"):
             set_custom(ticket, int(field.removeprefix("custom_fields_")), value, fields)
         elif field == "notification_user":

@@ -469,12 +469,21 @@ def _field_values(values: Any, fields: list[dict], attribute: str) -> dict:
     return dict(values)
 
 
+def organization_name_taken(name: str) -> str:
+    """Zendesk's words for a taken organization name, two spaces after the colon as recorded
+    (recordings/TestOrganizationCreateUpdateDelete.*-update-many.json)."""
+    return f"Name:  {name} has already been taken"
+
+
 def build_organization(payload: dict, existing: dict | None, store: Store) -> dict:
-    """Organizations: a unique name; `organization_fields` values keyed by field key."""
+    """Organizations: a unique name (ignoring case; 422 `DuplicateValue`); `organization_fields` values
+    keyed by field key."""
     doc = _merged(payload, existing, ("name", "shared_tickets", "shared_comments", "external_id", "domain_names",
                                       "details", "notes", "group_id", "tags"))
     _require_text(doc, "name")
-    _unique(store, "organization", "name", doc["name"], existing)
+    if store.find_by_text("organization", "name", doc["name"], exclude_id=existing.get("id") if existing else None):
+        raise RecordInvalid({"name": [{"description": organization_name_taken(doc["name"]), "error": "DuplicateValue",
+                                       "value": doc["name"]}]})
     if "organization_fields" in payload:
         values = dict((existing or {}).get("organization_fields") or {})
         values.update(_field_values(payload["organization_fields"], store.all("organization_field"), "organization_fields"))
