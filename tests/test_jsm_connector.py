@@ -509,6 +509,7 @@ def test_replacing_a_request_type_that_requests_use_is_refused_unless_forced(lib
         used = client.create_request(before["技术"], "Printer on fire")["issueKey"]
         client.create_request(before["技术"], "Printer still on fire")
         client.create_request(before["账务"], "Invoice question")  # another type: not counted
+        sandbox.index_caught_up()  # requests raised before the change: JQL search (FACTS.md 8.2: it lags) has them
 
         renamed = renamed_category(pb, "technical", "技术支持")
         plan, snapshot = connector.plan_playbook(renamed, library)
@@ -541,6 +542,7 @@ def test_deleting_a_request_type_that_requests_use_is_refused_and_a_failed_count
     with running_sandbox() as sandbox:
         connector, pb, plan, before = install_sample(sandbox, library)
         connector.client.create_request(before["技术"], "Printer on fire")
+        sandbox.index_caught_up()  # a request raised before the change: JQL search (FACTS.md 8.2: it lags) has it
         without = dataclasses.replace(pb, categories=tuple(c for c in pb.categories if c.key != "technical"))
         plan, snapshot = connector.plan_playbook(without, library)
         assert [(c.action, c.key) for c in plan.changes if c.kind == "request_type"] == \
@@ -588,6 +590,7 @@ def test_cli_apply_refuses_an_in_use_replace_with_exit_1_and_force_goes_through(
         before = types_by_name(connector)
         old_name, new_name = "问题类: 投诉", "问题类: 客户投诉"
         request = connector.client.create_request(before[old_name], "Rude reply")["issueKey"]
+        sandbox.index_caught_up()  # a request raised before the change: JQL search (FACTS.md 8.2: it lags) has it
 
         code, out, _ = run("plan", "--desk", "jsm", "--playbook", str(renamed))
         assert code == 2

@@ -435,6 +435,7 @@ def test_assign_action_sets_the_assignee_and_records_it(site):
                                              "restrictToRole": None})])
     key = raise_request(site)
     assert issue(site, key)["assignee"] == ME
+    site.pass_time(60)  # JQL search lags writes (FACTS.md 8.2)
     found = site.http.post(f"{site.url}{API}/search/jql", json={"jql": f"assignee = \"{ME}\"", "fields": ["summary"]})
     assert [i["key"] for i in found.json()["issues"]] == [key]
     items = [i for entry in issue(site, key)["changelog"] for i in entry["items"]]

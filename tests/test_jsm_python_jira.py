@@ -40,6 +40,7 @@ def drive_python_jira(sandbox) -> None:
     transitions = {t["name"]: t["id"] for t in client.transitions(issue.key)}
     client.transition_issue(issue.key, transitions["Resolve this issue"])
     assert client.issue(issue.key).fields.status.name == "Resolved"
+    sandbox.index_caught_up()  # JQL search lags writes (FACTS.md 8.2)
     found = client.search_issues("project = SUP AND resolved is not EMPTY")
     assert [i.key for i in found] == [issue.key]
     client.add_issue_property(issue.key, "deskbook.note", {"seen": True})

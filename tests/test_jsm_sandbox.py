@@ -277,6 +277,7 @@ def test_request_on_behalf_comments_properties_and_jql(sandbox):
     assert http.put(f"{sandbox.url}/rest/api/3/issue/{key}/properties/deskbook.sync",
                     json={"key": "renewal:1:2027-Q1"}).status_code == 201
     http.put(f"{sandbox.url}/rest/api/3/issue/{key}", json={"update": {"labels": [{"add": "deskbook-renewal"}]}})
+    sandbox.index_caught_up()  # JQL search lags writes (FACTS.md 8.2): the setup is the past
     found = http.post(f"{sandbox.url}/rest/api/3/search/jql", json={
         "jql": 'project = SUP AND issue.property[deskbook.sync].key = "renewal:1:2027-Q1" AND labels = deskbook-renewal',
         "fields": ["labels"]}).json()
@@ -358,6 +359,7 @@ def test_jql_pages_with_next_page_token(sandbox):
     for n in range(7):
         http.post(f"{sandbox.url}{SD}/request", json={"serviceDeskId": "1", "requestTypeId": rtype["id"],
                                                        "requestFieldValues": {"summary": f"r{n}"}})
+    sandbox.index_caught_up()  # JQL search lags writes (FACTS.md 8.2): the setup is the past
     keys, token = [], None
     while True:
         body = {"jql": "project = SUP", "maxResults": 3, **({"nextPageToken": token} if token else {})}
@@ -380,6 +382,7 @@ def test_jql_dates_empty_and_order_by(sandbox):
     old = sandbox.store.get("request", keys[0])
     sandbox.store.put("request", keys[0], {**old, "created": "2026-01-02T08:00:00.000+0000", "status": "Resolved",
                                            "resolutiondate": "2026-01-03T08:00:00.000+0000"})
+    sandbox.index_caught_up()  # JQL search lags writes (FACTS.md 8.2): the setup is the past
 
     def search(jql):
         response = http.post(f"{sandbox.url}/rest/api/3/search/jql", json={"jql": jql, "maxResults": 50})

@@ -422,6 +422,27 @@ class JsmClient:
             body["reconcileIssues"] = [int(i) for i in reconcile[:50]]
         return NextPageTokenPaginator(max_results).iter_items(self.session, f"{API}/search/jql", body=body)
 
+    def unindexed_ids(self, limit: int = 50) -> list[int]:
+        """Ids of the project's newest issues, which JQL may not list yet: search is eventually consistent
+        (FACTS.md 8.2) but a read by key is not, and a project hands its keys out in order, so each key
+        after the newest one search finds is read directly until one is missing (at most `limit`; a
+        search's `reconcileIssues` takes 50). An issue deleted right after its create ends the walk
+        early (the reading taken). Pass them as `search(..., reconcile=)` where a search must see
+        what was created moments ago without knowing its id (a create whose answer was lost)."""
+        project = self.connection.project_key
+        newest = next(iter(self.search(f"project = {project} ORDER BY key DESC", fields=["summary"], max_results=1)),
+                      None)
+        number = str((newest or {}).get("key") or "").rpartition("-")[2]
+        at = int(number) if number.isdigit() else 0
+        ids: list[int] = []
+        while len(ids) < limit:
+            at += 1
+            issue = self.issue(f"{project}-{at}", fields=["summary"])
+            if issue is None or not str(issue.get("id", "")).isdigit():
+                break
+            ids.append(int(issue["id"]))
+        return ids
+
     def issue(self, key: str, *, fields: list[str] | None = None, properties: list[str] | None = None) -> dict | None:
         """One issue (`GET /rest/api/3/issue/{key}`, read directly, not through the search index), or None."""
         params = {k: ",".join(v) for k, v in (("fields", fields), ("properties", properties)) if v}

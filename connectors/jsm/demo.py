@@ -106,6 +106,7 @@ def demo_week(connector: JsmConnector, playbook: Any, sandbox: Any, window: tupl
     macros = {tag: job.phrase for job in playbook.sync.jobs for tag in job.tags}
     tasks = []
     project = connector.client.connection.project_key
+    sandbox.index_caught_up()  # the sync run was before the week's work: JQL search (it lags) has its requests
     for issue in connector.client.search(f"project = {project} AND resolution is EMPTY ORDER BY key", fields=["labels"]):
         found = [macros[label] for label in (issue.get("fields") or {}).get("labels") or [] if label in macros]
         if found:

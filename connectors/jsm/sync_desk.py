@@ -108,6 +108,8 @@ ORPHAN_DAYS = 3
 SCAN_OVERLAP_MINUTES = 60
 #: Search results folded into one ledger transaction.
 PAGE_SIZE = 100
+#: At most this many requests newer than search's newest are read by key (`reconcileIssues` takes 50).
+FRESH_LIMIT = 50
 
 
 def since_clause(field: str, cursor: str | None, now: datetime) -> str:
@@ -140,6 +142,7 @@ class JsmSyncDesk:
         self._type_names: dict[str, str] = {}
         self._orphans: dict[str, dict[str, Any]] = {}  # job -> request summary -> issue bean
         self._unfinished: dict[str, tuple[int, str]] = {}  # item key -> (issue id, issue key)
+        self._fresh_ids: list[int] | None = None  # requests search may not list yet (`_fresh`), read once a run
         self.survey: Any = None  # `deskbook.sync.surveys.SurveyFields` while the survey job runs
         self._details: dict[str, str] | None | bool = False  # detail field name -> type; None: no CSM; False: unread
         self._record_types: dict[str, str] = {}  # the survey record's detail fields -> their types
@@ -239,7 +242,8 @@ class JsmSyncDesk:
         unfinished: list[tuple[str, int]] = []
         labelled = (f"project = {project} AND labels = {SYNC_LABEL}{since_clause('created', cursor, started)} "
                     "ORDER BY created ASC")
-        for issue in self.client.search(labelled, fields=["labels"], properties=[SYNC_PROPERTY], max_results=PAGE_SIZE):
+        for issue in self.client.search(labelled, fields=["labels"], properties=[SYNC_PROPERTY], max_results=PAGE_SIZE,
+                                        reconcile=self._fresh()):
             finished = SYNC_PROPERTY in (issue.get("properties") or {})
             for label in (issue.get("fields") or {}).get("labels") or []:
                 if parse_key(label):
@@ -334,8 +338,18 @@ class JsmSyncDesk:
                 return self._settled(key, [issue])
         project = self.client.connection.project_key
         found = list(self.client.search(f'project = {project} AND labels = "{key}" ORDER BY created ASC',
-                                        fields=["labels"], properties=[SYNC_PROPERTY]))
+                                        fields=["labels"], properties=[SYNC_PROPERTY], reconcile=self._fresh()))
         return self._settled(key, found)
+
+    def _fresh(self) -> list[int]:
+        """Ids of the project's requests JQL may not list yet (`JsmClient.unindexed_ids`: search lags a
+        create, FACTS.md 8.2; the keys after the newest one it finds are read directly). The searches
+        that must see what an earlier run created moments ago — the item key lookups and the
+        lost-create lookup, when a run follows a failed, killed or ledger-less one within the index's
+        lag — name them in `reconcileIssues`. Read once a run: what this run creates, its ledger knows."""
+        if self._fresh_ids is None:
+            self._fresh_ids = self.client.unindexed_ids(FRESH_LIMIT)
+        return self._fresh_ids
 
     def _settled(self, key: str, found: list[dict]) -> int | None:
         """The finished request among `found` (issue beans), else None, remembering an unfinished one."""
@@ -433,7 +447,7 @@ class JsmSyncDesk:
                    f"{tr._quote(self._type_names[draft.job])} AND created >= -{ORPHAN_DAYS}d ORDER BY created ASC")
             found: dict[str, dict] = {}
             for issue in self.client.search(jql, fields=["summary", "labels", "reporter"], properties=[SYNC_PROPERTY],
-                                            max_results=PAGE_SIZE):
+                                            max_results=PAGE_SIZE, reconcile=self._fresh()):
                 if item_key(issue) is None:
                     found.setdefault(str((issue.get("fields") or {}).get("summary") or ""), issue)
             self._orphans[draft.job] = found

@@ -635,12 +635,14 @@ class JsmDriver(Driver):
     def _find_lost(self, summary: str, *, attempts: int = 3, wait: float = 2.0) -> list[str]:
         """The requests with exactly `summary` (this run's mark makes it unique) raised for the test
         customer: a create whose answer was lost. Search is eventually consistent (FACTS.md 8.2), so
-        an empty answer is asked again a few times."""
+        the project's newest requests, which search may not list yet, are named to be current
+        (`JsmClient.unindexed_ids`) and an empty answer is asked again a few times."""
         assert self.site is not None
         jql = (f'project = "{self.client.connection.project_key}" AND reporter = "{self.site.customer_id}" '
                f'AND summary ~ "{self.site.run}" AND created >= "-1d"')
         for attempt in range(attempts):
-            found = [str(i["key"]) for i in self.client.search(jql, fields=["summary"])
+            fresh = self.client.unindexed_ids()
+            found = [str(i["key"]) for i in self.client.search(jql, fields=["summary"], reconcile=fresh)
                      if (i.get("fields") or {}).get("summary") == summary and str(i["key"]) not in self.created]
             if found or attempt == attempts - 1:
                 return found

@@ -6,7 +6,9 @@
   customer's own API token). Enabled automation rules run (`engine.py`) unless `run_rules=False`;
   `shortcuts=False` plays a real site (no act-as header, no clock endpoint).
 - `deskbook sandbox jsm [--host --allow-remote] [--port] [--db] [--email] [--token] [--fault-rate]
-  [--write-fault-rate] [--latency] [--rate-limit] [--seed-orgs N] [--seed] [--spec] [--project KEY]`.
+  [--write-fault-rate] [--latency] [--rate-limit] [--seed-orgs N] [--seed] [--spec] [--project KEY]
+  [--search-lag SECONDS]`. JQL search lags writes (`index.py`, FACTS.md 8.2; `search_lag_seconds`, 0: at once);
+  `.index_caught_up()` lets search see every write so far.
 
 Built on the sandbox kit (`deskbook.connectors.sandbox_kit`): pipeline, store, clock, limiter,
 faults, request log and serving are the kit's; this package keeps JSM's routes, handlers and rules.
@@ -70,6 +72,11 @@ class Sandbox(KitHandle):
         """A customer account with its own API token (created when new): (account id, token)."""
         return self.app.customer_login(email, display_name, token)
 
+    def index_caught_up(self) -> None:
+        """Let JQL search see every write made so far, as if its lag had passed (`index.py`): for a
+        test's setup, which plays the past."""
+        self.app.search_index.catch_up()
+
     def seed_organizations(self, count: int) -> list[str]:
         """Add `count` sample organizations (contact customer, contract property)."""
         return seed_organizations(self.store, count, random.Random(self.app.config.seed))
@@ -128,7 +135,8 @@ def run_sandbox_command(args) -> ExitCode:
         app = build_app(db=args.db, email=args.email, token=args.token, fault_rate=args.fault_rate,
                         write_fault_rate=args.write_fault_rate, latency_ms=args.latency, seed=args.seed,
                         rate_limit_per_minute=args.rate_limit, project_key=args.project, spec=args.spec,
-                        shortcuts=not getattr(args, "real_site", False))
+                        shortcuts=not getattr(args, "real_site", False),
+                        search_lag_seconds=max(0.0, args.search_lag))
     except ValueError as exc:
         raise DeskbookError(str(exc), where=f"{where} --spec", hint="give the folder of vendor material, e.g. ../shared") from None
     if args.seed_orgs:

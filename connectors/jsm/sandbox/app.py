@@ -83,6 +83,7 @@ from deskbook.connectors.jsm.sandbox import automation as rules
 from deskbook.connectors.jsm.sandbox import sla
 from deskbook.connectors.jsm.sandbox import issues as writes
 from deskbook.connectors.jsm.sandbox.engine import Automation, RuleError, Site
+from deskbook.connectors.jsm.sandbox.index import DEFAULT_LAG_SECONDS, SearchIndex
 from deskbook.connectors.jsm.sandbox.jql import JqlError, compile_jql, order_key
 from deskbook.connectors.sandbox_kit.clock import SystemClock
 from deskbook.connectors.sandbox_kit.errors import KitError
@@ -305,6 +306,8 @@ class SandboxConfig:
     shortcuts: bool = True
     #: whether the API user may delete issues (the "Delete issues" project permission; 403 without)
     issue_delete: bool = True
+    #: seconds of the sandbox clock a write takes to reach JQL search (FACTS.md 8.2; `index.py`); 0: at once
+    search_lag_seconds: float = DEFAULT_LAG_SECONDS
 
 
 class ApiError(Exception):
@@ -385,7 +388,9 @@ class JsmSandboxApp(SandboxPipeline):
                          max_body_bytes=config.max_body_bytes, max_json_depth=config.max_json_depth,
                          max_logged_requests=config.max_logged_requests)
         self.store, self.config = store, config
-        self.search_cache: dict[str, tuple[int, list[str], float]] = {}
+        self.search_cache: dict[tuple[str, tuple[str, ...]], tuple[int, list[dict], float]] = {}
+        self.search_index = SearchIndex(store.now, config.search_lag_seconds)
+        store.watchers.setdefault("request", []).append(self.search_index.written)
         self.base_url = ""
         self.url_map = Map(self._rules(), strict_slashes=False, merge_slashes=False)
         ensure_defaults(store, config)
@@ -1257,7 +1262,9 @@ class JsmSandboxApp(SandboxPipeline):
             # GET repeats a list parameter (`fields=a&fields=b`) or joins it with commas
             "fields": [f for v in request.args.getlist("fields") for f in v.split(",") if f] or None,
             "properties": [f for v in request.args.getlist("properties") for f in v.split(",") if f] or None,
+            "reconcileIssues": [f for v in request.args.getlist("reconcileIssues") for f in v.split(",") if f] or None,
         }
+        reconcile = self._reconciled(params.get("reconcileIssues"))
         try:
             matches = compile_jql(params.get("jql") or "", now=self.clock_now())
             sort_key = order_key(params.get("jql") or "")
@@ -1272,30 +1279,49 @@ class JsmSandboxApp(SandboxPipeline):
         fields = params.get("fields")
         if isinstance(fields, str):
             fields = fields.split(",")
-        found = self._search_matches(params.get("jql") or "", matches, sort_key, first_page=offset == 0)
-        page = [self.store.get("request", key) for key in found[offset:offset + max_results]]
+        found = self._search_matches(params.get("jql") or "", matches, sort_key, reconcile, first_page=offset == 0)
+        page = found[offset:offset + max_results]
         result = {"issues": [self.issue_bean(i, fields or ["id"], params.get("properties"), request) for i in page],
                   "isLast": offset + len(page) >= len(found)}
         if not result["isLast"]:
             result["nextPageToken"] = _encode_cursor(offset + len(page))
         return self.json(result)
 
-    def _search_matches(self, jql: str, matches: Callable[[dict], bool], sort_key, *, first_page: bool) -> list[str]:
-        """Keys of the requests matching `jql`, in order. A first page always evaluates the query
-        (relative dates move with the clock); later pages of the same search reuse its matches while
-        no request changed, as Jira's token pages do, instead of rescanning every issue."""
+    @staticmethod
+    def _reconciled(ids: Any) -> set[str]:
+        """The issue ids of `reconcileIssues` (the platform spec: "Accepts max 50 ids"; more get a 400,
+        the reading taken — the spec names no answer for it)."""
+        if not ids:
+            return set()
+        try:
+            found = {str(int(i)) for i in ids}
+        except (TypeError, ValueError):
+            raise ApiError(400, "Invalid request payload. Refer to the REST API documentation and try again.",
+                           errors={"reconcileIssues": "must be issue ids"}) from None
+        if len(found) > 50:
+            raise ApiError(400, "reconcileIssues accepts at most 50 issue ids.", errors={"reconcileIssues": "at most 50"})
+        return found
+
+    def _search_matches(self, jql: str, matches: Callable[[dict], bool], sort_key, reconcile: set[str], *,
+                        first_page: bool) -> list[dict]:
+        """The requests matching `jql`, in order, as the search index holds them (`index.py`: a write
+        reaches it `search_lag_seconds` later; those in `reconcile` as they are). A first page always
+        evaluates the query (relative dates and the index move with the clock); later pages of the same
+        search reuse its matches while no request changed, as Jira's token pages do, instead of
+        rescanning every issue."""
         revision = self.store.revision("request")
-        cached = self.search_cache.get(jql)
+        cache_key = (jql, tuple(sorted(reconcile)))
+        cached = self.search_cache.get(cache_key)
         if not first_page and cached and cached[0] == revision and time.monotonic() - cached[2] < 600:
             return cached[1]
-        found = [i for i in self.with_type_names(self.store.all("request")) if matches(i)]
+        indexed = self.search_index.view(self.store.all("request"), reconcile)
+        found = [i for i in self.with_type_names(indexed) if matches(i)]
         if sort_key is not None:
             found.sort(key=sort_key)
-        keys = [i["key"] for i in found]
         if len(self.search_cache) > 64:
             self.search_cache.clear()
-        self.search_cache[jql] = (revision, keys, time.monotonic())
-        return keys
+        self.search_cache[cache_key] = (revision, found, time.monotonic())
+        return found
 
     def on_issue(self, request, body, key):
         """`GET /rest/api/3/issue/{key}`, `PUT` for `fields.labels` / `update.labels`, `DELETE` (204; 403
@@ -2057,19 +2083,23 @@ def seed_first_services(store: Store, organization_ids: list[str], today: date, 
     """Give each organization (in id order) its first service: one resolved request raised by its
     contact, with the Organizations field set and resolved `days_ago[n]` days before `today`
     (cycling, noon UTC, so the `resolutiondate` day is the same wherever it is read); returns
-    organization id -> that day. The requests have no request type (none exists before `apply`)."""
+    organization id -> that day. The requests have no request type (none exists before `apply`). They
+    are stored together (`Store.put_many`), so JQL search has them at once: they are days old."""
     desk = store.all("servicedesk")[0]
+    made: list[tuple[str, dict]] = []
 
     def resolved_request(org_id: str, org: dict, day: date) -> None:
         key = f"{desk['projectKey']}-{store.next_id('issue_number')}"
-        store.put("request", key, {
+        made.append((key, {
             "id": str(store.next_id("request")), "key": key, "summary": f"First service for {org['name']}",
             "description": "Sample first service of a new customer, resolved.", "labels": [],
             "requestTypeId": "", "serviceDeskId": desk["id"], "projectKey": desk["projectKey"],
             "projectId": desk["projectId"], "reporter": (org.get("users") or [ADMIN_ACCOUNT_ID])[0],
             "status": "Resolved", "priority": "Medium", "created": f"{day - timedelta(days=1)}T12:00:00.000+0000",
             "resolutiondate": f"{day}T12:00:00.000+0000", "properties": {}, "comments": [], "participants": [],
-            "organizations": [org_id]})
+            "organizations": [org_id]}))
 
-    return kit_seed_first_services((str(i) for i in organization_ids), today, days_ago,
-                                   find=lambda org_id: store.get("organization", org_id), create=resolved_request)
+    served = kit_seed_first_services((str(i) for i in organization_ids), today, days_ago,
+                                     find=lambda org_id: store.get("organization", org_id), create=resolved_request)
+    store.put_many("request", made)
+    return served

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import uuid
 from datetime import datetime, timezone
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 from deskbook.connectors.sandbox_kit.store import DocumentStore
 
@@ -67,6 +67,13 @@ class Store(DocumentStore):
         super().__init__(path, clock)
         self._revisions: dict[str, int] = {}
         self._lookups: dict[tuple[str, str], tuple[int, dict[str, str]]] = {}
+        #: called as (kind, id, old JSON text or None, new JSON text or None) after each `put`/`delete`
+        #: of a watched kind (the search index follows the requests: `index.py`)
+        self.watchers: dict[str, list[Callable[[str, str, str | None, str | None], None]]] = {}
+
+    def _notify(self, kind: str, ident: str, before: str | None, after: str | None) -> None:
+        for watcher in self.watchers.get(kind, ()):
+            watcher(kind, ident, before, after)
 
     def stamp(self) -> str:
         """The sandbox clock's current time as a Jira timestamp (what handlers write into documents)."""
@@ -90,13 +97,15 @@ class Store(DocumentStore):
     def put(self, kind: str, ident: str, body: dict) -> dict:
         """Insert or replace a document; keeps the original position on replace."""
         with self.lock:
+            watched = bool(self.watchers.get(kind))
             row = self.db.execute(
-                "SELECT position FROM documents WHERE kind = ? AND id = ?", (kind, ident)
+                f"SELECT position{', body' if watched else ''} FROM documents WHERE kind = ? AND id = ?", (kind, ident)
             ).fetchone()
+            text = json.dumps(body)
             if row:
                 self.db.execute(
                     "UPDATE documents SET body = ? WHERE kind = ? AND id = ?",
-                    (json.dumps(body), kind, ident),
+                    (text, kind, ident),
                 )
             else:
                 position = self.db.execute(
@@ -104,13 +113,16 @@ class Store(DocumentStore):
                 ).fetchone()[0]
                 self.db.execute(
                     "INSERT INTO documents (kind, id, position, body) VALUES (?, ?, ?, ?)",
-                    (kind, ident, position, json.dumps(body)),
+                    (kind, ident, position, text),
                 )
             self._touch(kind)
+            if watched:
+                self._notify(kind, ident, row[1] if row else None, text)
             return body
 
     def put_many(self, kind: str, documents: list[tuple[str, dict]]) -> None:
-        """Insert many new documents (id, body) in one transaction (seeding large sandboxes)."""
+        """Insert many new documents (id, body) in one transaction (seeding large sandboxes; watchers are
+        not told: seeded documents are as old as the sandbox)."""
         with self.lock:
             start = self.db.execute(
                 "SELECT COALESCE(MAX(position), 0) + 1 FROM documents WHERE kind = ?", (kind,)
@@ -133,8 +145,12 @@ class Store(DocumentStore):
     def delete(self, kind: str, ident: str) -> bool:
         """Remove a document; True when it existed."""
         with self.lock:
+            row = self.db.execute("SELECT body FROM documents WHERE kind = ? AND id = ?", (kind, str(ident))).fetchone() \
+                if self.watchers.get(kind) else None
             cursor = self.db.execute("DELETE FROM documents WHERE kind = ? AND id = ?", (kind, str(ident)))
             self._touch(kind)
+            if row:
+                self._notify(kind, str(ident), row[0], None)
             return cursor.rowcount > 0
 
     def all(self, kind: str) -> list[dict]:
