@@ -484,3 +484,48 @@ def test_a_playbook_needing_more_goals_than_a_jsm_metric_holds_is_refused_naming
                [0]["payload"]["goals"]) == 88
     with pytest.raises(DeskbookError, match="first_reply_time would need 92 goals"):
         tr.sla_metrics(dataclasses.replace(shipped, sla_policies=tuple(policy(n) for n in range(23))), "SUP")
+
+
+# ---------------------------------------------------------------- completed cycles keep their goal
+
+
+def resolved_at(at: str) -> dict:
+    """A changelog entry (as `issues.py`'s transition writes it): resolved at `at`."""
+    return {"created": stamp(at), "items": [{"field": "status", "fromString": "Work in progress", "toString": "Resolved"},
+                                            {"field": "resolution", "fromString": None, "toString": "Done"}]}
+
+
+def test_a_resolved_request_keeps_its_completed_first_response_cycle_with_its_goal_and_breach():
+    """The goal's JQL excludes resolved requests, so no goal matches the request now; its first-response
+    cycle completed (breached) while the goal applied and is still reported with that goal (sla.py's
+    inferred reading: FACTS.md 6.x is silent)."""
+    m = metric([goal("resolution is EMPTY", 1)], stop=(FOR_CUSTOMERS, RESOLVED), name="Time to first response")
+    done = issue("2026-03-02T10:00:00+00:00", status="Resolved", resolutiondate=stamp("2026-03-02T12:00:00+00:00"),
+                 comments=[{"created": stamp("2026-03-02T11:30:00+00:00"), "public": True, "author": "agent"}],
+                 changelog=[resolved_at("2026-03-02T12:00:00+00:00")])
+    [found] = values(done, [m], "2026-03-02T13:00:00+00:00")
+    [cycle] = found["cycles"]
+    assert cycle["stop"] == stamp("2026-03-02T11:30:00+00:00") and cycle["goal"]["duration"] == HOUR_MS
+    assert cycle["breached"] and cycle["elapsed_ms"] == 1.5 * HOUR_MS
+    # a resolution that itself stops the cycle: the goal is the one matched just before it
+    quiet = issue("2026-03-02T10:00:00+00:00", status="Resolved", resolutiondate=stamp("2026-03-02T10:40:00+00:00"),
+                  changelog=[resolved_at("2026-03-02T10:40:00+00:00")])
+    [closed] = values(quiet, [m], "2026-03-02T13:00:00+00:00")
+    assert [(c["goal"]["duration"], c["breached"]) for c in closed["cycles"]] == [(HOUR_MS, False)]
+
+
+def test_a_completed_cycle_keeps_the_goal_it_ran_under_and_the_ongoing_one_follows_the_request():
+    """VIP until after the first reply, then the label went: the first cycle stays on the VIP goal, the
+    customer's next cycle (ongoing) runs on the default goal."""
+    m = metric([goal("labels = vip", 1), goal("", 4, default=True)], start=(CREATED, BY_CUSTOMER),
+               stop=(FOR_CUSTOMERS, RESOLVED), name="Time to first response")
+    found = issue("2026-03-02T10:00:00+00:00", labels=[], comments=[
+        {"created": stamp("2026-03-02T11:30:00+00:00"), "public": True, "author": "agent"},
+        {"created": stamp("2026-03-02T13:00:00+00:00"), "public": True, "author": "qm:customer"}],
+        changelog=[{"created": stamp("2026-03-02T12:00:00+00:00"),
+                    "items": [{"field": "labels", "fromString": "vip", "toString": None}]}])
+    [sla_now] = values(found, [m], "2026-03-02T14:00:00+00:00")
+    first, second = sla_now["cycles"]
+    assert (first["goal"]["duration"], first["breached"]) == (HOUR_MS, True)
+    assert (second["goal"]["duration"], second["stop"], second["breached"]) == (4 * HOUR_MS, None, False)
+    assert sla_now["goal"]["duration"] == 4 * HOUR_MS

@@ -601,6 +601,11 @@ def test_jsm_demo_ends_with_the_weeks_review(jsm_demo_week):
     # while escalated (how rows name the policy follows the installed SLA metrics' layout)
     metrics = {row["metric"] for row in report["sla"]["by_target"] if row["met"] + row["breached"]}
     assert {"first_reply_time", "next_reply_time", "periodic_update_time"} <= metrics, report["sla"]["by_target"]
+    # every request of the week has its first-reply cycle: a completed cycle keeps the goal it ran under,
+    # also once the request is resolved and the goal's JQL (unresolved requests) no longer matches it
+    first = sum(row["met"] + row["breached"] + row["open"] for row in report["sla"]["by_target"]
+                if row["metric"] == "first_reply_time")
+    assert first == report["intake"]["requests"], report["sla"]["by_target"]
 
 
 @pytest.mark.slow

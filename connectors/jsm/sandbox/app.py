@@ -1037,11 +1037,11 @@ class JsmSandboxApp(SandboxPipeline):
         values = []
         for found in sla.sla_values(issue, metrics, calendars, now=now, is_customer=self.is_customer,
                                     status_ids=STATUS_IDS, matcher=self.goal_matches):
-            metric, goal_ms = found["metric"], int(found["goal"]["duration"])
+            metric = found["metric"]
             completed, ongoing = [], None
-            for cycle in found["cycles"]:
+            for cycle in found["cycles"]:  # each with its own goal: a completed one keeps the goal it ran under
                 dto = {"startTime": date_dto(cycle["start"]), "breached": cycle["breached"],
-                       "goalDuration": _duration(goal_ms), "elapsedTime": _duration(cycle["elapsed_ms"]),
+                       "goalDuration": _duration(int(cycle["goal"]["duration"])), "elapsedTime": _duration(cycle["elapsed_ms"]),
                        "remainingTime": _duration(cycle["remaining_ms"])}
                 if cycle["breach_time"]:
                     dto["breachTime"] = date_dto(cycle["breach_time"])

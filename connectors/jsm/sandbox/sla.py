@@ -51,8 +51,14 @@ FACTS.md 6.3, Atlassian's "group SLA goals by priority") are not evaluated: desk
 into each goal's JQL instead and sends none.
 
 Assumptions where Atlassian's pages are silent, taken here: an event that both stops and starts a
-metric completes the ongoing cycle and starts the next one (periodic-update SLAs); the goal is chosen
-by the request's current state (JSM recalculates an SLA when the request changes); a comment is "by
+metric completes the ongoing cycle and starts the next one (periodic-update SLAs); an ongoing cycle's
+goal is chosen by the request's current state (JSM recalculates an SLA when the request changes),
+while a completed cycle keeps the goal it ran under — the one the request matched just before the
+event that stopped it, its state then rebuilt from the changelog (`as_it_stood`). FACTS.md 6.x is
+silent on both; this is the inferred reading (JSM reports a completed cycle with its own goal and
+breach, and a goal whose JQL a request no longer matches, e.g. one that excludes resolved requests,
+does not take the request's finished cycles with it). A metric no goal matches now is still listed
+with the completed cycles that had one; a relative date in a goal's JQL is read against now. A comment is "by
 a customer" when its author is a customer account (`is_customer`; agents, the API user and rule
 actors are not); an SLA whose goal
 applies but which has not started yet (no start event so far) is listed without cycles.
@@ -285,6 +291,32 @@ def run_cycles(issue: dict, definition: dict, *, now: float, is_customer: Callab
     return cycles
 
 
+def _undone(issue: dict, item: dict, at: str) -> None:
+    """Put back the value a changelog item (`issues.py`'s `_item`: lists as space-separated text) changed."""
+    name, old = item.get("field"), item.get("fromString")
+    if name == "resolution":  # JQL reads `resolution`/`resolved` from the resolution date
+        if old:
+            issue["resolutiondate"] = at  # resolved before: the date itself is not in the item
+        else:
+            issue.pop("resolutiondate", None)
+    elif name in ("labels", "organizations"):
+        issue[name] = (old or "").split()
+    elif name:
+        issue[name] = old
+
+
+def as_it_stood(issue: dict, moment: float) -> dict:
+    """The request's fields just before `moment` (epoch seconds): its current fields with every change
+    its changelog records at or after `moment` undone, newest first."""
+    past = dict(issue)
+    for entry in reversed(issue.get("changelog") or []):
+        if stamp_seconds(entry["created"]) < moment:
+            break
+        for item in reversed(entry.get("items") or []):
+            _undone(past, item, entry["created"])
+    return past
+
+
 def choose_goal(metric: dict, issue: dict, matcher: Callable[[str, dict], bool]) -> dict | None:
     """The first goal (in order) whose JQL matches the request (`matcher(jql, issue)`), else the default
     goal ("All remaining issues", wherever it stands), else None."""
@@ -314,21 +346,26 @@ def measure(cycle: Cycle, hours: WorkingTime, goal_ms: int, *, now: float, pause
 def sla_values(issue: dict, metrics: list[dict], calendars: dict[str, dict], *, now: float,
                is_customer: Callable[[str], bool], status_ids: dict[str, str],
                matcher: Callable[[str, dict], bool]) -> list[dict]:
-    """Per metric whose goal applies: `{metric, goal, cycles: [{start, stop, paused, within, elapsed_ms,
-    remaining_ms, breached, breach_time}]}` — the app turns it into `SlaInformationDTO`s."""
+    """Per metric whose goal applies now or applied to a completed cycle: `{metric, goal (now's, else the
+    last cycle's), cycles: [{start, stop, paused, within, goal, elapsed_ms, remaining_ms, breached,
+    breach_time}]}` — the app turns it into `SlaInformationDTO`s."""
     out = []
     for metric in metrics:
-        goal = choose_goal(metric, issue, matcher)
-        if goal is None or not goal.get("duration"):
-            continue
-        hours = working_time(calendars.get(str(goal.get("calendarId"))) if goal.get("calendarId") is not None else None)
+        current = choose_goal(metric, issue, matcher)
         definition = (metric.get("config") or {}).get("definition") or {}
         cycles = run_cycles(issue, definition, now=now, is_customer=is_customer, status_ids=status_ids)
         shown = []
         for cycle in cycles:
+            # a completed cycle keeps the goal it ran under; the ongoing one follows the request's state now
+            goal = current if cycle.stop is None else choose_goal(metric, as_it_stood(issue, cycle.stop), matcher)
+            if goal is None or not goal.get("duration"):
+                continue
+            hours = working_time(calendars.get(str(goal.get("calendarId"))) if goal.get("calendarId") is not None else None)
             paused = cycle.stop is None and cycle.running_since is None
             numbers = measure(cycle, hours, int(goal["duration"]), now=now, paused=paused)
             shown.append({"start": now_iso(cycle.start), "stop": now_iso(cycle.stop) if cycle.stop is not None else None,
-                          "paused": paused, "within": is_working(hours, now), **numbers})
-        out.append({"metric": metric, "goal": goal, "cycles": shown})
+                          "paused": paused, "within": is_working(hours, now), "goal": goal, **numbers})
+        applies = current is not None and bool(current.get("duration"))
+        if applies or shown:
+            out.append({"metric": metric, "goal": current if applies else shown[-1]["goal"], "cycles": shown})
     return out
