@@ -56,6 +56,7 @@ def test_python_jira_in_cloud_mode_searches_with_search_jql():
     with running_jsm_sandbox(seed=2) as sandbox:
         client = jsm_client(sandbox)
         made = client.create_request(client.create_request_type("Help")["id"], "Printer on fire")
+        sandbox.index_caught_up()  # JQL search lags writes (FACTS.md 8.2): the request is the past here
         found = client.jira().search_issues(f"project = {sandbox.project_key}", maxResults=50)
         assert made["issueKey"] in [issue.key for issue in found]
         assert any("/rest/api/3/search/jql" in str(r) for r in sandbox.requests())  # Cloud's search, not /search
