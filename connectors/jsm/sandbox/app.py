@@ -1672,10 +1672,48 @@ class JsmSandboxApp(SandboxPipeline):
         if request.method == "DELETE":
             self.store.delete("csm_detail_field", field_name)
             return Response(status=204)
-        kind = (body or {}).get("type") if isinstance(body, dict) else None
-        if kind is not None and (kind.get("name") != field["type"]):
-            raise ApiError(400, "type: a detail field's type cannot change")
+        if not isinstance(body, dict):
+            raise ApiError(400, "The body must be a detail field {name, type, configuration}.")
+        unknown = sorted(set(body) - {"name", "type", "configuration"})
+        if unknown:
+            raise ApiError(400, f"{unknown[0]}: not a detail field attribute; only the name (label) can change")
+        current = self.detail_field_dto(field)
+        for key in ("type", "configuration"):
+            if key in body and not isinstance(body[key], dict):
+                raise ApiError(400, f"{key}: must be an object")
+        kind = body.get("type")
+        if kind is not None and kind.get("name") != field["type"]:
+            raise ApiError(400, "type.name: a detail field's type cannot change; only its name (label) can")
+        if kind is not None and "options" in kind and list(kind.get("options") or []) != current["type"].get("options", []):
+            raise ApiError(400, "type.options: a select field's options cannot change; only its name (label) can")
+        if body.get("configuration") is not None and body["configuration"] != current["configuration"]:
+            raise ApiError(400, "configuration: cannot change; only a detail field's name (label) can")
+        if body.get("name") is not None and not isinstance(body["name"], str):
+            raise ApiError(400, "name: must be a string")
+        name = str(body.get("name") or field["name"]).strip() if "name" in body else field["name"]
+        if not name:
+            raise ApiError(400, "name: must not be blank")
+        if name != field["name"]:
+            self._rename_detail_field(field, name)
+            field = self.store.get("csm_detail_field", name) or field
         return self.json(self.detail_field_dto(field))
+
+    def _rename_detail_field(self, field: dict, name: str) -> None:
+        """A detail field's new name (label), in its place among the fields; organizations' values follow."""
+        fields = self.store.all("csm_detail_field")
+        if any(f["name"].lower() == name.lower() and f["name"] != field["name"] for f in fields):
+            raise ApiError(409, f"A detail field named '{name}' already exists.")
+        with self.store.transaction():
+            for other in fields:  # stored by name: rewrite them all to keep their order
+                self.store.delete("csm_detail_field", other["name"])
+            for other in fields:
+                renamed = {**other, "name": name} if other["name"] == field["name"] else other
+                self.store.put("csm_detail_field", renamed["name"], renamed)
+            for org in self.store.all("organization"):
+                details = org.get("details") or {}
+                if field["name"] in details:
+                    org["details"] = {name if k == field["name"] else k: v for k, v in details.items()}
+                    self.store.put("organization", org["id"], org)
 
     def csm_profile(self, org: dict) -> dict:
         """An organization profile: id, name and its detail values."""

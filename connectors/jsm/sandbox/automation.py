@@ -17,6 +17,12 @@ client mistake is refused here instead of being echoed back:
 * `check_enable(rule)` — enabling is stricter than saving (2.9): created/updated triggers need
   `eventKey` and `issueEvent`, scheduled triggers `schedule.method: "CRON"` and a cron expression.
 * The state sent on create does not stick (2.7): the sandbox stores every new rule DISABLED.
+* If/else (FACTS.md §2's recorded shape): a `jira.condition.container.block` holds only
+  `CONDITION_BLOCK` components of type `jira.condition.if.block`, and an if-block is a
+  `CONDITION_BLOCK` inside such a container; anything else there is refused (400 naming the node —
+  the reading: FACTS.md records the shape, not the site's answer to another one). An if-block's
+  `conditionMatchType`: FACTS.md records `ALL` only and says nothing of other values being refused,
+  so every value is accepted on save (the engine runs `ALL` and `ANY`).
 * `jira.comparator.condition` (`{first, second, operator}`, the advanced compare condition over
   smart values) is not in FACTS.md's table: its shape is the one in the register's recorded if/else
   read-back (O4); deskbook's comment rules send it (`engine.py` runs it).
@@ -130,8 +136,13 @@ def check_write(body: Any, *, cloud_id: str, agents: set[str]) -> dict:
     return rule
 
 
-def check_node(item: Any, where: str, *, trigger: bool) -> None:
-    """One node and its children/conditions, as the site checks them."""
+CONTAINER_BLOCK = "jira.condition.container.block"
+IF_BLOCK = "jira.condition.if.block"
+
+
+def check_node(item: Any, where: str, *, trigger: bool, in_container: bool = False) -> None:
+    """One node and its children/conditions, as the site checks them (`in_container`: a child of an
+    if/else container, which must be an if-block)."""
     if not isinstance(item, dict):
         raise Refused(400, f"{where}: must be a component")
     for field in ("component", "type", "schemaVersion", "value"):
@@ -147,6 +158,11 @@ def check_node(item: Any, where: str, *, trigger: bool) -> None:
     kind = VALUE_KEYS.get(item["type"])
     if kind is None:
         raise Refused(400, UNAVAILABLE)
+    if in_container and (item["component"], item["type"]) != ("CONDITION_BLOCK", IF_BLOCK):
+        raise Refused(400, f"{where}: an if/else block holds only CONDITION_BLOCK components of type {IF_BLOCK}")
+    if item["type"] == IF_BLOCK and not (in_container and item["component"] == "CONDITION_BLOCK"):
+        raise Refused(400, f"{where}: an if-block ({IF_BLOCK}) is a CONDITION_BLOCK inside an if/else block "
+                           f"({CONTAINER_BLOCK})")
     value = item["value"]
     if kind is str:
         if not isinstance(value, str):  # recorded: the object form {jql} got a 500
@@ -160,7 +176,8 @@ def check_node(item: Any, where: str, *, trigger: bool) -> None:
         if not isinstance(nested, list):
             raise Refused(400, f"{where}.{key}: must be a list")
         for n, child in enumerate(nested):
-            check_node(child, f"{where}.{key}[{n}]", trigger=False)
+            check_node(child, f"{where}.{key}[{n}]", trigger=False,
+                       in_container=key == "children" and item["type"] == CONTAINER_BLOCK)
 
 
 def _check_value(type_: str, value: dict, where: str) -> None:

@@ -1,0 +1,105 @@
+"""The JSM sandbox refuses what JSM refuses (FACTS.md; readings named where it is silent): detail field
+updates, if/else blocks, customers of another desk, request list filters."""
+
+from __future__ import annotations
+
+import pytest
+import requests
+
+from deskbook.connectors.jsm.sandbox import running_sandbox
+
+SD = "/rest/servicedeskapi"
+OPT_IN = {"X-ExperimentalApi": "opt-in"}
+
+
+@pytest.fixture()
+def sandbox():
+    with running_sandbox(seed=3) as running:
+        yield running
+
+
+def session_for(sandbox) -> requests.Session:
+    http = requests.Session()
+    http.auth = (sandbox.email, sandbox.token)
+    http.headers.update(OPT_IN)
+    return http
+
+
+# ---------------------------------------------------------------- CSM detail fields (FACTS.md 5.4)
+
+
+@pytest.mark.contract_exempt("CSM is not in ../shared's specs; bodies that must be refused on purpose")
+def test_a_detail_field_update_changes_only_its_label_and_refuses_the_rest(sandbox):
+    http = session_for(sandbox)
+    base = f"{sandbox.url}/jsm/csm/cloudid/{sandbox.cloud_id}/api/v1/organization"
+    assert http.post(f"{base}/details", json={"name": "tier", "type": {"name": "SELECT", "options": ["key", "new"]}}).status_code == 201
+    assert http.post(f"{base}/details", json={"name": "ends", "type": {"name": "DATE"}}).status_code == 201
+    [org] = sandbox.seed_organizations(1)
+    assert http.put(f"{base}/{org}/details", params={"fieldName": "tier"}, json={"values": ["key"]}).status_code == 204
+    as_read = next(f for f in http.get(f"{base}/details").json()["results"] if f["name"] == "tier")
+
+    refused = [
+        {"name": "tier", "type": {"name": "TEXT"}},  # the type
+        {"type": {"name": "SELECT", "options": ["key", "new", "vip"]}},  # a select's options
+        {"configuration": {"position": 2}},  # its place
+        {"name": "tier", "description": "who they are"},  # not a definition's attribute
+        {"type": "SELECT"},  # a type that is not an object: 400, not 500
+        {"name": ["tier"]},
+        {"name": "  "},
+        "tier",
+    ]
+    for body in refused:
+        answer = http.put(f"{base}/details/tier", json=body)
+        assert answer.status_code == 400, (body, answer.status_code, answer.text)
+    assert http.put(f"{base}/details/tier", json={"name": "ends"}).status_code == 409  # taken
+
+    renamed = http.put(f"{base}/details/tier", json={**as_read, "name": "customer tier"})
+    assert renamed.status_code == 200, renamed.text
+    assert renamed.json() == {**as_read, "name": "customer tier"}
+    listed = http.get(f"{base}/details").json()["results"]
+    assert [f["name"] for f in listed] == ["customer tier", "ends"]  # in its place
+    profile = http.get(f"{base}/profile/{org}").json()
+    assert profile["details"] == [{"name": "customer tier", "values": ["key"]}]  # the value followed
+    assert http.put(f"{base}/details/tier", json={"name": "x"}).status_code == 404
+
+
+# ---------------------------------------------------------------- automation: if/else (FACTS.md §2)
+
+
+def test_if_else_blocks_hold_only_condition_block_if_blocks_and_any_match_type_is_kept(sandbox):
+    """FACTS.md's recorded if/else: a container whose children are CONDITION_BLOCKs of type if-block.
+    Anything else there, or an if-block outside a container, is refused; conditionMatchType values FACTS.md
+    does not record are kept (it records ALL and says nothing of refusals)."""
+    from test_jsm_engine import ME, add_label, jql, node, project, trigger
+
+    http = session_for(sandbox)
+
+    def save(components):
+        body = {"rule": {"name": "take", "description": "", "state": "DISABLED", "authorAccountId": ME,
+                         "actor": {"type": "ACCOUNT_ID", "actor": ME}, "writeAccessType": "UNRESTRICTED",
+                         "canOtherRuleTrigger": False, "notifyOnError": "FIRSTERROR", "labels": [],
+                         "ruleScopeARIs": [project(sandbox)], "trigger": trigger(sandbox, "manual"),
+                         "components": components}, "connections": []}
+        return http.post(f"{sandbox.automation_url}/rule", json=body)
+
+    def block(component="CONDITION_BLOCK", match="ALL", conditions=()):
+        return dict(node(component, "jira.condition.if.block", {"conditionMatchType": match}),
+                    conditions=list(conditions), children=[add_label("x")])
+
+    def container(*children):
+        return dict(node("CONDITION", "jira.condition.container.block", {}), children=list(children))
+
+    good = save([container(block(conditions=[jql("priority = High")]), block())])
+    assert good.status_code == 201, good.text
+    for components in ([container(block(component="CONDITION"))],  # an if-block that is not a CONDITION_BLOCK
+                       [container(block(), add_label("y"))],  # an action straight in the container
+                       [container(jql("priority = High"))],  # a condition straight in the container
+                       [block()]):  # an if-block outside a container
+        answer = save(components)
+        assert answer.status_code == 400, (components, answer.text)
+        assert "CONDITION_BLOCK" in answer.text  # the refusal names what the block must hold
+    for match in ("ANY", "NONE"):
+        kept = save([container(block(match=match, conditions=[jql("priority = High")]))])
+        assert kept.status_code == 201, kept.text
+        rule = http.get(f"{sandbox.automation_url}/rule/{kept.json()['ruleUuid']}").json()["rule"]
+        assert rule["components"][0]["children"][0]["value"] == {"conditionMatchType": match}
