@@ -939,14 +939,17 @@ class JsmSandboxApp(SandboxPipeline):
         creation, a comment, a recorded change, the resolution). `expand=sla` adds each request's SLA
         page (`sla`, as `/request/{key}/sla` answers it); `serviceDeskId` narrows to one desk;
         `requestStatus` is `ALL_REQUESTS` (the default), `OPEN_REQUESTS` or `CLOSED_REQUESTS` — closed
-        read as resolved, the portal's "closed requests" (any other value: 400)."""
+        read as resolved, the portal's "closed requests". Any other value answers 404: the spec's
+        `getCustomerRequests` lists 200, 401, 404 and 500, no 400, and a query parameter the server
+        cannot read as its enum is a 404 in the JAX-RS stack servicedeskapi runs on (the reading taken;
+        FACTS.md is silent)."""
         issues = [i for i in self.store.all("request") if self.sees(request, i)]
         if request.args.get("serviceDeskId"):
             issues = [i for i in issues if i["serviceDeskId"] == self.desk(request.args["serviceDeskId"])["id"]]
         status = request.args.get("requestStatus") or "ALL_REQUESTS"
         if status not in ("ALL_REQUESTS", "OPEN_REQUESTS", "CLOSED_REQUESTS"):
-            raise ApiError(400, f"requestStatus '{status}' is not one of ALL_REQUESTS, OPEN_REQUESTS, CLOSED_REQUESTS.",
-                           i18n_key="sd.error.invalid.parameter")
+            raise ApiError(404, f"requestStatus '{status}' is not one of ALL_REQUESTS, OPEN_REQUESTS, CLOSED_REQUESTS.",
+                           i18n_key="sd.error.not.found")
         if status != "ALL_REQUESTS":
             issues = [i for i in issues if bool(i.get("resolutiondate")) == (status == "CLOSED_REQUESTS")]
 
@@ -1664,7 +1667,13 @@ class JsmSandboxApp(SandboxPipeline):
         return self.json(self.detail_field_dto(field), 201)
 
     def on_csm_detail(self, request, body, cloud_id, field_name):
-        """`PUT|DELETE /api/v1/organization/details/{fieldName}`: only the name (label) can change."""
+        """`PUT|DELETE /api/v1/organization/details/{fieldName}`. FACTS.md 5.4: "only the label can change
+        later" — the label is the field's `name` (the only text a definition has), so a PUT renames the
+        field (the values organizations hold move with it) and refuses (400) any other change: a `type`
+        (its name or a select's options) or `configuration` that differs from the field's, a key a
+        definition does not have, a `type` or `configuration` that is not an object. Sending them as
+        they are (a GET's body, edited) is accepted. The readings: FACTS.md names the rule, not the
+        answer."""
         self._csm(request, cloud_id)
         field = self.store.get("csm_detail_field", field_name)
         if not field:
