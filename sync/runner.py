@@ -79,7 +79,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, Iterable, cast
+from typing import Any, Callable, Iterable, cast
 
 from deskbook.errors import DeskbookError
 from deskbook.sync.desk import RUNNING, BulkDesk, SurveyDesk, SyncDesk
@@ -469,27 +469,24 @@ def settle_surveys(desk: Any, ledger: Ledger, settings: SyncSettings, job_report
             ledger.mark_done(old.key, SURVEY_JOB, org_id, str(old.ticket_id), None)
             job_report.skip(f"organization {org_id}: the survey of request {old.ticket_id} "
                             f"is superseded by request {due.write.ticket_id if due.write else '?'}")
-        result = due.write
-        if result is None:
-            continue
-        try:
-            state = ledger.item_state(result.key)
-            if state and state[0] == "pending":  # a run died around the write: does the record hold it?
-                held = desk.survey_held(org_id).order()
-                if held is not None and held >= result.order():
-                    ledger.mark_done(result.key, SURVEY_JOB, org_id, str(result.ticket_id), None)
-                    job_report.already_done += 1
-                    continue
-            ledger.mark_pending(result.key, SURVEY_JOB, org_id, str(result.ticket_id))
-            desk.write_survey(org_id, record_values(result, settings.survey))
-            ledger.mark_done(result.key, SURVEY_JOB, org_id, str(result.ticket_id), None)
-            job_report.created += 1
-            log.info("%s: wrote the survey of request %s onto organization %s", SURVEY_JOB, result.ticket_id, org_id)
-        except LedgerError:
-            raise
-        except (DeskbookError, OSError) as exc:
-            job_report.fail(result.key, exc)
-            log.warning("%s: could not write %s: %s", SURVEY_JOB, result.key, exc)
+        if due.write is not None:
+            _write_survey(org_id, due.write, desk, ledger, settings, job_report)
+
+
+def _write_survey(org_id: int, result: Any, desk: Any, ledger: Ledger, settings: SyncSettings,
+                  job_report: JobReport) -> None:
+    """Put `result` (`SurveyResult`) on the organization's record exactly once (`_exactly_once`)."""
+
+    def held(_ticket_id: int | None) -> tuple[bool, None]:  # does the record hold it (or a newer one)?
+        order = desk.survey_held(org_id).order()
+        return order is not None and order >= result.order(), None
+
+    def write(values: dict[str, Any]) -> tuple[None, bool]:
+        desk.write_survey(org_id, values)
+        return None, False
+
+    _exactly_once((result.key, SURVEY_JOB, org_id, str(result.ticket_id)), ledger.item_state(result.key), ledger,
+                  job_report, in_desk=held, prepare=lambda: record_values(result, settings.survey), act=write)
 
 
 def _headroom(desk: SyncDesk) -> Any:
@@ -670,24 +667,46 @@ def _settle(item, org, desk, ledger, settings, library, job_report: JobReport, d
     if dry_run:
         job_report.would_create += 1
         return
+
+    def found(ticket_id: int | None) -> tuple[bool, int | None]:  # the id the desk named, if it did
+        made = desk.find_task(item.key, ticket_id)
+        return made is not None, made
+
+    _exactly_once((item.key, item.job, item.organization_id, item.period), state, ledger, job_report, in_desk=found,
+                  prepare=lambda: draft_task(item, org, settings, library),
+                  act=lambda draft: desk.create_task(draft, lambda made: ledger.note_ticket(item.key, made)))
+
+
+def _exactly_once(intent: tuple[str, str, int, str], state: tuple[str, int | None] | None, ledger: Ledger,
+                  job_report: JobReport, *, in_desk: Callable[[int | None], tuple[bool, int | None]],
+                  prepare: Callable[[], Any], act: Callable[[Any], tuple[int | None, bool]]) -> None:
+    """The intent log's one sequence (pending -> ask -> act -> done), for a task and a survey record
+    alike. `intent` is the item's (key, job, organization id, period) in the ledger, `state` its
+    ledger state (not done). A `pending` item a run left when it died is looked for in the desk
+    first: `in_desk(the ticket id the ledger noted)` -> (found, ticket id to record). Else
+    `prepare()` what to send (when that fails nothing is recorded), mark the item pending —
+    committed before the desk is called — `act(prepared)` -> (ticket id, replayed: the desk already
+    had it), mark it done. A ledger failure stops the run; the desk's (`DeskbookError`, `OSError`)
+    are this item's failure, counted, and a later run settles it."""
+    key, job = intent[:2]
     try:
-        if state and state[0] == "pending":  # a run died around the create call: ask the desk
-            ticket_id = desk.find_task(item.key, state[1])
-            if ticket_id is not None:
-                ledger.mark_done(item.key, item.job, item.organization_id, item.period, ticket_id)
+        if state and state[0] == "pending":
+            found, ticket_id = in_desk(state[1])
+            if found:
+                ledger.mark_done(*intent, ticket_id)
                 job_report.already_done += 1
                 return
-        draft = draft_task(item, org, settings, library)
-        ledger.mark_pending(item.key, item.job, item.organization_id, item.period)
-        ticket_id, replayed = desk.create_task(draft, lambda made: ledger.note_ticket(item.key, made))
-        ledger.mark_done(item.key, item.job, item.organization_id, item.period, ticket_id)
+        prepared = prepare()
+        ledger.mark_pending(*intent)
+        ticket_id, replayed = act(prepared)
+        ledger.mark_done(*intent, ticket_id)
         if replayed:
             job_report.already_done += 1
         else:
             job_report.created += 1
-            log.info("%s: created ticket %s for %s", item.job, ticket_id, item.key)
+            log.info("%s: made %s%s", job, key, f" as ticket {ticket_id}" if ticket_id is not None else "")
     except LedgerError:  # the ledger itself is unusable: stop the run, not just this item
         raise
     except (DeskbookError, OSError) as exc:
-        job_report.fail(item.key, exc)
-        log.warning("%s: could not create %s: %s", item.job, item.key, exc)
+        job_report.fail(key, exc)
+        log.warning("%s: could not make %s: %s", job, key, exc)
