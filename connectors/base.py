@@ -320,6 +320,29 @@ class DeskConnector:
             plan.notes += not_expressible_notes(loaded.name, getattr(loaded, "path", None), self.desk)
         return plan
 
+    def install_converged(self, playbook: Any, library: Any, *, adopt: bool = False,
+                          planned: Callable[[Plan], None] | None = None,
+                          applied: Callable[[ApplyReport], None] | None = None) -> tuple[Plan, ApplyReport]:
+        """The demos' install (on a fresh sandbox): plan, guard, apply, plan again; (the first plan, the
+        apply report). A change left after the apply means deskbook does not converge on this desk, a
+        bug: `DeskbookError` naming the changes left. `planned` and `applied` hear each step as it ends."""
+        plan, snapshot = self.plan_playbook(playbook, library, adopt=adopt)
+        if planned is not None:
+            planned(plan)
+        self.guard(plan, snapshot)
+        report = self.apply(plan, snapshot)
+        if applied is not None:
+            applied(report)
+        again, _ = self.plan_playbook(playbook, library)
+        if again.has_changes:
+            left = "; ".join(f'{c.action} {c.kind} "{c.name}"' for c in again.changes[:5])
+            more = f" and {len(again.changes) - 5} more" if len(again.changes) > 5 else ""
+            raise DeskbookError(f"the {self.desk} sandbox did not converge: the plan after apply still has "
+                                f"changes: {left}{more}",
+                                hint=f"this is a deskbook bug; please report it with what `deskbook plan --desk {self.desk}` "
+                                     "shows against the sandbox")
+        return plan, report
+
     def guard_uninstall(self, plan: Plan, *, force: bool = False) -> None:
         """Refuse an uninstall that would destroy data beyond deskbook's own objects (none by default;
         JSM: request types that requests use). Reads only; `force` skips it."""

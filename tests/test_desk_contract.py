@@ -103,3 +103,27 @@ def test_the_zendesk_sync_desk_is_built_on_the_client():
     text = (REPO / "connectors" / "zendesk" / "sync_desk.py").read_text(encoding="utf-8")
     raw = re.findall(r"session\.(?:request|get_json|json_request)\(|iter_items\(|(?<!\w)pages\(|[\"']/api/v2/", text)
     assert raw == []
+
+
+def test_the_demos_install_reports_each_step_and_refuses_a_desk_that_did_not_converge(fake):
+    """`install_converged` is the demos' plan -> guard -> apply -> plan again, on any desk."""
+    from deskbook.errors import DeskbookError
+    from deskbook.playbooks.loader import load_playbook
+    from deskbook.scripts_library import load_library
+
+    playbook, library = load_playbook(PLAYBOOK), load_library()
+    heard: list = []
+    connector = fake.DESK.connect("mem://demo", None, None)
+    plan, report = connector.install_converged(playbook, library, planned=lambda p: heard.append(p.summary()["create"]),
+                                               applied=lambda r: heard.append(r.summary()))
+    assert heard == [2, report.summary()] and plan.summary()["create"] == 2
+    assert fake.WRITES == [("create", "group"), ("create", "macro")]
+
+    class Lossy(fake.FakeConnector):
+        """A desk that keeps a macro under another name than the one written."""
+
+        def create_object(self, kind, payload, label):
+            return super().create_object(kind, {**payload, "name": "Renamed"} if kind == "macro" else payload, label)
+
+    with pytest.raises(DeskbookError, match='fake sandbox did not converge.*update macro "Greet"'):
+        Lossy(fake.STORES.setdefault("mem://lossy", {}), None).install_converged(playbook, library)

@@ -16,7 +16,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from deskbook.connectors.base import plan_exit, render_plan
+from deskbook.connectors.base import plan_exit
 from deskbook.errors import DeskbookError
 
 
@@ -38,16 +38,11 @@ def run_demo(playbook: Any, library: Any, *, seed_orgs: int = 20) -> None:
     with running_sandbox(export_lag_seconds=0, clock=FakeClock(window[0]), rate_limits=NO_RATE_LIMITS) as desk:
         print(f"Sandbox Zendesk desk at {desk.url}.")
         connector = ZendeskConnector.connect(desk.url, desk.email, desk.token)
-        plan, snapshot = connector.plan_playbook(playbook, library, adopt=True)
-        s = plan.summary()
-        print(f"1. plan: {s['create']} objects to create (exit {int(plan_exit(plan))}).")
-        connector.guard(plan, snapshot)
-        report = connector.apply(plan, snapshot)
-        print(f"2. apply: {report.summary()} in {connector.session.total_calls} requests.")
-        replan, _ = connector.plan_playbook(playbook, library)
-        if replan.has_changes:
-            print(render_plan(replan))
-            raise DeskbookError("re-plan after apply still has changes", hint="this is a bug; please report it")
+        connector.install_converged(
+            playbook, library, adopt=True,
+            planned=lambda plan: print(f"1. plan: {plan.summary()['create']} objects to create "
+                                       f"(exit {int(plan_exit(plan))})."),
+            applied=lambda report: print(f"2. apply: {report.summary()} in {connector.session.total_calls} requests."))
         print("3. plan again: no changes (exit 0).")
         monday = local_date(window[0], playbook.metadata.time_zone)
         made = seed_customers(connector, playbook, seed_orgs, today=monday)
