@@ -127,5 +127,11 @@ class BulkDesk(SyncDesk, Protocol):
     def wait_jobs_idle(self) -> None:
         """Return once the desk runs no bulk job (of anyone's): every create sent before has landed."""
 
-    def export_tail_pages(self, tail: str | None) -> Iterator[TicketPage]:
-        """The ticket export read on from `tail`, for what the full export could not list yet."""
+    def export_tail_pages(self, tail: str | None, until: float | None = None) -> Iterator[TicketPage]:
+        """The ticket export read on from `tail`, for what the full export could not list yet (with
+        `until`, epoch seconds: only until a page lists a change after it)."""
+
+    def live_changes(self, since: float) -> list[TicketPage] | None:
+        """The tickets updated at or after `since` (epoch seconds), read live without the export's lag,
+        as ticket pages; None when that read would pass the desk's bounds (the runner waits out the
+        lag then). Optional: the runner waits out the lag on a bulk desk without it."""
