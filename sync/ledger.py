@@ -442,10 +442,13 @@ class Ledger:
         """Organizations with a survey result the ledger has not settled yet."""
         from deskbook.sync.surveys import SURVEY_JOB
 
+        # the item is looked up by its key (`survey_key`), the primary key: matched on job, organization
+        # and period instead, each result scanned the whole items table (13.9 s of a first run at
+        # 100,000 organizations: 1,000 results x 45,560 tasks)
         return [row[0] for row in self.db.execute(
             "SELECT DISTINCT r.organization_id FROM survey_results r WHERE NOT EXISTS (SELECT 1 FROM items i "
-            "WHERE i.job = ? AND i.organization_id = r.organization_id "
-            "AND i.period = CAST(r.ticket_id AS TEXT) AND i.state = 'done') ORDER BY r.organization_id", (SURVEY_JOB,))]
+            "WHERE i.key = CAST(? AS TEXT) || CAST(r.organization_id AS TEXT) || ':' || CAST(r.ticket_id AS TEXT) "
+            "AND i.state = 'done') ORDER BY r.organization_id", (f"deskbook:{SURVEY_JOB}:",))]
 
     def survey_results(self, organization_id: int) -> list[Any]:
         """The organization's stored survey results."""
