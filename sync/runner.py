@@ -60,10 +60,11 @@ it sends a batch, and on never sending a key again while a create of it may stil
   (search is indexed late; List All Ticket Audits "should not be used for capturing change data"),
   so the gap is not closed but watched: **the safety net** (`check_hidden`, cursor `bulk_check`)
   reads the export on from the stored cursor once the lag has passed since the live read — at the
-  end of the same run when it outlasted the lag (a first run at scale does), else at the start of
-  the next run — up to the live read's end (one export page in the usual case), records a key the
+  end of the same run when it outlasted the lag, else at the start of the next run that comes
+  after it (a daily run always does) — up to the live read's end (a few export pages: the tasks made within the margin
+  after the live read come first, 1,000 a page; 4 at 100,000 organizations), records a key the
   ledger did not know, and reports a key the ledger holds with another ticket as a duplicate
-  deskbook made (an error in the log and `duplicates` in the run report), once. It costs one read,
+  deskbook made (an error in the log and `duplicates` in the run report), once. It costs a few reads,
   where the wait it replaces cost a minute of every rebuilt ledger's first run; the duplicate it
   names needs a system update on one of our tasks inside one particular minute. `DESKBOOK_BULK=0`
   turns bulk creates off; the recovery and the catch-up still run on such a desk (an earlier run
@@ -313,7 +314,7 @@ def check_hidden(desk: Any, ledger: Ledger, report: SyncReport) -> None:
     the live read's end, for tickets carrying our keys. A key the ledger did not know is recorded (it
     was hidden from both reads: a system update moved it); a key the ledger holds with another ticket
     is a duplicate this deskbook made — logged as an error and listed in the run report. Deferred to a
-    later run while the lag has not passed; one export page in the usual case. It reads the export
+    later run while the lag has not passed; a few export pages. It reads the export
     only up to the live read's end: a hidden task that a further system update moved past that too
     is not seen here (the net is cheap, not complete)."""
     value = ledger.cursor("bulk_check")
