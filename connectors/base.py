@@ -49,15 +49,14 @@ from deskbook.plan import (
     ExistingObject,
     Plan,
     build_plan,
+    change_line,
+    resolve_refs,
 )
 
 if TYPE_CHECKING:
     from deskbook.connectors.intents import CreateIntents
 
 log = logging.getLogger("deskbook.connectors")
-
-_SYMBOLS = {CREATE: "+", UPDATE: "~", DELETE: "-", CONFLICT: "!", REORDER: "↕"}
-
 
 @dataclass
 class Snapshot:
@@ -180,8 +179,9 @@ class DeskConnector:
         raise NotImplementedError
 
     def resolve_refs(self, payload: dict[str, Any], ids: dict) -> dict[str, Any]:
-        """`payload` with symbolic refs replaced by ids (raises naming an unknown ref)."""
-        return payload
+        """`payload` with symbolic refs (`deskbook.plan.ref`) replaced by the ids known so far (raises
+        naming a ref without an id)."""
+        return resolve_refs(payload, ids)
 
     def extra_changes(self, playbook: str, desired: list[DesiredObject], snapshot: Snapshot,
                       changes: list[Change]) -> list[Change]:
@@ -421,7 +421,7 @@ def render_plan(plan: Plan, *, verbose: bool = True) -> str:
         lines.append("  No changes. The desk matches the playbook.")
     for c in plan.changes:
         where = f" (id {c.id})" if c.id not in (None, "") else ""
-        line = f"  {_SYMBOLS.get(c.action, '?')} {c.action} {c.kind} \"{c.name}\"{where}"
+        line = "  " + change_line(c.action, c.kind, c.name, where)
         if c.reason:
             line += f": {c.reason}"
         lines.append(line)

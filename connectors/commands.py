@@ -29,7 +29,7 @@ from deskbook.connectors.desk import CONNECTION_FLAGS, Desk, connection_help, re
 from deskbook.connectors.registry import all_desks, default_desk, desks, get_desk
 from deskbook.errors import DeskbookError, ExitCode
 from deskbook.log import register_secret
-from deskbook.plan import Plan
+from deskbook.plan import Plan, change_line
 
 log = logging.getLogger("deskbook.connectors")
 
@@ -299,10 +299,9 @@ def cmd_restore(args: argparse.Namespace) -> ExitCode:
     connector = connect(args)
     steps = desk.restore(connector, document, doit=args.doit)
     for step in steps:
-        symbol = "+" if step["action"] == "create" else "~"
         was = f" (backed up as id {step['was_id']}" + (f", now id {step['id']})" if step.get("id") else ")") \
             if step["action"] == "create" else f" (id {step['id']})"
-        print(f"  {symbol} {step['action']} {step['kind']} \"{step['name']}\"{was}")
+        print("  " + change_line(step["action"], step["kind"], step["name"], was))
     creates = sum(1 for s in steps if s["action"] == "create")
     print(f"Restore of {args.file} (exported {document.get('exported_at')}): {creates} to create, "
           f"{len(steps) - creates} to update" + ("." if args.doit else "; plan only: re-run with --doit to write."))

@@ -9,7 +9,7 @@ import pytest
 
 from deskbook.connectors.zendesk import translate as tr
 from deskbook.connectors.zendesk.compare import compare, comparator, normalize, ownership, parse_marker
-from deskbook.plan import DesiredObject, ExistingObject, build_plan
+from deskbook.plan import DesiredObject, ExistingObject, build_plan, resolve_refs
 from deskbook.scripts_library import load_library
 from test_zendesk_translate import fake_ids, sample_playbook
 
@@ -81,31 +81,31 @@ def as_zendesk_reads(kind: str, payload: dict, new_id: int) -> dict:
 
 def test_every_desired_object_read_back_from_zendesk_is_the_same(desired, ids):
     for d in desired:
-        resolved = tr.resolve_refs(d.payload, ids)
+        resolved = resolve_refs(d.payload, ids)
         read = as_zendesk_reads(d.kind, resolved, ids[(d.kind, d.key)])
         assert compare(d, existing(d.kind, read), ids) == [], (d.kind, d.key)
 
 
 def test_real_changes_are_reported_readably(desired, ids):
     trig = by(desired, "trigger", "route_billing")
-    read = as_zendesk_reads("trigger", tr.resolve_refs(trig.payload, ids), 1)
+    read = as_zendesk_reads("trigger", resolve_refs(trig.payload, ids), 1)
     read["title"] = "Old title"
     assert compare(trig, existing("trigger", read), ids) == ['title: "Old title" -> "账务分派"']
 
-    read = as_zendesk_reads("trigger", tr.resolve_refs(trig.payload, ids), 1)
+    read = as_zendesk_reads("trigger", resolve_refs(trig.payload, ids), 1)
     update_type = next(c for c in read["conditions"]["all"] if c["field"] == "update_type")
     update_type["value"] = "Change"  # Create -> Change
     diff = compare(trig, existing("trigger", read), ids)
     assert any(line.startswith("conditions.all: remove") and "Change" in line for line in diff)
     assert any(line.startswith("conditions.all: add") and "Create" in line for line in diff)
 
-    read = as_zendesk_reads("trigger", tr.resolve_refs(trig.payload, ids), 1)
+    read = as_zendesk_reads("trigger", resolve_refs(trig.payload, ids), 1)
     read["category_id"] = "999"
     assert compare(trig, existing("trigger", read), ids) == [
         f'category_id: "999" -> "{ids[("trigger_category", "routing")]}"']
 
     sla = by(desired, "sla_policy", "standard")
-    read = as_zendesk_reads("sla_policy", tr.resolve_refs(sla.payload, ids), 2)
+    read = as_zendesk_reads("sla_policy", resolve_refs(sla.payload, ids), 2)
     read["policy_metrics"][0]["target"] = 999
     assert any(line.startswith("policy_metrics: remove") for line in compare(sla, existing("sla_policy", read), ids))
 
@@ -117,14 +117,14 @@ def test_real_changes_are_reported_readably(desired, ids):
     assert any("edited by hand" in line for line in compare(item, existing("dynamic_content", read), ids))
 
     view = by(desired, "view", "urgent")
-    read = as_zendesk_reads("view", tr.resolve_refs(view.payload, ids), 4)
+    read = as_zendesk_reads("view", resolve_refs(view.payload, ids), 4)
     read["execution"]["sort_order"] = "asc"
     assert compare(view, existing("view", read), ids) == ['output.sort_order: "asc" -> "desc"']
 
 
 def test_missing_key_equal_to_zendesk_default_is_not_drift(desired, ids):
     macro = by(desired, "macro", "greeting")
-    read = as_zendesk_reads("macro", tr.resolve_refs(macro.payload, ids), 5)
+    read = as_zendesk_reads("macro", resolve_refs(macro.payload, ids), 5)
     del read["active"]  # Zendesk's default is active
     assert compare(macro, existing("macro", read), ids) == []
     read["active"] = False
@@ -143,7 +143,7 @@ def test_schedule_holidays_listed_elsewhere_are_not_drift(desired, ids):
 
 def test_ref_to_an_object_not_yet_created_is_a_difference(desired, ids):
     trig = by(desired, "trigger", "route_billing")
-    read = as_zendesk_reads("trigger", tr.resolve_refs(trig.payload, ids), 1)
+    read = as_zendesk_reads("trigger", resolve_refs(trig.payload, ids), 1)
     partial = {k: v for k, v in ids.items() if k != ("group", "complaints")}
     diff = compare(trig, existing("trigger", read), partial)
     assert any("{ref:group:complaints:text}" in line for line in diff)
@@ -191,7 +191,7 @@ def test_markers_round_trip():
 
 
 def test_build_plan_with_the_comparator_is_a_no_op_for_what_zendesk_returned(desired, ids):
-    reads = [existing(d.kind, as_zendesk_reads(d.kind, tr.resolve_refs(d.payload, ids), ids[(d.kind, d.key)]))
+    reads = [existing(d.kind, as_zendesk_reads(d.kind, resolve_refs(d.payload, ids), ids[(d.kind, d.key)]))
              for d in desired]
     plan = build_plan("zendesk", "sample-service", desired, reads, comparator(ids), kind_order=tr.KIND_ORDER)
     assert not plan.has_changes, [c.to_json() for c in plan.changes][:2]

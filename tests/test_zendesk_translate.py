@@ -13,6 +13,7 @@ import pytest
 import yaml
 
 from deskbook.connectors.zendesk import translate as tr
+from deskbook.plan import refs_in, resolve_refs
 from deskbook.connectors.zendesk.compare import ownership
 from deskbook.errors import DeskbookError
 from deskbook.playbooks import model as m
@@ -202,8 +203,8 @@ def validate_against_spec(shared: Path, kind: str, payload: dict) -> None:
 def assert_valid_objects(shared: Path, desired) -> None:
     ids = fake_ids(desired)
     for obj in desired:
-        resolved = tr.resolve_refs(obj.payload, ids)
-        assert not tr.refs_in(resolved)
+        resolved = resolve_refs(obj.payload, ids)
+        assert not refs_in(resolved)
         try:
             validate_against_spec(shared, obj.kind, resolved)
         except jsonschema.ValidationError as exc:  # name the object in the failure
@@ -245,27 +246,27 @@ def test_payloads_validate_against_the_official_spec(shared, desired):
 
 def test_refs_resolve_to_ids_with_the_types_zendesk_wants(desired):
     ids = fake_ids(desired)
-    trigger = tr.resolve_refs(by(desired, "trigger", "route_billing").payload, ids)
+    trigger = resolve_refs(by(desired, "trigger", "route_billing").payload, ids)
     assert trigger["category_id"] == str(ids[("trigger_category", "routing")])
     assert {"field": "group_id", "value": str(ids[("group", "complaints")])} in trigger["actions"]
-    urgent = tr.resolve_refs(by(desired, "trigger", "urgent_phone").payload, ids)
+    urgent = resolve_refs(by(desired, "trigger", "urgent_phone").payload, ids)
     fields = {c["field"] for c in urgent["conditions"]["all"] + urgent["conditions"]["any"]}
     assert f"custom_fields_{ids[('ticket_field', 'request_category')]}" in fields
     assert f"custom_fields_{ids[('ticket_field', 'urgency')]}" in fields
-    view = tr.resolve_refs(by(desired, "view", "urgent").payload, ids)
+    view = resolve_refs(by(desired, "view", "urgent").payload, ids)
     assert ids[("ticket_field", "urgency")] in view["output"]["columns"]  # a lone ref becomes the integer id
     # A parent category is matched by its leaves' tags, so the rule names no field.
-    assert tr.refs_in(by(desired, "trigger", "route_billing").payload) == {
+    assert refs_in(by(desired, "trigger", "route_billing").payload) == {
         ("trigger_category", "routing"), ("group", "complaints")}
-    assert ("ticket_field", "urgency") in tr.refs_in(by(desired, "trigger", "urgent_phone").payload)
+    assert ("ticket_field", "urgency") in refs_in(by(desired, "trigger", "urgent_phone").payload)
 
 
 def test_unresolved_ref_is_a_clear_error():
     with pytest.raises(DeskbookError, match=r"\{ref:group:nobody\}.*'nobody'"):
-        tr.resolve_refs({"value": "{ref:group:nobody}"}, {})
-    assert tr.resolve_refs({"v": "x {ref:group:a} y"}, {("group", "a"): 7}) == {"v": "x 7 y"}
-    assert tr.resolve_refs({"v": "{ref:group:a:text}"}, {("group", "a"): 7}) == {"v": "7"}
-    assert tr.resolve_refs({"v": "{ref:group:a}"}, {}, strict=False) == {"v": "{ref:group:a}"}
+        resolve_refs({"value": "{ref:group:nobody}"}, {})
+    assert resolve_refs({"v": "x {ref:group:a} y"}, {("group", "a"): 7}) == {"v": "x 7 y"}
+    assert resolve_refs({"v": "{ref:group:a:text}"}, {("group", "a"): 7}) == {"v": "7"}
+    assert resolve_refs({"v": "{ref:group:a}"}, {}, strict=False) == {"v": "{ref:group:a}"}
 
 
 def test_schedule_is_minutes_from_sunday_midnight_in_zendesk_time_zone(desired):
@@ -454,5 +455,5 @@ def test_create_requests_pass_the_shared_contract_checker(shared, desired):
     assert set(CREATE_ENDPOINTS) == set(tr.KIND_ORDER)
     for obj in desired:
         path, wrapper = CREATE_ENDPOINTS[obj.kind]
-        body = {wrapper: tr.resolve_refs(obj.payload, ids)}
+        body = {wrapper: resolve_refs(obj.payload, ids)}
         assert contract.check_request("POST", path, None, body) == [], (obj.kind, obj.key)

@@ -36,6 +36,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from deskbook.plan import value_differences
+
 #: Rule settings the API requires on every write.
 RULE_SETTINGS = {"writeAccessType": "UNRESTRICTED", "canOtherRuleTrigger": False, "notifyOnError": "FIRSTERROR"}
 #: Component schema versions by type (the recorded ones; 1 for the rest).
@@ -223,4 +225,4 @@ def meaning(rule: dict) -> dict:
 def differences(desired: dict, existing: dict) -> list[str]:
     """Human-readable differences by meaning between two rules (empty = same)."""
     want, have = meaning(desired), meaning(existing)
-    return [f"{k}: {have.get(k)!r} -> {want.get(k)!r}" for k in want if want.get(k) != have.get(k)]
+    return value_differences(want, have)

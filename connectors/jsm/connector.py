@@ -195,10 +195,6 @@ class JsmConnector(DeskConnector):
             self._pending_types[key] = payload
         return DeskConnector.create_checked(self, kind, payload, label, playbook, key, intents)
 
-    def resolve_refs(self, payload: dict[str, Any], ids: dict) -> dict[str, Any]:
-        """SLA goals' `{ref:calendar:<key>}` become the calendar's id."""
-        return internal.resolve_refs(payload, ids)
-
     def finish_found(self, kind: str, found: dict[str, Any], payload: dict[str, Any], label: str) -> dict[str, Any]:
         """A rule found after an unconfirmed create may still be DISABLED (`create_rule` creates it
         disabled, then enables it in a second call): enable it as the create would have."""

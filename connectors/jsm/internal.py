@@ -45,6 +45,7 @@ from typing import Any
 
 from deskbook.errors import DeskbookError
 from deskbook.marker import without_trailing_marker
+from deskbook.plan import ref, resolve_refs, value_differences
 
 #: The object kinds only the internal API writes (in dependency order: goals name calendars).
 KINDS = ("calendar", "sla_metric", "queue")
@@ -98,8 +99,9 @@ def definition(metric: str, status_ids: dict[str, str]) -> dict:
 
 
 def calendar_ref(key: str) -> str:
-    """The symbolic calendar id a goal carries until the calendar exists."""
-    return f"{{ref:calendar:{key}}}"
+    """The symbolic calendar id a goal carries until the calendar exists (`deskbook.plan.resolve_refs`
+    makes it the calendar's id)."""
+    return ref("calendar", key)
 
 
 def goal(jql: str, minutes: int, calendar_key: str) -> dict:
@@ -171,25 +173,6 @@ def strip_project(jql: str, project_key: str) -> str:
     return text[match.end():].strip() if match else text
 
 
-def resolve_refs(payload: dict, ids: dict) -> dict:
-    """`payload` with each goal's `{ref:calendar:<key>}` replaced by the calendar's id (an error naming
-    the calendar when it does not exist yet)."""
-    config = payload.get("config")
-    if not isinstance(config, dict):
-        return payload
-    goals = []
-    for item in config.get("goals") or []:
-        found = re.fullmatch(r"\{ref:calendar:([^}]+)\}", str(item.get("calendarId")))
-        if found:
-            ident = ids.get(("calendar", found[1]))
-            if ident is None:
-                raise DeskbookError(f"SLA metric {payload.get('name')!r} names calendar {found[1]!r}, which is not "
-                                    "installed", hint="re-run `deskbook apply --allow-internal-api --doit`")
-            item = {**item, "calendarId": int(ident) if str(ident).isdigit() else ident}
-        goals.append(item)
-    return {**payload, "config": {**config, "goals": goals}}
-
-
 def _conditions(items: Any) -> list[tuple[str, str]]:
     return sorted((str(c.get("factoryKey")), str(c.get("conditionId"))) for c in items or [] if isinstance(c, dict))
 
@@ -220,12 +203,8 @@ def meaning(kind: str, payload: dict, project_key: str) -> dict:
 def differences(kind: str, desired: dict, existing: dict, project_key: str, ids: dict | None = None) -> list[str]:
     """Differences by meaning between a desired and an existing internal object (empty = same)."""
     if kind == "sla_metric" and ids is not None:
-        try:
-            desired = resolve_refs(desired, ids)
-        except DeskbookError:
-            pass  # the calendar is not installed yet: the goals differ
-    want, have = meaning(kind, desired, project_key), meaning(kind, existing, project_key)
-    return [f"{k}: {have.get(k)!r} -> {want.get(k)!r}" for k in want if want.get(k) != have.get(k)]
+        desired = resolve_refs(desired, ids, strict=False)  # a calendar not installed yet: the goals differ
+    return value_differences(meaning(kind, desired, project_key), meaning(kind, existing, project_key))
 
 
 def retired_queue(queue: dict) -> dict:

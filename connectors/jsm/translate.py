@@ -62,7 +62,7 @@ from deskbook.connectors.jsm import automation as au
 from deskbook.connectors.jsm import internal
 from deskbook.marker import format_marker, parse_marker, without_trailing_marker  # noqa: F401  (parse_marker: re-exported)
 from deskbook.errors import DeskbookError
-from deskbook.plan import DesiredObject
+from deskbook.plan import DesiredObject, value_differences
 from deskbook.playbooks import model as m
 from deskbook.scripts_library import render_customer_text, render_for_desk
 from deskbook.scripts_library.placeholders import CustomerTextError, unfilled_slots
@@ -1092,4 +1092,4 @@ def compare_payloads(kind: str, desired: dict, existing: dict) -> list[str]:
             have[f"property {prop}"] = (existing.get("properties") or {}).get(prop)
     else:
         raise ValueError(kind)  # internal kinds: `internal.differences`
-    return [f"{k}: {have.get(k)!r} -> {want.get(k)!r}" for k in want if want.get(k) != have.get(k)]
+    return value_differences(want, have)

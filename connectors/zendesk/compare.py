@@ -18,9 +18,9 @@ import json
 import re
 from typing import Any
 
-from deskbook.connectors.zendesk.translate import resolve_refs, slug
+from deskbook.connectors.zendesk.translate import slug
 from deskbook import marker
-from deskbook.plan import DesiredObject, ExistingObject
+from deskbook.plan import DesiredObject, ExistingObject, diff_line, resolve_refs
 
 _DC_NAME_RE = re.compile(r"^deskbook__(?P<playbook>[a-z0-9_]+?)__(?P<key>[a-z0-9_]+)$")
 
@@ -253,7 +253,7 @@ def _diff(path: str, have: Any, want: Any) -> list[str]:
             if key not in have:
                 if key in DEFAULTS and DEFAULTS[key] == value:
                     continue
-                out.append(f"{sub}: (not set) -> {_show(value)}")
+                out.append(diff_line(sub, "(not set)", _show(value)))
                 continue
             out.extend(_diff(sub, have[key], value))
         return out
@@ -263,7 +263,7 @@ def _diff(path: str, have: Any, want: Any) -> list[str]:
     if have != want:
         if (have in (None, "") and want in (None, "")) or (have is None and DEFAULTS.get(path) == want):
             return []
-        return [f"{path}: {_show(have)} -> {_show(want)}"]
+        return [diff_line(path, _show(have), _show(want))]
     return []
 
 

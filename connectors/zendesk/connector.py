@@ -6,7 +6,7 @@ module supplies Zendesk's pieces:
 - populate lists each kind once through the client (cursor or offset pagination) and reads
   the ownership marker with `compare.ownership` (description, name or title per kind);
 - desired objects come from `translate.desired_objects`, drift from `compare.compare`
-  (by meaning), refs are resolved with `translate.resolve_refs` just before each write;
+  (by meaning), refs are resolved (`deskbook.plan.resolve_refs`) just before each write;
 - order is planned at the end, one `reorder` change per kind that is out of playbook order and
   one bulk write per kind when applied. SLA policies (`/slas/policies/reorder`): the desk's
   unmanaged policies keep their order and come first, the playbook's follow in playbook order.
@@ -41,7 +41,7 @@ from deskbook.connectors.zendesk import compare as zcompare
 from deskbook.connectors.zendesk import translate
 from deskbook.connectors.zendesk.client import POSITIONED_KINDS, ZendeskClient
 from deskbook.marker import without_trailing_marker
-from deskbook.plan import CREATE, DELETE, REORDER, UPDATE, Change, DesiredObject, ExistingObject, Plan
+from deskbook.plan import CREATE, DELETE, REORDER, UPDATE, Change, DesiredObject, ExistingObject, Plan, refs_in
 
 log = logging.getLogger("deskbook.connectors.zendesk")
 
@@ -139,10 +139,6 @@ class ZendeskConnector(DeskConnector):
     def compare(self, desired: DesiredObject, existing: ExistingObject, ids: dict) -> list[str]:
         """Drift by meaning (`compare.compare`)."""
         return zcompare.compare(desired, existing, ids)
-
-    def resolve_refs(self, payload: dict[str, Any], ids: dict) -> dict[str, Any]:
-        """Symbolic refs → ids known so far (raises naming a ref without an id)."""
-        return translate.resolve_refs(payload, ids)
 
     def plan_notes(self, plan: Plan, playbook: Any | None, desired: list[DesiredObject]) -> list[str]:
         """Process stages without a view, and what the schedule cannot hold (make-up working days)."""
@@ -297,7 +293,7 @@ def trigger_categories_of(desired: list[DesiredObject]) -> dict[str, str]:
     out: dict[str, str] = {}
     for d in desired:
         if d.kind == "trigger":
-            refs = [key for kind, key in translate.refs_in(d.payload.get("category_id")) if kind == "trigger_category"]
+            refs = [key for kind, key in refs_in(d.payload.get("category_id")) if kind == "trigger_category"]
             if refs:
                 out[d.key] = refs[0]
     return out

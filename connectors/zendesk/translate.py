@@ -30,7 +30,7 @@ Choices this module makes (and tests hold it to):
   inside a longer string it becomes the id text (`custom_fields_{ref:ticket_field:x}`). Zendesk
   wants some ids as strings (condition values, macro/automation action values, trigger
   `category_id`); for those the ref carries a `:text` suffix — `{ref:group:sales:text}` becomes
-  `"360001"`. `resolve_refs` substitutes, `refs_in` lists them (dependencies).
+  `"360001"`. `deskbook.plan.resolve_refs` substitutes, `refs_in` lists them (dependencies).
 * **Schedule**: weekly hours become workweek intervals and holidays the schedule's holidays.
   Make-up working days (`metadata.extra_workdays`) have no Zendesk equivalent (a holiday only
   closes days); `schedule_notes` lists them in the plan for an admin.
@@ -47,7 +47,7 @@ from typing import Any, Iterable
 
 from deskbook.errors import DeskbookError
 from deskbook.marker import format_marker
-from deskbook.plan import DesiredObject
+from deskbook.plan import DesiredObject, ref, refs_in
 from deskbook.playbooks import model as m
 from deskbook.playbooks.automation_check import automation_problems
 
@@ -152,8 +152,6 @@ VIEW_COLUMNS = {
     "brand": "brand",
 }
 
-_REF = re.compile(r"\{ref:(?P<kind>[a-z_]+):(?P<key>[A-Za-z0-9_.\-]+?)(?P<text>:text)?\}")
-
 # ---------------------------------------------------------------- markers and refs
 
 
@@ -176,81 +174,6 @@ def dynamic_content_name(playbook: m.Playbook | str, phrase_id: str) -> str:
 def dc_placeholder(playbook: m.Playbook | str, phrase_id: str) -> str:
     """The Liquid placeholder that inserts the phrase's dynamic content in the requester's language."""
     return "{{dc." + dynamic_content_name(playbook, phrase_id) + "}}"
-
-
-def ref(kind: str, key: str, *, text: bool = False) -> str:
-    """A symbolic reference to a managed object: `{ref:kind:key}` (or `{ref:kind:key:text}`)."""
-    return "{ref:%s:%s%s}" % (kind, key, ":text" if text else "")
-
-
-def refs_in(payload: Any) -> set[tuple[str, str]]:
-    """Every (kind, key) a payload refers to symbolically (its dependencies)."""
-    found: set[tuple[str, str]] = set()
-
-    def walk(value: Any) -> None:
-        if isinstance(value, str):
-            found.update((mt["kind"], mt["key"]) for mt in _REF.finditer(value))
-        elif isinstance(value, dict):
-            for k, v in value.items():
-                walk(k)
-                walk(v)
-        elif isinstance(value, (list, tuple)):
-            for v in value:
-                walk(v)
-
-    walk(payload)
-    return found
-
-
-def resolve_refs(payload: Any, ids: dict[tuple[str, str], Any], *, strict: bool = True) -> Any:
-    """A copy of `payload` with every symbolic ref replaced by the id from `ids[(kind, key)]`.
-
-    A string that is exactly one `{ref:kind:key}` becomes the integer id; `{ref:kind:key:text}`
-    and refs inside longer strings (also in dict keys) become the id as text. Raises
-    DeskbookError naming the reference when an id is unknown (with `strict=False` the ref is
-    left as it is instead — for comparing before the referenced object exists).
-    """
-
-    class _Unresolved(Exception):
-        pass
-
-    def lookup(mt: re.Match) -> Any:
-        key = (mt["kind"], mt["key"])
-        if key not in ids or ids[key] is None:
-            if not strict:
-                raise _Unresolved
-            raise DeskbookError(
-                f"unresolved reference {mt.group(0)}: no id for {mt['kind']} {mt['key']!r}",
-                hint="the object it names must be created first (check the plan's order) or exist in the desk",
-            )
-        return ids[key]
-
-    def one(mt: re.Match) -> str:
-        try:
-            return str(lookup(mt))
-        except _Unresolved:
-            return mt.group(0)
-
-    def sub(value: Any) -> Any:
-        if isinstance(value, str):
-            whole = _REF.fullmatch(value)
-            if whole and not whole["text"]:
-                try:
-                    found = lookup(whole)
-                except _Unresolved:
-                    return value
-                try:
-                    return int(found)
-                except (TypeError, ValueError):
-                    return found
-            return _REF.sub(one, value)
-        if isinstance(value, dict):
-            return {sub(k): sub(v) for k, v in value.items()}
-        if isinstance(value, (list, tuple)):
-            return [sub(v) for v in value]
-        return value
-
-    return sub(payload)
 
 
 # ---------------------------------------------------------------- small helpers

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import asdict, dataclass, field
 from typing import Any, Callable, Iterable
 
@@ -214,3 +215,110 @@ def build_plan(
     # Deletes run last and in reverse dependency order (rules before the fields they use).
     deletes.sort(key=lambda c: -order.get(c.kind, len(order)))
     return Plan(desk=desk, playbook=playbook, changes=creates_updates + deletes)
+
+
+# ---------------------------------------------------------------- how a change is shown
+
+#: The mark a change's line starts with (`deskbook.term` colours a line by it).
+SYMBOLS = {CREATE: "+", UPDATE: "~", DELETE: "-", CONFLICT: "!", REORDER: "↕"}
+
+
+def change_line(action: str, kind: str, name: str, tail: str = "") -> str:
+    """One change as a plan's text (and a restore's) lists it: `+ create macro "Greet"` then `tail`."""
+    return f"{SYMBOLS.get(action, '?')} {action} {kind} \"{name}\"{tail}"
+
+
+def diff_line(path: str, have: str, want: str) -> str:
+    """One difference of an update as `Change.diff` lists it: `<path>: <the desk's> -> <the playbook's>`
+    (each value already written as its desk's comparison shows values)."""
+    return f"{path}: {have} -> {want}"
+
+
+def value_differences(want: dict[str, Any], have: dict[str, Any]) -> list[str]:
+    """A `diff_line` (values as `repr`) for each key of `want` whose value `have` does not share; both
+    dicts already reduced to what the objects mean."""
+    return [diff_line(k, repr(have.get(k)), repr(want.get(k))) for k in want if want.get(k) != have.get(k)]
+
+
+# ---------------------------------------------------------------- symbolic references
+#
+# A desired payload names another managed object by `{ref:<kind>:<key>}` until that object has an id
+# (created earlier in the same apply): alone in a string it becomes the integer id; inside a longer
+# string, or with a `:text` suffix (`{ref:group:sales:text}`), the id as text.
+
+_REF = re.compile(r"\{ref:(?P<kind>[a-z_]+):(?P<key>[A-Za-z0-9_.\-]+?)(?P<text>:text)?\}")
+
+
+def ref(kind: str, key: str, *, text: bool = False) -> str:
+    """A symbolic reference to a managed object: `{ref:kind:key}` (or `{ref:kind:key:text}`)."""
+    return "{ref:%s:%s%s}" % (kind, key, ":text" if text else "")
+
+
+def refs_in(payload: Any) -> set[tuple[str, str]]:
+    """Every (kind, key) a payload refers to symbolically (its dependencies)."""
+    found: set[tuple[str, str]] = set()
+
+    def walk(value: Any) -> None:
+        if isinstance(value, str):
+            found.update((mt["kind"], mt["key"]) for mt in _REF.finditer(value))
+        elif isinstance(value, dict):
+            for k, v in value.items():
+                walk(k)
+                walk(v)
+        elif isinstance(value, (list, tuple)):
+            for v in value:
+                walk(v)
+
+    walk(payload)
+    return found
+
+
+def resolve_refs(payload: Any, ids: dict[tuple[str, str], Any], *, strict: bool = True) -> Any:
+    """A copy of `payload` with every symbolic ref replaced by the id from `ids[(kind, key)]`.
+
+    A string that is exactly one `{ref:kind:key}` becomes the integer id; `{ref:kind:key:text}`
+    and refs inside longer strings (also in dict keys) become the id as text. Raises
+    DeskbookError naming the reference when an id is unknown (with `strict=False` the ref is
+    left as it is instead — for comparing before the referenced object exists).
+    """
+
+    class _Unresolved(Exception):
+        pass
+
+    def lookup(mt: re.Match) -> Any:
+        key = (mt["kind"], mt["key"])
+        if key not in ids or ids[key] is None:
+            if not strict:
+                raise _Unresolved
+            raise DeskbookError(
+                f"unresolved reference {mt.group(0)}: no id for {mt['kind']} {mt['key']!r}",
+                hint="the object it names must be created first (check the plan's order) or exist in the desk",
+            )
+        return ids[key]
+
+    def one(mt: re.Match) -> str:
+        try:
+            return str(lookup(mt))
+        except _Unresolved:
+            return mt.group(0)
+
+    def sub(value: Any) -> Any:
+        if isinstance(value, str):
+            whole = _REF.fullmatch(value)
+            if whole and not whole["text"]:
+                try:
+                    found = lookup(whole)
+                except _Unresolved:
+                    return value
+                try:
+                    return int(found)
+                except (TypeError, ValueError):
+                    return found
+            return _REF.sub(one, value)
+        if isinstance(value, dict):
+            return {sub(k): sub(v) for k, v in value.items()}
+        if isinstance(value, (list, tuple)):
+            return [sub(v) for v in value]
+        return value
+
+    return sub(payload)

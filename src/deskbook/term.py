@@ -13,7 +13,7 @@ import re
 from typing import IO, Mapping
 
 _CODES = {"green": "32", "red": "31", "yellow": "33", "cyan": "36", "bold": "1", "dim": "2"}
-#: Plan line (after its indent) -> colour, by the change symbol `deskbook.connectors.base` prints.
+#: Plan line (after its indent) -> colour, by the change symbol it starts with (`deskbook.plan.SYMBOLS`).
 _PLAN_STYLES = (("+ ", "green"), ("- ", "red"), ("~ ", "yellow"), ("! ", "red"), ("↕ ", "cyan"),
                 ("note: ", "dim"))
 _INDENT = re.compile(r"^(\s*)(.*)$", re.S)
