@@ -111,6 +111,17 @@ class SurveyDesk(SyncDesk, Protocol):
         repeating it must be harmless, and after a write cut short `survey_held` must not report it."""
 
 
+class BatchSurveyDesk(SurveyDesk, Protocol):
+    """A survey desk that also writes many records with one request (`survey_batch_size` over 1): the
+    runner sends its due records in batches (`deskbook.sync.runner.settle_surveys`)."""
+
+    survey_batch_size: int
+
+    def write_surveys(self, records: list[tuple[int, dict[str, Any]]]) -> dict[int, str | None]:
+        """Put each (organization id, values) on its record with one bulk request; organization id ->
+        None (written) or why not. Raises when the outcome of the whole request is unknown."""
+
+
 class BulkDesk(SyncDesk, Protocol):
     """A sync desk that also creates tasks in bulk (`deskbook.sync.runner.bulk_desk`: `submit_tasks` and
     a `batch_size` over 1); the runner's "Bulk creates" drive it."""

@@ -453,7 +453,13 @@ def settle_surveys(desk: Any, ledger: Ledger, settings: SyncSettings, job_report
                    stop: threading.Event | None = None) -> None:
     """S-11 (`deskbook.sync.surveys`): for each organization with unsettled survey results, write
     the newest onto its record exactly once (pending -> write -> done); older ones are superseded,
-    ones the record already holds are done. `created` counts records written."""
+    ones the record already holds are done. `created` counts records written. A desk that writes
+    many records with one request (`write_surveys`, `survey_batch_size`) gets the due records in
+    batches: each is marked pending, the batch sent, each written one marked done — a record write is
+    idempotent (the same values twice leave it as once), so a batch whose outcome is unknown stays
+    pending and a later run reads each record first, as for a single write."""
+    batch = _SurveyBatch(desk, ledger, job_report) if not dry_run and callable(getattr(desk, "write_surveys", None)) \
+        and getattr(desk, "survey_batch_size", 1) > 1 else None
     for org_id in ledger.survey_organizations():
         if stop is not None and stop.is_set():
             return
@@ -471,7 +477,59 @@ def settle_surveys(desk: Any, ledger: Ledger, settings: SyncSettings, job_report
             job_report.skip(f"organization {org_id}: the survey of request {old.ticket_id} "
                             f"is superseded by request {due.write.ticket_id if due.write else '?'}")
         if due.write is not None:
-            _write_survey(org_id, due.write, desk, ledger, settings, job_report)
+            state = ledger.item_state(due.write.key)
+            if batch is not None and state is None:
+                batch.add(org_id, due.write, settings)
+            else:
+                _write_survey(org_id, due.write, desk, ledger, settings, job_report)
+    if batch is not None:
+        batch.flush()
+
+
+class _SurveyBatch:
+    """Survey record writes sent `survey_batch_size` at a time (see `settle_surveys`)."""
+
+    def __init__(self, desk: Any, ledger: Ledger, job_report: JobReport):
+        self.desk, self.ledger, self.job_report = desk, ledger, job_report
+        self.size = int(desk.survey_batch_size)
+        self.items: list[tuple[int, Any, dict[str, Any]]] = []  # organization id, result, record values
+
+    def add(self, org_id: int, result: Any, settings: SyncSettings) -> None:
+        try:
+            values = record_values(result, settings.survey)
+        except (DeskbookError, OSError) as exc:
+            self.job_report.fail(result.key, exc)
+            log.warning("%s: could not make %s: %s", SURVEY_JOB, result.key, exc)
+            return
+        self.items.append((org_id, result, values))
+        if len(self.items) >= self.size:
+            self.flush()
+
+    def flush(self) -> None:
+        items, self.items = self.items, []
+        if not items:
+            return
+        intents = {org_id: (result.key, SURVEY_JOB, org_id, str(result.ticket_id)) for org_id, result, _ in items}
+        for intent in intents.values():
+            self.ledger.mark_pending(*intent)  # committed before the desk is asked
+        try:
+            outcome = self.desk.write_surveys([(org_id, values) for org_id, _, values in items])
+        except LedgerError:
+            raise
+        except (DeskbookError, OSError) as exc:  # unknown: left pending, a later run reads each record
+            for _, result, _ in items:
+                self.job_report.fail(result.key, exc)
+            log.warning("%s: could not write %d record(s): %s", SURVEY_JOB, len(items), exc)
+            return
+        for org_id, result, _ in items:
+            error = outcome.get(org_id, "no result for it")
+            if error is None:
+                self.ledger.mark_done(*intents[org_id], None)
+                self.job_report.created += 1
+                log.info("%s: made %s", SURVEY_JOB, result.key)
+            else:  # pending: a later run reads the record and writes what it lacks
+                self.job_report.fail(result.key, DeskbookError(error))
+                log.warning("%s: could not make %s: %s", SURVEY_JOB, result.key, error)
 
 
 def _write_survey(org_id: int, result: Any, desk: Any, ledger: Ledger, settings: SyncSettings,

@@ -385,3 +385,30 @@ def test_a_real_jsm_site_skips_the_survey_job_step_and_makes_no_organization():
 
     assert "every customer of the project" in live_skip_reason("sync_runs", customer_login=True)
     assert live_skip_reason("agent_sets", customer_login=False) is None
+
+
+@pytest.mark.parametrize("installed", ["zendesk"], indirect=True)
+def test_zendesk_writes_survey_records_a_hundred_per_request_and_a_lost_batch_is_read_back(installed, tmp_path):
+    """The records due are sent with `organizations/update_many`, 100 a request (a first run at 100,000
+    organizations wrote 1,000 records with 1,000 PUTs): 150 records -> 2 writes, none singly. A batch
+    whose answer never comes stays pending; the next run reads those records and writes them once."""
+    desk = installed
+    orgs = [desk.organization(f"Batch {n}") for n in range(150)]
+    for n, org_id in enumerate(orgs):
+        desk.scored(org_id, 1 + n % 5, 4, 1 + (n + 2) % 5)
+    job, writes, calls = _run(desk, tmp_path / "batch.sqlite")
+    assert (job.created, job.failed) == (150, 0)
+    assert calls["PUT /api/v2/organizations/update_many"] == 2 and writes == 2, calls
+    assert all(desk.record(org_id)["survey_response_speed"] == 1 + n % 5 for n, org_id in enumerate(orgs))
+    assert _run(desk, tmp_path / "batch.sqlite")[:2][1] == 0  # nothing due again
+
+    more = [desk.organization(f"Lost {n}") for n in range(3)]
+    for org_id in more:
+        desk.scored(org_id, 2, 2, 2)
+    desk.desk.inject(400, path_prefix="/api/v2/organizations/update_many")  # the batch refused: nothing known
+    job, writes, _ = _run(desk, tmp_path / "batch.sqlite")
+    assert (job.created, job.failed) == (0, 3)
+    job, writes, calls = _run(desk, tmp_path / "batch.sqlite")  # pending: each record read, then written
+    assert (job.created, job.failed, writes) == (3, 0, 3), calls
+    assert all(desk.record(org_id)["survey_response_speed"] == 2 for org_id in more)
+    assert _run(desk, tmp_path / "batch.sqlite")[1] == 0

@@ -356,6 +356,16 @@ class ZendeskClient:
                                          json={"organization": {"organization_fields": fields}}, label=label)
         return body.get("organization") or {}
 
+    def update_many_organizations(self, organizations: builtins.list[dict[str, Any]], *,
+                                  label: str | None = None) -> dict[str, Any]:
+        """Queue a batch update (`PUT /api/v2/organizations/update_many`, `{"organizations": [{id, ...}]}`,
+        up to 100, each its own change); returns the job status (`queued`). The same values sent twice
+        leave the records as once: a retried or replayed request does no harm."""
+        if len(organizations) > BULK_LIMIT:
+            raise ValueError(f"at most {BULK_LIMIT} organizations per update_many, not {len(organizations)}")
+        return self.session.json_request("PUT", "/api/v2/organizations/update_many", json={"organizations": organizations},
+                                         label=label).get("job_status") or {}
+
     def create_many_organizations(self, organizations: builtins.list[dict[str, Any]]) -> dict[str, Any]:
         """Queue a bulk create (up to 100); returns the job status."""
         return self.session.json_request("POST", "/api/v2/organizations/create_many",

@@ -130,6 +130,8 @@ class ZendeskSyncDesk:
     name = "zendesk"
     #: Tickets per `create_many` call (Zendesk's maximum; a larger batch is refused with 400).
     batch_size = 100
+    #: Survey records per `organizations/update_many` call (Zendesk's maximum).
+    survey_batch_size = 100
     #: How long to wait for bulk jobs, and the first pause between polls (doubling, at most 5 s).
     JOB_WAIT_SECONDS = 600.0
     JOB_POLL_SECONDS = 0.1
@@ -201,6 +203,33 @@ class ZendeskSyncDesk:
         """Put one survey result on the organization's record (playbook keys -> Zendesk field keys)."""
         self.client.update_organization_fields(organization_id, {slug(k): v for k, v in values.items()},
                                                label=f"survey record of organization {organization_id}")
+
+    def write_surveys(self, records: list[tuple[int, dict[str, Any]]]) -> dict[int, str | None]:
+        """Put up to `survey_batch_size` survey results on their organizations' records with one
+        `PUT /api/v2/organizations/update_many` (a job, waited for): organization id -> None (written)
+        or the job's error for it (an organization the results do not name: not known to be written).
+        Raises `DeskbookError` when the job's outcome is unknown (its answer lost, or still running after
+        `JOB_WAIT_SECONDS`): the runner leaves those records pending and a later run reads them."""
+        from deskbook.errors import DeskbookError
+
+        job = self.client.update_many_organizations(
+            [{"id": int(org_id), "organization_fields": {slug(k): v for k, v in values.items()}} for org_id, values in records],
+            label=f"survey records of {len(records)} organization(s)")
+        job_id = str(job.get("id") or "")
+        if not job_id:
+            raise DeskbookError("Zendesk queued a batch update without a job id", hint="the next run reads the records")
+        status = self._poll(lambda: self.client.job_statuses_many([job_id]) or [self.client.job_status(job_id) or {}],
+                            lambda jobs: all(j.get("status") not in RUNNING for j in jobs))[0]
+        if status.get("status") not in ("completed", "failed"):
+            raise DeskbookError(f"Zendesk's batch update {job_id} is {status.get('status') or 'gone'}",
+                                hint="the next run reads the records and writes what they lack")
+        outcome: dict[int, str | None] = {int(org_id): "no result for it in the job" for org_id, _ in records}
+        for result in status.get("results") or []:  # as recorded: {id, success} or {index, error, id, details}
+            org_id = int(result.get("id") or 0)
+            if org_id in outcome:
+                outcome[org_id] = None if result.get("success") or result.get("status") == "Updated" else \
+                    f"{result.get('error') or 'failed'}: {result.get('details') or ''}".strip(": ")
+        return outcome
 
     def _surveys(self, tickets: list[dict]) -> list[Any]:
         """Survey results of solved requests with an organization and all three scores set."""
