@@ -147,6 +147,7 @@ def jsm(count: int, seed: int) -> int:
         names = tr.category_names(playbook)
         wanted = [types[names[c]] for c in ("fault", "product_question", "complaint", "after_sales_issue")]
         customer = http.post(f"{desk.url}{sd}/customer", json={"email": "c@x.example", "displayName": "C"}).json()
+        http.post(f"{desk.url}{sd}/servicedesk/1/customer", json={"accountIds": [customer["accountId"]]})  # the desk's
         step = 7 * 86400 / count
         resolved = rated = 0
         for n in range(count):

@@ -147,6 +147,7 @@ def test_request_on_behalf_internal_comment_and_exactly_once_lookup(sandbox):
     rtype = client.create_request_type("Renewal")
     customer = client.create_customer("buyer@acme.example", "Buyer")
     org = client.create_organization("Acme")
+    client.attach_organization(org["id"])  # its members are the desk's customers
     client.add_organization_users(org["id"], [customer["accountId"]])
     assert [u["emailAddress"] for u in client.organization_users(org["id"])] == ["buyer@acme.example"]
     key = "renewal:1:2027-01"

@@ -38,6 +38,7 @@ def prepared(running):
                       json={"name": "Fault", "issueTypeId": "10004", "description": "d"}).json()
     running.type_id = rtype["id"]
     customer = http.post(f"{running.url}{SD}/customer", json={"email": "li@example.com", "displayName": "Ms Li"})
+    http.post(f"{running.url}{SD}/servicedesk/1/customer", json={"accountIds": [customer.json()["accountId"]]})  # a customer of the desk
     running.customer = customer.json()["accountId"]
     return running
 

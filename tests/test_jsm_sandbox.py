@@ -250,6 +250,7 @@ def test_request_on_behalf_comments_properties_and_jql(sandbox):
     http = session_for(sandbox)
     rtype = create_type(http, sandbox, "Renewal").json()
     customer = http.post(f"{sandbox.url}{SD}/customer", json={"email": "c@x.example", "displayName": "C"}).json()
+    http.post(f"{sandbox.url}{SD}/servicedesk/1/customer", json={"accountIds": [customer["accountId"]]})  # a customer of the desk
     unknown = http.post(f"{sandbox.url}{SD}/request", json={
         "serviceDeskId": "1", "requestTypeId": rtype["id"], "requestFieldValues": {"summary": "s"},
         "raiseOnBehalfOf": "nobody@x.example"})
@@ -295,6 +296,7 @@ def test_a_customer_writes_public_comments_only(sandbox):
     http = session_for(sandbox)
     rtype = create_type(http, sandbox, "Help").json()
     customer = http.post(f"{sandbox.url}{SD}/customer", json={"email": "c@x.example", "displayName": "C"}).json()
+    http.post(f"{sandbox.url}{SD}/servicedesk/1/customer", json={"accountIds": [customer["accountId"]]})  # a customer of the desk
     key = http.post(f"{sandbox.url}{SD}/request", json={
         "serviceDeskId": "1", "requestTypeId": rtype["id"], "raiseOnBehalfOf": customer["accountId"],
         "requestFieldValues": {"summary": "s"}}).json()["issueKey"]
@@ -339,6 +341,7 @@ def test_the_request_list_puts_the_latest_activity_first_a_recorded_change_inclu
         http = session_for(sandbox)
         rtype = create_type(http, sandbox, "Help").json()
         customer = http.post(f"{sandbox.url}{SD}/customer", json={"email": "c@x.example", "displayName": "C"}).json()
+        http.post(f"{sandbox.url}{SD}/servicedesk/1/customer", json={"accountIds": [customer["accountId"]]})  # a customer of the desk
         keys = []
         for n in range(3):
             clock.advance(60)
@@ -574,6 +577,7 @@ def test_responses_match_the_servicedesk_component_schemas(checked_sandbox, shar
     sandbox, http = checked_sandbox, session_for(checked_sandbox)
     rtype = create_type(http, sandbox, "Renewal")
     customer = http.post(f"{sandbox.url}{SD}/customer", json={"email": "c@x.example", "displayName": "C"})
+    http.post(f"{sandbox.url}{SD}/servicedesk/1/customer", json={"accountIds": [customer.json()["accountId"]]})  # a customer of the desk
     org = http.post(f"{sandbox.url}{SD}/organization", json={"name": "Acme"})
     request = http.post(f"{sandbox.url}{SD}/request", json={
         "serviceDeskId": "1", "requestTypeId": rtype.json()["id"], "raiseOnBehalfOf": customer.json()["accountId"],

@@ -103,3 +103,43 @@ def test_if_else_blocks_hold_only_condition_block_if_blocks_and_any_match_type_i
         assert kept.status_code == 201, kept.text
         rule = http.get(f"{sandbox.automation_url}/rule/{kept.json()['ruleUuid']}").json()["rule"]
         assert rule["components"][0]["children"][0]["value"] == {"conditionMatchType": match}
+
+
+# ---------------------------------------------------------------- customers belong to a service desk
+
+
+def test_only_the_desks_customers_raise_requests_there(sandbox):
+    """A customer account is site-wide (POST /customer, FACTS.md 4.9), a desk's customers are those added to
+    it or in its organizations (5.1): anyone else cannot raise a request there — on behalf of them 400 (as
+    an unknown account), with their own login 403 (the readings: FACTS.md and the spec name no error)."""
+    from deskbook.connectors.jsm.sandbox.app import desk_customer_kind
+
+    http = session_for(sandbox)
+    rtype = http.post(f"{sandbox.url}{SD}/servicedesk/1/requesttype",
+                      json={"name": "Help", "issueTypeId": "10004", "description": "d"}).json()
+
+    def customer(email):
+        return http.post(f"{sandbox.url}{SD}/customer", json={"email": email, "displayName": email}).json()["accountId"]
+
+    def raise_for(account, session=http):
+        return session.post(f"{sandbox.url}{SD}/request", json={
+            "serviceDeskId": "1", "requestTypeId": rtype["id"], "raiseOnBehalfOf": account,
+            "requestFieldValues": {"summary": "help"}})
+
+    stranger, added, member = customer("s@x.example"), customer("a@x.example"), customer("m@x.example")
+    refused = raise_for(stranger)
+    assert refused.status_code == 400 and "not a customer of this service desk" in refused.json()["errorMessage"]
+    assert http.post(f"{sandbox.url}{SD}/servicedesk/1/customer", json={"accountIds": [added]}).status_code == 204
+    assert raise_for(added).status_code == 201
+    org = http.post(f"{sandbox.url}{SD}/organization", json={"name": "Acme"}).json()
+    assert http.post(f"{sandbox.url}{SD}/organization/{org['id']}/user", json={"accountIds": [member]}).status_code == 204
+    assert raise_for(member).status_code == 400  # the organization is not the desk's yet
+    assert http.post(f"{sandbox.url}{SD}/servicedesk/1/organization", json={"organizationId": int(org["id"])}).status_code == 204
+    assert raise_for(member).status_code == 201
+
+    account, token = sandbox.customer_login("own@x.example")  # a test customer: one of the desk's
+    own = requests.Session()
+    own.auth = ("own@x.example", token)
+    assert raise_for(account, own).status_code == 201
+    sandbox.store.delete(desk_customer_kind("1"), account)  # no longer the desk's
+    assert raise_for(account, own).status_code == 403

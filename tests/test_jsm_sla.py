@@ -208,6 +208,7 @@ def test_request_sla_follows_the_requests_history_on_the_sandbox_clock():
         rtype = http.post(f"{sandbox.url}{SD}/servicedesk/1/requesttype", headers=OPT_IN,
                           json={"name": "Help", "issueTypeId": "10004"}).json()
         customer = http.post(f"{sandbox.url}{SD}/customer", json={"email": "c@x.example", "displayName": "C"}).json()
+        http.post(f"{sandbox.url}{SD}/servicedesk/1/customer", json={"accountIds": [customer["accountId"]]})  # a customer of the desk
         key = http.post(f"{sandbox.url}{SD}/request", json={
             "serviceDeskId": "1", "requestTypeId": rtype["id"], "raiseOnBehalfOf": customer["accountId"],
             "requestFieldValues": {"summary": "x"}}).json()["issueKey"]

@@ -381,6 +381,7 @@ def test_jsm_request_feedback_is_the_reporters_on_a_resolved_request(shared):
         rtype = http.post(f"{desk.url}{sd}/servicedesk/1/requesttype", headers={"X-ExperimentalApi": "opt-in"},
                           json={"name": "Help", "issueTypeId": "10004"}).json()
         customer = http.post(f"{desk.url}{sd}/customer", json={"email": "c@x.example", "displayName": "C"}).json()
+        http.post(f"{desk.url}{sd}/servicedesk/1/customer", json={"accountIds": [customer["accountId"]]})  # a customer of the desk
         key = http.post(f"{desk.url}{sd}/request", json={
             "serviceDeskId": "1", "requestTypeId": rtype["id"], "raiseOnBehalfOf": customer["accountId"],
             "requestFieldValues": {"summary": "x"}}).json()["issueKey"]
@@ -424,6 +425,7 @@ def test_jsm_reader_reads_a_week_through_jql_the_request_list_and_feedback(share
         types = {t["name"]: t["id"] for t in http.get(f"{desk.url}{sd}/servicedesk/1/requesttype").json()["values"]}
         names = tr.category_names(PLAYBOOK)
         customer = http.post(f"{desk.url}{sd}/customer", json={"email": "c@x.example", "displayName": "C"}).json()
+        http.post(f"{desk.url}{sd}/servicedesk/1/customer", json={"accountIds": [customer["accountId"]]})  # a customer of the desk
         as_customer = {ACT_AS_HEADER: customer["accountId"]}
         keys = []
         for n, (category, labels, reply_minutes, rating) in enumerate([
@@ -504,6 +506,7 @@ def test_jsm_reader_keeps_its_floor_with_an_old_open_request_behind_resolved_one
         rtype = http.post(f"{desk.url}{sd}/servicedesk/1/requesttype", headers={"X-ExperimentalApi": "opt-in"},
                           json={"name": "Help", "issueTypeId": "10004"}).json()
         customer = http.post(f"{desk.url}{sd}/customer", json={"email": "c@x.example", "displayName": "C"}).json()
+        http.post(f"{desk.url}{sd}/servicedesk/1/customer", json={"accountIds": [customer["accountId"]]})  # a customer of the desk
 
         def raise_request(summary: str, resolve: bool) -> str:
             key = http.post(f"{desk.url}{sd}/request", json={

@@ -40,6 +40,12 @@ JSON shapes and behaviour:
   metric's cycles from the request's history on the sandbox clock (`sla.py`). A comment is written as
   a customer with the sandbox-only header `X-Deskbook-Sandbox-Act-As` (public comments only: a customer's
   internal note gets 403).
+- Customers belong to service desks: an account (`POST /customer`, site-wide) is a desk's customer once
+  added to it (`POST /servicedesk/{id}/customer`) or as a member of one of its organizations; a request
+  raised there on behalf of anyone else gets 400 ("... is not a customer of this service desk", the
+  answer an unknown account gets), and a customer's own login outside its desks 403. FACTS.md and the
+  spec name no error for it (createCustomerRequest lists 400, 403, 422): the reading taken. The desk's
+  customer list (`GET /servicedesk/{id}/customer`) still lists every customer account (a gap left).
 - Customers' own logins (`JsmSandboxApp.customer_login`: a customer account with an API token, as a
   customer with an Atlassian account has on a real site). FACTS.md is silent on what a customer may
   call; the reading taken (Atlassian's servicedeskapi pages describe these as the customer-facing
@@ -390,6 +396,7 @@ class JsmSandboxApp(SandboxPipeline):
         self.store, self.config = store, config
         self.search_cache: dict[tuple[str, tuple[str, ...]], tuple[int, list[dict], float]] = {}
         self.search_index = SearchIndex(store.now, config.search_lag_seconds)
+        self._org_customers: dict[str, tuple[tuple[int, int], set[str]]] = {}  # desk id -> its organizations' members
         store.watchers.setdefault("request", []).append(self.search_index.written)
         self.base_url = ""
         self.url_map = Map(self._rules(), strict_slashes=False, merge_slashes=False)
@@ -590,7 +597,7 @@ class JsmSandboxApp(SandboxPipeline):
 
     def customer_login(self, email: str, display_name: str | None = None, token: str | None = None) -> tuple[str, str]:
         """A customer account (created when new) with an API token of its own (`token`, else a new
-        one): (account id, token)."""
+        one), a customer of the service desk (as a test customer is set up on a site): (account id, token)."""
         with self.store.lock:
             user = self.find_user(email)
             if user is None or user["accountId"] == ADMIN_ACCOUNT_ID:
@@ -600,6 +607,8 @@ class JsmSandboxApp(SandboxPipeline):
                 self.store.put("customer", user["accountId"], user)
             token = token or f"customer-{secrets.token_urlsafe(18)}"
             self.store.put(LOGIN_KIND, email.strip().lower(), {"accountId": user["accountId"], "token": token})
+            desk = self.store.all("servicedesk")[0]  # a test customer is one of the desk's, as set up on a site
+            self.store.put(desk_customer_kind(desk["id"]), user["accountId"], {"id": user["accountId"]})
         return user["accountId"], token
 
     def sees(self, request: Request, issue: dict) -> bool:
@@ -833,15 +842,33 @@ class JsmSandboxApp(SandboxPipeline):
         return Response(status=204)
 
     def on_desk_customers_add(self, request, body, desk_id):
-        """`POST /servicedesk/{id}/customer`: customers are known desk-wide already."""
-        self.desk(desk_id)
+        """`POST /servicedesk/{id}/customer {accountIds}`: existing accounts become customers of the desk
+        (204, also when they are already: FACTS.md 4.9), one document per membership (`desk_customer_kind`)."""
+        desk = self.desk(desk_id)
         if not isinstance(body, dict) or mistyped(body, ORG_USERS_FIELD_RULES):
             raise ApiError(400, "The body must be {\"accountIds\": [...]} (ServiceDeskCustomerDTO).",
                            i18n_key="sd.error.invalid.parameter")
         for account in body.get("accountIds") or []:
             if not self.find_user(account):
                 raise ApiError(400, f"The user '{account}' does not exist.", i18n_key="sd.customer.error.not.found")
+        for account in body.get("accountIds") or []:
+            self.store.put(desk_customer_kind(desk["id"]), str(account), {"id": str(account)})
         return Response(status=204)
+
+    def is_desk_customer(self, desk: dict, account: str) -> bool:
+        """Whether `account` is a customer of `desk`: added to it (`POST /servicedesk/{id}/customer`) or a
+        member of one of its organizations (JSM's "customers and organizations" of a service project)."""
+        if self.store.get(desk_customer_kind(desk["id"]), account):
+            return True
+        kind = desk_org_kind(desk["id"])
+        version = (self.store.revision("organization"), self.store.revision(kind))
+        cached = self._org_customers.get(desk["id"])
+        if cached is None or cached[0] != version:  # rebuilt only after organizations or memberships changed
+            attached = {m["id"] for m in self.store.all(kind)}
+            cached = (version, {user for org in self.store.all("organization") if org["id"] in attached
+                                for user in org.get("users") or []})
+            self._org_customers[desk["id"]] = cached
+        return account in cached[1]
 
     def on_desk_customers(self, request, body, desk_id):
         """`GET /servicedesk/{id}/customer?query=` (experimental): the desk's customers whose email or
@@ -898,15 +925,20 @@ class JsmSandboxApp(SandboxPipeline):
                                i18n_key="sd.request.create.error.field.not.on.screen")
         reporter = self.admin()
         customer = self.customer_account(request)
-        if customer:  # a customer's own login raises their own request only
+        if customer:  # a customer's own login raises their own request only, in a desk they are a customer of
             reporter = self.find_user(customer) or reporter
             if body.get("raiseOnBehalfOf") and str(body["raiseOnBehalfOf"]) != customer:
                 raise ApiError(403, "A customer cannot raise a request on behalf of someone else.",
                                i18n_key="sd.request.create.error.raise.on.behalf.of.permission")
+            if not self.is_desk_customer(desk, customer):
+                raise ApiError(403, "You do not have permission to raise requests in this service desk: you are "
+                                    "not one of its customers.", i18n_key="sd.request.create.error.permission")
         elif body.get("raiseOnBehalfOf"):
             account = str(body["raiseOnBehalfOf"])
             reporter = self.store.get("customer", account) or (self.admin() if account == ADMIN_ACCOUNT_ID else None)
-            if not reporter:  # an email is refused by design (FACTS.md 4.2): the API takes account ids only
+            # an email is refused by design (FACTS.md 4.2): the API takes account ids only; a customer of
+            # another desk is not one of this desk's (added to it, or in one of its organizations)
+            if not reporter or (account != ADMIN_ACCOUNT_ID and not self.is_desk_customer(desk, account)):
                 raise ApiError(400, f"The user '{account}' does not exist or is not a customer "
                                     "of this service desk.", i18n_key="sd.request.create.error.raise.on.behalf.of")
         number = self.store.next_id("issue_number")
@@ -2111,6 +2143,11 @@ def seed_organizations(store: Store, count: int, rng: random.Random | None = Non
         ids.append(org_id)
     attach_organizations(store, ids)
     return ids
+
+
+def desk_customer_kind(desk_id: str) -> str:
+    """The store kind holding a desk's customers added one by one (documents `{"id": account id}`)."""
+    return f"desk_customer.{desk_id}"
 
 
 def desk_org_kind(desk_id: str) -> str:
