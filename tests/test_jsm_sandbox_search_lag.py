@@ -111,8 +111,8 @@ def synced_site():
 
 def test_a_lost_create_retried_before_search_has_it_is_finished_not_raised_again(synced_site, tmp_path):
     """FACTS.md 8.2 in the sync desk: the create answers are lost (the requests exist, without their
-    key), and the next run comes while JQL does not list them yet — it still finds them (the keys after
-    the newest one search knows, read directly and reconciled) and finishes them; a lost ledger right
+    key), and the next run comes while JQL does not list them yet — it still finds them (the issue ids
+    after the newest one search knows, reconciled) and finishes them; a lost ledger right
     after learns every key the same way. Exactly once throughout."""
     from test_jsm_sync import SETTINGS, AS_OF, assert_finished_once, client_for, run_once
     from deskbook.sync.schedule import due_for

@@ -423,21 +423,22 @@ class JsmClient:
         return NextPageTokenPaginator(max_results).iter_items(self.session, f"{API}/search/jql", body=body)
 
     def unindexed_ids(self, limit: int = 50) -> list[int]:
-        """Ids of the project's newest issues, which JQL may not list yet: search is eventually consistent
-        (FACTS.md 8.2) but a read by key is not, and a project hands its keys out in order, so each key
-        after the newest one search finds is read directly until one is missing (at most `limit`; a
-        search's `reconcileIssues` takes 50). An issue deleted right after its create ends the walk
-        early (the reading taken). Pass them as `search(..., reconcile=)` where a search must see
-        what was created moments ago without knowing its id (a create whose answer was lost)."""
+        """Ids that the project's newest issues — which JQL may not list yet — have or will have: search is
+        eventually consistent (FACTS.md 8.2), but issue ids only grow, so every issue created after the
+        newest one search finds has one of the `limit` ids after that issue's (`reconcileIssues` takes
+        50; other projects' issues share the sequence and just do not match a project's JQL). One search;
+        with nothing indexed yet, the project's first keys are read directly until one is missing. The
+        reading taken: an id no issue has is ignored by `reconcileIssues`. Pass them as `search(...,
+        reconcile=)` where a search must see what was created moments ago without knowing its id (a
+        create whose answer was lost)."""
         project = self.connection.project_key
         newest = next(iter(self.search(f"project = {project} ORDER BY key DESC", fields=["summary"], max_results=1)),
                       None)
-        number = str((newest or {}).get("key") or "").rpartition("-")[2]
-        at = int(number) if number.isdigit() else 0
+        if newest is not None and str(newest.get("id", "")).isdigit():
+            return list(range(int(newest["id"]) + 1, int(newest["id"]) + 1 + limit))
         ids: list[int] = []
-        while len(ids) < limit:
-            at += 1
-            issue = self.issue(f"{project}-{at}", fields=["summary"])
+        for number in range(1, limit + 1):
+            issue = self.issue(f"{project}-{number}", fields=["summary"])
             if issue is None or not str(issue.get("id", "")).isdigit():
                 break
             ids.append(int(issue["id"]))

@@ -108,7 +108,7 @@ ORPHAN_DAYS = 3
 SCAN_OVERLAP_MINUTES = 60
 #: Search results folded into one ledger transaction.
 PAGE_SIZE = 100
-#: At most this many requests newer than search's newest are read by key (`reconcileIssues` takes 50).
+#: How many issue ids after search's newest request are reconciled (`reconcileIssues` takes 50).
 FRESH_LIMIT = 50
 
 
@@ -342,8 +342,8 @@ class JsmSyncDesk:
         return self._settled(key, found)
 
     def _fresh(self) -> list[int]:
-        """Ids of the project's requests JQL may not list yet (`JsmClient.unindexed_ids`: search lags a
-        create, FACTS.md 8.2; the keys after the newest one it finds are read directly). The searches
+        """Ids the project's requests JQL may not list yet have (`JsmClient.unindexed_ids`: search lags a
+        create, FACTS.md 8.2; the ids after the newest request it finds). The searches
         that must see what an earlier run created moments ago — the item key lookups and the
         lost-create lookup, when a run follows a failed, killed or ledger-less one within the index's
         lag — name them in `reconcileIssues`. Read once a run: what this run creates, its ledger knows."""

@@ -635,7 +635,7 @@ class JsmDriver(Driver):
     def _find_lost(self, summary: str, *, attempts: int = 3, wait: float = 2.0) -> list[str]:
         """The requests with exactly `summary` (this run's mark makes it unique) raised for the test
         customer: a create whose answer was lost. Search is eventually consistent (FACTS.md 8.2), so
-        the project's newest requests, which search may not list yet, are named to be current
+        the ids of the project's newest requests, which search may not list yet, are named to be current
         (`JsmClient.unindexed_ids`) and an empty answer is asked again a few times."""
         assert self.site is not None
         jql = (f'project = "{self.client.connection.project_key}" AND reporter = "{self.site.customer_id}" '
