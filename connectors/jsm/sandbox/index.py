@@ -10,7 +10,8 @@ plays it with a fixed lag on the sandbox clock (`SandboxConfig.search_lag_second
   created less than `lag` ago is not found at all, a label added is not matched yet — and the
   issue it returns carries that older copy's fields and properties too (Atlassian's
   search-and-reconcile page: results "may return stale or outdated data").
-- A request whose id is in `reconcileIssues` is matched and returned as it is now.
+- A request whose id is in `reconcileIssues` is matched and returned as it is now; an id no request
+  has is ignored (the reading: the spec says only "strong consistency issue ids", at most 50).
 - A deleted request leaves the results at once (reading: the hit can no longer be read).
 
 Readings where FACTS.md gives no figure: the default lag is `DEFAULT_LAG_SECONDS` (FACTS.md 8.2 gives
