@@ -247,7 +247,9 @@ class Library:
         """The compiled template of `phrase`, which must be approved as it stands: the one door every
         text a desk, a sync job or `render` receives goes through (`UnapprovedPhrase` otherwise,
         whatever `--force` says). DeskbookError (file:line) when its Jinja is invalid."""
-        self.require_approved([phrase.id], [phrase.locale])
+        problem = self.approval_problem(phrase)  # this phrase alone: a sync run asks once per task
+        if problem:
+            raise UnapprovedPhrase([problem])
         return compile_unapproved(phrase)
 
     # ------------------------------------------------------------ approval
