@@ -29,7 +29,9 @@ call: F = ceil(N/50) + ceil(N/25) (goal F + 50). Tickets are read by JQL, increm
 first run; a task also looks its requester's accountId up once (cached per email).
 A run that raises requests also reads the request types once and, for each type named as a sync
 job's, its owner property (deskbook's marker is a request type property, not in the portal-visible
-description): J = one read per sync job, included in the goals below. Every run also makes one JQL
+description): J = one read per sync job, included in the goals below; it also reads the request type
+list once and the form of each request type it raises (which fields a create may carry, FACTS.md
+3.3): at most 1 + J more, in the next day's goal (the first run's fits its margin). Every run also makes one JQL
 search for the request ids search has not indexed yet (JSM's search lags a create, FACTS.md 8.2:
 `JsmClient.unindexed_ids`), the 6th of the fixed reads below.
 
@@ -38,7 +40,7 @@ search for the request ids search has not indexed yet (JSM's search lags a creat
                                        internal note, finished mark)
 2. second run, same day                reads <= F + ceil(P/100) + 6, writes 0 (P = requests raised
                                        since the previous scan began, less 1 h: that run's own)
-3. next day                            reads <= F + ceil(P/100) + 6 + J + customers, writes <= 4 x newly due items
+3. next day                            reads <= F + ceil(P/100) + 6 + (1 + 2J) + customers, writes <= 4 x newly due items
 `--scan-only` measures just the organization scan (the part every run repeats) at N.
 4. naive baseline: the same listing and property reads, plus one JQL search per organization
    for its existing requests — measured on a sample and extrapolated to N.
@@ -458,8 +460,8 @@ def main_jsm(args: argparse.Namespace, as_of: date) -> None:
         # P counts what was raised since the previous scan began less the hour of overlap: these runs
         # are minutes apart on the wall clock, so the first run's requests still count (a day apart
         # it would be the previous day's only).
-        goal = floor + math.ceil((first["created"] + second["created"]) / 100) + 6 + (jobs if next_day["created"] else 0)
-        show("next day", next_day, f"<= F + ceil(P/100) + 6 (+ J when it raises requests) + customers = {goal} + "
+        goal = floor + math.ceil((first["created"] + second["created"]) / 100) + 6 + (1 + 2 * jobs if next_day["created"] else 0)
+        show("next day", next_day, f"<= F + ceil(P/100) + 6 (+ 1 + 2J when it raises requests) + customers = {goal} + "
              f"{next_day['created']}",
              f"<= 4 x {next_day['created']} newly due = {4 * next_day['created']}")
         if args.skip_naive:

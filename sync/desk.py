@@ -66,6 +66,10 @@ class TaskDraft:
     requester_email: str | None = None
     requester_name: str | None = None
     fields: dict = field(default_factory=dict)  # playbook field key -> value
+    #: whether an earlier attempt may have made this task where the desk cannot find it by its key
+    #: (the item is pending, or the ledger is new or rebuilt and has not finished a run): a desk whose
+    #: create can land without its key (JSM) then looks for such a task first; False: never tried
+    may_exist: bool = True
 
 
 class SyncDesk(Protocol):

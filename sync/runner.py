@@ -73,6 +73,7 @@ it sends a batch, and on never sending a key again while a create of it may stil
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import sys
@@ -216,6 +217,10 @@ def _creation_bar(ledger: Ledger, settings: SyncSettings, jobs: tuple[str, ...],
 #: every status poll while the desk idles (at 3: 39 status reads and 15.7 s for 92 jobs on the sandbox;
 #: at 10: 10 reads and 5.1 s — benchmarks/sync_scale.py --wall).
 JOBS_IN_FLIGHT = 10
+#: Ledger cursor (`<name>:<job>`): "yes" once a run with this ledger settled every due item of the job (a
+#: new or rebuilt ledger has not: an attempt of the lost one may have left a task the desk cannot find by
+#: its key, `TaskDraft.may_exist`).
+CHECKED_CURSOR = "settled_once"
 #: Seconds added to the desk's export lag before the catch-up read of a new ledger.
 CATCH_UP_MARGIN_SECONDS = 1.0
 #: Seconds the live catch-up read looks back before the export's end: `updated_at` has whole
@@ -395,6 +400,8 @@ def run_jobs(
             report.jobs[SURVEY_JOB].skip_reasons.append(f"{desk.name}: {refusal}")
             log.warning("%s: skipped: %s", SURVEY_JOB, refusal)
     bulk = not dry_run and bulk_desk(desk)
+    # per job, before this run reads anything into the ledger
+    unchecked = {job: ledger.cursor(f"{CHECKED_CURSOR}:{job}") != "yes" for job in task_jobs}
     caught_up_from = None
     if bulk and _rebuilding(ledger):
         cast(BulkDesk, desk).wait_jobs_idle()  # every create sent before this run has landed from here on
@@ -424,7 +431,8 @@ def run_jobs(
             if batcher is not None and batcher.take(item, org):
                 continue
             before = report.jobs[item.job].created + report.jobs[item.job].failed
-            _settle(item, org, desk, ledger, settings, library, report.jobs[item.job], dry_run)
+            _settle(item, org, desk, ledger, settings, library, report.jobs[item.job], dry_run,
+                    unchecked.get(item.job, True))
             if bar is not None and report.jobs[item.job].created + report.jobs[item.job].failed > before:
                 bar.update(1)
     if batcher is not None:
@@ -433,7 +441,9 @@ def run_jobs(
     if bar is not None:
         bar.close()
     if not dry_run and not report.interrupted:
-        _finish_leftovers(desk, ledger, settings, library, report, as_of)
+        _finish_leftovers(desk, ledger, settings, library, report, as_of, unchecked)
+        for job_name in [name for name, fresh in unchecked.items() if fresh]:  # each due item settled against the desk
+            ledger.set_cursor(f"{CHECKED_CURSOR}:{job_name}", "yes")
     if bulk:
         check_hidden(desk, ledger, report)  # this run's live catch-up, when the run outlasted the lag
     if surveys and not report.interrupted:
@@ -566,7 +576,8 @@ def approved_job_library(settings: SyncSettings, library: Any = None, jobs: Iter
     return library
 
 
-def _finish_leftovers(desk, ledger, settings, library, report: SyncReport, as_of: date) -> None:
+def _finish_leftovers(desk, ledger, settings, library, report: SyncReport, as_of: date,
+                      unchecked: dict[str, bool]) -> None:
     """Finish tasks a killed run left half-made whose item is no longer due (its month, quarter or
     contract date has passed since): they exist in the desk, so they are completed, not dropped."""
     for key, _ticket_id in ledger.pending_with_ticket():
@@ -578,7 +589,7 @@ def _finish_leftovers(desk, ledger, settings, library, report: SyncReport, as_of
         if org is None or job not in report.jobs:
             continue
         item = DueItem(job, org_id, period, as_of)
-        _settle(item, org, desk, ledger, settings, library, report.jobs[item.job], False)
+        _settle(item, org, desk, ledger, settings, library, report.jobs[item.job], False, unchecked.get(job, True))
 
 
 class _Batcher:
@@ -717,8 +728,10 @@ class _Batcher:
             self.bar.update(1)
 
 
-def _settle(item, org, desk, ledger, settings, library, job_report: JobReport, dry_run: bool) -> None:
-    """Make sure `item` exists exactly once in the desk."""
+def _settle(item, org, desk, ledger, settings, library, job_report: JobReport, dry_run: bool,
+            unchecked_ledger: bool = True) -> None:
+    """Make sure `item` exists exactly once in the desk. `unchecked_ledger`: the ledger has not finished
+    a run since it was made (a lost one's attempts may have left tasks it cannot know of)."""
     state = ledger.item_state(item.key)
     if state and state[0] == "done":
         job_report.already_done += 1
@@ -732,7 +745,8 @@ def _settle(item, org, desk, ledger, settings, library, job_report: JobReport, d
         return made is not None, made
 
     _exactly_once((item.key, item.job, item.organization_id, item.period), state, ledger, job_report, in_desk=found,
-                  prepare=lambda: draft_task(item, org, settings, library),
+                  prepare=lambda: dataclasses.replace(draft_task(item, org, settings, library),
+                                                      may_exist=unchecked_ledger or bool(state and state[0] == "pending")),
                   act=lambda draft: desk.create_task(draft, lambda made: ledger.note_ticket(item.key, made)))
 
 

@@ -395,8 +395,8 @@ class JsmSyncDesk:
         on_form = self.client.request_type_field_ids(type_id)
         account = self.client.customer_account_id(draft.requester_email, draft.requester_name) \
             if draft.requester_email else None
-        if draft.key not in self._unfinished and "labels" not in on_form:
-            orphan = self._orphan(draft, account)
+        if draft.may_exist and draft.key not in self._unfinished and "labels" not in on_form:
+            orphan = self._orphan(draft, account)  # only where an earlier attempt may have landed keyless
             if orphan is not None:
                 self._unfinished[draft.key] = (int(orphan["id"]), orphan["key"])
         if draft.key in self._unfinished:
