@@ -114,20 +114,13 @@ def test_a_lost_create_retried_before_search_has_it_is_finished_not_raised_again
     key), and the next run comes while JQL does not list them yet — it still finds them (the issue ids
     after the newest one search knows, reconciled) and finishes them; a lost ledger right
     after learns every key the same way. Exactly once throughout."""
-    from test_jsm_sync import SETTINGS, AS_OF, assert_finished_once, client_for, run_once
+    from test_jsm_sync import SETTINGS, AS_OF, assert_finished_once, client_for, create_answers_lost, run_once
     from deskbook.sync.schedule import due_for
 
     sandbox = synced_site
     expected = {item.key for org in sandbox.orgs for item in due_for(org, AS_OF, SETTINGS.schedule)[0]}
-    real_create = sandbox.app.on_request_create
-
-    def answer_lost(request, body):  # the request is made, the caller gets a 500
-        real_create(request, body)
-        return sandbox.app.json({"errorMessage": "Injected sandbox fault after the write."}, 500)
-
-    sandbox.app.on_request_create = answer_lost
-    run_once(sandbox, tmp_path / "a.sqlite")
-    del sandbox.app.on_request_create
+    with create_answers_lost(sandbox):
+        run_once(sandbox, tmp_path / "a.sqlite")
     keyless = [i["key"] for i in sandbox.store.all("request") if i["summary"] != "first service" and not i["labels"]]
     assert keyless, "the first run must leave requests without their key"
     found = [i["key"] for i in client_for(sandbox).search("project = SUP AND created >= -1d", fields=["summary"])]

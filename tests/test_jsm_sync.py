@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 from collections import Counter
 from datetime import date
@@ -352,19 +353,28 @@ def test_requests_name_the_customer_by_account_id_and_only_this_desks_organizati
     assert all(i["organizations"] for i in ours)
 
 
-def test_a_create_whose_answer_was_lost_is_found_by_summary_and_finished_not_raised_again(sandbox, tmp_path):
-    """The form takes no labels, so a request whose create answer was lost has no key yet: the next run
-    (even with a lost ledger) finds it among the job's recent requests by summary and requester."""
-    expected = {item.key for org in sandbox.orgs for item in due_for(org, AS_OF, SETTINGS.schedule)[0]}
+@contextlib.contextmanager
+def create_answers_lost(sandbox):
+    """While the block runs, every request create is made and its caller answered a 500 (a lost answer)."""
     real_create = sandbox.app.on_request_create
 
-    def answer_lost(request, body):  # the request is made, the caller gets a 500
+    def answer_lost(request, body):
         real_create(request, body)
         return sandbox.app.json({"errorMessage": "Injected sandbox fault after the write."}, 500)
 
     sandbox.app.on_request_create = answer_lost
-    run_once(sandbox, tmp_path / "a.sqlite")
-    del sandbox.app.on_request_create
+    try:
+        yield
+    finally:
+        del sandbox.app.on_request_create
+
+
+def test_a_create_whose_answer_was_lost_is_found_by_summary_and_finished_not_raised_again(sandbox, tmp_path):
+    """The form takes no labels, so a request whose create answer was lost has no key yet: the next run
+    (even with a lost ledger) finds it among the job's recent requests by summary and requester."""
+    expected = {item.key for org in sandbox.orgs for item in due_for(org, AS_OF, SETTINGS.schedule)[0]}
+    with create_answers_lost(sandbox):
+        run_once(sandbox, tmp_path / "a.sqlite")
     keyless = [i for i in sandbox.store.all("request") if i["summary"] != "first service" and not i["labels"]]
     assert keyless, "the first run must leave requests without their key"
     run_once(sandbox, tmp_path / "b.sqlite")
