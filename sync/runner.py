@@ -491,7 +491,7 @@ def settle_surveys(desk: Any, ledger: Ledger, settings: SyncSettings, job_report
             if batch is not None and state is None:
                 batch.add(org_id, due.write, settings)
             else:
-                _write_survey(org_id, due.write, desk, ledger, settings, job_report)
+                _write_survey(org_id, due.write, state, desk, ledger, settings, job_report)
     if batch is not None:
         batch.flush()
 
@@ -542,9 +542,10 @@ class _SurveyBatch:
                 log.warning("%s: could not make %s: %s", SURVEY_JOB, result.key, error)
 
 
-def _write_survey(org_id: int, result: Any, desk: Any, ledger: Ledger, settings: SyncSettings,
-                  job_report: JobReport) -> None:
-    """Put `result` (`SurveyResult`) on the organization's record exactly once (`_exactly_once`)."""
+def _write_survey(org_id: int, result: Any, state: tuple[str, int | None] | None, desk: Any, ledger: Ledger,
+                  settings: SyncSettings, job_report: JobReport) -> None:
+    """Put `result` (`SurveyResult`, ledger state `state`) on the organization's record exactly once
+    (`_exactly_once`)."""
 
     def held(_ticket_id: int | None) -> tuple[bool, None]:  # does the record hold it (or a newer one)?
         order = desk.survey_held(org_id).order()
@@ -554,8 +555,8 @@ def _write_survey(org_id: int, result: Any, desk: Any, ledger: Ledger, settings:
         desk.write_survey(org_id, values)
         return None, False
 
-    _exactly_once((result.key, SURVEY_JOB, org_id, str(result.ticket_id)), ledger.item_state(result.key), ledger,
-                  job_report, in_desk=held, prepare=lambda: record_values(result, settings.survey), act=write)
+    _exactly_once((result.key, SURVEY_JOB, org_id, str(result.ticket_id)), state, ledger, job_report,
+                  in_desk=held, prepare=lambda: record_values(result, settings.survey), act=write)
 
 
 def _headroom(desk: SyncDesk) -> Any:
