@@ -437,13 +437,12 @@ class JsmConnector(DeskConnector):
     def test_request_draft(self, playbook: Any) -> dict[str, Any]:
         """The test request `verify` would raise, read-only: a request type the playbook owns (any type
         when none is installed), `summary` and `description`. Raises when the project has no request type."""
-        types = self.client.request_types()
+        types = self.list_kind("request_type")
         if not types:
             raise DeskbookError(f"project {self.client.connection.project_key} has no request type to raise a "
                                 "test request with",
                                 hint="run `deskbook apply --desk jsm --doit` first, or pass --request KEY")
-        owned = [t for t in types if (tr.parse_marker(t.get("description")) or tr.parse_marker(
-            self.client.request_type_property(str(t["id"]), tr.OWNER_PROPERTY)) or (None,))[0] == playbook.name]
+        owned = [t for t in types if (tr.request_type_owner(t) or (None,))[0] == playbook.name]
         request_type = (owned or types)[0]
         return {"project": self.client.connection.project_key,
                 "request_type": {"id": str(request_type["id"]), "name": request_type.get("name") or "",
