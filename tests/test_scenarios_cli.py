@@ -150,6 +150,10 @@ def test_a_state_reads_the_sla_only_for_steps_expecting_it_and_the_history_once(
     sla = "GET /api/v2/incremental/ticket_metric_events" if desk_name == "zendesk" else "/sla"
     assert sum(n for k, n in calls.items() if k.startswith("GET ") and k.endswith(history)) <= states
     assert sum(n for k, n in calls.items() if k.startswith("GET ") and k.endswith(sla)) == sla_steps
+    if desk_name == "zendesk":  # a view's ticket list, one read per view, only for steps expecting views
+        views = sum(kind == "view" for kind, _ in driver.ids)
+        view_steps = sum("views" in step.expect_on(desk_name) for step in scenario.steps)
+        assert sum(n for k, n in calls.items() if k.startswith("GET /api/v2/views/")) == views * view_steps
 
 
 @pytest.mark.parametrize("where", ["sandbox", "dry run", "real desk"])

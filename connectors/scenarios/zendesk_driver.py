@@ -267,8 +267,10 @@ class ZendeskDriver(Driver):
         # the SLA policy comes from the incremental metric events export (10 requests a minute on
         # Zendesk): read only when a step expects it
         state["sla"] = self._sla(ticket) if self._wants("sla") else {}
+        # one read per view: only when a step expects the views
         state["views"] = sorted(key for (kind, key), vid in self.ids.items() if kind == "view"
-                                and any(t["id"] == tid for t in self._listed(f"/api/v2/views/{vid}/tickets.json", "tickets")))
+                                and any(t["id"] == tid for t in self._listed(f"/api/v2/views/{vid}/tickets.json", "tickets"))
+                                ) if self._wants("views") else None
         audits = list(self._listed(f"/api/v2/tickets/{tid}/audits.json", "audits"))
         state["messages"] = self._messages(ticket, audits)
         state["notes"] = self._notes(ticket, audits)
