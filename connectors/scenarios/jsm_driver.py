@@ -481,9 +481,9 @@ class JsmDriver(Driver):
         # read only when a step expects them (the SLA: one search per goal; the queues: one read per queue)
         sla = self._sla(int(found["id"])) if self._wants("sla") and "sla" not in self.unavailable else {}
         views = self._queues() if self._wants("views") and "views" not in self.unavailable else None
-        if self.live and sla.pop("ours", 1) == 0:  # no SLA of the playbook on the request at all
+        ours = sla.pop("ours", None)  # SLAs of the playbook on the request (`_sla`), no state key
+        if self.live and ours == 0:  # no SLA of the playbook on the request at all
             self.unavailable["sla"] = "no SLA of the playbook runs on this request: " + not_installed(MISSING["sla"][1])
-        sla.pop("ours", None)
         if self.live and not views and self._wants("views") and not self._owned_queue_seen:
             self.unavailable["views"] = not_installed(MISSING["views"][1])
         return {
