@@ -123,7 +123,7 @@ def run_sandbox_command(args) -> ExitCode:
     where = "deskbook sandbox jsm"
     check_serve_options(args, where=where)
     register_secret(args.token)
-    customer = getattr(args, "customer", None)
+    customer = args.customer
     customer_token = os.environ.get(CUSTOMER_TOKEN_ENV, "").strip() if customer else ""
     if customer and ("@" not in customer or not customer_token):
         raise DeskbookError(f"--customer {customer!r} needs an email address and its token in ${CUSTOMER_TOKEN_ENV}",
@@ -135,7 +135,7 @@ def run_sandbox_command(args) -> ExitCode:
         app = build_app(db=args.db, email=args.email, token=args.token, fault_rate=args.fault_rate,
                         write_fault_rate=args.write_fault_rate, latency_ms=args.latency, seed=args.seed,
                         rate_limit_per_minute=args.rate_limit, project_key=args.project, spec=args.spec,
-                        shortcuts=not getattr(args, "real_site", False),
+                        shortcuts=not args.real_site,
                         search_lag_seconds=max(0.0, args.search_lag))
     except ValueError as exc:
         raise DeskbookError(str(exc), where=f"{where} --spec", hint="give the folder of vendor material, e.g. ../shared") from None
