@@ -24,15 +24,15 @@ def test_one_scenario_passes_with_the_json_shape_the_issue_gives(capsys):
     assert {"id": "S-1", "reason": report["not_expressible"][0]["reason"]} == report["not_expressible"][0]
 
 
-@pytest.mark.parametrize("page", [2])
-def test_the_sla_in_force_is_read_past_the_first_page_of_metric_events(capsys, monkeypatch, page):
+def test_the_sla_in_force_is_read_past_the_first_page_of_metric_events(capsys, monkeypatch):
     """On a busy desk a ticket's SLA events span several export pages: the policy in force after an
     escalation is the ticket's latest apply_sla, which the driver reads however many pages on."""
     from deskbook.connectors.scenarios import zendesk_driver
     from deskbook.connectors.zendesk.sandbox import app
 
+    page = 2
     monkeypatch.setattr(app, "METRIC_EVENTS_PAGE", page)  # the time-based export's pages, too
-    monkeypatch.setattr(zendesk_driver, "METRIC_EVENTS_PAGE", page, raising=False)
+    monkeypatch.setattr(zendesk_driver, "METRIC_EVENTS_PAGE", page)
     assert main(["test", "--desk", "zendesk", "--scenario", "sla-policy-order", "--json"]) == 0, capsys.readouterr().out
 
 
