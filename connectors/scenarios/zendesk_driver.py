@@ -290,12 +290,11 @@ class ZendeskDriver(Driver):
         created = dt.datetime.fromisoformat(str(ticket["created_at"]).replace("Z", "+00:00")).timestamp()
         # every page, in cursor pages (exact: a time-based page full inside one second skips the rest
         # of that second): on a busy desk the latest apply_sla (after an escalation) is pages on
-        mine = {e["id"]: e for page in pages(self.session, CursorPaginator(METRIC_EVENTS_PAGE),
-                                             "/api/v2/incremental/ticket_metric_events.json",
-                                             params={"start_time": int(created) - 60})
-                for e in page.data.get("ticket_metric_events") or []
-                if e["ticket_id"] == ticket["id"] and e["type"] == "apply_sla"}
-        events = list(mine.values())  # oldest first, as exported (a boundary second's repeats dropped by id)
+        events = [e for page in pages(self.session, CursorPaginator(METRIC_EVENTS_PAGE),
+                                      "/api/v2/incremental/ticket_metric_events.json",
+                                      params={"start_time": int(created) - 60})
+                  for e in page.data.get("ticket_metric_events") or []
+                  if e["ticket_id"] == ticket["id"] and e["type"] == "apply_sla"]  # oldest first, as exported
         policy_id = ((events[-1].get("sla") or {}).get("policy") or {}).get("id") if events else None
         out: dict[str, Any] = {"policy": self.keys.get(("sla_policy", str(policy_id))) if policy_id else None,
                                "targets": {}, "breach_at": {}}
