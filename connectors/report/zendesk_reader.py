@@ -27,7 +27,7 @@ from typing import Any
 
 from deskbook.connectors.report.records import DeskData, SlaCycle, TicketRecord
 from deskbook.http import CursorPaginator, PageRequest, Paginator, pages
-from deskbook.connectors.zendesk.client import IncrementalCursorPaginator
+from deskbook.connectors.zendesk.client import IncrementalCursorPaginator, epoch_seconds as _ts
 from deskbook.marker import parse_marker
 
 EXPORT_PAGE = 1000
@@ -54,15 +54,6 @@ class MetricEventsPaginator(Paginator):
         if end <= start:  # a full page inside one second: move on a second rather than loop
             end = start + 1
         return request.with_params(start_time=end)
-
-
-def _ts(text: str | None) -> float | None:
-    """An ISO 8601 time of the API (`2026-12-01T08:00:00Z`) as epoch seconds."""
-    import datetime as dt
-
-    if not text:
-        return None
-    return dt.datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
 
 
 def read(client: Any, playbook: Any, start: float, end: float, *, now: float | None = None) -> DeskData:

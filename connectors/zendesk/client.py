@@ -92,6 +92,15 @@ _ZENPY_CLASSES = {
 }
 
 
+def epoch_seconds(stamp: Any) -> float | None:
+    """A Zendesk timestamp (`2026-06-05T10:00:00Z`) as epoch seconds; None when there is none."""
+    import datetime as dt
+
+    if not stamp:
+        return None
+    return dt.datetime.fromisoformat(str(stamp).replace("Z", "+00:00")).timestamp()
+
+
 class IncrementalTimePaginator(Paginator):
     """Zendesk time-based incremental export (`start_time`, `end_time`, `end_of_stream`): the next
     page starts at the page's `end_time`. A full page within one second cannot move on (`end_time`

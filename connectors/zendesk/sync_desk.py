@@ -63,7 +63,7 @@ from datetime import datetime, timezone
 from collections import Counter
 from typing import Any, Callable, Iterator
 
-from deskbook.connectors.zendesk.client import ZendeskClient
+from deskbook.connectors.zendesk.client import ZendeskClient, epoch_seconds
 from deskbook.marker import owned_by
 from deskbook.connectors.zendesk.translate import option_value, slug
 from deskbook.sync.desk import RUNNING, OrganizationPage, TaskDraft, TicketPage
@@ -102,13 +102,6 @@ def _outcome(job: dict | None) -> JobOutcome:
             else:
                 out[index] = (None, f"{result.get('error') or 'failed'}: {result.get('details') or ''}".strip(": "))
     return status, out
-
-
-def _epoch(stamp: Any) -> float:
-    """Epoch seconds of a Zendesk timestamp (`2026-06-05T10:00:00Z`); 0 when there is none."""
-    if not stamp:
-        return 0.0
-    return datetime.fromisoformat(str(stamp).replace("Z", "+00:00")).timestamp()
 
 
 def _export_lag_seconds() -> float:
@@ -218,8 +211,8 @@ class ZendeskSyncDesk:
         job_id = str(job.get("id") or "")
         if not job_id:
             raise DeskbookError("Zendesk queued a batch update without a job id", hint="the next run reads the records")
-        status = self._poll(lambda: self.client.job_statuses_many([job_id]) or [self.client.job_status(job_id) or {}],
-                            lambda jobs: all(j.get("status") not in RUNNING for j in jobs))[0]
+        status = self._poll(lambda: self._job_statuses([job_id])[job_id] or {},
+                            lambda job: job.get("status") not in RUNNING)
         if status.get("status") not in ("completed", "failed"):
             raise DeskbookError(f"Zendesk's batch update {job_id} is {status.get('status') or 'gone'}",
                                 hint="the next run reads the records and writes what they lack")
@@ -349,7 +342,7 @@ class ZendeskSyncDesk:
                 tickets = data.get("tickets") or []
                 first_service, ours = self._reduce(tickets)
                 found.append(TicketPage(first_service, ours, ""))
-                stamps = [_epoch(t.get("updated_at")) for t in tickets]
+                stamps = [epoch_seconds(t.get("updated_at")) or 0.0 for t in tickets]
                 if newest is None and stamps:
                     newest = stamps[0]
                 if not data.get("next_page") or not tickets or min(stamps) < floor:
@@ -420,9 +413,14 @@ class ZendeskSyncDesk:
         without a result is unknown, not refused; `queued`/`working` with no results yet; `gone` when
         Zendesk no longer knows the job (only a 404 of the job's own status says so: a job the many
         read does not list is read alone)."""
+        statuses = self._job_statuses(job_ids)
+        return {job_id: _outcome(statuses[job_id]) for job_id in job_ids}
+
+    def _job_statuses(self, job_ids: list[str]) -> dict[str, dict | None]:
+        """Each job's status (None: Zendesk no longer knows it): one `show_many` read, and the job's own
+        read for one it does not list (only that read's 404 says "gone")."""
         listed = {str(job.get("id")): job for job in self.client.job_statuses_many(job_ids)}
-        return {job_id: _outcome(listed[job_id] if job_id in listed else self.client.job_status(job_id))
-                for job_id in job_ids}
+        return {job_id: listed[job_id] if job_id in listed else self.client.job_status(job_id) for job_id in job_ids}
 
     def wait_jobs(self, job_ids: list[str], *, every: bool = False) -> dict[str, JobOutcome]:
         """`job_outcomes`, polled until the first job (with `every`: each job) is no longer queued or
