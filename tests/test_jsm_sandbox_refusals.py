@@ -143,3 +143,19 @@ def test_only_the_desks_customers_raise_requests_there(sandbox):
     assert raise_for(account, own).status_code == 201
     sandbox.store.delete(desk_customer_kind("1"), account)  # no longer the desk's
     assert raise_for(account, own).status_code == 403
+
+
+# ---------------------------------------------------------------- JQL search must be bounded (FACTS.md 8.3)
+
+
+def test_a_search_without_a_restriction_is_refused(sandbox):
+    """`order by key desc` alone (or nothing) is an unbounded query: /search/jql refuses it (400), by POST
+    and by GET; any restriction before the ORDER BY is enough."""
+    http = session_for(sandbox)
+    url = f"{sandbox.url}/rest/api/3/search/jql"
+    for jql in ("order by key desc", "ORDER BY created", "", "   "):
+        answer = http.post(url, json={"jql": jql})
+        assert answer.status_code == 400 and "Unbounded" in answer.text, (jql, answer.status_code, answer.text)
+    assert http.post(url, json={}).status_code == 400  # no jql at all
+    assert http.get(url, params={"jql": "order by key desc"}).status_code == 400
+    assert http.post(url, json={"jql": "project = SUP order by key desc"}).status_code == 200

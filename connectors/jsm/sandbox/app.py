@@ -1283,7 +1283,8 @@ class JsmSandboxApp(SandboxPipeline):
 
     def on_search_jql(self, request, body):
         """`GET|POST /rest/api/3/search/jql`: token pages (`nextPageToken`, `isLast`). A POST body
-        must be a search object (`SearchAndReconcileRequestBean`, required) with its fields' types."""
+        must be a search object (`SearchAndReconcileRequestBean`, required) with its fields' types; the
+        query must be bounded (a restriction before any ORDER BY: FACTS.md 8.3), else 400."""
         if request.method == "POST":
             if not isinstance(body, dict):
                 raise ApiError(400, "Invalid request payload. Refer to the REST API documentation and try again.")
@@ -1300,6 +1301,10 @@ class JsmSandboxApp(SandboxPipeline):
             "reconcileIssues": [f for v in request.args.getlist("reconcileIssues") for f in v.split(",") if f] or None,
         }
         reconcile = self._reconciled(params.get("reconcileIssues"))
+        # FACTS.md 8.3: a search must be bounded — `order by key desc` alone (or no query) is refused
+        if not re.split(r"\border\s+by\b", str(params.get("jql") or ""), maxsplit=1, flags=re.IGNORECASE)[0].strip():
+            raise ApiError(400, "Unbounded JQL queries are not allowed here. Please add a search restriction "
+                                "to your query.", errors={})
         try:
             matches = compile_jql(params.get("jql") or "", now=self.clock_now())
             sort_key = order_key(params.get("jql") or "")
