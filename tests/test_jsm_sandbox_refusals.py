@@ -159,3 +159,13 @@ def test_a_search_without_a_restriction_is_refused(sandbox):
     assert http.post(url, json={}).status_code == 400  # no jql at all
     assert http.get(url, params={"jql": "order by key desc"}).status_code == 400
     assert http.post(url, json={"jql": "project = SUP order by key desc"}).status_code == 200
+
+
+def test_a_search_orders_by_at_most_seven_fields(sandbox):
+    """FACTS.md 8.3: ORDER BY takes at most 7 fields; an eighth is refused (400)."""
+    http = session_for(sandbox)
+    fields = ["key", "created", "updated", "priority", "id", "resolutiondate", "createddate", "issuekey"]
+    url = f"{sandbox.url}/rest/api/3/search/jql"
+    assert http.post(url, json={"jql": f"project = SUP ORDER BY {', '.join(fields[:7])}"}).status_code == 200
+    answer = http.post(url, json={"jql": f"project = SUP ORDER BY {', '.join(fields)}"})
+    assert answer.status_code == 400 and "7" in answer.text, answer.text

@@ -61,11 +61,17 @@ def jql_date(token: str, now: datetime) -> datetime:
                    "'yyyy/MM/dd HH:mm', 'yyyy-MM-dd HH:mm', 'yyyy/MM/dd', 'yyyy-MM-dd', or a period format e.g. '-5d', '4w 2d'.")
 
 
+#: ORDER BY's limit (FACTS.md 8.3).
+MAX_ORDER_FIELDS = 7
+
+
 def order_key(jql: str) -> Callable[[dict], tuple] | None:
     """A sort key for the query's `ORDER BY` (None when it has none); descending fields are negated."""
     parts = re.split(r"\border\s+by\b", jql or "", maxsplit=1, flags=re.IGNORECASE)
     if len(parts) < 2:
         return None
+    if parts[1].count(",") >= MAX_ORDER_FIELDS:  # FACTS.md 8.3
+        raise JqlError(f"Error in the JQL Query: ORDER BY takes at most {MAX_ORDER_FIELDS} fields.")
     terms = []
     for term in parts[1].split(","):
         words = term.split()
